@@ -1,0 +1,161 @@
+//===- AttnOps.td - Attn dialect operations ----------------*- tablegen -*-===//
+//
+// Part of the Attune project.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTUNE_DIALECT_ATTN_IR_ATTNOPS_TD
+#define ATTUNE_DIALECT_ATTN_IR_ATTNOPS_TD
+
+include "attune/Dialect/Attn/IR/AttnBase.td"
+include "attune/Dialect/Attn/IR/AttnAttrs.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/OpAsmInterface.td"
+
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
+def Attn_AttentionOp : Attn_Op<"attention", [
+    IsolatedFromAbove, Pure,
+    DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmBlockArgumentNames"]>]> {
+  let summary = "scaled dot-product attention with a mask and a score region";
+  let description = [{
+    Computes, for every batch `b`, query head `h`, query `i` and key `j`:
+
+    ```
+    S[b,h,i,j]  = scale * sum_d Q[b,h,i,d] * K[b,h/g,j,d]     g = Hq / Hkv
+    S'[b,h,i,j] = score(S[b,h,i,j], b, h, i, j, captures...)  if mask(b, h, i, j, captures...)
+                = -inf                                        otherwise
+    O[b,h,i,:]  = sum_j softmax_j(S'[b,h,i,:]) * V[b,h/g,j,:]
+    lse[b,h,i]  = log sum_j exp(S'[b,h,i,j])
+    ```
+
+    `Q` is `[B, Hq, Sq, D]`, `K` is `[B, Hkv, Sk, D]` and `V` is
+    `[B, Hkv, Sk, Dv]` in the default `bhsd` layout; with `layout(bshd)` the
+    sequence and head dimensions of all four tensors are swapped. `Hq` must be
+    a multiple of `Hkv`: query head `h` reads key/value head `h / (Hq / Hkv)`
+    (grouped-query and multi-query attention, without copying K or V). The
+    head sizes `D`, `Dv` and head counts are static; `B`, `Sq` and `Sk` may
+    be dynamic. Q, K and V share one element type (f32, f16 or bf16);
+    products accumulate in f32; `O` has Q's element type and `lse` is f32.
+
+    `scale` defaults to `1/sqrt(D)` and must be positive and finite.
+
+    The optional `score` region receives the scaled score `s : f32`, the
+    indices `b, h, i, j : index` and one block argument per capture, and
+    yields the modified score as `f32` in natural-log units. The optional
+    `mask` region receives `b, h, i, j` and the captures and yields `i1`
+    (true = attend). Both are isolated from above and side-effect free; an
+    absent region means identity / attend everywhere. Indices are absolute
+    positions in Q and K: when `Sq != Sk` no alignment is implied, and a
+    bottom-right aligned causal mask is written `j <= i + (Sk - Sq)` with the
+    sizes passed as captures or constants.
+
+    A row whose keys are all masked gives `O = 0` and `lse = -inf`.
+
+    Example (grouped-query causal attention with ALiBi):
+
+    ```mlir
+    %o = attn.attention ins(%q, %k, %v : tensor<1x8x128x64xf16>,
+                            tensor<1x2x128x64xf16>, tensor<1x2x128x64xf16>)
+        captures(%slopes : tensor<8xf32>) -> tensor<1x8x128x64xf16>
+      score(%s, %b, %h, %i, %j, %sl) {
+        %m = tensor.extract %sl[%h] : tensor<8xf32>
+        %ii = arith.index_cast %i : index to i64
+        %jj = arith.index_cast %j : index to i64
+        %d = arith.subi %jj, %ii : i64
+        %df = arith.sitofp %d : i64 to f32
+        %bias = arith.mulf %m, %df : f32
+        %r = arith.addf %s, %bias : f32
+        attn.yield %r : f32
+      }
+      mask(%b, %h, %i, %j, %sl) {
+        %c = arith.cmpi ule, %j, %i : index
+        attn.yield %c : i1
+      }
+    ```
+  }];
+
+  let arguments = (ins
+    AnyRankedTensor:$query,
+    AnyRankedTensor:$key,
+    AnyRankedTensor:$value,
+    Variadic<AnyType>:$captures,
+    OptionalAttr<F32Attr>:$scale,
+    DefaultValuedAttr<Attn_LayoutAttr, "::attune::attn::Layout::bhsd">:$layout
+  );
+  let results = (outs
+    AnyRankedTensor:$output,
+    Optional<AnyRankedTensor>:$lse
+  );
+  let regions = (region MaxSizedRegion<1>:$score, MaxSizedRegion<1>:$mask);
+
+  let hasCustomAssemblyFormat = 1;
+  let hasVerifier = 1;
+  let hasRegionVerifier = 1;
+
+  let builders = [
+    /// Builds an op with empty score and mask regions. `lseType` may be null
+    /// for an op without the second result; `scale` may be null for the
+    /// default 1/sqrt(D).
+    OpBuilder<(ins "::mlir::Type":$outputType, "::mlir::Type":$lseType,
+      "::mlir::Value":$query, "::mlir::Value":$key, "::mlir::Value":$value,
+      "::mlir::ValueRange":$captures, "::mlir::FloatAttr":$scale,
+      "::attune::attn::Layout":$layout)>
+  ];
+
+  let extraClassDeclaration = [{
+    /// Number of leading index arguments (b, h, i, j) of both regions.
+    static constexpr unsigned kNumIndexArgs = 4;
+
+    /// Position of each logical dimension in the 4-D Q/K/V/O tensors.
+    LayoutDims getLayoutDims() { return ::attune::attn::getLayoutDims(getLayout()); }
+
+    /// Static head size D of Q and K.
+    int64_t getHeadSize();
+    /// Static head size Dv of V and O.
+    int64_t getValueHeadSize();
+    /// Static number of query heads Hq.
+    int64_t getNumQueryHeads();
+    /// Static number of key/value heads Hkv.
+    int64_t getNumKVHeads();
+    /// Hq / Hkv: how many query heads share one key/value head.
+    int64_t getGroupSize() { return getNumQueryHeads() / getNumKVHeads(); }
+    /// The scale applied to Q.K^T: the `scale` attribute or 1/sqrt(D).
+    double getScaleValue();
+
+    /// The entry block of the score region, or null when it is absent.
+    ::mlir::Block *getScoreBlock() {
+      return getScore().empty() ? nullptr : &getScore().front();
+    }
+    /// The entry block of the mask region, or null when it is absent.
+    ::mlir::Block *getMaskBlock() {
+      return getMask().empty() ? nullptr : &getMask().front();
+    }
+    /// The value yielded by a region's terminator.
+    static ::mlir::Value getYieldedValue(::mlir::Block *block);
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// YieldOp
+//===----------------------------------------------------------------------===//
+
+def Attn_YieldOp : Attn_Op<"yield", [
+    Pure, Terminator, ReturnLike, HasParent<"AttentionOp">]> {
+  let summary = "yields the value of a score or mask region";
+  let description = [{
+    Terminates the `score` region of `attn.attention` with the modified score
+    (`f32`) or its `mask` region with the decision (`i1`).
+
+    ```mlir
+    attn.yield %keep : i1
+    ```
+  }];
+  let arguments = (ins Variadic<AnyType>:$values);
+  let assemblyFormat = "($values^ `:` type($values))? attr-dict";
+}
+
+#endif // ATTUNE_DIALECT_ATTN_IR_ATTNOPS_TD

@@ -1,0 +1,424 @@
+//===- AttnOps.cpp - Attn dialect operations --------------------*- C++ -*-===//
+//
+// Part of the Attune project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attune/Dialect/Attn/IR/AttnOps.h"
+
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace attune::attn;
+
+LayoutDims attune::attn::getLayoutDims(Layout layout) {
+  switch (layout) {
+  case Layout::bhsd:
+    return {0, 1, 2, 3};
+  case Layout::bshd:
+    return {0, 2, 1, 3};
+  }
+  llvm_unreachable("unknown layout");
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionOp: builders and accessors
+//===----------------------------------------------------------------------===//
+
+void AttentionOp::build(OpBuilder &builder, OperationState &state,
+                        Type outputType, Type lseType, Value query, Value key,
+                        Value value, ValueRange captures, FloatAttr scale,
+                        Layout layout) {
+  state.addOperands({query, key, value});
+  state.addOperands(captures);
+  if (scale)
+    state.addAttribute(getScaleAttrName(state.name), scale);
+  state.addAttribute(getLayoutAttrName(state.name),
+                     LayoutAttr::get(builder.getContext(), layout));
+  state.addTypes(outputType);
+  if (lseType)
+    state.addTypes(lseType);
+  state.addRegion();
+  state.addRegion();
+}
+
+static int64_t dimOf(Value v, unsigned pos) {
+  return cast<RankedTensorType>(v.getType()).getDimSize(pos);
+}
+
+int64_t AttentionOp::getHeadSize() {
+  return dimOf(getQuery(), getLayoutDims().feature);
+}
+int64_t AttentionOp::getValueHeadSize() {
+  return dimOf(getValue(), getLayoutDims().feature);
+}
+int64_t AttentionOp::getNumQueryHeads() {
+  return dimOf(getQuery(), getLayoutDims().head);
+}
+int64_t AttentionOp::getNumKVHeads() {
+  return dimOf(getKey(), getLayoutDims().head);
+}
+
+double AttentionOp::getScaleValue() {
+  if (std::optional<APFloat> scale = getScale())
+    return scale->convertToDouble();
+  return 1.0 / std::sqrt(static_cast<double>(getHeadSize()));
+}
+
+Value AttentionOp::getYieldedValue(Block *block) {
+  return cast<YieldOp>(block->getTerminator()).getValues().front();
+}
+
+void AttentionOp::getAsmBlockArgumentNames(Region &region,
+                                           OpAsmSetValueNameFn setNameFn) {
+  if (region.empty())
+    return;
+  Block &block = region.front();
+  static constexpr const char *kIndexNames[] = {"b", "h", "i", "j"};
+  unsigned first = &region == &getScore() ? 1 : 0;
+  if (first == 1 && block.getNumArguments() > 0)
+    setNameFn(block.getArgument(0), "s");
+  for (unsigned k = 0; k < kNumIndexArgs; ++k)
+    if (first + k < block.getNumArguments())
+      setNameFn(block.getArgument(first + k), kIndexNames[k]);
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionOp: custom assembly
+//===----------------------------------------------------------------------===//
+//
+//   attn.attention ins(%q, %k, %v : Tq, Tk, Tv)
+//       [captures(%c... : Tc...)] [scale(<float>)] [layout(bshd)]
+//       -> To [, Tlse] [attributes {...}]
+//       [score(%s, %b, %h, %i, %j, %c...) { ... }]
+//       [mask(%b, %h, %i, %j, %c...) { ... }]
+//
+// Region argument types are implied by their position (f32 score, index
+// indices, then the capture types), so specs stay short.
+
+/// Parses `keyword(%a, %b : Ta, Tb)` into `operands`; the list may be empty.
+static ParseResult
+parseOperandsWithTypes(OpAsmParser &parser, OperationState &result,
+                       SmallVectorImpl<Type> &types) {
+  SmallVector<OpAsmParser::UnresolvedOperand> operands;
+  SMLoc loc = parser.getCurrentLocation();
+  if (parser.parseLParen() || parser.parseOperandList(operands))
+    return failure();
+  if (!operands.empty() && parser.parseColonTypeList(types))
+    return failure();
+  if (parser.parseRParen())
+    return failure();
+  if (operands.size() != types.size())
+    return parser.emitError(loc, "expected ")
+           << operands.size() << " types, got " << types.size();
+  return parser.resolveOperands(operands, types, loc, result.operands);
+}
+
+ParseResult AttentionOp::parse(OpAsmParser &parser, OperationState &result) {
+  MLIRContext *ctx = parser.getContext();
+  SMLoc insLoc = parser.getCurrentLocation();
+  SmallVector<Type, 3> insTypes;
+  if (parser.parseKeyword("ins") ||
+      parseOperandsWithTypes(parser, result, insTypes))
+    return failure();
+  if (insTypes.size() != 3)
+    return parser.emitError(insLoc, "expected three operands (query, key, "
+                                    "value), got ")
+           << insTypes.size();
+
+  SmallVector<Type> captureTypes;
+  if (succeeded(parser.parseOptionalKeyword("captures")) &&
+      parseOperandsWithTypes(parser, result, captureTypes))
+    return failure();
+
+  if (succeeded(parser.parseOptionalKeyword("scale"))) {
+    double scale;
+    if (parser.parseLParen() || parser.parseFloat(scale) ||
+        parser.parseRParen())
+      return failure();
+    result.addAttribute(getScaleAttrName(result.name),
+                        FloatAttr::get(Float32Type::get(ctx), scale));
+  }
+
+  if (succeeded(parser.parseOptionalKeyword("layout"))) {
+    StringRef name;
+    SMLoc loc = parser.getCurrentLocation();
+    if (parser.parseLParen() || parser.parseKeyword(&name) ||
+        parser.parseRParen())
+      return failure();
+    std::optional<Layout> layout = symbolizeLayout(name);
+    if (!layout)
+      return parser.emitError(loc, "expected layout 'bhsd' or 'bshd', got '")
+             << name << "'";
+    result.addAttribute(getLayoutAttrName(result.name),
+                        LayoutAttr::get(ctx, *layout));
+  }
+
+  SmallVector<Type, 2> resultTypes;
+  SMLoc resultLoc = parser.getCurrentLocation();
+  if (parser.parseArrow() || parser.parseTypeList(resultTypes))
+    return failure();
+  if (resultTypes.size() != 1 && resultTypes.size() != 2)
+    return parser.emitError(resultLoc, "expected one or two result types "
+                                       "(output and optional lse), got ")
+           << resultTypes.size();
+  result.addTypes(resultTypes);
+
+  if (parser.parseOptionalAttrDictWithKeyword(result.attributes))
+    return failure();
+
+  Region *score = result.addRegion();
+  Region *mask = result.addRegion();
+  Type f32 = Float32Type::get(ctx);
+  Type index = IndexType::get(ctx);
+  // Score and mask may come in either order, each at most once.
+  for (int n = 0; n < 2; ++n) {
+    SMLoc loc = parser.getCurrentLocation();
+    StringRef kind;
+    if (failed(parser.parseOptionalKeyword(&kind, {"score", "mask"})))
+      break;
+    bool isScore = kind == "score";
+    Region *region = isScore ? score : mask;
+    if (!region->empty())
+      return parser.emitError(loc, "duplicate '") << kind << "' region";
+
+    SmallVector<Type> argTypes;
+    if (isScore)
+      argTypes.push_back(f32);
+    argTypes.append(kNumIndexArgs, index);
+    argTypes.append(captureTypes.begin(), captureTypes.end());
+
+    SmallVector<OpAsmParser::Argument> args;
+    if (parser.parseArgumentList(args, OpAsmParser::Delimiter::Paren,
+                                 /*allowType=*/false))
+      return failure();
+    if (args.size() != argTypes.size())
+      return parser.emitError(loc, "expected ")
+             << argTypes.size() << " " << kind << " region arguments ("
+             << (isScore ? "s, " : "") << "b, h, i, j and one per capture), got "
+             << args.size();
+    for (auto [arg, type] : llvm::zip_equal(args, argTypes))
+      arg.type = type;
+    if (parser.parseRegion(*region, args))
+      return failure();
+  }
+  return success();
+}
+
+void AttentionOp::print(OpAsmPrinter &p) {
+  p << " ins(" << getQuery() << ", " << getKey() << ", " << getValue()
+    << " : " << getQuery().getType() << ", " << getKey().getType() << ", "
+    << getValue().getType() << ")";
+  if (!getCaptures().empty()) {
+    p << " captures(" << getCaptures() << " : ";
+    llvm::interleaveComma(getCaptures().getTypes(), p);
+    p << ")";
+  }
+  if (std::optional<APFloat> scale = getScale()) {
+    p << " scale(";
+    p.printFloat(*scale);
+    p << ")";
+  }
+  if (getLayout() != Layout::bhsd)
+    p << " layout(" << stringifyLayout(getLayout()) << ")";
+  p << " -> ";
+  llvm::interleaveComma(getResultTypes(), p);
+  p.printOptionalAttrDictWithKeyword(
+      (*this)->getAttrs(),
+      {getScaleAttrName(), getLayoutAttrName()});
+
+  auto printRegion = [&](Region &region, StringRef kind) {
+    if (region.empty())
+      return;
+    p.increaseIndent();
+    p.printNewline();
+    p << kind << "(";
+    llvm::interleaveComma(region.getArguments(), p,
+                          [&](BlockArgument arg) { p.printOperand(arg); });
+    p << ") ";
+    p.printRegion(region, /*printEntryBlockArgs=*/false,
+                  /*printBlockTerminators=*/true);
+    p.decreaseIndent();
+  };
+  printRegion(getScore(), "score");
+  printRegion(getMask(), "mask");
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionOp: verification
+//===----------------------------------------------------------------------===//
+
+static bool isSupportedElementType(Type type) {
+  return type.isF32() || type.isF16() || type.isBF16();
+}
+
+/// Two dimension sizes agree unless both are static and differ.
+static bool dimsCompatible(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+}
+
+LogicalResult AttentionOp::verify() {
+  auto qType = cast<RankedTensorType>(getQuery().getType());
+  auto kType = cast<RankedTensorType>(getKey().getType());
+  auto vType = cast<RankedTensorType>(getValue().getType());
+
+  for (auto [name, type] :
+       {std::pair<StringRef, RankedTensorType>{"query", qType},
+        {"key", kType},
+        {"value", vType}})
+    if (type.getRank() != 4)
+      return emitOpError("expected ")
+             << name << " to have rank 4, got rank " << type.getRank();
+
+  Type elementType = qType.getElementType();
+  if (!isSupportedElementType(elementType))
+    return emitOpError("expected query element type to be f32, f16 or bf16, "
+                       "got ")
+           << elementType;
+  if (kType.getElementType() != elementType ||
+      vType.getElementType() != elementType)
+    return emitOpError("expected key and value element types to match the "
+                       "query element type ")
+           << elementType;
+
+  LayoutDims d = getLayoutDims();
+  for (auto [name, type] :
+       {std::pair<StringRef, RankedTensorType>{"query", qType},
+        {"key", kType},
+        {"value", vType}}) {
+    for (auto [dimName, pos] : {std::pair<StringRef, unsigned>{"head count",
+                                                               d.head},
+                                {"head size", d.feature}}) {
+      int64_t size = type.getDimSize(pos);
+      if (ShapedType::isDynamic(size) || size <= 0)
+        return emitOpError("expected ")
+               << name << " " << dimName
+               << " (dimension " << pos << ") to be static and positive";
+    }
+  }
+
+  int64_t hq = qType.getDimSize(d.head), hkv = kType.getDimSize(d.head);
+  if (vType.getDimSize(d.head) != hkv)
+    return emitOpError("expected key and value head counts to match, got ")
+           << hkv << " and " << vType.getDimSize(d.head);
+  if (hq % hkv != 0)
+    return emitOpError("expected query head count ")
+           << hq << " to be a multiple of the key/value head count " << hkv;
+  if (qType.getDimSize(d.feature) != kType.getDimSize(d.feature))
+    return emitOpError("expected query and key head sizes to match, got ")
+           << qType.getDimSize(d.feature) << " and "
+           << kType.getDimSize(d.feature);
+
+  int64_t qb = qType.getDimSize(d.batch);
+  if (!dimsCompatible(qb, kType.getDimSize(d.batch)) ||
+      !dimsCompatible(qb, vType.getDimSize(d.batch)) ||
+      !dimsCompatible(kType.getDimSize(d.batch), vType.getDimSize(d.batch)))
+    return emitOpError("expected query, key and value batch sizes to match");
+  if (!dimsCompatible(kType.getDimSize(d.seq), vType.getDimSize(d.seq)))
+    return emitOpError("expected key and value sequence lengths to match, got ")
+           << kType.getDimSize(d.seq) << " and " << vType.getDimSize(d.seq);
+
+  if (std::optional<APFloat> scale = getScale()) {
+    if (!scale->isFiniteNonZero() || scale->isNegative())
+      return emitOpError("expected scale to be positive and finite, got ")
+             << scale->convertToDouble();
+  }
+
+  // The output is [B, Hq, Sq, Dv] in the layout's order, of Q's element type.
+  SmallVector<int64_t, 4> outShape(4);
+  outShape[d.batch] = qb;
+  outShape[d.head] = hq;
+  outShape[d.seq] = qType.getDimSize(d.seq);
+  outShape[d.feature] = vType.getDimSize(d.feature);
+  auto expectedOut = RankedTensorType::get(outShape, elementType);
+  auto outType = cast<RankedTensorType>(getOutput().getType());
+  if (outType.getShape() != expectedOut.getShape() ||
+      outType.getElementType() != elementType)
+    return emitOpError("expected output type ")
+           << expectedOut << ", got " << outType;
+
+  if (Value lse = getLse()) {
+    auto expectedLse = RankedTensorType::get(
+        {qb, hq, qType.getDimSize(d.seq)}, Float32Type::get(getContext()));
+    auto lseType = cast<RankedTensorType>(lse.getType());
+    if (lseType.getShape() != expectedLse.getShape() ||
+        !lseType.getElementType().isF32())
+      return emitOpError("expected lse type ")
+             << expectedLse << ", got " << lseType;
+  }
+
+  for (auto [idx, capture] : llvm::enumerate(getCaptures())) {
+    Type type = capture.getType();
+    Type scalar = type;
+    if (auto tensor = dyn_cast<RankedTensorType>(type))
+      scalar = tensor.getElementType();
+    if (!isa<IntegerType, IndexType, FloatType>(scalar))
+      return emitOpError("expected capture #")
+             << idx
+             << " to be a ranked tensor or a scalar of integer, index or "
+                "float type, got "
+             << type;
+  }
+  return success();
+}
+
+/// Verifies one optional region: its arguments, its `attn.yield` and that it
+/// has no side effects (regions are evaluated any number of times, in any
+/// order, on any target).
+static LogicalResult verifyRegion(AttentionOp op, Region &region,
+                                  StringRef kind, ArrayRef<Type> argTypes,
+                                  Type yieldType) {
+  if (region.empty())
+    return success();
+  Block &block = region.front();
+  if (block.getNumArguments() != argTypes.size())
+    return op.emitOpError("expected ")
+           << kind << " region to have " << argTypes.size()
+           << " arguments (" << (kind == "score" ? "s, " : "")
+           << "b, h, i, j and one per capture), got "
+           << block.getNumArguments();
+  for (auto [idx, arg, type] :
+       llvm::enumerate(block.getArguments(), argTypes))
+    if (arg.getType() != type)
+      return op.emitOpError("expected ")
+             << kind << " region argument #" << idx << " to have type "
+             << type << ", got " << arg.getType();
+
+  auto yield = dyn_cast<YieldOp>(block.getTerminator());
+  if (!yield)
+    return op.emitOpError("expected ")
+           << kind << " region to end with 'attn.yield'";
+  if (yield.getValues().size() != 1 ||
+      yield.getValues().front().getType() != yieldType)
+    return yield.emitOpError("expected to yield a single ")
+           << yieldType << " from the " << kind << " region";
+
+  for (Operation &nested : block) {
+    if (!isMemoryEffectFree(&nested))
+      return nested.emitOpError("has side effects, which are not allowed in "
+                                "the ")
+             << kind << " region of 'attn.attention'";
+  }
+  return success();
+}
+
+LogicalResult AttentionOp::verifyRegions() {
+  MLIRContext *ctx = getContext();
+  Type f32 = Float32Type::get(ctx), index = IndexType::get(ctx);
+  SmallVector<Type> maskArgs(kNumIndexArgs, index);
+  llvm::append_range(maskArgs, getCaptures().getTypes());
+  SmallVector<Type> scoreArgs{f32};
+  llvm::append_range(scoreArgs, maskArgs);
+  if (failed(verifyRegion(*this, getScore(), "score", scoreArgs, f32)))
+    return failure();
+  return verifyRegion(*this, getMask(), "mask", maskArgs,
+                      IntegerType::get(ctx, 1));
+}
+
+#define GET_OP_CLASSES
+#include "attune/Dialect/Attn/IR/AttnOps.cpp.inc"
