@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+#===- scripts/setup.sh - Install dependencies, configure and build -------===#
+#
+# Idempotent: installs only missing Debian packages (running `apt-get update`
+# first when it must install anything), configures build/ once with Ninja
+# against LLVM/MLIR 22, then builds. Meant to be sourced or run by
+# scripts/showcase.sh and scripts/test.sh; runs as root on a fresh Debian
+# machine (sudo is used when present and needed).
+#
+#===----------------------------------------------------------------------===#
+set -euo pipefail
+
+ATTUNE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ATTUNE_BUILD="${ATTUNE_BUILD:-$ATTUNE_ROOT/build}"
+LLVM_PREFIX=/usr/lib/llvm-22
+
+# Everything the build and tests need. Benchmarks add their own.
+PACKAGES=(cmake ninja-build g++ python3 git
+          llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
+          libgtest-dev zlib1g-dev libzstd-dev)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [[ $(id -u) -ne 0 ]] && SUDO=sudo
+  $SUDO apt-get update
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+if [[ ! -f "$ATTUNE_BUILD/build.ninja" ]]; then
+  cmake -G Ninja -S "$ATTUNE_ROOT" -B "$ATTUNE_BUILD" \
+    -DCMAKE_BUILD_TYPE=Release \
+    -DMLIR_DIR="$LLVM_PREFIX/lib/cmake/mlir" \
+    -DLLVM_DIR="$LLVM_PREFIX/lib/cmake/llvm"
+fi
+cmake --build "$ATTUNE_BUILD" "$@"
