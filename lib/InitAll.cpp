@@ -7,6 +7,7 @@
 #include "attune/InitAll.h"
 
 #include "attune/Dialect/Attn/IR/AttnDialect.h"
+#include "attune/Dialect/Attn/Transforms/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -34,4 +35,4 @@ void attune::registerAllDialects(mlir::DialectRegistry &registry) {
                   mlir::tensor::TensorDialect, mlir::vector::VectorDialect>();
 }
 
-void attune::registerAllPasses() {}
+void attune::registerAllPasses() { attn::registerAttnPasses(); }

@@ -137,8 +137,12 @@ ParseResult AttentionOp::parse(OpAsmParser &parser, OperationState &result) {
     return failure();
 
   if (succeeded(parser.parseOptionalKeyword("scale"))) {
-    double scale;
-    if (parser.parseLParen() || parser.parseFloat(scale) ||
+    // Parse straight into f32 so that the hexadecimal form the printer uses
+    // for values without an exact short decimal spelling (0x4B800000) is read
+    // as f32 bits, not as the bits of a double.
+    APFloat scale(APFloat::IEEEsingle());
+    if (parser.parseLParen() ||
+        parser.parseFloat(APFloat::IEEEsingle(), scale) ||
         parser.parseRParen())
       return failure();
     result.addAttribute(getScaleAttrName(result.name),
@@ -169,7 +173,16 @@ ParseResult AttentionOp::parse(OpAsmParser &parser, OperationState &result) {
            << resultTypes.size();
   result.addTypes(resultTypes);
 
+  SMLoc attrLoc = parser.getCurrentLocation();
   if (parser.parseOptionalAttrDictWithKeyword(result.attributes))
+    return failure();
+  // `attributes {layout = ..., scale = ...}` may spell the inherent
+  // attributes too; check their types here, as the generic form does, since a
+  // mistyped one would otherwise be dropped silently when it becomes a
+  // property.
+  if (failed(verifyInherentAttrs(result.name, result.attributes, [&] {
+        return parser.emitError(attrLoc);
+      })))
     return failure();
 
   Region *score = result.addRegion();
@@ -263,6 +276,12 @@ static bool dimsCompatible(int64_t a, int64_t b) {
 }
 
 LogicalResult AttentionOp::verify() {
+  // The generic form drops a mistyped inherent attribute given in the
+  // discardable dictionary (`<{}> {layout = 1}`) and leaves the property null;
+  // every accessor below would then dereference it.
+  if (!getLayoutAttr())
+    return emitOpError("expected a 'layout' attribute of type #attn.layout");
+
   auto qType = cast<RankedTensorType>(getQuery().getType());
   auto kType = cast<RankedTensorType>(getKey().getType());
   auto vType = cast<RankedTensorType>(getValue().getType());

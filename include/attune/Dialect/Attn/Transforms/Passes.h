@@ -1,0 +1,38 @@
+//===- Passes.h - Attn dialect transformation passes ------------*- C++ -*-===//
+//
+// Part of the Attune project.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTUNE_DIALECT_ATTN_TRANSFORMS_PASSES_H
+#define ATTUNE_DIALECT_ATTN_TRANSFORMS_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir {
+class RewriterBase;
+} // namespace mlir
+
+namespace attune::attn {
+
+class AttentionOp;
+
+#define GEN_PASS_DECL
+#include "attune/Dialect/Attn/Transforms/Passes.h.inc"
+
+/// Replaces `op` by its naive materialised linalg form (see the
+/// `attn-lower-to-reference` pass).
+mlir::LogicalResult lowerToReference(mlir::RewriterBase &rewriter,
+                                     AttentionOp op);
+
+#define GEN_PASS_REGISTRATION
+#include "attune/Dialect/Attn/Transforms/Passes.h.inc"
+
+} // namespace attune::attn
+
+#endif // ATTUNE_DIALECT_ATTN_TRANSFORMS_PASSES_H
