@@ -1,7 +1,7 @@
-// Dilated sliding window (Longformer's dilated attention, as used in its
-// upper layers): like a symmetric sliding window of W keys on each side, but
-// with gaps of `dil` positions between them, so the window reaches W * dil
-// positions away while still holding only 2W + 1 keys:
+// Dilated sliding window (Longformer's dilated attention, used on some heads
+// of its upper layers): like a symmetric sliding window of W keys on each
+// side, but with gaps of `dil` positions between them, so the window reaches
+// W * dil positions away while still holding only 2W + 1 keys:
 //
 //   mask(b, h, i, j) = |i - j| <= W * dil  and  |i - j| mod dil == 0
 //

@@ -1,7 +1,7 @@
 // Document mask (sequence packing): several documents are packed into one
 // batch row, and a token may only attend to tokens of its own document. Used
-// in Llama 3 pretraining and by FlashAttention's varlen / FlexAttention's
-// document masks. Every position carries a document id:
+// in Llama 3 pretraining; FlashAttention's varlen API and FlexAttention's
+// document mask compute the same thing. Every position carries a document id:
 //
 //   mask(b, h, i, j) = q_doc[b, i] == kv_doc[b, j]
 //

@@ -2,7 +2,8 @@
 // Qwen 2: Hq query heads share Hkv < Hq key/value heads, here 8 and 2, so
 // each group of g = Hq / Hkv = 4 consecutive query heads reads one K/V head:
 //
-//   O[b,h,i,:] = sum_j softmax_j(Q[b,h,i,:] . K[b,h/g,j,:] / sqrt(D)) * V[b,h/g,j,:]
+//   O[b,h,i,:] = sum_j softmax_j(Q[b,h,i,:] . K[b,h/g,j,:] / sqrt(D))
+//                      * V[b,h/g,j,:]
 //
 // The sharing is implied by the shapes (K and V have 2 heads); K and V are
 // never copied or broadcast. No mask here, to show GQA alone: decoder models

@@ -1,7 +1,8 @@
 // Key padding mask: a batch of sequences of different lengths padded to a
 // common Sk; batch entry b has len[b] real keys and the rest is padding. The
 // attention_mask of BERT-style encoders (HuggingFace), and the per-sequence
-// cache length of batched decoding (vLLM / FlashAttention `seqlens_k`).
+// cache length of batched decoding (FlashAttention's `cache_seqlens`, vLLM's
+// seq_lens).
 //
 //   mask(b, h, i, j) = j < len[b]
 //

@@ -1,7 +1,8 @@
-// Longformer / BigBird-style attention: a symmetric sliding window plus global
-// tokens. Every query sees the keys within W positions on either side; the
-// first G tokens (e.g. [CLS] or question tokens) are global: they attend to
-// every key, and every query attends to them.
+// Longformer / BigBird-style attention (BigBird without its random keys): a
+// symmetric sliding window plus global tokens. Every query sees the keys
+// within W positions on either side; the first G tokens (e.g. [CLS] or
+// question tokens) are global: they attend to every key, and every query
+// attends to them.
 //
 //   mask(b, h, i, j) = |i - j| <= W  or  i < G  or  j < G
 //

@@ -6,8 +6,9 @@
 //
 // A prefix query (i < P) sees every prefix key and no later key; a query after
 // the prefix sees the whole prefix and the keys up to itself. P = 0 gives
-// causal.mlir. P is a runtime scalar, one per call (use a tensor<B x index>
-// capture indexed by b, as in key_padding.mlir, for a per-sequence prefix).
+// causal.mlir. P is a runtime scalar, one per call; for a prefix length per
+// sequence, capture a tensor<?xi32> and read it at b, as key_padding.mlir
+// does.
 //
 // Expects: Q [B, 8, Sq, 64], K and V [B, 8, Sk, 64], f32 (self-attention,
 // top-left aligned); capture P : index, random in [0, 64).

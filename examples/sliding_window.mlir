@@ -1,6 +1,6 @@
-// Sliding-window (local) causal attention, as in Mistral 7B (W = 4096), the
-// local layers of Gemma 2 / Gemma 3 and Phi-3 small: query i attends to the W
-// most recent keys, itself included:
+// Sliding-window (local) causal attention, as in Mistral 7B (W = 4096) and
+// the local layers of Gemma 2 / Gemma 3: query i attends to the W most recent
+// keys, itself included:
 //
 //   mask(b, h, i, j) = j <= i  and  i - j < W,   written  j <= i  and  i < j + W
 //

@@ -1,5 +1,5 @@
 // Strided sparse attention, the "strided" pattern of the Sparse Transformer
-// (Child et al. 2019, also used in GPT-3's alternating sparse layers): with a
+// (Child et al. 2019, for data with a period, like images or audio): with a
 // stride l of about sqrt(S), each query attends causally to the previous l
 // positions (local) and to every l-th position before it (strided), the
 // union of the paper's two heads A(1) and A(2) in one mask:

@@ -6,11 +6,12 @@
 //
 //   mask(b, h, i, j) = j <= i + M
 //
-// This is the mask of HuggingFace's TransfoXL (triu(ones, 1 + mlen)); M is a
-// runtime scalar, e.g. a cache that is not yet full. With M = Sk - Sq it is
-// causal_bottom_right.mlir. Transformer-XL's relative position terms depend on
-// Q and a position embedding projection, so they are not part of this
-// example: only the memory mask is.
+// This is the mask of HuggingFace's TransfoXL (triu(ones, 1 + mlen)). M is
+// passed as a runtime scalar rather than read from the shapes, so one spec
+// serves every memory length; with M = Sk - Sq it is causal_bottom_right.mlir.
+// Transformer-XL's relative position terms depend on Q and a projection of
+// position embeddings, so they are not part of this example: only the memory
+// mask is.
 //
 // Expects: Q [B, 8, Sq, 64], K and V [B, 8, Sk, 64] (Sk = M + Sq in a real
 // model, any size here), f32; capture M : index, random in [0, 64).

@@ -1,0 +1,74 @@
+//===- CPUPipeline.h - attn specs to LLVM for x86 CPUs ----------*- C++ -*-===//
+//
+// Part of the Attune project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The pass pipeline that takes a module of attention specs (func.func on
+// tensors holding attn.attention) to the LLVM dialect, and the steps after
+// it: C-interface entry points, LLVM IR, object files, a JIT and the C
+// header that describes the entry points.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTUNE_TARGET_CPU_CPUPIPELINE_H
+#define ATTUNE_TARGET_CPU_CPUPIPELINE_H
+
+#include "mlir/Pass/PassOptions.h"
+#include "mlir/Support/LLVM.h"
+
+#include <memory>
+#include <string>
+
+namespace llvm {
+class raw_ostream;
+} // namespace llvm
+
+namespace mlir {
+class ExecutionEngine;
+class ModuleOp;
+class OpPassManager;
+} // namespace mlir
+
+namespace attune::cpu {
+
+/// Options of `attn-cpu-pipeline`.
+struct CPUPipelineOptions : mlir::PassPipelineOptions<CPUPipelineOptions> {
+  Option<std::string> mode{
+      *this, "mode",
+      llvm::cl::desc("How attn.attention is lowered: 'reference' (the naive "
+                     "materialised form)"),
+      llvm::cl::init("reference")};
+};
+
+/// Adds the passes that lower a module of specs to the LLVM dialect. Entry
+/// points (public functions) take their results as trailing out-parameters
+/// and get a C interface (`_mlir_ciface_<name>`).
+void buildCPUPipeline(mlir::OpPassManager &pm,
+                      const CPUPipelineOptions &options);
+
+/// Registers `attn-cpu-pipeline`.
+void registerCPUPipeline();
+
+/// Runs the pipeline on `module` in place. Diagnostics go to the context.
+mlir::LogicalResult lowerToLLVMDialect(mlir::ModuleOp module,
+                                       const CPUPipelineOptions &options);
+
+/// JIT-compiles a module in the LLVM dialect for the host, at -O3.
+llvm::Expected<std::unique_ptr<mlir::ExecutionEngine>>
+createJIT(mlir::ModuleOp llvmModule);
+
+/// Compiles a module in the LLVM dialect to a relocatable object file for
+/// `cpu` ("host" for this machine) and writes it to `path`.
+mlir::LogicalResult emitObjectFile(mlir::ModuleOp llvmModule,
+                                   llvm::StringRef path, llvm::StringRef cpu);
+
+/// Writes a C header declaring the entry points of `specModule` (before
+/// lowering) as the object file exports them.
+mlir::LogicalResult emitCHeader(mlir::ModuleOp specModule,
+                                llvm::StringRef guardName,
+                                llvm::raw_ostream &os);
+
+} // namespace attune::cpu
+
+#endif // ATTUNE_TARGET_CPU_CPUPIPELINE_H

@@ -1,0 +1,283 @@
+//===- CPUPipeline.cpp - attn specs to LLVM for x86 CPUs --------*- C++ -*-===//
+//
+// Part of the Attune project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attune/Target/CPU/CPUPipeline.h"
+
+#include "attune/Dialect/Attn/Transforms/Passes.h"
+#include "attune/Target/CPU/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "mlir/Transforms/Passes.h"
+
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+
+using namespace mlir;
+using namespace attune::cpu;
+
+void attune::cpu::buildCPUPipeline(OpPassManager &pm,
+                                   const CPUPipelineOptions &options) {
+  // Attention to linalg on tensors.
+  pm.addPass(attn::createAttnLowerToReference());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+
+  // Tensors to buffers. Entry points return nothing: the caller allocates
+  // the results and passes them as trailing out-parameters, so the runtime
+  // and C callers own all memory.
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addPass(createAttnCPUEntryPoints());
+  bufferization::buildBufferDeallocationPipeline(pm);
+
+  // Loops, then the LLVM dialect.
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createConvertMathToLibmPass());
+  arith::ArithExpandOpsPassOptions expand;
+  expand.includeBf16 = true;
+  pm.addPass(arith::createArithExpandOpsPass(expand));
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  (void)options;
+}
+
+void attune::cpu::registerCPUPipeline() {
+  registerAttnCPUPasses();
+  PassPipelineRegistration<CPUPipelineOptions>(
+      "attn-cpu-pipeline",
+      "Lower attention specs to the LLVM dialect for x86 CPUs",
+      buildCPUPipeline);
+}
+
+LogicalResult
+attune::cpu::lowerToLLVMDialect(ModuleOp module,
+                                const CPUPipelineOptions &options) {
+  PassManager pm(module->getName());
+  buildCPUPipeline(pm, options);
+  return pm.run(module);
+}
+
+/// Registers what translating the LLVM dialect to LLVM IR needs.
+static void registerTranslations(ModuleOp module) {
+  DialectRegistry registry;
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  module->getContext()->appendDialectRegistry(registry);
+}
+
+static void initializeNativeTarget() {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+}
+
+llvm::Expected<std::unique_ptr<ExecutionEngine>>
+attune::cpu::createJIT(ModuleOp llvmModule) {
+  initializeNativeTarget();
+  registerTranslations(llvmModule);
+  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!builder)
+    return builder.takeError();
+  builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  auto machine = builder->createTargetMachine();
+  if (!machine)
+    return machine.takeError();
+  ExecutionEngineOptions options;
+  options.transformer = makeOptimizingTransformer(3, 0, machine->get());
+  options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  return ExecutionEngine::create(llvmModule, options, std::move(*machine));
+}
+
+LogicalResult attune::cpu::emitObjectFile(ModuleOp llvmModule, StringRef path,
+                                          StringRef cpu) {
+  initializeNativeTarget();
+  registerTranslations(llvmModule);
+  Location loc = llvmModule.getLoc();
+
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  std::string error;
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return emitError(loc, "cannot find an LLVM target for ")
+           << triple.str() << ": " << error;
+
+  std::string cpuName = cpu.str();
+  std::string features;
+  if (cpu == "host") {
+    cpuName = llvm::sys::getHostCPUName().str();
+    llvm::SubtargetFeatures hostFeatures;
+    for (const auto &feature : llvm::sys::getHostCPUFeatures())
+      hostFeatures.AddFeature(feature.first(), feature.second);
+    features = hostFeatures.getString();
+  }
+  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
+      triple, cpuName, features, llvm::TargetOptions(), llvm::Reloc::PIC_,
+      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+  if (!machine)
+    return emitError(loc, "cannot create a target machine for CPU '")
+           << cpuName << "'";
+
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> module =
+      translateModuleToLLVMIR(llvmModule, llvmContext);
+  if (!module)
+    return emitError(loc, "cannot translate the module to LLVM IR");
+  module->setTargetTriple(triple);
+  module->setDataLayout(machine->createDataLayout());
+  if (llvm::Error err = makeOptimizingTransformer(3, 0, machine.get())(
+          module.get()))
+    return emitError(loc, "LLVM optimisation failed: ")
+           << llvm::toString(std::move(err));
+
+  std::error_code ec;
+  auto out = std::make_unique<llvm::ToolOutputFile>(path, ec,
+                                                    llvm::sys::fs::OF_None);
+  if (ec)
+    return emitError(loc, "cannot open '") << path << "': " << ec.message();
+  llvm::legacy::PassManager codegen;
+  if (machine->addPassesToEmitFile(codegen, out->os(), nullptr,
+                                   llvm::CodeGenFileType::ObjectFile))
+    return emitError(loc, "the target cannot emit object files");
+  codegen.run(*module);
+  out->keep();
+  return success();
+}
+
+/// The C type of a scalar element.
+static FailureOr<std::string> cTypeOf(Type type) {
+  if (type.isF32())
+    return std::string("float");
+  if (type.isF64())
+    return std::string("double");
+  if (type.isF16() || type.isBF16())
+    return std::string("uint16_t");
+  if (type.isIndex())
+    return std::string("int64_t");
+  if (type.isInteger(1))
+    return std::string("bool");
+  if (auto integer = dyn_cast<IntegerType>(type))
+    if (llvm::is_contained({8u, 16u, 32u, 64u}, integer.getWidth()))
+      return (integer.isUnsigned() ? "uint" : "int") +
+             std::to_string(integer.getWidth()) + "_t";
+  return failure();
+}
+
+/// The suffix naming an element type in descriptor struct names.
+static std::string typeSuffix(Type type) {
+  std::string str;
+  llvm::raw_string_ostream os(str);
+  os << type;
+  return str;
+}
+
+LogicalResult attune::cpu::emitCHeader(ModuleOp specModule,
+                                       StringRef guardName,
+                                       llvm::raw_ostream &os) {
+  std::string structs, prototypes;
+  llvm::raw_string_ostream structOs(structs), protoOs(prototypes);
+  llvm::StringSet<> declared;
+
+  // A parameter for `type`: a pointer to a memref descriptor for tensors, the
+  // C scalar type otherwise.
+  auto parameter = [&](Type type, Location loc) -> FailureOr<std::string> {
+    auto tensor = dyn_cast<RankedTensorType>(type);
+    if (!tensor) {
+      FailureOr<std::string> scalar = cTypeOf(type);
+      if (failed(scalar))
+        return emitError(loc, "no C type for argument type ") << type;
+      return *scalar;
+    }
+    FailureOr<std::string> element = cTypeOf(tensor.getElementType());
+    if (failed(element))
+      return emitError(loc, "no C type for element type ")
+             << tensor.getElementType();
+    std::string name = "attune_memref" + std::to_string(tensor.getRank()) +
+                       "_" + typeSuffix(tensor.getElementType());
+    if (declared.insert(name).second) {
+      structOs << "/// A rank-" << tensor.getRank() << " "
+               << tensor.getElementType()
+               << " buffer: element (i0, i1, ...) is at aligned[offset + "
+                  "i0*strides[0] + ...].\n";
+      structOs << "typedef struct {\n  " << *element << " *allocated;\n  "
+               << *element << " *aligned;\n  int64_t offset;\n";
+      if (tensor.getRank() > 0)
+        structOs << "  int64_t sizes[" << tensor.getRank()
+                 << "];\n  int64_t strides[" << tensor.getRank() << "];\n";
+      structOs << "} " << name << ";\n\n";
+    }
+    return name + " *";
+  };
+
+  for (auto func : specModule.getOps<func::FuncOp>()) {
+    if (func.isPrivate() || func.isExternal())
+      continue;
+    FunctionType type = func.getFunctionType();
+    SmallVector<std::string> params;
+    for (auto [idx, argType] : llvm::enumerate(type.getInputs())) {
+      FailureOr<std::string> param = parameter(argType, func.getLoc());
+      if (failed(param))
+        return failure();
+      params.push_back(*param + "arg" + std::to_string(idx));
+    }
+    for (auto [idx, resultType] : llvm::enumerate(type.getResults())) {
+      if (!isa<RankedTensorType>(resultType))
+        return emitError(func.getLoc(), "expected tensor results, got ")
+               << resultType;
+      FailureOr<std::string> param = parameter(resultType, func.getLoc());
+      if (failed(param))
+        return failure();
+      params.push_back(*param + "result" + std::to_string(idx));
+    }
+    protoOs << "/// Spec `@" << func.getSymName() << "`: " << type
+            << ". Results are written to the caller-allocated result "
+               "buffers.\n";
+    protoOs << "void _mlir_ciface_" << func.getSymName() << "(";
+    llvm::interleaveComma(params, protoOs);
+    protoOs << ");\n\n";
+  }
+
+  os << "/* Generated by attunec. Entry points of the compiled attention "
+        "specs. */\n";
+  os << "#ifndef " << guardName << "\n#define " << guardName << "\n\n";
+  os << "#include <stdbool.h>\n#include <stdint.h>\n\n";
+  os << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
+  os << structs << prototypes;
+  os << "#ifdef __cplusplus\n}\n#endif\n\n#endif /* " << guardName
+     << " */\n";
+  return success();
+}

@@ -1,0 +1,82 @@
+//===- EntryPoints.cpp - C calling convention for entry points --*- C++ -*-===//
+//
+// Part of the Attune project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attune/Target/CPU/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/Builders.h"
+
+namespace attune::cpu {
+#define GEN_PASS_DEF_ATTNCPUENTRYPOINTS
+#include "attune/Target/CPU/Passes.h.inc"
+} // namespace attune::cpu
+
+using namespace mlir;
+
+/// Turns the memref results of `func` into trailing out-parameters.
+static LogicalResult convertResults(func::FuncOp func) {
+  FunctionType type = func.getFunctionType();
+  if (type.getNumResults() == 0)
+    return success();
+  for (Type result : type.getResults()) {
+    auto memref = dyn_cast<MemRefType>(result);
+    if (!memref || !memref.getLayout().isIdentity())
+      return func.emitError("expected identity-layout memref results, got ")
+             << result;
+  }
+  SmallVector<Type> inputs(type.getInputs());
+  llvm::append_range(inputs, type.getResults());
+  func.setType(FunctionType::get(func.getContext(), inputs, {}));
+  Block &entry = func.getBody().front();
+  SmallVector<Value> outs;
+  for (Type result : type.getResults())
+    outs.push_back(entry.addArgument(result, func.getLoc()));
+
+  WalkResult walk = func.walk([&](func::ReturnOp ret) {
+    OpBuilder b(ret);
+    Location loc = ret.getLoc();
+    for (auto [idx, value, out] : llvm::enumerate(ret.getOperands(), outs)) {
+      auto memref = cast<MemRefType>(value.getType());
+      for (int64_t dim = 0; dim < memref.getRank(); ++dim) {
+        if (!memref.isDynamicDim(dim))
+          continue;
+        Value want = memref::DimOp::create(b, loc, value, dim);
+        Value have = memref::DimOp::create(b, loc, out, dim);
+        Value same = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                           want, have);
+        cf::AssertOp::create(
+            b, loc, same,
+            b.getStringAttr("attune: result buffer " + std::to_string(idx) +
+                            " of @" + func.getSymName().str() +
+                            " has the wrong size in dimension " +
+                            std::to_string(dim)));
+      }
+      memref::CopyOp::create(b, loc, value, out);
+    }
+    func::ReturnOp::create(b, loc);
+    ret.erase();
+    return WalkResult::advance();
+  });
+  return failure(walk.wasInterrupted());
+}
+
+namespace {
+struct AttnCPUEntryPoints
+    : attune::cpu::impl::AttnCPUEntryPointsBase<AttnCPUEntryPoints> {
+  using Base::Base;
+  void runOnOperation() override {
+    for (auto func : getOperation().getOps<func::FuncOp>()) {
+      if (func.isPrivate() || func.isExternal())
+        continue;
+      if (failed(convertResults(func)))
+        return signalPassFailure();
+      func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                    UnitAttr::get(&getContext()));
+    }
+  }
+};
+} // namespace
