@@ -74,6 +74,17 @@ struct AttnCPUEntryPoints
         continue;
       if (failed(convertResults(func)))
         return signalPassFailure();
+      // `attn.*` argument attributes describe inputs to drivers such as
+      // attune-run; they mean nothing to LLVM.
+      for (unsigned idx = 0, e = func.getNumArguments(); idx < e; ++idx) {
+        SmallVector<StringAttr> names;
+        if (DictionaryAttr attrs = func.getArgAttrDict(idx))
+          for (NamedAttribute attr : attrs)
+            if (attr.getName().strref().starts_with("attn."))
+              names.push_back(attr.getName());
+        for (StringAttr name : names)
+          func.removeArgAttr(idx, name);
+      }
       func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
                     UnitAttr::get(&getContext()));
     }

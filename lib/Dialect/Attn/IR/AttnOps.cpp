@@ -9,6 +9,7 @@
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringExtras.h"
 
 #include <cmath>
@@ -289,10 +290,16 @@ LogicalResult AttentionOp::verify() {
   for (auto [name, type] :
        {std::pair<StringRef, RankedTensorType>{"query", qType},
         {"key", kType},
-        {"value", vType}})
+        {"value", vType}}) {
     if (type.getRank() != 4)
       return emitOpError("expected ")
              << name << " to have rank 4, got rank " << type.getRank();
+    // An encoding (sparse, packed, ...) changes what the elements mean; the
+    // lowerings read Q, K and V as plain dense tensors.
+    if (type.getEncoding())
+      return emitOpError("expected ")
+             << name << " to have no tensor encoding, got " << type;
+  }
 
   Type elementType = qType.getElementType();
   if (!isSupportedElementType(elementType))
@@ -343,9 +350,14 @@ LogicalResult AttentionOp::verify() {
            << kType.getDimSize(d.seq) << " and " << vType.getDimSize(d.seq);
 
   if (std::optional<APFloat> scale = getScale()) {
-    if (!scale->isFiniteNonZero() || scale->isNegative())
+    if (!scale->isFiniteNonZero() || scale->isNegative()) {
+      // APFloat spells inf and nan the same way on every host, unlike the
+      // double formatting of the diagnostic stream.
+      SmallString<16> str;
+      scale->toString(str);
       return emitOpError("expected scale to be positive and finite, got ")
-             << scale->convertToDouble();
+             << str;
+    }
   }
 
   // The output is [B, Hq, Sq, Dv] in the layout's order, of Q's element type.
@@ -356,8 +368,7 @@ LogicalResult AttentionOp::verify() {
   outShape[d.feature] = vType.getDimSize(d.feature);
   auto expectedOut = RankedTensorType::get(outShape, elementType);
   auto outType = cast<RankedTensorType>(getOutput().getType());
-  if (outType.getShape() != expectedOut.getShape() ||
-      outType.getElementType() != elementType)
+  if (outType != expectedOut)
     return emitOpError("expected output type ")
            << expectedOut << ", got " << outType;
 
@@ -365,8 +376,7 @@ LogicalResult AttentionOp::verify() {
     auto expectedLse = RankedTensorType::get(
         {qb, hq, qType.getDimSize(d.seq)}, Float32Type::get(getContext()));
     auto lseType = cast<RankedTensorType>(lse.getType());
-    if (lseType.getShape() != expectedLse.getShape() ||
-        !lseType.getElementType().isF32())
+    if (lseType != expectedLse)
       return emitOpError("expected lse type ")
              << expectedLse << ", got " << lseType;
   }

@@ -1,0 +1,688 @@
+//===- Runner.cpp - Run a spec on the CPU, check and time it ----*- C++ -*-===//
+//
+// Part of the Attune project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attune/Runner/Runner.h"
+
+#include "attune/Dialect/Attn/IR/AttnOps.h"
+#include "attune/InitAll.h"
+#include "attune/Oracle/Oracle.h"
+#include "attune/Runner/Npy.h"
+#include "attune/Target/CPU/CPUPipeline.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+
+#include "llvm/ADT/APFloat.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+
+using namespace mlir;
+using namespace attune;
+using namespace attune::runner;
+
+namespace {
+
+/// One argument or result of the entry function in host memory: a tensor
+/// (as the storage behind a memref descriptor) or a scalar.
+struct HostValue {
+  Type type;
+  Type elementType;
+  SmallVector<int64_t> shape;
+  bool isTensor = false;
+  size_t elementSize = 0;
+  /// 64-byte aligned element storage (at least one element).
+  std::unique_ptr<char, decltype(&std::free)> data{nullptr, &std::free};
+  /// Memref descriptor: allocated, aligned, offset, sizes[rank],
+  /// strides[rank], all 64-bit.
+  SmallVector<int64_t> descriptor;
+
+  /// What the C interface takes: a pointer to the descriptor (tensors) or
+  /// the scalar itself, stored at `payload()`.
+  void *payload() {
+    return isTensor ? static_cast<void *>(descriptor.data()) : data.get();
+  }
+
+  int64_t numElements() const {
+    int64_t n = 1;
+    for (int64_t d : shape)
+      n *= d;
+    return n;
+  }
+};
+
+/// Bytes per element of a supported element type; 0 if unsupported.
+size_t byteSize(Type type) {
+  if (type.isIndex())
+    return 8;
+  if (type.isInteger(1))
+    return 1;
+  if (type.isIntOrFloat())
+    return (type.getIntOrFloatBitWidth() + 7) / 8;
+  return 0;
+}
+
+float bf16ToFloat(uint16_t bits) {
+  uint32_t word = uint32_t(bits) << 16;
+  float f;
+  std::memcpy(&f, &word, 4);
+  return f;
+}
+
+/// The value of element `idx` of `v` as a double (exact for every type).
+double readElement(const HostValue &v, int64_t idx) {
+  const char *p = v.data.get() + idx * v.elementSize;
+  Type t = v.elementType;
+  if (t.isF32()) {
+    float f;
+    std::memcpy(&f, p, 4);
+    return f;
+  }
+  if (t.isF64()) {
+    double d;
+    std::memcpy(&d, p, 8);
+    return d;
+  }
+  if (t.isF16() || t.isBF16()) {
+    uint16_t bits;
+    std::memcpy(&bits, p, 2);
+    if (t.isBF16())
+      return bf16ToFloat(bits);
+    llvm::APFloat f(llvm::APFloat::IEEEhalf(), llvm::APInt(16, bits));
+    return f.convertToFloat();
+  }
+  // Integers: sign-extend (index and signless integers are signed here).
+  int64_t value = 0;
+  std::memcpy(&value, p, v.elementSize);
+  unsigned bits = t.isIndex() ? 64 : t.getIntOrFloatBitWidth();
+  if (bits == 1)
+    return value & 1;
+  if (bits < 64)
+    value = llvm::SignExtend64(value, bits);
+  return static_cast<double>(value);
+}
+
+/// Stores `x` into element `idx` of `v`, rounding to nearest even.
+void writeElement(HostValue &v, int64_t idx, double x) {
+  char *p = v.data.get() + idx * v.elementSize;
+  Type t = v.elementType;
+  if (t.isF32()) {
+    float f = static_cast<float>(x);
+    std::memcpy(p, &f, 4);
+    return;
+  }
+  if (t.isF64()) {
+    std::memcpy(p, &x, 8);
+    return;
+  }
+  if (auto ft = dyn_cast<FloatType>(t)) {
+    llvm::APFloat f(x);
+    bool lost;
+    f.convert(ft.getFloatSemantics(), llvm::APFloat::rmNearestTiesToEven,
+              &lost);
+    uint16_t bits = f.bitcastToAPInt().getZExtValue();
+    std::memcpy(p, &bits, 2);
+    return;
+  }
+  int64_t value = static_cast<int64_t>(x);
+  std::memcpy(p, &value, v.elementSize);
+}
+
+/// Allocates the storage and descriptor of `v` for its type and shape.
+void allocate(HostValue &v) {
+  size_t bytes = std::max<size_t>(v.numElements() * v.elementSize, 64);
+  bytes = (bytes + 63) / 64 * 64;
+  v.data.reset(static_cast<char *>(std::aligned_alloc(64, bytes)));
+  std::memset(v.data.get(), 0, bytes);
+  if (!v.isTensor)
+    return;
+  int64_t rank = v.shape.size();
+  v.descriptor.assign(3 + 2 * rank, 0);
+  auto base = reinterpret_cast<int64_t>(v.data.get());
+  v.descriptor[0] = base;
+  v.descriptor[1] = base;
+  int64_t stride = 1;
+  for (int64_t d = rank - 1; d >= 0; --d) {
+    v.descriptor[3 + d] = v.shape[d];
+    v.descriptor[3 + rank + d] = stride;
+    stride *= v.shape[d];
+  }
+}
+
+/// The .npy dtype that stores values of `type` (bf16 travels as f4).
+std::string npyDtype(Type type) {
+  if (type.isF32() || type.isBF16())
+    return "f4";
+  if (type.isF16())
+    return "f2";
+  if (type.isF64())
+    return "f8";
+  if (type.isInteger(1))
+    return "b1";
+  if (type.isIndex())
+    return "i8";
+  return "i" + std::to_string(byteSize(type));
+}
+
+std::string shapeString(ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  llvm::raw_string_ostream os(s);
+  llvm::interleaveComma(shape, os);
+  os << "]";
+  return s;
+}
+
+/// Everything one run of the entry function needs.
+class Run {
+public:
+  Run(const RunnerOptions &options, llvm::raw_ostream &os)
+      : options(options), os(os) {}
+  int execute();
+
+private:
+  LogicalResult load();
+  LogicalResult planArguments();
+  LogicalResult fillInputs();
+  LogicalResult planResults();
+  LogicalResult compile();
+  LogicalResult invoke();
+  LogicalResult check(llvm::json::Object &report, bool &passed);
+  void bench(llvm::json::Object &report);
+  LogicalResult writeOutputs();
+
+  /// The concrete size of `symbol`, after defaults.
+  FailureOr<int64_t> sizeOf(StringRef symbol, Location loc);
+  InFlightDiagnostic error(Location loc) { return emitError(loc); }
+
+  const RunnerOptions &options;
+  llvm::raw_ostream &os;
+  MLIRContext context;
+  llvm::SourceMgr sourceMgr;
+  OwningOpRef<ModuleOp> module;
+  func::FuncOp entry;
+  attn::AttentionOp attention;
+  std::vector<HostValue> args, results;
+  std::unique_ptr<ExecutionEngine> engine;
+  double compileSeconds = 0;
+};
+
+} // namespace
+
+std::string attune::runner::parseSizes(StringRef text,
+                                       llvm::StringMap<int64_t> &sizes) {
+  SmallVector<StringRef> items;
+  text.split(items, ',', -1, /*KeepEmpty=*/false);
+  for (StringRef item : items) {
+    auto [name, value] = item.split('=');
+    name = name.trim();
+    int64_t size;
+    if (name.empty() || value.trim().getAsInteger(10, size) || size < 0)
+      return ("bad size '" + item + "': expected NAME=N with N >= 0").str();
+    if (!llvm::is_contained({"B", "Sq", "Sk"}, name))
+      return ("unknown size '" + name + "': expected B, Sq or Sk").str();
+    sizes[name] = size;
+  }
+  return "";
+}
+
+FailureOr<int64_t> Run::sizeOf(StringRef symbol, Location loc) {
+  auto it = options.sizes.find(symbol);
+  if (it != options.sizes.end())
+    return it->second;
+  if (symbol == "B")
+    return int64_t(1);
+  if (symbol == "Sq")
+    return int64_t(128);
+  if (symbol == "Sk")
+    return sizeOf("Sq", loc);
+  return error(loc) << "unknown size symbol '" << symbol
+                    << "' (expected B, Sq or Sk)";
+}
+
+LogicalResult Run::load() {
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  context.appendDialectRegistry(registry);
+  context.loadAllAvailableDialects();
+
+  auto file = llvm::MemoryBuffer::getFileOrSTDIN(options.specPath);
+  if (!file) {
+    llvm::errs() << "attune-run: error: cannot read '" << options.specPath
+                 << "': " << file.getError().message() << "\n";
+    return failure();
+  }
+  sourceMgr.AddNewSourceBuffer(std::move(*file), llvm::SMLoc());
+  module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return failure();
+
+  SmallVector<func::FuncOp> candidates;
+  for (auto func : module->getOps<func::FuncOp>())
+    if (!func.isPrivate() && !func.isExternal() &&
+        (options.entry.empty() || func.getSymName() == options.entry))
+      candidates.push_back(func);
+  if (candidates.size() != 1) {
+    InFlightDiagnostic diag = error(module->getLoc());
+    if (candidates.empty())
+      diag << (options.entry.empty()
+                   ? std::string("no public function to run")
+                   : "no public function named '" + options.entry + "'");
+    else
+      diag << "several public functions; choose one with --entry";
+    return failure();
+  }
+  entry = candidates.front();
+
+  entry.walk([&](attn::AttentionOp op) {
+    if (!attention)
+      attention = op;
+  });
+  if (!attention)
+    return error(entry.getLoc()) << "entry @" << entry.getSymName()
+                                 << " holds no attn.attention";
+  return success();
+}
+
+LogicalResult Run::planArguments() {
+  // Symbols of the dynamic dimensions of arguments that feed Q, K and V.
+  DenseMap<std::pair<unsigned, unsigned>, StringRef> symbols;
+  attn::LayoutDims dims = attention.getLayoutDims();
+  auto bind = [&](Value v, StringRef seq) {
+    if (auto arg = dyn_cast<BlockArgument>(v);
+        arg && arg.getOwner() == &entry.getBody().front()) {
+      symbols[{arg.getArgNumber(), dims.batch}] = "B";
+      symbols[{arg.getArgNumber(), dims.seq}] = seq;
+    }
+  };
+  bind(attention.getQuery(), "Sq");
+  bind(attention.getKey(), "Sk");
+  bind(attention.getValue(), "Sk");
+
+  for (auto [idx, type] : llvm::enumerate(entry.getArgumentTypes())) {
+    Location loc = entry.getLoc();
+    HostValue v;
+    v.type = type;
+    v.elementType = getElementTypeOrSelf(type);
+    v.elementSize = byteSize(v.elementType);
+    if (v.elementSize == 0 || (isa<ShapedType>(type) &&
+                               !isa<RankedTensorType>(type)))
+      return error(loc) << "argument #" << idx << " has unsupported type "
+                        << type;
+    if (auto tensor = dyn_cast<RankedTensorType>(type)) {
+      v.isTensor = true;
+      auto names =
+          entry.getArgAttrOfType<ArrayAttr>(idx, "attn.dims");
+      if (names && names.size() != size_t(tensor.getRank()))
+        return error(loc) << "argument #" << idx << ": 'attn.dims' has "
+                          << names.size() << " entries for a rank-"
+                          << tensor.getRank() << " tensor";
+      for (int64_t d = 0; d < tensor.getRank(); ++d) {
+        if (!tensor.isDynamicDim(d)) {
+          v.shape.push_back(tensor.getDimSize(d));
+          continue;
+        }
+        StringRef symbol = symbols.lookup({unsigned(idx), unsigned(d)});
+        if (symbol.empty() && names)
+          if (auto name = dyn_cast<StringAttr>(names[d]))
+            symbol = name.getValue();
+        if (symbol.empty())
+          return error(loc) << "cannot tell the size of dimension " << d
+                            << " of argument #" << idx
+                            << "; name it in 'attn.dims'";
+        FailureOr<int64_t> size = sizeOf(symbol, loc);
+        if (failed(size))
+          return failure();
+        v.shape.push_back(*size);
+      }
+    }
+    allocate(v);
+    args.push_back(std::move(v));
+  }
+  return success();
+}
+
+LogicalResult Run::fillInputs() {
+  std::vector<bool> fromFile(args.size(), false);
+  for (const auto &[idx, path] : options.inputFiles) {
+    if (idx >= args.size())
+      return error(entry.getLoc())
+             << "--input " << idx << ": @" << entry.getSymName() << " has "
+             << args.size() << " arguments";
+    HostValue &v = args[idx];
+    llvm::Expected<NpyArray> array = readNpy(path);
+    if (!array) {
+      llvm::errs() << "attune-run: error: "
+                   << llvm::toString(array.takeError()) << "\n";
+      return failure();
+    }
+    std::string want = npyDtype(v.elementType);
+    if (array->dtype != want)
+      return error(entry.getLoc())
+             << "'" << path << "' holds dtype '" << array->dtype
+             << "', argument #" << idx << " (" << v.type << ") needs '"
+             << want << "'";
+    if (ArrayRef<int64_t>(array->shape) != ArrayRef<int64_t>(v.shape))
+      return error(entry.getLoc())
+             << "'" << path << "' has shape " << shapeString(array->shape)
+             << ", argument #" << idx << " needs " << shapeString(v.shape)
+             << " at the requested sizes";
+    if (v.elementType.isBF16()) {
+      for (int64_t i = 0, e = v.numElements(); i < e; ++i) {
+        float f;
+        std::memcpy(&f, array->bytes.data() + 4 * i, 4);
+        writeElement(v, i, f);
+      }
+    } else {
+      std::memcpy(v.data.get(), array->bytes.data(), array->bytes.size());
+    }
+    fromFile[idx] = true;
+  }
+
+  std::mt19937_64 rng(options.seed);
+  for (auto [idx, v] : llvm::enumerate(args)) {
+    if (fromFile[idx])
+      continue;
+    auto range = entry.getArgAttrOfType<ArrayAttr>(idx, "attn.range");
+    if (range && range.size() != 2)
+      return error(entry.getLoc()) << "argument #" << idx
+                                   << ": 'attn.range' needs [lo, hi]";
+    auto bound = [&](unsigned k, double dflt) {
+      if (!range)
+        return dflt;
+      if (auto i = dyn_cast<IntegerAttr>(range[k]))
+        return double(i.getInt());
+      if (auto f = dyn_cast<FloatAttr>(range[k]))
+        return f.getValueAsDouble();
+      return dflt;
+    };
+    int64_t n = v.numElements();
+    if (isa<FloatType>(v.elementType)) {
+      std::uniform_real_distribution<double> dist(bound(0, -1.0),
+                                                  bound(1, 1.0));
+      for (int64_t i = 0; i < n; ++i)
+        writeElement(v, i, dist(rng));
+      continue;
+    }
+    double lo = bound(0, 0), hi = bound(1, v.elementType.isInteger(1) ? 2 : 8);
+    if (hi <= lo)
+      return error(entry.getLoc()) << "argument #" << idx
+                                   << ": empty 'attn.range' [" << lo << ", "
+                                   << hi << ")";
+    std::uniform_int_distribution<int64_t> dist(int64_t(lo),
+                                                int64_t(hi) - 1);
+    for (int64_t i = 0; i < n; ++i)
+      writeElement(v, i, double(dist(rng)));
+  }
+  return success();
+}
+
+LogicalResult Run::planResults() {
+  auto ret = cast<func::ReturnOp>(entry.getBody().front().getTerminator());
+  for (auto [idx, value] : llvm::enumerate(ret.getOperands())) {
+    auto op = value.getDefiningOp<attn::AttentionOp>();
+    auto tensor = dyn_cast<RankedTensorType>(value.getType());
+    if (!op || !tensor)
+      return error(ret.getLoc())
+             << "result #" << idx
+             << " must be a result of attn.attention for attune-run to size it";
+    auto q = dyn_cast<BlockArgument>(op.getQuery());
+    auto v = dyn_cast<BlockArgument>(op.getValue());
+    if (!q || !v)
+      return error(op.getLoc()) << "attune-run needs Q and V to be arguments "
+                                   "of the entry function";
+    const HostValue &qv = args[q.getArgNumber()];
+    const HostValue &vv = args[v.getArgNumber()];
+    attn::LayoutDims d = op.getLayoutDims();
+    HostValue r;
+    r.type = tensor;
+    r.elementType = tensor.getElementType();
+    r.elementSize = byteSize(r.elementType);
+    r.isTensor = true;
+    if (value == op.getOutput()) {
+      r.shape.assign(4, 0);
+      r.shape[d.batch] = qv.shape[d.batch];
+      r.shape[d.head] = qv.shape[d.head];
+      r.shape[d.seq] = qv.shape[d.seq];
+      r.shape[d.feature] = vv.shape[d.feature];
+    } else {
+      r.shape = {qv.shape[d.batch], qv.shape[d.head], qv.shape[d.seq]};
+    }
+    allocate(r);
+    // Poison the output so that a kernel that skips an element is caught.
+    if (isa<FloatType>(r.elementType))
+      for (int64_t i = 0, e = r.numElements(); i < e; ++i)
+        writeElement(r, i, std::nan(""));
+    results.push_back(std::move(r));
+  }
+  return success();
+}
+
+LogicalResult Run::compile() {
+  auto start = std::chrono::steady_clock::now();
+  OwningOpRef<ModuleOp> lowered = cast<ModuleOp>(module->clone());
+  cpu::CPUPipelineOptions pipeline;
+  pipeline.mode = options.pipeline;
+  if (failed(cpu::lowerToLLVMDialect(*lowered, pipeline)))
+    return failure();
+  auto jit = cpu::createJIT(*lowered);
+  if (!jit) {
+    llvm::errs() << "attune-run: error: JIT compilation failed: "
+                 << llvm::toString(jit.takeError()) << "\n";
+    return failure();
+  }
+  engine = std::move(*jit);
+  compileSeconds = std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - start)
+                       .count();
+  return success();
+}
+
+LogicalResult Run::invoke() {
+  // The packed interface takes a pointer to each argument: to the scalar, or
+  // to the pointer to a memref descriptor.
+  SmallVector<HostValue *> values;
+  for (HostValue &v : args)
+    values.push_back(&v);
+  for (HostValue &r : results)
+    values.push_back(&r);
+  SmallVector<void *> descriptors(values.size()), packed;
+  for (auto [idx, v] : llvm::enumerate(values)) {
+    descriptors[idx] = v->payload();
+    packed.push_back(v->isTensor ? &descriptors[idx] : v->payload());
+  }
+  std::string name = ("_mlir_ciface_" + entry.getSymName()).str();
+  if (llvm::Error err = engine->invokePacked(name, packed)) {
+    llvm::errs() << "attune-run: error: cannot call " << name << ": "
+                 << llvm::toString(std::move(err)) << "\n";
+    return failure();
+  }
+  return success();
+}
+
+LogicalResult Run::check(llvm::json::Object &report, bool &passed) {
+  std::vector<oracle::Array> inputs;
+  for (const HostValue &v : args) {
+    oracle::Array a;
+    a.shape.assign(v.shape.begin(), v.shape.end());
+    a.data.resize(v.numElements());
+    for (int64_t i = 0, e = v.numElements(); i < e; ++i)
+      a.data[i] = readElement(v, i);
+    inputs.push_back(std::move(a));
+  }
+  FailureOr<std::vector<oracle::Array>> expected =
+      oracle::evaluate(entry, inputs);
+  if (failed(expected))
+    return failure();
+
+  passed = true;
+  llvm::json::Array checks;
+  for (auto [idx, r] : llvm::enumerate(results)) {
+    const oracle::Array &ref = (*expected)[idx];
+    if (ArrayRef<int64_t>(ref.shape) != ArrayRef<int64_t>(r.shape))
+      return error(entry.getLoc())
+             << "oracle result #" << idx << " has shape "
+             << shapeString(ref.shape) << ", compiled " << shapeString(r.shape);
+    // bf16/f16 outputs and everything computed from them are held to the
+    // half-precision tolerance; f32 to 1e-5 (DESIGN.md §3).
+    Type inputType = getElementTypeOrSelf(attention.getQuery().getType());
+    double tolerance = inputType.isF32() ? 1e-5 : 1e-2;
+    double diff2 = 0, ref2 = 0, maxAbs = 0;
+    int64_t nans = 0, infMismatch = 0;
+    for (int64_t i = 0, e = r.numElements(); i < e; ++i) {
+      double got = readElement(r, i), want = ref.data[i];
+      if (std::isnan(got)) {
+        ++nans;
+        continue;
+      }
+      if (std::isinf(want) || std::isinf(got)) {
+        infMismatch += got != want;
+        continue;
+      }
+      diff2 += (got - want) * (got - want);
+      ref2 += want * want;
+      maxAbs = std::max(maxAbs, std::abs(got - want));
+    }
+    double relErr = ref2 > 0 ? std::sqrt(diff2 / ref2) : std::sqrt(diff2);
+    bool ok = nans == 0 && infMismatch == 0 && relErr <= tolerance;
+    passed &= ok;
+    checks.push_back(llvm::json::Object{{"result", int64_t(idx)},
+                                        {"rel_err", relErr},
+                                        {"max_abs", maxAbs},
+                                        {"nans", nans},
+                                        {"inf_mismatches", infMismatch},
+                                        {"tolerance", tolerance},
+                                        {"pass", ok}});
+    if (!options.json) {
+      os << llvm::formatv("check result #{0}: rel_err = {1:e3}, max_abs = "
+                          "{2:e3}, tolerance {3:e1}",
+                          idx, relErr, maxAbs, tolerance);
+      if (nans)
+        os << ", " << nans << " NaN";
+      if (infMismatch)
+        os << ", " << infMismatch << " infinities where the oracle differs";
+      os << (ok ? "  PASS\n" : "  FAIL\n");
+    }
+  }
+  report["check"] = std::move(checks);
+  report["pass"] = passed;
+  return success();
+}
+
+void Run::bench(llvm::json::Object &report) {
+  (void)invoke(); // Warm-up.
+  std::vector<double> times;
+  for (unsigned r = 0; r < std::max(1u, options.repeats); ++r) {
+    auto start = std::chrono::steady_clock::now();
+    (void)invoke();
+    times.push_back(std::chrono::duration<double>(
+                        std::chrono::steady_clock::now() - start)
+                        .count());
+  }
+  std::sort(times.begin(), times.end());
+  double median = times[times.size() / 2];
+  // 2 flops per multiply-add in Q.K^T (D) and P.V (Dv), over all (b,h,i,j).
+  const HostValue &q = args[cast<BlockArgument>(attention.getQuery())
+                                .getArgNumber()];
+  const HostValue &k =
+      args[cast<BlockArgument>(attention.getKey()).getArgNumber()];
+  attn::LayoutDims d = attention.getLayoutDims();
+  double flops = 2.0 * q.shape[d.batch] * q.shape[d.head] * q.shape[d.seq] *
+                 k.shape[d.seq] *
+                 (attention.getHeadSize() + attention.getValueHeadSize());
+  double gflops = median > 0 ? flops / median * 1e-9 : 0;
+  report["bench"] = llvm::json::Object{{"median_ms", median * 1e3},
+                                       {"min_ms", times.front() * 1e3},
+                                       {"repeats", int64_t(times.size())},
+                                       {"gflops", gflops}};
+  if (!options.json)
+    os << llvm::formatv("time: median {0:f3} ms (min {1:f3} ms, {2} runs), "
+                        "{3:f2} GFLOP/s\n",
+                        median * 1e3, times.front() * 1e3, times.size(),
+                        gflops);
+}
+
+LogicalResult Run::writeOutputs() {
+  if (options.outputDir.empty())
+    return success();
+  if (std::error_code ec = llvm::sys::fs::create_directories(options.outputDir)) {
+    llvm::errs() << "attune-run: error: cannot create '" << options.outputDir
+                 << "': " << ec.message() << "\n";
+    return failure();
+  }
+  for (auto [idx, r] : llvm::enumerate(results)) {
+    NpyArray array;
+    array.dtype = npyDtype(r.elementType);
+    array.shape.assign(r.shape.begin(), r.shape.end());
+    array.bytes.resize(r.numElements() * array.elementSize());
+    if (r.elementType.isBF16()) {
+      for (int64_t i = 0, e = r.numElements(); i < e; ++i) {
+        float f = readElement(r, i);
+        std::memcpy(array.bytes.data() + 4 * i, &f, 4);
+      }
+    } else {
+      std::memcpy(array.bytes.data(), r.data.get(), array.bytes.size());
+    }
+    SmallString<128> path(options.outputDir);
+    llvm::sys::path::append(path, "result" + std::to_string(idx) + ".npy");
+    if (llvm::Error err = writeNpy(path, array)) {
+      llvm::errs() << "attune-run: error: " << llvm::toString(std::move(err))
+                   << "\n";
+      return failure();
+    }
+  }
+  return success();
+}
+
+int Run::execute() {
+  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context, llvm::errs());
+  if (failed(load()) || failed(planArguments()) || failed(fillInputs()) ||
+      failed(planResults()) || failed(compile()) || failed(invoke()) ||
+      failed(writeOutputs()))
+    return 1;
+
+  llvm::json::Object report;
+  report["spec"] = options.specPath;
+  report["entry"] = entry.getSymName().str();
+  report["pipeline"] = options.pipeline;
+  report["compile_s"] = compileSeconds;
+  llvm::json::Object sizes;
+  for (StringRef symbol : {"B", "Sq", "Sk"})
+    sizes[symbol] = *sizeOf(symbol, entry.getLoc());
+  report["sizes"] = std::move(sizes);
+  if (!options.json)
+    os << "ran @" << entry.getSymName() << " (" << options.pipeline
+       << ") at B=" << *sizeOf("B", entry.getLoc())
+       << " Sq=" << *sizeOf("Sq", entry.getLoc())
+       << " Sk=" << *sizeOf("Sk", entry.getLoc()) << "\n";
+
+  bool passed = true;
+  if (options.check && failed(check(report, passed)))
+    return 1;
+  if (options.bench)
+    bench(report);
+  if (options.json)
+    os << llvm::json::Value(std::move(report)) << "\n";
+  return passed ? 0 : 1;
+}
+
+int attune::runner::runSpec(const RunnerOptions &options,
+                            llvm::raw_ostream &os) {
+  Run run(options, os);
+  return run.execute();
+}

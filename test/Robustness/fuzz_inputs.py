@@ -1,0 +1,348 @@
+#!/usr/bin/env python3
+"""Feeds attune-opt truncated and mutated copies of every .mlir file in the
+repository and checks that it never crashes or hangs.
+
+For each *.mlir under examples/ and test/ (recursively), the script makes a
+bounded number of mutants from a seeded random generator:
+
+  * truncated copies, cut at random byte offsets (often mid-token, and biased
+    towards the inside of `attn.*` ops);
+  * mutated copies, with one to three stacked edits: byte flips, insertions
+    and deletions, swaps of tokens (`index` <-> `f32`, `score` <-> `mask`,
+    `bhsd` <-> `bshd`, ...), replaced numbers, deleted, duplicated or swapped
+    lines and inserted `// -----` split markers.
+
+Each mutant is run through `attune-opt -` twice: with `--split-input-file
+--verify-roundtrip` (which also prints, reparses and bytecode-round-trips
+every chunk that verifies) and as one module. Every run must end with exit
+code 0, or with exit code 1 and a diagnostic ("error:") on stderr; a signal,
+any other exit code or a timeout is a failure. A failing mutant is saved to a
+temporary directory and printed with the command that reproduces it.
+
+The same seed gives the same mutants on every machine: the generator is
+seeded from --seed and the file's path relative to --root, never from
+Python's hash randomisation. Only the standard library is used.
+"""
+
+import argparse
+import concurrent.futures
+import hashlib
+import os
+import random
+import re
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+
+# Words swapped for one another. Types and keywords of the attn dialect come
+# first; the rest are structural tokens whose misuse the parsers must report.
+SWAP_WORDS = [
+    "index", "f32", "f16", "bf16", "f64", "i1", "i32", "i64", "tensor",
+    "memref", "vector", "complex", "bhsd", "bshd", "ins", "captures", "scale",
+    "layout", "score", "mask", "attributes", "attn.yield", "attn.attention",
+    "func.return", "func.func", "arith.constant", "arith.cmpi", "scf.yield",
+    "true", "false", "ule", "ult",
+]
+SWAP_PUNCT = [
+    "->", ":", ",", "(", ")", "{", "}", "<", ">", "[", "]", "x", "?", "%",
+    "^", "@", "#", "=", "\"", "<{", "}>", "*",
+]
+NUMBERS = [
+    b"0", b"1", b"-1", b"3", b"?", b"0.0", b"-0.0", b"1.0e39", b"0x7FC00000",
+    b"0x7F800000", b"4294967296", b"9223372036854775807",
+    b"99999999999999999999999",
+]
+INSERT_BYTES = b"{}()<>[],:%^@#=\"x?0-. \n"
+# Fragments spliced in at random places: pieces of the attn syntax in places
+# and with types the parsers and verifiers must reject, not trip over.
+FRAGMENTS = [
+    b" attributes {layout = 1 : i32}", b" attributes {scale = 0.5 : f64}",
+    b" {layout = 1 : i32}", b" <{}>", b" <{layout = #attn.layout<bshd>}>",
+    b" scale(0x7FC00000)", b" scale(-1.0)", b" layout(bshd)",
+    b" captures(%arg0 : f32)", b" -> tensor<1x1x1x1xf32>, tensor<1x1x1xf32>",
+    b" score(%s, %b, %h, %i, %j) {\n attn.yield %s : f32\n}",
+    b" mask(%b, %h, %i, %j) {\n}", b"\nattn.yield\n", b"^bb1:\n",
+    b"({}, {})", b"({\n^bb0:\n attn.yield\n}, {})", b" : (f32) -> f32",
+    b"tensor<?x?x?x?xf32>", b"tensor<0x0x0x0xf32>", b"\"attn.attention\"",
+]
+
+WORD_RE = {
+    w: re.compile(rb"(?<![\w.])" + re.escape(w.encode()) + rb"(?![\w.])")
+    for w in SWAP_WORDS
+}
+NUMBER_RE = re.compile(rb"-?\b(?:0x[0-9A-Fa-f]+|\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)")
+ATTN_RE = re.compile(rb"attn\.\w+|\"attn\.\w+\"")
+
+
+def collect_inputs(root):
+    """Every *.mlir under root/examples and root/test, sorted."""
+    found = []
+    for top in ("examples", "test"):
+        base = os.path.join(root, top)
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames.sort()
+            for name in sorted(filenames):
+                if name.endswith(".mlir"):
+                    found.append(os.path.join(dirpath, name))
+    return found
+
+
+def file_rng(seed, relpath):
+    digest = hashlib.sha256(f"{seed}:{relpath}".encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "little"))
+
+
+def truncate(rng, data):
+    """Cuts `data` at a random offset, half the time inside an attn op."""
+    if not data:
+        return data, "truncate at 0"
+    spans = [m.start() for m in ATTN_RE.finditer(data)]
+    if spans and rng.random() < 0.5:
+        start = rng.choice(spans)
+        cut = min(len(data), start + rng.randrange(1, 400))
+    else:
+        cut = rng.randrange(len(data))
+    return data[:cut], f"truncate at byte {cut}"
+
+
+def swap_token(rng, data):
+    present = [w for w in SWAP_WORDS if WORD_RE[w].search(data)]
+    if present and rng.random() < 0.7:
+        word = rng.choice(present)
+        matches = list(WORD_RE[word].finditer(data))
+        m = rng.choice(matches)
+        repl = rng.choice(SWAP_WORDS + SWAP_PUNCT)
+        return (data[:m.start()] + repl.encode() + data[m.end():],
+                f"swap '{word}'@{m.start()} -> '{repl}'")
+    punct = [p for p in SWAP_PUNCT if p.encode() in data]
+    if not punct:
+        return data, "swap (nothing to swap)"
+    p = rng.choice(punct).encode()
+    positions = [m.start() for m in re.finditer(re.escape(p), data)]
+    pos = rng.choice(positions)
+    repl = rng.choice(SWAP_PUNCT + SWAP_WORDS)
+    return (data[:pos] + repl.encode() + data[pos + len(p):],
+            f"swap {p.decode()!r}@{pos} -> {repl!r}")
+
+
+def replace_number(rng, data):
+    matches = list(NUMBER_RE.finditer(data))
+    if not matches:
+        return data, "number (none)"
+    m = rng.choice(matches)
+    repl = rng.choice(NUMBERS)
+    return (data[:m.start()] + repl + data[m.end():],
+            f"number@{m.start()} -> {repl.decode()}")
+
+
+def flip_byte(rng, data):
+    if not data:
+        return data, "flip (empty)"
+    pos = rng.randrange(len(data))
+    new = rng.randrange(256) if rng.random() < 0.3 else rng.randrange(32, 127)
+    return data[:pos] + bytes([new]) + data[pos + 1:], f"flip@{pos} -> {new}"
+
+
+def insert_byte(rng, data):
+    pos = rng.randrange(len(data) + 1)
+    new = rng.choice(INSERT_BYTES)
+    return data[:pos] + bytes([new]) + data[pos:], f"insert@{pos} {chr(new)!r}"
+
+
+def delete_bytes(rng, data):
+    if not data:
+        return data, "delete (empty)"
+    pos = rng.randrange(len(data))
+    n = rng.randint(1, 4)
+    return data[:pos] + data[pos + n:], f"delete {n}@{pos}"
+
+
+def edit_line(rng, data):
+    lines = data.split(b"\n")
+    if len(lines) < 2:
+        return data, "line (too short)"
+    i = rng.randrange(len(lines))
+    kind = rng.choice(["delete", "delete", "duplicate", "swap", "split"])
+    if kind == "delete":
+        del lines[i]
+    elif kind == "duplicate":
+        lines.insert(i, lines[i])
+    elif kind == "swap" and i + 1 < len(lines):
+        lines[i], lines[i + 1] = lines[i + 1], lines[i]
+    elif kind == "split":
+        lines.insert(i, b"// -----")
+    return b"\n".join(lines), f"{kind} line {i + 1}"
+
+
+def splice(rng, data):
+    """Inserts an attn fragment, or a copy of a random slice of the input."""
+    pos = rng.randrange(len(data) + 1)
+    if rng.random() < 0.6 or len(data) < 2:
+        piece = rng.choice(FRAGMENTS)
+        desc = f"splice@{pos} {piece.decode()!r}"
+    else:
+        start = rng.randrange(len(data) - 1)
+        end = min(len(data), start + rng.randint(1, 200))
+        piece = data[start:end]
+        desc = f"splice@{pos} bytes {start}:{end}"
+    return data[:pos] + piece + data[pos:], desc
+
+
+MUTATORS = [swap_token, swap_token, replace_number, flip_byte, insert_byte,
+            delete_bytes, edit_line, edit_line, splice, splice]
+
+
+def make_mutants(rng, bases, count):
+    """`count` (description, bytes) pairs: about a third truncations, the
+    rest one to three stacked mutations. `bases` are the file as written and,
+    where it parses, its generic form; a quarter of the mutants start from
+    the generic form, which reaches the verifiers with region shapes the
+    custom syntax cannot write."""
+    def pick_base():
+        if len(bases) > 1 and rng.random() < 0.25:
+            return "generic: ", bases[1]
+        return "", bases[0]
+
+    mutants = []
+    n_trunc = max(1, count // 3)
+    for _ in range(n_trunc):
+        prefix, data = pick_base()
+        cut, desc = truncate(rng, data)
+        mutants.append((prefix + desc, cut))
+    for _ in range(count - n_trunc):
+        prefix, data = pick_base()
+        mutant, descs = data, []
+        for _ in range(rng.randint(1, 3)):
+            mutant, desc = rng.choice(MUTATORS)(rng, mutant)
+            descs.append(desc)
+        mutants.append((prefix + "; ".join(descs), mutant))
+    return mutants
+
+
+def generic_form(attune_opt, data, timeout):
+    """The input printed in generic form, chunk by chunk; chunks that do not
+    verify are left out. None when nothing verifies."""
+    try:
+        proc = subprocess.run(
+            [attune_opt, "-", "--split-input-file", "--mlir-print-op-generic"],
+            input=data, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None
+    return proc.stdout if proc.returncode in (0, 1) and proc.stdout else None
+
+
+MODES = [
+    ["--split-input-file", "--verify-roundtrip"],
+    [],
+]
+
+
+def run_one(attune_opt, mode, data, timeout):
+    """Returns None when the run is acceptable, else a reason."""
+    cmd = [attune_opt, "-", "-o", os.devnull] + mode
+    env = dict(os.environ, LLVM_DISABLE_SYMBOLIZATION="1")
+    try:
+        proc = subprocess.run(cmd, input=data, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        return f"timed out after {timeout} s", b""
+    stderr = proc.stderr
+    if proc.returncode < 0:
+        return f"killed by signal {-proc.returncode}", stderr
+    if proc.returncode not in (0, 1):
+        return f"exit code {proc.returncode}", stderr
+    if proc.returncode == 1 and b"error:" not in stderr:
+        return "exit code 1 without an 'error:' diagnostic", stderr
+    # A chunk that verifies must print and parse back to the same IR.
+    if re.search(rb"round-?trip", stderr, re.IGNORECASE):
+        return "printer/parser round trip failed", stderr
+    return None, stderr
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--attune-opt", required=True,
+                        help="path of the attune-opt binary")
+    parser.add_argument("--root", required=True,
+                        help="source root holding examples/ and test/")
+    parser.add_argument("--seed", type=int, default=20250611)
+    parser.add_argument("--mutants-per-file", type=int, default=20)
+    parser.add_argument("--max-runs", type=int, default=1600,
+                        help="total run budget; mutants per file shrink "
+                             "(to at least 4) when there are many files")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--timeout", type=float, default=30.0,
+                        help="seconds per attune-opt run")
+    parser.add_argument("--max-failures", type=int, default=20,
+                        help="stop reporting after this many failures")
+    args = parser.parse_args()
+
+    start = time.monotonic()
+    inputs = collect_inputs(args.root)
+    if not inputs:
+        print(f"fuzz_inputs: no .mlir files under {args.root}", file=sys.stderr)
+        return 1
+    per_file = args.mutants_per_file
+    budget = args.max_runs // (len(MODES) * len(inputs))
+    if budget < per_file:
+        per_file = max(4, budget)
+
+    jobs = []
+    for path in inputs:
+        rel = os.path.relpath(path, args.root)
+        with open(path, "rb") as f:
+            data = f.read()
+        bases = [data]
+        generic = generic_form(args.attune_opt, data, args.timeout)
+        if generic is not None:
+            bases.append(generic)
+        rng = file_rng(args.seed, rel)
+        for idx, (desc, mutant) in enumerate(make_mutants(rng, bases,
+                                                          per_file)):
+            for mode in MODES:
+                jobs.append((rel, idx, desc, mutant, mode))
+
+    failures = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        futures = {
+            pool.submit(run_one, args.attune_opt, mode, mutant, args.timeout):
+            (rel, idx, desc, mutant, mode)
+            for rel, idx, desc, mutant, mode in jobs
+        }
+        for future in concurrent.futures.as_completed(futures):
+            reason, stderr = future.result()
+            if reason is not None:
+                failures.append((futures[future], reason, stderr))
+
+    failures.sort(key=lambda f: (f[0][0], f[0][1], f[0][4]))
+    if failures:
+        outdir = tempfile.mkdtemp(prefix="attune-fuzz-")
+        for (rel, idx, desc, mutant, mode), reason, stderr in \
+                failures[:args.max_failures]:
+            name = rel.replace(os.sep, "_").replace(".mlir", "")
+            saved = os.path.join(outdir, f"{name}.mutant{idx}.mlir")
+            with open(saved, "wb") as f:
+                f.write(mutant)
+            cmd = " ".join(shlex.quote(a)
+                           for a in [args.attune_opt, saved] + mode)
+            print(f"FAIL: {rel} mutant {idx} ({desc}): {reason}")
+            print(f"  reproduce: {cmd}")
+            tail = stderr.decode(errors="replace").strip().splitlines()[-15:]
+            for line in tail:
+                print(f"  | {line}")
+        if len(failures) > args.max_failures:
+            print(f"... and {len(failures) - args.max_failures} more failures")
+        print(f"mutants saved in {outdir}")
+
+    elapsed = time.monotonic() - start
+    print(f"fuzz_inputs: {len(inputs)} files, {len(jobs) // len(MODES)} "
+          f"mutants, {len(jobs)} runs, {len(failures)} failures, "
+          f"{elapsed:.1f} s (seed {args.seed})")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
