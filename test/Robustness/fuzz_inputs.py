@@ -177,8 +177,15 @@ def edit_line(rng, data):
 
 
 def splice(rng, data):
-    """Inserts an attn fragment, or a copy of a random slice of the input."""
-    pos = rng.randrange(len(data) + 1)
+    """Inserts an attn fragment, or a copy of a random slice of the input;
+    half the time at the end of a line holding an attn op, where the custom
+    form's optional clauses go."""
+    ends = [data.find(b"\n", m.end()) for m in ATTN_RE.finditer(data)]
+    ends = [e for e in ends if e >= 0]
+    if ends and rng.random() < 0.5:
+        pos = rng.choice(ends)
+    else:
+        pos = rng.randrange(len(data) + 1)
     if rng.random() < 0.6 or len(data) < 2:
         piece = rng.choice(FRAGMENTS)
         desc = f"splice@{pos} {piece.decode()!r}"

@@ -1,0 +1,44 @@
+#!/usr/bin/env python3
+"""Runs one spec under `attune-run --check` at the awkward sizes every
+variant is held to (DESIGN.md section 3): S = 1, 17, 113 and 1000, Sq != Sk
+both ways, a batch of 2, and a fresh seed per size. Exits non-zero if any run
+fails, printing its output."""
+
+import argparse
+import subprocess
+import sys
+
+SIZES = [
+    "B=1,Sq=1,Sk=1",
+    "B=2,Sq=17,Sk=17",
+    "B=1,Sq=113,Sk=113",
+    "B=1,Sq=1000,Sk=1000",
+    "B=2,Sq=17,Sk=113",
+    "B=1,Sq=113,Sk=17",
+    "B=3,Sq=1,Sk=1000",
+]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("attune_run")
+    parser.add_argument("spec")
+    parser.add_argument("extra", nargs="*", help="more attune-run flags")
+    args = parser.parse_args()
+    failures = 0
+    for seed, sizes in enumerate(SIZES):
+        cmd = [args.attune_run, args.spec, "--check", "--sizes", sizes,
+               "--seed", str(seed)] + args.extra
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        status = "PASS" if proc.returncode == 0 else "FAIL"
+        print(f"{status} {sizes}")
+        if proc.returncode != 0:
+            failures += 1
+            print("  $ " + " ".join(cmd))
+            print(proc.stdout + proc.stderr)
+    print(f"{len(SIZES) - failures} of {len(SIZES)} sizes passed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
