@@ -178,10 +178,17 @@ def edit_line(rng, data):
 
 def splice(rng, data):
     """Inserts an attn fragment, or a copy of a random slice of the input;
-    half the time at the end of a line holding an attn op, where the custom
-    form's optional clauses go."""
-    ends = [data.find(b"\n", m.end()) for m in ATTN_RE.finditer(data)]
-    ends = [e for e in ends if e >= 0]
+    half the time at the end of the line holding the result types of an
+    `attn.attention`, where the custom form's optional clauses go."""
+    ends = []
+    for m in re.finditer(rb"attn\.attention", data):
+        line_start = data.rfind(b"\n", 0, m.start()) + 1
+        if b"//" in data[line_start:m.start()]:
+            continue
+        arrow = data.find(b"->", m.end())
+        end = data.find(b"\n", arrow) if arrow >= 0 else -1
+        if end >= 0:
+            ends.append(end)
     if ends and rng.random() < 0.5:
         pos = rng.choice(ends)
     else:
