@@ -758,44 +758,4 @@ TEST_F(OracleTest, DivisionByZeroIsAnError) {
       << message;
 }
 
-//===----------------------------------------------------------------------===//
-// Throughput (run with --gtest_also_run_disabled_tests)
-//===----------------------------------------------------------------------===//
-
-/// B=1, H=8, S=1000, D=64 with a causal mask and a softcap score region;
-/// prints region evaluations (mask evaluations, Sq*Sk per head) per second.
-TEST_F(OracleTest, DISABLED_Throughput) {
-  const char *source = R"mlir(
-    func.func @f(%q: tensor<1x8x1000x64xf32>, %k: tensor<1x8x1000x64xf32>, %v: tensor<1x8x1000x64xf32>) -> tensor<1x8x1000x64xf32> {
-      %o = attn.attention ins(%q, %k, %v : tensor<1x8x1000x64xf32>, tensor<1x8x1000x64xf32>, tensor<1x8x1000x64xf32>) -> tensor<1x8x1000x64xf32>
-        score(%s, %b, %h, %i, %j) {
-          %cap = arith.constant 30.0 : f32
-          %x = arith.divf %s, %cap : f32
-          %t = math.tanh %x : f32
-          %r = arith.mulf %t, %cap : f32
-          attn.yield %r : f32
-        }
-        mask(%b, %h, %i, %j) {
-          %c = arith.cmpi ule, %j, %i : index
-          attn.yield %c : i1
-        }
-      return %o : tensor<1x8x1000x64xf32>
-    })mlir";
-  int64_t n = 8 * 1000 * 64;
-  Array q{{1, 8, 1000, 64}, randomData(n, 1)};
-  Array k{{1, 8, 1000, 64}, randomData(n, 2)};
-  Array v{{1, 8, 1000, 64}, randomData(n, 3)};
-  func::FuncOp func = parse(source);
-  ASSERT_TRUE(func);
-  auto start = std::chrono::steady_clock::now();
-  FailureOr<std::vector<Array>> r = attune::oracle::evaluate(func, {q, k, v});
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-          .count();
-  ASSERT_TRUE(succeeded(r));
-  double evaluations = 8.0 * 1000 * 1000;
-  std::cout << "oracle: " << evaluations << " (b,h,i,j) elements in " << seconds
-            << " s = " << evaluations / seconds / 1e6 << " M elements/s\n";
-}
-
 } // namespace

@@ -13,6 +13,7 @@
 
 #include "attune/Dialect/Attn/IR/AttnOps.h"
 #include "attune/Dialect/Attn/Transforms/Passes.h"
+#include "attune/Dialect/Attn/Transforms/Utils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -144,6 +145,7 @@ Value ReferenceBuilder::maskedScore(OpBuilder &nb, Location l,
 
 SmallVector<Value> ReferenceBuilder::build() {
   Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
+  emitShapeChecks(b, op);
   OpFoldResult batch = tensor::getMixedSize(b, loc, q, dims.batch);
   OpFoldResult sq = tensor::getMixedSize(b, loc, q, dims.seq);
   OpFoldResult sk = tensor::getMixedSize(b, loc, k, dims.seq);

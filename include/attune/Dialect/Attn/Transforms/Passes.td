@@ -21,13 +21,15 @@ def AttnLowerToReference : Pass<"attn-lower-to-reference"> {
     where the mask holds), a row max, exponentials, a row sum, the P.V
     contraction and the normalisation. Fully masked rows give O = 0 and
     lse = -inf. Inputs of f16/bf16 are widened to f32; O is rounded back to
-    the input element type.
+    the input element type. Dynamic sizes that must agree (batch of Q/K/V,
+    sequence length of K/V) are checked at run time with `cf.assert`.
 
     This is the executable meaning of the op: O(S^2) memory and no tiling,
     meant as a second oracle and a baseline for the fused paths.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
+    "::mlir::cf::ControlFlowDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
     "::mlir::scf::SCFDialect",
