@@ -160,11 +160,11 @@ func.func @region_argument_with_type(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8
   return %o : tensor<1x2x4x8xf32>
 }
 
+// -----
+
 //===----------------------------------------------------------------------===//
 // ODS constraints and generic structure
 //===----------------------------------------------------------------------===//
-
-// -----
 
 func.func @unranked_query(%q: tensor<*xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
   // expected-error @+1 {{operand #0 must be ranked tensor of any type values}}
@@ -262,11 +262,11 @@ func.func @region_uses_outside_value(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8
   return %o : tensor<1x2x4x8xf32>
 }
 
+// -----
+
 //===----------------------------------------------------------------------===//
 // Operand shapes and element types
 //===----------------------------------------------------------------------===//
-
-// -----
 
 func.func @query_rank_3(%q: tensor<2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
   // expected-error @+1 {{expected query to have rank 4, got rank 3}}
@@ -454,11 +454,11 @@ func.func @bshd_kv_sequence_mismatch(%q: tensor<1x4x2x8xf32>, %k: tensor<1x16x2x
   return %o : tensor<1x4x2x8xf32>
 }
 
+// -----
+
 //===----------------------------------------------------------------------===//
 // Scale
 //===----------------------------------------------------------------------===//
-
-// -----
 
 func.func @scale_zero(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
   // expected-error @+1 {{expected scale to be positive and finite, got 0}}
@@ -526,11 +526,11 @@ func.func @generic_scale_nan(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %
   return %o : tensor<1x2x4x8xf32>
 }
 
+// -----
+
 //===----------------------------------------------------------------------===//
 // Results
 //===----------------------------------------------------------------------===//
-
-// -----
 
 /// O takes Dv from V, not D from Q.
 func.func @output_head_size_from_query(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x16xf32>) -> tensor<1x2x4x8xf32> {
@@ -636,11 +636,11 @@ func.func @lse_element_type(%q: tensor<1x2x4x8xf16>, %k: tensor<1x2x4x8xf16>, %v
   return %o : tensor<1x2x4x8xf16>
 }
 
+// -----
+
 //===----------------------------------------------------------------------===//
 // Captures
 //===----------------------------------------------------------------------===//
-
-// -----
 
 func.func @memref_capture(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>, %m: memref<4xf32>) -> tensor<1x2x4x8xf32> {
   // expected-error @+1 {{expected capture #0 to be a ranked tensor or a scalar of integer, index or float type, got 'memref<4xf32>'}}
@@ -672,11 +672,11 @@ func.func @complex_tensor_capture(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf3
   return %o : tensor<1x2x4x8xf32>
 }
 
+// -----
+
 //===----------------------------------------------------------------------===//
 // Regions
 //===----------------------------------------------------------------------===//
-
-// -----
 
 func.func @generic_score_region_argument_count(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
   // expected-error @+1 {{expected score region to have 5 arguments (s, b, h, i, j and one per capture), got 4}}
@@ -871,11 +871,11 @@ func.func @mask_store_inside_scf_if(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8x
   return %o : tensor<1x2x4x8xf32>
 }
 
+// -----
+
 //===----------------------------------------------------------------------===//
 // attn.yield
 //===----------------------------------------------------------------------===//
-
-// -----
 
 func.func @yield_outside_attention(%x: f32) {
   // expected-error @+1 {{'attn.yield' op expects parent op 'attn.attention'}}
