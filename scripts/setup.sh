@@ -17,7 +17,7 @@ LLVM_PREFIX=/usr/lib/llvm-22
 # Everything the build and tests need. Benchmarks add their own.
 PACKAGES=(cmake ninja-build g++ python3 git
           llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
-          libgtest-dev zlib1g-dev libzstd-dev)
+          libgtest-dev libomp-22-dev zlib1g-dev libzstd-dev)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -30,8 +30,8 @@ static cl::opt<std::string>
     sizes("sizes", cl::desc("Sizes of dynamic dimensions: B=..,Sq=..,Sk=.. "
                             "(defaults B=1, Sq=128, Sk=Sq)"));
 static cl::opt<std::string>
-    pipeline("pipeline", cl::desc("CPU lowering: reference"),
-             cl::init("reference"));
+    pipeline("pipeline", cl::desc("CPU lowering: fused (default) or reference"),
+             cl::init("fused"));
 static cl::opt<uint64_t> seed("seed", cl::desc("Seed of random inputs"),
                               cl::init(0));
 static cl::list<std::string>

@@ -46,8 +46,8 @@ static cl::opt<std::string> cpuName("cpu",
                                              "or 'host')"),
                                     cl::init("host"));
 static cl::opt<std::string>
-    pipeline("pipeline", cl::desc("CPU lowering: reference"),
-             cl::init("reference"));
+    pipeline("pipeline", cl::desc("CPU lowering: fused (default) or reference"),
+             cl::init("fused"));
 static cl::opt<std::string> emit("emit",
                                  cl::desc("What to write: obj (object + C "
                                           "header), mlir or llvm (to -o or "

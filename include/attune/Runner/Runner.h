@@ -30,8 +30,9 @@ struct RunnerOptions {
   std::string specPath;
   /// The entry function; empty selects the only public function.
   std::string entry;
-  /// The CPU lowering of attn.attention (see `attn-cpu-pipeline`).
-  std::string pipeline = "reference";
+  /// The CPU lowering of attn.attention: "fused" or "reference" (see
+  /// `attn-cpu-pipeline`).
+  std::string pipeline = "fused";
   /// Sizes of the symbolic dimensions: B, Sq, Sk. Missing ones default to
   /// B = 1, Sq = 128, Sk = Sq.
   llvm::StringMap<int64_t> sizes;

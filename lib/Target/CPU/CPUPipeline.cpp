@@ -23,6 +23,7 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -41,8 +42,15 @@ using namespace attune::cpu;
 
 void attune::cpu::buildCPUPipeline(OpPassManager &pm,
                                    const CPUPipelineOptions &options) {
-  // Attention to linalg on tensors.
-  pm.addPass(attn::createAttnLowerToReference());
+  if (options.mode == "reference") {
+    // Attention to linalg on tensors.
+    pm.addPass(attn::createAttnLowerToReference());
+  } else {
+    ConvertAttnToCPUOptions tiles;
+    tiles.tileQ = options.tileQ;
+    tiles.tileK = options.tileK;
+    pm.addPass(createConvertAttnToCPU(tiles));
+  }
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 
@@ -57,11 +65,16 @@ void attune::cpu::buildCPUPipeline(OpPassManager &pm,
   pm.addPass(createAttnCPUEntryPoints());
   bufferization::buildBufferDeallocationPipeline(pm);
 
-  // Loops, then the LLVM dialect.
+  // Loops, then the LLVM dialect; parallel loops become OpenMP.
+  pm.addPass(createConvertSCFToOpenMPPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
+  // Memref ops (memref.alloca_scope in particular, whose region must stay a
+  // single block) go to LLVM before structured control flow becomes blocks.
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createConvertVectorToLLVMPass());
   // Math ops LLVM has intrinsics for first; libm calls for the rest (tanh,
   // erf, ...), which math-to-libm requires to be all that is left.
   pm.addPass(createConvertMathToLLVMPass());
@@ -71,11 +84,10 @@ void attune::cpu::buildCPUPipeline(OpPassManager &pm,
   pm.addPass(arith::createArithExpandOpsPass(expand));
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
-  (void)options;
 }
 
 void attune::cpu::registerCPUPipeline() {
@@ -86,9 +98,19 @@ void attune::cpu::registerCPUPipeline() {
       buildCPUPipeline);
 }
 
+LogicalResult attune::cpu::validatePipelineOptions(
+    const CPUPipelineOptions &options, Location loc) {
+  if (options.mode != "fused" && options.mode != "reference")
+    return emitError(loc, "unknown CPU pipeline '")
+           << options.mode << "' (expected 'fused' or 'reference')";
+  return success();
+}
+
 LogicalResult
 attune::cpu::lowerToLLVMDialect(ModuleOp module,
                                 const CPUPipelineOptions &options) {
+  if (failed(validatePipelineOptions(options, module.getLoc())))
+    return failure();
   PassManager pm(module->getName());
   buildCPUPipeline(pm, options);
   return pm.run(module);
@@ -99,6 +121,7 @@ static void registerTranslations(ModuleOp module) {
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  registerOpenMPDialectTranslation(registry);
   module->getContext()->appendDialectRegistry(registry);
 }
 
@@ -106,6 +129,8 @@ static void initializeNativeTarget() {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
 }
+
+StringRef attune::cpu::getOpenMPLibraryPath() { return ATTUNE_OPENMP_LIBRARY; }
 
 llvm::Expected<std::unique_ptr<ExecutionEngine>>
 attune::cpu::createJIT(ModuleOp llvmModule) {
@@ -119,6 +144,8 @@ attune::cpu::createJIT(ModuleOp llvmModule) {
   if (!machine)
     return machine.takeError();
   ExecutionEngineOptions options;
+  StringRef libraries[] = {getOpenMPLibraryPath()};
+  options.sharedLibPaths = libraries;
   options.transformer = makeOptimizingTransformer(3, 0, machine->get());
   options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   return ExecutionEngine::create(llvmModule, options, std::move(*machine));

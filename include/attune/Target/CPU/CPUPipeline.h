@@ -14,6 +14,7 @@
 #ifndef ATTUNE_TARGET_CPU_CPUPIPELINE_H
 #define ATTUNE_TARGET_CPU_CPUPIPELINE_H
 
+#include "mlir/IR/Location.h"
 #include "mlir/Pass/PassOptions.h"
 #include "mlir/Support/LLVM.h"
 
@@ -36,9 +37,16 @@ namespace attune::cpu {
 struct CPUPipelineOptions : mlir::PassPipelineOptions<CPUPipelineOptions> {
   Option<std::string> mode{
       *this, "mode",
-      llvm::cl::desc("How attn.attention is lowered: 'reference' (the naive "
-                     "materialised form)"),
-      llvm::cl::init("reference")};
+      llvm::cl::desc("How attn.attention is lowered: 'fused' (tiled "
+                     "FlashAttention, the default) or 'reference' (the "
+                     "naive materialised form)"),
+      llvm::cl::init("fused")};
+  Option<int64_t> tileQ{*this, "tile-q",
+                        llvm::cl::desc("Query rows per tile (fused)"),
+                        llvm::cl::init(64)};
+  Option<int64_t> tileK{*this, "tile-k",
+                        llvm::cl::desc("Keys per tile (fused)"),
+                        llvm::cl::init(64)};
 };
 
 /// Adds the passes that lower a module of specs to the LLVM dialect. Entry
@@ -50,9 +58,17 @@ void buildCPUPipeline(mlir::OpPassManager &pm,
 /// Registers `attn-cpu-pipeline`.
 void registerCPUPipeline();
 
+/// Checks option values the pipeline cannot express in its types.
+mlir::LogicalResult validatePipelineOptions(const CPUPipelineOptions &options,
+                                           mlir::Location loc);
+
 /// Runs the pipeline on `module` in place. Diagnostics go to the context.
 mlir::LogicalResult lowerToLLVMDialect(mlir::ModuleOp module,
                                        const CPUPipelineOptions &options);
+
+/// Path of the OpenMP runtime that compiled code calls for parallel loops;
+/// programs linking an `attunec` object need it too.
+llvm::StringRef getOpenMPLibraryPath();
 
 /// JIT-compiles a module in the LLVM dialect for the host, at -O3.
 llvm::Expected<std::unique_ptr<mlir::ExecutionEngine>>

@@ -30,4 +30,41 @@ def AttnCPUEntryPoints : Pass<"attn-cpu-entry-points", "::mlir::ModuleOp"> {
   ];
 }
 
+def ConvertAttnToCPU : Pass<"convert-attn-to-cpu"> {
+  let summary = "Lower attn.attention to fused, tiled, vectorised CPU loops";
+  let description = [{
+    FlashAttention for CPUs. Each `attn.attention` becomes a parallel loop
+    over (batch, head, query tile) whose iterations run the online softmax
+    over the key tiles that the tile classification says are non-empty:
+    the Q.K^T and P.V products in 4 x 16 register-blocked FMA microkernels
+    (8-lane f32 vectors: AVX2/FMA), a vector polynomial exp2 with the scale
+    and log2(e) folded into one multiply, the mask evaluated only on tiles
+    not classified full, the score region applied per element, running max,
+    sum and accumulator kept per tile, and the normalisation deferred to the
+    end. f16/bf16 inputs are widened to f32 as they are loaded. Memory is
+    O(tile) per thread; no [Sq, Sk] buffer is ever allocated.
+
+    The loop over (batch, head, query tile) is an `scf.parallel`, which the
+    CPU pipeline turns into OpenMP. Head sizes that are not multiples of 8
+    fall back to `attn-lower-to-reference`.
+  }];
+  let options = [
+    Option<"tileQ", "tile-q", "int64_t", /*default=*/"64",
+           "Query rows per tile (a multiple of 4)">,
+    Option<"tileK", "tile-k", "int64_t", /*default=*/"64",
+           "Keys per tile (a multiple of 16)">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::cf::ControlFlowDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
 #endif // ATTUNE_TARGET_CPU_PASSES_TD

@@ -1,0 +1,700 @@
+//===- ConvertAttnToCPU.cpp - Fused FlashAttention for CPUs -----*- C++ -*-===//
+//
+// Part of the Attune project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Lowers attn.attention to a fused, tiled online-softmax loop nest on
+// buffers with register-blocked vector microkernels:
+//
+//   scf.parallel (b, h, q-tile)                        -> OpenMP threads
+//     pack Q tile (f32, zero-padded); O = 0; m = -inf; l = 0
+//     scf.for kv-tile in [begin, end)                   (tile classification)
+//       pack K^T tile (f32)
+//       S = Q K^T                     4x16 FMA register blocks
+//       T = log2(e) * score(scale S)  masked to -inf    (vector on full tiles,
+//                                                        per element otherwise)
+//       m' = max(m, rowmax T); P = exp2(T - m'); l = l exp2(m - m') + rowsum P
+//       O = O exp2(m - m') + P V      4x16 FMA register blocks
+//     O /= l (0 on fully masked rows); lse = m ln 2 + ln l
+//
+// Memory is O(tile) per thread; no S x S buffer exists. exp2 is a vector
+// polynomial with log2(e) and the scale folded into one multiply.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attune/Dialect/Attn/IR/AttnOps.h"
+#include "attune/Dialect/Attn/Transforms/Passes.h"
+#include "attune/Dialect/Attn/Transforms/TileClassification.h"
+#include "attune/Dialect/Attn/Transforms/Utils.h"
+#include "attune/Target/CPU/Passes.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/PatternMatch.h"
+
+#include <cmath>
+#include <limits>
+
+namespace attune::cpu {
+#define GEN_PASS_DEF_CONVERTATTNTOCPU
+#include "attune/Target/CPU/Passes.h.inc"
+} // namespace attune::cpu
+
+using namespace mlir;
+using namespace attune;
+using namespace attune::attn;
+
+namespace {
+
+/// f32 lanes of one AVX2 register.
+constexpr int64_t kLanes = 8;
+/// Rows of a register block.
+constexpr int64_t kBlockRows = 4;
+/// Vectors per row of a register block (4 x 2 accumulators + 2 loads + 1
+/// broadcast fit the 16 ymm registers).
+constexpr int64_t kBlockVectors = 2;
+
+constexpr double kLog2E = 1.4426950408889634;
+constexpr double kLn2 = 0.6931471805599453;
+
+/// Emits the fused loop nest of one attention op.
+class CPUAttentionEmitter {
+public:
+  CPUAttentionEmitter(OpBuilder &b, AttentionOp op, int64_t tileQ,
+                      int64_t tileK)
+      : b(b), op(op), loc(op.getLoc()), tileQ(tileQ), tileK(tileK),
+        dims(op.getLayoutDims()), headDim(op.getHeadSize()),
+        valueDim(op.getValueHeadSize()) {
+    f32 = b.getF32Type();
+    vecType = VectorType::get({kLanes}, f32);
+  }
+
+  /// Emits the lowering and returns the replacement values.
+  SmallVector<Value> emit();
+
+private:
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value f32Const(double v) {
+    return arith::ConstantOp::create(b, loc,
+                                     b.getF32FloatAttr(static_cast<float>(v)));
+  }
+  Value splat(double v) {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(vecType, static_cast<float>(v)));
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  Value lessThan(Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x, y);
+  }
+  /// `for (iv = lb; iv < ub; iv += step) body(iv)` without loop-carried
+  /// values.
+  void forLoop(Value lb, Value ub, int64_t step,
+               function_ref<void(Value)> body) {
+    auto loop = scf::ForOp::create(b, loc, lb, ub, idx(step));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    body(loop.getInductionVar());
+  }
+  /// The indices of element (batch, head, seq, feature) of a 4-D operand.
+  SmallVector<Value, 4> operandIndices(Value batch, Value head, Value seq,
+                                       Value feature) {
+    SmallVector<Value, 4> indices(4);
+    indices[dims.batch] = batch;
+    indices[dims.head] = head;
+    indices[dims.seq] = seq;
+    indices[dims.feature] = feature;
+    return indices;
+  }
+  /// Loads kLanes consecutive features of `buffer` widened to f32.
+  Value loadVector(Value buffer, ValueRange indices) {
+    Type elementType = cast<MemRefType>(buffer.getType()).getElementType();
+    Value v = vector::LoadOp::create(
+        b, loc, VectorType::get({kLanes}, elementType), buffer, indices);
+    if (elementType != f32)
+      v = arith::ExtFOp::create(b, loc, vecType, v);
+    return v;
+  }
+  /// An f32 scratch buffer on the stack of the current thread.
+  Value scratch(ArrayRef<int64_t> shape) {
+    return memref::AllocaOp::create(
+        b, loc, MemRefType::get(shape, f32), ValueRange{},
+        b.getI64IntegerAttr(64));
+  }
+  /// A buffer view of `tensor` with unit stride in the innermost dimension.
+  Value bufferOf(Value tensor);
+  Value exp2(Value t);
+  void emitTile(ValueRange ivs);
+  void packQuery(Value batch, Value head, Value rowBegin, Value rows);
+  void packKeys(Value batch, Value kvHead, Value colBegin, Value cols);
+  void emitScores();
+  void emitVectorScale();
+  void emitElementScores(Value batch, Value head, Value rowBegin, Value rows,
+                         Value colBegin, Value cols, Value needMask);
+  Value inlineRegion(Block *block, ValueRange leading);
+  void emitSoftmaxUpdate();
+  void emitValueProduct(Value batch, Value kvHead, Value colBegin, Value cols);
+  void emitEpilogue(Value batch, Value head, Value rowBegin, Value rows);
+
+  OpBuilder &b;
+  AttentionOp op;
+  Location loc;
+  int64_t tileQ, tileK;
+  LayoutDims dims;
+  int64_t headDim, valueDim;
+  Type f32;
+  VectorType vecType;
+
+  // Buffers of the operands and results.
+  Value query, key, value, output, lse;
+  SmallVector<Value> captureBuffers;
+  Value seqQ, seqK;
+  // Per-thread tiles: Q [Tq, D], K^T [D, Tk], S/P [Tq, Tk], O [Tq, Dv] and
+  // the row statistics m, l and the rescale factor alpha [Tq].
+  Value qTile, kTile, sTile, oTile, rowMax, rowSum, rowScale;
+};
+
+} // namespace
+
+Value CPUAttentionEmitter::bufferOf(Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  SmallVector<int64_t> strides(type.getRank(), ShapedType::kDynamic);
+  if (!strides.empty())
+    strides.back() = 1;
+  auto layout =
+      StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic, strides);
+  auto memrefType =
+      MemRefType::get(type.getShape(), type.getElementType(), layout);
+  auto toBuffer =
+      bufferization::ToBufferOp::create(b, loc, memrefType, tensor);
+  toBuffer.setReadOnly(true);
+  return toBuffer;
+}
+
+/// exp2 of a vector<8xf32>: 2^t = 2^n * 2^f with n = round(t), |f| <= 1/2 and
+/// a degree-6 polynomial for 2^f (relative error ~2 ulp). Inputs below -126
+/// (including -inf, masked scores) give exactly 0.
+Value CPUAttentionEmitter::exp2(Value t) {
+  Value tiny = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, t,
+                                     splat(-126.0));
+  Value x = arith::MaximumFOp::create(b, loc, t, splat(-126.0));
+  x = arith::MinimumFOp::create(b, loc, x, splat(126.0));
+  Value n = math::FloorOp::create(
+      b, loc, arith::AddFOp::create(b, loc, x, splat(0.5)));
+  Value f = arith::SubFOp::create(b, loc, x, n);
+  static constexpr double kCoefficients[] = {
+      1.535336188319500e-4, 1.339887440266574e-3, 9.618437357674640e-3,
+      5.550332471162809e-2, 2.402264791363012e-1, 6.931472028550421e-1};
+  Value poly = splat(kCoefficients[0]);
+  for (double c : ArrayRef<double>(kCoefficients).drop_front())
+    poly = math::FmaOp::create(b, loc, poly, f, splat(c));
+  poly = math::FmaOp::create(b, loc, poly, f, splat(1.0));
+  auto i32Vec = VectorType::get({kLanes}, b.getI32Type());
+  Value ni = arith::FPToSIOp::create(b, loc, i32Vec, n);
+  Value biased = arith::AddIOp::create(
+      b, loc, ni,
+      arith::ConstantOp::create(b, loc, DenseElementsAttr::get(i32Vec, 127)));
+  Value bits = arith::ShLIOp::create(
+      b, loc, biased,
+      arith::ConstantOp::create(b, loc, DenseElementsAttr::get(i32Vec, 23)));
+  Value pow2n = arith::BitcastOp::create(b, loc, vecType, bits);
+  Value result = arith::MulFOp::create(b, loc, poly, pow2n);
+  return arith::SelectOp::create(b, loc, tiny, splat(0.0), result);
+}
+
+void CPUAttentionEmitter::packQuery(Value batch, Value head, Value rowBegin,
+                                    Value rows) {
+  // Rows past Sq are zero so that they stay finite; they are never stored.
+  forLoop(idx(0), idx(tileQ), 1, [&](Value r) {
+    Value inside = lessThan(r, rows);
+    Value row = add(rowBegin, r);
+    forLoop(idx(0), idx(headDim), kLanes, [&](Value d) {
+      auto ifOp = scf::IfOp::create(
+          b, loc, inside,
+          [&](OpBuilder &, Location) {
+            scf::YieldOp::create(
+                b, loc,
+                loadVector(query, operandIndices(batch, head, row, d)));
+          },
+          [&](OpBuilder &, Location) {
+            scf::YieldOp::create(b, loc, splat(0.0));
+          });
+      vector::StoreOp::create(b, loc, ifOp.getResult(0), qTile,
+                              ValueRange{r, d});
+    });
+  });
+}
+
+void CPUAttentionEmitter::packKeys(Value batch, Value kvHead, Value colBegin,
+                                   Value cols) {
+  // K^T[d][c] = K[j0 + c][d]: the score kernel then loads kLanes keys of one
+  // feature at once. Columns past Sk are zero (and masked later).
+  forLoop(idx(0), idx(tileK), 1, [&](Value c) {
+    Value inside = lessThan(c, cols);
+    Value col = add(colBegin, c);
+    forLoop(idx(0), idx(headDim), kLanes, [&](Value d) {
+      auto ifOp = scf::IfOp::create(
+          b, loc, inside,
+          [&](OpBuilder &, Location) {
+            scf::YieldOp::create(
+                b, loc, loadVector(key, operandIndices(batch, kvHead, col, d)));
+          },
+          [&](OpBuilder &, Location) {
+            scf::YieldOp::create(b, loc, splat(0.0));
+          });
+      for (int64_t lane = 0; lane < kLanes; ++lane) {
+        Value element =
+            vector::ExtractOp::create(b, loc, ifOp.getResult(0), lane);
+        memref::StoreOp::create(b, loc, element, kTile,
+                                ValueRange{add(d, idx(lane)), c});
+      }
+    });
+  });
+}
+
+void CPUAttentionEmitter::emitScores() {
+  // S[r][c] = sum_d Q[r][d] K^T[d][c], in 4 x 16 register blocks.
+  Value zero = splat(0.0);
+  forLoop(idx(0), idx(tileQ), kBlockRows, [&](Value r0) {
+    forLoop(idx(0), idx(tileK), kLanes * kBlockVectors, [&](Value c0) {
+      SmallVector<Value> init(kBlockRows * kBlockVectors, zero);
+      auto loop = scf::ForOp::create(
+          b, loc, idx(0), idx(headDim), idx(1), init,
+          [&](OpBuilder &, Location, Value d, ValueRange acc) {
+            SmallVector<Value> keys;
+            for (int64_t v = 0; v < kBlockVectors; ++v)
+              keys.push_back(vector::LoadOp::create(
+                  b, loc, vecType, kTile,
+                  ValueRange{d, add(c0, idx(v * kLanes))}));
+            SmallVector<Value> next;
+            for (int64_t r = 0; r < kBlockRows; ++r) {
+              Value q = memref::LoadOp::create(
+                  b, loc, qTile, ValueRange{add(r0, idx(r)), d});
+              Value qv = vector::BroadcastOp::create(b, loc, vecType, q);
+              for (int64_t v = 0; v < kBlockVectors; ++v)
+                next.push_back(vector::FMAOp::create(
+                    b, loc, qv, keys[v], acc[r * kBlockVectors + v]));
+            }
+            scf::YieldOp::create(b, loc, next);
+          });
+      for (int64_t r = 0; r < kBlockRows; ++r)
+        for (int64_t v = 0; v < kBlockVectors; ++v)
+          vector::StoreOp::create(
+              b, loc, loop.getResult(r * kBlockVectors + v), sTile,
+              ValueRange{add(r0, idx(r)), add(c0, idx(v * kLanes))});
+    });
+  });
+}
+
+void CPUAttentionEmitter::emitVectorScale() {
+  // Full tiles without a score region: T = S * scale * log2(e).
+  Value factor = splat(op.getScaleValue() * kLog2E);
+  forLoop(idx(0), idx(tileQ), 1, [&](Value r) {
+    forLoop(idx(0), idx(tileK), kLanes, [&](Value c) {
+      Value s = vector::LoadOp::create(b, loc, vecType, sTile,
+                                       ValueRange{r, c});
+      vector::StoreOp::create(b, loc, arith::MulFOp::create(b, loc, s, factor),
+                              sTile, ValueRange{r, c});
+    });
+  });
+}
+
+Value CPUAttentionEmitter::inlineRegion(Block *block, ValueRange leading) {
+  // Block arguments: the leading values, then one per capture. Captured
+  // tensors are read through their buffers.
+  IRMapping map;
+  unsigned numLeading = leading.size();
+  for (auto [arg, value] : llvm::zip(block->getArguments(), leading))
+    map.map(arg, value);
+  for (auto [k, capture] : llvm::enumerate(op.getCaptures()))
+    map.map(block->getArgument(numLeading + k), capture);
+  auto bufferFor = [&](Value v) -> Value {
+    auto arg = dyn_cast<BlockArgument>(v);
+    if (!arg || arg.getOwner() != block || arg.getArgNumber() < numLeading)
+      return {};
+    return captureBuffers[arg.getArgNumber() - numLeading];
+  };
+  for (Operation &nested : block->without_terminator()) {
+    if (auto extract = dyn_cast<tensor::ExtractOp>(nested)) {
+      if (Value buffer = bufferFor(extract.getTensor())) {
+        SmallVector<Value> indices;
+        for (Value i : extract.getIndices())
+          indices.push_back(map.lookupOrDefault(i));
+        map.map(extract.getResult(),
+                memref::LoadOp::create(b, loc, buffer, indices).getResult());
+        continue;
+      }
+    }
+    if (auto dim = dyn_cast<tensor::DimOp>(nested)) {
+      if (Value buffer = bufferFor(dim.getSource())) {
+        map.map(dim.getResult(),
+                memref::DimOp::create(b, loc, buffer,
+                                      map.lookupOrDefault(dim.getIndex()))
+                    .getResult());
+        continue;
+      }
+    }
+    b.clone(nested, map);
+  }
+  return map.lookupOrDefault(AttentionOp::getYieldedValue(block));
+}
+
+void CPUAttentionEmitter::emitElementScores(Value batch, Value head,
+                                            Value rowBegin, Value rows,
+                                            Value colBegin, Value cols,
+                                            Value needMask) {
+  // Partial tiles and score regions: one element at a time, the mask first
+  // (where needed), the score only where the mask holds, and -inf outside
+  // the sequences.
+  Value scale = f32Const(op.getScaleValue());
+  Value log2e = f32Const(kLog2E);
+  Value negInf = f32Const(-std::numeric_limits<double>::infinity());
+  Block *mask = op.getMaskBlock();
+  Block *score = op.getScoreBlock();
+  forLoop(idx(0), idx(tileQ), 1, [&](Value r) {
+    Value rowInside = lessThan(r, rows);
+    Value i = add(rowBegin, r);
+    forLoop(idx(0), idx(tileK), 1, [&](Value c) {
+      Value inside = arith::AndIOp::create(b, loc, rowInside,
+                                           lessThan(c, cols));
+      Value j = add(colBegin, c);
+      SmallVector<Value> indices{batch, head, i, j};
+      auto keep = [&]() -> Value {
+        if (!mask)
+          return inside;
+        // The mask may read captures at (i, j): evaluate it only inside.
+        Value evaluate = arith::AndIOp::create(b, loc, inside, needMask);
+        auto ifOp = scf::IfOp::create(
+            b, loc, evaluate,
+            [&](OpBuilder &, Location) {
+              scf::YieldOp::create(b, loc, inlineRegion(mask, indices));
+            },
+            [&](OpBuilder &, Location) {
+              scf::YieldOp::create(b, loc, inside);
+            });
+        return ifOp.getResult(0);
+      }();
+      auto valueIf = scf::IfOp::create(
+          b, loc, keep,
+          [&](OpBuilder &, Location) {
+            Value s = memref::LoadOp::create(b, loc, sTile, ValueRange{r, c});
+            s = arith::MulFOp::create(b, loc, s, scale);
+            if (score) {
+              SmallVector<Value> args{s};
+              args.append(indices);
+              s = inlineRegion(score, args);
+            }
+            scf::YieldOp::create(b, loc,
+                                 arith::MulFOp::create(b, loc, s, log2e)
+                                     .getResult());
+          },
+          [&](OpBuilder &, Location) { scf::YieldOp::create(b, loc, negInf); });
+      memref::StoreOp::create(b, loc, valueIf.getResult(0), sTile,
+                              ValueRange{r, c});
+    });
+  });
+}
+
+void CPUAttentionEmitter::emitSoftmaxUpdate() {
+  // Per row: m' = max(m, max_c T), P = exp2(T - m'), l = l 2^(m - m') +
+  // sum P, and remember alpha = 2^(m - m') to rescale O in the P.V kernel.
+  // While a row has seen only masked keys, m' = -inf: use 0 as the
+  // reference so that P = 0 and alpha = 0 rather than NaN.
+  Value negInf = f32Const(-std::numeric_limits<double>::infinity());
+  Value zero = f32Const(0.0);
+  forLoop(idx(0), idx(tileQ), 1, [&](Value r) {
+    auto maxLoop = scf::ForOp::create(
+        b, loc, idx(0), idx(tileK), idx(kLanes),
+        ValueRange{splat(-std::numeric_limits<double>::infinity())},
+        [&](OpBuilder &, Location, Value c, ValueRange acc) {
+          Value t = vector::LoadOp::create(b, loc, vecType, sTile,
+                                           ValueRange{r, c});
+          scf::YieldOp::create(
+              b, loc,
+              arith::MaximumFOp::create(b, loc, acc[0], t).getResult());
+        });
+    Value tileMax = vector::ReductionOp::create(
+        b, loc, vector::CombiningKind::MAXIMUMF, maxLoop.getResult(0));
+    Value oldMax = memref::LoadOp::create(b, loc, rowMax, ValueRange{r});
+    Value newMax = arith::MaximumFOp::create(b, loc, oldMax, tileMax);
+    Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                        newMax, negInf);
+    Value ref = arith::SelectOp::create(b, loc, empty, zero, newMax);
+    Value refVec = vector::BroadcastOp::create(b, loc, vecType, ref);
+    Value alpha = vector::ExtractOp::create(
+        b, loc,
+        exp2(vector::BroadcastOp::create(
+            b, loc, vecType, arith::SubFOp::create(b, loc, oldMax, ref))),
+        0);
+    auto sumLoop = scf::ForOp::create(
+        b, loc, idx(0), idx(tileK), idx(kLanes), ValueRange{splat(0.0)},
+        [&](OpBuilder &, Location, Value c, ValueRange acc) {
+          Value t = vector::LoadOp::create(b, loc, vecType, sTile,
+                                           ValueRange{r, c});
+          Value p = exp2(arith::SubFOp::create(b, loc, t, refVec));
+          vector::StoreOp::create(b, loc, p, sTile, ValueRange{r, c});
+          scf::YieldOp::create(
+              b, loc, arith::AddFOp::create(b, loc, acc[0], p).getResult());
+        });
+    Value tileSum = vector::ReductionOp::create(
+        b, loc, vector::CombiningKind::ADD, sumLoop.getResult(0));
+    Value oldSum = memref::LoadOp::create(b, loc, rowSum, ValueRange{r});
+    Value newSum = math::FmaOp::create(b, loc, oldSum, alpha, tileSum);
+    memref::StoreOp::create(b, loc, newSum, rowSum, ValueRange{r});
+    memref::StoreOp::create(b, loc, newMax, rowMax, ValueRange{r});
+    memref::StoreOp::create(b, loc, alpha, rowScale, ValueRange{r});
+  });
+}
+
+void CPUAttentionEmitter::emitValueProduct(Value batch, Value kvHead,
+                                           Value colBegin, Value cols) {
+  // O[r][e] = alpha[r] O[r][e] + sum_c P[r][c] V[j0 + c][e] in register
+  // blocks of 4 rows x (up to) 16 features, reading V in place.
+  for (int64_t e0 = 0; e0 < valueDim;) {
+    int64_t vectors = std::min<int64_t>(kBlockVectors, (valueDim - e0) / kLanes);
+    Value e = idx(e0);
+    forLoop(idx(0), idx(tileQ), kBlockRows, [&](Value r0) {
+      SmallVector<Value> init;
+      for (int64_t r = 0; r < kBlockRows; ++r) {
+        Value row = add(r0, idx(r));
+        Value alpha = vector::BroadcastOp::create(
+            b, loc, vecType,
+            memref::LoadOp::create(b, loc, rowScale, ValueRange{row}));
+        for (int64_t v = 0; v < vectors; ++v) {
+          Value o = vector::LoadOp::create(
+              b, loc, vecType, oTile,
+              ValueRange{row, add(e, idx(v * kLanes))});
+          init.push_back(arith::MulFOp::create(b, loc, o, alpha));
+        }
+      }
+      auto loop = scf::ForOp::create(
+          b, loc, idx(0), cols, idx(1), init,
+          [&](OpBuilder &, Location, Value c, ValueRange acc) {
+            Value col = add(colBegin, c);
+            SmallVector<Value> values;
+            for (int64_t v = 0; v < vectors; ++v)
+              values.push_back(loadVector(
+                  value, operandIndices(batch, kvHead, col,
+                                        add(e, idx(v * kLanes)))));
+            SmallVector<Value> next;
+            for (int64_t r = 0; r < kBlockRows; ++r) {
+              Value p = memref::LoadOp::create(b, loc, sTile,
+                                               ValueRange{add(r0, idx(r)), c});
+              Value pv = vector::BroadcastOp::create(b, loc, vecType, p);
+              for (int64_t v = 0; v < vectors; ++v)
+                next.push_back(vector::FMAOp::create(
+                    b, loc, pv, values[v], acc[r * vectors + v]));
+            }
+            scf::YieldOp::create(b, loc, next);
+          });
+      for (int64_t r = 0; r < kBlockRows; ++r)
+        for (int64_t v = 0; v < vectors; ++v)
+          vector::StoreOp::create(
+              b, loc, loop.getResult(r * vectors + v), oTile,
+              ValueRange{add(r0, idx(r)), add(e, idx(v * kLanes))});
+    });
+    e0 += vectors * kLanes;
+  }
+}
+
+void CPUAttentionEmitter::emitEpilogue(Value batch, Value head, Value rowBegin,
+                                       Value rows) {
+  // O = O / l, 0 on fully masked rows (l = 0); lse = m ln 2 + ln l, -inf
+  // there.
+  Type outElement = cast<MemRefType>(output.getType()).getElementType();
+  Value zero = f32Const(0.0);
+  forLoop(idx(0), rows, 1, [&](Value r) {
+    Value row = add(rowBegin, r);
+    Value l = memref::LoadOp::create(b, loc, rowSum, ValueRange{r});
+    Value empty =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l, zero);
+    Value inv = arith::SelectOp::create(
+        b, loc, empty, zero, arith::DivFOp::create(b, loc, f32Const(1.0), l));
+    Value invVec = vector::BroadcastOp::create(b, loc, vecType, inv);
+    forLoop(idx(0), idx(valueDim), kLanes, [&](Value e) {
+      Value o = vector::LoadOp::create(b, loc, vecType, oTile, ValueRange{r, e});
+      o = arith::MulFOp::create(b, loc, o, invVec);
+      if (outElement != f32)
+        o = arith::TruncFOp::create(
+            b, loc, VectorType::get({kLanes}, outElement), o);
+      vector::StoreOp::create(b, loc, o, output,
+                              operandIndices(batch, head, row, e));
+    });
+    if (lse) {
+      Value m = memref::LoadOp::create(b, loc, rowMax, ValueRange{r});
+      Value value = arith::AddFOp::create(
+          b, loc, arith::MulFOp::create(b, loc, m, f32Const(kLn2)),
+          math::LogOp::create(b, loc, l));
+      value = arith::SelectOp::create(
+          b, loc, empty, f32Const(-std::numeric_limits<double>::infinity()),
+          value);
+      memref::StoreOp::create(b, loc, value, lse,
+                              ValueRange{batch, head, row});
+    }
+  });
+}
+
+void CPUAttentionEmitter::emitTile(ValueRange ivs) {
+  Value batch = ivs[0], head = ivs[1], qTileIndex = ivs[2];
+  Value kvHead =
+      arith::DivUIOp::create(b, loc, head, idx(op.getGroupSize()));
+  Value rowBegin = mul(qTileIndex, idx(tileQ));
+  Value rows = arith::MinUIOp::create(
+      b, loc, idx(tileQ), arith::SubIOp::create(b, loc, seqQ, rowBegin));
+
+  qTile = scratch({tileQ, headDim});
+  kTile = scratch({headDim, tileK});
+  sTile = scratch({tileQ, tileK});
+  oTile = scratch({tileQ, valueDim});
+  rowMax = scratch({tileQ});
+  rowSum = scratch({tileQ});
+  rowScale = scratch({tileQ});
+
+  packQuery(batch, head, rowBegin, rows);
+  forLoop(idx(0), idx(tileQ), 1, [&](Value r) {
+    memref::StoreOp::create(
+        b, loc, f32Const(-std::numeric_limits<double>::infinity()), rowMax,
+        ValueRange{r});
+    memref::StoreOp::create(b, loc, f32Const(0.0), rowSum, ValueRange{r});
+    forLoop(idx(0), idx(valueDim), kLanes, [&](Value e) {
+      vector::StoreOp::create(b, loc, splat(0.0), oTile, ValueRange{r, e});
+    });
+  });
+
+  KeyTileRanges ranges =
+      emitKeyTileRanges(b, loc, op, rowBegin, rows, seqK, tileK);
+  forLoop(ranges.begin, ranges.end, 1, [&](Value kt) {
+    Value colBegin = mul(kt, idx(tileK));
+    Value cols = arith::MinUIOp::create(
+        b, loc, idx(tileK), arith::SubIOp::create(b, loc, seqK, colBegin));
+    packKeys(batch, kvHead, colBegin, cols);
+    emitScores();
+
+    // A tile needs the mask unless it is classified full; one that crosses
+    // Sk needs the element path for the bound.
+    Value classifiedFull = arith::AndIOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, kt,
+                              ranges.fullBegin),
+        lessThan(kt, ranges.fullEnd));
+    Value needMask =
+        arith::XOrIOp::create(b, loc, classifiedFull,
+                              arith::ConstantIntOp::create(b, loc, 1, 1));
+    Value whole = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                        cols, idx(tileK));
+    if (op.getScoreBlock()) {
+      emitElementScores(batch, head, rowBegin, rows, colBegin, cols, needMask);
+    } else {
+      Value fast = arith::AndIOp::create(b, loc, classifiedFull, whole);
+      scf::IfOp::create(
+          b, loc, fast,
+          [&](OpBuilder &, Location) {
+            emitVectorScale();
+            scf::YieldOp::create(b, loc);
+          },
+          [&](OpBuilder &, Location) {
+            emitElementScores(batch, head, rowBegin, rows, colBegin, cols,
+                              needMask);
+            scf::YieldOp::create(b, loc);
+          });
+    }
+    emitSoftmaxUpdate();
+    emitValueProduct(batch, kvHead, colBegin, cols);
+  });
+  emitEpilogue(batch, head, rowBegin, rows);
+}
+
+SmallVector<Value> CPUAttentionEmitter::emit() {
+  emitShapeChecks(b, op);
+  query = bufferOf(op.getQuery());
+  key = bufferOf(op.getKey());
+  value = bufferOf(op.getValue());
+  for (Value capture : op.getCaptures())
+    captureBuffers.push_back(
+        isa<RankedTensorType>(capture.getType()) ? bufferOf(capture) : Value());
+
+  Value batchSize = tensor::DimOp::create(b, loc, op.getQuery(), dims.batch);
+  seqQ = tensor::DimOp::create(b, loc, op.getQuery(), dims.seq);
+  seqK = tensor::DimOp::create(b, loc, op.getKey(), dims.seq);
+
+  auto allocResult = [&](Value result) -> Value {
+    auto type = cast<RankedTensorType>(result.getType());
+    SmallVector<Value> dynamicSizes;
+    for (int64_t d = 0; d < type.getRank(); ++d) {
+      if (!type.isDynamicDim(d))
+        continue;
+      // The output's dynamic dims are batch and Sq; lse is [B, Hq, Sq].
+      bool isSeq = result == op.getLse() ? d == 2 : d == dims.seq;
+      dynamicSizes.push_back(isSeq ? seqQ : batchSize);
+    }
+    return memref::AllocOp::create(
+        b, loc, MemRefType::get(type.getShape(), type.getElementType()),
+        dynamicSizes, b.getI64IntegerAttr(64));
+  };
+  output = allocResult(op.getOutput());
+  if (op.getLse())
+    lse = allocResult(op.getLse());
+
+  Value numQTiles = arith::CeilDivUIOp::create(b, loc, seqQ, idx(tileQ));
+  scf::ParallelOp::create(
+      b, loc, ValueRange{idx(0), idx(0), idx(0)},
+      ValueRange{batchSize, idx(op.getNumQueryHeads()), numQTiles},
+      ValueRange{idx(1), idx(1), idx(1)},
+      [&](OpBuilder &, Location, ValueRange ivs) {
+        // Scratch tiles live on the stack of the thread for one iteration.
+        auto scope = memref::AllocaScopeOp::create(b, loc, TypeRange{});
+        Block *body = b.createBlock(&scope.getBodyRegion());
+        b.setInsertionPointToStart(body);
+        emitTile(ivs);
+        memref::AllocaScopeReturnOp::create(b, loc, ValueRange{});
+        b.setInsertionPointAfter(scope);
+      });
+
+  SmallVector<Value> results, buffers{output, lse};
+  for (auto [result, buffer] : llvm::zip(op.getResults(), buffers)) {
+    results.push_back(bufferization::ToTensorOp::create(
+        b, loc, result.getType(), buffer, /*restrict=*/true,
+        /*writable=*/true));
+  }
+  return results;
+}
+
+/// Whether the fused kernel handles `op`; others fall back to the reference
+/// lowering.
+static bool isSupported(AttentionOp op) {
+  return op.getHeadSize() % kLanes == 0 && op.getValueHeadSize() % kLanes == 0;
+}
+
+namespace {
+struct ConvertAttnToCPU
+    : attune::cpu::impl::ConvertAttnToCPUBase<ConvertAttnToCPU> {
+  using Base::Base;
+  void runOnOperation() override {
+    if (tileQ <= 0 || tileQ % kBlockRows != 0 || tileK <= 0 ||
+        tileK % (kLanes * kBlockVectors) != 0) {
+      emitError(getOperation()->getLoc())
+          << "convert-attn-to-cpu: tile-q must be a positive multiple of "
+          << kBlockRows << " and tile-k of " << kLanes * kBlockVectors;
+      return signalPassFailure();
+    }
+    SmallVector<AttentionOp> ops;
+    getOperation()->walk([&](AttentionOp op) { ops.push_back(op); });
+    IRRewriter rewriter(&getContext());
+    for (AttentionOp op : ops) {
+      if (!isSupported(op)) {
+        if (failed(attn::lowerToReference(rewriter, op)))
+          return signalPassFailure();
+        continue;
+      }
+      rewriter.setInsertionPoint(op);
+      CPUAttentionEmitter emitter(rewriter, op, tileQ, tileK);
+      rewriter.replaceOp(op, emitter.emit());
+    }
+  }
+};
+} // namespace
