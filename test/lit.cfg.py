@@ -17,6 +17,11 @@ config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs"]
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%attune_src_root", config.attune_src_root))
 config.substitutions.append(("%python", config.python_executable))
+# Programs that link `attunec` objects need the OpenMP runtime.
+config.substitutions.append(
+    ("%link_openmp",
+     "%s -Wl,-rpath,%s" % (config.openmp_library,
+                           os.path.dirname(config.openmp_library))))
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()

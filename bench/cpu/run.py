@@ -7,7 +7,8 @@
 #   - the ceiling: OpenBLAS cblas_sgemm, M=N in {2048, 4096}, K = head size,
 #     1 and 2 threads, with the inherited OPENBLAS_CORETYPE, with OpenBLAS's
 #     own CPU detection and, where the CPU has AVX-512, with SkylakeX
-#     kernels; the best is the row's ceiling;
+#     kernels; the fastest core is measured again (M=N=2048) right before
+#     each row, as that row's ceiling, since the machine may be shared;
 #   - unfused attention on OpenBLAS (build/attn-baseline, f32 only): what
 #     NumPy / PyTorch eager compute, S = Q.K^T materialised;
 #   - Attune through `attune-run --bench --json --pipeline=<p>` for each
@@ -246,7 +247,7 @@ def core_variants(cpu):
     return variants
 
 
-def measure_sgemm(ks, sizes, thread_counts, coretypes):
+def measure_sgemm(ks, sizes, thread_counts, coretypes, verbose=True):
     rows = []
     for k in ks:
         for mn in sizes:
@@ -265,10 +266,11 @@ def measure_sgemm(ks, sizes, thread_counts, coretypes):
                     else:
                         row["error"] = first_error(rc, out, err)
                     rows.append(row)
-                    print(f"  sgemm M=N={mn} K={k} threads={threads} "
-                          f"{row.get('corename', '?')} "
-                          f"({coretype_label(coretype)}): "
-                          f"{fmt(row.get('gflops'))} GFLOP/s", flush=True)
+                    if verbose:
+                        print(f"  sgemm M=N={mn} K={k} threads={threads} "
+                              f"{row.get('corename', '?')} "
+                              f"({coretype_label(coretype)}): "
+                              f"{fmt(row.get('gflops'))} GFLOP/s", flush=True)
     return rows
 
 
@@ -391,11 +393,24 @@ def measure_attune(attune_run, specs, case, pipeline, b, h, repeats, timeout,
     median_ms = report["bench"]["median_ms"]
     # Fixed cost of the process (MLIR, LLVM, JIT) at a tiny size, so that
     # work_mib compares with the baseline's.
-    _, _, _, tiny_peak, _ = run_measured(
+    tiny_rc, _, _, tiny_peak, _ = run_measured(
         [attune_run, spec, "--sizes", "B=1,Sq=16,Sk=16", "--json",
          f"--pipeline={pipeline}"], env=attune_env(threads), timeout=120)
     io_mib = (4 * b * h * case.s * case.d * ELEMENT_BYTES[case.dtype] /
               2**20)
+    work_mib = max(0.0, peak - tiny_peak - io_mib) if tiny_rc == 0 else None
+    # Speed of wrong code is no result: check the same spec and pipeline
+    # against the oracle at a size with partial tiles.
+    check_rc, check_out, check_err, _, _ = run_measured(
+        [attune_run, spec, "--sizes", "B=1,Sq=100,Sk=100", "--check", "--json",
+         f"--pipeline={pipeline}"], env=attune_env(threads), timeout=300)
+    try:
+        checked = last_json_line(check_out)
+        check = {"pass": bool(checked.get("pass")) and check_rc == 0,
+                 "rel_err": [c.get("rel_err") for c in checked.get("check", [])]}
+    except ValueError:
+        check = {"pass": False,
+                 "error": first_error(check_rc, check_out, check_err)}
     return {
         "b": b, "h": h, "spec": str(spec.relative_to(ROOT)),
         "median_ms": median_ms, "min_ms": report["bench"]["min_ms"],
@@ -403,8 +418,9 @@ def measure_attune(attune_run, specs, case, pipeline, b, h, repeats, timeout,
         "gflops": case.gflop(b, h) / (median_ms * 1e-3),
         "attune_run_gflops": report["bench"]["gflops"],
         "compile_s": report.get("compile_s"),
-        "peak_mib": peak, "fixed_mib": tiny_peak, "io_mib": io_mib,
-        "work_mib": max(0.0, peak - tiny_peak - io_mib),
+        "peak_mib": peak, "fixed_mib": tiny_peak if tiny_rc == 0 else None,
+        "io_mib": io_mib, "work_mib": work_mib,
+        "check_b1_s100": check,
         "wall_s": wall,
     }
 
@@ -467,6 +483,9 @@ def table(results, pipelines, with_torch):
         for p in pipelines:
             res = r["attune"].get(p)
             cell = fmt(gflops_of(res), 2 if p == "reference" else 1)
+            if res and "check_b1_s100" in res and \
+               not res["check_b1_s100"]["pass"]:
+                cell += "!"
             if res and res.get("skipped"):
                 cell = "skip"
             row.append(cell)
@@ -542,6 +561,8 @@ def main():
                  "(scripts/setup.sh) or pass --attune-run")
 
     cases = [c for c in make_cases(args.quick) if args.only in c.name]
+    if not cases:
+        sys.exit(f"run.py: no case matches --only '{args.only}'")
     repeats = 3 if args.quick else 5
     cpu = cpu_info()
     started = datetime.datetime.now(datetime.timezone.utc)
@@ -576,13 +597,24 @@ def main():
     for case in cases:
         print(f"{case.name} (B={case.b}, H={case.h}):", flush=True)
         load = loadavg()
-        ceiling = ceiling_for(sgemm_rows, case.d)
+        # The machine is shared: the row's ceiling is measured right before
+        # it (M=N=2048, K=D), on the best core of the table above and on the
+        # inherited one, so that both see the same moment's load.
+        best = ceiling_for(sgemm_rows, case.d)
+        best_core = best["coretype"] if best else INHERITED_CORETYPE
+        row_sgemm = measure_sgemm([case.d], [2048], thread_counts,
+                                  list(dict.fromkeys([best_core,
+                                                      INHERITED_CORETYPE])),
+                                  verbose=False)
+        ceiling = ceiling_for(row_sgemm, case.d)
+        ceiling_env = ceiling_for(row_sgemm, case.d, inherited_only=True)
+        print(f"  sgemm ceiling: {fmt(gflops_of(ceiling))} GFLOP/s "
+              f"({fmt(gflops_of(ceiling_env))} with "
+              f"{coretype_label(INHERITED_CORETYPE)})", flush=True)
         key = (case.d, case.s, case.causal, case.b, case.h)
         if key not in unfused_cache:
-            unfused_cache[key] = measure_unfused(
-                case, args.threads,
-                ceiling["coretype"] if ceiling else INHERITED_CORETYPE,
-                repeats)
+            unfused_cache[key] = measure_unfused(case, args.threads, best_core,
+                                                 repeats)
         unfused = unfused_cache[key]
         print(f"  unfused (OpenBLAS, f32): {fmt(gflops_of(unfused))} GFLOP/s",
               flush=True)
@@ -604,7 +636,9 @@ def main():
                                            args.timeout, args.threads)
             res = attune[p]
             print(f"  attune {p}: " +
-                  (f"{res['gflops']:.2f} GFLOP/s" if "gflops" in res else
+                  (f"{res['gflops']:.2f} GFLOP/s, check "
+                   f"{'pass' if res['check_b1_s100']['pass'] else 'FAIL'}"
+                   if "gflops" in res else
                    f"n/a ({res.get('error') or res.get('skipped')})"),
                   flush=True)
 
@@ -621,7 +655,8 @@ def main():
                      "h": case.h, "useful_gflop": case.gflop()},
             "load": load,
             "ceiling": ceiling,
-            "ceiling_env": ceiling_for(sgemm_rows, case.d, inherited_only=True),
+            "ceiling_env": ceiling_env,
+            "sgemm": row_sgemm,
             "unfused": unfused,
             "attune": attune,
             "torch": torch_result if have_torch else "not installed",
@@ -629,7 +664,7 @@ def main():
 
     report = {
         "date": started.isoformat(timespec="seconds"),
-        "command": " ".join([Path(sys.argv[0]).name] + sys.argv[1:]),
+        "command": " ".join(["bench/cpu/run.sh"] + sys.argv[1:]),
         "machine": {**cpu, "kernel": platform.release(),
                     "load_start": results[0]["load"] if results else None,
                     "load_end": loadavg()},
@@ -654,12 +689,14 @@ def main():
     print()
     print(table(results, pipelines, have_torch))
     print()
-    print("GFLOP/s = 4·B·H·S²·D / median (halved for causal). ceiling = best "
-          "sgemm at K=D (any size, thread count, OpenBLAS core); ceil env = "
-          f"the same with this environment's OpenBLAS core "
+    print("GFLOP/s = 4·B·H·S²·D / median (halved for causal). ceiling = "
+          "sgemm M=N=2048, K=D measured just before the row, best of 1 and "
+          f"{args.threads} threads, on the fastest OpenBLAS core of the table "
+          "above; ceil env = the same on this environment's OpenBLAS core "
           f"({coretype_label(INHERITED_CORETYPE)}). unfused: OpenBLAS "
           "f32 only, on the ceiling's core, faster of two parallelisations; "
-          "* = bf16 row compared with f32 unfused. attune-ref runs "
+          "* = bf16 row compared with f32 unfused; ! = attune-run --check "
+          "failed at B=1, S=100 for that spec and pipeline. attune-ref runs "
           "at B=H=1. MiB = peak RSS growth beyond inputs/outputs (and, for "
           "attune-run, beyond its own size at S=16). load = 1-min load "
           "average at the row's start on this shared machine.")

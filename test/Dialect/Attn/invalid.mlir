@@ -48,6 +48,17 @@ func.func @scale_not_a_number(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, 
 
 // -----
 
+/// The scale is an f32: an integer literal would be read as its bit pattern
+/// if it were hexadecimal, so a decimal one is refused.
+func.func @scale_integer_literal(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
+  // expected-error @+2 {{unexpected decimal integer literal for a floating point value}}
+  // expected-note @+1 {{add a trailing dot to make the literal a float}}
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) scale(1) -> tensor<1x2x4x8xf32>
+  return %o : tensor<1x2x4x8xf32>
+}
+
+// -----
+
 func.func @bad_layout_keyword(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
   // expected-error @+1 {{expected layout 'bhsd' or 'bshd', got 'bhds'}}
   %o = attn.attention ins(%q, %k, %v : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) layout(bhds) -> tensor<1x2x4x8xf32>

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Runs one spec under `attune-run --check` at the awkward sizes every
 variant is held to (DESIGN.md section 3): S = 1, 17, 113 and 1000, Sq != Sk
-both ways, a batch of 2, and a fresh seed per size. Exits non-zero if any run
+both ways, a batch of 2, and a fresh seed per size, through every CPU
+pipeline (the fused default and the reference). Exits non-zero if any run
 fails, printing its output."""
 
 import argparse
@@ -18,6 +19,8 @@ SIZES = [
     "B=3,Sq=1,Sk=1000",
 ]
 
+PIPELINES = ["fused", "reference"]
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
@@ -26,17 +29,19 @@ def main():
     parser.add_argument("extra", nargs="*", help="more attune-run flags")
     args = parser.parse_args()
     failures = 0
-    for seed, sizes in enumerate(SIZES):
+    runs = [(pipeline, seed, sizes) for pipeline in PIPELINES
+            for seed, sizes in enumerate(SIZES)]
+    for pipeline, seed, sizes in runs:
         cmd = [args.attune_run, args.spec, "--check", "--sizes", sizes,
-               "--seed", str(seed)] + args.extra
+               "--seed", str(seed), "--pipeline", pipeline] + args.extra
         proc = subprocess.run(cmd, capture_output=True, text=True)
         status = "PASS" if proc.returncode == 0 else "FAIL"
-        print(f"{status} {sizes}")
+        print(f"{status} {pipeline} {sizes}")
         if proc.returncode != 0:
             failures += 1
             print("  $ " + " ".join(cmd))
             print(proc.stdout + proc.stderr)
-    print(f"{len(SIZES) - failures} of {len(SIZES)} sizes passed")
+    print(f"{len(runs) - failures} of {len(runs)} runs passed")
     return 1 if failures else 0
 
 
