@@ -1,0 +1,54 @@
+// RUN: attune-opt %s -split-input-file --convert-attn-to-cpu | FileCheck %s
+// RUN: attune-opt %s -split-input-file --convert-attn-to-cpu="tile-q=32 tile-k=32" | FileCheck %s --check-prefix=TILE32
+// RUN: not attune-opt %s -split-input-file --convert-attn-to-cpu="tile-k=24" 2>&1 | FileCheck %s --check-prefix=BADTILE
+
+// BADTILE: convert-attn-to-cpu: tile-q must be a positive multiple of 4 and tile-k of 16
+
+/// The fused form: a parallel loop over (batch, head, query tile), per-thread
+/// stack tiles, FMA microkernels, and only the output is allocated (no
+/// [Sq, Sk] buffer).
+// CHECK-LABEL: func.func @dense
+//       CHECK:   %[[OUT:.*]] = memref.alloc(%{{.*}}, %{{.*}}) {alignment = 64 : i64} : memref<?x4x?x64xf32>
+//   CHECK-NOT:   memref.alloc
+//       CHECK:   scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}) =
+//       CHECK:     memref.alloca_scope
+//       CHECK:       memref.alloca() {alignment = 64 : i64} : memref<64x64xf32>
+//       CHECK:       vector.fma
+//       CHECK:   bufferization.to_tensor %[[OUT]] restrict writable
+// TILE32-LABEL: func.func @dense
+//       TILE32:   memref.alloca() {alignment = 64 : i64} : memref<32x64xf32>
+func.func @dense(%q: tensor<?x4x?x64xf32>, %k: tensor<?x4x?x64xf32>, %v: tensor<?x4x?x64xf32>) -> tensor<?x4x?x64xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<?x4x?x64xf32>, tensor<?x4x?x64xf32>, tensor<?x4x?x64xf32>) -> tensor<?x4x?x64xf32>
+  return %o : tensor<?x4x?x64xf32>
+}
+
+// -----
+
+/// A causal mask bounds the key-tile loop by the query tile: tiles past the
+/// diagonal are never visited, tiles before it skip the mask.
+// CHECK-LABEL: func.func @causal
+//       CHECK:   scf.parallel
+//       CHECK:     arith.ceildivui
+//       CHECK:     %[[END:.*]] = arith.minui
+//       CHECK:     scf.for %{{.*}} = %{{.*}} to %[[END]]
+//       CHECK:       arith.cmpi ule, %{{.*}}, %{{.*}} : index
+func.func @causal(%q: tensor<1x2x?x64xbf16>, %k: tensor<1x2x?x64xbf16>, %v: tensor<1x2x?x64xbf16>) -> tensor<1x2x?x64xbf16> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2x?x64xbf16>, tensor<1x2x?x64xbf16>, tensor<1x2x?x64xbf16>) -> tensor<1x2x?x64xbf16>
+    mask(%b, %h, %i, %j) {
+      %c = arith.cmpi ule, %j, %i : index
+      attn.yield %c : i1
+    }
+  return %o : tensor<1x2x?x64xbf16>
+}
+
+// -----
+
+/// Head sizes that are not a multiple of the vector width fall back to the
+/// reference lowering.
+// CHECK-LABEL: func.func @negative_odd_head_size
+//   CHECK-NOT:   scf.parallel
+//       CHECK:   linalg.generic
+func.func @negative_odd_head_size(%q: tensor<1x1x8x12xf32>, %k: tensor<1x1x8x12xf32>, %v: tensor<1x1x8x12xf32>) -> tensor<1x1x8x12xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x1x8x12xf32>, tensor<1x1x8x12xf32>, tensor<1x1x8x12xf32>) -> tensor<1x1x8x12xf32>
+  return %o : tensor<1x1x8x12xf32>
+}
