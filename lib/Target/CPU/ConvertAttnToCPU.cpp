@@ -8,16 +8,17 @@
 // buffers with register-blocked vector microkernels:
 //
 //   scf.parallel (b, h, q-tile)                        -> OpenMP threads
-//     pack Q tile (f32, zero-padded); O = 0; m = -inf; l = 0
+//     pack Q^T tile (f32, zero-padded); O = 0; m = -inf; l = 0
 //     scf.for kv-tile in [begin, end)                   (tile classification)
-//       pack K^T tile (f32)
-//       S = Q K^T                     4x16 FMA register blocks
+//       S^T = K Q^T                   4 keys x 16 queries FMA register blocks
 //       T = log2(e) * score(scale S)  masked to -inf    (vector on full tiles,
 //                                                        per element otherwise)
 //       m' = max(m, rowmax T); P = exp2(T - m'); l = l exp2(m - m') + rowsum P
-//       O = O exp2(m - m') + P V      4x16 FMA register blocks
+//       O = O exp2(m - m') + P V      4 queries x 16 features FMA blocks
 //     O /= l (0 on fully masked rows); lse = m ln 2 + ln l
 //
+// Scores are kept transposed, queries in the vector lanes, so that K is read
+// in place and the softmax statistics are elementwise across key rows.
 // Memory is O(tile) per thread; no S x S buffer exists. exp2 is a vector
 // polynomial with log2(e) and the scale folded into one multiply.
 //
@@ -131,8 +132,7 @@ private:
   Value exp2(Value t);
   void emitTile(ValueRange ivs);
   void packQuery(Value batch, Value head, Value rowBegin, Value rows);
-  void packKeys(Value batch, Value kvHead, Value colBegin, Value cols);
-  void emitScores();
+  void emitScores(Value batch, Value kvHead, Value colBegin);
   void emitVectorScale();
   void emitElementScores(Value batch, Value head, Value rowBegin, Value rows,
                          Value colBegin, Value cols, Value needMask);
@@ -154,9 +154,10 @@ private:
   Value query, key, value, output, lse;
   SmallVector<Value> captureBuffers;
   Value seqQ, seqK;
-  // Per-thread tiles: Q [Tq, D], K^T [D, Tk], S/P [Tq, Tk], O [Tq, Dv] and
-  // the row statistics m, l and the rescale factor alpha [Tq].
-  Value qTile, kTile, sTile, oTile, rowMax, rowSum, rowScale;
+  // Per-thread tiles: Q^T [D, Tq], S^T/P^T [Tk, Tq] (queries in the vector
+  // lanes), O [Tq, Dv] and the per-query statistics m, l and the rescale
+  // factor alpha [Tq].
+  Value qTile, sTile, oTile, rowMax, rowSum, rowScale;
 };
 
 } // namespace
@@ -209,7 +210,10 @@ Value CPUAttentionEmitter::exp2(Value t) {
 
 void CPUAttentionEmitter::packQuery(Value batch, Value head, Value rowBegin,
                                     Value rows) {
-  // Rows past Sq are zero so that they stay finite; they are never stored.
+  // Q^T[d][r] = Q[i0 + r][d]: the score kernel then loads kLanes queries of
+  // one feature at once. Rows past Sq are zero so that they stay finite;
+  // they are never stored. Packed once per query tile, this is amortised
+  // over all key tiles.
   forLoop(idx(0), idx(tileQ), 1, [&](Value r) {
     Value inside = lessThan(r, rows);
     Value row = add(rowBegin, r);
@@ -224,69 +228,57 @@ void CPUAttentionEmitter::packQuery(Value batch, Value head, Value rowBegin,
           [&](OpBuilder &, Location) {
             scf::YieldOp::create(b, loc, splat(0.0));
           });
-      vector::StoreOp::create(b, loc, ifOp.getResult(0), qTile,
-                              ValueRange{r, d});
+      for (int64_t lane = 0; lane < kLanes; ++lane)
+        memref::StoreOp::create(
+            b, loc, vector::ExtractOp::create(b, loc, ifOp.getResult(0), lane),
+            qTile, ValueRange{add(d, idx(lane)), r});
     });
   });
 }
 
-void CPUAttentionEmitter::packKeys(Value batch, Value kvHead, Value colBegin,
-                                   Value cols) {
-  // K^T[d][c] = K[j0 + c][d]: the score kernel then loads kLanes keys of one
-  // feature at once. Columns past Sk are zero (and masked later).
-  forLoop(idx(0), idx(tileK), 1, [&](Value c) {
-    Value inside = lessThan(c, cols);
-    Value col = add(colBegin, c);
-    forLoop(idx(0), idx(headDim), kLanes, [&](Value d) {
-      auto ifOp = scf::IfOp::create(
-          b, loc, inside,
-          [&](OpBuilder &, Location) {
-            scf::YieldOp::create(
-                b, loc, loadVector(key, operandIndices(batch, kvHead, col, d)));
-          },
-          [&](OpBuilder &, Location) {
-            scf::YieldOp::create(b, loc, splat(0.0));
-          });
-      for (int64_t lane = 0; lane < kLanes; ++lane) {
-        Value element =
-            vector::ExtractOp::create(b, loc, ifOp.getResult(0), lane);
-        memref::StoreOp::create(b, loc, element, kTile,
-                                ValueRange{add(d, idx(lane)), c});
-      }
-    });
-  });
-}
 
-void CPUAttentionEmitter::emitScores() {
-  // S[r][c] = sum_d Q[r][d] K^T[d][c], in 4 x 16 register blocks.
+void CPUAttentionEmitter::emitScores(Value batch, Value kvHead,
+                                     Value colBegin) {
+  // S^T[c][r] = sum_d K[j0 + c][d] Q^T[d][r], in blocks of 4 keys x 16
+  // queries: K is read in place (one broadcast per key and feature), Q^T as
+  // vectors. Keys past Sk (last tile) read key Sk - 1 instead, so every load
+  // is in bounds; those columns are masked afterwards.
   Value zero = splat(0.0);
-  forLoop(idx(0), idx(tileQ), kBlockRows, [&](Value r0) {
-    forLoop(idx(0), idx(tileK), kLanes * kBlockVectors, [&](Value c0) {
+  Value lastKey = arith::SubIOp::create(b, loc, seqK, idx(1));
+  Type keyElement = cast<MemRefType>(key.getType()).getElementType();
+  forLoop(idx(0), idx(tileK), kBlockRows, [&](Value c0) {
+    SmallVector<Value> keyRows;
+    for (int64_t c = 0; c < kBlockRows; ++c)
+      keyRows.push_back(arith::MinUIOp::create(
+          b, loc, add(colBegin, add(c0, idx(c))), lastKey));
+    forLoop(idx(0), idx(tileQ), kLanes * kBlockVectors, [&](Value r0) {
       SmallVector<Value> init(kBlockRows * kBlockVectors, zero);
       auto loop = scf::ForOp::create(
           b, loc, idx(0), idx(headDim), idx(1), init,
           [&](OpBuilder &, Location, Value d, ValueRange acc) {
-            SmallVector<Value> keys;
+            SmallVector<Value> queries;
             for (int64_t v = 0; v < kBlockVectors; ++v)
-              keys.push_back(vector::LoadOp::create(
-                  b, loc, vecType, kTile,
-                  ValueRange{d, add(c0, idx(v * kLanes))}));
+              queries.push_back(vector::LoadOp::create(
+                  b, loc, vecType, qTile,
+                  ValueRange{d, add(r0, idx(v * kLanes))}));
             SmallVector<Value> next;
-            for (int64_t r = 0; r < kBlockRows; ++r) {
-              Value q = memref::LoadOp::create(
-                  b, loc, qTile, ValueRange{add(r0, idx(r)), d});
-              Value qv = vector::BroadcastOp::create(b, loc, vecType, q);
+            for (int64_t c = 0; c < kBlockRows; ++c) {
+              Value k = memref::LoadOp::create(
+                  b, loc, key, operandIndices(batch, kvHead, keyRows[c], d));
+              if (keyElement != f32)
+                k = arith::ExtFOp::create(b, loc, f32, k);
+              Value kv = vector::BroadcastOp::create(b, loc, vecType, k);
               for (int64_t v = 0; v < kBlockVectors; ++v)
                 next.push_back(vector::FMAOp::create(
-                    b, loc, qv, keys[v], acc[r * kBlockVectors + v]));
+                    b, loc, kv, queries[v], acc[c * kBlockVectors + v]));
             }
             scf::YieldOp::create(b, loc, next);
           });
-      for (int64_t r = 0; r < kBlockRows; ++r)
+      for (int64_t c = 0; c < kBlockRows; ++c)
         for (int64_t v = 0; v < kBlockVectors; ++v)
           vector::StoreOp::create(
-              b, loc, loop.getResult(r * kBlockVectors + v), sTile,
-              ValueRange{add(r0, idx(r)), add(c0, idx(v * kLanes))});
+              b, loc, loop.getResult(c * kBlockVectors + v), sTile,
+              ValueRange{add(c0, idx(c)), add(r0, idx(v * kLanes))});
     });
   });
 }
@@ -294,12 +286,12 @@ void CPUAttentionEmitter::emitScores() {
 void CPUAttentionEmitter::emitVectorScale() {
   // Full tiles without a score region: T = S * scale * log2(e).
   Value factor = splat(op.getScaleValue() * kLog2E);
-  forLoop(idx(0), idx(tileQ), 1, [&](Value r) {
-    forLoop(idx(0), idx(tileK), kLanes, [&](Value c) {
+  forLoop(idx(0), idx(tileK), 1, [&](Value c) {
+    forLoop(idx(0), idx(tileQ), kLanes, [&](Value r) {
       Value s = vector::LoadOp::create(b, loc, vecType, sTile,
-                                       ValueRange{r, c});
+                                       ValueRange{c, r});
       vector::StoreOp::create(b, loc, arith::MulFOp::create(b, loc, s, factor),
-                              sTile, ValueRange{r, c});
+                              sTile, ValueRange{c, r});
     });
   });
 }
@@ -382,7 +374,7 @@ void CPUAttentionEmitter::emitElementScores(Value batch, Value head,
       auto valueIf = scf::IfOp::create(
           b, loc, keep,
           [&](OpBuilder &, Location) {
-            Value s = memref::LoadOp::create(b, loc, sTile, ValueRange{r, c});
+            Value s = memref::LoadOp::create(b, loc, sTile, ValueRange{c, r});
             s = arith::MulFOp::create(b, loc, s, scale);
             if (score) {
               SmallVector<Value> args{s};
@@ -395,59 +387,52 @@ void CPUAttentionEmitter::emitElementScores(Value batch, Value head,
           },
           [&](OpBuilder &, Location) { scf::YieldOp::create(b, loc, negInf); });
       memref::StoreOp::create(b, loc, valueIf.getResult(0), sTile,
-                              ValueRange{r, c});
+                              ValueRange{c, r});
     });
   });
 }
 
 void CPUAttentionEmitter::emitSoftmaxUpdate() {
-  // Per row: m' = max(m, max_c T), P = exp2(T - m'), l = l 2^(m - m') +
-  // sum P, and remember alpha = 2^(m - m') to rescale O in the P.V kernel.
-  // While a row has seen only masked keys, m' = -inf: use 0 as the
-  // reference so that P = 0 and alpha = 0 rather than NaN.
-  Value negInf = f32Const(-std::numeric_limits<double>::infinity());
-  Value zero = f32Const(0.0);
-  forLoop(idx(0), idx(tileQ), 1, [&](Value r) {
+  // For kLanes queries at a time (one per lane): m' = max(m, max_c T),
+  // P = exp2(T - m'), l = l 2^(m - m') + sum_c P, and alpha = 2^(m - m') to
+  // rescale O in the P.V kernel. The reductions over keys are elementwise
+  // across the rows of S^T: no horizontal reductions. While a query has seen
+  // only masked keys, m' = -inf: use 0 as the reference so that P = 0 and
+  // alpha = 0 rather than NaN.
+  Value negInf = splat(-std::numeric_limits<double>::infinity());
+  forLoop(idx(0), idx(tileQ), kLanes, [&](Value r) {
     auto maxLoop = scf::ForOp::create(
-        b, loc, idx(0), idx(tileK), idx(kLanes),
-        ValueRange{splat(-std::numeric_limits<double>::infinity())},
+        b, loc, idx(0), idx(tileK), idx(1), ValueRange{negInf},
         [&](OpBuilder &, Location, Value c, ValueRange acc) {
           Value t = vector::LoadOp::create(b, loc, vecType, sTile,
-                                           ValueRange{r, c});
+                                           ValueRange{c, r});
           scf::YieldOp::create(
               b, loc,
               arith::MaximumFOp::create(b, loc, acc[0], t).getResult());
         });
-    Value tileMax = vector::ReductionOp::create(
-        b, loc, vector::CombiningKind::MAXIMUMF, maxLoop.getResult(0));
-    Value oldMax = memref::LoadOp::create(b, loc, rowMax, ValueRange{r});
-    Value newMax = arith::MaximumFOp::create(b, loc, oldMax, tileMax);
+    Value oldMax = vector::LoadOp::create(b, loc, vecType, rowMax, r);
+    Value newMax =
+        arith::MaximumFOp::create(b, loc, oldMax, maxLoop.getResult(0));
     Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
                                         newMax, negInf);
-    Value ref = arith::SelectOp::create(b, loc, empty, zero, newMax);
-    Value refVec = vector::BroadcastOp::create(b, loc, vecType, ref);
-    Value alpha = vector::ExtractOp::create(
-        b, loc,
-        exp2(vector::BroadcastOp::create(
-            b, loc, vecType, arith::SubFOp::create(b, loc, oldMax, ref))),
-        0);
+    Value ref = arith::SelectOp::create(b, loc, empty, splat(0.0), newMax);
+    Value alpha = exp2(arith::SubFOp::create(b, loc, oldMax, ref));
     auto sumLoop = scf::ForOp::create(
-        b, loc, idx(0), idx(tileK), idx(kLanes), ValueRange{splat(0.0)},
+        b, loc, idx(0), idx(tileK), idx(1), ValueRange{splat(0.0)},
         [&](OpBuilder &, Location, Value c, ValueRange acc) {
           Value t = vector::LoadOp::create(b, loc, vecType, sTile,
-                                           ValueRange{r, c});
-          Value p = exp2(arith::SubFOp::create(b, loc, t, refVec));
-          vector::StoreOp::create(b, loc, p, sTile, ValueRange{r, c});
+                                           ValueRange{c, r});
+          Value p = exp2(arith::SubFOp::create(b, loc, t, ref));
+          vector::StoreOp::create(b, loc, p, sTile, ValueRange{c, r});
           scf::YieldOp::create(
               b, loc, arith::AddFOp::create(b, loc, acc[0], p).getResult());
         });
-    Value tileSum = vector::ReductionOp::create(
-        b, loc, vector::CombiningKind::ADD, sumLoop.getResult(0));
-    Value oldSum = memref::LoadOp::create(b, loc, rowSum, ValueRange{r});
-    Value newSum = math::FmaOp::create(b, loc, oldSum, alpha, tileSum);
-    memref::StoreOp::create(b, loc, newSum, rowSum, ValueRange{r});
-    memref::StoreOp::create(b, loc, newMax, rowMax, ValueRange{r});
-    memref::StoreOp::create(b, loc, alpha, rowScale, ValueRange{r});
+    Value oldSum = vector::LoadOp::create(b, loc, vecType, rowSum, r);
+    Value newSum =
+        vector::FMAOp::create(b, loc, oldSum, alpha, sumLoop.getResult(0));
+    vector::StoreOp::create(b, loc, newSum, rowSum, r);
+    vector::StoreOp::create(b, loc, newMax, rowMax, r);
+    vector::StoreOp::create(b, loc, alpha, rowScale, r);
   });
 }
 
@@ -484,7 +469,7 @@ void CPUAttentionEmitter::emitValueProduct(Value batch, Value kvHead,
             SmallVector<Value> next;
             for (int64_t r = 0; r < kBlockRows; ++r) {
               Value p = memref::LoadOp::create(b, loc, sTile,
-                                               ValueRange{add(r0, idx(r)), c});
+                                               ValueRange{c, add(r0, idx(r))});
               Value pv = vector::BroadcastOp::create(b, loc, vecType, p);
               for (int64_t v = 0; v < vectors; ++v)
                 next.push_back(vector::FMAOp::create(
@@ -547,9 +532,8 @@ void CPUAttentionEmitter::emitTile(ValueRange ivs) {
   Value rows = arith::MinUIOp::create(
       b, loc, idx(tileQ), arith::SubIOp::create(b, loc, seqQ, rowBegin));
 
-  qTile = scratch({tileQ, headDim});
-  kTile = scratch({headDim, tileK});
-  sTile = scratch({tileQ, tileK});
+  qTile = scratch({headDim, tileQ});
+  sTile = scratch({tileK, tileQ});
   oTile = scratch({tileQ, valueDim});
   rowMax = scratch({tileQ});
   rowSum = scratch({tileQ});
@@ -572,8 +556,7 @@ void CPUAttentionEmitter::emitTile(ValueRange ivs) {
     Value colBegin = mul(kt, idx(tileK));
     Value cols = arith::MinUIOp::create(
         b, loc, idx(tileK), arith::SubIOp::create(b, loc, seqK, colBegin));
-    packKeys(batch, kvHead, colBegin, cols);
-    emitScores();
+    emitScores(batch, kvHead, colBegin);
 
     // A tile needs the mask unless it is classified full; one that crosses
     // Sk needs the element path for the bound.
@@ -675,11 +658,11 @@ struct ConvertAttnToCPU
     : attune::cpu::impl::ConvertAttnToCPUBase<ConvertAttnToCPU> {
   using Base::Base;
   void runOnOperation() override {
-    if (tileQ <= 0 || tileQ % kBlockRows != 0 || tileK <= 0 ||
-        tileK % (kLanes * kBlockVectors) != 0) {
+    if (tileQ <= 0 || tileQ % (kLanes * kBlockVectors) != 0 || tileK <= 0 ||
+        tileK % kBlockRows != 0) {
       emitError(getOperation()->getLoc())
           << "convert-attn-to-cpu: tile-q must be a positive multiple of "
-          << kBlockRows << " and tile-k of " << kLanes * kBlockVectors;
+          << kLanes * kBlockVectors << " and tile-k of " << kBlockRows;
       return signalPassFailure();
     }
     SmallVector<AttentionOp> ops;

@@ -1,8 +1,8 @@
 // RUN: attune-opt %s -split-input-file --convert-attn-to-cpu | FileCheck %s
 // RUN: attune-opt %s -split-input-file --convert-attn-to-cpu="tile-q=32 tile-k=32" | FileCheck %s --check-prefix=TILE32
-// RUN: not attune-opt %s -split-input-file --convert-attn-to-cpu="tile-k=24" 2>&1 | FileCheck %s --check-prefix=BADTILE
+// RUN: not attune-opt %s -split-input-file --convert-attn-to-cpu="tile-q=24" 2>&1 | FileCheck %s --check-prefix=BADTILE
 
-// BADTILE: convert-attn-to-cpu: tile-q must be a positive multiple of 4 and tile-k of 16
+// BADTILE: convert-attn-to-cpu: tile-q must be a positive multiple of 16 and tile-k of 4
 
 /// The fused form: a parallel loop over (batch, head, query tile), per-thread
 /// stack tiles, FMA microkernels, and only the output is allocated (no
@@ -16,7 +16,7 @@
 //       CHECK:       vector.fma
 //       CHECK:   bufferization.to_tensor %[[OUT]] restrict writable
 // TILE32-LABEL: func.func @dense
-//       TILE32:   memref.alloca() {alignment = 64 : i64} : memref<32x64xf32>
+//       TILE32:   memref.alloca() {alignment = 64 : i64} : memref<64x32xf32>
 func.func @dense(%q: tensor<?x4x?x64xf32>, %k: tensor<?x4x?x64xf32>, %v: tensor<?x4x?x64xf32>) -> tensor<?x4x?x64xf32> {
   %o = attn.attention ins(%q, %k, %v : tensor<?x4x?x64xf32>, tensor<?x4x?x64xf32>, tensor<?x4x?x64xf32>) -> tensor<?x4x?x64xf32>
   return %o : tensor<?x4x?x64xf32>

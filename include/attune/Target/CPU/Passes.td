@@ -37,7 +37,8 @@ def ConvertAttnToCPU : Pass<"convert-attn-to-cpu"> {
     over (batch, head, query tile) whose iterations run the online softmax
     over the key tiles that the tile classification says are non-empty:
     the Q.K^T and P.V products in 4 x 16 register-blocked FMA microkernels
-    (8-lane f32 vectors: AVX2/FMA), a vector polynomial exp2 with the scale
+    (8-lane f32 vectors: AVX2/FMA; scores are kept transposed with queries
+    in the vector lanes, so K is read in place), a vector polynomial exp2 with the scale
     and log2(e) folded into one multiply, the mask evaluated only on tiles
     not classified full, the score region applied per element, running max,
     sum and accumulator kept per tile, and the normalisation deferred to the
@@ -50,9 +51,9 @@ def ConvertAttnToCPU : Pass<"convert-attn-to-cpu"> {
   }];
   let options = [
     Option<"tileQ", "tile-q", "int64_t", /*default=*/"64",
-           "Query rows per tile (a multiple of 4)">,
+           "Query rows per tile (a multiple of 16)">,
     Option<"tileK", "tile-k", "int64_t", /*default=*/"64",
-           "Keys per tile (a multiple of 16)">
+           "Keys per tile (a multiple of 4)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
