@@ -7,14 +7,19 @@
 // The two CPU baselines of bench/cpu (DESIGN.md §4), one JSON line each:
 //
 //   attn-baseline sgemm --m M --n N --k K [--threads T] [--min-ms MS]
-//     cblas_sgemm C[M,N] = A[M,K] * B[K,N], row-major: the ceiling.
+//     cblas_sgemm C[M,N] = A[M,K] * B[K,N], row-major: the ceiling. Repeats
+//     for at least MS milliseconds; reports the median and the fastest call.
 //
 //   attn-baseline attention --b B --h H --sq SQ --sk SK --d D [--causal]
 //                 [--threads T] [--repeats R] [--parallel blas|heads]
+//                 [--check]
 //     Unfused attention as NumPy / PyTorch eager computes it, f32, layout
 //     bhsd: for each (b, h), S = scale * Q.K^T (sgemm), causal mask and
 //     softmax in plain C++ loops, O = P.V (sgemm). S [SQ, SK] is
-//     materialised, once per thread.
+//     materialised, once per thread. `--parallel blas` threads the sgemm
+//     calls (OpenBLAS) and splits the softmax rows; `heads` gives each thread
+//     whole (b, h) slices with single-threaded sgemm. `--check` compares a
+//     few rows with a float64 evaluation.
 //
 // GFLOP/s counts 4*B*H*SQ*SK*D useful flops (2 per multiply-add in Q.K^T and
 // P.V), halved for causal: the same definition for every row of the bench.
@@ -40,7 +45,6 @@
 #include <vector>
 
 namespace {
-
 /// Command-line options of both modes; unused ones keep their defaults.
 struct Options {
   std::string mode;
@@ -53,8 +57,9 @@ struct Options {
   double minMs = 300;
   std::string parallel = "blas";
 };
+} // namespace
 
-[[noreturn]] void usage(const char *message) {
+[[noreturn]] static void usage(const char *message) {
   std::fprintf(stderr,
                "attn-baseline: error: %s\n"
                "usage: attn-baseline sgemm --m M --n N --k K [--threads T] "
@@ -66,7 +71,7 @@ struct Options {
   std::exit(2);
 }
 
-long parseLong(const char *flag, const char *text) {
+static long parseLong(const char *flag, const char *text) {
   char *end = nullptr;
   long value = std::strtol(text, &end, 10);
   if (!*text || *end || value <= 0)
@@ -74,7 +79,7 @@ long parseLong(const char *flag, const char *text) {
   return value;
 }
 
-Options parseOptions(int argc, char **argv) {
+static Options parseOptions(int argc, char **argv) {
   if (argc < 2)
     usage("expected a mode: sgemm or attention");
   Options o;
@@ -129,7 +134,7 @@ Options parseOptions(int argc, char **argv) {
 }
 
 /// Peak resident set size of this process so far, in MiB.
-double maxRssMiB() {
+static double maxRssMiB() {
   struct rusage usage;
   getrusage(RUSAGE_SELF, &usage);
   return usage.ru_maxrss / 1024.0; // Linux reports KiB.
@@ -137,7 +142,7 @@ double maxRssMiB() {
 
 /// Seeded uniform [-1, 1) values; the exact distribution does not matter
 /// for timing, only that it is not all zeros and is touched (resident).
-void fillRandom(std::vector<float> &data, uint64_t seed) {
+static void fillRandom(std::vector<float> &data, uint64_t seed) {
   uint64_t state = seed * 0x9E3779B97F4A7C15ull + 1;
   for (float &x : data) {
     state ^= state << 13;
@@ -147,26 +152,26 @@ void fillRandom(std::vector<float> &data, uint64_t seed) {
   }
 }
 
-double seconds() {
+static double seconds() {
   return std::chrono::duration<double>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
 
-double median(std::vector<double> times) {
+static double median(std::vector<double> times) {
   std::sort(times.begin(), times.end());
   return times[times.size() / 2];
 }
 
-int runSgemm(const Options &o) {
+static int runSgemm(const Options &o) {
   openblas_set_num_threads(o.threads);
   std::vector<float> a(o.m * o.k), b(o.k * o.n), c(o.m * o.n);
   fillRandom(a, 1);
   fillRandom(b, 2);
   auto call = [&] {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(o.m),
-                int(o.n), int(o.k), 1.0f, a.data(), int(o.k), b.data(),
-                int(o.n), 0.0f, c.data(), int(o.n));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(o.m), int(o.n),
+                int(o.k), 1.0f, a.data(), int(o.k), b.data(), int(o.n), 0.0f,
+                c.data(), int(o.n));
   };
   call(); // Warm-up: thread start, buffer allocation.
   std::vector<double> times;
@@ -187,15 +192,15 @@ int runSgemm(const Options &o) {
               "\"repeats\":%zu,\"gflops\":%.3f,\"best_gflops\":%.3f,"
               "\"corename\":\"%s\"}\n",
               o.m, o.n, o.k, o.threads, med * 1e3, best * 1e3, times.size(),
-              flops / med * 1e-9, flops / best * 1e-9,
-              openblas_get_corename());
+              flops / med * 1e-9, flops / best * 1e-9, openblas_get_corename());
   return 0;
 }
 
 /// Scale and mask are folded in before: rows of `s` hold scale * Q.K^T.
 /// Replaces row i of S with softmax over its first `valid(i)` entries and
 /// zeros after them (the causal mask, top-left aligned: key j <= query i).
-void softmaxRows(float *s, long rowBegin, long rowEnd, long sk, bool causal) {
+static void softmaxRows(float *s, long rowBegin, long rowEnd, long sk,
+                        bool causal) {
   for (long i = rowBegin; i < rowEnd; ++i) {
     float *row = s + i * sk;
     long valid = causal ? std::min(i + 1, sk) : sk;
@@ -219,8 +224,9 @@ void softmaxRows(float *s, long rowBegin, long rowEnd, long sk, bool causal) {
 /// One (b, h) slice: O = softmax(scale * Q.K^T, masked) . V through `s`.
 /// `softmaxThreads` > 1 splits the softmax rows over that many threads
 /// (the BLAS calls are threaded by OpenBLAS itself in that mode).
-void attentionHead(const Options &o, const float *q, const float *k,
-                   const float *v, float *out, float *s, int softmaxThreads) {
+static void attentionHead(const Options &o, const float *q, const float *k,
+                          const float *v, float *out, float *s,
+                          int softmaxThreads) {
   float scale = 1.0f / std::sqrt(float(o.d));
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(o.sq), int(o.sk),
               int(o.d), scale, q, int(o.d), k, int(o.d), 0.0f, s, int(o.sk));
@@ -238,14 +244,14 @@ void attentionHead(const Options &o, const float *q, const float *k,
       w.join();
   }
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(o.sq), int(o.d),
-              int(o.sk), 1.0f, s, int(o.sk), v, int(o.d), 0.0f, out,
-              int(o.d));
+              int(o.sk), 1.0f, s, int(o.sk), v, int(o.d), 0.0f, out, int(o.d));
 }
 
 /// Largest norm-relative error of a few rows of head 0 against float64.
-double checkRows(const Options &o, const std::vector<float> &q,
-                 const std::vector<float> &k, const std::vector<float> &v,
-                 const std::vector<float> &out) {
+static double checkRows(const Options &o, const std::vector<float> &q,
+                        const std::vector<float> &k,
+                        const std::vector<float> &v,
+                        const std::vector<float> &out) {
   double scale = 1.0 / std::sqrt(double(o.d)), worst = 0;
   for (long i : {0l, o.sq / 2, o.sq - 1}) {
     long valid = o.causal ? std::min(i + 1, o.sk) : o.sk;
@@ -274,12 +280,12 @@ double checkRows(const Options &o, const std::vector<float> &q,
   return worst;
 }
 
-int runAttention(const Options &o) {
+static int runAttention(const Options &o) {
   bool heads = o.parallel == "heads";
   openblas_set_num_threads(heads ? 1 : o.threads);
   long bh = o.b * o.h;
-  std::vector<float> q(bh * o.sq * o.d), k(bh * o.sk * o.d),
-      v(bh * o.sk * o.d), out(bh * o.sq * o.d, 0.0f);
+  std::vector<float> q(bh * o.sq * o.d), k(bh * o.sk * o.d), v(bh * o.sk * o.d),
+      out(bh * o.sq * o.d, 0.0f);
   fillRandom(q, 1);
   fillRandom(k, 2);
   fillRandom(v, 3);
@@ -307,8 +313,7 @@ int runAttention(const Options &o) {
           s.resize(o.sq * o.sk);
         for (long i = t; i < bh; i += workers)
           attentionHead(o, &q[slice(i, o.sq)], &k[slice(i, o.sk)],
-                        &v[slice(i, o.sk)], &out[slice(i, o.sq)], s.data(),
-                        1);
+                        &v[slice(i, o.sk)], &out[slice(i, o.sq)], s.data(), 1);
       });
     for (std::thread &w : pool)
       w.join();
@@ -329,18 +334,15 @@ int runAttention(const Options &o) {
               "\"parallel\":\"%s\",\"median_ms\":%.4f,\"min_ms\":%.4f,"
               "\"repeats\":%zu,\"gflops\":%.3f,\"peak_mib\":%.1f,"
               "\"io_mib\":%.1f,\"work_mib\":%.1f",
-              o.b, o.h, o.sq, o.sk, o.d, o.causal ? "true" : "false",
-              o.threads, o.parallel.c_str(), med * 1e3,
-              *std::min_element(times.begin(), times.end()) * 1e3,
-              times.size(), flops / med * 1e-9, peak, ioMiB,
-              peak - rssWithIo);
+              o.b, o.h, o.sq, o.sk, o.d, o.causal ? "true" : "false", o.threads,
+              o.parallel.c_str(), med * 1e3,
+              *std::min_element(times.begin(), times.end()) * 1e3, times.size(),
+              flops / med * 1e-9, peak, ioMiB, peak - rssWithIo);
   if (o.check)
     std::printf(",\"check_rel_err\":%.3g", checkRows(o, q, k, v, out));
   std::printf("}\n");
   return 0;
 }
-
-} // namespace
 
 int main(int argc, char **argv) {
   Options o = parseOptions(argc, argv);

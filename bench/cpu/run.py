@@ -51,8 +51,8 @@ CAUSAL_MASK = """
     }"""
 
 # Useful GFLOP per case: enough that the fastest path runs >= 50 ms even at
-# ~200 GFLOP/s (full) or ~100 GFLOP/s (quick).
-WORK_GFLOP = {"full": 16.0, "quick": 6.0}
+# ~300 GFLOP/s (full) or ~150 GFLOP/s (quick).
+WORK_GFLOP = {"full": 16.0, "quick": 8.0}
 # The reference lowering runs at ~1-2 GFLOP/s: >= 75 ms at the same sizing.
 REFERENCE_WORK_GFLOP = 0.15
 MAX_HEADS = 16
@@ -487,10 +487,13 @@ def table(results, pipelines, with_torch):
         case = r["case"]
         ceiling = gflops_of(r["ceiling"])
         unfused = gflops_of(r["unfused"])
+        unfused_cell = fmt(unfused)
+        if unfused and case["dtype"] != "f32":
+            unfused_cell += "*"
+        if unfused and r["unfused"].get("check_rel_err", 0) > 1e-4:
+            unfused_cell += "!"
         row = [r["name"], f"{case['b']}×{case['h']}",
-               fmt(gflops_of(r["ceiling_env"])), fmt(ceiling),
-               fmt(unfused) + ("*" if case["dtype"] != "f32" and unfused
-                               else "")]
+               fmt(gflops_of(r["ceiling_env"])), fmt(ceiling), unfused_cell]
         for p in pipelines:
             res = r["attune"].get(p)
             cell = fmt(gflops_of(res), 2 if p == "reference" else 1)
@@ -706,12 +709,14 @@ def main():
     print()
     print("GFLOP/s = 4·B·H·S²·D / median (halved for causal). ceiling = "
           "fastest sgemm call at M=N=2048, K=D, measured just before the row, "
-          f"1 or {args.threads} threads, on the fastest OpenBLAS core of the table "
+          f"{' or '.join(map(str, thread_counts))} thread(s), on the fastest "
+          "OpenBLAS core of the table "
           "above; ceil env = the same on this environment's OpenBLAS core "
           f"({coretype_label(INHERITED_CORETYPE)}). unfused: OpenBLAS "
           "f32 only, on the ceiling's core, faster of two parallelisations; "
-          "* = bf16 row compared with f32 unfused; ! = attune-run --check "
-          "failed at B=1, S=100 for that spec and pipeline. attune-ref runs "
+          "* = bf16 row compared with f32 unfused; ! = wrong results "
+          "(unfused: a few rows off float64 by > 1e-4; attune: attune-run "
+          "--check failed at B=1, S=100). attune-ref runs "
           "at its own B×H (see JSON): one head at S >= 2048. MiB = peak RSS growth beyond inputs/outputs (and, for "
           "attune-run, beyond its own size at S=16). load = 1-min load "
           "average at the row's start on this shared machine.")

@@ -74,8 +74,10 @@ FRAGMENTS = [
     b"tensor<?x?x?x?xf32>", b"tensor<0x0x0x0xf32>", b"\"attn.attention\"",
 ]
 
+# A word on its own, or an element type after a shape (`4x8xf32`).
 WORD_RE = {
-    w: re.compile(rb"(?<![\w.])" + re.escape(w.encode()) + rb"(?![\w.])")
+    w: re.compile(rb"(?:(?<![\w.])|(?<=[0-9?]x))" + re.escape(w.encode()) +
+                  rb"(?![\w.])")
     for w in SWAP_WORDS
 }
 NUMBER_RE = re.compile(rb"-?\b(?:0x[0-9A-Fa-f]+|\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)")
@@ -287,13 +289,13 @@ def check_run(cmd, data, timeout, keep_stdout):
 
 
 def run_one(attune_opt, mode, data, timeout):
-    """Returns (reason or None, stderr, piped): piped says whether the failure
-    is in reparsing the first run's output."""
+    """Returns (reason or None, stderr, printed, runs): printed is the output
+    that failed to parse back when that is the failure, else None."""
     split = "--split-input-file" in mode
     cmd = [attune_opt, "-"] + mode + ([] if split else ["-o", os.devnull])
     reason, _, stdout, stderr = check_run(cmd, data, timeout, split)
     if reason is not None or not split or not stdout.strip():
-        return reason, stderr, False
+        return reason, stderr, None, 1
     # The chunks that verified were printed in the custom form, which
     # --verify-roundtrip does not exercise: that output must parse back.
     # Chunks that failed print nothing but their `// -----`; drop them, as
@@ -305,7 +307,7 @@ def run_one(attune_opt, mode, data, timeout):
         timeout, False)
     if reason is None and code != 0:
         reason = "the printed custom form does not parse back"
-    return reason, stderr, reason is not None
+    return reason, stderr, printed if reason is not None else None, 2
 
 
 def main():
@@ -316,7 +318,7 @@ def main():
                         help="source root holding examples/ and test/")
     parser.add_argument("--seed", type=int, default=20250611)
     parser.add_argument("--mutants-per-file", type=int, default=20)
-    parser.add_argument("--max-runs", type=int, default=1600,
+    parser.add_argument("--max-runs", type=int, default=1200,
                         help="total run budget; mutants per file shrink "
                              "(to at least 4) when there are many files")
     parser.add_argument("--jobs", type=int, default=2)
@@ -336,15 +338,18 @@ def main():
     if budget < per_file:
         per_file = max(4, budget)
 
-    jobs = []
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs)
+    texts = []
     for path in inputs:
-        rel = os.path.relpath(path, args.root)
         with open(path, "rb") as f:
-            data = f.read()
-        bases = [data]
-        generic = generic_form(args.attune_opt, data, args.timeout)
-        if generic is not None:
-            bases.append(generic)
+            texts.append(f.read())
+    generics = pool.map(
+        lambda data: generic_form(args.attune_opt, data, args.timeout), texts)
+
+    jobs = []
+    for path, data, generic in zip(inputs, texts, generics):
+        rel = os.path.relpath(path, args.root)
+        bases = [data] if generic is None else [data, generic]
         rng = file_rng(args.seed, rel)
         for idx, (desc, mutant) in enumerate(make_mutants(rng, bases,
                                                           per_file)):
@@ -352,31 +357,36 @@ def main():
                 jobs.append((rel, idx, desc, mutant, mode))
 
     failures = []
-    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+    runs = 0
+    with pool:
         futures = {
             pool.submit(run_one, args.attune_opt, mode, mutant, args.timeout):
             (rel, idx, desc, mutant, mode)
             for rel, idx, desc, mutant, mode in jobs
         }
         for future in concurrent.futures.as_completed(futures):
-            reason, stderr, piped = future.result()
+            reason, stderr, printed, n = future.result()
+            runs += n
             if reason is not None:
-                failures.append((futures[future], reason, stderr, piped))
+                failures.append((futures[future], reason, stderr, printed))
 
     failures.sort(key=lambda f: (f[0][0], f[0][1], f[0][4]))
     if failures:
         outdir = tempfile.mkdtemp(prefix="attune-fuzz-")
-        for (rel, idx, desc, mutant, mode), reason, stderr, piped in \
+        for (rel, idx, desc, mutant, mode), reason, stderr, printed in \
                 failures[:args.max_failures]:
             name = rel.replace(os.sep, "_").replace(".mlir", "")
             saved = os.path.join(outdir, f"{name}.mutant{idx}.mlir")
             with open(saved, "wb") as f:
                 f.write(mutant)
+            if printed is not None:
+                # The first run succeeded; what it printed did not parse.
+                saved = saved.replace(".mlir", ".printed.mlir")
+                with open(saved, "wb") as f:
+                    f.write(printed)
+                mode = ["--split-input-file"]
             cmd = " ".join(shlex.quote(a)
                            for a in [args.attune_opt, saved] + mode)
-            if piped:
-                cmd += " | " + shlex.quote(args.attune_opt) + \
-                    " --split-input-file"
             print(f"FAIL: {rel} mutant {idx} ({desc}): {reason}")
             print(f"  reproduce: {cmd}")
             tail = stderr.decode(errors="replace").strip().splitlines()[-15:]
@@ -388,7 +398,7 @@ def main():
 
     elapsed = time.monotonic() - start
     print(f"fuzz_inputs: {len(inputs)} files, {len(jobs) // len(MODES)} "
-          f"mutants, {len(jobs)} runs, {len(failures)} failures, "
+          f"mutants, {runs} runs, {len(failures)} failures, "
           f"{elapsed:.1f} s (seed {args.seed})")
     return 1 if failures else 0
 

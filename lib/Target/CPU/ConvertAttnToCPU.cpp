@@ -36,6 +36,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 
 #include <cmath>
@@ -137,6 +138,10 @@ private:
   void emitElementScores(Value batch, Value head, Value rowBegin, Value rows,
                          Value colBegin, Value cols, Value needMask);
   Value inlineRegion(Block *block, ValueRange leading);
+  Value vectorizeRegion(Block *block, ArrayRef<Value> leading,
+                        ArrayRef<bool> leadingIsVector);
+  void emitVectorScores(Value batch, Value head, Value rowBegin,
+                        Value colBegin, Value cols, Value needMask);
   void emitSoftmaxUpdate();
   void emitValueProduct(Value batch, Value kvHead, Value colBegin, Value cols);
   void emitEpilogue(Value batch, Value head, Value rowBegin, Value rows);
@@ -334,6 +339,170 @@ Value CPUAttentionEmitter::inlineRegion(Block *block, ValueRange leading) {
     b.clone(nested, map);
   }
   return map.lookupOrDefault(AttentionOp::getYieldedValue(block));
+}
+
+/// Whether every op of `block` can be evaluated on all lanes of a vector of
+/// queries, including lanes the mask excludes or that lie past Sq: only
+/// elementwise arith/math ops whose evaluation cannot trap, and reads of
+/// captures at indices that are the same for all lanes (b, h, j, constants).
+static bool isVectorizable(Block *block, unsigned firstIndexArg) {
+  // Values that differ between lanes: the score and i, and what uses them.
+  DenseSet<Value> varying;
+  if (firstIndexArg == 1)
+    varying.insert(block->getArgument(0)); // s
+  varying.insert(block->getArgument(firstIndexArg + 2)); // i
+  for (Operation &nested : block->without_terminator()) {
+    if (nested.getNumRegions() != 0)
+      return false;
+    bool anyVarying = llvm::any_of(nested.getOperands(), [&](Value v) {
+      return varying.contains(v);
+    });
+    if (isa<tensor::ExtractOp, tensor::DimOp>(nested)) {
+      if (anyVarying)
+        return false; // A gather, possibly out of bounds on masked lanes.
+      continue;
+    }
+    if (nested.getDialect()->getNamespace() != "arith" &&
+        nested.getDialect()->getNamespace() != "math")
+      return false;
+    if (!nested.hasTrait<OpTrait::Elementwise>() &&
+        !isa<arith::ConstantOp>(nested))
+      return false;
+    // Integer division traps on zero (and MIN / -1) in masked lanes.
+    if (isa<arith::DivSIOp, arith::DivUIOp, arith::RemSIOp, arith::RemUIOp,
+            arith::FloorDivSIOp, arith::CeilDivSIOp, arith::CeilDivUIOp>(
+            nested) &&
+        !matchPattern(nested.getOperand(1), m_Constant()))
+      return false;
+    if (anyVarying)
+      for (Value result : nested.getResults())
+        varying.insert(result);
+  }
+  return true;
+}
+
+Value CPUAttentionEmitter::vectorizeRegion(Block *block, ArrayRef<Value> leading,
+                                           ArrayRef<bool> leadingIsVector) {
+  // Uniform values stay scalar; an op with a vector operand is rebuilt on
+  // vector<8 x T>, broadcasting its uniform operands.
+  IRMapping map;
+  DenseSet<Value> vectors;
+  unsigned numLeading = leading.size();
+  for (auto [k, value] : llvm::enumerate(leading)) {
+    map.map(block->getArgument(k), value);
+    if (leadingIsVector[k])
+      vectors.insert(value);
+  }
+  for (auto [k, capture] : llvm::enumerate(op.getCaptures()))
+    map.map(block->getArgument(numLeading + k), capture);
+  auto toVector = [&](Value v) -> Value {
+    if (vectors.contains(v))
+      return v;
+    return vector::BroadcastOp::create(
+        b, loc, VectorType::get({kLanes}, v.getType()), v);
+  };
+  for (Operation &nested : block->without_terminator()) {
+    bool anyVector = llvm::any_of(nested.getOperands(), [&](Value v) {
+      return vectors.contains(map.lookupOrDefault(v));
+    });
+    if (!anyVector) {
+      // Captured tensors are read through their buffers.
+      if (auto extract = dyn_cast<tensor::ExtractOp>(nested)) {
+        auto arg = dyn_cast<BlockArgument>(extract.getTensor());
+        if (arg && arg.getOwner() == block && arg.getArgNumber() >= numLeading) {
+          SmallVector<Value> indices;
+          for (Value i : extract.getIndices())
+            indices.push_back(map.lookupOrDefault(i));
+          map.map(extract.getResult(),
+                  memref::LoadOp::create(
+                      b, loc, captureBuffers[arg.getArgNumber() - numLeading],
+                      indices)
+                      .getResult());
+          continue;
+        }
+      }
+      if (auto dim = dyn_cast<tensor::DimOp>(nested)) {
+        auto arg = dyn_cast<BlockArgument>(dim.getSource());
+        if (arg && arg.getOwner() == block && arg.getArgNumber() >= numLeading) {
+          map.map(dim.getResult(),
+                  memref::DimOp::create(
+                      b, loc, captureBuffers[arg.getArgNumber() - numLeading],
+                      map.lookupOrDefault(dim.getIndex()))
+                      .getResult());
+          continue;
+        }
+      }
+      b.clone(nested, map);
+      continue;
+    }
+    OperationState state(nested.getLoc(), nested.getName());
+    for (Value operand : nested.getOperands())
+      state.addOperands(toVector(map.lookupOrDefault(operand)));
+    for (Type type : nested.getResultTypes())
+      state.addTypes(VectorType::get({kLanes}, type));
+    state.addAttributes(nested.getAttrs());
+    Operation *vectorOp = b.create(state);
+    for (auto [from, to] :
+         llvm::zip(nested.getResults(), vectorOp->getResults())) {
+      map.map(from, to);
+      vectors.insert(to);
+    }
+  }
+  return toVector(map.lookupOrDefault(AttentionOp::getYieldedValue(block)));
+}
+
+void CPUAttentionEmitter::emitVectorScores(Value batch, Value head,
+                                           Value rowBegin, Value colBegin,
+                                           Value cols, Value needMask) {
+  // Regions evaluated on 8 queries at once (one key per row of S^T). Lanes
+  // past Sq compute harmless values that are never stored; rows past Sk are
+  // -inf.
+  Value scale = splat(op.getScaleValue());
+  Value log2e = splat(kLog2E);
+  Value negInf = splat(-std::numeric_limits<double>::infinity());
+  auto indexVec = VectorType::get({kLanes}, b.getIndexType());
+  SmallVector<Attribute> laneOffsets;
+  for (int64_t lane = 0; lane < kLanes; ++lane)
+    laneOffsets.push_back(b.getIndexAttr(lane));
+  Value iota = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(indexVec, laneOffsets));
+  Block *mask = op.getMaskBlock();
+  Block *score = op.getScoreBlock();
+  forLoop(idx(0), idx(tileK), 1, [&](Value c) {
+    Value j = add(colBegin, c);
+    Value inside = lessThan(c, cols);
+    forLoop(idx(0), idx(tileQ), kLanes, [&](Value r) {
+      Value i = arith::AddIOp::create(
+          b, loc, vector::BroadcastOp::create(b, loc, indexVec, add(rowBegin, r)),
+          iota);
+      Value s = vector::LoadOp::create(b, loc, vecType, sTile, ValueRange{c, r});
+      s = arith::MulFOp::create(b, loc, s, scale);
+      if (score)
+        s = vectorizeRegion(score, {s, batch, head, i, j},
+                            {true, false, false, true, false});
+      Value t = arith::MulFOp::create(b, loc, s, log2e);
+      Value keep = vector::BroadcastOp::create(
+          b, loc, VectorType::get({kLanes}, b.getI1Type()), inside);
+      if (mask) {
+        auto maskIf = scf::IfOp::create(
+            b, loc, needMask,
+            [&](OpBuilder &, Location) {
+              scf::YieldOp::create(
+                  b, loc,
+                  arith::AndIOp::create(
+                      b, loc, keep,
+                      vectorizeRegion(mask, {batch, head, i, j},
+                                      {false, false, true, false}))
+                      .getResult());
+            },
+            [&](OpBuilder &, Location) { scf::YieldOp::create(b, loc, keep); });
+        keep = maskIf.getResult(0);
+      }
+      vector::StoreOp::create(b, loc,
+                              arith::SelectOp::create(b, loc, keep, t, negInf),
+                              sTile, ValueRange{c, r});
+    });
+  });
 }
 
 void CPUAttentionEmitter::emitElementScores(Value batch, Value head,
@@ -570,8 +739,20 @@ void CPUAttentionEmitter::emitTile(ValueRange ivs) {
                               arith::ConstantIntOp::create(b, loc, 1, 1));
     Value whole = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
                                         cols, idx(tileK));
+    // Scores: one multiply on full tiles without a score region; the
+    // regions on 8 queries at once where they vectorise; else per element.
+    bool vectorRegions =
+        (!op.getMaskBlock() || isVectorizable(op.getMaskBlock(), 0)) &&
+        (!op.getScoreBlock() || isVectorizable(op.getScoreBlock(), 1));
+    auto emitMasked = [&]() {
+      if (vectorRegions)
+        emitVectorScores(batch, head, rowBegin, colBegin, cols, needMask);
+      else
+        emitElementScores(batch, head, rowBegin, rows, colBegin, cols,
+                          needMask);
+    };
     if (op.getScoreBlock()) {
-      emitElementScores(batch, head, rowBegin, rows, colBegin, cols, needMask);
+      emitMasked();
     } else {
       Value fast = arith::AndIOp::create(b, loc, classifiedFull, whole);
       scf::IfOp::create(
@@ -581,8 +762,7 @@ void CPUAttentionEmitter::emitTile(ValueRange ivs) {
             scf::YieldOp::create(b, loc);
           },
           [&](OpBuilder &, Location) {
-            emitElementScores(batch, head, rowBegin, rows, colBegin, cols,
-                              needMask);
+            emitMasked();
             scf::YieldOp::create(b, loc);
           });
     }
