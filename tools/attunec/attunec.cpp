@@ -21,6 +21,7 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -74,6 +75,7 @@ int main(int argc, char **argv) {
   attune::registerAllDialects(registry);
   mlir::registerBuiltinDialectTranslation(registry);
   mlir::registerLLVMDialectTranslation(registry);
+  mlir::registerOpenMPDialectTranslation(registry);
   mlir::MLIRContext context(registry);
   context.loadAllAvailableDialects();
 
@@ -106,6 +108,7 @@ int main(int argc, char **argv) {
       mlir::cast<mlir::ModuleOp>((*spec)->clone());
   attune::cpu::CPUPipelineOptions options;
   options.mode = pipeline;
+  options.cpu = cpuName;
   if (failed(attune::cpu::lowerToLLVMDialect(*lowered, options)))
     return 1;
 

@@ -30,6 +30,7 @@
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/TargetSelect.h"
@@ -40,6 +41,11 @@
 using namespace mlir;
 using namespace attune::cpu;
 
+static void initializeNativeTarget() {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+}
+
 void attune::cpu::buildCPUPipeline(OpPassManager &pm,
                                    const CPUPipelineOptions &options) {
   if (options.mode == "reference") {
@@ -49,6 +55,8 @@ void attune::cpu::buildCPUPipeline(OpPassManager &pm,
     ConvertAttnToCPUOptions tiles;
     tiles.tileQ = options.tileQ;
     tiles.tileK = options.tileK;
+    tiles.vectorWidth = options.vectorWidth ? options.vectorWidth
+                                            : getNativeVectorWidth(options.cpu);
     pm.addPass(createConvertAttnToCPU(tiles));
   }
   pm.addPass(createCanonicalizerPass());
@@ -98,6 +106,27 @@ void attune::cpu::registerCPUPipeline() {
       buildCPUPipeline);
 }
 
+int64_t attune::cpu::getNativeVectorWidth(StringRef cpu) {
+  llvm::StringMap<bool> features;
+  if (cpu == "host") {
+    features = llvm::sys::getHostCPUFeatures();
+  } else {
+    llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+    std::string error;
+    initializeNativeTarget();
+    const llvm::Target *target =
+        llvm::TargetRegistry::lookupTarget(triple, error);
+    if (!target)
+      return 8;
+    std::unique_ptr<llvm::MCSubtargetInfo> info(
+        target->createMCSubtargetInfo(triple, cpu, ""));
+    if (!info)
+      return 8;
+    return info->checkFeatures("+avx512f") ? 16 : 8;
+  }
+  return features.lookup("avx512f") ? 16 : 8;
+}
+
 LogicalResult attune::cpu::validatePipelineOptions(
     const CPUPipelineOptions &options, Location loc) {
   if (options.mode != "fused" && options.mode != "reference")
@@ -125,10 +154,6 @@ static void registerTranslations(ModuleOp module) {
   module->getContext()->appendDialectRegistry(registry);
 }
 
-static void initializeNativeTarget() {
-  llvm::InitializeNativeTarget();
-  llvm::InitializeNativeTargetAsmPrinter();
-}
 
 StringRef attune::cpu::getOpenMPLibraryPath() { return ATTUNE_OPENMP_LIBRARY; }
 

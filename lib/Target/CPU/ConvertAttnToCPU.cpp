@@ -53,13 +53,13 @@ using namespace attune::attn;
 
 namespace {
 
-/// f32 lanes of one AVX2 register.
-constexpr int64_t kLanes = 8;
-/// Rows of a register block.
-constexpr int64_t kBlockRows = 4;
-/// Vectors per row of a register block (4 x 2 accumulators + 2 loads + 1
-/// broadcast fit the 16 ymm registers).
+/// Vectors per row of a register block.
 constexpr int64_t kBlockVectors = 2;
+
+/// Rows of a register block for `lanes`-wide vectors: 4 x 2 accumulators +
+/// 2 loads + 1 broadcast fit AVX2's 16 registers; AVX-512 has 32, room for
+/// 8 x 2.
+static int64_t blockRowsFor(int64_t lanes) { return lanes >= 16 ? 8 : 4; }
 
 constexpr double kLog2E = 1.4426950408889634;
 constexpr double kLn2 = 0.6931471805599453;
@@ -68,12 +68,13 @@ constexpr double kLn2 = 0.6931471805599453;
 class CPUAttentionEmitter {
 public:
   CPUAttentionEmitter(OpBuilder &b, AttentionOp op, int64_t tileQ,
-                      int64_t tileK)
+                      int64_t tileK, int64_t lanes)
       : b(b), op(op), loc(op.getLoc()), tileQ(tileQ), tileK(tileK),
+        lanes(lanes), blockRows(blockRowsFor(lanes)),
         dims(op.getLayoutDims()), headDim(op.getHeadSize()),
         valueDim(op.getValueHeadSize()) {
     f32 = b.getF32Type();
-    vecType = VectorType::get({kLanes}, f32);
+    vecType = VectorType::get({lanes}, f32);
   }
 
   /// Emits the lowering and returns the replacement values.
@@ -113,11 +114,11 @@ private:
     indices[dims.feature] = feature;
     return indices;
   }
-  /// Loads kLanes consecutive features of `buffer` widened to f32.
+  /// Loads lanes consecutive features of `buffer` widened to f32.
   Value loadVector(Value buffer, ValueRange indices) {
     Type elementType = cast<MemRefType>(buffer.getType()).getElementType();
     Value v = vector::LoadOp::create(
-        b, loc, VectorType::get({kLanes}, elementType), buffer, indices);
+        b, loc, VectorType::get({lanes}, elementType), buffer, indices);
     if (elementType != f32)
       v = arith::ExtFOp::create(b, loc, vecType, v);
     return v;
@@ -150,6 +151,9 @@ private:
   AttentionOp op;
   Location loc;
   int64_t tileQ, tileK;
+  /// f32 lanes per vector (8: AVX2, 16: AVX-512) and rows per register
+  /// block.
+  int64_t lanes, blockRows;
   LayoutDims dims;
   int64_t headDim, valueDim;
   Type f32;
@@ -200,7 +204,7 @@ Value CPUAttentionEmitter::exp2(Value t) {
   for (double c : ArrayRef<double>(kCoefficients).drop_front())
     poly = math::FmaOp::create(b, loc, poly, f, splat(c));
   poly = math::FmaOp::create(b, loc, poly, f, splat(1.0));
-  auto i32Vec = VectorType::get({kLanes}, b.getI32Type());
+  auto i32Vec = VectorType::get({lanes}, b.getI32Type());
   Value ni = arith::FPToSIOp::create(b, loc, i32Vec, n);
   Value biased = arith::AddIOp::create(
       b, loc, ni,
@@ -215,14 +219,14 @@ Value CPUAttentionEmitter::exp2(Value t) {
 
 void CPUAttentionEmitter::packQuery(Value batch, Value head, Value rowBegin,
                                     Value rows) {
-  // Q^T[d][r] = Q[i0 + r][d]: the score kernel then loads kLanes queries of
+  // Q^T[d][r] = Q[i0 + r][d]: the score kernel then loads lanes queries of
   // one feature at once. Rows past Sq are zero so that they stay finite;
   // they are never stored. Packed once per query tile, this is amortised
   // over all key tiles.
   forLoop(idx(0), idx(tileQ), 1, [&](Value r) {
     Value inside = lessThan(r, rows);
     Value row = add(rowBegin, r);
-    forLoop(idx(0), idx(headDim), kLanes, [&](Value d) {
+    forLoop(idx(0), idx(headDim), lanes, [&](Value d) {
       auto ifOp = scf::IfOp::create(
           b, loc, inside,
           [&](OpBuilder &, Location) {
@@ -233,7 +237,7 @@ void CPUAttentionEmitter::packQuery(Value batch, Value head, Value rowBegin,
           [&](OpBuilder &, Location) {
             scf::YieldOp::create(b, loc, splat(0.0));
           });
-      for (int64_t lane = 0; lane < kLanes; ++lane)
+      for (int64_t lane = 0; lane < lanes; ++lane)
         memref::StoreOp::create(
             b, loc, vector::ExtractOp::create(b, loc, ifOp.getResult(0), lane),
             qTile, ValueRange{add(d, idx(lane)), r});
@@ -251,13 +255,13 @@ void CPUAttentionEmitter::emitScores(Value batch, Value kvHead,
   Value zero = splat(0.0);
   Value lastKey = arith::SubIOp::create(b, loc, seqK, idx(1));
   Type keyElement = cast<MemRefType>(key.getType()).getElementType();
-  forLoop(idx(0), idx(tileK), kBlockRows, [&](Value c0) {
+  forLoop(idx(0), idx(tileK), blockRows, [&](Value c0) {
     SmallVector<Value> keyRows;
-    for (int64_t c = 0; c < kBlockRows; ++c)
+    for (int64_t c = 0; c < blockRows; ++c)
       keyRows.push_back(arith::MinUIOp::create(
           b, loc, add(colBegin, add(c0, idx(c))), lastKey));
-    forLoop(idx(0), idx(tileQ), kLanes * kBlockVectors, [&](Value r0) {
-      SmallVector<Value> init(kBlockRows * kBlockVectors, zero);
+    forLoop(idx(0), idx(tileQ), lanes * kBlockVectors, [&](Value r0) {
+      SmallVector<Value> init(blockRows * kBlockVectors, zero);
       auto loop = scf::ForOp::create(
           b, loc, idx(0), idx(headDim), idx(1), init,
           [&](OpBuilder &, Location, Value d, ValueRange acc) {
@@ -265,9 +269,9 @@ void CPUAttentionEmitter::emitScores(Value batch, Value kvHead,
             for (int64_t v = 0; v < kBlockVectors; ++v)
               queries.push_back(vector::LoadOp::create(
                   b, loc, vecType, qTile,
-                  ValueRange{d, add(r0, idx(v * kLanes))}));
+                  ValueRange{d, add(r0, idx(v * lanes))}));
             SmallVector<Value> next;
-            for (int64_t c = 0; c < kBlockRows; ++c) {
+            for (int64_t c = 0; c < blockRows; ++c) {
               Value k = memref::LoadOp::create(
                   b, loc, key, operandIndices(batch, kvHead, keyRows[c], d));
               if (keyElement != f32)
@@ -279,11 +283,11 @@ void CPUAttentionEmitter::emitScores(Value batch, Value kvHead,
             }
             scf::YieldOp::create(b, loc, next);
           });
-      for (int64_t c = 0; c < kBlockRows; ++c)
+      for (int64_t c = 0; c < blockRows; ++c)
         for (int64_t v = 0; v < kBlockVectors; ++v)
           vector::StoreOp::create(
               b, loc, loop.getResult(c * kBlockVectors + v), sTile,
-              ValueRange{add(c0, idx(c)), add(r0, idx(v * kLanes))});
+              ValueRange{add(c0, idx(c)), add(r0, idx(v * lanes))});
     });
   });
 }
@@ -292,7 +296,7 @@ void CPUAttentionEmitter::emitVectorScale() {
   // Full tiles without a score region: T = S * scale * log2(e).
   Value factor = splat(op.getScaleValue() * kLog2E);
   forLoop(idx(0), idx(tileK), 1, [&](Value c) {
-    forLoop(idx(0), idx(tileQ), kLanes, [&](Value r) {
+    forLoop(idx(0), idx(tileQ), lanes, [&](Value r) {
       Value s = vector::LoadOp::create(b, loc, vecType, sTile,
                                        ValueRange{c, r});
       vector::StoreOp::create(b, loc, arith::MulFOp::create(b, loc, s, factor),
@@ -399,7 +403,7 @@ Value CPUAttentionEmitter::vectorizeRegion(Block *block, ArrayRef<Value> leading
     if (vectors.contains(v))
       return v;
     return vector::BroadcastOp::create(
-        b, loc, VectorType::get({kLanes}, v.getType()), v);
+        b, loc, VectorType::get({lanes}, v.getType()), v);
   };
   for (Operation &nested : block->without_terminator()) {
     bool anyVector = llvm::any_of(nested.getOperands(), [&](Value v) {
@@ -439,7 +443,7 @@ Value CPUAttentionEmitter::vectorizeRegion(Block *block, ArrayRef<Value> leading
     for (Value operand : nested.getOperands())
       state.addOperands(toVector(map.lookupOrDefault(operand)));
     for (Type type : nested.getResultTypes())
-      state.addTypes(VectorType::get({kLanes}, type));
+      state.addTypes(VectorType::get({lanes}, type));
     state.addAttributes(nested.getAttrs());
     Operation *vectorOp = b.create(state);
     for (auto [from, to] :
@@ -460,9 +464,9 @@ void CPUAttentionEmitter::emitVectorScores(Value batch, Value head,
   Value scale = splat(op.getScaleValue());
   Value log2e = splat(kLog2E);
   Value negInf = splat(-std::numeric_limits<double>::infinity());
-  auto indexVec = VectorType::get({kLanes}, b.getIndexType());
+  auto indexVec = VectorType::get({lanes}, b.getIndexType());
   SmallVector<Attribute> laneOffsets;
-  for (int64_t lane = 0; lane < kLanes; ++lane)
+  for (int64_t lane = 0; lane < lanes; ++lane)
     laneOffsets.push_back(b.getIndexAttr(lane));
   Value iota = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(indexVec, laneOffsets));
@@ -471,7 +475,7 @@ void CPUAttentionEmitter::emitVectorScores(Value batch, Value head,
   forLoop(idx(0), idx(tileK), 1, [&](Value c) {
     Value j = add(colBegin, c);
     Value inside = lessThan(c, cols);
-    forLoop(idx(0), idx(tileQ), kLanes, [&](Value r) {
+    forLoop(idx(0), idx(tileQ), lanes, [&](Value r) {
       Value i = arith::AddIOp::create(
           b, loc, vector::BroadcastOp::create(b, loc, indexVec, add(rowBegin, r)),
           iota);
@@ -482,7 +486,7 @@ void CPUAttentionEmitter::emitVectorScores(Value batch, Value head,
                             {true, false, false, true, false});
       Value t = arith::MulFOp::create(b, loc, s, log2e);
       Value keep = vector::BroadcastOp::create(
-          b, loc, VectorType::get({kLanes}, b.getI1Type()), inside);
+          b, loc, VectorType::get({lanes}, b.getI1Type()), inside);
       if (mask) {
         auto maskIf = scf::IfOp::create(
             b, loc, needMask,
@@ -562,14 +566,14 @@ void CPUAttentionEmitter::emitElementScores(Value batch, Value head,
 }
 
 void CPUAttentionEmitter::emitSoftmaxUpdate() {
-  // For kLanes queries at a time (one per lane): m' = max(m, max_c T),
+  // For lanes queries at a time (one per lane): m' = max(m, max_c T),
   // P = exp2(T - m'), l = l 2^(m - m') + sum_c P, and alpha = 2^(m - m') to
   // rescale O in the P.V kernel. The reductions over keys are elementwise
   // across the rows of S^T: no horizontal reductions. While a query has seen
   // only masked keys, m' = -inf: use 0 as the reference so that P = 0 and
   // alpha = 0 rather than NaN.
   Value negInf = splat(-std::numeric_limits<double>::infinity());
-  forLoop(idx(0), idx(tileQ), kLanes, [&](Value r) {
+  forLoop(idx(0), idx(tileQ), lanes, [&](Value r) {
     auto maxLoop = scf::ForOp::create(
         b, loc, idx(0), idx(tileK), idx(1), ValueRange{negInf},
         [&](OpBuilder &, Location, Value c, ValueRange acc) {
@@ -610,11 +614,11 @@ void CPUAttentionEmitter::emitValueProduct(Value batch, Value kvHead,
   // O[r][e] = alpha[r] O[r][e] + sum_c P[r][c] V[j0 + c][e] in register
   // blocks of 4 rows x (up to) 16 features, reading V in place.
   for (int64_t e0 = 0; e0 < valueDim;) {
-    int64_t vectors = std::min<int64_t>(kBlockVectors, (valueDim - e0) / kLanes);
+    int64_t vectors = std::min<int64_t>(kBlockVectors, (valueDim - e0) / lanes);
     Value e = idx(e0);
-    forLoop(idx(0), idx(tileQ), kBlockRows, [&](Value r0) {
+    forLoop(idx(0), idx(tileQ), blockRows, [&](Value r0) {
       SmallVector<Value> init;
-      for (int64_t r = 0; r < kBlockRows; ++r) {
+      for (int64_t r = 0; r < blockRows; ++r) {
         Value row = add(r0, idx(r));
         Value alpha = vector::BroadcastOp::create(
             b, loc, vecType,
@@ -622,7 +626,7 @@ void CPUAttentionEmitter::emitValueProduct(Value batch, Value kvHead,
         for (int64_t v = 0; v < vectors; ++v) {
           Value o = vector::LoadOp::create(
               b, loc, vecType, oTile,
-              ValueRange{row, add(e, idx(v * kLanes))});
+              ValueRange{row, add(e, idx(v * lanes))});
           init.push_back(arith::MulFOp::create(b, loc, o, alpha));
         }
       }
@@ -634,9 +638,9 @@ void CPUAttentionEmitter::emitValueProduct(Value batch, Value kvHead,
             for (int64_t v = 0; v < vectors; ++v)
               values.push_back(loadVector(
                   value, operandIndices(batch, kvHead, col,
-                                        add(e, idx(v * kLanes)))));
+                                        add(e, idx(v * lanes)))));
             SmallVector<Value> next;
-            for (int64_t r = 0; r < kBlockRows; ++r) {
+            for (int64_t r = 0; r < blockRows; ++r) {
               Value p = memref::LoadOp::create(b, loc, sTile,
                                                ValueRange{c, add(r0, idx(r))});
               Value pv = vector::BroadcastOp::create(b, loc, vecType, p);
@@ -646,13 +650,13 @@ void CPUAttentionEmitter::emitValueProduct(Value batch, Value kvHead,
             }
             scf::YieldOp::create(b, loc, next);
           });
-      for (int64_t r = 0; r < kBlockRows; ++r)
+      for (int64_t r = 0; r < blockRows; ++r)
         for (int64_t v = 0; v < vectors; ++v)
           vector::StoreOp::create(
               b, loc, loop.getResult(r * vectors + v), oTile,
-              ValueRange{add(r0, idx(r)), add(e, idx(v * kLanes))});
+              ValueRange{add(r0, idx(r)), add(e, idx(v * lanes))});
     });
-    e0 += vectors * kLanes;
+    e0 += vectors * lanes;
   }
 }
 
@@ -670,12 +674,12 @@ void CPUAttentionEmitter::emitEpilogue(Value batch, Value head, Value rowBegin,
     Value inv = arith::SelectOp::create(
         b, loc, empty, zero, arith::DivFOp::create(b, loc, f32Const(1.0), l));
     Value invVec = vector::BroadcastOp::create(b, loc, vecType, inv);
-    forLoop(idx(0), idx(valueDim), kLanes, [&](Value e) {
+    forLoop(idx(0), idx(valueDim), lanes, [&](Value e) {
       Value o = vector::LoadOp::create(b, loc, vecType, oTile, ValueRange{r, e});
       o = arith::MulFOp::create(b, loc, o, invVec);
       if (outElement != f32)
         o = arith::TruncFOp::create(
-            b, loc, VectorType::get({kLanes}, outElement), o);
+            b, loc, VectorType::get({lanes}, outElement), o);
       vector::StoreOp::create(b, loc, o, output,
                               operandIndices(batch, head, row, e));
     });
@@ -714,7 +718,7 @@ void CPUAttentionEmitter::emitTile(ValueRange ivs) {
         b, loc, f32Const(-std::numeric_limits<double>::infinity()), rowMax,
         ValueRange{r});
     memref::StoreOp::create(b, loc, f32Const(0.0), rowSum, ValueRange{r});
-    forLoop(idx(0), idx(valueDim), kLanes, [&](Value e) {
+    forLoop(idx(0), idx(valueDim), lanes, [&](Value e) {
       vector::StoreOp::create(b, loc, splat(0.0), oTile, ValueRange{r, e});
     });
   });
@@ -829,8 +833,8 @@ SmallVector<Value> CPUAttentionEmitter::emit() {
 
 /// Whether the fused kernel handles `op`; others fall back to the reference
 /// lowering.
-static bool isSupported(AttentionOp op) {
-  return op.getHeadSize() % kLanes == 0 && op.getValueHeadSize() % kLanes == 0;
+static bool isSupported(AttentionOp op, int64_t lanes) {
+  return op.getHeadSize() % lanes == 0 && op.getValueHeadSize() % lanes == 0;
 }
 
 namespace {
@@ -838,24 +842,38 @@ struct ConvertAttnToCPU
     : attune::cpu::impl::ConvertAttnToCPUBase<ConvertAttnToCPU> {
   using Base::Base;
   void runOnOperation() override {
-    if (tileQ <= 0 || tileQ % (kLanes * kBlockVectors) != 0 || tileK <= 0 ||
-        tileK % kBlockRows != 0) {
+    if (vectorWidth != 8 && vectorWidth != 16) {
+      emitError(getOperation()->getLoc())
+          << "convert-attn-to-cpu: vector-width must be 8 (AVX2) or 16 "
+             "(AVX-512), got "
+          << vectorWidth;
+      return signalPassFailure();
+    }
+    int64_t blockRows = blockRowsFor(vectorWidth);
+    if (tileQ <= 0 || tileQ % (vectorWidth * kBlockVectors) != 0 ||
+        tileK <= 0 || tileK % blockRows != 0) {
       emitError(getOperation()->getLoc())
           << "convert-attn-to-cpu: tile-q must be a positive multiple of "
-          << kLanes * kBlockVectors << " and tile-k of " << kBlockRows;
+          << vectorWidth * kBlockVectors << " and tile-k of " << blockRows
+          << " at vector-width " << vectorWidth;
       return signalPassFailure();
     }
     SmallVector<AttentionOp> ops;
     getOperation()->walk([&](AttentionOp op) { ops.push_back(op); });
     IRRewriter rewriter(&getContext());
     for (AttentionOp op : ops) {
-      if (!isSupported(op)) {
+      // Narrower vectors for head sizes the wide ones do not divide.
+      int64_t lanes = vectorWidth;
+      if (!isSupported(op, lanes) && lanes == 16 && tileQ % 16 == 0 &&
+          tileK % blockRowsFor(8) == 0 && isSupported(op, 8))
+        lanes = 8;
+      if (!isSupported(op, lanes)) {
         if (failed(attn::lowerToReference(rewriter, op)))
           return signalPassFailure();
         continue;
       }
       rewriter.setInsertionPoint(op);
-      CPUAttentionEmitter emitter(rewriter, op, tileQ, tileK);
+      CPUAttentionEmitter emitter(rewriter, op, tileQ, tileK, lanes);
       rewriter.replaceOp(op, emitter.emit());
     }
   }

@@ -2,7 +2,7 @@
 // RUN: attune-opt %s -split-input-file --convert-attn-to-cpu="tile-q=32 tile-k=32" | FileCheck %s --check-prefix=TILE32
 // RUN: not attune-opt %s -split-input-file --convert-attn-to-cpu="tile-q=24" 2>&1 | FileCheck %s --check-prefix=BADTILE
 
-// BADTILE: convert-attn-to-cpu: tile-q must be a positive multiple of 16 and tile-k of 4
+// BADTILE: convert-attn-to-cpu: tile-q must be a positive multiple of 16 and tile-k of 4 at vector-width 8
 
 /// The fused form: a parallel loop over (batch, head, query tile), per-thread
 /// stack tiles, FMA microkernels, and only the output is allocated (no

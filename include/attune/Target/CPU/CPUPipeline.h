@@ -47,6 +47,15 @@ struct CPUPipelineOptions : mlir::PassPipelineOptions<CPUPipelineOptions> {
   Option<int64_t> tileK{*this, "tile-k",
                         llvm::cl::desc("Keys per tile (fused)"),
                         llvm::cl::init(64)};
+  Option<int64_t> vectorWidth{
+      *this, "vector-width",
+      llvm::cl::desc("f32 lanes per vector (fused): 8 (AVX2), 16 (AVX-512), "
+                     "or 0 to choose from the CPU the code is compiled for"),
+      llvm::cl::init(0)};
+  Option<std::string> cpu{
+      *this, "cpu",
+      llvm::cl::desc("CPU the code is compiled for (LLVM name), or 'host'"),
+      llvm::cl::init("host")};
 };
 
 /// Adds the passes that lower a module of specs to the LLVM dialect. Entry
@@ -57,6 +66,10 @@ void buildCPUPipeline(mlir::OpPassManager &pm,
 
 /// Registers `attn-cpu-pipeline`.
 void registerCPUPipeline();
+
+/// The f32 lanes of the widest vectors `cpu` ("host" for this machine) runs
+/// well: 16 with AVX-512, else 8.
+int64_t getNativeVectorWidth(llvm::StringRef cpu);
 
 /// Checks option values the pipeline cannot express in its types.
 mlir::LogicalResult validatePipelineOptions(const CPUPipelineOptions &options,

@@ -36,9 +36,10 @@ def ConvertAttnToCPU : Pass<"convert-attn-to-cpu"> {
     FlashAttention for CPUs. Each `attn.attention` becomes a parallel loop
     over (batch, head, query tile) whose iterations run the online softmax
     over the key tiles that the tile classification says are non-empty:
-    the Q.K^T and P.V products in 4 x 16 register-blocked FMA microkernels
-    (8-lane f32 vectors: AVX2/FMA; scores are kept transposed with queries
-    in the vector lanes, so K is read in place), a vector polynomial exp2 with the scale
+    the Q.K^T and P.V products in register-blocked FMA microkernels
+    (4 x 2 vectors of 8 f32 lanes for AVX2, 8 x 2 vectors of 16 lanes for
+    AVX-512; scores are kept transposed with queries in the vector lanes, so
+    K is read in place), a vector polynomial exp2 with the scale
     and log2(e) folded into one multiply, the mask evaluated only on tiles
     not classified full, the score region applied per element, running max,
     sum and accumulator kept per tile, and the normalisation deferred to the
@@ -51,9 +52,11 @@ def ConvertAttnToCPU : Pass<"convert-attn-to-cpu"> {
   }];
   let options = [
     Option<"tileQ", "tile-q", "int64_t", /*default=*/"64",
-           "Query rows per tile (a multiple of 16)">,
+           "Query rows per tile (a multiple of 2 vectors)">,
     Option<"tileK", "tile-k", "int64_t", /*default=*/"64",
-           "Keys per tile (a multiple of 4)">
+           "Keys per tile (a multiple of the register block's 4 or 8 keys)">,
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"8",
+           "f32 lanes per vector: 8 (AVX2) or 16 (AVX-512)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
