@@ -25,13 +25,14 @@ func.func @dense(%q: tensor<?x4x?x64xf32>, %k: tensor<?x4x?x64xf32>, %v: tensor<
 // -----
 
 /// A causal mask bounds the key-tile loop by the query tile: tiles past the
-/// diagonal are never visited, tiles before it skip the mask.
+/// diagonal are never visited, tiles before it skip the mask, and the mask
+/// is evaluated on 8 queries at once.
 // CHECK-LABEL: func.func @causal
 //       CHECK:   scf.parallel
 //       CHECK:     arith.ceildivui
 //       CHECK:     %[[END:.*]] = arith.minui
 //       CHECK:     scf.for %{{.*}} = %{{.*}} to %[[END]]
-//       CHECK:       arith.cmpi ule, %{{.*}}, %{{.*}} : index
+//       CHECK:       arith.cmpi ule, %{{.*}}, %{{.*}} : vector<8xindex>
 func.func @causal(%q: tensor<1x2x?x64xbf16>, %k: tensor<1x2x?x64xbf16>, %v: tensor<1x2x?x64xbf16>) -> tensor<1x2x?x64xbf16> {
   %o = attn.attention ins(%q, %k, %v : tensor<1x2x?x64xbf16>, tensor<1x2x?x64xbf16>, tensor<1x2x?x64xbf16>) -> tensor<1x2x?x64xbf16>
     mask(%b, %h, %i, %j) {
