@@ -842,6 +842,8 @@ struct ConvertAttnToCPU
     : attune::cpu::impl::ConvertAttnToCPUBase<ConvertAttnToCPU> {
   using Base::Base;
   void runOnOperation() override {
+    int64_t vectorWidth = this->vectorWidth;
+    int64_t tileQ = this->tileQ, tileK = this->tileK;
     if (vectorWidth != 8 && vectorWidth != 16) {
       emitError(getOperation()->getLoc())
           << "convert-attn-to-cpu: vector-width must be 8 (AVX2) or 16 "
