@@ -32,6 +32,11 @@ static LogicalResult convertResults(func::FuncOp func) {
   llvm::append_range(inputs, type.getResults());
   func.setType(FunctionType::get(func.getContext(), inputs, {}));
   Block &entry = func.getBody().front();
+  auto sizeMessage = [&](size_t result, size_t dim) {
+    return "attune: result buffer " + std::to_string(result) + " of @" +
+           func.getSymName().str() + " has the wrong size in dimension " +
+           std::to_string(dim);
+  };
   SmallVector<Value> outs;
   for (Type result : type.getResults())
     outs.push_back(entry.addArgument(result, func.getLoc()));
@@ -40,6 +45,26 @@ static LogicalResult convertResults(func::FuncOp func) {
     OpBuilder b(ret);
     Location loc = ret.getLoc();
     for (auto [idx, value, out] : llvm::enumerate(ret.getOperands(), outs)) {
+      // A result allocated in the function and returned once is computed
+      // directly in the caller's buffer, after checking its sizes.
+      auto alloc = value.getDefiningOp<memref::AllocOp>();
+      if (alloc && alloc.getType() == value.getType() &&
+          llvm::count(ret.getOperands(), value) == 1) {
+        OpBuilder ab(alloc);
+        for (auto [dim, size] : llvm::enumerate(
+                 alloc.getType().getShape())) {
+          if (!ShapedType::isDynamic(size))
+            continue;
+          Value want = alloc.getMixedSizes()[dim].dyn_cast<Value>();
+          Value have = memref::DimOp::create(ab, loc, out, dim);
+          Value same = arith::CmpIOp::create(ab, loc, arith::CmpIPredicate::eq,
+                                             want, have);
+          cf::AssertOp::create(ab, loc, same, sizeMessage(idx, dim));
+        }
+        alloc.replaceAllUsesWith(out);
+        alloc.erase();
+        continue;
+      }
       auto memref = cast<MemRefType>(value.getType());
       for (int64_t dim = 0; dim < memref.getRank(); ++dim) {
         if (!memref.isDynamicDim(dim))
@@ -48,12 +73,7 @@ static LogicalResult convertResults(func::FuncOp func) {
         Value have = memref::DimOp::create(b, loc, out, dim);
         Value same = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
                                            want, have);
-        cf::AssertOp::create(
-            b, loc, same,
-            b.getStringAttr("attune: result buffer " + std::to_string(idx) +
-                            " of @" + func.getSymName().str() +
-                            " has the wrong size in dimension " +
-                            std::to_string(dim)));
+        cf::AssertOp::create(b, loc, same, sizeMessage(idx, dim));
       }
       memref::CopyOp::create(b, loc, value, out);
     }

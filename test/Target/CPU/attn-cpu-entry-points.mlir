@@ -5,17 +5,36 @@
 // CHECK-LABEL: func.func @entry(
 //  CHECK-SAME:     %[[IN:.*]]: memref<?x4xf32>, %[[OUT:.*]]: memref<?x4xf32>)
 //  CHECK-SAME:     attributes {llvm.emit_c_interface}
-//       CHECK:   %[[R:.*]] = memref.alloc
-//       CHECK:   %[[WANT:.*]] = memref.dim %[[R]], %{{.*}} : memref<?x4xf32>
+//       CHECK:   %[[WANT:.*]] = memref.dim %[[IN]], %{{.*}} : memref<?x4xf32>
 //       CHECK:   %[[HAVE:.*]] = memref.dim %[[OUT]], %{{.*}} : memref<?x4xf32>
 //       CHECK:   %[[SAME:.*]] = arith.cmpi eq, %[[WANT]], %[[HAVE]] : index
 //       CHECK:   cf.assert %[[SAME]], "attune: result buffer 0 of @entry has the wrong size in dimension 0"
-//       CHECK:   memref.copy %[[R]], %[[OUT]]
+//       CHECK:   memref.copy %[[IN]], %[[OUT]]
 //       CHECK:   return{{$}}
 func.func @entry(%in: memref<?x4xf32>) -> memref<?x4xf32> {
+  return %in : memref<?x4xf32>
+}
+
+// -----
+
+/// A result the function allocates is computed in the caller's buffer: the
+/// allocation becomes the out-parameter, after the size check; no copy.
+// CHECK-LABEL: func.func @in_place(
+//  CHECK-SAME:     %[[IN:.*]]: memref<?x4xf32>, %[[OUT:.*]]: memref<?x4xf32>)
+//   CHECK-NOT:   memref.alloc
+//       CHECK:   %[[N:.*]] = memref.dim %[[IN]]
+//       CHECK:   %[[HAVE:.*]] = memref.dim %[[OUT]], %{{.*}} : memref<?x4xf32>
+//       CHECK:   %[[SAME:.*]] = arith.cmpi eq, %[[N]], %[[HAVE]] : index
+//       CHECK:   cf.assert %[[SAME]], "attune: result buffer 0 of @in_place has the wrong size in dimension 0"
+//       CHECK:   memref.store %{{.*}}, %[[OUT]]
+//   CHECK-NOT:   memref.copy
+//       CHECK:   return{{$}}
+func.func @in_place(%in: memref<?x4xf32>) -> memref<?x4xf32> {
   %c0 = arith.constant 0 : index
+  %f = arith.constant 1.0 : f32
   %n = memref.dim %in, %c0 : memref<?x4xf32>
   %r = memref.alloc(%n) : memref<?x4xf32>
+  memref.store %f, %r[%c0, %c0] : memref<?x4xf32>
   return %r : memref<?x4xf32>
 }
 

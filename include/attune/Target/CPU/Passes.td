@@ -19,6 +19,10 @@ def AttnCPUEntryPoints : Pass<"attn-cpu-entry-points", "::mlir::ModuleOp"> {
     rather than being overrun) and the function returns nothing. Unlike
     upstream `buffer-results-to-out-params`, dynamic shapes are supported:
     the caller knows the result sizes from the shape rules of the spec.
+    A result that the function allocates itself (`memref.alloc`) and returns
+    once is instead computed directly in the caller's buffer: the
+    allocation is replaced by the out-parameter, with the same size check,
+    and no copy is made.
 
     Public functions are also marked `llvm.emit_c_interface`, so that
     `_mlir_ciface_<name>` takes pointers to memref descriptors.
