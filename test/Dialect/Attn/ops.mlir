@@ -114,3 +114,14 @@ func.func @extra_attributes(%q: tensor<1x1x4x8xf32>, %k: tensor<1x1x4x8xf32>, %v
   %o = attn.attention ins(%q, %k, %v : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> attributes {note = "kept"}
   return %o : tensor<1x1x4x8xf32>
 }
+
+// -----
+
+/// A scale the printer writes in hex (no short decimal form) reads back
+/// bit-exactly.
+// CHECK-LABEL: func.func @scale_hex_round_trip
+//       CHECK:   scale(0x4B800000)
+func.func @scale_hex_round_trip(%q: tensor<1x1x4x8xf32>, %k: tensor<1x1x4x8xf32>, %v: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>) scale(16777216.0) -> tensor<1x1x4x8xf32>
+  return %o : tensor<1x1x4x8xf32>
+}
