@@ -6,6 +6,7 @@
 
 #include "attune/InitAll.h"
 
+#include "attune/Analysis/Passes.h"
 #include "attune/Dialect/Attn/IR/AttnDialect.h"
 #include "attune/Dialect/Attn/Transforms/Passes.h"
 #include "attune/Target/CPU/CPUPipeline.h"
@@ -70,6 +71,7 @@ void attune::registerAllDialects(mlir::DialectRegistry &registry) {
 }
 
 void attune::registerAllPasses() {
+  attn::registerAttnAnalysisPasses();
   attn::registerAttnPasses();
   cpu::registerCPUPipeline();
 }
