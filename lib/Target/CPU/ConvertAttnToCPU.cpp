@@ -24,6 +24,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "attune/Analysis/MaskAnalysis.h"
 #include "attune/Dialect/Attn/IR/AttnOps.h"
 #include "attune/Dialect/Attn/Transforms/Passes.h"
 #include "attune/Dialect/Attn/Transforms/TileClassification.h"
@@ -133,6 +134,11 @@ private:
   Value bufferOf(Value tensor);
   Value exp2(Value t);
   void emitTile(ValueRange ivs);
+  /// One key tile that is not empty: scores, mask and score regions
+  /// (skipping the mask when `classifiedFull`), softmax update, P.V.
+  void emitKeyTile(Value batch, Value head, Value kvHead, Value rowBegin,
+                   Value rows, Value colBegin, Value cols,
+                   Value classifiedFull);
   void packQuery(Value batch, Value head, Value rowBegin, Value rows);
   void emitScores(Value batch, Value kvHead, Value colBegin);
   void emitVectorScale();
@@ -697,6 +703,50 @@ void CPUAttentionEmitter::emitEpilogue(Value batch, Value head, Value rowBegin,
   });
 }
 
+void CPUAttentionEmitter::emitKeyTile(Value batch, Value head, Value kvHead,
+                                      Value rowBegin, Value rows,
+                                      Value colBegin, Value cols,
+                                      Value classifiedFull) {
+  emitScores(batch, kvHead, colBegin);
+
+  // A tile needs the mask unless it is classified full; one that crosses
+  // Sk needs the element path for the bound.
+  Value needMask =
+      arith::XOrIOp::create(b, loc, classifiedFull,
+                            arith::ConstantIntOp::create(b, loc, 1, 1));
+  Value whole = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                      cols, idx(tileK));
+  // Scores: one multiply on full tiles without a score region; the
+  // regions on 8 queries at once where they vectorise; else per element.
+  bool vectorRegions =
+      (!op.getMaskBlock() || isVectorizable(op.getMaskBlock(), 0)) &&
+      (!op.getScoreBlock() || isVectorizable(op.getScoreBlock(), 1));
+  auto emitMasked = [&]() {
+    if (vectorRegions)
+      emitVectorScores(batch, head, rowBegin, colBegin, cols, needMask);
+    else
+      emitElementScores(batch, head, rowBegin, rows, colBegin, cols,
+                        needMask);
+  };
+  if (op.getScoreBlock()) {
+    emitMasked();
+  } else {
+    Value fast = arith::AndIOp::create(b, loc, classifiedFull, whole);
+    scf::IfOp::create(
+        b, loc, fast,
+        [&](OpBuilder &, Location) {
+          emitVectorScale();
+          scf::YieldOp::create(b, loc);
+        },
+        [&](OpBuilder &, Location) {
+          emitMasked();
+          scf::YieldOp::create(b, loc);
+        });
+  }
+  emitSoftmaxUpdate();
+  emitValueProduct(batch, kvHead, colBegin, cols);
+}
+
 void CPUAttentionEmitter::emitTile(ValueRange ivs) {
   Value batch = ivs[0], head = ivs[1], qTileIndex = ivs[2];
   Value kvHead =
@@ -725,53 +775,31 @@ void CPUAttentionEmitter::emitTile(ValueRange ivs) {
 
   KeyTileRanges ranges =
       emitKeyTileRanges(b, loc, op, rowBegin, rows, seqK, tileK);
+  Value lastRow = add(rowBegin, arith::SubIOp::create(b, loc, rows, idx(1)));
   forLoop(ranges.begin, ranges.end, 1, [&](Value kt) {
     Value colBegin = mul(kt, idx(tileK));
     Value cols = arith::MinUIOp::create(
         b, loc, idx(tileK), arith::SubIOp::create(b, loc, seqK, colBegin));
-    emitScores(batch, kvHead, colBegin);
-
-    // A tile needs the mask unless it is classified full; one that crosses
-    // Sk needs the element path for the bound.
-    Value classifiedFull = arith::AndIOp::create(
-        b, loc,
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, kt,
-                              ranges.fullBegin),
-        lessThan(kt, ranges.fullEnd));
-    Value needMask =
-        arith::XOrIOp::create(b, loc, classifiedFull,
-                              arith::ConstantIntOp::create(b, loc, 1, 1));
-    Value whole = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                        cols, idx(tileK));
-    // Scores: one multiply on full tiles without a score region; the
-    // regions on 8 queries at once where they vectorise; else per element.
-    bool vectorRegions =
-        (!op.getMaskBlock() || isVectorizable(op.getMaskBlock(), 0)) &&
-        (!op.getScoreBlock() || isVectorizable(op.getScoreBlock(), 1));
-    auto emitMasked = [&]() {
-      if (vectorRegions)
-        emitVectorScores(batch, head, rowBegin, colBegin, cols, needMask);
-      else
-        emitElementScores(batch, head, rowBegin, rows, colBegin, cols,
-                          needMask);
-    };
-    if (op.getScoreBlock()) {
-      emitMasked();
-    } else {
-      Value fast = arith::AndIOp::create(b, loc, classifiedFull, whole);
-      scf::IfOp::create(
-          b, loc, fast,
-          [&](OpBuilder &, Location) {
-            emitVectorScale();
-            scf::YieldOp::create(b, loc);
-          },
-          [&](OpBuilder &, Location) {
-            emitMasked();
-            scf::YieldOp::create(b, loc);
-          });
-    }
-    emitSoftmaxUpdate();
-    emitValueProduct(batch, kvHead, colBegin, cols);
+    // The mask analysis on this tile's box of (b, h, i, j): empty tiles are
+    // skipped, full ones skip the mask.
+    Value lastCol = add(colBegin, arith::SubIOp::create(b, loc, cols, idx(1)));
+    EmittedTileClass tileClass = emitMaskTileClass(
+        b, loc, op, ValueRange{batch, head, rowBegin, colBegin},
+        ValueRange{batch, head, lastRow, lastCol}, op.getCaptures());
+    Value visit = arith::XOrIOp::create(
+        b, loc, tileClass.empty, arith::ConstantIntOp::create(b, loc, 1, 1));
+    scf::IfOp::create(b, loc, visit, [&](OpBuilder &, Location) {
+      emitKeyTile(batch, head, kvHead, rowBegin, rows, colBegin, cols,
+                  arith::OrIOp::create(
+                      b, loc, tileClass.full,
+                      arith::AndIOp::create(
+                          b, loc,
+                          arith::CmpIOp::create(b, loc,
+                                                arith::CmpIPredicate::uge, kt,
+                                                ranges.fullBegin),
+                          lessThan(kt, ranges.fullEnd))));
+      scf::YieldOp::create(b, loc);
+    });
   });
   emitEpilogue(batch, head, rowBegin, rows);
 }
