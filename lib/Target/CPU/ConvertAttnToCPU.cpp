@@ -134,6 +134,12 @@ private:
   Value bufferOf(Value tensor);
   Value exp2(Value t);
   void emitTile(ValueRange ivs);
+  /// The range of the integer elements of tensor capture `capture` at the
+  /// indices in the box `indices`, by scanning them: the block map of a
+  /// data-dependent mask (document ids, lengths), computed per tile. Boxes
+  /// out of bounds or larger than kMaxScan give the full i64 range.
+  std::optional<ValueInterval> scanCaptureRange(unsigned capture,
+                                                ArrayRef<ValueInterval> indices);
   /// One key tile that is not empty: scores, mask and score regions
   /// (skipping the mask when `classifiedFull`), softmax update, P.V.
   void emitKeyTile(Value batch, Value head, Value kvHead, Value rowBegin,
@@ -168,7 +174,7 @@ private:
   // Buffers of the operands and results.
   Value query, key, value, output, lse;
   SmallVector<Value> captureBuffers;
-  Value seqQ, seqK;
+  Value seqQ, seqK, numQTiles;
   // Per-thread tiles: Q^T [D, Tq], S^T/P^T [Tk, Tq] (queries in the vector
   // lanes), O [Tq, Dv] and the per-query statistics m, l and the rescale
   // factor alpha [Tq].
@@ -703,6 +709,96 @@ void CPUAttentionEmitter::emitEpilogue(Value batch, Value head, Value rowBegin,
   });
 }
 
+std::optional<ValueInterval>
+CPUAttentionEmitter::scanCaptureRange(unsigned capture,
+                                      ArrayRef<ValueInterval> indices) {
+  // At most this many elements per tile and capture: a few hundred loads
+  // against the ~Tq * Tk * (D + Dv) FMAs of the tile.
+  static constexpr int64_t kMaxScan = 1024;
+  Value buffer = captureBuffers[capture];
+  if (!buffer)
+    return std::nullopt;
+  Type element = cast<MemRefType>(buffer.getType()).getElementType();
+  if (!element.isIntOrIndex())
+    return std::nullopt;
+  Type i64 = b.getI64Type();
+  auto c64 = [&](int64_t v) -> Value {
+    return arith::ConstantIntOp::create(b, loc, i64, v);
+  };
+  // Scan only boxes inside the tensor and small enough.
+  Value ok = arith::ConstantIntOp::create(b, loc, 1, 1);
+  Value count = c64(1);
+  for (auto [dim, interval] : llvm::enumerate(indices)) {
+    Value size = arith::IndexCastOp::create(
+        b, loc, i64, memref::DimOp::create(b, loc, buffer, dim));
+    Value extent = arith::AddIOp::create(
+        b, loc, arith::SubIOp::create(b, loc, interval.hi, interval.lo), c64(1));
+    for (Value cond :
+         {arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, interval.lo,
+                                c64(0)).getResult(),
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, interval.lo,
+                                interval.hi).getResult(),
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, interval.hi,
+                                size).getResult(),
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, extent,
+                                c64(kMaxScan)).getResult()})
+      ok = arith::AndIOp::create(b, loc, ok, cond);
+    // Clamp so that the product cannot overflow before `ok` rejects it.
+    count = arith::MulIOp::create(
+        b, loc, count,
+        arith::MinSIOp::create(b, loc,
+                               arith::MaxSIOp::create(b, loc, extent, c64(0)),
+                               c64(kMaxScan + 1)));
+  }
+  ok = arith::AndIOp::create(
+      b, loc, ok,
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, count,
+                            c64(kMaxScan)));
+  Value fullLo = c64(std::numeric_limits<int64_t>::min());
+  Value fullHi = c64(std::numeric_limits<int64_t>::max());
+  auto ifOp = scf::IfOp::create(
+      b, loc, ok,
+      [&](OpBuilder &, Location) {
+        // min/max over the box, one loop per dimension.
+        SmallVector<Value> ivs;
+        std::function<std::pair<Value, Value>(unsigned, Value, Value)> nest =
+            [&](unsigned dim, Value lo, Value hi) -> std::pair<Value, Value> {
+          if (dim == indices.size()) {
+            Value x = memref::LoadOp::create(b, loc, buffer, ivs);
+            if (x.getType().isIndex())
+              x = arith::IndexCastOp::create(b, loc, i64, x);
+            else if (x.getType().getIntOrFloatBitWidth() < 64)
+              x = x.getType().isInteger(1)
+                      ? arith::ExtUIOp::create(b, loc, i64, x).getResult()
+                      : arith::ExtSIOp::create(b, loc, i64, x).getResult();
+            return {arith::MinSIOp::create(b, loc, lo, x),
+                    arith::MaxSIOp::create(b, loc, hi, x)};
+          }
+          Type index = b.getIndexType();
+          Value from = arith::IndexCastOp::create(b, loc, index,
+                                                  indices[dim].lo);
+          Value to = arith::IndexCastOp::create(
+              b, loc, index,
+              arith::AddIOp::create(b, loc, indices[dim].hi, c64(1)));
+          auto loop = scf::ForOp::create(
+              b, loc, from, to, idx(1), ValueRange{lo, hi},
+              [&](OpBuilder &, Location, Value iv, ValueRange acc) {
+                ivs.push_back(iv);
+                auto [l, h] = nest(dim + 1, acc[0], acc[1]);
+                ivs.pop_back();
+                scf::YieldOp::create(b, loc, ValueRange{l, h});
+              });
+          return {loop.getResult(0), loop.getResult(1)};
+        };
+        auto [lo, hi] = nest(0, fullHi, fullLo);
+        scf::YieldOp::create(b, loc, ValueRange{lo, hi});
+      },
+      [&](OpBuilder &, Location) {
+        scf::YieldOp::create(b, loc, ValueRange{fullLo, fullHi});
+      });
+  return ValueInterval{ifOp.getResult(0), ifOp.getResult(1)};
+}
+
 void CPUAttentionEmitter::emitKeyTile(Value batch, Value head, Value kvHead,
                                       Value rowBegin, Value rows,
                                       Value colBegin, Value cols,
@@ -748,7 +844,21 @@ void CPUAttentionEmitter::emitKeyTile(Value batch, Value head, Value kvHead,
 }
 
 void CPUAttentionEmitter::emitTile(ValueRange ivs) {
-  Value batch = ivs[0], head = ivs[1], qTileIndex = ivs[2];
+  Value batch = ivs[0], head = ivs[1];
+  // Visit query tiles in zig-zag order (0, n-1, 1, n-2, ...): the threads'
+  // contiguous chunks of iterations then get equal work under causal-like
+  // masks, where later query tiles see more keys.
+  Value t = ivs[2];
+  Value half = arith::DivUIOp::create(b, loc, t, idx(2));
+  Value odd = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::eq,
+      arith::RemUIOp::create(b, loc, t, idx(2)), idx(1));
+  Value qTileIndex = arith::SelectOp::create(
+      b, loc, odd,
+      arith::SubIOp::create(b, loc,
+                            arith::SubIOp::create(b, loc, numQTiles, idx(1)),
+                            half),
+      half);
   Value kvHead =
       arith::DivUIOp::create(b, loc, head, idx(op.getGroupSize()));
   Value rowBegin = mul(qTileIndex, idx(tileQ));
@@ -785,7 +895,11 @@ void CPUAttentionEmitter::emitTile(ValueRange ivs) {
     Value lastCol = add(colBegin, arith::SubIOp::create(b, loc, cols, idx(1)));
     EmittedTileClass tileClass = emitMaskTileClass(
         b, loc, op, ValueRange{batch, head, rowBegin, colBegin},
-        ValueRange{batch, head, lastRow, lastCol}, op.getCaptures());
+        ValueRange{batch, head, lastRow, lastCol}, op.getCaptures(),
+        [&](OpBuilder &, Location, unsigned capture,
+            ArrayRef<ValueInterval> indices) {
+          return scanCaptureRange(capture, indices);
+        });
     Value visit = arith::XOrIOp::create(
         b, loc, tileClass.empty, arith::ConstantIntOp::create(b, loc, 1, 1));
     scf::IfOp::create(b, loc, visit, [&](OpBuilder &, Location) {
@@ -835,7 +949,7 @@ SmallVector<Value> CPUAttentionEmitter::emit() {
   if (op.getLse())
     lse = allocResult(op.getLse());
 
-  Value numQTiles = arith::CeilDivUIOp::create(b, loc, seqQ, idx(tileQ));
+  numQTiles = arith::CeilDivUIOp::create(b, loc, seqQ, idx(tileQ));
   scf::ParallelOp::create(
       b, loc, ValueRange{idx(0), idx(0), idx(0)},
       ValueRange{batchSize, idx(op.getNumQueryHeads()), numQTiles},
