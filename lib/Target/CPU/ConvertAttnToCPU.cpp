@@ -124,6 +124,19 @@ private:
       v = arith::ExtFOp::create(b, loc, vecType, v);
     return v;
   }
+  /// One step of an outer-product register block: returns
+  /// acc[r * n + v] + broadcast(scalars[r]) * vectors[v] for n vectors.
+  SmallVector<Value> fmaStep(ArrayRef<Value> scalars, ArrayRef<Value> vectors,
+                             ValueRange acc) {
+    SmallVector<Value> next;
+    for (auto [r, scalar] : llvm::enumerate(scalars)) {
+      Value splatted = vector::BroadcastOp::create(b, loc, vecType, scalar);
+      for (auto [v, vec] : llvm::enumerate(vectors))
+        next.push_back(vector::FMAOp::create(b, loc, splatted, vec,
+                                             acc[r * vectors.size() + v]));
+    }
+    return next;
+  }
   /// An f32 scratch buffer on the stack of the current thread.
   Value scratch(ArrayRef<int64_t> shape) {
     return memref::AllocaOp::create(
@@ -151,6 +164,11 @@ private:
   void emitElementScores(Value batch, Value head, Value rowBegin, Value rows,
                          Value colBegin, Value cols, Value needMask);
   Value inlineRegion(Block *block, ValueRange leading);
+  /// If `nested` reads a captured tensor of `block` (whose first
+  /// `numLeading` arguments are not captures) with scalar operands, emits
+  /// the read from the capture's buffer, maps its result and returns true.
+  bool readCapture(Operation &nested, Block *block, unsigned numLeading,
+                   IRMapping &map);
   Value vectorizeRegion(Block *block, ArrayRef<Value> leading,
                         ArrayRef<bool> leadingIsVector);
   void emitVectorScores(Value batch, Value head, Value rowBegin,
@@ -282,18 +300,15 @@ void CPUAttentionEmitter::emitScores(Value batch, Value kvHead,
               queries.push_back(vector::LoadOp::create(
                   b, loc, vecType, qTile,
                   ValueRange{d, add(r0, idx(v * lanes))}));
-            SmallVector<Value> next;
+            SmallVector<Value> keys;
             for (int64_t c = 0; c < blockRows; ++c) {
               Value k = memref::LoadOp::create(
                   b, loc, key, operandIndices(batch, kvHead, keyRows[c], d));
               if (keyElement != f32)
                 k = arith::ExtFOp::create(b, loc, f32, k);
-              Value kv = vector::BroadcastOp::create(b, loc, vecType, k);
-              for (int64_t v = 0; v < kBlockVectors; ++v)
-                next.push_back(vector::FMAOp::create(
-                    b, loc, kv, queries[v], acc[c * kBlockVectors + v]));
+              keys.push_back(k);
             }
-            scf::YieldOp::create(b, loc, next);
+            scf::YieldOp::create(b, loc, fmaStep(keys, queries, acc));
           });
       for (int64_t c = 0; c < blockRows; ++c)
         for (int64_t v = 0; v < kBlockVectors; ++v)
@@ -326,35 +341,42 @@ Value CPUAttentionEmitter::inlineRegion(Block *block, ValueRange leading) {
     map.map(arg, value);
   for (auto [k, capture] : llvm::enumerate(op.getCaptures()))
     map.map(block->getArgument(numLeading + k), capture);
+  for (Operation &nested : block->without_terminator())
+    if (!readCapture(nested, block, numLeading, map))
+      b.clone(nested, map);
+  return map.lookupOrDefault(AttentionOp::getYieldedValue(block));
+}
+
+bool CPUAttentionEmitter::readCapture(Operation &nested, Block *block,
+                                      unsigned numLeading, IRMapping &map) {
   auto bufferFor = [&](Value v) -> Value {
     auto arg = dyn_cast<BlockArgument>(v);
     if (!arg || arg.getOwner() != block || arg.getArgNumber() < numLeading)
       return {};
     return captureBuffers[arg.getArgNumber() - numLeading];
   };
-  for (Operation &nested : block->without_terminator()) {
-    if (auto extract = dyn_cast<tensor::ExtractOp>(nested)) {
-      if (Value buffer = bufferFor(extract.getTensor())) {
-        SmallVector<Value> indices;
-        for (Value i : extract.getIndices())
-          indices.push_back(map.lookupOrDefault(i));
-        map.map(extract.getResult(),
-                memref::LoadOp::create(b, loc, buffer, indices).getResult());
-        continue;
-      }
-    }
-    if (auto dim = dyn_cast<tensor::DimOp>(nested)) {
-      if (Value buffer = bufferFor(dim.getSource())) {
-        map.map(dim.getResult(),
-                memref::DimOp::create(b, loc, buffer,
-                                      map.lookupOrDefault(dim.getIndex()))
-                    .getResult());
-        continue;
-      }
-    }
-    b.clone(nested, map);
+  if (auto extract = dyn_cast<tensor::ExtractOp>(nested)) {
+    Value buffer = bufferFor(extract.getTensor());
+    if (!buffer)
+      return false;
+    SmallVector<Value> indices;
+    for (Value i : extract.getIndices())
+      indices.push_back(map.lookupOrDefault(i));
+    map.map(extract.getResult(),
+            memref::LoadOp::create(b, loc, buffer, indices).getResult());
+    return true;
   }
-  return map.lookupOrDefault(AttentionOp::getYieldedValue(block));
+  if (auto dim = dyn_cast<tensor::DimOp>(nested)) {
+    Value buffer = bufferFor(dim.getSource());
+    if (!buffer)
+      return false;
+    map.map(dim.getResult(),
+            memref::DimOp::create(b, loc, buffer,
+                                  map.lookupOrDefault(dim.getIndex()))
+                .getResult());
+    return true;
+  }
+  return false;
 }
 
 /// Whether every op of `block` can be evaluated on all lanes of a vector of
@@ -422,33 +444,8 @@ Value CPUAttentionEmitter::vectorizeRegion(Block *block, ArrayRef<Value> leading
       return vectors.contains(map.lookupOrDefault(v));
     });
     if (!anyVector) {
-      // Captured tensors are read through their buffers.
-      if (auto extract = dyn_cast<tensor::ExtractOp>(nested)) {
-        auto arg = dyn_cast<BlockArgument>(extract.getTensor());
-        if (arg && arg.getOwner() == block && arg.getArgNumber() >= numLeading) {
-          SmallVector<Value> indices;
-          for (Value i : extract.getIndices())
-            indices.push_back(map.lookupOrDefault(i));
-          map.map(extract.getResult(),
-                  memref::LoadOp::create(
-                      b, loc, captureBuffers[arg.getArgNumber() - numLeading],
-                      indices)
-                      .getResult());
-          continue;
-        }
-      }
-      if (auto dim = dyn_cast<tensor::DimOp>(nested)) {
-        auto arg = dyn_cast<BlockArgument>(dim.getSource());
-        if (arg && arg.getOwner() == block && arg.getArgNumber() >= numLeading) {
-          map.map(dim.getResult(),
-                  memref::DimOp::create(
-                      b, loc, captureBuffers[arg.getArgNumber() - numLeading],
-                      map.lookupOrDefault(dim.getIndex()))
-                      .getResult());
-          continue;
-        }
-      }
-      b.clone(nested, map);
+      if (!readCapture(nested, block, numLeading, map))
+        b.clone(nested, map);
       continue;
     }
     OperationState state(nested.getLoc(), nested.getName());
@@ -651,16 +648,11 @@ void CPUAttentionEmitter::emitValueProduct(Value batch, Value kvHead,
               values.push_back(loadVector(
                   value, operandIndices(batch, kvHead, col,
                                         add(e, idx(v * lanes)))));
-            SmallVector<Value> next;
-            for (int64_t r = 0; r < blockRows; ++r) {
-              Value p = memref::LoadOp::create(b, loc, sTile,
-                                               ValueRange{c, add(r0, idx(r))});
-              Value pv = vector::BroadcastOp::create(b, loc, vecType, p);
-              for (int64_t v = 0; v < vectors; ++v)
-                next.push_back(vector::FMAOp::create(
-                    b, loc, pv, values[v], acc[r * vectors + v]));
-            }
-            scf::YieldOp::create(b, loc, next);
+            SmallVector<Value> probs;
+            for (int64_t r = 0; r < blockRows; ++r)
+              probs.push_back(memref::LoadOp::create(
+                  b, loc, sTile, ValueRange{c, add(r0, idx(r))}));
+            scf::YieldOp::create(b, loc, fmaStep(probs, values, acc));
           });
       for (int64_t r = 0; r < blockRows; ++r)
         for (int64_t v = 0; v < vectors; ++v)
