@@ -26,6 +26,7 @@ def Attn_Dialect : Dialect {
     an S x S matrix.
   }];
   let useDefaultAttributePrinterParser = 1;
+  let hasRegionArgAttrVerify = 1;
 }
 
 /// Base class of every op of the dialect.
