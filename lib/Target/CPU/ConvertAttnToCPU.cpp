@@ -33,12 +33,14 @@
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include <cmath>
 #include <limits>
@@ -1012,6 +1014,20 @@ struct ConvertAttnToCPU
       CPUAttentionEmitter emitter(rewriter, op, tileQ, tileK, lanes);
       rewriter.replaceOp(op, emitter.emit());
     }
+    // Vectorised score regions use math functions (tanh for soft-capping,
+    // erf, ...) that LLVM would otherwise scalarise into libm calls per
+    // lane: expand them into polynomials that stay vectors.
+    RewritePatternSet patterns(&getContext());
+    populateMathPolynomialApproximationPatterns(
+        patterns, [](StringRef name) {
+          name.consume_front("math.");
+          return llvm::is_contained({"tanh", "erf", "erfc", "atan", "atan2",
+                                     "log", "log2", "log1p", "exp", "expm1",
+                                     "sin", "cos"},
+                                    name);
+        });
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
   }
 };
 } // namespace

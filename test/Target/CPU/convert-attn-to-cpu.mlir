@@ -53,3 +53,23 @@ func.func @negative_odd_head_size(%q: tensor<1x1x8x12xf32>, %k: tensor<1x1x8x12x
   %o = attn.attention ins(%q, %k, %v : tensor<1x1x8x12xf32>, tensor<1x1x8x12xf32>, tensor<1x1x8x12xf32>) -> tensor<1x1x8x12xf32>
   return %o : tensor<1x1x8x12xf32>
 }
+
+// -----
+
+/// A soft-cap score region runs on vectors of queries, and its tanh is
+/// expanded into a polynomial rather than a libm call per lane.
+// CHECK-LABEL: func.func @softcap
+//   CHECK-NOT:   math.tanh
+//       CHECK:   arith.divf %{{.*}}, %{{.*}} : vector<8xf32>
+//   CHECK-NOT:   math.tanh
+func.func @softcap(%q: tensor<1x1x?x64xf32>, %k: tensor<1x1x?x64xf32>, %v: tensor<1x1x?x64xf32>) -> tensor<1x1x?x64xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x1x?x64xf32>, tensor<1x1x?x64xf32>, tensor<1x1x?x64xf32>) -> tensor<1x1x?x64xf32>
+    score(%s, %b, %h, %i, %j) {
+      %cap = arith.constant 50.0 : f32
+      %x = arith.divf %s, %cap : f32
+      %t = math.tanh %x : f32
+      %r = arith.mulf %t, %cap : f32
+      attn.yield %r : f32
+    }
+  return %o : tensor<1x1x?x64xf32>
+}
