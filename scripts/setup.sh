@@ -15,22 +15,10 @@ ATTUNE_BUILD="${ATTUNE_BUILD:-$ATTUNE_ROOT/build}"
 LLVM_PREFIX=/usr/lib/llvm-22
 
 # Everything the build and tests need. Benchmarks add their own.
-PACKAGES=(cmake ninja-build g++ python3 git
-          llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
-          libgtest-dev libomp-22-dev zlib1g-dev libzstd-dev)
-
-missing=()
-for pkg in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
-    missing+=("$pkg")
-done
-if ((${#missing[@]})); then
-  echo "setup: installing ${missing[*]}"
-  SUDO=""
-  [[ $(id -u) -ne 0 ]] && SUDO=sudo
-  $SUDO apt-get update
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
-fi
+source "$ATTUNE_ROOT/scripts/packages.sh"
+ensure_packages setup cmake ninja-build g++ python3 git \
+  llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools \
+  libgtest-dev libomp-22-dev zlib1g-dev libzstd-dev
 
 if [[ ! -f "$ATTUNE_BUILD/build.ninja" ]]; then
   cmake -G Ninja -S "$ATTUNE_ROOT" -B "$ATTUNE_BUILD" \
