@@ -443,9 +443,10 @@ LogicalResult Run::planResults() {
              << " must be a result of attn.attention for attune-run to size it";
     auto q = dyn_cast<BlockArgument>(op.getQuery());
     auto v = dyn_cast<BlockArgument>(op.getValue());
-    if (!q || !v)
-      return error(op.getLoc()) << "attune-run needs Q and V to be arguments "
-                                   "of the entry function";
+    // --bench also reads Sk from K's argument.
+    if (!q || !v || !isa<BlockArgument>(op.getKey()))
+      return error(op.getLoc()) << "attune-run needs Q, K and V to be "
+                                   "arguments of the entry function";
     const HostValue &qv = args[q.getArgNumber()];
     const HostValue &vv = args[v.getArgNumber()];
     attn::LayoutDims d = op.getLayoutDims();
