@@ -10,6 +10,8 @@
 #include "attune/Dialect/Attn/IR/AttnDialect.h"
 #include "attune/Dialect/Attn/Transforms/Passes.h"
 #include "attune/Target/CPU/CPUPipeline.h"
+#include "attune/Target/CUDA/CUDAPipeline.h"
+#include "attune/Target/CUDA/Passes.h"
 
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
@@ -38,7 +40,15 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 
 void attune::registerAllDialects(mlir::DialectRegistry &registry) {
   registry.insert<attn::AttnDialect, mlir::affine::AffineDialect,
@@ -49,7 +59,8 @@ void attune::registerAllDialects(mlir::DialectRegistry &registry) {
                   mlir::linalg::LinalgDialect, mlir::math::MathDialect,
                   mlir::memref::MemRefDialect, mlir::scf::SCFDialect,
                   mlir::tensor::TensorDialect, mlir::ub::UBDialect,
-                  mlir::vector::VectorDialect>();
+                  mlir::vector::VectorDialect, mlir::gpu::GPUDialect,
+                  mlir::NVVM::NVVMDialect, mlir::nvgpu::NVGPUDialect>();
 
   // Bufferization of the tensor-level lowerings.
   mlir::arith::registerBufferizableOpInterfaceExternalModels(registry);
@@ -68,10 +79,20 @@ void attune::registerAllDialects(mlir::DialectRegistry &registry) {
   mlir::registerConvertMemRefToLLVMInterface(registry);
   mlir::ub::registerConvertUBToLLVMInterface(registry);
   mlir::vector::registerConvertVectorToLLVMInterface(registry);
+
+  // The CUDA target: NVVM's serialization to PTX inside gpu-module-to-binary
+  // translates gpu.module bodies to LLVM IR.
+  mlir::NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  mlir::registerBuiltinDialectTranslation(registry);
+  mlir::registerGPUDialectTranslation(registry);
+  mlir::registerLLVMDialectTranslation(registry);
+  mlir::registerNVVMDialectTranslation(registry);
 }
 
 void attune::registerAllPasses() {
   attn::registerAttnAnalysisPasses();
   attn::registerAttnPasses();
   cpu::registerCPUPipeline();
+  cuda::registerAttnCUDAPasses();
+  cuda::registerCUDAPipeline();
 }

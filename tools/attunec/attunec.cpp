@@ -5,17 +5,24 @@
 //===----------------------------------------------------------------------===//
 //
 //   attunec SPEC --target=cpu [--cpu=host] -o OUT.o
+//   attunec SPEC --target=cuda:sm_90a [--gpu-element-type=bf16] -o DIR
 //
-// Writes OUT.o, a relocatable object exporting `_mlir_ciface_<name>` for
+// CPU: writes OUT.o, a relocatable object exporting `_mlir_ciface_<name>` for
 // every public function of SPEC, and OUT.h, the C header declaring them.
 // `--emit=mlir` / `--emit=llvm` print the lowered module instead.
+// CUDA (sm_80, sm_90a): writes DIR with PTX, cubins (ptxas) and a manifest
+// (docs/CUDAArtifacts.md); `--emit=mlir` prints the kernels instead.
 //
 //===----------------------------------------------------------------------===//
 
 #include "attune/InitAll.h"
+#include "attune/Dialect/Attn/IR/AttnOps.h"
 #include "attune/Target/CPU/CPUPipeline.h"
+#include "attune/Target/CUDA/CUDAPipeline.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/PassManager.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
@@ -40,8 +47,19 @@ static cl::opt<std::string> specPath(cl::Positional, cl::desc("<spec.mlir>"),
                                      cl::init("-"));
 static cl::opt<std::string> outputPath("o", cl::desc("Output object file"),
                                        cl::value_desc("file"));
-static cl::opt<std::string> target("target", cl::desc("Target: cpu"),
-                                   cl::init("cpu"));
+static cl::opt<std::string>
+    target("target", cl::desc("Target: cpu, cuda:sm_80 or cuda:sm_90a"),
+           cl::init("cpu"));
+static cl::opt<std::string> gpuElementType(
+    "gpu-element-type",
+    cl::desc("CUDA: retype an f32 spec's Q, K, V and O to bf16 or f16 (the "
+             "tensor cores' types) before compiling"),
+    cl::init(""));
+static cl::opt<std::string>
+    ptxasPath("ptxas", cl::desc("CUDA: the ptxas to run (default: "
+                                "$ATTUNE_PTXAS, /usr/local/cuda/bin/ptxas, "
+                                "PATH)"),
+              cl::init(""));
 static cl::opt<std::string> cpuName("cpu",
                                     cl::desc("CPU to compile for (LLVM name, "
                                              "or 'host')"),
@@ -60,16 +78,82 @@ static int fail(const Twine &message) {
   return 1;
 }
 
+/// Changes the element type of the Q, K, V and O of every attn.attention
+/// whose Q, K, V are function arguments and whose O is returned directly
+/// (the spec convention), in place: an f32 spec becomes the same computation
+/// on 16-bit inputs. Captures are untouched.
+static mlir::LogicalResult retypeAttention(mlir::ModuleOp module,
+                                           mlir::Type element) {
+  using mlir::BlockArgument, mlir::FunctionType, mlir::OpOperand,
+      mlir::RankedTensorType, mlir::WalkResult;
+  namespace func = mlir::func;
+  WalkResult result = module.walk([&](attune::attn::AttentionOp op) {
+    auto func = mlir::dyn_cast<func::FuncOp>(op->getParentOp());
+    if (!func) {
+      op.emitError("--gpu-element-type: attn.attention must be in a func.func");
+      return WalkResult::interrupt();
+    }
+    auto retype = [&](mlir::Type type) {
+      return mlir::cast<RankedTensorType>(type).clone(element);
+    };
+    for (mlir::Value operand : {op.getQuery(), op.getKey(), op.getValue()}) {
+      auto arg = mlir::dyn_cast<BlockArgument>(operand);
+      if (!arg || arg.getOwner()->getParentOp() != func) {
+        op.emitError("--gpu-element-type: Q, K and V must be function "
+                     "arguments");
+        return WalkResult::interrupt();
+      }
+      for (OpOperand &use : arg.getUses())
+        if (use.getOwner() != op) {
+          op.emitError("--gpu-element-type: Q, K and V may only be used by "
+                       "the attention");
+          return WalkResult::interrupt();
+        }
+      arg.setType(retype(arg.getType()));
+    }
+    mlir::Value output = op.getOutput();
+    for (OpOperand &use : output.getUses())
+      if (!mlir::isa<func::ReturnOp>(use.getOwner())) {
+        op.emitError("--gpu-element-type: O may only be returned");
+        return WalkResult::interrupt();
+      }
+    output.setType(retype(output.getType()));
+    SmallVector<mlir::Type> results;
+    for (mlir::Value v : func.getBody().front().getTerminator()->getOperands())
+      results.push_back(v.getType());
+    func.setType(FunctionType::get(module.getContext(),
+                                   func.getBody().front().getArgumentTypes(),
+                                   results));
+    return WalkResult::advance();
+  });
+  return mlir::failure(result.wasInterrupted());
+}
+
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   cl::ParseCommandLineOptions(argc, argv,
                               "attunec: compile attention specs\n");
-  if (target != "cpu")
-    return fail("unsupported target '" + target + "' (expected 'cpu')");
+  StringRef targetName = target;
+  bool isCUDA = targetName.consume_front("cuda:");
+  if (!isCUDA && target != "cpu")
+    return fail("unsupported target '" + target +
+                "' (expected cpu, cuda:sm_80 or cuda:sm_90a)");
+  if (isCUDA && !attune::cuda::isSupportedChip(targetName))
+    return fail("unsupported CUDA chip '" + targetName +
+                "' (expected sm_80 or sm_90a)");
   if (!is_contained({"obj", "mlir", "llvm"}, emit.getValue()))
     return fail("unknown --emit '" + emit + "' (expected obj, mlir or llvm)");
+  if (isCUDA && emit == "llvm")
+    return fail("--emit=llvm is for the CPU target; the CUDA target writes "
+                "PTX into its output directory");
   if (emit == "obj" && outputPath.empty())
-    return fail("-o OUT.o is required to write an object file");
+    return fail(isCUDA ? "-o DIR is required for the CUDA target"
+                       : "-o OUT.o is required to write an object file");
+  if (!gpuElementType.empty() && !isCUDA)
+    return fail("--gpu-element-type is for the CUDA target");
+  if (!is_contained({"", "bf16", "f16"}, gpuElementType.getValue()))
+    return fail("--gpu-element-type must be bf16 or f16, got '" +
+                gpuElementType + "'");
 
   mlir::DialectRegistry registry;
   attune::registerAllDialects(registry);
@@ -90,6 +174,35 @@ int main(int argc, char **argv) {
       mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
   if (!spec)
     return 1;
+
+  if (isCUDA) {
+    if (!gpuElementType.empty() &&
+        failed(retypeAttention(*spec, gpuElementType == "bf16"
+                                          ? mlir::Type(mlir::BFloat16Type::get(
+                                                &context))
+                                          : mlir::Float16Type::get(&context))))
+      return 1;
+    attune::cuda::CUDAPipelineOptions options;
+    options.chip = targetName.str();
+    if (emit == "mlir") {
+      mlir::PassManager pm(&context);
+      attune::cuda::buildCUDAKernelPipeline(pm, options);
+      if (failed(pm.run(*spec)))
+        return 1;
+      std::error_code ec;
+      ToolOutputFile out(outputPath.empty() ? "-" : outputPath.getValue(), ec,
+                         sys::fs::OF_None);
+      if (ec)
+        return fail("cannot open '" + outputPath + "': " + ec.message());
+      spec->print(out.os());
+      out.keep();
+      return 0;
+    }
+    return failed(attune::cuda::writeCUDAArtifacts(*spec, options, outputPath,
+                                                   ptxasPath))
+               ? 1
+               : 0;
+  }
 
   // The header describes the spec's own signatures, so write it first.
   std::string header;

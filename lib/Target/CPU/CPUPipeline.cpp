@@ -52,12 +52,17 @@ void attune::cpu::buildCPUPipeline(OpPassManager &pm,
     // Attention to linalg on tensors.
     pm.addPass(attn::createAttnLowerToReference());
   } else {
-    ConvertAttnToCPUOptions tiles;
-    tiles.tileQ = options.tileQ;
-    tiles.tileK = options.tileK;
-    tiles.vectorWidth = options.vectorWidth ? options.vectorWidth
-                                            : getNativeVectorWidth(options.cpu);
-    pm.addPass(createConvertAttnToCPU(tiles));
+    // The target-independent tiled form, then the CPU loop nest.
+    attn::AttnTileOptions tiling;
+    tiling.tileQ = options.tileQ;
+    tiling.tileK = options.tileK;
+    pm.addPass(attn::createAttnTile(tiling));
+    pm.addPass(attn::createAttnSparsify());
+    ConvertAttnToCPUOptions convert;
+    convert.vectorWidth = options.vectorWidth
+                              ? options.vectorWidth
+                              : getNativeVectorWidth(options.cpu);
+    pm.addPass(createConvertAttnToCPU(convert));
   }
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

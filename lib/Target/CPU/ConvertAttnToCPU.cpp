@@ -149,12 +149,6 @@ private:
   Value bufferOf(Value tensor);
   Value exp2(Value t);
   void emitTile(ValueRange ivs);
-  /// The range of the integer elements of tensor capture `capture` at the
-  /// indices in the box `indices`, by scanning them: the block map of a
-  /// data-dependent mask (document ids, lengths), computed per tile. Boxes
-  /// out of bounds or larger than kMaxScan give the full i64 range.
-  std::optional<ValueInterval> scanCaptureRange(unsigned capture,
-                                                ArrayRef<ValueInterval> indices);
   /// One key tile that is not empty: scores, mask and score regions
   /// (skipping the mask when `classifiedFull`), softmax update, P.V.
   void emitKeyTile(Value batch, Value head, Value kvHead, Value rowBegin,
@@ -703,96 +697,6 @@ void CPUAttentionEmitter::emitEpilogue(Value batch, Value head, Value rowBegin,
   });
 }
 
-std::optional<ValueInterval>
-CPUAttentionEmitter::scanCaptureRange(unsigned capture,
-                                      ArrayRef<ValueInterval> indices) {
-  // At most this many elements per tile and capture: a few hundred loads
-  // against the ~Tq * Tk * (D + Dv) FMAs of the tile.
-  static constexpr int64_t kMaxScan = 1024;
-  Value buffer = captureBuffers[capture];
-  if (!buffer)
-    return std::nullopt;
-  Type element = cast<MemRefType>(buffer.getType()).getElementType();
-  if (!element.isIntOrIndex())
-    return std::nullopt;
-  Type i64 = b.getI64Type();
-  auto c64 = [&](int64_t v) -> Value {
-    return arith::ConstantIntOp::create(b, loc, i64, v);
-  };
-  // Scan only boxes inside the tensor and small enough.
-  Value ok = arith::ConstantIntOp::create(b, loc, 1, 1);
-  Value count = c64(1);
-  for (auto [dim, interval] : llvm::enumerate(indices)) {
-    Value size = arith::IndexCastOp::create(
-        b, loc, i64, memref::DimOp::create(b, loc, buffer, dim));
-    Value extent = arith::AddIOp::create(
-        b, loc, arith::SubIOp::create(b, loc, interval.hi, interval.lo), c64(1));
-    for (Value cond :
-         {arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, interval.lo,
-                                c64(0)).getResult(),
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, interval.lo,
-                                interval.hi).getResult(),
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, interval.hi,
-                                size).getResult(),
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, extent,
-                                c64(kMaxScan)).getResult()})
-      ok = arith::AndIOp::create(b, loc, ok, cond);
-    // Clamp so that the product cannot overflow before `ok` rejects it.
-    count = arith::MulIOp::create(
-        b, loc, count,
-        arith::MinSIOp::create(b, loc,
-                               arith::MaxSIOp::create(b, loc, extent, c64(0)),
-                               c64(kMaxScan + 1)));
-  }
-  ok = arith::AndIOp::create(
-      b, loc, ok,
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, count,
-                            c64(kMaxScan)));
-  Value fullLo = c64(std::numeric_limits<int64_t>::min());
-  Value fullHi = c64(std::numeric_limits<int64_t>::max());
-  auto ifOp = scf::IfOp::create(
-      b, loc, ok,
-      [&](OpBuilder &, Location) {
-        // min/max over the box, one loop per dimension.
-        SmallVector<Value> ivs;
-        std::function<std::pair<Value, Value>(unsigned, Value, Value)> nest =
-            [&](unsigned dim, Value lo, Value hi) -> std::pair<Value, Value> {
-          if (dim == indices.size()) {
-            Value x = memref::LoadOp::create(b, loc, buffer, ivs);
-            if (x.getType().isIndex())
-              x = arith::IndexCastOp::create(b, loc, i64, x);
-            else if (x.getType().getIntOrFloatBitWidth() < 64)
-              x = x.getType().isInteger(1)
-                      ? arith::ExtUIOp::create(b, loc, i64, x).getResult()
-                      : arith::ExtSIOp::create(b, loc, i64, x).getResult();
-            return {arith::MinSIOp::create(b, loc, lo, x),
-                    arith::MaxSIOp::create(b, loc, hi, x)};
-          }
-          Type index = b.getIndexType();
-          Value from = arith::IndexCastOp::create(b, loc, index,
-                                                  indices[dim].lo);
-          Value to = arith::IndexCastOp::create(
-              b, loc, index,
-              arith::AddIOp::create(b, loc, indices[dim].hi, c64(1)));
-          auto loop = scf::ForOp::create(
-              b, loc, from, to, idx(1), ValueRange{lo, hi},
-              [&](OpBuilder &, Location, Value iv, ValueRange acc) {
-                ivs.push_back(iv);
-                auto [l, h] = nest(dim + 1, acc[0], acc[1]);
-                ivs.pop_back();
-                scf::YieldOp::create(b, loc, ValueRange{l, h});
-              });
-          return {loop.getResult(0), loop.getResult(1)};
-        };
-        auto [lo, hi] = nest(0, fullHi, fullLo);
-        scf::YieldOp::create(b, loc, ValueRange{lo, hi});
-      },
-      [&](OpBuilder &, Location) {
-        scf::YieldOp::create(b, loc, ValueRange{fullLo, fullHi});
-      });
-  return ValueInterval{ifOp.getResult(0), ifOp.getResult(1)};
-}
-
 void CPUAttentionEmitter::emitKeyTile(Value batch, Value head, Value kvHead,
                                       Value rowBegin, Value rows,
                                       Value colBegin, Value cols,
@@ -884,16 +788,13 @@ void CPUAttentionEmitter::emitTile(ValueRange ivs) {
     Value colBegin = mul(kt, idx(tileK));
     Value cols = arith::MinUIOp::create(
         b, loc, idx(tileK), arith::SubIOp::create(b, loc, seqK, colBegin));
-    // The mask analysis on this tile's box of (b, h, i, j): empty tiles are
-    // skipped, full ones skip the mask.
+    // The tile classifier (attn-sparsify) on this tile's box of (b, h, i, j):
+    // empty tiles are skipped, full ones skip the mask.
     Value lastCol = add(colBegin, arith::SubIOp::create(b, loc, cols, idx(1)));
-    EmittedTileClass tileClass = emitMaskTileClass(
-        b, loc, op, ValueRange{batch, head, rowBegin, colBegin},
-        ValueRange{batch, head, lastRow, lastCol}, op.getCaptures(),
-        [&](OpBuilder &, Location, unsigned capture,
-            ArrayRef<ValueInterval> indices) {
-          return scanCaptureRange(capture, indices);
-        });
+    TileClassValues tileClass = emitTileClass(
+        b, loc, op,
+        ValueRange{batch, head, rowBegin, lastRow, colBegin, lastCol},
+        op.getCaptures());
     Value visit = arith::XOrIOp::create(
         b, loc, tileClass.empty, arith::ConstantIntOp::create(b, loc, 1, 1));
     scf::IfOp::create(b, loc, visit, [&](OpBuilder &, Location) {
@@ -979,7 +880,6 @@ struct ConvertAttnToCPU
   using Base::Base;
   void runOnOperation() override {
     int64_t vectorWidth = this->vectorWidth;
-    int64_t tileQ = this->tileQ, tileK = this->tileK;
     if (vectorWidth != 8 && vectorWidth != 16) {
       emitError(getOperation()->getLoc())
           << "convert-attn-to-cpu: vector-width must be 8 (AVX2) or 16 "
@@ -987,19 +887,13 @@ struct ConvertAttnToCPU
           << vectorWidth;
       return signalPassFailure();
     }
-    int64_t blockRows = blockRowsFor(vectorWidth);
-    if (tileQ <= 0 || tileQ % (vectorWidth * kBlockVectors) != 0 ||
-        tileK <= 0 || tileK % blockRows != 0) {
-      emitError(getOperation()->getLoc())
-          << "convert-attn-to-cpu: tile-q must be a positive multiple of "
-          << vectorWidth * kBlockVectors << " and tile-k of " << blockRows
-          << " at vector-width " << vectorWidth;
-      return signalPassFailure();
-    }
     SmallVector<AttentionOp> ops;
     getOperation()->walk([&](AttentionOp op) { ops.push_back(op); });
     IRRewriter rewriter(&getContext());
     for (AttentionOp op : ops) {
+      // The tile sizes attn-tile chose, else this pass's options.
+      auto [tileQ, tileK] = op.getTileSizesPair().value_or(
+          std::make_pair<int64_t, int64_t>(this->tileQ, this->tileK));
       // Narrower vectors for head sizes the wide ones do not divide.
       int64_t lanes = vectorWidth;
       if (!isSupported(op, lanes) && lanes == 16 && tileQ % 16 == 0 &&
@@ -1009,6 +903,16 @@ struct ConvertAttnToCPU
         if (failed(attn::lowerToReference(rewriter, op)))
           return signalPassFailure();
         continue;
+      }
+      if (tileQ <= 0 || tileQ % (lanes * kBlockVectors) != 0 || tileK <= 0 ||
+          tileK % blockRowsFor(lanes) != 0) {
+        op.emitError() << "convert-attn-to-cpu: tile sizes (" << tileQ << ", "
+                       << tileK << ") do not fit the " << lanes
+                       << "-lane microkernel: queries per tile must be a "
+                          "positive multiple of "
+                       << lanes * kBlockVectors << " and keys of "
+                       << blockRowsFor(lanes);
+        return signalPassFailure();
       }
       rewriter.setInsertionPoint(op);
       CPUAttentionEmitter emitter(rewriter, op, tileQ, tileK, lanes);

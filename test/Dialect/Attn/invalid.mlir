@@ -202,7 +202,7 @@ func.func @memref_output(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: t
 // -----
 
 func.func @generic_missing_regions(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
-  // expected-error @+1 {{expected 2 regions}}
+  // expected-error @+1 {{expected 3 regions}}
   %o = "attn.attention"(%q, %k, %v) <{layout = #attn.layout<bhsd>}> : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
   return %o : tensor<1x2x4x8xf32>
 }
@@ -212,7 +212,7 @@ func.func @generic_missing_regions(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf
 func.func @generic_bad_layout(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
   // expected-error @+2 {{expected ::attune::attn::Layout to be one of: bhsd, bshd}}
   // expected-error @+1 {{failed to parse Attn_LayoutAttr parameter 'value'}}
-  %o = "attn.attention"(%q, %k, %v) <{layout = #attn.layout<bsdh>}> ({}, {}) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  %o = "attn.attention"(%q, %k, %v) <{layout = #attn.layout<bsdh>}> ({}, {}, {}) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
   return %o : tensor<1x2x4x8xf32>
 }
 
@@ -220,7 +220,7 @@ func.func @generic_bad_layout(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, 
 
 func.func @generic_scale_f64(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
   // expected-error @+1 {{attribute 'scale' failed to satisfy constraint: 32-bit float attribute}}
-  %o = "attn.attention"(%q, %k, %v) <{layout = #attn.layout<bhsd>, scale = 0.5 : f64}> ({}, {}) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  %o = "attn.attention"(%q, %k, %v) <{layout = #attn.layout<bhsd>, scale = 0.5 : f64}> ({}, {}, {}) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
   return %o : tensor<1x2x4x8xf32>
 }
 
@@ -231,7 +231,7 @@ func.func @generic_scale_f64(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %
 /// null; the verifier must reject it rather than dereference it.
 func.func @generic_null_layout(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
   // expected-error @+1 {{expected a 'layout' attribute of type #attn.layout}}
-  %o = "attn.attention"(%q, %k, %v) <{}> ({}, {}) {layout = 1 : i32} : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  %o = "attn.attention"(%q, %k, %v) <{}> ({}, {}, {}) {layout = 1 : i32} : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
   return %o : tensor<1x2x4x8xf32>
 }
 
@@ -245,7 +245,7 @@ func.func @score_region_two_blocks(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf
   ^bb1:
     %c = arith.constant 0.0 : f32
     attn.yield %c : f32
-  }, {}) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  }, {}, {}) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
   return %o : tensor<1x2x4x8xf32>
 }
 
@@ -517,7 +517,7 @@ func.func @scale_hex_nan(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: t
 
 func.func @generic_scale_inf(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
   // expected-error @+1 {{expected scale to be positive and finite, got +Inf}}
-  %o = "attn.attention"(%q, %k, %v) <{layout = #attn.layout<bhsd>, scale = 0x7F800000 : f32}> ({}, {}) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  %o = "attn.attention"(%q, %k, %v) <{layout = #attn.layout<bhsd>, scale = 0x7F800000 : f32}> ({}, {}, {}) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
   return %o : tensor<1x2x4x8xf32>
 }
 
@@ -525,7 +525,7 @@ func.func @generic_scale_inf(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %
 
 func.func @generic_scale_negative_inf(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
   // expected-error @+1 {{expected scale to be positive and finite, got -Inf}}
-  %o = "attn.attention"(%q, %k, %v) <{layout = #attn.layout<bhsd>, scale = 0xFF800000 : f32}> ({}, {}) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  %o = "attn.attention"(%q, %k, %v) <{layout = #attn.layout<bhsd>, scale = 0xFF800000 : f32}> ({}, {}, {}) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
   return %o : tensor<1x2x4x8xf32>
 }
 
@@ -533,7 +533,7 @@ func.func @generic_scale_negative_inf(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x
 
 func.func @generic_scale_nan(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
   // expected-error @+1 {{expected scale to be positive and finite, got NaN}}
-  %o = "attn.attention"(%q, %k, %v) <{layout = #attn.layout<bhsd>, scale = 0x7FC00000 : f32}> ({}, {}) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  %o = "attn.attention"(%q, %k, %v) <{layout = #attn.layout<bhsd>, scale = 0x7FC00000 : f32}> ({}, {}, {}) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
   return %o : tensor<1x2x4x8xf32>
 }
 
@@ -695,7 +695,7 @@ func.func @generic_score_region_argument_count(%q: tensor<1x2x4x8xf32>, %k: tens
   ^bb0(%b: index, %h: index, %i: index, %j: index):
     %c = arith.constant 0.0 : f32
     attn.yield %c : f32
-  }, {}) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  }, {}, {}) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
   return %o : tensor<1x2x4x8xf32>
 }
 
@@ -707,7 +707,7 @@ func.func @generic_mask_region_argument_count(%q: tensor<1x2x4x8xf32>, %k: tenso
   ^bb0(%b: index, %h: index, %i: index, %j: index):
     %t = arith.constant true
     attn.yield %t : i1
-  }) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, index) -> tensor<1x2x4x8xf32>
+  }, {}) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, index) -> tensor<1x2x4x8xf32>
   return %o : tensor<1x2x4x8xf32>
 }
 
@@ -720,7 +720,7 @@ func.func @generic_score_argument_f16(%q: tensor<1x2x4x8xf16>, %k: tensor<1x2x4x
   ^bb0(%s: f16, %b: index, %h: index, %i: index, %j: index):
     %c = arith.constant 0.0 : f32
     attn.yield %c : f32
-  }, {}) : (tensor<1x2x4x8xf16>, tensor<1x2x4x8xf16>, tensor<1x2x4x8xf16>) -> tensor<1x2x4x8xf16>
+  }, {}, {}) : (tensor<1x2x4x8xf16>, tensor<1x2x4x8xf16>, tensor<1x2x4x8xf16>) -> tensor<1x2x4x8xf16>
   return %o : tensor<1x2x4x8xf16>
 }
 
@@ -732,7 +732,7 @@ func.func @generic_mask_index_argument_i64(%q: tensor<1x2x4x8xf32>, %k: tensor<1
   ^bb0(%b: index, %h: index, %i: i64, %j: index):
     %t = arith.constant true
     attn.yield %t : i1
-  }) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  }, {}) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
   return %o : tensor<1x2x4x8xf32>
 }
 
@@ -743,7 +743,7 @@ func.func @generic_score_capture_argument_type(%q: tensor<1x2x4x8xf32>, %k: tens
   %o = "attn.attention"(%q, %k, %v, %bias) <{layout = #attn.layout<bhsd>}> ({
   ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index, %t: tensor<?xf32>):
     attn.yield %s : f32
-  }, {}) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<4xf32>) -> tensor<1x2x4x8xf32>
+  }, {}, {}) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<4xf32>) -> tensor<1x2x4x8xf32>
   return %o : tensor<1x2x4x8xf32>
 }
 
@@ -904,6 +904,66 @@ func.func @yield_inside_scf_if_in_region(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2
         attn.yield %c : i1
       }
       attn.yield %c : i1
+    }
+  return %o : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// The tiled form: tile_sizes and the tiles region
+//===----------------------------------------------------------------------===//
+
+func.func @tile_sizes_zero(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
+  // expected-error @+1 {{expected 'tile_sizes' to be two positive integers (queries and keys per tile), got [0, 64]}}
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) tile_sizes(0, 64) -> tensor<1x2x4x8xf32>
+  return %o : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+func.func @tile_sizes_three(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
+  // expected-error @+1 {{expected 'tile_sizes' to be two positive integers (queries and keys per tile), got [16, 16, 16]}}
+  %o = "attn.attention"(%q, %k, %v) <{layout = #attn.layout<bhsd>, tile_sizes = array<i64: 16, 16, 16>}> ({}, {}, {}) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  return %o : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+func.func @tiles_argument_count(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+    // expected-error @+1 {{expected 6 tiles region arguments (b, h, i0, i1, j0, j1 and one per capture), got 4}}
+    tiles(%b, %h, %i, %j) {
+      %c = arith.constant 1 : i8
+      attn.yield %c : i8
+    }
+  return %o : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+func.func @tiles_yield_type(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+    tiles(%b, %h, %i0, %i1, %j0, %j1) {
+      %c = arith.constant true
+      // expected-error @+1 {{expected to yield a single 'i8' from the tiles region}}
+      attn.yield %c : i1
+    }
+  return %o : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+func.func @tiles_twice(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+    tiles(%b, %h, %i0, %i1, %j0, %j1) {
+      %c = arith.constant 1 : i8
+      attn.yield %c : i8
+    }
+    // expected-error @+1 {{duplicate 'tiles' region}}
+    tiles(%b, %h, %i0, %i1, %j0, %j1) {
+      %c = arith.constant 1 : i8
+      attn.yield %c : i8
     }
   return %o : tensor<1x2x4x8xf32>
 }

@@ -1,8 +1,11 @@
 // RUN: attune-opt %s -split-input-file --convert-attn-to-cpu | FileCheck %s
 // RUN: attune-opt %s -split-input-file --convert-attn-to-cpu="tile-q=32 tile-k=32" | FileCheck %s --check-prefix=TILE32
+// RUN: attune-opt %s -split-input-file --attn-tile="tile-q=32 tile-k=32" --attn-sparsify --convert-attn-to-cpu | FileCheck %s --check-prefix=TILE32
 // RUN: not attune-opt %s -split-input-file --convert-attn-to-cpu="tile-q=24" 2>&1 | FileCheck %s --check-prefix=BADTILE
 
-// BADTILE: convert-attn-to-cpu: tile-q must be a positive multiple of 16 and tile-k of 4 at vector-width 8
+/// Tile sizes come from the op (attn-tile) or, without them, from the pass
+/// options; either way they must fit the microkernel.
+// BADTILE: error: convert-attn-to-cpu: tile sizes (24, 64) do not fit the 8-lane microkernel: queries per tile must be a positive multiple of 16 and keys of 4
 
 /// The fused form: a parallel loop over (batch, head, query tile), per-thread
 /// stack tiles, FMA microkernels, and only the output is allocated (no

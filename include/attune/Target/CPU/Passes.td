@@ -39,7 +39,9 @@ def ConvertAttnToCPU : Pass<"convert-attn-to-cpu"> {
   let description = [{
     FlashAttention for CPUs. Each `attn.attention` becomes a parallel loop
     over (batch, head, query tile) whose iterations run the online softmax
-    over the key tiles that the tile classification says are non-empty:
+    over the key tiles that the tile classifier (`attn-sparsify`) says are
+    non-empty, with the op's `tile_sizes` (`attn-tile`; this pass's
+    `tile-q`/`tile-k` for ops without them):
     the Q.K^T and P.V products in register-blocked FMA microkernels
     (4 x 2 vectors of 8 f32 lanes for AVX2, 8 x 2 vectors of 16 lanes for
     AVX-512; scores are kept transposed with queries in the vector lanes, so
@@ -56,9 +58,9 @@ def ConvertAttnToCPU : Pass<"convert-attn-to-cpu"> {
   }];
   let options = [
     Option<"tileQ", "tile-q", "int64_t", /*default=*/"64",
-           "Query rows per tile (a multiple of 2 vectors)">,
+           "Query rows per tile of ops without tile_sizes (a multiple of 2 vectors)">,
     Option<"tileK", "tile-k", "int64_t", /*default=*/"64",
-           "Keys per tile (a multiple of the register block's 4 or 8 keys)">,
+           "Keys per tile of ops without tile_sizes (a multiple of the register block's 4 or 8 keys)">,
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"8",
            "f32 lanes per vector: 8 (AVX2) or 16 (AVX-512)">
   ];

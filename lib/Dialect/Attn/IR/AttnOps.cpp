@@ -46,6 +46,7 @@ void AttentionOp::build(OpBuilder &builder, OperationState &state,
     state.addTypes(lseType);
   state.addRegion();
   state.addRegion();
+  state.addRegion();
 }
 
 static int64_t dimOf(Value v, unsigned pos) {
@@ -80,6 +81,13 @@ void AttentionOp::getAsmBlockArgumentNames(Region &region,
   if (region.empty())
     return;
   Block &block = region.front();
+  if (&region == &getTiles()) {
+    static constexpr const char *kBoxNames[] = {"b", "h", "i0", "i1", "j0", "j1"};
+    for (unsigned k = 0; k < kNumTileIndexArgs && k < block.getNumArguments();
+         ++k)
+      setNameFn(block.getArgument(k), kBoxNames[k]);
+    return;
+  }
   static constexpr const char *kIndexNames[] = {"b", "h", "i", "j"};
   unsigned first = &region == &getScore() ? 1 : 0;
   if (first == 1 && block.getNumArguments() > 0)
@@ -95,9 +103,10 @@ void AttentionOp::getAsmBlockArgumentNames(Region &region,
 //
 //   attn.attention ins(%q, %k, %v : Tq, Tk, Tv)
 //       [captures(%c... : Tc...)] [scale(<float>)] [layout(bshd)]
-//       -> To [, Tlse] [attributes {...}]
+//       [tile_sizes(Tq, Tk)] -> To [, Tlse] [attributes {...}]
 //       [score(%s, %b, %h, %i, %j, %c...) { ... }]
 //       [mask(%b, %h, %i, %j, %c...) { ... }]
+//       [tiles(%b, %h, %i0, %i1, %j0, %j1, %c...) { ... }]
 //
 // Region argument types are implied by their position (f32 score, index
 // indices, then the capture types), so specs stay short.
@@ -164,6 +173,16 @@ ParseResult AttentionOp::parse(OpAsmParser &parser, OperationState &result) {
                         LayoutAttr::get(ctx, *layout));
   }
 
+  if (succeeded(parser.parseOptionalKeyword("tile_sizes"))) {
+    int64_t tq, tk;
+    if (parser.parseLParen() || parser.parseInteger(tq) ||
+        parser.parseComma() || parser.parseInteger(tk) ||
+        parser.parseRParen())
+      return failure();
+    result.addAttribute(getTileSizesAttrName(result.name),
+                        DenseI64ArrayAttr::get(ctx, {tq, tk}));
+  }
+
   SmallVector<Type, 2> resultTypes;
   SMLoc resultLoc = parser.getCurrentLocation();
   if (parser.parseArrow() || parser.parseTypeList(resultTypes))
@@ -188,23 +207,24 @@ ParseResult AttentionOp::parse(OpAsmParser &parser, OperationState &result) {
 
   Region *score = result.addRegion();
   Region *mask = result.addRegion();
+  Region *tiles = result.addRegion();
   Type f32 = Float32Type::get(ctx);
   Type index = IndexType::get(ctx);
-  // Score and mask may come in either order, each at most once.
-  for (int n = 0; n < 2; ++n) {
+  // The regions may come in any order, each at most once.
+  for (int n = 0; n < 3; ++n) {
     SMLoc loc = parser.getCurrentLocation();
     StringRef kind;
-    if (failed(parser.parseOptionalKeyword(&kind, {"score", "mask"})))
+    if (failed(parser.parseOptionalKeyword(&kind, {"score", "mask", "tiles"})))
       break;
-    bool isScore = kind == "score";
-    Region *region = isScore ? score : mask;
+    bool isScore = kind == "score", isTiles = kind == "tiles";
+    Region *region = isScore ? score : isTiles ? tiles : mask;
     if (!region->empty())
       return parser.emitError(loc, "duplicate '") << kind << "' region";
 
     SmallVector<Type> argTypes;
     if (isScore)
       argTypes.push_back(f32);
-    argTypes.append(kNumIndexArgs, index);
+    argTypes.append(isTiles ? kNumTileIndexArgs : kNumIndexArgs, index);
     argTypes.append(captureTypes.begin(), captureTypes.end());
 
     SmallVector<OpAsmParser::Argument> args;
@@ -214,7 +234,10 @@ ParseResult AttentionOp::parse(OpAsmParser &parser, OperationState &result) {
     if (args.size() != argTypes.size())
       return parser.emitError(loc, "expected ")
              << argTypes.size() << " " << kind << " region arguments ("
-             << (isScore ? "s, " : "") << "b, h, i, j and one per capture), got "
+             << (isScore ? "s, b, h, i, j"
+                 : isTiles ? "b, h, i0, i1, j0, j1"
+                           : "b, h, i, j")
+             << " and one per capture), got "
              << args.size();
     for (auto [arg, type] : llvm::zip_equal(args, argTypes))
       arg.type = type;
@@ -240,11 +263,16 @@ void AttentionOp::print(OpAsmPrinter &p) {
   }
   if (getLayout() != Layout::bhsd)
     p << " layout(" << stringifyLayout(getLayout()) << ")";
+  if (std::optional<std::pair<int64_t, int64_t>> sizes = getTileSizesPair())
+    p << " tile_sizes(" << sizes->first << ", " << sizes->second << ")";
   p << " -> ";
   llvm::interleaveComma(getResultTypes(), p);
-  p.printOptionalAttrDictWithKeyword(
-      (*this)->getAttrs(),
-      {getScaleAttrName(), getLayoutAttrName()});
+  SmallVector<StringRef, 3> elided{getScaleAttrName(), getLayoutAttrName()};
+  // A malformed tile_sizes (not two values) stays in the dictionary, so that
+  // the printed form still shows it and the verifier names it.
+  if (getTileSizesPair() || !getTileSizesAttr())
+    elided.push_back(getTileSizesAttrName());
+  p.printOptionalAttrDictWithKeyword((*this)->getAttrs(), elided);
 
   auto printRegion = [&](Region &region, StringRef kind) {
     if (region.empty())
@@ -261,6 +289,7 @@ void AttentionOp::print(OpAsmPrinter &p) {
   };
   printRegion(getScore(), "score");
   printRegion(getMask(), "mask");
+  printRegion(getTiles(), "tiles");
 }
 
 //===----------------------------------------------------------------------===//
@@ -282,6 +311,17 @@ LogicalResult AttentionOp::verify() {
   // every accessor below would then dereference it.
   if (!getLayoutAttr())
     return emitOpError("expected a 'layout' attribute of type #attn.layout");
+
+  if (std::optional<ArrayRef<int64_t>> sizes = getTileSizes()) {
+    if (sizes->size() != 2 || (*sizes)[0] <= 0 || (*sizes)[1] <= 0) {
+      std::string got;
+      llvm::raw_string_ostream os(got);
+      llvm::interleaveComma(*sizes, os);
+      return emitOpError("expected 'tile_sizes' to be two positive integers "
+                         "(queries and keys per tile), got [")
+             << got << "]";
+    }
+  }
 
   auto qType = cast<RankedTensorType>(getQuery().getType());
   auto kType = cast<RankedTensorType>(getKey().getType());
@@ -408,8 +448,11 @@ static LogicalResult verifyRegion(AttentionOp op, Region &region,
   if (block.getNumArguments() != argTypes.size())
     return op.emitOpError("expected ")
            << kind << " region to have " << argTypes.size()
-           << " arguments (" << (kind == "score" ? "s, " : "")
-           << "b, h, i, j and one per capture), got "
+           << " arguments ("
+           << (kind == "score"   ? "s, b, h, i, j"
+               : kind == "tiles" ? "b, h, i0, i1, j0, j1"
+                                 : "b, h, i, j")
+           << " and one per capture), got "
            << block.getNumArguments();
   for (auto [idx, arg, type] :
        llvm::enumerate(block.getArguments(), argTypes))
@@ -444,6 +487,11 @@ LogicalResult AttentionOp::verifyRegions() {
   SmallVector<Type> scoreArgs{f32};
   llvm::append_range(scoreArgs, maskArgs);
   if (failed(verifyRegion(*this, getScore(), "score", scoreArgs, f32)))
+    return failure();
+  SmallVector<Type> tilesArgs(kNumTileIndexArgs, index);
+  llvm::append_range(tilesArgs, getCaptures().getTypes());
+  if (failed(verifyRegion(*this, getTiles(), "tiles", tilesArgs,
+                          IntegerType::get(ctx, 8))))
     return failure();
   return verifyRegion(*this, getMask(), "mask", maskArgs,
                       IntegerType::get(ctx, 1));

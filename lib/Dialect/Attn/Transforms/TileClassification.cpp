@@ -9,6 +9,7 @@
 #include "attune/Dialect/Attn/IR/AttnOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/IRMapping.h"
 
 using namespace mlir;
 using namespace attune::attn;
@@ -103,4 +104,32 @@ KeyTileRanges attune::attn::emitKeyTileRanges(OpBuilder &b, Location loc,
       b, loc, arith::AddIOp::create(b, loc, rowBegin, cst(*offset + 1)), tk);
   ranges.fullEnd = arith::MinUIOp::create(b, loc, fullEnd, ranges.end);
   return ranges;
+}
+
+TileClassValues attune::attn::emitTileClass(OpBuilder &b, Location loc,
+                                            AttentionOp op, ValueRange box,
+                                            ValueRange captures) {
+  auto i1 = [&](bool v) -> Value {
+    return arith::ConstantIntOp::create(b, loc, v ? 1 : 0, 1);
+  };
+  Block *tiles = op.getTilesBlock();
+  if (!tiles) {
+    bool full = !op.getMaskBlock();
+    return {i1(false), i1(full)};
+  }
+  IRMapping mapping;
+  mapping.map(tiles->getArguments().take_front(AttentionOp::kNumTileIndexArgs),
+              box);
+  mapping.map(tiles->getArguments().drop_front(AttentionOp::kNumTileIndexArgs),
+              captures);
+  for (Operation &nested : tiles->without_terminator())
+    b.clone(nested, mapping);
+  Value cls = mapping.lookup(AttentionOp::getYieldedValue(tiles));
+  auto i8 = [&](int64_t v) -> Value {
+    return arith::ConstantIntOp::create(b, loc, b.getI8Type(), v);
+  };
+  return {arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, cls,
+                                i8(AttentionOp::kTileEmpty)),
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, cls,
+                                i8(AttentionOp::kTileFull))};
 }

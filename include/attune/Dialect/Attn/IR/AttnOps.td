@@ -55,6 +55,21 @@ def Attn_AttentionOp : Attn_Op<"attention", [
 
     A row whose keys are all masked gives `O = 0` and `lse = -inf`.
 
+    **Tiled form.** Two optional parts describe how the op is to be computed
+    and never change its value; users do not write them, `attn-tile` and
+    `attn-sparsify` add them and both targets consume them:
+
+    - `tile_sizes(Tq, Tk)`: queries and keys per tile of the online-softmax
+      loop nest (one q-tile per parallel task; k-tiles visited in order).
+    - a `tiles` region, the tile classifier: it receives a box of the index
+      space, `b, h, i0, i1, j0, j1 : index` (queries i0..i1 and keys j0..j1,
+      inclusive, of batch b and head h) and the captures, and yields an `i8`
+      class: 0 = every element of the box is masked (the tile is skipped),
+      2 = none is (the mask is not evaluated), 1 = unknown / mixed. It must be
+      sound for every box; `attn-sparsify` derives it from the mask region by
+      interval analysis. Without it every tile is treated as partial (or as
+      full when there is no mask).
+
     Example (grouped-query causal attention with ALiBi):
 
     ```mlir
@@ -84,13 +99,15 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     AnyRankedTensor:$value,
     Variadic<AnyType>:$captures,
     OptionalAttr<F32Attr>:$scale,
-    DefaultValuedAttr<Attn_LayoutAttr, "::attune::attn::Layout::bhsd">:$layout
+    DefaultValuedAttr<Attn_LayoutAttr, "::attune::attn::Layout::bhsd">:$layout,
+    OptionalAttr<DenseI64ArrayAttr>:$tile_sizes
   );
   let results = (outs
     AnyRankedTensor:$output,
     Optional<AnyRankedTensor>:$lse
   );
-  let regions = (region MaxSizedRegion<1>:$score, MaxSizedRegion<1>:$mask);
+  let regions = (region MaxSizedRegion<1>:$score, MaxSizedRegion<1>:$mask,
+                        MaxSizedRegion<1>:$tiles);
 
   let hasCustomAssemblyFormat = 1;
   let hasVerifier = 1;
@@ -134,6 +151,23 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     ::mlir::Block *getMaskBlock() {
       return getMask().empty() ? nullptr : &getMask().front();
     }
+    /// The entry block of the tile classifier region, or null when absent.
+    ::mlir::Block *getTilesBlock() {
+      return getTiles().empty() ? nullptr : &getTiles().front();
+    }
+    /// Number of leading index arguments (b, h, i0, i1, j0, j1) of the tiles
+    /// region.
+    static constexpr unsigned kNumTileIndexArgs = 6;
+    /// The classes the tiles region yields (i8).
+    static constexpr int64_t kTileEmpty = 0, kTilePartial = 1, kTileFull = 2;
+    /// Tile sizes (Tq, Tk) chosen by attn-tile, if any.
+    std::optional<std::pair<int64_t, int64_t>> getTileSizesPair() {
+      std::optional<::llvm::ArrayRef<int64_t>> sizes = getTileSizes();
+      if (sizes && sizes->size() == 2)
+        return std::make_pair((*sizes)[0], (*sizes)[1]);
+      return std::nullopt;
+    }
+
     /// The value yielded by a region's terminator.
     static ::mlir::Value getYieldedValue(::mlir::Block *block);
   }];

@@ -37,4 +37,53 @@ def AttnLowerToReference : Pass<"attn-lower-to-reference"> {
   ];
 }
 
+def AttnTile : Pass<"attn-tile"> {
+  let summary = "Choose the tiling of attn.attention (the tiled online-softmax form)";
+  let description = [{
+    Puts every `attn.attention` into the tiled form that both targets lower:
+    sets `tile_sizes(Tq, Tk)`, the queries and keys of one step of the
+    online-softmax loop nest (one parallel task / CTA per
+    (batch, head, q-tile); within it, k-tiles in order with a running max,
+    running sum and f32 accumulator, normalised once at the end, exp2 with the
+    scale folded in). An op that already has tile sizes keeps them unless
+    `force` is set.
+
+    Without `attn-sparsify` the op has no tile classifier, so every k-tile
+    of a masked op is visited and masked element by element; see
+    docs/Rationale.md ("The tiled form") for why the loop nest itself is
+    built by each target's conversion from this description.
+  }];
+  let options = [
+    Option<"tileQ", "tile-q", "int64_t", "64", "queries per tile">,
+    Option<"tileK", "tile-k", "int64_t", "64", "keys per tile">,
+    Option<"force", "force", "bool", "false",
+           "replace tile sizes an op already has">
+  ];
+}
+
+def AttnSparsify : Pass<"attn-sparsify"> {
+  let summary = "Derive the tile classifier of attn.attention from its mask";
+  let description = [{
+    Gives every masked `attn.attention` a `tiles` region: IR that classifies
+    any box `[b, h, i0..i1, j0..j1]` of the index space as empty (skip the
+    tile), full (no mask needed) or partial, computed by the same interval
+    abstract interpretation as `attn-print-tile-map` (docs/MaskAnalysis.md),
+    but on run-time values: dynamic sizes and scalar captures are known when
+    it runs. Data-dependent masks (a `tensor.extract` of a capture at
+    indices that vary over the box, e.g. document ids) get a small block map:
+    the classifier reads the min and max of the ids the box touches (at most
+    1024 elements; beyond that the tile is partial).
+
+    The classifier is target-independent IR (arith, scf, tensor.extract);
+    `convert-attn-to-cpu` and `convert-attn-to-nvgpu` inline it once per
+    (q-tile, k-tile). An op without a mask gets no classifier (every tile is
+    full); an op that already has one keeps it.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 #endif // ATTUNE_DIALECT_ATTN_TRANSFORMS_PASSES_TD

@@ -43,6 +43,20 @@ KeyTileRanges emitKeyTileRanges(mlir::OpBuilder &b, mlir::Location loc,
                                 mlir::Value rows, mlir::Value seqK,
                                 int64_t tileK);
 
+/// The class of one tile as the targets use it: i1 values, never both true.
+struct TileClassValues {
+  mlir::Value empty, full;
+};
+
+/// Emits, at the insertion point of `b`, the tile classifier of `op` on the
+/// box `box` = (b, h, i0, i1, j0, j1) (index values, inclusive bounds):
+/// a copy of the op's `tiles` region with `captures` (the op's capture
+/// operands as seen at the insertion point) for its capture arguments, or,
+/// without one, constants (full without a mask, else partial).
+TileClassValues emitTileClass(mlir::OpBuilder &b, mlir::Location loc,
+                              AttentionOp op, mlir::ValueRange box,
+                              mlir::ValueRange captures);
+
 } // namespace attune::attn
 
 #endif // ATTUNE_DIALECT_ATTN_TRANSFORMS_TILECLASSIFICATION_H

@@ -1,0 +1,64 @@
+//===- CUDAPipeline.h - From attn specs to CUDA kernels ---------*- C++ -*-===//
+//
+// Part of the Attune project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The CUDA target: `attn-cuda-pipeline{chip=...}` lowers a spec to PTX (in a
+// gpu.binary), and writeCUDAArtifacts turns a spec into the directory the
+// runtime loads (docs/CUDAArtifacts.md): PTX, cubins from ptxas, manifest.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTUNE_TARGET_CUDA_CUDAPIPELINE_H
+#define ATTUNE_TARGET_CUDA_CUDAPIPELINE_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+
+#include <string>
+
+namespace attune::cuda {
+
+/// Options of `attn-cuda-pipeline`.
+struct CUDAPipelineOptions
+    : public mlir::PassPipelineOptions<CUDAPipelineOptions> {
+  Option<std::string> chip{*this, "chip",
+                           llvm::cl::desc("GPU architecture: sm_80 or sm_90a"),
+                           llvm::cl::init("sm_90a")};
+  Option<int64_t> tileQ{*this, "tile-q",
+                        llvm::cl::desc("Queries per CTA (16 per warp)"),
+                        llvm::cl::init(64)};
+  Option<int64_t> tileK{*this, "tile-k",
+                        llvm::cl::desc("Keys per k-tile"), llvm::cl::init(64)};
+};
+
+/// The chips the target supports.
+bool isSupportedChip(llvm::StringRef chip);
+
+/// Adds the attn-level passes and the kernel conversion (up to gpu.func
+/// kernels with launch attributes).
+void buildCUDAKernelPipeline(mlir::OpPassManager &pm,
+                             const CUDAPipelineOptions &options);
+
+/// Adds the lowering of gpu.module kernels to NVVM and PTX (a gpu.binary of
+/// format `isa`).
+void buildCUDAToPTXPipeline(mlir::OpPassManager &pm,
+                            const CUDAPipelineOptions &options);
+
+/// Registers `attn-cuda-pipeline` (both of the above).
+void registerCUDAPipeline();
+
+/// Compiles `spec` for `chip` into `directory` (created if needed):
+/// `<kernel>.ptx`, `<kernel>.cubin` (with `ptxas`), `manifest.json` and
+/// `spec.mlir`. `ptxas` is the assembler to use (empty: $ATTUNE_PTXAS, then
+/// /usr/local/cuda/bin/ptxas, then PATH). Diagnostics go to the context.
+mlir::LogicalResult writeCUDAArtifacts(mlir::ModuleOp spec,
+                                       const CUDAPipelineOptions &options,
+                                       llvm::StringRef directory,
+                                       llvm::StringRef ptxas = "");
+
+} // namespace attune::cuda
+
+#endif // ATTUNE_TARGET_CUDA_CUDAPIPELINE_H

@@ -1,0 +1,54 @@
+//===- Passes.td - CUDA target passes ----------------------*- tablegen -*-===//
+//
+// Part of the Attune project.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTUNE_TARGET_CUDA_PASSES_TD
+#define ATTUNE_TARGET_CUDA_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertAttnToNVGPU : Pass<"convert-attn-to-nvgpu", "::mlir::ModuleOp"> {
+  let summary = "Lower attn.attention to a FlashAttention-2 CUDA kernel";
+  let description = [{
+    Replaces every function whose body is one tiled `attn.attention` (after
+    `attn-tile` and `attn-sparsify`) by a `gpu.func` kernel in a `gpu.module`
+    (the module gets `gpu.container_module`): one CTA per
+    (q-tile, head, batch), `Tq / 16` warps that each own 16 query rows,
+    K and V tiles brought into shared memory with `cp.async` (16 bytes per
+    thread and copy, zero-filled past Sk) and double-buffered, fragments
+    read with `ldmatrix` (`.trans` for V) from an XOR-swizzled layout that
+    avoids bank conflicts, `mma.sync.m16n8k16` in bf16 or f16 with f32
+    accumulators, the online softmax on the accumulator fragments (row max
+    and sum across each quad with `shfl.sync.bfly`), P converted to bf16/f16
+    in registers as the A operand of P.V, exp2 with the scale and log2(e)
+    folded into one multiply, the op's tile classifier evaluated per k-tile
+    (empty tiles are neither loaded nor computed; the mask and score regions
+    are applied per fragment element, with its (i, j), only where needed),
+    GQA through the K/V head index, either layout through the tensors'
+    strides, and `lse`.
+
+    The kernel's parameters are the function's arguments, then its results
+    as out-parameters, each a memref (see docs/CUDAArtifacts.md for the ABI);
+    its launch rules are attributes: `attn.block` (threads), `attn.tile_q`
+    (grid.x = ceil(Sq / tile_q), grid.y = Hq, grid.z = B) and
+    `attn.shared_bytes` (dynamic shared memory).
+
+    The warp-level operations are emitted as NVVM ops: MLIR 22's
+    `nvgpu.mma.sync` cannot lower bf16 operands, and its `nvgpu.ldmatrix`
+    results leave unresolved casts after lowering; see docs/CUDATarget.md.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::NVVM::NVVMDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
+#endif // ATTUNE_TARGET_CUDA_PASSES_TD

@@ -1,0 +1,41 @@
+//===- Tile.cpp - attn-tile: choose the tiled online-softmax form -*- C++ -*-===//
+//
+// Part of the Attune project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Sets `tile_sizes` on every attn.attention. The tile sizes are the whole of
+// the target-independent schedule: see docs/Rationale.md, "The tiled form".
+//
+//===----------------------------------------------------------------------===//
+
+#include "attune/Dialect/Attn/IR/AttnOps.h"
+#include "attune/Dialect/Attn/Transforms/Passes.h"
+
+namespace attune::attn {
+#define GEN_PASS_DEF_ATTNTILE
+#include "attune/Dialect/Attn/Transforms/Passes.h.inc"
+} // namespace attune::attn
+
+using namespace mlir;
+using namespace attune::attn;
+
+namespace {
+struct AttnTile : attune::attn::impl::AttnTileBase<AttnTile> {
+  using Base::Base;
+  void runOnOperation() override {
+    if (tileQ <= 0 || tileK <= 0) {
+      emitError(getOperation()->getLoc())
+          << "attn-tile: tile-q and tile-k must be positive, got "
+          << static_cast<int64_t>(tileQ) << " and "
+          << static_cast<int64_t>(tileK);
+      return signalPassFailure();
+    }
+    getOperation()->walk([&](AttentionOp op) {
+      if (op.getTileSizesPair() && !force)
+        return;
+      op.setTileSizes(ArrayRef<int64_t>{tileQ, tileK});
+    });
+  }
+};
+} // namespace

@@ -1,0 +1,371 @@
+//===- CUDAPipeline.cpp - From attn specs to CUDA kernels -------*- C++ -*-===//
+//
+// Part of the Attune project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attune/Target/CUDA/CUDAPipeline.h"
+
+#include "attune/Dialect/Attn/IR/AttnOps.h"
+#include "attune/Dialect/Attn/Transforms/Passes.h"
+#include "attune/Target/CUDA/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Pipelines/Passes.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace attune;
+using namespace attune::cuda;
+
+bool attune::cuda::isSupportedChip(llvm::StringRef chip) {
+  return chip == "sm_80" || chip == "sm_90a";
+}
+
+void attune::cuda::buildCUDAKernelPipeline(OpPassManager &pm,
+                                           const CUDAPipelineOptions &options) {
+  attn::AttnTileOptions tiling;
+  tiling.tileQ = options.tileQ;
+  tiling.tileK = options.tileK;
+  pm.addPass(attn::createAttnTile(tiling));
+  pm.addPass(attn::createAttnSparsify());
+  pm.addPass(createConvertAttnToNVGPU());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void attune::cuda::buildCUDAToPTXPipeline(OpPassManager &pm,
+                                          const CUDAPipelineOptions &options) {
+  gpu::GPUToNVVMPipelineOptions nvvm;
+  nvvm.cubinChip = options.chip;
+  // PTX ISA 8.0 has everything stage 1 uses and is what sm_90a needs.
+  nvvm.cubinFeatures = "+ptx80";
+  nvvm.cubinFormat = "isa";
+  nvvm.optLevel = 3;
+  gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
+}
+
+void attune::cuda::registerCUDAPipeline() {
+  PassPipelineRegistration<CUDAPipelineOptions>(
+      "attn-cuda-pipeline",
+      "Lower attn.attention to PTX: attn-tile, attn-sparsify, "
+      "convert-attn-to-nvgpu, then NVVM and LLVM's NVPTX backend (the PTX "
+      "lands in a gpu.binary)",
+      [](OpPassManager &pm, const CUDAPipelineOptions &options) {
+        buildCUDAKernelPipeline(pm, options);
+        buildCUDAToPTXPipeline(pm, options);
+      });
+}
+
+//===----------------------------------------------------------------------===//
+// Artifacts
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Launch rules of one kernel, read from its attributes before lowering.
+struct KernelInfo {
+  std::string name;
+  int64_t threads = 0, tileQ = 0, sharedBytes = 0;
+  std::string ptx;
+};
+} // namespace
+
+static std::string dtypeName(Type type) {
+  if (type.isF32())
+    return "f32";
+  if (type.isF16())
+    return "f16";
+  if (type.isBF16())
+    return "bf16";
+  if (type.isIndex() || type.isInteger(64))
+    return "i64";
+  if (type.isInteger(32))
+    return "i32";
+  if (type.isInteger(8))
+    return "i8";
+  return "";
+}
+
+/// The manifest description of the spec's function: arguments and results
+/// with symbolic shapes (Q/K/V/O/lse dimensions named by their role,
+/// captures by their `attn.dims`).
+static FailureOr<llvm::json::Object> describeFunction(func::FuncOp func,
+                                                      attn::AttentionOp op) {
+  attn::LayoutDims dims = op.getLayoutDims();
+  auto roleShape = [&](RankedTensorType type, StringRef heads,
+                       StringRef seq, StringRef feature) {
+    llvm::json::Array shape;
+    for (int64_t d = 0; d < type.getRank(); ++d) {
+      if (!type.isDynamicDim(d)) {
+        shape.push_back(type.getDimSize(d));
+        continue;
+      }
+      StringRef name = d == dims.batch ? "B"
+                       : d == dims.head ? heads
+                       : d == dims.seq  ? seq
+                                        : feature;
+      shape.push_back(name.str());
+    }
+    return shape;
+  };
+  llvm::json::Array arguments;
+  unsigned captureIndex = 0;
+  for (BlockArgument arg : func.getArguments()) {
+    llvm::json::Object entry;
+    Type type = arg.getType();
+    auto tensor = dyn_cast<RankedTensorType>(type);
+    std::string dtype =
+        dtypeName(tensor ? tensor.getElementType() : type);
+    if (dtype.empty())
+      return func.emitError("CUDA target: unsupported argument type ") << type,
+             failure();
+    entry["dtype"] = dtype;
+    if (arg == op.getQuery()) {
+      entry["name"] = "q";
+      entry["shape"] = roleShape(tensor, "Hq", "Sq", "D");
+    } else if (arg == op.getKey()) {
+      entry["name"] = "k";
+      entry["shape"] = roleShape(tensor, "Hkv", "Sk", "D");
+    } else if (arg == op.getValue()) {
+      entry["name"] = "v";
+      entry["shape"] = roleShape(tensor, "Hkv", "Sk", "Dv");
+    } else {
+      entry["name"] = "capture" + std::to_string(captureIndex++);
+      auto names = func.getArgAttrOfType<ArrayAttr>(arg.getArgNumber(),
+                                                    "attn.dims");
+      if (tensor) {
+        llvm::json::Array shape;
+        for (int64_t d = 0; d < tensor.getRank(); ++d) {
+          if (!tensor.isDynamicDim(d))
+            shape.push_back(tensor.getDimSize(d));
+          else if (names && d < static_cast<int64_t>(names.size()))
+            shape.push_back(cast<StringAttr>(names[d]).getValue().str());
+          else
+            shape.push_back(
+                llvm::formatv("{0}_d{1}", entry["name"].getAsString().value_or(""), d)
+                    .str());
+        }
+        entry["shape"] = std::move(shape);
+      } else {
+        entry["shape"] = llvm::json::Array();
+        entry["scalar"] = true;
+      }
+      if (auto range = func.getArgAttrOfType<ArrayAttr>(arg.getArgNumber(),
+                                                        "attn.range")) {
+        llvm::json::Array bounds;
+        for (Attribute bound : range) {
+          if (auto i = dyn_cast<IntegerAttr>(bound))
+            bounds.push_back(i.getInt());
+          else if (auto f = dyn_cast<FloatAttr>(bound))
+            bounds.push_back(f.getValueAsDouble());
+        }
+        entry["range"] = std::move(bounds);
+      }
+    }
+    arguments.push_back(std::move(entry));
+  }
+  llvm::json::Array results;
+  {
+    auto type = cast<RankedTensorType>(op.getOutput().getType());
+    results.push_back(llvm::json::Object{
+        {"name", "o"},
+        {"dtype", dtypeName(type.getElementType())},
+        {"shape", roleShape(type, "Hq", "Sq", "Dv")}});
+  }
+  if (Value lse = op.getLse()) {
+    auto type = cast<RankedTensorType>(lse.getType());
+    llvm::json::Array shape;
+    for (int64_t d = 0; d < 3; ++d)
+      shape.push_back(type.isDynamicDim(d)
+                          ? llvm::json::Value(d == 0   ? "B"
+                                              : d == 1 ? "Hq"
+                                                       : "Sq")
+                          : llvm::json::Value(type.getDimSize(d)));
+    results.push_back(llvm::json::Object{
+        {"name", "lse"}, {"dtype", "f32"}, {"shape", std::move(shape)}});
+  }
+  llvm::json::Object object;
+  object["function"] = func.getSymName().str();
+  object["arguments"] = std::move(arguments);
+  object["results"] = std::move(results);
+  if (op.getNumKVHeads() != op.getNumQueryHeads())
+    object["constraints"] = llvm::json::Array{llvm::json::Object{
+        {"divisible", llvm::json::Array{op.getNumQueryHeads(),
+                                        op.getNumKVHeads()}}}};
+  else
+    object["constraints"] = llvm::json::Array();
+  return object;
+}
+
+/// The ptxas to run.
+static std::string findPtxas(StringRef requested) {
+  if (!requested.empty())
+    return requested.str();
+  if (const char *env = std::getenv("ATTUNE_PTXAS"))
+    return env;
+  if (llvm::sys::fs::can_execute("/usr/local/cuda/bin/ptxas"))
+    return "/usr/local/cuda/bin/ptxas";
+  if (auto found = llvm::sys::findProgramByName("ptxas"))
+    return *found;
+  return "";
+}
+
+LogicalResult attune::cuda::writeCUDAArtifacts(ModuleOp spec,
+                                               const CUDAPipelineOptions &options,
+                                               StringRef directory,
+                                               StringRef ptxas) {
+  MLIRContext *ctx = spec.getContext();
+  Location loc = spec.getLoc();
+  if (!isSupportedChip(options.chip))
+    return emitError(loc, "CUDA target: unsupported chip '")
+           << options.chip << "' (expected sm_80 or sm_90a)";
+
+  // The spec's one attention function.
+  SmallVector<std::pair<func::FuncOp, attn::AttentionOp>> functions;
+  spec.walk([&](attn::AttentionOp op) {
+    if (auto func = dyn_cast<func::FuncOp>(op->getParentOp()))
+      functions.push_back({func, op});
+  });
+  if (functions.size() != 1)
+    return emitError(loc, "CUDA target: expected one function with one "
+                          "attn.attention, found ")
+           << functions.size();
+  FailureOr<llvm::json::Object> manifest =
+      describeFunction(functions[0].first, functions[0].second);
+  if (failed(manifest))
+    return failure();
+
+  // Kernels with their launch attributes, then PTX.
+  OwningOpRef<ModuleOp> lowered = cast<ModuleOp>(spec->clone());
+  PassManager kernels(ctx);
+  buildCUDAKernelPipeline(kernels, options);
+  if (failed(kernels.run(*lowered)))
+    return failure();
+  SmallVector<KernelInfo> infos;
+  lowered->walk([&](gpu::GPUFuncOp kernel) {
+    KernelInfo info;
+    info.name = kernel.getName().str();
+    info.threads = kernel->getAttrOfType<DenseI64ArrayAttr>("attn.block")[0];
+    info.tileQ = kernel->getAttrOfType<IntegerAttr>("attn.tile_q").getInt();
+    info.sharedBytes =
+        kernel->getAttrOfType<IntegerAttr>("attn.shared_bytes").getInt();
+    infos.push_back(info);
+  });
+  PassManager toPTX(ctx);
+  buildCUDAToPTXPipeline(toPTX, options);
+  if (failed(toPTX.run(*lowered)))
+    return failure();
+  std::string ptx;
+  lowered->walk([&](gpu::BinaryOp binary) {
+    for (Attribute object : binary.getObjects())
+      if (auto obj = dyn_cast<gpu::ObjectAttr>(object))
+        ptx = obj.getObject().getValue().str();
+  });
+  if (ptx.empty() || infos.size() != 1)
+    return emitError(loc, "CUDA target: lowering produced no PTX");
+
+  if (std::error_code ec = llvm::sys::fs::create_directories(directory))
+    return emitError(loc, "cannot create '") << directory
+                                               << "': " << ec.message();
+  auto writeFile = [&](StringRef name, StringRef contents) -> LogicalResult {
+    SmallString<128> path(directory);
+    llvm::sys::path::append(path, name);
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec);
+    if (ec)
+      return emitError(loc, "cannot write '") << path << "': " << ec.message();
+    os << contents;
+    return success();
+  };
+
+  llvm::json::Array kernelEntries;
+  for (KernelInfo &info : infos) {
+    std::string ptxName = info.name + ".ptx", cubinName = info.name + ".cubin";
+    if (failed(writeFile(ptxName, ptx)))
+      return failure();
+    std::string assembler = findPtxas(ptxas);
+    if (assembler.empty())
+      return emitError(loc, "CUDA target: ptxas not found (set ATTUNE_PTXAS "
+                            "or install the CUDA toolkit)");
+    SmallString<128> ptxPath(directory), cubinPath(directory);
+    llvm::sys::path::append(ptxPath, ptxName);
+    llvm::sys::path::append(cubinPath, cubinName);
+    std::string arch = "-arch=" + options.chip.getValue();
+    SmallVector<StringRef> argv{assembler, arch, "-O3",     ptxPath,
+                                "-o",      cubinPath};
+    std::string message;
+    int rc = llvm::sys::ExecuteAndWait(assembler, argv, std::nullopt, {}, 0, 0,
+                                       &message);
+    if (rc != 0)
+      return emitError(loc, "ptxas failed on ")
+             << ptxPath << " (exit " << rc << ")"
+             << (message.empty() ? "" : ": " + message);
+
+    llvm::json::Array params;
+    for (const llvm::json::Value &arg : *manifest->getArray("arguments")) {
+      const llvm::json::Object *entry = arg.getAsObject();
+      StringRef name = *entry->getString("name");
+      if (entry->getBoolean("scalar").value_or(false))
+        params.push_back(llvm::json::Object{{"scalar_arg", name}});
+      else
+        params.push_back(llvm::json::Object{{"tensor", name}});
+    }
+    for (const llvm::json::Value &result : *manifest->getArray("results"))
+      params.push_back(llvm::json::Object{
+          {"tensor", *result.getAsObject()->getString("name")}});
+    // grid = (ceil(Sq / Tq), Hq, B), symbols where the spec is dynamic.
+    auto qType =
+        cast<RankedTensorType>(functions[0].second.getQuery().getType());
+    attn::LayoutDims dims = functions[0].second.getLayoutDims();
+    auto sizeOf = [&](int64_t d, StringRef symbol) -> llvm::json::Value {
+      if (qType.isDynamicDim(d))
+        return symbol.str();
+      return qType.getDimSize(d);
+    };
+    kernelEntries.push_back(llvm::json::Object{
+        {"name", info.name},
+        {"cubin", cubinName},
+        {"ptx", ptxName},
+        {"block", llvm::json::Array{info.threads, 1, 1}},
+        {"grid",
+         llvm::json::Array{
+             llvm::json::Array{llvm::json::Object{
+                 {"ceildiv",
+                  llvm::json::Array{sizeOf(dims.seq, "Sq"), info.tileQ}}}},
+             llvm::json::Array{functions[0].second.getNumQueryHeads()},
+             llvm::json::Array{sizeOf(dims.batch, "B")}}},
+        {"shared_bytes", info.sharedBytes},
+        {"params", std::move(params)}});
+  }
+
+  llvm::json::Object top;
+  top["format"] = "attune-cuda";
+  top["version"] = 1;
+  top["chip"] = options.chip.getValue();
+  for (auto &[key, value] : *manifest)
+    top[key] = std::move(value);
+  top["workspace"] = llvm::json::Array();
+  top["kernels"] = std::move(kernelEntries);
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << llvm::formatv("{0:2}", llvm::json::Value(std::move(top))) << "\n";
+  if (failed(writeFile("manifest.json", text)))
+    return failure();
+
+  std::string generic;
+  llvm::raw_string_ostream gos(generic);
+  spec->print(gos, OpPrintingFlags().printGenericOpForm());
+  return writeFile("spec.mlir", generic);
+}

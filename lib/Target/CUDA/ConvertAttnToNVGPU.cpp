@@ -1,0 +1,837 @@
+//===- ConvertAttnToNVGPU.cpp - attn.attention to a CUDA kernel -*- C++ -*-===//
+//
+// Part of the Attune project.
+//
+//===----------------------------------------------------------------------===//
+//
+// FlashAttention-2 on tensor cores (sm_80+), stage 1 of the CUDA target.
+//
+// One CTA computes Tq query rows of one (batch, head); warp w owns rows
+// [16w, 16w + 16). Per k-tile of Tk keys:
+//
+//   S  = Q K^T   Tq x Tk, mma.sync m16n8k16, A = Q fragments (ldmatrix),
+//                B = K rows as stored (ldmatrix, no transpose)
+//   S' = mask/score regions per fragment element (partial tiles only)
+//   online softmax per row on the accumulator fragments (quad shuffles)
+//   O += P V     A = P repacked in registers, B = V via ldmatrix.trans
+//
+// The fragment layout of mma.m16n8k16 (PTX ISA, "Matrix Fragments for
+// mma.m16n8k16"), which every index computation below follows: lane l holds
+//   C/D (16x8 f32): c0,c1 at row l/4,     cols 2(l%4), 2(l%4)+1
+//                   c2,c3 at row l/4 + 8, same cols
+//   A (16x16 b16):  a0 rows 0-7 / k 0-7, a1 rows 8-15 / k 0-7,
+//                   a2 rows 0-7 / k 8-15, a3 rows 8-15 / k 8-15,
+//                   each 2 halves: row l/4, k 2(l%4), 2(l%4)+1
+//   B (16x8 b16):   b0 k 0-7, b1 k 8-15; each: k 2(l%4), +1 at col l/4
+// so two adjacent C tiles of S (keys 16kk..16kk+15) are exactly the A
+// operand of P.V for k-step kk once converted to 16-bit pairs.
+//
+// Shared memory holds Q (Tq x D) and two buffers each of K (Tk x D) and V
+// (Tk x Dv), 16-bit, row-major with the 16-byte chunks of row r XOR-permuted
+// by r % 8: the 8 rows one ldmatrix phase reads then hit 8 different bank
+// groups.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attune/Dialect/Attn/IR/AttnOps.h"
+#include "attune/Dialect/Attn/Transforms/TileClassification.h"
+#include "attune/Target/CUDA/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/IRMapping.h"
+
+#include <cmath>
+#include <limits>
+
+namespace attune::cuda {
+#define GEN_PASS_DEF_CONVERTATTNTONVGPU
+#include "attune/Target/CUDA/Passes.h.inc"
+} // namespace attune::cuda
+
+using namespace mlir;
+using namespace attune;
+using namespace attune::attn;
+
+namespace {
+
+/// Bytes per element of Q, K, V in shared memory.
+constexpr int64_t kElementBytes = 2;
+constexpr int64_t kWarpSize = 32;
+
+/// Builds the body of one attention kernel.
+class KernelEmitter {
+public:
+  KernelEmitter(OpBuilder &b, AttentionOp op, int64_t tileQ, int64_t tileK)
+      : b(b), op(op), loc(op.getLoc()), tileQ(tileQ), tileK(tileK),
+        headDim(op.getHeadSize()), valueDim(op.getValueHeadSize()),
+        warps(tileQ / 16), threads(warps * kWarpSize),
+        dims(op.getLayoutDims()) {
+    elementType = cast<ShapedType>(op.getQuery().getType()).getElementType();
+    qBytes = tileQ * headDim * kElementBytes;
+    kBytes = tileK * headDim * kElementBytes;
+    vBytes = tileK * valueDim * kElementBytes;
+    // Q fragments stay in registers for the whole loop up to D = 128 (32
+    // registers per thread); beyond, they are re-read from shared memory.
+    qInRegisters = headDim <= 128;
+  }
+
+  /// Dynamic shared memory the kernel needs.
+  int64_t sharedBytes() const { return qBytes + 2 * kBytes + 2 * vBytes; }
+  int64_t numThreads() const { return threads; }
+
+  /// Emits the kernel body at the builder's insertion point. `args` maps the
+  /// op's operands (Q, K, V, captures) to kernel arguments; `outputs` are
+  /// O and, if the op has it, lse.
+  void emit(IRMapping &args, ValueRange outputs, Value smem);
+
+private:
+  // Constants and small helpers.
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value i32(int64_t v) {
+    return arith::ConstantIntOp::create(b, loc, b.getI32Type(), v);
+  }
+  Value f32(double v) {
+    return arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
+                                          APFloat(static_cast<float>(v)));
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  Value divu(Value x, int64_t y) {
+    return arith::DivUIOp::create(b, loc, x, idx(y));
+  }
+  Value remu(Value x, int64_t y) {
+    return arith::RemUIOp::create(b, loc, x, idx(y));
+  }
+  Value ult(Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x, y);
+  }
+  Value select(Value c, Value x, Value y) {
+    return arith::SelectOp::create(b, loc, c, x, y);
+  }
+  Value fmax(Value x, Value y) {
+    return arith::MaximumFOp::create(b, loc, x, y);
+  }
+  Value fmul(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
+  Value fadd(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
+  Value fsub(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
+
+  /// 2^x with the hardware's approximate exp2 (ex2.approx.ftz.f32):
+  /// ex2(-inf) = +0, which the online softmax relies on.
+  Value exp2(Value x) {
+    return LLVM::CallIntrinsicOp::create(b, loc, b.getF32Type(),
+                                         b.getStringAttr("llvm.nvvm.ex2.approx.ftz.f"),
+                                         ValueRange{x})
+        .getResult(0);
+  }
+  Value log2(Value x) {
+    return LLVM::CallIntrinsicOp::create(b, loc, b.getF32Type(),
+                                         b.getStringAttr("llvm.nvvm.lg2.approx.ftz.f"),
+                                         ValueRange{x})
+        .getResult(0);
+  }
+
+  /// The device address of a memref's first element, as a global pointer.
+  Value globalPointer(Value memref) {
+    Value address =
+        memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
+    Value asInt = arith::IndexCastOp::create(b, loc, b.getI64Type(), address);
+    return LLVM::IntToPtrOp::create(
+        b, loc, LLVM::LLVMPointerType::get(b.getContext(), 1), asInt);
+  }
+  /// `base` advanced by `offset` (index) elements of `element`.
+  Value gep(Value base, Value offset, Type element) {
+    Value offset64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), offset);
+    return LLVM::GEPOp::create(b, loc, base.getType(), element, base,
+                               ValueRange{offset64});
+  }
+  /// Address of element (row, col) of the swizzled 16-bit shared tile that
+  /// starts `byteOffset` bytes into shared memory and has `cols` columns.
+  /// `col` must be a multiple of 8 (one 16-byte chunk).
+  Value sharedAddress(Value byteOffset, Value row, Value col, int64_t cols) {
+    Value chunk = arith::XOrIOp::create(b, loc, divu(col, 8), remu(row, 8));
+    Value element = add(mul(row, idx(cols)), mul(chunk, idx(8)));
+    Value bytes = add(byteOffset, mul(element, idx(kElementBytes)));
+    return gep(smem, bytes, b.getI8Type());
+  }
+
+  /// Issues the cp.async copies of rows [rowBegin, rowBegin + rows) of a
+  /// (rowStride, cols) 16-bit matrix at `base` into the shared tile at
+  /// `byteOffset`; rows at or past `rowLimit` are zero-filled.
+  void copyTileAsync(Value base, Value rowStride, Value rowBegin,
+                     Value rowLimit, Value byteOffset, int64_t rows,
+                     int64_t cols);
+
+  /// ldmatrix .x4 at `address`: four 32-bit registers.
+  SmallVector<Value, 4> loadMatrixX4(Value address, bool transpose);
+  /// One mma.sync m16n8k16: `acc` (4 f32) += A (4 x i32) * B (2 x i32).
+  void mma(ArrayRef<Value> a, Value b0, Value b1, MutableArrayRef<Value> acc);
+  /// Packs two f32 into the 16-bit pair register (x in the low half).
+  Value pack(Value x, Value y);
+  /// Butterfly shuffle across the lanes of a quad.
+  Value shuffleXor(Value x, int64_t offset);
+
+  /// Clones a region's ops with `mapping` and returns its yielded value.
+  Value inlineRegion(Block *block, IRMapping &mapping);
+  /// Loads the Q fragments of this warp for k-step `kk`.
+  SmallVector<Value, 4> loadQueryFragment(int64_t kk);
+
+  /// The body of one visited k-tile: returns the updated (O, m, l).
+  SmallVector<Value> emitKeyTile(Value kt, Value buffer, Value tileClass,
+                                 ValueRange state);
+
+  OpBuilder &b;
+  AttentionOp op;
+  Location loc;
+  int64_t tileQ, tileK, headDim, valueDim, warps, threads;
+  LayoutDims dims;
+  Type elementType;
+  int64_t qBytes, kBytes, vBytes;
+  bool qInRegisters;
+
+  // Values of the kernel, set by emit().
+  IRMapping *operands = nullptr;
+  Value smem, tid, lane, warp;
+  Value batch, head, kvHead, rowBegin, seqQ, seqK;
+  Value qBase, kBase, vBase, qRowStride, kRowStride, vRowStride;
+  SmallVector<SmallVector<Value, 4>> queryFragments;
+};
+
+} // namespace
+
+void KernelEmitter::copyTileAsync(Value base, Value rowStride, Value rowBegin,
+                                  Value rowLimit, Value byteOffset,
+                                  int64_t rows, int64_t cols) {
+  int64_t chunksPerRow = cols / 8;
+  int64_t chunks = rows * chunksPerRow;
+  Type element = elementType;
+  for (int64_t first = 0; first < chunks; first += threads) {
+    Value chunkId = add(tid, idx(first));
+    auto body = [&]() {
+      Value row = divu(chunkId, chunksPerRow);
+      Value col = mul(remu(chunkId, chunksPerRow), idx(8));
+      Value srcRow = add(rowBegin, row);
+      Value valid = ult(srcRow, rowLimit);
+      // Zero-filled rows read nothing; point them at the tile's first row.
+      Value offset =
+          add(mul(select(valid, srcRow, rowBegin), rowStride), col);
+      Value src = gep(base, offset, element);
+      Value dst = sharedAddress(byteOffset, row, col, cols);
+      Value srcBytes = select(valid, i32(16), i32(0));
+      NVVM::CpAsyncOp::create(b, loc, dst, src, 16,
+                              NVVM::LoadCacheModifierKind::CG, srcBytes);
+    };
+    if (first + threads <= chunks) {
+      body();
+      continue;
+    }
+    scf::IfOp::create(b, loc, ult(chunkId, idx(chunks)),
+                      [&](OpBuilder &, Location) {
+                        body();
+                        scf::YieldOp::create(b, loc);
+                      });
+  }
+}
+
+SmallVector<Value, 4> KernelEmitter::loadMatrixX4(Value address,
+                                                  bool transpose) {
+  Type i32Type = b.getI32Type();
+  auto structType = LLVM::LLVMStructType::getLiteral(
+      b.getContext(), {i32Type, i32Type, i32Type, i32Type});
+  Value result = NVVM::LdMatrixOp::create(
+      b, loc, structType, address, 4,
+      transpose ? NVVM::MMALayout::col : NVVM::MMALayout::row,
+      NVVM::LdStMatrixShapeAttr::get(b.getContext(), 8, 8),
+      NVVM::LdStMatrixEltType::B16);
+  SmallVector<Value, 4> regs;
+  for (int64_t k = 0; k < 4; ++k)
+    regs.push_back(LLVM::ExtractValueOp::create(b, loc, result, k));
+  return regs;
+}
+
+void KernelEmitter::mma(ArrayRef<Value> a, Value b0, Value b1,
+                        MutableArrayRef<Value> acc) {
+  Type f32Type = b.getF32Type();
+  auto structType = LLVM::LLVMStructType::getLiteral(
+      b.getContext(), {f32Type, f32Type, f32Type, f32Type});
+  NVVM::MMATypes type = elementType.isBF16() ? NVVM::MMATypes::bf16
+                                             : NVVM::MMATypes::f16;
+  Value result = NVVM::MmaOp::create(
+      b, loc, structType, a, ValueRange{b0, b1}, acc, {16, 8, 16},
+      std::nullopt, std::nullopt,
+      std::array<NVVM::MMATypes, 2>{type, type},
+      std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                     NVVM::MMALayout::col});
+  for (int64_t k = 0; k < 4; ++k)
+    acc[k] = LLVM::ExtractValueOp::create(b, loc, result, k);
+}
+
+Value KernelEmitter::pack(Value x, Value y) {
+  auto pairType = VectorType::get({2}, b.getF32Type());
+  Value pair = vector::FromElementsOp::create(b, loc, pairType,
+                                              ValueRange{x, y});
+  Value narrow = arith::TruncFOp::create(
+      b, loc, VectorType::get({2}, elementType), pair);
+  Value asInt = vector::BitCastOp::create(
+      b, loc, VectorType::get({1}, b.getI32Type()), narrow);
+  return vector::ExtractOp::create(b, loc, asInt, ArrayRef<int64_t>{0});
+}
+
+Value KernelEmitter::shuffleXor(Value x, int64_t offset) {
+  return NVVM::ShflOp::create(b, loc, b.getF32Type(), i32(-1), x,
+                              i32(offset), i32(31), NVVM::ShflKind::bfly,
+                              UnitAttr())
+      .getResult();
+}
+
+Value KernelEmitter::inlineRegion(Block *block, IRMapping &mapping) {
+  for (Operation &nested : block->without_terminator())
+    b.clone(nested, mapping);
+  return mapping.lookup(AttentionOp::getYieldedValue(block));
+}
+
+SmallVector<Value, 4> KernelEmitter::loadQueryFragment(int64_t kk) {
+  // Matrix m of the .x4 load: rows 8(m%2).., k-columns 8(m/2)..: lanes
+  // 8m..8m+7 give its row addresses.
+  Value row = add(mul(warp, idx(16)), remu(lane, 16));
+  Value col = add(idx(kk * 16), mul(divu(lane, 16), idx(8)));
+  return loadMatrixX4(sharedAddress(idx(0), row, col, headDim), false);
+}
+
+SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
+                                              Value tileClass,
+                                              ValueRange state) {
+  int64_t scoreTiles = tileK / 8, valueTiles = valueDim / 8;
+  Value colBegin = mul(kt, idx(tileK));
+  Value kOffset = add(idx(qBytes), mul(buffer, idx(kBytes)));
+  Value vOffset =
+      add(idx(qBytes + 2 * kBytes), mul(buffer, idx(vBytes)));
+
+  // S = Q K^T for this warp's 16 rows: scoreTiles accumulators of 4.
+  SmallVector<Value> s(scoreTiles * 4, f32(0.0));
+  for (int64_t kk = 0; kk < headDim / 16; ++kk) {
+    SmallVector<Value, 4> a =
+        qInRegisters ? queryFragments[kk] : loadQueryFragment(kk);
+    for (int64_t np = 0; np < tileK / 16; ++np) {
+      // Matrices: keys 16np + 8(m/2).., d 16kk + 8(m%2)..
+      Value key = add(idx(np * 16), add(remu(lane, 8),
+                                        mul(divu(lane, 16), idx(8))));
+      Value col = add(idx(kk * 16), mul(remu(divu(lane, 8), 2), idx(8)));
+      SmallVector<Value, 4> kf =
+          loadMatrixX4(sharedAddress(kOffset, key, col, headDim), false);
+      mma(a, kf[0], kf[1], MutableArrayRef<Value>(s).slice(8 * np, 4));
+      mma(a, kf[2], kf[3], MutableArrayRef<Value>(s).slice(8 * np + 4, 4));
+    }
+  }
+
+  // Scores in log2 units. Fast path: a full tile inside Sk without a score
+  // region needs one multiply per element.
+  double log2e = 1.0 / std::log(2.0);
+  double scale = op.getScaleValue();
+  auto vecType = VectorType::get({scoreTiles * 4}, b.getF32Type());
+  Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
+                                       add(colBegin, idx(tileK)), seqK);
+  Value isFull = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::eq, tileClass,
+      arith::ConstantIntOp::create(b, loc, b.getI8Type(),
+                                   AttentionOp::kTileFull));
+  Value fast = arith::AndIOp::create(b, loc, inside, isFull);
+  if (op.getScoreBlock())
+    fast = arith::ConstantIntOp::create(b, loc, 0, 1);
+  Value packed = vector::FromElementsOp::create(b, loc, vecType, s);
+  auto scaled = scf::IfOp::create(
+      b, loc, fast,
+      [&](OpBuilder &, Location) {
+        Value factor = vector::BroadcastOp::create(b, loc, vecType,
+                                                   f32(scale * log2e));
+        scf::YieldOp::create(
+            b, loc, ValueRange{arith::MulFOp::create(b, loc, packed, factor)});
+      },
+      [&](OpBuilder &, Location) {
+        Value needMask = arith::XOrIOp::create(
+            b, loc, isFull, arith::ConstantIntOp::create(b, loc, 1, 1));
+        Value rowBase = add(rowBegin, add(mul(warp, idx(16)), divu(lane, 4)));
+        Value colBase = add(colBegin, mul(remu(lane, 4), idx(2)));
+        // Clamped indices keep capture reads in bounds on rows past Sq and
+        // keys past Sk; those elements are discarded or masked below.
+        Value lastRow = arith::SubIOp::create(b, loc, seqQ, idx(1));
+        Value lastCol = arith::SubIOp::create(b, loc, seqK, idx(1));
+        SmallVector<Value> t;
+        for (int64_t nt = 0; nt < scoreTiles; ++nt) {
+          for (int64_t e = 0; e < 4; ++e) {
+            Value i = add(rowBase, idx((e / 2) * 8));
+            Value j = add(colBase, idx(nt * 8 + e % 2));
+            Value iC = arith::MinUIOp::create(b, loc, i, lastRow);
+            Value jC = arith::MinUIOp::create(b, loc, j, lastCol);
+            Value value = fmul(s[nt * 4 + e], f32(scale));
+            if (Block *score = op.getScoreBlock()) {
+              IRMapping mapping;
+              mapping.map(score->getArgument(0), value);
+              mapping.map(score->getArguments().slice(1, 4),
+                          ValueRange{batch, head, iC, jC});
+              for (auto [arg, capture] : llvm::zip(
+                       score->getArguments().drop_front(5), op.getCaptures()))
+                mapping.map(arg, operands->lookup(capture));
+              value = inlineRegion(score, mapping);
+            }
+            value = fmul(value, f32(log2e));
+            Value keep = ult(j, seqK);
+            if (Block *mask = op.getMaskBlock()) {
+              IRMapping mapping;
+              mapping.map(mask->getArguments().take_front(4),
+                          ValueRange{batch, head, iC, jC});
+              for (auto [arg, capture] : llvm::zip(
+                       mask->getArguments().drop_front(4), op.getCaptures()))
+                mapping.map(arg, operands->lookup(capture));
+              Value attend = inlineRegion(mask, mapping);
+              Value masked = arith::AndIOp::create(
+                  b, loc, needMask,
+                  arith::XOrIOp::create(
+                      b, loc, attend,
+                      arith::ConstantIntOp::create(b, loc, 1, 1)));
+              keep = arith::AndIOp::create(
+                  b, loc, keep,
+                  arith::XOrIOp::create(
+                      b, loc, masked,
+                      arith::ConstantIntOp::create(b, loc, 1, 1)));
+            }
+            t.push_back(select(
+                keep, value, f32(-std::numeric_limits<double>::infinity())));
+          }
+        }
+        scf::YieldOp::create(
+            b, loc,
+            ValueRange{vector::FromElementsOp::create(b, loc, vecType, t)});
+      });
+  SmallVector<Value> t;
+  for (int64_t k = 0; k < scoreTiles * 4; ++k)
+    t.push_back(vector::ExtractOp::create(b, loc, scaled.getResult(0),
+                                          ArrayRef<int64_t>{k}));
+
+  // Online softmax, per row half r (rows lane/4 and lane/4 + 8).
+  SmallVector<Value> o;
+  for (int64_t k = 0; k < valueTiles * 4; ++k)
+    o.push_back(vector::ExtractOp::create(b, loc, state[0],
+                                          ArrayRef<int64_t>{k}));
+  SmallVector<Value> m{state[1], state[2]}, l{state[3], state[4]};
+  Value negInf = f32(-std::numeric_limits<double>::infinity());
+  for (int64_t r = 0; r < 2; ++r) {
+    Value rowMax = negInf;
+    for (int64_t nt = 0; nt < scoreTiles; ++nt)
+      for (int64_t e = 2 * r; e < 2 * r + 2; ++e)
+        rowMax = fmax(rowMax, t[nt * 4 + e]);
+    rowMax = fmax(rowMax, shuffleXor(rowMax, 1));
+    rowMax = fmax(rowMax, shuffleXor(rowMax, 2));
+    Value newMax = fmax(m[r], rowMax);
+    // A row with no unmasked key yet keeps max -inf; subtract 0 instead so
+    // that exp2(-inf - -inf) never makes a NaN.
+    Value isNegInf = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                           newMax, negInf);
+    Value base = select(isNegInf, f32(0.0), newMax);
+    Value alpha = exp2(fsub(m[r], base));
+    Value sum = f32(0.0);
+    for (int64_t nt = 0; nt < scoreTiles; ++nt)
+      for (int64_t e = 2 * r; e < 2 * r + 2; ++e) {
+        Value p = exp2(fsub(t[nt * 4 + e], base));
+        t[nt * 4 + e] = p;
+        sum = fadd(sum, p);
+      }
+    // l is this thread's partial row sum; the quad reduces it at the end.
+    l[r] = fadd(fmul(l[r], alpha), sum);
+    m[r] = newMax;
+    for (int64_t dt = 0; dt < valueTiles; ++dt)
+      for (int64_t e = 2 * r; e < 2 * r + 2; ++e)
+        o[dt * 4 + e] = fmul(o[dt * 4 + e], alpha);
+  }
+
+  // O += P V: k-step kk covers keys 16kk..16kk+15 = score tiles 2kk, 2kk+1.
+  for (int64_t kk = 0; kk < tileK / 16; ++kk) {
+    SmallVector<Value, 4> a{
+        pack(t[8 * kk + 0], t[8 * kk + 1]), pack(t[8 * kk + 2], t[8 * kk + 3]),
+        pack(t[8 * kk + 4], t[8 * kk + 5]), pack(t[8 * kk + 6], t[8 * kk + 7])};
+    for (int64_t dp = 0; dp < valueDim / 16; ++dp) {
+      // Matrices (transposed): keys 16kk + 8(m%2).., d 16dp + 8(m/2)..
+      Value key = add(idx(kk * 16),
+                      add(remu(lane, 8), mul(remu(divu(lane, 8), 2), idx(8))));
+      Value col = add(idx(dp * 16), mul(divu(lane, 16), idx(8)));
+      SmallVector<Value, 4> vf =
+          loadMatrixX4(sharedAddress(vOffset, key, col, valueDim), true);
+      mma(a, vf[0], vf[1], MutableArrayRef<Value>(o).slice(8 * dp, 4));
+      mma(a, vf[2], vf[3], MutableArrayRef<Value>(o).slice(8 * dp + 4, 4));
+    }
+  }
+
+  auto oType = VectorType::get({valueTiles * 4}, b.getF32Type());
+  return {vector::FromElementsOp::create(b, loc, oType, o), m[0], m[1], l[0],
+          l[1]};
+}
+
+void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
+  operands = &args;
+  smem = smemBase;
+  tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  lane = remu(tid, kWarpSize);
+  warp = divu(tid, kWarpSize);
+  Value qTile = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  head = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
+  batch = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
+  kvHead = divu(head, op.getGroupSize());
+  rowBegin = mul(qTile, idx(tileQ));
+
+  Value query = args.lookup(op.getQuery());
+  Value key = args.lookup(op.getKey());
+  Value value = args.lookup(op.getValue());
+  Value output = outputs[0];
+  seqQ = memref::DimOp::create(b, loc, query, dims.seq);
+  seqK = memref::DimOp::create(b, loc, key, dims.seq);
+
+  // Base pointers of this (batch, head) and the distance between rows.
+  auto baseOf = [&](Value memref, Value h, Value &rowStride) {
+    auto meta = memref::ExtractStridedMetadataOp::create(b, loc, memref);
+    ValueRange strides = meta.getStrides();
+    rowStride = strides[dims.seq];
+    Value offset = add(meta.getOffset(), add(mul(batch, strides[dims.batch]),
+                                             mul(h, strides[dims.head])));
+    return gep(globalPointer(memref), offset, elementType);
+  };
+  qBase = baseOf(query, head, qRowStride);
+  kBase = baseOf(key, kvHead, kRowStride);
+  vBase = baseOf(value, kvHead, vRowStride);
+  Value oRowStride;
+  Value oBase = baseOf(output, head, oRowStride);
+
+  // The k-tiles this q-tile visits (causal bounds, else all), and the
+  // classifier of one of them.
+  Value rows =
+      arith::MinUIOp::create(b, loc, idx(tileQ),
+                             arith::SubIOp::create(b, loc, seqQ, rowBegin));
+  KeyTileRanges ranges =
+      emitKeyTileRanges(b, loc, op, rowBegin, rows, seqK, tileK);
+  Value lastRow = add(rowBegin, arith::SubIOp::create(b, loc, rows, idx(1)));
+  Type i8 = b.getI8Type();
+  auto classify = [&](Value kt) -> Value {
+    Value colBegin = mul(kt, idx(tileK));
+    Value cols = arith::MinUIOp::create(
+        b, loc, idx(tileK), arith::SubIOp::create(b, loc, seqK, colBegin));
+    Value lastCol = add(colBegin, arith::SubIOp::create(b, loc, cols, idx(1)));
+    SmallVector<Value> captures;
+    for (Value capture : op.getCaptures())
+      captures.push_back(args.lookup(capture));
+    TileClassValues cls = emitTileClass(
+        b, loc, op, ValueRange{batch, head, rowBegin, lastRow, colBegin,
+                               lastCol},
+        captures);
+    // The causal ranges refine the classifier.
+    Value rangeFull = arith::AndIOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, kt,
+                              ranges.fullBegin),
+        ult(kt, ranges.fullEnd));
+    Value full = arith::OrIOp::create(b, loc, cls.full, rangeFull);
+    auto c8 = [&](int64_t v) -> Value {
+      return arith::ConstantIntOp::create(b, loc, i8, v);
+    };
+    return select(cls.empty, c8(AttentionOp::kTileEmpty),
+                  select(full, c8(AttentionOp::kTileFull),
+                         c8(AttentionOp::kTilePartial)));
+  };
+  auto classifyIfInRange = [&](Value kt) -> Value {
+    auto ifOp = scf::IfOp::create(
+        b, loc, ult(kt, ranges.end),
+        [&](OpBuilder &, Location) {
+          scf::YieldOp::create(b, loc, ValueRange{classify(kt)});
+        },
+        [&](OpBuilder &, Location) {
+          scf::YieldOp::create(
+              b, loc,
+              ValueRange{arith::ConstantIntOp::create(
+                  b, loc, i8, AttentionOp::kTileEmpty)});
+        });
+    return ifOp.getResult(0);
+  };
+  auto isVisited = [&](Value cls) -> Value {
+    return arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::ne, cls,
+        arith::ConstantIntOp::create(b, loc, i8, AttentionOp::kTileEmpty));
+  };
+  auto loadKeyValue = [&](Value kt, Value buffer) {
+    Value colBegin = mul(kt, idx(tileK));
+    copyTileAsync(kBase, kRowStride, colBegin, seqK,
+                  add(idx(qBytes), mul(buffer, idx(kBytes))), tileK, headDim);
+    copyTileAsync(vBase, vRowStride, colBegin, seqK,
+                  add(idx(qBytes + 2 * kBytes), mul(buffer, idx(vBytes))),
+                  tileK, valueDim);
+  };
+
+  // Prologue: Q and the first k-tile, then Q's fragments.
+  copyTileAsync(qBase, qRowStride, rowBegin, seqQ, idx(0), tileQ, headDim);
+  Value firstClass = classifyIfInRange(ranges.begin);
+  scf::IfOp::create(b, loc, isVisited(firstClass), [&](OpBuilder &, Location) {
+    loadKeyValue(ranges.begin, idx(0));
+    scf::YieldOp::create(b, loc);
+  });
+  NVVM::CpAsyncCommitGroupOp::create(b, loc);
+  NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
+  gpu::BarrierOp::create(b, loc);
+  if (qInRegisters)
+    for (int64_t kk = 0; kk < headDim / 16; ++kk)
+      queryFragments.push_back(loadQueryFragment(kk));
+
+  // The k-tile loop: prefetch tile t+1 into the other buffer while tile t
+  // is computed.
+  int64_t valueTiles = valueDim / 8;
+  auto oType = VectorType::get({valueTiles * 4}, b.getF32Type());
+  Value negInf = f32(-std::numeric_limits<double>::infinity());
+  SmallVector<Value> init{
+      vector::BroadcastOp::create(b, loc, oType, f32(0.0)), negInf, negInf,
+      f32(0.0), f32(0.0), firstClass};
+  auto loop = scf::ForOp::create(
+      b, loc, ranges.begin, ranges.end, idx(1), init,
+      [&](OpBuilder &, Location, Value kt, ValueRange iter) {
+        Value buffer = remu(arith::SubIOp::create(b, loc, kt, ranges.begin), 2);
+        Value next = add(kt, idx(1));
+        Value nextClass = classifyIfInRange(next);
+        // Every warp is done with the other buffer (tile t-1).
+        gpu::BarrierOp::create(b, loc);
+        scf::IfOp::create(b, loc, isVisited(nextClass),
+                          [&](OpBuilder &, Location) {
+                            loadKeyValue(next,
+                                         arith::SubIOp::create(b, loc, idx(1),
+                                                               buffer));
+                            scf::YieldOp::create(b, loc);
+                          });
+        NVVM::CpAsyncCommitGroupOp::create(b, loc);
+        // All groups but the newest are complete: tile t has landed.
+        NVVM::CpAsyncWaitGroupOp::create(b, loc, 1);
+        gpu::BarrierOp::create(b, loc);
+        Value cls = iter[5];
+        SmallVector<Type> types(iter.take_front(5).getTypes());
+        auto visit = scf::IfOp::create(
+            b, loc, types, isVisited(cls), /*withElseRegion=*/true);
+        {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(visit.thenBlock());
+          scf::YieldOp::create(
+              b, loc, emitKeyTile(kt, buffer, cls, iter.take_front(5)));
+          b.setInsertionPointToStart(visit.elseBlock());
+          scf::YieldOp::create(b, loc, iter.take_front(5));
+        }
+        SmallVector<Value> yields(visit.getResults());
+        yields.push_back(nextClass);
+        scf::YieldOp::create(b, loc, yields);
+      });
+
+  // Epilogue: O / l, lse = (m + log2 l) ln 2; rows with l = 0 (every key
+  // masked) give O = 0 and lse = -inf.
+  SmallVector<Value> o;
+  for (int64_t k = 0; k < valueTiles * 4; ++k)
+    o.push_back(vector::ExtractOp::create(b, loc, loop.getResult(0),
+                                          ArrayRef<int64_t>{k}));
+  Value lse = outputs.size() > 1 ? outputs[1] : Value();
+  Value lseBase, lseRowStride;
+  if (lse) {
+    auto meta = memref::ExtractStridedMetadataOp::create(b, loc, lse);
+    ValueRange strides = meta.getStrides();
+    lseRowStride = strides[2];
+    Value offset = add(meta.getOffset(), add(mul(batch, strides[0]),
+                                             mul(head, strides[1])));
+    lseBase = gep(globalPointer(lse), offset, b.getF32Type());
+  }
+  Value rowBase = add(rowBegin, add(mul(warp, idx(16)), divu(lane, 4)));
+  Value colBase = mul(remu(lane, 4), idx(2));
+  for (int64_t r = 0; r < 2; ++r) {
+    Value m = loop.getResult(1 + r);
+    Value l = loop.getResult(3 + r);
+    l = fadd(l, shuffleXor(l, 1));
+    l = fadd(l, shuffleXor(l, 2));
+    Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
+                                           l, f32(0.0));
+    Value inverse =
+        select(positive, arith::DivFOp::create(b, loc, f32(1.0), l), f32(0.0));
+    Value row = add(rowBase, idx(8 * r));
+    scf::IfOp::create(b, loc, ult(row, seqQ), [&](OpBuilder &, Location) {
+      Value rowOffset = mul(row, oRowStride);
+      for (int64_t dt = 0; dt < valueTiles; ++dt) {
+        Value pair = pack(fmul(o[dt * 4 + 2 * r], inverse),
+                          fmul(o[dt * 4 + 2 * r + 1], inverse));
+        Value address =
+            gep(oBase, add(rowOffset, add(colBase, idx(dt * 8))), elementType);
+        LLVM::StoreOp::create(b, loc, pair, address, /*alignment=*/4);
+      }
+      if (lse) {
+        Value ln2 = f32(std::log(2.0));
+        Value value = select(positive, fmul(fadd(m, log2(l)), ln2),
+                             f32(-std::numeric_limits<double>::infinity()));
+        scf::IfOp::create(
+            b, loc,
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                  remu(lane, 4), idx(0)),
+            [&](OpBuilder &, Location) {
+              LLVM::StoreOp::create(
+                  b, loc, value,
+                  gep(lseBase, mul(row, lseRowStride), b.getF32Type()),
+                  /*alignment=*/4);
+              scf::YieldOp::create(b, loc);
+            });
+      }
+      scf::YieldOp::create(b, loc);
+    });
+  }
+}
+
+/// Rewrites the tensor reads of inlined regions (tensor.extract, tensor.dim
+/// of captures, which are memrefs in the kernel) into memref reads.
+static void rewriteTensorReads(Operation *root) {
+  SmallVector<Operation *> reads;
+  root->walk([&](Operation *nested) {
+    if (isa<tensor::ExtractOp, tensor::DimOp>(nested) &&
+        isa<MemRefType>(nested->getOperand(0).getType()))
+      reads.push_back(nested);
+  });
+  for (Operation *read : reads) {
+    OpBuilder b(read);
+    Value replacement;
+    if (auto extract = dyn_cast<tensor::ExtractOp>(read))
+      replacement = memref::LoadOp::create(b, read->getLoc(),
+                                           extract.getTensor(),
+                                           extract.getIndices());
+    else
+      replacement = memref::DimOp::create(b, read->getLoc(),
+                                          read->getOperand(0),
+                                          read->getOperand(1));
+    read->getResult(0).replaceAllUsesWith(replacement);
+    read->erase();
+  }
+}
+
+/// The memref (or scalar) type of a function argument or result in the
+/// kernel.
+static Type kernelTypeOf(Type type) {
+  if (auto tensor = dyn_cast<RankedTensorType>(type))
+    return MemRefType::get(tensor.getShape(), tensor.getElementType());
+  return type;
+}
+
+/// Why `func` cannot become a kernel, or an empty string.
+static std::string unsupportedReason(func::FuncOp func, AttentionOp op) {
+  Type element = cast<ShapedType>(op.getQuery().getType()).getElementType();
+  if (!element.isBF16() && !element.isF16())
+    return "the CUDA target computes in bf16 or f16 on tensor cores; this "
+           "spec's Q/K/V are " +
+           [&] {
+             std::string s;
+             llvm::raw_string_ostream os(s);
+             os << element;
+             return s;
+           }() +
+           " (attunec --gpu-element-type=bf16 retypes an f32 spec)";
+  for (int64_t d : {op.getHeadSize(), op.getValueHeadSize()})
+    if (d % 16 != 0 || d < 64 || d > 256)
+      return "head sizes must be multiples of 16 in [64, 256], got " +
+             std::to_string(d);
+  // The body must be exactly the attention and the return of its results.
+  Block &body = func.getBody().front();
+  auto ret = dyn_cast<func::ReturnOp>(body.getTerminator());
+  if (&body.front() != op.getOperation() || op->getNextNode() != ret ||
+      ret.getOperands() != ValueRange(op.getResults()))
+    return "the function must consist of one attn.attention and the return "
+           "of its results";
+  for (Value operand : op->getOperands())
+    if (!isa<BlockArgument>(operand))
+      return "every operand of attn.attention must be a function argument";
+  return "";
+}
+
+namespace {
+struct ConvertAttnToNVGPU
+    : attune::cuda::impl::ConvertAttnToNVGPUBase<ConvertAttnToNVGPU> {
+  using Base::Base;
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *ctx = &getContext();
+    SmallVector<std::pair<func::FuncOp, AttentionOp>> work;
+    WalkResult walk = module.walk([&](AttentionOp op) {
+      auto func = dyn_cast<func::FuncOp>(op->getParentOp());
+      if (!func) {
+        op.emitError("convert-attn-to-nvgpu: attn.attention must be in the "
+                     "body of a func.func");
+        return WalkResult::interrupt();
+      }
+      std::string reason = unsupportedReason(func, op);
+      if (!reason.empty()) {
+        op.emitError("convert-attn-to-nvgpu: ") << reason;
+        return WalkResult::interrupt();
+      }
+      auto sizes = op.getTileSizesPair();
+      if (!sizes || sizes->first % 16 || sizes->first > 16 * 8 ||
+          sizes->second % 16) {
+        op.emitError("convert-attn-to-nvgpu: expected tile_sizes (attn-tile) "
+                     "with queries a multiple of 16 up to 128 (16 per warp) "
+                     "and keys a multiple of 16");
+        return WalkResult::interrupt();
+      }
+      work.push_back({func, op});
+      return WalkResult::advance();
+    });
+    if (walk.wasInterrupted())
+      return signalPassFailure();
+    if (work.empty())
+      return;
+
+    module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                    UnitAttr::get(ctx));
+    OpBuilder b(ctx);
+    b.setInsertionPointToEnd(module.getBody());
+    auto gpuModule = gpu::GPUModuleOp::create(b, module.getLoc(), "attn_kernels");
+    b.setInsertionPointToStart(gpuModule.getBody());
+    // The dynamic shared memory, addressed directly as bytes.
+    auto smemType = LLVM::LLVMArrayType::get(b.getI8Type(), 0);
+    auto smemGlobal = LLVM::GlobalOp::create(
+        b, module.getLoc(), smemType, /*isConstant=*/false,
+        LLVM::Linkage::External, "attn_shared_memory", Attribute(),
+        /*alignment=*/16, /*addrSpace=*/3);
+    (void)smemGlobal;
+
+    for (auto [func, op] : work) {
+      auto [tileQ, tileK] = *op.getTileSizesPair();
+      Location loc = op.getLoc();
+      SmallVector<Type> params;
+      for (Type type : func.getArgumentTypes())
+        params.push_back(kernelTypeOf(type));
+      for (Type type : func.getResultTypes())
+        params.push_back(kernelTypeOf(type));
+      b.setInsertionPointToEnd(gpuModule.getBody());
+      auto kernel = gpu::GPUFuncOp::create(
+          b, loc, (func.getSymName() + "_fwd").str(),
+          b.getFunctionType(params, {}));
+      kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
+                      UnitAttr::get(ctx));
+
+      KernelEmitter emitter(b, op, tileQ, tileK);
+      int64_t threads = emitter.numThreads();
+      kernel.setKnownBlockSizeAttr(
+          b.getDenseI32ArrayAttr({static_cast<int32_t>(threads), 1, 1}));
+      kernel->setAttr("attn.block", b.getDenseI64ArrayAttr({threads, 1, 1}));
+      kernel->setAttr("attn.tile_q", b.getI64IntegerAttr(tileQ));
+      kernel->setAttr("attn.shared_bytes",
+                      b.getI64IntegerAttr(emitter.sharedBytes()));
+      kernel->setAttr("attn.source", b.getStringAttr(func.getSymName()));
+
+      Block &entry = kernel.getBody().front();
+      b.setInsertionPointToStart(&entry);
+      IRMapping args;
+      for (auto [funcArg, kernelArg] :
+           llvm::zip(func.getArguments(), entry.getArguments()))
+        args.map(funcArg, kernelArg);
+      Value smem = LLVM::AddressOfOp::create(
+          b, loc, LLVM::LLVMPointerType::get(ctx, 3), "attn_shared_memory");
+      emitter.emit(args,
+                   entry.getArguments().drop_front(func.getNumArguments()),
+                   smem);
+      gpu::ReturnOp::create(b, loc);
+      rewriteTensorReads(kernel);
+      func.erase();
+    }
+  }
+};
+} // namespace
