@@ -1,0 +1,63 @@
+//===- Json.h - A small JSON parser for manifests ---------------*- C++ -*-===//
+//
+// Part of the Attune project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The runtime must build with nothing but a C++ compiler, so it carries its
+// own JSON reader: RFC 8259 values into a tree, objects in source order,
+// integers kept exact as int64 when they have no fraction or exponent.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTUNE_RUNTIME_JSON_H
+#define ATTUNE_RUNTIME_JSON_H
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace attune::rt {
+
+/// One JSON value.
+class JsonValue {
+public:
+  enum class Kind { Null, Bool, Int, Double, String, Array, Object };
+
+  Kind kind = Kind::Null;
+  bool boolean = false;
+  /// Set for Int (a number without fraction or exponent that fits int64).
+  int64_t integer = 0;
+  /// Set for Int and Double.
+  double number = 0;
+  std::string string;
+  std::vector<JsonValue> array;
+  /// Members in source order; keys are unique (the parser rejects
+  /// duplicates).
+  std::vector<std::pair<std::string, JsonValue>> object;
+
+  bool isNull() const { return kind == Kind::Null; }
+  bool isInt() const { return kind == Kind::Int; }
+  bool isString() const { return kind == Kind::String; }
+  bool isArray() const { return kind == Kind::Array; }
+  bool isObject() const { return kind == Kind::Object; }
+
+  /// Returns the member `key` of an object, or null if absent (or if this is
+  /// not an object).
+  const JsonValue *find(std::string_view key) const;
+
+  /// A word for the kind, for messages ("an object", "a string", ...).
+  const char *kindName() const;
+};
+
+/// Parses `text` as one JSON value (surrounding whitespace allowed). On
+/// failure returns false and sets `error` to "line L, column C: <what>".
+/// Nesting deeper than 512 levels is rejected rather than overflowing the
+/// stack.
+bool parseJson(std::string_view text, JsonValue &out, std::string &error);
+
+} // namespace attune::rt
+
+#endif // ATTUNE_RUNTIME_JSON_H

@@ -1,0 +1,341 @@
+//===- Launch.cpp - Checks and launch planning, without a GPU ---*- C++ -*-===//
+//
+// Part of the Attune project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Launch.h"
+
+#include <cstring>
+#include <limits>
+
+using namespace attune::rt;
+
+static Status tensorError(std::string message) {
+  return Status::error(ATTUNE_RT_ERROR_TENSOR, std::move(message));
+}
+
+/// "expected 5 arguments (q, k, v, q_doc, kv_doc) but got 3".
+static Status countError(const Manifest &m, TensorRole role, int64_t got) {
+  int first = m.firstOf(role), count = m.countOf(role);
+  const char *noun = role == TensorRole::Argument ? "argument" : "result";
+  std::string names;
+  for (int i = 0; i < count; ++i)
+    names += (i ? ", " : "") + m.tensors[first + i].name;
+  return tensorError(cat("expected ", count, " ", noun, count == 1 ? "" : "s",
+                         count ? " (" + names + ")" : std::string(),
+                         " but got ", got));
+}
+
+/// Checks one caller tensor against manifest tensor `index`, binding its
+/// symbols.
+static Status checkTensor(const Manifest &m, int index,
+                          const attune_rt_tensor &t, Bindings &b) {
+  const TensorSpec &spec = m.tensors[index];
+  std::string what = m.describeTensor(index);
+
+  if (t.dtype != static_cast<int32_t>(spec.dtype)) {
+    const char *name = attune_rt_dtype_name(t.dtype);
+    std::string got = name ? name : cat("code ", t.dtype, " (unknown)");
+    return tensorError(cat(what, " has dtype ", got,
+                           " but the manifest expects ", dtypeName(spec.dtype)));
+  }
+
+  int rank = static_cast<int>(spec.shape.size());
+  if (t.rank != rank)
+    return tensorError(cat(what, " has rank ", t.rank,
+                           " but the manifest expects rank ", rank,
+                           " (shape ", m.describeShape(index), ")"));
+  if (rank > 0 && !t.shape)
+    return Status::error(ATTUNE_RT_ERROR_INVALID_ARGUMENT,
+                         cat(what, " has rank ", rank, " but no shape array"));
+
+  bool empty = false;
+  for (int d = 0; d < rank; ++d) {
+    int64_t size = t.shape[d];
+    const DimExpr &expected = spec.shape[d];
+    if (size < 0)
+      return tensorError(cat(what, " dimension ", d, " is ", size,
+                             " (negative)"));
+    empty |= size == 0;
+    if (!expected.isSymbol()) {
+      if (size != expected.value)
+        return tensorError(cat(what, " dimension ", d, " is ", size,
+                               " but the manifest requires ", expected.value,
+                               " (shape ", m.describeShape(index), ")"));
+      continue;
+    }
+    int sym = expected.symbol;
+    if (!b.isBound(sym)) {
+      b.values[sym] = size;
+      b.sourceTensor[sym] = index;
+      b.sourceDim[sym] = d;
+      continue;
+    }
+    if (b.values[sym] != size) {
+      return tensorError(cat(what, " dimension ", d, " is ", size,
+                             " but symbol '", m.symbols[sym].name, "' is ",
+                             b.values[sym], " (from ",
+                             m.describeTensor(b.sourceTensor[sym]),
+                             " dimension ", b.sourceDim[sym], ")"));
+    }
+  }
+
+  // The runtime never copies, so the layout must be exactly the one the
+  // kernels index: row-major and dense. A dimension of size 1 is never
+  // stepped over, so its stride does not matter (PyTorch leaves arbitrary
+  // strides there); a tensor without elements has no layout at all.
+  int64_t expectedStride = 1;
+  bool overflow = false;
+  for (int d = rank - 1; d >= 0; --d) {
+    if (!empty && t.strides && t.shape[d] != 1 &&
+        t.strides[d] != expectedStride) {
+      std::string shape = "[";
+      for (int i = 0; i < rank; ++i)
+        shape += cat(i ? ", " : "", t.shape[i]);
+      return tensorError(cat(
+          what, " is not contiguous: dimension ", d, " has stride ",
+          t.strides[d], " but a contiguous row-major tensor of shape ", shape,
+          "] has stride ", expectedStride,
+          " there (the runtime never copies; pass a contiguous tensor)"));
+    }
+    overflow |= __builtin_mul_overflow(expectedStride, t.shape[d],
+                                       &expectedStride);
+  }
+  if (overflow && !empty)
+    return Status::error(ATTUNE_RT_ERROR_UNSUPPORTED,
+                         cat(what, " has more than 2^63 elements"));
+
+  // A scalar argument's `data` is its value, not an address.
+  if (spec.scalar)
+    return Status::ok();
+  if (!empty && t.data == 0)
+    return tensorError(cat(what, " has a null data pointer"));
+  if (t.data % 16 != 0)
+    return tensorError(cat(what, " data pointer 0x", std::hex, t.data,
+                           " is not 16-byte aligned"));
+  return Status::ok();
+}
+
+Status attune::rt::bindTensors(const Manifest &m, const attune_rt_tensor *args,
+                               int64_t numArgs,
+                               const attune_rt_tensor *results,
+                               int64_t numResults, bool withResults,
+                               Bindings &out) {
+  out.values.assign(m.symbols.size(), 0);
+  out.sourceTensor.assign(m.symbols.size(), -1);
+  out.sourceDim.assign(m.symbols.size(), -1);
+
+  if (numArgs != m.numArguments)
+    return countError(m, TensorRole::Argument, numArgs);
+  if (withResults && numResults != m.numResults)
+    return countError(m, TensorRole::Result, numResults);
+  if ((numArgs > 0 && !args) || (withResults && numResults > 0 && !results))
+    return Status::error(ATTUNE_RT_ERROR_INVALID_ARGUMENT,
+                         "null tensor array with a nonzero count");
+
+  for (int i = 0; i < m.numArguments; ++i)
+    if (Status s = checkTensor(m, i, args[i], out); !s.isOk())
+      return s;
+  if (withResults)
+    for (int i = 0; i < m.numResults; ++i)
+      if (Status s = checkTensor(m, m.numArguments + i, results[i], out);
+          !s.isOk())
+        return s;
+  return Status::ok();
+}
+
+Status attune::rt::checkConstraints(const Manifest &m, const Bindings &b,
+                                    bool skipUnbound) {
+  for (const Constraint &c : m.constraints) {
+    bool bound = (!c.dividend.isSymbol() || b.isBound(c.dividend.symbol)) &&
+                 (!c.divisor.isSymbol() || b.isBound(c.divisor.symbol));
+    if (!bound) {
+      if (skipUnbound)
+        continue;
+      // Every symbol is defined by an argument or result, so a full binding
+      // binds all of them.
+      return Status::error(ATTUNE_RT_ERROR_INVALID_ARGUMENT,
+                           "constraint on an unbound symbol");
+    }
+    int64_t a = b.evaluate(c.dividend), d = b.evaluate(c.divisor);
+    if (d == 0 || a % d != 0) {
+      std::string lhs = m.describe(c.dividend), rhs = m.describe(c.divisor);
+      std::string values;
+      if (c.dividend.isSymbol())
+        values += cat(lhs, " = ", a);
+      if (c.divisor.isSymbol())
+        values += cat(values.empty() ? "" : ", ", rhs, " = ", d);
+      return Status::error(
+          ATTUNE_RT_ERROR_CONSTRAINT,
+          cat("constraint divisible(", lhs, ", ", rhs, ") does not hold: ", a,
+              " is not a multiple of ", d,
+              values.empty() ? "" : " (" + values + ")"));
+    }
+  }
+  return Status::ok();
+}
+
+std::vector<int64_t> attune::rt::shapeOf(const Manifest &m, int tensor,
+                                         const Bindings &b) {
+  std::vector<int64_t> shape;
+  for (const DimExpr &d : m.tensors[tensor].shape)
+    shape.push_back(b.evaluate(d));
+  return shape;
+}
+
+Status attune::rt::resultShapes(const Manifest &m, const Bindings &b,
+                                std::vector<std::vector<int64_t>> &shapes) {
+  shapes.clear();
+  for (int r = 0; r < m.numResults; ++r) {
+    int index = m.numArguments + r;
+    const TensorSpec &spec = m.tensors[index];
+    for (size_t d = 0; d < spec.shape.size(); ++d)
+      if (spec.shape[d].isSymbol() && !b.isBound(spec.shape[d].symbol))
+        return Status::error(
+            ATTUNE_RT_ERROR_TENSOR,
+            cat(m.describeTensor(index), " dimension ", d, " is symbol '",
+                m.symbols[spec.shape[d].symbol].name,
+                "', which no argument determines; pass the results "
+                "explicitly"));
+    shapes.push_back(shapeOf(m, index, b));
+  }
+  return Status::ok();
+}
+
+Status attune::rt::computeGrid(const Manifest &m, int kernel,
+                               const Bindings &b,
+                               std::array<uint32_t, 3> &grid) {
+  static constexpr int64_t limit[3] = {std::numeric_limits<int32_t>::max(),
+                                       65535, 65535};
+  const KernelSpec &k = m.kernels[kernel];
+  for (int i = 0; i < 3; ++i) {
+    int64_t product = 1;
+    bool overflow = false;
+    for (const GridFactor &f : k.grid[i]) {
+      int64_t v = b.evaluate(f.value);
+      int64_t factor = v / f.divisor + (v % f.divisor != 0);
+      overflow |= __builtin_mul_overflow(product, factor, &product);
+    }
+    if (overflow || product > limit[i])
+      return Status::error(
+          ATTUNE_RT_ERROR_UNSUPPORTED,
+          cat("kernel '", k.name, "' grid dimension ", "xyz"[i], " is ",
+              overflow ? std::string("above 2^63") : std::to_string(product),
+              ", above CUDA's limit of ", limit[i],
+              " (the shapes are too large for this kernel)"));
+    grid[i] = static_cast<uint32_t>(product);
+  }
+  return Status::ok();
+}
+
+Status attune::rt::planLaunch(const Manifest &m, const attune_rt_tensor *args,
+                              int64_t numArgs,
+                              const attune_rt_tensor *results,
+                              int64_t numResults, LaunchPlan &plan) {
+  if (Status s = bindTensors(m, args, numArgs, results, numResults,
+                             /*withResults=*/true, plan.bindings);
+      !s.isOk())
+    return s;
+  const Bindings &b = plan.bindings;
+  if (Status s = checkConstraints(m, b, /*skipUnbound=*/false); !s.isOk())
+    return s;
+
+  plan.grids.assign(m.kernels.size(), {0, 0, 0});
+  for (size_t k = 0; k < m.kernels.size(); ++k) {
+    if (Status s = computeGrid(m, static_cast<int>(k), b, plan.grids[k]);
+        !s.isOk())
+      return s;
+    const std::vector<KernelParam> &params = m.kernels[k].params;
+    for (size_t p = 0; p < params.size(); ++p) {
+      if (params[p].kind != KernelParam::Kind::Scalar ||
+          params[p].scalarType != DType::I32)
+        continue;
+      int64_t value = b.evaluate(params[p].scalar);
+      if (value > std::numeric_limits<int32_t>::max())
+        return Status::error(
+            ATTUNE_RT_ERROR_UNSUPPORTED,
+            cat("kernel '", m.kernels[k].name, "' parameter ", p, " (",
+                m.describe(params[p].scalar), " = ", value,
+                ") does not fit its i32 scalar"));
+    }
+  }
+
+  plan.workspaceBytes.clear();
+  int first = m.firstOf(TensorRole::Workspace);
+  for (int w = 0; w < m.numWorkspace; ++w) {
+    int64_t bytes = dtypeSize(m.tensors[first + w].dtype);
+    bool overflow = false;
+    for (int64_t size : shapeOf(m, first + w, b))
+      overflow |= __builtin_mul_overflow(bytes, size, &bytes);
+    if (overflow)
+      return Status::error(ATTUNE_RT_ERROR_UNSUPPORTED,
+                           cat(m.describeTensor(first + w),
+                               " would need more than 2^63 bytes"));
+    plan.workspaceBytes.push_back(static_cast<uint64_t>(bytes));
+  }
+  return Status::ok();
+}
+
+void attune::rt::packParams(const Manifest &m, int kernel, const Bindings &b,
+                            const std::vector<uint64_t> &addresses,
+                            PackedParams &out) {
+  out.slots.clear();
+  out.sizes.clear();
+  auto push = [&](uint64_t value, uint8_t size) {
+    out.slots.push_back(value);
+    out.sizes.push_back(size);
+  };
+  for (const KernelParam &p : m.kernels[kernel].params) {
+    if (p.kind == KernelParam::Kind::ScalarArgument) {
+      // The caller's bits, narrowed to the argument's size and stored at the
+      // start of the slot like any by-value parameter.
+      uint64_t bits = addresses[p.tensor], slot = 0;
+      int64_t size = dtypeSize(m.tensors[p.tensor].dtype);
+      uint8_t u8 = static_cast<uint8_t>(bits);
+      uint16_t u16 = static_cast<uint16_t>(bits);
+      uint32_t u32 = static_cast<uint32_t>(bits);
+      std::memcpy(&slot,
+                  size == 1   ? static_cast<const void *>(&u8)
+                  : size == 2 ? static_cast<const void *>(&u16)
+                  : size == 4 ? static_cast<const void *>(&u32)
+                              : static_cast<const void *>(&bits),
+                  size);
+      push(slot, static_cast<uint8_t>(size));
+      continue;
+    }
+    if (p.kind == KernelParam::Kind::Scalar) {
+      int64_t value = b.evaluate(p.scalar);
+      if (p.scalarType == DType::I64) {
+        push(static_cast<uint64_t>(value), 8);
+        continue;
+      }
+      // Keep the i32 in the slot's first four bytes, where the driver reads
+      // it, whatever the host's byte order.
+      uint64_t slot = 0;
+      int32_t narrow = static_cast<int32_t>(value);
+      std::memcpy(&slot, &narrow, sizeof(narrow));
+      push(slot, 4);
+      continue;
+    }
+    std::vector<int64_t> shape = shapeOf(m, p.tensor, b);
+    uint64_t address = addresses[p.tensor];
+    push(address, 8); // allocated pointer
+    push(address, 8); // aligned pointer
+    push(0, 8);       // offset
+    for (int64_t size : shape)
+      push(static_cast<uint64_t>(size), 8);
+    std::vector<uint64_t> strides(shape.size());
+    uint64_t stride = 1;
+    for (size_t d = shape.size(); d-- > 0;) {
+      strides[d] = stride;
+      stride *= static_cast<uint64_t>(shape[d]);
+    }
+    for (uint64_t s : strides)
+      push(s, 8);
+  }
+  out.pointers.clear();
+  for (uint64_t &slot : out.slots)
+    out.pointers.push_back(&slot);
+  out.pointers.push_back(nullptr);
+}

@@ -1,0 +1,114 @@
+//===- Launch.h - Checks and launch planning, without a GPU -----*- C++ -*-===//
+//
+// Part of the Attune project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Everything between "the caller handed us tensors" and "call cuLaunchKernel"
+// that needs no driver: checking the tensors against the manifest (binding
+// its symbols), the constraints, the grid of every kernel, workspace sizes
+// and the kernel parameter values. Kept apart from the driver calls so it is
+// unit-tested on machines without a GPU.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTUNE_RUNTIME_LAUNCH_H
+#define ATTUNE_RUNTIME_LAUNCH_H
+
+#include "Manifest.h"
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+namespace attune::rt {
+
+/// Symbol values bound from the caller's tensors.
+struct Bindings {
+  std::vector<int64_t> values;
+  /// For each symbol, the tensor (index into Manifest::tensors) and dimension
+  /// whose size bound it; -1 while unbound.
+  std::vector<int> sourceTensor;
+  std::vector<int> sourceDim;
+
+  bool isBound(int symbol) const { return sourceTensor[symbol] >= 0; }
+  /// Value of an integer or a bound symbol.
+  int64_t evaluate(const DimExpr &expr) const {
+    return expr.isSymbol() ? values[expr.symbol] : expr.value;
+  }
+};
+
+/// Checks the caller's tensors against the manifest and binds its symbols:
+/// the number of arguments (and, if `withResults`, of results), then for each
+/// tensor in order its dtype, rank, every dimension (static sizes, symbols
+/// unified with their first occurrence), contiguity and data pointer (null
+/// only without elements, 16-byte aligned; not for scalar arguments, whose
+/// `data` is their value). The first failure is returned.
+Status bindTensors(const Manifest &m, const attune_rt_tensor *args,
+                   int64_t numArgs, const attune_rt_tensor *results,
+                   int64_t numResults, bool withResults, Bindings &out);
+
+/// Checks the constraints. With `skipUnbound`, constraints on a symbol that
+/// is not bound are skipped (used when only the arguments are known).
+Status checkConstraints(const Manifest &m, const Bindings &b,
+                        bool skipUnbound);
+
+/// The shape of `tensor` (index into Manifest::tensors); every symbol it uses
+/// must be bound.
+std::vector<int64_t> shapeOf(const Manifest &m, int tensor, const Bindings &b);
+
+/// The shape of every result; fails naming the result, dimension and symbol
+/// if a result uses a symbol that is not bound.
+Status resultShapes(const Manifest &m, const Bindings &b,
+                    std::vector<std::vector<int64_t>> &shapes);
+
+/// Evaluates a kernel's grid; fails if a dimension exceeds CUDA's limits
+/// (2^31-1 for x, 65535 for y and z).
+Status computeGrid(const Manifest &m, int kernel, const Bindings &b,
+                   std::array<uint32_t, 3> &grid);
+
+/// Everything a launch needs that the driver does not provide.
+struct LaunchPlan {
+  Bindings bindings;
+  /// The grid of every kernel, in manifest order.
+  std::vector<std::array<uint32_t, 3>> grids;
+  /// Size in bytes of every workspace buffer, in manifest order.
+  std::vector<uint64_t> workspaceBytes;
+
+  /// Whether kernel `k` has no blocks (some grid dimension is 0): launching
+  /// it is an error in CUDA, and there is no work, so it is skipped.
+  bool isEmpty(size_t k) const {
+    return grids[k][0] == 0 || grids[k][1] == 0 || grids[k][2] == 0;
+  }
+};
+
+/// Runs every check that precedes a launch: bindTensors (with results),
+/// checkConstraints, computeGrid for every kernel, workspace sizes, and that
+/// every i32 scalar parameter fits.
+Status planLaunch(const Manifest &m, const attune_rt_tensor *args,
+                  int64_t numArgs, const attune_rt_tensor *results,
+                  int64_t numResults, LaunchPlan &plan);
+
+/// The parameters of one kernel launch, in the form cuLaunchKernel takes.
+struct PackedParams {
+  /// One 8-byte slot per kernel parameter: pointers and i64 use all eight
+  /// bytes, a narrower scalar its first bytes (host byte order), then zeros.
+  std::vector<uint64_t> slots;
+  /// How many bytes of each slot the parameter occupies (1, 2, 4 or 8).
+  std::vector<uint8_t> sizes;
+  /// &slots[i] for every parameter, then a null terminator (the driver reads
+  /// only as many as the kernel has).
+  std::vector<void *> pointers;
+};
+
+/// Packs the parameters of kernel `kernel`. `addresses` holds the device
+/// address of every manifest tensor (arguments, results, workspace; for a
+/// scalar argument, its value's bits). A `{"tensor": t}` parameter becomes
+/// the MLIR memref descriptor fields: allocated pointer, aligned pointer,
+/// offset 0, rank sizes, rank strides (contiguous row-major, in elements).
+void packParams(const Manifest &m, int kernel, const Bindings &b,
+                const std::vector<uint64_t> &addresses, PackedParams &out);
+
+} // namespace attune::rt
+
+#endif // ATTUNE_RUNTIME_LAUNCH_H

@@ -1,0 +1,665 @@
+//===- Manifest.cpp - The manifest of a CUDA artifact directory -*- C++ -*-===//
+//
+// Part of the Attune project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Manifest.h"
+
+#include "Json.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <sys/stat.h>
+
+using namespace attune::rt;
+
+std::optional<DType> attune::rt::parseDType(std::string_view name) {
+  if (name == "f32")
+    return DType::F32;
+  if (name == "f16")
+    return DType::F16;
+  if (name == "bf16")
+    return DType::BF16;
+  if (name == "i8")
+    return DType::I8;
+  if (name == "i32")
+    return DType::I32;
+  if (name == "i64")
+    return DType::I64;
+  return std::nullopt;
+}
+
+const char *attune::rt::dtypeName(DType dtype) {
+  switch (dtype) {
+  case DType::F32:
+    return "f32";
+  case DType::F16:
+    return "f16";
+  case DType::BF16:
+    return "bf16";
+  case DType::I8:
+    return "i8";
+  case DType::I32:
+    return "i32";
+  case DType::I64:
+    return "i64";
+  }
+  return "?";
+}
+
+int64_t attune::rt::dtypeSize(DType dtype) {
+  switch (dtype) {
+  case DType::F32:
+  case DType::I32:
+    return 4;
+  case DType::F16:
+  case DType::BF16:
+    return 2;
+  case DType::I8:
+    return 1;
+  case DType::I64:
+    return 8;
+  }
+  return 0;
+}
+
+int Manifest::firstOf(TensorRole role) const {
+  switch (role) {
+  case TensorRole::Argument:
+    return 0;
+  case TensorRole::Result:
+    return numArguments;
+  case TensorRole::Workspace:
+    return numArguments + numResults;
+  }
+  return 0;
+}
+
+int Manifest::countOf(TensorRole role) const {
+  switch (role) {
+  case TensorRole::Argument:
+    return numArguments;
+  case TensorRole::Result:
+    return numResults;
+  case TensorRole::Workspace:
+    return numWorkspace;
+  }
+  return 0;
+}
+
+static const char *roleName(TensorRole role) {
+  switch (role) {
+  case TensorRole::Argument:
+    return "argument";
+  case TensorRole::Result:
+    return "result";
+  case TensorRole::Workspace:
+    return "workspace";
+  }
+  return "tensor";
+}
+
+std::string Manifest::describeTensor(int tensor) const {
+  const TensorSpec &spec = tensors[tensor];
+  return cat(roleName(spec.role), " '", spec.name, "'");
+}
+
+std::string Manifest::describe(const DimExpr &expr) const {
+  if (expr.isSymbol())
+    return symbols[expr.symbol].name;
+  return std::to_string(expr.value);
+}
+
+std::string Manifest::describeShape(int tensor) const {
+  std::string out = "[";
+  const TensorSpec &spec = tensors[tensor];
+  for (size_t d = 0; d < spec.shape.size(); ++d) {
+    if (d)
+      out += ", ";
+    out += describe(spec.shape[d]);
+  }
+  return out + "]";
+}
+
+namespace {
+
+/// Validates the JSON tree and fills a Manifest. Every error names the JSON
+/// path of the offending value.
+class ManifestReader {
+public:
+  explicit ManifestReader(Manifest &m) : m(m) {}
+
+  Status read(const JsonValue &root);
+
+private:
+  Manifest &m;
+  std::map<std::string, int> symbolIndex;
+  std::map<std::string, int> tensorIndex;
+
+  static Status error(const std::string &path, const std::string &what) {
+    return Status::error(ATTUNE_RT_ERROR_MANIFEST,
+                         path.empty() ? what : cat(path, ": ", what));
+  }
+
+  static std::string member(const std::string &path, const char *key) {
+    return path.empty() ? key : cat(path, ".", key);
+  }
+
+  static std::string element(const std::string &path, size_t i) {
+    return cat(path, "[", i, "]");
+  }
+
+  /// Looks up `key` in `object`; a missing required member is an error.
+  static Status get(const JsonValue &object, const std::string &path,
+                    const char *key, bool required, const JsonValue *&out) {
+    out = object.find(key);
+    if (!out && required)
+      return error(path, cat("missing member \"", key, "\""));
+    return Status::ok();
+  }
+
+  static Status expectKind(const JsonValue &v, const std::string &path,
+                           JsonValue::Kind kind, const char *what) {
+    if (v.kind != kind)
+      return error(path, cat("expected ", what, ", got ", v.kindName()));
+    return Status::ok();
+  }
+
+  static Status readInt(const JsonValue &v, const std::string &path,
+                        int64_t min, int64_t max, int64_t &out) {
+    if (!v.isInt())
+      return error(path, cat("expected an integer, got ", v.kindName()));
+    if (v.integer < min || v.integer > max)
+      return error(path, cat("expected an integer in [", min, ", ", max,
+                             "], got ", v.integer));
+    out = v.integer;
+    return Status::ok();
+  }
+
+  static Status readName(const JsonValue &v, const std::string &path,
+                         std::string &out) {
+    if (!v.isString())
+      return error(path, cat("expected a string, got ", v.kindName()));
+    if (v.string.empty())
+      return error(path, "expected a non-empty string");
+    out = v.string;
+    return Status::ok();
+  }
+
+  /// Reads an integer (>= `min`) or the name of a defined symbol.
+  Status readUse(const JsonValue &v, const std::string &path, int64_t min,
+                 DimExpr &out) {
+    if (v.isInt())
+      return readInt(v, path, min, std::numeric_limits<int64_t>::max(),
+                     out.value);
+    if (!v.isString() || v.string.empty())
+      return error(path, cat("expected an integer or a symbol name, got ",
+                             v.kindName()));
+    auto it = symbolIndex.find(v.string);
+    if (it == symbolIndex.end())
+      return error(path, cat("symbol '", v.string,
+                             "' does not appear in any argument or result "
+                             "shape, so its value is unknown"));
+    out.symbol = it->second;
+    return Status::ok();
+  }
+
+  Status readTensor(const JsonValue &v, const std::string &path,
+                    TensorRole role, TensorSpec &spec);
+  Status readTensorList(const JsonValue &root, const char *key,
+                        TensorRole role, bool required, int &count);
+  Status readConstraint(const JsonValue &v, const std::string &path);
+  Status readKernel(const JsonValue &v, const std::string &path,
+                    KernelSpec &kernel);
+  Status readParam(const JsonValue &v, const std::string &path,
+                   KernelParam &param);
+};
+
+} // namespace
+
+Status ManifestReader::readTensor(const JsonValue &v, const std::string &path,
+                                  TensorRole role, TensorSpec &spec) {
+  if (Status s = expectKind(v, path, JsonValue::Kind::Object, "an object");
+      !s.isOk())
+    return s;
+  spec.role = role;
+  const JsonValue *name, *dtype, *shape, *range, *scalar;
+  if (Status s = get(v, path, "name", true, name); !s.isOk())
+    return s;
+  if (Status s = readName(*name, member(path, "name"), spec.name); !s.isOk())
+    return s;
+  auto [it, inserted] =
+      tensorIndex.emplace(spec.name, static_cast<int>(m.tensors.size()));
+  if (!inserted)
+    return error(member(path, "name"),
+                 cat("duplicate tensor name '", spec.name, "' (also ",
+                     m.describeTensor(it->second), ")"));
+
+  if (Status s = get(v, path, "dtype", true, dtype); !s.isOk())
+    return s;
+  if (!dtype->isString())
+    return error(member(path, "dtype"),
+                 cat("expected a string, got ", dtype->kindName()));
+  std::optional<DType> parsed = parseDType(dtype->string);
+  if (!parsed)
+    return error(member(path, "dtype"),
+                 cat("unknown dtype \"", dtype->string,
+                     "\" (expected f32, f16, bf16, i8, i32 or i64)"));
+  spec.dtype = *parsed;
+
+  if (Status s = get(v, path, "shape", true, shape); !s.isOk())
+    return s;
+  std::string shapePath = member(path, "shape");
+  if (Status s = expectKind(*shape, shapePath, JsonValue::Kind::Array,
+                            "an array");
+      !s.isOk())
+    return s;
+  int tensor = static_cast<int>(m.tensors.size());
+  for (size_t d = 0; d < shape->array.size(); ++d) {
+    const JsonValue &dim = shape->array[d];
+    std::string dimPath = element(shapePath, d);
+    DimExpr expr;
+    if (dim.isString() && role != TensorRole::Workspace) {
+      // Arguments and results define symbols; workspace shapes only use them.
+      if (dim.string.empty())
+        return error(dimPath, "expected a non-empty symbol name");
+      auto [sym, added] = symbolIndex.emplace(
+          dim.string, static_cast<int>(m.symbols.size()));
+      if (added)
+        m.symbols.push_back({dim.string, tensor, static_cast<int>(d)});
+      expr.symbol = sym->second;
+    } else if (Status s = readUse(dim, dimPath, 0, expr); !s.isOk()) {
+      return s;
+    }
+    spec.shape.push_back(expr);
+  }
+
+  if (Status s = get(v, path, "scalar", false, scalar); !s.isOk())
+    return s;
+  if (scalar) {
+    std::string scalarPath = member(path, "scalar");
+    if (scalar->kind != JsonValue::Kind::Bool)
+      return error(scalarPath,
+                   cat("expected true or false, got ", scalar->kindName()));
+    spec.scalar = scalar->boolean;
+    if (spec.scalar && role != TensorRole::Argument)
+      return error(scalarPath, "only arguments can be scalars");
+    if (spec.scalar && !spec.shape.empty())
+      return error(scalarPath, "a scalar argument must have shape []");
+  }
+
+  if (Status s = get(v, path, "range", false, range); !s.isOk())
+    return s;
+  if (range) {
+    std::string rangePath = member(path, "range");
+    auto isNumber = [](const JsonValue &n) {
+      return n.kind == JsonValue::Kind::Int ||
+             n.kind == JsonValue::Kind::Double;
+    };
+    if (!range->isArray() || range->array.size() != 2 ||
+        !isNumber(range->array[0]) || !isNumber(range->array[1]))
+      return error(rangePath, "expected [lo, hi] with two numbers");
+    spec.hasRange = true;
+    spec.rangeLo = range->array[0].number;
+    spec.rangeHi = range->array[1].number;
+    if (spec.rangeLo >= spec.rangeHi)
+      return error(rangePath,
+                   cat("empty range [", spec.rangeLo, ", ", spec.rangeHi,
+                       ") (it is half-open: lo must be below hi)"));
+  }
+  return Status::ok();
+}
+
+Status ManifestReader::readTensorList(const JsonValue &root, const char *key,
+                                      TensorRole role, bool required,
+                                      int &count) {
+  const JsonValue *list;
+  if (Status s = get(root, "", key, required, list); !s.isOk())
+    return s;
+  count = 0;
+  if (!list)
+    return Status::ok();
+  if (Status s = expectKind(*list, key, JsonValue::Kind::Array, "an array");
+      !s.isOk())
+    return s;
+  for (size_t i = 0; i < list->array.size(); ++i) {
+    TensorSpec spec;
+    if (Status s = readTensor(list->array[i], element(key, i), role, spec);
+        !s.isOk())
+      return s;
+    m.tensors.push_back(std::move(spec));
+    ++count;
+  }
+  return Status::ok();
+}
+
+Status ManifestReader::readConstraint(const JsonValue &v,
+                                      const std::string &path) {
+  if (Status s = expectKind(v, path, JsonValue::Kind::Object, "an object");
+      !s.isOk())
+    return s;
+  if (v.object.size() != 1)
+    return error(path, "expected an object with exactly one member, e.g. "
+                       "{\"divisible\": [a, b]}");
+  const auto &[kind, operands] = v.object.front();
+  // An unknown constraint cannot be checked, and skipping a check could
+  // launch a kernel on shapes it does not support.
+  if (kind != "divisible")
+    return error(path, cat("unknown constraint \"", kind,
+                           "\" (this runtime knows \"divisible\")"));
+  std::string opPath = member(path, "divisible");
+  if (!operands.isArray() || operands.array.size() != 2)
+    return error(opPath, "expected [a, b]");
+  Constraint c;
+  if (Status s = readUse(operands.array[0], element(opPath, 0), 0, c.dividend);
+      !s.isOk())
+    return s;
+  if (Status s = readUse(operands.array[1], element(opPath, 1), 1, c.divisor);
+      !s.isOk())
+    return s;
+  m.constraints.push_back(c);
+  return Status::ok();
+}
+
+Status ManifestReader::readParam(const JsonValue &v, const std::string &path,
+                                 KernelParam &param) {
+  if (Status s = expectKind(v, path, JsonValue::Kind::Object, "an object");
+      !s.isOk())
+    return s;
+  const JsonValue *tensor = v.find("tensor");
+  const JsonValue *scalar = v.find("scalar");
+  const JsonValue *scalarArg = v.find("scalar_arg");
+  if ((tensor != nullptr) + (scalar != nullptr) + (scalarArg != nullptr) != 1)
+    return error(path, "expected {\"tensor\": name}, {\"scalar\": dtype, "
+                       "\"symbol\": name} or {\"scalar_arg\": name}");
+  if (tensor || scalarArg) {
+    const char *key = tensor ? "tensor" : "scalar_arg";
+    std::string name;
+    if (Status s = readName(tensor ? *tensor : *scalarArg, member(path, key),
+                            name);
+        !s.isOk())
+      return s;
+    auto it = tensorIndex.find(name);
+    if (it == tensorIndex.end())
+      return error(member(path, key),
+                   cat("no argument, result or workspace buffer is named '",
+                       name, "'"));
+    param.tensor = it->second;
+    bool isScalar = m.tensors[param.tensor].scalar;
+    if (tensor && isScalar)
+      return error(member(path, key),
+                   cat(m.describeTensor(param.tensor),
+                       " is a scalar; pass it with {\"scalar_arg\": name}"));
+    if (scalarArg && !isScalar)
+      return error(member(path, key), cat(m.describeTensor(param.tensor),
+                                          " is not a scalar argument"));
+    param.kind = tensor ? KernelParam::Kind::Tensor
+                        : KernelParam::Kind::ScalarArgument;
+    return Status::ok();
+  }
+  param.kind = KernelParam::Kind::Scalar;
+  std::optional<DType> type =
+      scalar->isString() ? parseDType(scalar->string) : std::nullopt;
+  if (!type || (*type != DType::I32 && *type != DType::I64))
+    return error(member(path, "scalar"), "expected \"i32\" or \"i64\"");
+  param.scalarType = *type;
+  const JsonValue *symbol;
+  if (Status s = get(v, path, "symbol", true, symbol); !s.isOk())
+    return s;
+  return readUse(*symbol, member(path, "symbol"), 0, param.scalar);
+}
+
+Status ManifestReader::readKernel(const JsonValue &v, const std::string &path,
+                                  KernelSpec &kernel) {
+  if (Status s = expectKind(v, path, JsonValue::Kind::Object, "an object");
+      !s.isOk())
+    return s;
+  const JsonValue *name, *cubin, *block, *grid, *shared, *params;
+  if (Status s = get(v, path, "name", true, name); !s.isOk())
+    return s;
+  if (Status s = readName(*name, member(path, "name"), kernel.name);
+      !s.isOk())
+    return s;
+
+  if (Status s = get(v, path, "cubin", true, cubin); !s.isOk())
+    return s;
+  if (Status s = readName(*cubin, member(path, "cubin"), kernel.cubinFile);
+      !s.isOk())
+    return s;
+  if (kernel.cubinFile.front() == '/')
+    return error(member(path, "cubin"),
+                 "expected a file name relative to the artifact directory");
+
+  if (Status s = get(v, path, "block", true, block); !s.isOk())
+    return s;
+  std::string blockPath = member(path, "block");
+  if (!block->isArray() || block->array.size() != 3)
+    return error(blockPath, "expected three integers [x, y, z]");
+  // CUDA's limits on every architecture the compiler targets.
+  static constexpr int64_t blockLimit[3] = {1024, 1024, 64};
+  int64_t threads = 1;
+  for (size_t i = 0; i < 3; ++i) {
+    int64_t value;
+    if (Status s = readInt(block->array[i], element(blockPath, i), 1,
+                           blockLimit[i], value);
+        !s.isOk())
+      return s;
+    kernel.block[i] = static_cast<uint32_t>(value);
+    threads *= value;
+  }
+  if (threads > 1024)
+    return error(blockPath, cat(threads, " threads per block, above CUDA's "
+                                         "limit of 1024"));
+
+  if (Status s = get(v, path, "grid", true, grid); !s.isOk())
+    return s;
+  std::string gridPath = member(path, "grid");
+  if (!grid->isArray() || grid->array.size() != 3)
+    return error(gridPath, "expected three lists of factors [x, y, z]");
+  for (size_t i = 0; i < 3; ++i) {
+    const JsonValue &dim = grid->array[i];
+    std::string dimPath = element(gridPath, i);
+    if (!dim.isArray())
+      return error(dimPath, cat("expected an array of factors, got ",
+                                dim.kindName()));
+    for (size_t f = 0; f < dim.array.size(); ++f) {
+      const JsonValue &factor = dim.array[f];
+      std::string factorPath = element(dimPath, f);
+      GridFactor gf;
+      if (factor.isObject()) {
+        const JsonValue *ceildiv = factor.find("ceildiv");
+        if (!ceildiv || factor.object.size() != 1)
+          return error(factorPath, "expected an integer, a symbol or "
+                                   "{\"ceildiv\": [x, n]}");
+        std::string cdPath = member(factorPath, "ceildiv");
+        if (!ceildiv->isArray() || ceildiv->array.size() != 2)
+          return error(cdPath, "expected [x, n]");
+        if (Status s = readUse(ceildiv->array[0], element(cdPath, 0), 0,
+                               gf.value);
+            !s.isOk())
+          return s;
+        if (Status s = readInt(ceildiv->array[1], element(cdPath, 1), 1,
+                               std::numeric_limits<int64_t>::max(),
+                               gf.divisor);
+            !s.isOk())
+          return s;
+      } else if (Status s = readUse(factor, factorPath, 1, gf.value);
+                 !s.isOk()) {
+        return s;
+      }
+      kernel.grid[i].push_back(gf);
+    }
+  }
+
+  if (Status s = get(v, path, "shared_bytes", false, shared); !s.isOk())
+    return s;
+  if (shared) {
+    int64_t bytes;
+    if (Status s = readInt(*shared, member(path, "shared_bytes"), 0,
+                           std::numeric_limits<int32_t>::max(), bytes);
+        !s.isOk())
+      return s;
+    kernel.sharedBytes = static_cast<uint32_t>(bytes);
+  }
+
+  if (Status s = get(v, path, "params", true, params); !s.isOk())
+    return s;
+  std::string paramsPath = member(path, "params");
+  if (Status s = expectKind(*params, paramsPath, JsonValue::Kind::Array,
+                            "an array");
+      !s.isOk())
+    return s;
+  for (size_t i = 0; i < params->array.size(); ++i) {
+    KernelParam param;
+    if (Status s = readParam(params->array[i], element(paramsPath, i), param);
+        !s.isOk())
+      return s;
+    kernel.params.push_back(param);
+  }
+  return Status::ok();
+}
+
+Status ManifestReader::read(const JsonValue &root) {
+  if (Status s = expectKind(root, "top level", JsonValue::Kind::Object,
+                            "an object");
+      !s.isOk())
+    return s;
+  const JsonValue *format, *version, *function, *chip;
+  if (Status s = get(root, "", "format", true, format); !s.isOk())
+    return s;
+  if (!format->isString() || format->string != "attune-cuda")
+    return error("format", "expected \"attune-cuda\"");
+  if (Status s = get(root, "", "version", true, version); !s.isOk())
+    return s;
+  if (!version->isInt() || version->integer != 1)
+    return error("version",
+                 version->isInt()
+                     ? cat("unsupported manifest version ", version->integer,
+                           " (this runtime reads version 1)")
+                     : cat("expected an integer, got ", version->kindName()));
+  if (Status s = get(root, "", "function", true, function); !s.isOk())
+    return s;
+  if (Status s = readName(*function, "function", m.function); !s.isOk())
+    return s;
+  if (Status s = get(root, "", "chip", true, chip); !s.isOk())
+    return s;
+  if (Status s = readName(*chip, "chip", m.chip); !s.isOk())
+    return s;
+
+  if (Status s = readTensorList(root, "arguments", TensorRole::Argument, true,
+                                m.numArguments);
+      !s.isOk())
+    return s;
+  if (Status s = readTensorList(root, "results", TensorRole::Result, true,
+                                m.numResults);
+      !s.isOk())
+    return s;
+  if (Status s = readTensorList(root, "workspace", TensorRole::Workspace,
+                                false, m.numWorkspace);
+      !s.isOk())
+    return s;
+
+  const JsonValue *constraints, *kernels;
+  if (Status s = get(root, "", "constraints", false, constraints); !s.isOk())
+    return s;
+  if (constraints) {
+    if (Status s = expectKind(*constraints, "constraints",
+                              JsonValue::Kind::Array, "an array");
+        !s.isOk())
+      return s;
+    for (size_t i = 0; i < constraints->array.size(); ++i)
+      if (Status s =
+              readConstraint(constraints->array[i], element("constraints", i));
+          !s.isOk())
+        return s;
+  }
+
+  if (Status s = get(root, "", "kernels", true, kernels); !s.isOk())
+    return s;
+  if (Status s =
+          expectKind(*kernels, "kernels", JsonValue::Kind::Array, "an array");
+      !s.isOk())
+    return s;
+  if (kernels->array.empty())
+    return error("kernels", "expected at least one kernel");
+  for (size_t i = 0; i < kernels->array.size(); ++i) {
+    KernelSpec kernel;
+    if (Status s = readKernel(kernels->array[i], element("kernels", i), kernel);
+        !s.isOk())
+      return s;
+    m.kernels.push_back(std::move(kernel));
+  }
+  return Status::ok();
+}
+
+Status attune::rt::parseManifest(std::string_view json, Manifest &out) {
+  out = Manifest();
+  JsonValue root;
+  std::string jsonError;
+  if (!parseJson(json, root, jsonError))
+    return Status::error(ATTUNE_RT_ERROR_MANIFEST,
+                         cat("invalid JSON: ", jsonError));
+  Manifest m;
+  if (Status s = ManifestReader(m).read(root); !s.isOk())
+    return s;
+  out = std::move(m);
+  return Status::ok();
+}
+
+Status attune::rt::readFile(const std::string &path, std::string &contents) {
+  contents.clear();
+  std::FILE *file = std::fopen(path.c_str(), "rb");
+  if (!file)
+    return Status::error(ATTUNE_RT_ERROR_IO, cat("cannot open '", path, "': ",
+                                                 std::strerror(errno)));
+  char buffer[1 << 16];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), file)) > 0)
+    contents.append(buffer, n);
+  bool bad = std::ferror(file);
+  int savedErrno = errno;
+  std::fclose(file);
+  if (bad)
+    return Status::error(ATTUNE_RT_ERROR_IO, cat("cannot read '", path, "': ",
+                                                 std::strerror(savedErrno)));
+  return Status::ok();
+}
+
+Status attune::rt::loadManifest(const std::string &dir, Manifest &out) {
+  out = Manifest();
+  struct stat info;
+  if (::stat(dir.c_str(), &info) != 0)
+    return Status::error(ATTUNE_RT_ERROR_IO,
+                         cat("cannot open artifact directory '", dir,
+                             "': ", std::strerror(errno)));
+  if (!S_ISDIR(info.st_mode))
+    return Status::error(ATTUNE_RT_ERROR_IO,
+                         cat("'", dir, "' is not a directory (expected a "
+                                       "CUDA artifact directory)"));
+  std::string base = dir;
+  if (base.back() != '/')
+    base += '/';
+  std::string manifestPath = base + "manifest.json";
+  std::string json;
+  if (Status s = readFile(manifestPath, json); !s.isOk())
+    return s;
+  Manifest m;
+  if (Status s = parseManifest(json, m); !s.isOk())
+    return Status::error(s.code(), cat(manifestPath, ": ", s.message()));
+  for (KernelSpec &kernel : m.kernels) {
+    std::string path = base + kernel.cubinFile;
+    if (Status s = readFile(path, kernel.cubin); !s.isOk())
+      return Status::error(s.code(), cat("cubin of kernel '", kernel.name,
+                                         "': ", s.message()));
+    if (kernel.cubin.empty())
+      return Status::error(ATTUNE_RT_ERROR_IO,
+                           cat("cubin of kernel '", kernel.name, "': '", path,
+                               "' is empty"));
+  }
+  out = std::move(m);
+  return Status::ok();
+}

@@ -1,0 +1,163 @@
+//===- Manifest.h - The manifest of a CUDA artifact directory ---*- C++ -*-===//
+//
+// Part of the Attune project.
+//
+//===----------------------------------------------------------------------===//
+//
+// manifest.json (docs/CUDAArtifacts.md, version 1) parsed and validated into
+// a form the launcher uses without further checks: every symbol a grid,
+// constraint, workspace or scalar parameter uses is defined by an argument or
+// result shape, every tensor a kernel parameter names exists.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTUNE_RUNTIME_MANIFEST_H
+#define ATTUNE_RUNTIME_MANIFEST_H
+
+#include "Status.h"
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace attune::rt {
+
+/// Element types; the values are the attune_rt_dtype codes.
+enum class DType : int32_t {
+  F32 = ATTUNE_RT_F32,
+  F16 = ATTUNE_RT_F16,
+  BF16 = ATTUNE_RT_BF16,
+  I8 = ATTUNE_RT_I8,
+  I32 = ATTUNE_RT_I32,
+  I64 = ATTUNE_RT_I64,
+};
+
+/// Parses a manifest dtype name ("f32", ...).
+std::optional<DType> parseDType(std::string_view name);
+/// Returns the manifest spelling of `dtype`.
+const char *dtypeName(DType dtype);
+/// Returns the size in bytes of one element of `dtype`.
+int64_t dtypeSize(DType dtype);
+
+/// An integer or a symbol: a dimension, a grid factor operand, a constraint
+/// operand or a scalar parameter.
+struct DimExpr {
+  /// The integer when `symbol` is -1.
+  int64_t value = 0;
+  /// Index into Manifest::symbols, or -1 for an integer.
+  int symbol = -1;
+
+  bool isSymbol() const { return symbol >= 0; }
+};
+
+/// Where a tensor of the manifest comes from.
+enum class TensorRole { Argument, Result, Workspace };
+
+/// One argument, result or workspace buffer.
+struct TensorSpec {
+  std::string name;
+  TensorRole role = TensorRole::Argument;
+  DType dtype = DType::F32;
+  std::vector<DimExpr> shape;
+  /// A scalar argument (`"scalar": true`, shape []): passed by value, not as
+  /// a device tensor. Not in docs/CUDAArtifacts.md; attunec writes it for
+  /// non-tensor function arguments.
+  bool scalar = false;
+  /// The optional `range` [lo, hi), informative only (integers or floats).
+  bool hasRange = false;
+  double rangeLo = 0, rangeHi = 0;
+};
+
+/// One factor of a grid dimension: ceil(value / divisor) (divisor 1 for a
+/// plain integer or symbol).
+struct GridFactor {
+  DimExpr value;
+  int64_t divisor = 1;
+};
+
+/// One entry of a kernel's `params`.
+struct KernelParam {
+  /// `{"tensor": t}`, `{"scalar": dtype, "symbol": s}` or
+  /// `{"scalar_arg": a}` (the value of scalar argument `a`).
+  enum class Kind { Tensor, Scalar, ScalarArgument };
+  Kind kind = Kind::Tensor;
+  /// For Tensor and ScalarArgument: index into Manifest::tensors.
+  int tensor = -1;
+  /// For Scalar: I32 or I64, and the value passed.
+  DType scalarType = DType::I64;
+  DimExpr scalar;
+};
+
+/// One kernel of the manifest.
+struct KernelSpec {
+  std::string name;
+  /// The cubin's file name (relative to the artifact directory) and its
+  /// contents, read by loadManifest (empty after parseManifest alone).
+  std::string cubinFile;
+  std::string cubin;
+  std::array<uint32_t, 3> block = {1, 1, 1};
+  std::array<std::vector<GridFactor>, 3> grid;
+  uint32_t sharedBytes = 0;
+  std::vector<KernelParam> params;
+};
+
+/// A `divisible` constraint: dividend % divisor == 0.
+struct Constraint {
+  DimExpr dividend, divisor;
+};
+
+/// A symbol and the first tensor dimension that has it, which defines its
+/// value (arguments before results).
+struct SymbolInfo {
+  std::string name;
+  int tensor = -1;
+  int dim = -1;
+};
+
+/// A validated version-1 manifest.
+struct Manifest {
+  std::string function;
+  std::string chip;
+  /// Arguments, then results, then workspace buffers.
+  std::vector<TensorSpec> tensors;
+  int numArguments = 0;
+  int numResults = 0;
+  int numWorkspace = 0;
+  /// Every symbol, in order of first appearance in the argument and result
+  /// shapes.
+  std::vector<SymbolInfo> symbols;
+  std::vector<Constraint> constraints;
+  std::vector<KernelSpec> kernels;
+
+  /// Index into `tensors` of the first tensor of `role`.
+  int firstOf(TensorRole role) const;
+  /// Number of tensors of `role`.
+  int countOf(TensorRole role) const;
+
+  /// "argument 'q'", "result 'o'" or "workspace 'm'".
+  std::string describeTensor(int tensor) const;
+  /// The manifest shape of a tensor, e.g. "[B, 8, Sq, 128]".
+  std::string describeShape(int tensor) const;
+  /// A symbol's name or an integer, for messages.
+  std::string describe(const DimExpr &expr) const;
+};
+
+/// Parses and validates the text of manifest.json. Does not read cubins.
+/// Errors are ATTUNE_RT_ERROR_MANIFEST with a JSON path, e.g.
+/// "kernels[0].grid[1]: expected an array of factors, got an integer".
+Status parseManifest(std::string_view json, Manifest &out);
+
+/// Reads and validates `dir`/manifest.json and reads every kernel's cubin
+/// into the manifest.
+Status loadManifest(const std::string &dir, Manifest &out);
+
+/// Reads a whole file; ATTUNE_RT_ERROR_IO naming the path and the OS reason
+/// on failure.
+Status readFile(const std::string &path, std::string &contents);
+
+} // namespace attune::rt
+
+#endif // ATTUNE_RUNTIME_MANIFEST_H

@@ -1,0 +1,406 @@
+//===- CApiTest.cpp - Tests of the C API against a fake driver --*- C++ -*-===//
+//
+// Part of the Attune project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Runs attune_rt.h end to end with libAttuneRTFakeCuda.so standing in for
+// libcuda.so.1: what reaches cuLaunchKernel, when modules are loaded and
+// shared memory opted in, how contexts and workspaces are handled, how driver
+// errors read, and that a failed check makes no driver call at all.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attune_rt.h"
+
+#include "FakeCuda.h"
+#include "TestUtil.h"
+
+#include "gtest/gtest.h"
+
+#include <cstdlib>
+#include <string>
+
+using namespace attune::rt::test;
+
+namespace {
+
+/// Two kernels, a workspace, a scalar; the second kernel needs no opt-in.
+const char *twoKernelManifest = R"({
+  "format": "attune-cuda", "version": 1, "function": "two", "chip": "sm_80",
+  "arguments": [{"name": "x", "dtype": "f32", "shape": ["N", 32]}],
+  "results": [{"name": "y", "dtype": "f32", "shape": ["N"]}],
+  "workspace": [{"name": "partial", "dtype": "f32", "shape": ["N", 4]}],
+  "kernels": [
+    {"name": "split", "cubin": "split.cubin", "block": [64, 2, 1],
+     "grid": [[{"ceildiv": ["N", 16]}], [4], []], "shared_bytes": 65536,
+     "params": [{"tensor": "x"}, {"tensor": "partial"}]},
+    {"name": "combine", "cubin": "combine.cubin", "block": [32, 1, 1],
+     "grid": [["N"], [], []], "shared_bytes": 49152,
+     "params": [{"tensor": "partial"}, {"tensor": "y"},
+                {"scalar": "i32", "symbol": "N"}]}
+  ]
+})";
+
+class CApiTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    // The runtime loads the driver once per process, from here.
+    setenv("ATTUNE_RT_LIBCUDA", ATTUNE_RT_FAKE_CUDA, 1);
+    fake = fakeCudaState();
+    fake->reset();
+    // A context is current, as under PyTorch.
+    fake->currentContext = reinterpret_cast<void *>(0x1000);
+  }
+
+  void TearDown() override {
+    attune_rt_unload(module);
+  }
+
+  /// Loads a module from a directory holding `manifest` and fake cubins.
+  void load(const char *manifest) {
+    dir.write("manifest.json", manifest);
+    for (const char *cubin : {"split", "combine", "document_mask_fwd"})
+      dir.write(std::string(cubin) + ".cubin", std::string("cubin:") + cubin);
+    ASSERT_EQ(attune_rt_load(dir.path().c_str(), &module), ATTUNE_RT_OK)
+        << attune_rt_last_error();
+  }
+
+  /// Launches the two-kernel module with N rows on `stream`.
+  int launchTwo(int64_t n, void *stream) {
+    Tensor x(0x100000, ATTUNE_RT_F32, {n, 32}), y(0x200000, ATTUNE_RT_F32, {n});
+    attune_rt_tensor a = x.view(), r = y.view();
+    return attune_rt_launch(module, &a, 1, &r, 1, stream);
+  }
+
+  FakeCudaState *fake = nullptr;
+  TempDir dir;
+  attune_rt_module *module = nullptr;
+};
+
+TEST_F(CApiTest, LoadErrorsAreReportedNotCrashes) {
+  attune_rt_module *m = reinterpret_cast<attune_rt_module *>(0x1);
+  EXPECT_EQ(attune_rt_load("/nonexistent/artifacts", &m), ATTUNE_RT_ERROR_IO);
+  EXPECT_EQ(m, nullptr);
+  EXPECT_STREQ(attune_rt_last_error(),
+               "cannot open artifact directory '/nonexistent/artifacts': No "
+               "such file or directory");
+  EXPECT_EQ(attune_rt_load(nullptr, &m), ATTUNE_RT_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(attune_rt_load("x", nullptr), ATTUNE_RT_ERROR_INVALID_ARGUMENT);
+
+  dir.write("manifest.json", "{\"format\": \"attune-cuda\", \"version\": 1,");
+  EXPECT_EQ(attune_rt_load(dir.path().c_str(), &m), ATTUNE_RT_ERROR_MANIFEST);
+  EXPECT_EQ(std::string(attune_rt_last_error()),
+            dir.path() + "/manifest.json: invalid JSON: line 1, column 40: "
+                         "expected a string key");
+  // Null modules are rejected, not dereferenced.
+  attune_rt_unload(nullptr);
+  EXPECT_EQ(attune_rt_launch(nullptr, nullptr, 0, nullptr, 0, nullptr),
+            ATTUNE_RT_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(attune_rt_num_tensors(nullptr, ATTUNE_RT_ARGUMENT), -1);
+}
+
+TEST_F(CApiTest, Queries) {
+  load(documentMaskManifest());
+  EXPECT_STREQ(attune_rt_function(module), "document_mask");
+  EXPECT_STREQ(attune_rt_chip(module), "sm_90a");
+  EXPECT_EQ(attune_rt_num_tensors(module, ATTUNE_RT_ARGUMENT), 5);
+  EXPECT_EQ(attune_rt_num_tensors(module, ATTUNE_RT_RESULT), 2);
+  EXPECT_EQ(attune_rt_num_tensors(module, ATTUNE_RT_WORKSPACE), 0);
+  EXPECT_EQ(attune_rt_num_tensors(module, 7), -1);
+  EXPECT_STREQ(attune_rt_tensor_name(module, ATTUNE_RT_ARGUMENT, 3), "q_doc");
+  EXPECT_STREQ(attune_rt_tensor_name(module, ATTUNE_RT_RESULT, 1), "lse");
+  EXPECT_EQ(attune_rt_tensor_name(module, ATTUNE_RT_RESULT, 2), nullptr);
+  EXPECT_EQ(attune_rt_tensor_dtype(module, ATTUNE_RT_ARGUMENT, 0),
+            ATTUNE_RT_BF16);
+  EXPECT_EQ(attune_rt_tensor_dtype(module, ATTUNE_RT_RESULT, 1), ATTUNE_RT_F32);
+  EXPECT_EQ(attune_rt_tensor_rank(module, ATTUNE_RT_RESULT, 1), 3);
+  EXPECT_EQ(attune_rt_tensor_dim(module, ATTUNE_RT_ARGUMENT, 0, 3), 128);
+  EXPECT_EQ(attune_rt_tensor_dim(module, ATTUNE_RT_ARGUMENT, 0, 2), -1);
+  EXPECT_STREQ(attune_rt_tensor_dim_symbol(module, ATTUNE_RT_ARGUMENT, 0, 2),
+               "Sq");
+  EXPECT_EQ(attune_rt_tensor_dim_symbol(module, ATTUNE_RT_ARGUMENT, 0, 3),
+            nullptr);
+  EXPECT_EQ(attune_rt_tensor_dim_symbol(module, ATTUNE_RT_ARGUMENT, 0, 4),
+            nullptr);
+  double lo = -1, hi = -1;
+  EXPECT_EQ(attune_rt_tensor_range(module, ATTUNE_RT_ARGUMENT, 4, &lo, &hi), 1);
+  EXPECT_EQ(lo, 0);
+  EXPECT_EQ(hi, 4);
+  EXPECT_EQ(attune_rt_tensor_range(module, ATTUNE_RT_ARGUMENT, 0, &lo, &hi), 0);
+  EXPECT_EQ(attune_rt_tensor_is_scalar(module, ATTUNE_RT_ARGUMENT, 0), 0);
+  EXPECT_STREQ(attune_rt_dtype_name(ATTUNE_RT_BF16), "bf16");
+  EXPECT_EQ(attune_rt_dtype_name(6), nullptr);
+  EXPECT_EQ(attune_rt_dtype_size(ATTUNE_RT_I64), 8);
+  EXPECT_EQ(attune_rt_dtype_size(-1), 0);
+}
+
+TEST_F(CApiTest, ResultShapes) {
+  load(documentMaskManifest());
+  DocumentMaskTensors t;
+  std::vector<attune_rt_tensor> args = views(t.args);
+  int64_t dims[7] = {};
+  ASSERT_EQ(attune_rt_result_shapes(module, args.data(), args.size(), dims, 7),
+            ATTUNE_RT_OK)
+      << attune_rt_last_error();
+  EXPECT_EQ(std::vector<int64_t>(dims, dims + 7),
+            (std::vector<int64_t>{2, 8, 130, 128, 2, 8, 130}));
+  EXPECT_EQ(attune_rt_result_shapes(module, args.data(), args.size(), dims, 6),
+            ATTUNE_RT_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(attune_rt_last_error(),
+               "room for 6 result dimensions, need 7");
+  // Argument errors and constraints come first.
+  DocumentMaskTensors bad(2, 6, 4);
+  args = views(bad.args);
+  EXPECT_EQ(attune_rt_result_shapes(module, args.data(), args.size(), dims, 7),
+            ATTUNE_RT_ERROR_CONSTRAINT);
+  EXPECT_EQ(attune_rt_result_shapes(module, args.data(), 2, dims, 7),
+            ATTUNE_RT_ERROR_TENSOR);
+  EXPECT_STREQ(attune_rt_last_error(),
+               "expected 5 arguments (q, k, v, q_doc, kv_doc) but got 2");
+}
+
+TEST_F(CApiTest, ResultSymbolNotFromArguments) {
+  load(R"({"format": "attune-cuda", "version": 1, "function": "f",
+    "chip": "sm_80",
+    "arguments": [{"name": "x", "dtype": "f32", "shape": ["N"]}],
+    "results": [{"name": "y", "dtype": "f32", "shape": ["N", "M"]}],
+    "kernels": [{"name": "split", "cubin": "split.cubin", "block": [1, 1, 1],
+                 "grid": [[], [], []], "params": []}]})");
+  Tensor x(0x1000, ATTUNE_RT_F32, {4});
+  attune_rt_tensor a = x.view();
+  int64_t dims[2];
+  EXPECT_EQ(attune_rt_result_shapes(module, &a, 1, dims, 2),
+            ATTUNE_RT_ERROR_TENSOR);
+  EXPECT_STREQ(attune_rt_last_error(),
+               "result 'y' dimension 1 is symbol 'M', which no argument "
+               "determines; pass the results explicitly");
+}
+
+TEST_F(CApiTest, LaunchPassesExactlyWhatTheManifestSays) {
+  load(documentMaskManifest());
+  DocumentMaskTensors t;
+  std::vector<attune_rt_tensor> args = views(t.args),
+                                results = views(t.results);
+  void *stream = reinterpret_cast<void *>(0x5555);
+  ASSERT_EQ(attune_rt_launch(module, args.data(), args.size(), results.data(),
+                             results.size(), stream),
+            ATTUNE_RT_OK)
+      << attune_rt_last_error();
+
+  EXPECT_EQ(fake->loadedImages,
+            (std::vector<std::string>{"cubin:document_mask_fwd"}));
+  EXPECT_EQ(fake->functionLookups,
+            (std::vector<std::string>{"document_mask_fwd"}));
+  // 81920 > 48 KiB: opted in before the launch.
+  ASSERT_EQ(fake->attributes.size(), 1u);
+  EXPECT_EQ(fake->attributes[0].function, "document_mask_fwd");
+  EXPECT_EQ(fake->attributes[0].attribute, 8);
+  EXPECT_EQ(fake->attributes[0].value, 81920);
+  EXPECT_TRUE(fake->retainedDevices.empty());
+
+  ASSERT_EQ(fake->launches.size(), 1u);
+  const FakeLaunch &l = fake->launches[0];
+  EXPECT_EQ(l.function, "document_mask_fwd");
+  EXPECT_EQ(l.context, reinterpret_cast<void *>(0x1000));
+  EXPECT_EQ(std::vector<unsigned>(l.grid, l.grid + 3),
+            (std::vector<unsigned>{3, 8, 2}));
+  EXPECT_EQ(std::vector<unsigned>(l.block, l.block + 3),
+            (std::vector<unsigned>{128, 1, 1}));
+  EXPECT_EQ(l.sharedBytes, 81920u);
+  EXPECT_EQ(l.stream, stream);
+  std::vector<uint64_t> expected;
+  auto memref = [&](uint64_t ptr, std::vector<uint64_t> sizes) {
+    expected.insert(expected.end(), {ptr, ptr, 0});
+    expected.insert(expected.end(), sizes.begin(), sizes.end());
+    std::vector<uint64_t> strides(sizes.size(), 1);
+    for (size_t d = sizes.size(); d-- > 1;)
+      strides[d - 1] = strides[d] * sizes[d];
+    expected.insert(expected.end(), strides.begin(), strides.end());
+  };
+  memref(0x10000, {2, 8, 130, 128});
+  memref(0x20000, {2, 2, 77, 128});
+  memref(0x30000, {2, 2, 77, 128});
+  memref(0x40000, {2, 130});
+  memref(0x50000, {2, 77});
+  memref(0x60000, {2, 8, 130, 128});
+  memref(0x70000, {2, 8, 130});
+  EXPECT_EQ(l.params, expected);
+  EXPECT_EQ(l.params.size(), 4u * 11 + 2 * 7 + 9);
+
+  // A second launch reuses the loaded module.
+  ASSERT_EQ(attune_rt_launch(module, args.data(), args.size(), results.data(),
+                             results.size(), stream),
+            ATTUNE_RT_OK);
+  EXPECT_EQ(fake->loadedImages.size(), 1u);
+  EXPECT_EQ(fake->attributes.size(), 1u);
+  EXPECT_EQ(fake->launches.size(), 2u);
+}
+
+TEST_F(CApiTest, FailedChecksMakeNoDriverCall) {
+  load(documentMaskManifest());
+  DocumentMaskTensors t;
+  t.args[1] = Tensor(0x20000, ATTUNE_RT_BF16, {2, 2, 64, 128}); // Sk != v's
+  std::vector<attune_rt_tensor> args = views(t.args),
+                                results = views(t.results);
+  EXPECT_EQ(attune_rt_launch(module, args.data(), args.size(), results.data(),
+                             results.size(), nullptr),
+            ATTUNE_RT_ERROR_TENSOR);
+  EXPECT_STREQ(attune_rt_last_error(),
+               "argument 'v' dimension 2 is 77 but symbol 'Sk' is 64 (from "
+               "argument 'k' dimension 2)");
+  EXPECT_EQ(attune_rt_check(module, args.data(), args.size(), results.data(),
+                            results.size()),
+            ATTUNE_RT_ERROR_TENSOR);
+  EXPECT_TRUE(fake->loadedImages.empty());
+  EXPECT_TRUE(fake->launches.empty());
+  EXPECT_TRUE(fake->allocations.empty());
+}
+
+TEST_F(CApiTest, KernelsInOrderWithCachedWorkspace) {
+  load(twoKernelManifest);
+  void *s1 = reinterpret_cast<void *>(0x51), *s2 = reinterpret_cast<void *>(0x52);
+  ASSERT_EQ(launchTwo(100, s1), ATTUNE_RT_OK) << attune_rt_last_error();
+  ASSERT_EQ(fake->launches.size(), 2u);
+  EXPECT_EQ(fake->launches[0].function, "split");
+  EXPECT_EQ(fake->launches[1].function, "combine");
+  EXPECT_EQ(fake->loadedImages,
+            (std::vector<std::string>{"cubin:split", "cubin:combine"}));
+  // Only the kernel above 48 KiB opts in.
+  ASSERT_EQ(fake->attributes.size(), 1u);
+  EXPECT_EQ(fake->attributes[0].function, "split");
+  EXPECT_EQ(fake->attributes[0].value, 65536);
+  // 100 * 4 floats, rounded up to 256 bytes.
+  ASSERT_EQ(fake->allocations, (std::vector<uint64_t>{1792}));
+  uint64_t ws = fake->allocatedAddresses[0];
+  EXPECT_EQ(fake->launches[0].params,
+            (std::vector<uint64_t>{0x100000, 0x100000, 0, 100, 32, 32, 1, ws,
+                                   ws, 0, 100, 4, 4, 1}));
+  EXPECT_EQ(fake->launches[1].params,
+            (std::vector<uint64_t>{ws, ws, 0, 100, 4, 4, 1, 0x200000,
+                                   0x200000, 0, 100, 1, 100}));
+  EXPECT_EQ(std::vector<unsigned>(fake->launches[0].grid,
+                                  fake->launches[0].grid + 3),
+            (std::vector<unsigned>{7, 4, 1}));
+  EXPECT_EQ(fake->launches[1].grid[0], 100u);
+
+  // Same stream, smaller: reused. Another stream: its own buffer.
+  ASSERT_EQ(launchTwo(50, s1), ATTUNE_RT_OK);
+  EXPECT_EQ(fake->allocations.size(), 1u);
+  ASSERT_EQ(launchTwo(50, s2), ATTUNE_RT_OK);
+  EXPECT_EQ(fake->allocations.size(), 2u);
+  EXPECT_TRUE(fake->streamSyncs.empty());
+  // Same stream, larger: wait for the stream, free, allocate.
+  ASSERT_EQ(launchTwo(1000, s1), ATTUNE_RT_OK);
+  EXPECT_EQ(fake->streamSyncs, (std::vector<void *>{s1}));
+  EXPECT_EQ(fake->frees, (std::vector<uint64_t>{ws}));
+  EXPECT_EQ(fake->allocations.back(), 16128u);
+  EXPECT_EQ(fake->launches.back().params.back(), 1000u);
+
+  // Unloading synchronizes the context, frees both buffers, unloads both
+  // modules.
+  attune_rt_unload(module);
+  module = nullptr;
+  EXPECT_EQ(fake->contextSyncs, 1);
+  EXPECT_EQ(fake->frees.size(), 3u);
+  EXPECT_EQ(fake->moduleUnloads, 2);
+}
+
+TEST_F(CApiTest, EmptyGridsLaunchNothing) {
+  load(twoKernelManifest);
+  ASSERT_EQ(launchTwo(0, nullptr), ATTUNE_RT_OK) << attune_rt_last_error();
+  EXPECT_TRUE(fake->launches.empty());
+  EXPECT_TRUE(fake->loadedImages.empty());
+}
+
+TEST_F(CApiTest, WithoutContextRetainsThePrimaryContextOfTheTensorsDevice) {
+  load(twoKernelManifest);
+  fake->currentContext = nullptr;
+  fake->pointerDevice = 1;
+  ASSERT_EQ(launchTwo(10, nullptr), ATTUNE_RT_OK) << attune_rt_last_error();
+  EXPECT_EQ(fake->retainedDevices, (std::vector<int>{1}));
+  EXPECT_EQ(fake->currentContext, reinterpret_cast<void *>(0x1001));
+  EXPECT_EQ(fake->launches.at(0).context, reinterpret_cast<void *>(0x1001));
+  // Retained once per module, released on unload.
+  fake->currentContext = nullptr;
+  ASSERT_EQ(launchTwo(10, nullptr), ATTUNE_RT_OK);
+  EXPECT_EQ(fake->retainedDevices.size(), 1u);
+  EXPECT_EQ(fake->loadedImages.size(), 2u);
+  attune_rt_unload(module);
+  module = nullptr;
+  EXPECT_EQ(fake->releasedDevices, (std::vector<int>{1}));
+
+  // A pointer the driver does not know.
+  load(twoKernelManifest);
+  fake->currentContext = nullptr;
+  fake->pointerResult = 1;
+  EXPECT_EQ(launchTwo(10, nullptr), ATTUNE_RT_ERROR_DRIVER);
+  EXPECT_STREQ(attune_rt_last_error(),
+               "no CUDA context is current; finding the device of argument "
+               "'x' (is it a device pointer?): cuPointerGetAttribute failed: "
+               "CUDA_ERROR_INVALID_VALUE (1): invalid argument");
+}
+
+TEST_F(CApiTest, DriverErrorsCarryTheDriversText) {
+  load(documentMaskManifest());
+  DocumentMaskTensors t;
+  std::vector<attune_rt_tensor> args = views(t.args),
+                                results = views(t.results);
+  auto launch = [&] {
+    return attune_rt_launch(module, args.data(), args.size(), results.data(),
+                            results.size(), nullptr);
+  };
+
+  fake->computeMajor = 8;
+  fake->moduleLoadResult = 209;
+  EXPECT_EQ(launch(), ATTUNE_RT_ERROR_DRIVER);
+  EXPECT_STREQ(attune_rt_last_error(),
+               "loading 'document_mask_fwd.cubin' (compiled for sm_90a) on "
+               "device 0 (sm_80): cuModuleLoadData failed: "
+               "CUDA_ERROR_NO_BINARY_FOR_GPU (209): no kernel image is "
+               "available for execution on the device");
+  EXPECT_TRUE(fake->launches.empty());
+
+  fake->moduleLoadResult = 0;
+  fake->getFunctionResult = 500;
+  EXPECT_EQ(launch(), ATTUNE_RT_ERROR_DRIVER);
+  EXPECT_STREQ(attune_rt_last_error(),
+               "finding kernel 'document_mask_fwd' in "
+               "'document_mask_fwd.cubin': cuModuleGetFunction failed: "
+               "CUDA_ERROR_NOT_FOUND (500): named symbol not found");
+  EXPECT_EQ(fake->moduleUnloads, 1);
+
+  fake->getFunctionResult = 0;
+  fake->sharedOptin = 65536;
+  EXPECT_EQ(launch(), ATTUNE_RT_ERROR_UNSUPPORTED);
+  EXPECT_STREQ(attune_rt_last_error(),
+               "kernel 'document_mask_fwd' needs 81920 bytes of shared memory "
+               "per block but device 0 (sm_80) allows at most 65536 (compiled "
+               "for sm_90a)");
+
+  fake->sharedOptin = 232448;
+  fake->launchResult = 1;
+  EXPECT_EQ(launch(), ATTUNE_RT_ERROR_DRIVER);
+  EXPECT_STREQ(attune_rt_last_error(),
+               "launching kernel 'document_mask_fwd' (grid [3, 8, 2], block "
+               "[128, 1, 1], 81920 bytes of shared memory, 67 parameters): "
+               "cuLaunchKernel failed: CUDA_ERROR_INVALID_VALUE (1): invalid "
+               "argument");
+
+  fake->launchResult = 0;
+  EXPECT_EQ(launch(), ATTUNE_RT_OK) << attune_rt_last_error();
+}
+
+TEST_F(CApiTest, WorkspaceAllocationFailure) {
+  load(twoKernelManifest);
+  fake->allocResult = 2;
+  EXPECT_EQ(launchTwo(100, nullptr), ATTUNE_RT_ERROR_DRIVER);
+  EXPECT_STREQ(attune_rt_last_error(),
+               "allocating 1792 bytes for workspace 'partial': cuMemAlloc "
+               "failed: CUDA_ERROR_OUT_OF_MEMORY (2): out of memory");
+  EXPECT_TRUE(fake->launches.empty());
+  fake->allocResult = 0;
+  EXPECT_EQ(launchTwo(100, nullptr), ATTUNE_RT_OK);
+}
+
+} // namespace

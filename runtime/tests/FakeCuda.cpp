@@ -1,0 +1,232 @@
+//===- FakeCuda.cpp - A recording stand-in for libcuda ----------*- C++ -*-===//
+//
+// Part of the Attune project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Handles are small integers cast to pointers: a context is 0x1000 + device,
+// a module 0x2000 + its index, a function 0x3000 + its index.
+//
+//===----------------------------------------------------------------------===//
+
+#include "FakeCuda.h"
+
+#include <cstring>
+
+#define FAKE_API extern "C" __attribute__((visibility("default")))
+
+static FakeCudaState state;
+static std::vector<std::string> functionNames;
+
+FAKE_API FakeCudaState *fakeCudaState() { return &state; }
+
+static void *handle(uintptr_t base, size_t index) {
+  return reinterpret_cast<void *>(base + index);
+}
+
+FAKE_API int cuInit(unsigned) {
+  ++state.inits;
+  return 0;
+}
+
+FAKE_API int cuGetErrorName(int error, const char **str) {
+  switch (error) {
+  case 1:
+    *str = "CUDA_ERROR_INVALID_VALUE";
+    return 0;
+  case 2:
+    *str = "CUDA_ERROR_OUT_OF_MEMORY";
+    return 0;
+  case 209:
+    *str = "CUDA_ERROR_NO_BINARY_FOR_GPU";
+    return 0;
+  case 500:
+    *str = "CUDA_ERROR_NOT_FOUND";
+    return 0;
+  }
+  *str = nullptr;
+  return 1;
+}
+
+FAKE_API int cuGetErrorString(int error, const char **str) {
+  switch (error) {
+  case 1:
+    *str = "invalid argument";
+    return 0;
+  case 2:
+    *str = "out of memory";
+    return 0;
+  case 209:
+    *str = "no kernel image is available for execution on the device";
+    return 0;
+  case 500:
+    *str = "named symbol not found";
+    return 0;
+  }
+  *str = nullptr;
+  return 1;
+}
+
+FAKE_API int cuCtxGetCurrent(void **ctx) {
+  *ctx = state.currentContext;
+  return 0;
+}
+
+FAKE_API int cuCtxSetCurrent(void *ctx) {
+  state.currentContext = ctx;
+  return 0;
+}
+
+FAKE_API int cuCtxGetDevice(int *device) {
+  if (!state.currentContext)
+    return 201;
+  *device = static_cast<int>(reinterpret_cast<uintptr_t>(state.currentContext) -
+                             0x1000);
+  return 0;
+}
+
+FAKE_API int cuCtxSynchronize() {
+  ++state.contextSyncs;
+  return 0;
+}
+
+FAKE_API int cuDeviceGet(int *device, int ordinal) {
+  *device = ordinal;
+  return 0;
+}
+
+FAKE_API int cuDeviceGetAttribute(int *value, int attribute, int) {
+  switch (attribute) {
+  case 75:
+    *value = state.computeMajor;
+    return 0;
+  case 76:
+    *value = state.computeMinor;
+    return 0;
+  case 97:
+    *value = state.sharedOptin;
+    return 0;
+  }
+  return 1;
+}
+
+FAKE_API int cuDevicePrimaryCtxRetain(void **ctx, int device) {
+  state.retainedDevices.push_back(device);
+  *ctx = handle(0x1000, device);
+  return 0;
+}
+
+FAKE_API int cuDevicePrimaryCtxRelease_v2(int device) {
+  state.releasedDevices.push_back(device);
+  return 0;
+}
+
+FAKE_API int cuPointerGetAttribute(void *data, int attribute, uint64_t) {
+  if (state.pointerResult)
+    return state.pointerResult;
+  if (attribute != 9)
+    return 1;
+  *static_cast<int *>(data) = state.pointerDevice;
+  return 0;
+}
+
+FAKE_API int cuModuleLoadData(void **module, const void *image) {
+  if (state.moduleLoadResult)
+    return state.moduleLoadResult;
+  state.loadedImages.emplace_back(static_cast<const char *>(image));
+  *module = handle(0x2000, state.loadedImages.size());
+  return 0;
+}
+
+FAKE_API int cuModuleUnload(void *) {
+  ++state.moduleUnloads;
+  return 0;
+}
+
+FAKE_API int cuModuleGetFunction(void **function, void *, const char *name) {
+  state.functionLookups.emplace_back(name);
+  if (state.getFunctionResult)
+    return state.getFunctionResult;
+  functionNames.emplace_back(name);
+  *function = handle(0x3000, functionNames.size() - 1);
+  return 0;
+}
+
+static std::string functionName(void *function) {
+  size_t index = reinterpret_cast<uintptr_t>(function) - 0x3000;
+  return index < functionNames.size() ? functionNames[index] : "?";
+}
+
+FAKE_API int cuFuncSetAttribute(void *function, int attribute, int value) {
+  state.attributes.push_back({functionName(function), attribute, value});
+  return 0;
+}
+
+FAKE_API int cuLaunchKernel(void *function, unsigned gx, unsigned gy,
+                            unsigned gz, unsigned bx, unsigned by, unsigned bz,
+                            unsigned shared, void *stream, void **params,
+                            void **extra) {
+  if (state.launchResult)
+    return state.launchResult;
+  FakeLaunch launch;
+  launch.function = functionName(function);
+  launch.context = state.currentContext;
+  launch.grid[0] = gx, launch.grid[1] = gy, launch.grid[2] = gz;
+  launch.block[0] = bx, launch.block[1] = by, launch.block[2] = bz;
+  launch.sharedBytes = shared;
+  launch.stream = stream;
+  for (void **p = params; p && *p; ++p) {
+    uint64_t slot;
+    std::memcpy(&slot, *p, sizeof(slot));
+    launch.params.push_back(slot);
+  }
+  state.launches.push_back(launch);
+  return extra ? 1 : 0;
+}
+
+FAKE_API int cuMemAlloc_v2(uint64_t *ptr, size_t bytes) {
+  if (state.allocResult)
+    return state.allocResult;
+  state.allocations.push_back(bytes);
+  *ptr = 0x7000000000ull + 0x100000000ull * state.allocations.size();
+  state.allocatedAddresses.push_back(*ptr);
+  return 0;
+}
+
+FAKE_API int cuMemFree_v2(uint64_t ptr) {
+  state.frees.push_back(ptr);
+  return 0;
+}
+
+FAKE_API int cuStreamSynchronize(void *stream) {
+  state.streamSyncs.push_back(stream);
+  return 0;
+}
+
+// Plain-C views of the records, for the Python tests (ctypes).
+
+FAKE_API int fakeCudaNumLaunches() {
+  return static_cast<int>(state.launches.size());
+}
+
+FAKE_API int fakeCudaLaunchParams(int launch, uint64_t *out, int capacity) {
+  if (launch < 0 || launch >= static_cast<int>(state.launches.size()))
+    return -1;
+  const std::vector<uint64_t> &params = state.launches[launch].params;
+  for (int i = 0; i < capacity && i < static_cast<int>(params.size()); ++i)
+    out[i] = params[i];
+  return static_cast<int>(params.size());
+}
+
+FAKE_API uint64_t fakeCudaLaunchStream(int launch) {
+  if (launch < 0 || launch >= static_cast<int>(state.launches.size()))
+    return ~0ull;
+  return reinterpret_cast<uintptr_t>(state.launches[launch].stream);
+}
+
+FAKE_API uint64_t fakeCudaLaunchGrid(int launch, int dim) {
+  if (launch < 0 || launch >= static_cast<int>(state.launches.size()) ||
+      dim < 0 || dim > 2)
+    return ~0ull;
+  return state.launches[launch].grid[dim];
+}

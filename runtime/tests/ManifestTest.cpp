@@ -1,0 +1,405 @@
+//===- ManifestTest.cpp - Tests of manifest parsing and loading -*- C++ -*-===//
+//
+// Part of the Attune project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Valid manifests parse into the expected structure; every kind of malformed
+// manifest is an ATTUNE_RT_ERROR_MANIFEST naming the JSON path, never a
+// crash.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Manifest.h"
+
+#include "TestUtil.h"
+
+#include "gtest/gtest.h"
+
+#include <map>
+
+using namespace attune::rt;
+using namespace attune::rt::test;
+
+namespace {
+
+/// Joins `members` into a JSON object; each entry of `overrides` replaces a
+/// member's JSON text (an empty text removes the member).
+std::string objectWith(
+    const std::vector<std::pair<std::string, std::string>> &members,
+    const std::map<std::string, std::string> &overrides) {
+  std::string out = "{";
+  for (auto &[key, value] : members) {
+    auto it = overrides.find(key);
+    const std::string &text = it == overrides.end() ? value : it->second;
+    if (text.empty())
+      continue;
+    out += (out.size() > 1 ? ", \"" : "\"") + key + "\": " + text;
+  }
+  return out + "}";
+}
+
+/// A one-kernel list whose kernel has `overrides` applied.
+std::string kernelWith(const std::map<std::string, std::string> &overrides) {
+  return "[" +
+         objectWith({{"name", R"("k")"},
+                     {"cubin", R"("k.cubin")"},
+                     {"block", "[128, 1, 1]"},
+                     {"grid", "[[1], [1], [1]]"},
+                     {"params", "[]"}},
+                    overrides) +
+         "]";
+}
+
+/// Builds a small valid manifest with `overrides` applied to its top-level
+/// members.
+std::string manifestWith(const std::map<std::string, std::string> &overrides) {
+  return objectWith(
+      {{"format", R"("attune-cuda")"},
+       {"version", "1"},
+       {"function", R"("f")"},
+       {"chip", R"("sm_80")"},
+       {"arguments",
+        R"([{"name": "x", "dtype": "f32", "shape": ["N", 16]},
+            {"name": "y", "dtype": "f16", "shape": ["M"]}])"},
+       {"results", R"([{"name": "z", "dtype": "f32", "shape": ["N", 16]}])"},
+       {"constraints", R"([{"divisible": ["N", 4]}])"},
+       {"workspace", R"([{"name": "w", "dtype": "f32", "shape": ["N", 2]}])"},
+       {"kernels",
+        R"([{"name": "k", "cubin": "k.cubin", "block": [128, 1, 1],
+             "grid": [[{"ceildiv": ["N", 64]}], ["M", 2], []],
+             "shared_bytes": 0,
+             "params": [{"tensor": "x"}, {"tensor": "z"}, {"tensor": "w"},
+                        {"scalar": "i32", "symbol": "M"}]}])"}},
+      overrides);
+}
+
+/// Parses `json`, which must fail; returns the message.
+std::string manifestError(const std::string &json) {
+  Manifest m;
+  Status s = parseManifest(json, m);
+  EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_MANIFEST) << json;
+  return s.message();
+}
+
+TEST(Manifest, SmallManifestParses) {
+  Manifest m;
+  Status s = parseManifest(manifestWith({}), m);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  EXPECT_EQ(m.function, "f");
+  EXPECT_EQ(m.chip, "sm_80");
+  EXPECT_EQ(m.numArguments, 2);
+  EXPECT_EQ(m.numResults, 1);
+  EXPECT_EQ(m.numWorkspace, 1);
+  ASSERT_EQ(m.tensors.size(), 4u);
+  EXPECT_EQ(m.tensors[3].role, TensorRole::Workspace);
+  ASSERT_EQ(m.symbols.size(), 2u);
+  EXPECT_EQ(m.symbols[0].name, "N");
+  EXPECT_EQ(m.symbols[0].tensor, 0);
+  EXPECT_EQ(m.symbols[0].dim, 0);
+  EXPECT_EQ(m.symbols[1].name, "M");
+  EXPECT_EQ(m.describeShape(0), "[N, 16]");
+  EXPECT_EQ(m.describeTensor(2), "result 'z'");
+  ASSERT_EQ(m.constraints.size(), 1u);
+  EXPECT_EQ(m.constraints[0].divisor.value, 4);
+
+  const KernelSpec &k = m.kernels.at(0);
+  EXPECT_EQ(k.cubinFile, "k.cubin");
+  EXPECT_EQ(k.block, (std::array<uint32_t, 3>{128, 1, 1}));
+  ASSERT_EQ(k.grid[0].size(), 1u);
+  EXPECT_EQ(k.grid[0][0].divisor, 64);
+  EXPECT_EQ(k.grid[0][0].value.symbol, 0);
+  ASSERT_EQ(k.grid[1].size(), 2u);
+  EXPECT_EQ(k.grid[1][1].value.value, 2);
+  EXPECT_TRUE(k.grid[2].empty());
+  ASSERT_EQ(k.params.size(), 4u);
+  EXPECT_EQ(k.params[2].tensor, 3);
+  EXPECT_EQ(k.params[3].kind, KernelParam::Kind::Scalar);
+  EXPECT_EQ(k.params[3].scalarType, DType::I32);
+  EXPECT_EQ(k.params[3].scalar.symbol, 1);
+}
+
+TEST(Manifest, OptionalMembersDefault) {
+  Manifest m;
+  Status s = parseManifest(
+      manifestWith({{"constraints", ""},
+                    {"workspace", ""},
+                    {"kernels", R"([{"name": "k", "cubin": "k.cubin",
+                                     "block": [1, 1, 1], "grid": [[], [], []],
+                                     "params": []}])"}}),
+      m);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  EXPECT_EQ(m.numWorkspace, 0);
+  EXPECT_TRUE(m.constraints.empty());
+  EXPECT_EQ(m.kernels[0].sharedBytes, 0u);
+}
+
+TEST(Manifest, DocumentExampleParses) {
+  Manifest m;
+  Status s = parseManifest(documentMaskManifest(), m);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  EXPECT_EQ(m.numArguments, 5);
+  EXPECT_EQ(m.numResults, 2);
+  std::vector<std::string> symbols;
+  for (const SymbolInfo &sym : m.symbols)
+    symbols.push_back(sym.name);
+  EXPECT_EQ(symbols,
+            (std::vector<std::string>{"B", "Hq", "Sq", "Hkv", "Sk"}));
+  EXPECT_TRUE(m.tensors[3].hasRange);
+  EXPECT_EQ(m.tensors[3].rangeHi, 4);
+  EXPECT_EQ(m.kernels[0].sharedBytes, 81920u);
+  EXPECT_EQ(m.kernels[0].params.size(), 7u);
+  EXPECT_EQ(m.tensors[6].dtype, DType::F32);
+}
+
+TEST(Manifest, ConstraintOnUnknownSymbolIsRejected) {
+  // docs/CUDAArtifacts.md's example constrains Hq and Hkv while its shapes
+  // use static head counts; such a constraint cannot be checked.
+  std::string json = documentMaskManifest();
+  for (auto [from, to] : {std::pair{R"("Hq", "Sq")", R"(8, "Sq")"},
+                          std::pair{R"("Hkv", "Sk")", R"(2, "Sk")"}})
+    for (size_t at; (at = json.find(from)) != std::string::npos;)
+      json.replace(at, std::string(from).size(), to);
+  EXPECT_EQ(manifestError(json),
+            "constraints[0].divisible[0]: symbol 'Hq' does not appear in any "
+            "argument or result shape, so its value is unknown");
+}
+
+struct MalformedCase {
+  std::map<std::string, std::string> overrides;
+  std::string message;
+};
+
+TEST(Manifest, MalformedManifestsAreClearErrors) {
+  auto withKernel = [](const std::string &key, const std::string &value) {
+    return kernelWith({{key, value}});
+  };
+  std::vector<MalformedCase> cases = {
+      {{{"format", R"("onnx")"}}, "format: expected \"attune-cuda\""},
+      {{{"version", "2"}},
+       "version: unsupported manifest version 2 (this runtime reads version "
+       "1)"},
+      {{{"version", R"("1")"}}, "version: expected an integer, got a string"},
+      {{{"function", ""}}, "missing member \"function\""},
+      {{{"chip", "7"}}, "chip: expected a string, got an integer"},
+      {{{"arguments", "{}"}}, "arguments: expected an array, got an object"},
+      {{{"arguments", "[[]]"}}, "arguments[0]: expected an object, got an array"},
+      {{{"arguments", R"([{"name": "x", "shape": []}])"}},
+       "arguments[0]: missing member \"dtype\""},
+      {{{"arguments", R"([{"name": "", "dtype": "f32", "shape": []}])"}},
+       "arguments[0].name: expected a non-empty string"},
+      {{{"arguments", R"([{"name": "x", "dtype": "f64", "shape": []}])"}},
+       "arguments[0].dtype: unknown dtype \"f64\" (expected f32, f16, bf16, "
+       "i8, i32 or i64)"},
+      {{{"arguments", R"([{"name": "x", "dtype": "f32", "shape": [-1]}])"}},
+       "arguments[0].shape[0]: expected an integer in [0, "
+       "9223372036854775807], got -1"},
+      {{{"arguments", R"([{"name": "x", "dtype": "f32", "shape": [64.0]}])"}},
+       "arguments[0].shape[0]: expected an integer or a symbol name, got a "
+       "non-integer number"},
+      {{{"arguments", R"([{"name": "x", "dtype": "f32", "shape": "N"}])"}},
+       "arguments[0].shape: expected an array, got a string"},
+      {{{"arguments", R"([{"name": "x", "dtype": "f32", "shape": [],
+                           "range": [4, 4]}])"}},
+       "arguments[0].range: empty range [4, 4) (it is half-open: lo must be "
+       "below hi)"},
+      {{{"arguments", R"([{"name": "x", "dtype": "f32", "shape": [],
+                           "range": [0]}])"}},
+       "arguments[0].range: expected [lo, hi] with two numbers"},
+      {{{"arguments", R"([{"name": "x", "dtype": "f32", "shape": [],
+                           "scalar": 1}])"}},
+       "arguments[0].scalar: expected true or false, got an integer"},
+      {{{"arguments", R"([{"name": "x", "dtype": "f32", "shape": [4],
+                           "scalar": true}])"}},
+       "arguments[0].scalar: a scalar argument must have shape []"},
+      {{{"results", R"([{"name": "r", "dtype": "f32", "shape": [],
+                         "scalar": true}])"}},
+       "results[0].scalar: only arguments can be scalars"},
+      {{{"kernels", withKernel("params", R"([{"scalar_arg": "x"}])")}},
+       "kernels[0].params[0].scalar_arg: argument 'x' is not a scalar "
+       "argument"},
+      {{{"results", R"([{"name": "x", "dtype": "f32", "shape": []}])"}},
+       "results[0].name: duplicate tensor name 'x' (also argument 'x')"},
+      {{{"results", ""}}, "missing member \"results\""},
+      {{{"workspace", R"([{"name": "w", "dtype": "f32", "shape": ["K"]}])"}},
+       "workspace[0].shape[0]: symbol 'K' does not appear in any argument or "
+       "result shape, so its value is unknown"},
+      {{{"constraints", R"([{"less": ["N", 4]}])"}},
+       "constraints[0]: unknown constraint \"less\" (this runtime knows "
+       "\"divisible\")"},
+      {{{"constraints", R"([{"divisible": ["N", 0]}])"}},
+       "constraints[0].divisible[1]: expected an integer in [1, "
+       "9223372036854775807], got 0"},
+      {{{"constraints", R"([{"divisible": ["N"]}])"}},
+       "constraints[0].divisible: expected [a, b]"},
+      {{{"constraints", R"([{"divisible": ["N", 2], "x": 1}])"}},
+       "constraints[0]: expected an object with exactly one member, e.g. "
+       "{\"divisible\": [a, b]}"},
+      {{{"kernels", "[]"}}, "kernels: expected at least one kernel"},
+      {{{"kernels", ""}}, "missing member \"kernels\""},
+      {{{"kernels", withKernel("block", "[128, 1]")}},
+       "kernels[0].block: expected three integers [x, y, z]"},
+      {{{"kernels", withKernel("block", "[2048, 1, 1]")}},
+       "kernels[0].block[0]: expected an integer in [1, 1024], got 2048"},
+      {{{"kernels", withKernel("block", "[0, 1, 1]")}},
+       "kernels[0].block[0]: expected an integer in [1, 1024], got 0"},
+      {{{"kernels", withKernel("block", "[64, 32, 1]")}},
+       "kernels[0].block: 2048 threads per block, above CUDA's limit of "
+       "1024"},
+      {{{"kernels", withKernel("grid", "[[1], [1]]")}},
+       "kernels[0].grid: expected three lists of factors [x, y, z]"},
+      {{{"kernels", withKernel("grid", "[1, [1], [1]]")}},
+       "kernels[0].grid[0]: expected an array of factors, got an integer"},
+      {{{"kernels", withKernel("grid", R"([[{"ceildiv": ["N", 0]}], [1], [1]])")}},
+       "kernels[0].grid[0][0].ceildiv[1]: expected an integer in [1, "
+       "9223372036854775807], got 0"},
+      {{{"kernels", withKernel("grid", R"([[{"ceildiv": ["N", "M"]}], [1], [1]])")}},
+       "kernels[0].grid[0][0].ceildiv[1]: expected an integer, got a string"},
+      {{{"kernels", withKernel("grid", R"([[{"div": ["N", 2]}], [1], [1]])")}},
+       "kernels[0].grid[0][0]: expected an integer, a symbol or "
+       "{\"ceildiv\": [x, n]}"},
+      {{{"kernels", withKernel("grid", R"([["Q"], [1], [1]])")}},
+       "kernels[0].grid[0][0]: symbol 'Q' does not appear in any argument or "
+       "result shape, so its value is unknown"},
+      {{{"kernels", withKernel("grid", R"([[0], [1], [1]])")}},
+       "kernels[0].grid[0][0]: expected an integer in [1, "
+       "9223372036854775807], got 0"},
+      {{{"kernels", withKernel("params", R"([{"tensor": "q"}])")}},
+       "kernels[0].params[0].tensor: no argument, result or workspace buffer "
+       "is named 'q'"},
+      {{{"kernels", withKernel("params", R"([{"tensor": "x", "scalar": "i32"}])")}},
+       "kernels[0].params[0]: expected {\"tensor\": name}, {\"scalar\": "
+       "dtype, \"symbol\": name} or {\"scalar_arg\": name}"},
+      {{{"kernels", withKernel("params", R"([{"scalar": "f32", "symbol": "N"}])")}},
+       "kernels[0].params[0].scalar: expected \"i32\" or \"i64\""},
+      {{{"kernels", withKernel("params", R"([{"scalar": "i64"}])")}},
+       "kernels[0].params[0]: missing member \"symbol\""},
+      {{{"kernels", withKernel("params", R"([{"scalar": "i64", "symbol": "Z"}])")}},
+       "kernels[0].params[0].symbol: symbol 'Z' does not appear in any "
+       "argument or result shape, so its value is unknown"},
+      {{{"kernels", withKernel("cubin", R"("/abs/k.cubin")")}},
+       "kernels[0].cubin: expected a file name relative to the artifact "
+       "directory"},
+      {{{"kernels", withKernel("name", "null")}},
+       "kernels[0].name: expected a string, got null"},
+  };
+  for (const MalformedCase &c : cases)
+    EXPECT_EQ(manifestError(manifestWith(c.overrides)), c.message)
+        << manifestWith(c.overrides);
+
+  // An optional member, so not in kernelWith's defaults.
+  std::string k = kernelWith({});
+  k.insert(k.size() - 2, R"(, "shared_bytes": -1)");
+  EXPECT_EQ(manifestError(manifestWith({{"kernels", k}})),
+            "kernels[0].shared_bytes: expected an integer in [0, 2147483647], "
+            "got -1");
+}
+
+TEST(Manifest, ScalarArgumentsAndFloatRanges) {
+  // What attunec writes for a non-tensor function argument (not in
+  // docs/CUDAArtifacts.md): "scalar": true, shape [], a scalar_arg param.
+  std::string args = R"([{"name": "x", "dtype": "f32", "shape": ["N", 16]},
+      {"name": "y", "dtype": "f16", "shape": ["M"]},
+      {"name": "capture0", "dtype": "f32", "shape": [], "scalar": true,
+       "range": [0.5, 30.0]}])";
+  Manifest m;
+  Status s = parseManifest(
+      manifestWith({{"arguments", args},
+                    {"kernels", kernelWith({{"params",
+                                             R"([{"scalar_arg": "capture0"},
+                                                 {"tensor": "x"}])"}})}}),
+      m);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  EXPECT_TRUE(m.tensors[2].scalar);
+  EXPECT_FALSE(m.tensors[0].scalar);
+  EXPECT_DOUBLE_EQ(m.tensors[2].rangeLo, 0.5);
+  EXPECT_DOUBLE_EQ(m.tensors[2].rangeHi, 30.0);
+  EXPECT_EQ(m.kernels[0].params[0].kind, KernelParam::Kind::ScalarArgument);
+  EXPECT_EQ(m.kernels[0].params[0].tensor, 2);
+
+  EXPECT_EQ(manifestError(manifestWith(
+                {{"arguments", args},
+                 {"kernels",
+                  kernelWith({{"params", R"([{"tensor": "capture0"}])"}})}})),
+            "kernels[0].params[0].tensor: argument 'capture0' is a scalar; "
+            "pass it with {\"scalar_arg\": name}");
+}
+
+TEST(Manifest, NotJsonOrNotAnObject) {
+  EXPECT_EQ(manifestError("{\"format\": "),
+            "invalid JSON: line 1, column 12: unexpected end of input, "
+            "expected a value");
+  EXPECT_EQ(manifestError("[]"),
+            "top level: expected an object, got an array");
+}
+
+TEST(Manifest, TruncatedAndCorruptedManifestsNeverCrash) {
+  // Every prefix of a valid manifest and every single-byte corruption
+  // either parses or fails with a message.
+  std::string json = documentMaskManifest();
+  for (size_t n = 0; n < json.size(); ++n) {
+    Manifest m;
+    Status s = parseManifest(json.substr(0, n), m);
+    EXPECT_FALSE(s.isOk());
+    EXPECT_FALSE(s.message().empty());
+  }
+  for (size_t i = 0; i < json.size(); ++i) {
+    for (char c : {'"', '1', ']', 'x', '-'}) {
+      std::string corrupted = json;
+      corrupted[i] = c;
+      Manifest m;
+      Status s = parseManifest(corrupted, m);
+      EXPECT_TRUE(s.isOk() || !s.message().empty());
+    }
+  }
+}
+
+TEST(Manifest, LoadReadsCubins) {
+  Manifest m;
+  Status s = loadManifest(ATTUNE_RT_TEST_INPUTS "/document_mask", m);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  EXPECT_EQ(m.kernels[0].cubin, "not a real cubin: document_mask_fwd\n");
+}
+
+TEST(Manifest, LoadErrorsNameTheFile) {
+  Manifest m;
+  Status s = loadManifest("/nonexistent/attune", m);
+  EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_IO);
+  EXPECT_EQ(s.message(), "cannot open artifact directory "
+                         "'/nonexistent/attune': No such file or directory");
+
+  s = loadManifest(ATTUNE_RT_TEST_INPUTS "/document_mask/manifest.json", m);
+  EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_IO);
+  EXPECT_NE(s.message().find("is not a directory"), std::string::npos);
+
+  TempDir dir;
+  s = loadManifest(dir.path(), m);
+  EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_IO);
+  EXPECT_EQ(s.message(), "cannot open '" + dir.path() +
+                             "/manifest.json': No such file or directory");
+
+  dir.write("manifest.json", manifestWith({{"version", "3"}}));
+  s = loadManifest(dir.path(), m);
+  EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_MANIFEST);
+  EXPECT_EQ(s.message(), dir.path() + "/manifest.json: version: unsupported "
+                                      "manifest version 3 (this runtime "
+                                      "reads version 1)");
+
+  dir.write("manifest.json", manifestWith({}));
+  s = loadManifest(dir.path(), m);
+  EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_IO);
+  EXPECT_EQ(s.message(), "cubin of kernel 'k': cannot open '" + dir.path() +
+                             "/k.cubin': No such file or directory");
+
+  dir.write("k.cubin", "");
+  s = loadManifest(dir.path(), m);
+  EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_IO);
+  EXPECT_EQ(s.message(),
+            "cubin of kernel 'k': '" + dir.path() + "/k.cubin' is empty");
+
+  dir.write("k.cubin", "cubin");
+  s = loadManifest(dir.path() + "/", m);
+  EXPECT_TRUE(s.isOk()) << s.message();
+}
+
+} // namespace
