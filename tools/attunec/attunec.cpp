@@ -21,6 +21,7 @@
 #include "attune/Target/CUDA/CUDAPipeline.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/IR/Diagnostics.h"
@@ -104,7 +105,8 @@ static mlir::LogicalResult retypeAttention(mlir::ModuleOp module,
         return WalkResult::interrupt();
       }
       for (OpOperand &use : arg.getUses())
-        if (use.getOwner() != op) {
+        if (use.getOwner() != op &&
+            !mlir::isa<mlir::tensor::DimOp>(use.getOwner())) {
           op.emitError("--gpu-element-type: Q, K and V may only be used by "
                        "the attention");
           return WalkResult::interrupt();

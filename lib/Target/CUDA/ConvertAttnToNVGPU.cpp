@@ -256,8 +256,17 @@ void KernelEmitter::mma(ArrayRef<Value> a, Value b0, Value b1,
       b.getContext(), {f32Type, f32Type, f32Type, f32Type});
   NVVM::MMATypes type = elementType.isBF16() ? NVVM::MMATypes::bf16
                                              : NVVM::MMATypes::f16;
+  // NVVM types f16 operands as <2 x half>, bf16 ones as i32.
+  SmallVector<Value, 4> aOperands(a), bOperands{b0, b1};
+  if (elementType.isF16()) {
+    auto pairType = VectorType::get({2}, elementType);
+    for (Value &operand : aOperands)
+      operand = LLVM::BitcastOp::create(b, loc, pairType, operand);
+    for (Value &operand : bOperands)
+      operand = LLVM::BitcastOp::create(b, loc, pairType, operand);
+  }
   Value result = NVVM::MmaOp::create(
-      b, loc, structType, a, ValueRange{b0, b1}, acc, {16, 8, 16},
+      b, loc, structType, aOperands, bOperands, acc, {16, 8, 16},
       std::nullopt, std::nullopt,
       std::array<NVVM::MMATypes, 2>{type, type},
       std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
@@ -729,16 +738,28 @@ static std::string unsupportedReason(func::FuncOp func, AttentionOp op) {
     if (d % 16 != 0 || d < 64 || d > 256)
       return "head sizes must be multiples of 16 in [64, 256], got " +
              std::to_string(d);
-  // The body must be exactly the attention and the return of its results.
+  // The body must be the attention, the return of its results, and before
+  // them only constants and sizes of the arguments (captures such as Sk - Sq),
+  // which the kernel recomputes.
   Block &body = func.getBody().front();
   auto ret = dyn_cast<func::ReturnOp>(body.getTerminator());
-  if (&body.front() != op.getOperation() || op->getNextNode() != ret ||
+  if (op->getNextNode() != ret ||
       ret.getOperands() != ValueRange(op.getResults()))
-    return "the function must consist of one attn.attention and the return "
+    return "the function must end with one attn.attention and the return "
            "of its results";
-  for (Value operand : op->getOperands())
+  for (Operation &producer : body) {
+    if (&producer == op.getOperation())
+      break;
+    if (!isa<arith::ConstantOp, tensor::DimOp, arith::AddIOp, arith::SubIOp,
+             arith::MulIOp>(producer))
+      return "only constants and tensor sizes may be computed before the "
+             "attention (found '" +
+             producer.getName().getStringRef().str() + "')";
+  }
+  for (Value operand :
+       {op.getQuery(), op.getKey(), op.getValue()})
     if (!isa<BlockArgument>(operand))
-      return "every operand of attn.attention must be a function argument";
+      return "Q, K and V must be function arguments";
   return "";
 }
 
@@ -823,6 +844,13 @@ struct ConvertAttnToNVGPU
       for (auto [funcArg, kernelArg] :
            llvm::zip(func.getArguments(), entry.getArguments()))
         args.map(funcArg, kernelArg);
+      // Recompute what the function computes before the attention (sizes);
+      // their tensor reads become memref reads below.
+      for (Operation &producer : func.getBody().front()) {
+        if (&producer == op.getOperation())
+          break;
+        b.clone(producer, args);
+      }
       Value smem = LLVM::AddressOfOp::create(
           b, loc, LLVM::LLVMPointerType::get(ctx, 3), "attn_shared_memory");
       emitter.emit(args,
