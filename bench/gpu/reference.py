@@ -1,0 +1,1549 @@
+#!/usr/bin/env python3
+#===- bench/gpu/reference.py - Independent attn.attention reference -------===#
+#
+# Part of the Attune project.
+#
+# An independent reference for `attn.attention` (AttnOps.td, DESIGN.md §1),
+# written against the spec alone: it parses a spec printed in MLIR's generic
+# form (`attune-opt --mlir-print-op-generic`, the `spec.mlir` of a CUDA
+# artifact directory), interprets the entry function's body and evaluates
+# every `attn.attention` with an array module `xp` (numpy or torch):
+#
+#   S[b,h,i,j]  = scale * sum_d Q[b,h,i,d] * K[b,h/g,j,d]      g = Hq / Hkv
+#   S'[b,h,i,j] = score(S, b, h, i, j, captures...)  if mask(b, h, i, j, ...)
+#               = -inf                               otherwise
+#   O[b,h,i,:]  = sum_j softmax_j(S'[b,h,i,:]) * V[b,h/g,j,:]
+#   lse[b,h,i]  = log sum_j exp(S'[b,h,i,j])
+#
+# A row whose keys are all masked gives O = 0 and lse = -inf. The score and
+# mask regions are interpreted *vectorised*: every region value is an array
+# broadcast over the index grids b [B,1,1,1], h [1,H,1,1], i [1,1,c,1] and
+# j [1,1,1,Sk], for one chunk of c queries at a time (so S = 8192 fits).
+#
+# Integers (any width, and index = 64 bits) are held as int64 arrays
+# sign-extended from their width, and every op re-normalises its result, so
+# wrap-around and the unsigned ops (divui, remui, shrui, cmpi ult, maxui, ...)
+# follow MLIR's arith semantics exactly without unsigned array types (torch
+# has almost none). i1 is held as bool. Floats are held in the evaluation
+# dtype (float32, or float64 with numpy) and are rounded only by
+# arith.truncf. Operations MLIR calls undefined or poison (integer division
+# by zero, signed division overflow, over-wide shifts, out-of-range
+# float-to-int conversions, out-of-bounds tensor.extract) raise
+# ReferenceError, as the project's C++ oracle reports them; an op this file
+# does not know raises UnsupportedOpError naming it.
+#
+# No dependency beyond the array module: numpy here, torch on the GPU
+# machine (imported lazily, never by this file).
+#
+#   spec = reference.load_spec("dir/spec.mlir")
+#   ev = spec.evaluate([q, k, v, doc_ids, ...], xp=torch)   # or numpy
+#   ev.outputs[0], ev.outputs[1], ev.fully_masked[0]
+#
+#===----------------------------------------------------------------------===#
+
+import json
+import math
+import re
+import struct
+
+__all__ = [
+    "ParseError", "UnsupportedOpError", "ReferenceError", "Type", "Op",
+    "Spec", "Evaluation", "load_spec", "parse_spec", "evaluate",
+    "round_to_bf16",
+]
+
+
+class ParseError(Exception):
+    """The spec text is not MLIR generic form this parser understands."""
+
+
+class UnsupportedOpError(Exception):
+    """The spec uses an op (or a form of one) the reference cannot evaluate."""
+
+
+class ReferenceError(Exception):
+    """Evaluation hit undefined behaviour or inconsistent inputs."""
+
+
+#===----------------------------------------------------------------------===#
+# Types
+#===----------------------------------------------------------------------===#
+
+_FLOAT_NAMES = {"f16": 16, "bf16": 16, "f32": 32, "f64": 64, "tf32": 19,
+                "f8E4M3FN": 8, "f8E5M2": 8}
+
+
+class Type:
+    """A parsed MLIR type: kind is 'int' (width), 'index', 'float' (name),
+    'tensor' (shape with None for '?', elem), 'none' or 'other'."""
+
+    __slots__ = ("kind", "width", "name", "shape", "elem", "text")
+
+    def __init__(self, kind, text, width=0, name="", shape=None, elem=None):
+        self.kind, self.text, self.width, self.name = kind, text, width, name
+        self.shape, self.elem = shape, elem
+
+    def __repr__(self):
+        return self.text
+
+    @property
+    def is_int(self):
+        return self.kind in ("int", "index")
+
+    @property
+    def int_width(self):
+        return 64 if self.kind == "index" else self.width
+
+    @staticmethod
+    def parse(text):
+        t = text.strip()
+        if t == "index":
+            return Type("index", t, width=64)
+        m = re.fullmatch(r"[su]?i(\d+)", t)
+        if m:
+            return Type("int", t, width=int(m.group(1)))
+        if t in _FLOAT_NAMES:
+            return Type("float", t, name=t, width=_FLOAT_NAMES[t])
+        m = re.fullmatch(r"(?:tensor|memref)<(.*)>", t, re.S)
+        if m:
+            body = m.group(1).strip()
+            if body.startswith("*"):
+                return Type("other", t)
+            # Split "?x8x?x64xf32" at the x before the element type; the
+            # element type itself may contain x (e.g. in complex<...>).
+            dims = []
+            rest = body
+            while True:
+                dm = re.match(r"(\?|\d+)x", rest)
+                if not dm:
+                    break
+                dims.append(None if dm.group(1) == "?" else int(dm.group(1)))
+                rest = rest[dm.end():]
+            elem_text = rest.split(",")[0].strip()
+            return Type("tensor", t, shape=dims, elem=Type.parse(elem_text))
+        if t == "none":
+            return Type("none", t)
+        return Type("other", t)
+
+
+#===----------------------------------------------------------------------===#
+# Generic-form parser
+#===----------------------------------------------------------------------===#
+
+class Block:
+    __slots__ = ("args", "ops")
+
+    def __init__(self):
+        self.args = []   # [(name, Type)]
+        self.ops = []
+
+
+class Region:
+    __slots__ = ("blocks",)
+
+    def __init__(self):
+        self.blocks = []
+
+    @property
+    def empty(self):
+        return not self.blocks
+
+
+class Op:
+    """One operation: name, result names (with '#k' for multi-result ops),
+    operand names, raw attribute texts (properties and attributes merged),
+    regions, operand and result types."""
+
+    __slots__ = ("name", "results", "operands", "attrs", "regions",
+                 "operand_types", "result_types", "line", "info")
+
+    def __init__(self, name, line):
+        self.name, self.line = name, line
+        self.results, self.operands, self.attrs = [], [], {}
+        self.regions, self.operand_types, self.result_types = [], [], []
+        self.info = None
+
+    def __repr__(self):
+        return f"{self.name} (line {self.line})"
+
+
+_VALUE_RE = re.compile(r"%[A-Za-z0-9_$.\-]+")
+_USE_RE = re.compile(r"%[A-Za-z0-9_$.\-]+(?:#\d+)?")
+_BARE_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_$.\-]*")
+
+
+class _Scanner:
+    def __init__(self, text):
+        self.s, self.p, self.n = text, 0, len(text)
+
+    def line(self, p=None):
+        return self.s.count("\n", 0, self.p if p is None else p) + 1
+
+    def fail(self, what):
+        ctx = self.s[self.p:self.p + 60].replace("\n", "\\n")
+        raise ParseError(f"line {self.line()}: expected {what} at '{ctx}'")
+
+    def ws(self):
+        s, n = self.s, self.n
+        while self.p < n:
+            c = s[self.p]
+            if c in " \t\r\n":
+                self.p += 1
+            elif s.startswith("//", self.p):
+                e = s.find("\n", self.p)
+                self.p = n if e < 0 else e + 1
+            else:
+                break
+
+    def peek(self, tok):
+        self.ws()
+        return self.s.startswith(tok, self.p)
+
+    def accept(self, tok):
+        if self.peek(tok):
+            self.p += len(tok)
+            return True
+        return False
+
+    def expect(self, tok):
+        if not self.accept(tok):
+            self.fail(repr(tok))
+
+    def match(self, regex, what):
+        self.ws()
+        m = regex.match(self.s, self.p)
+        if not m:
+            self.fail(what)
+        self.p = m.end()
+        return m.group(0)
+
+    def string(self):
+        self.ws()
+        if not self.s.startswith('"', self.p):
+            self.fail("a string")
+        q = self.p + 1
+        out = []
+        while q < self.n and self.s[q] != '"':
+            if self.s[q] == "\\":
+                out.append(self.s[q:q + 2])
+                q += 2
+            else:
+                out.append(self.s[q])
+                q += 1
+        self.p = q + 1
+        return "".join(out)
+
+    def balanced(self, stops):
+        """Raw text up to the first of `stops` at bracket depth 0."""
+        self.ws()
+        s, n = self.s, self.n
+        start, depth = self.p, 0
+        while self.p < n:
+            c = s[self.p]
+            if c == '"':
+                self.string()
+                continue
+            if c == "-" and s.startswith("->", self.p):
+                self.p += 2
+                continue
+            if depth == 0 and c in stops:
+                break
+            if c in "([{<":
+                depth += 1
+            elif c in ")]}>":
+                if depth == 0:
+                    self.fail("balanced brackets")
+                depth -= 1
+            self.p += 1
+        return s[start:self.p].strip()
+
+    def skip_loc(self):
+        if self.peek("loc("):
+            self.p += 3
+            self.expect("(")
+            self.balanced(")")
+            self.expect(")")
+
+    def type_text(self):
+        self.ws()
+        start = self.p
+        if self.peek("("):  # a function type; rare inside ops we evaluate
+            self.expect("(")
+            self.balanced(")")
+            self.expect(")")
+            self.expect("->")
+            self.type_text()
+            return self.s[start:self.p].strip()
+        self.match(re.compile(r"!?[A-Za-z0-9_$.]+"), "a type")
+        if self.s.startswith("<", self.p):
+            self.p += 1
+            self.balanced(">")
+            self.expect(">")
+        return self.s[start:self.p].strip()
+
+    def type_list(self):
+        self.expect("(")
+        types = []
+        if not self.peek(")"):
+            while True:
+                types.append(Type.parse(self.type_text()))
+                if not self.accept(","):
+                    break
+        self.expect(")")
+        return types
+
+    def attr_dict(self):
+        self.expect("{")
+        d = {}
+        while not self.peek("}"):
+            key = self.string() if self.peek('"') else \
+                self.match(_BARE_RE, "an attribute name")
+            d[key] = self.balanced(",}") if self.accept("=") else "unit"
+            if not self.accept(","):
+                break
+        self.expect("}")
+        return d
+
+    def op(self):
+        self.ws()
+        op_line = self.line()
+        results = []
+        if self.peek("%"):
+            while True:
+                name = self.match(_VALUE_RE, "a result name")
+                count = 1
+                if self.accept(":"):
+                    count = int(self.match(re.compile(r"\d+"), "a count"))
+                results.append((name, count))
+                if not self.accept(","):
+                    break
+            self.expect("=")
+        if not self.peek('"'):
+            self.fail("an op name in quotes (is the spec in generic form?)")
+        op = Op(self.string(), op_line)
+        for name, count in results:
+            if count == 1:
+                op.results.append(name)
+            else:
+                op.results.extend(f"{name}#{k}" for k in range(count))
+        self.expect("(")
+        if not self.peek(")"):
+            while True:
+                op.operands.append(self.match(_USE_RE, "an operand"))
+                if not self.accept(","):
+                    break
+        self.expect(")")
+        if self.peek("["):
+            self.expect("[")
+            self.balanced("]")
+            self.expect("]")
+        if self.peek("<{"):
+            self.expect("<")
+            op.attrs.update(self.attr_dict())
+            self.expect(">")
+        if self.peek("("):
+            self.expect("(")
+            while True:
+                op.regions.append(self.region())
+                if not self.accept(","):
+                    break
+            self.expect(")")
+        if self.peek("{"):
+            op.attrs.update(self.attr_dict())
+        self.expect(":")
+        op.operand_types = self.type_list()
+        self.expect("->")
+        if self.peek("("):
+            op.result_types = self.type_list()
+        else:
+            op.result_types = [Type.parse(self.type_text())]
+        self.skip_loc()
+        if len(op.operand_types) != len(op.operands) or \
+                len(op.result_types) != len(op.results):
+            raise ParseError(f"line {op_line}: {op.name}: operand/result "
+                             "counts do not match its type")
+        return op
+
+    def region(self):
+        self.expect("{")
+        region = Region()
+        block = None
+        while not self.peek("}"):
+            if self.peek("^"):
+                self.match(re.compile(r"\^[A-Za-z0-9_$.\-]+"), "a block label")
+                block = Block()
+                if self.accept("("):
+                    if not self.peek(")"):
+                        while True:
+                            name = self.match(_VALUE_RE, "a block argument")
+                            self.expect(":")
+                            block.args.append(
+                                (name, Type.parse(self.type_text())))
+                            self.skip_loc()
+                            if not self.accept(","):
+                                break
+                    self.expect(")")
+                self.expect(":")
+                region.blocks.append(block)
+                continue
+            if block is None:
+                block = Block()
+                region.blocks.append(block)
+            block.ops.append(self.op())
+        self.expect("}")
+        return region
+
+    def top_level(self):
+        ops, aliases = [], {}
+        while True:
+            self.ws()
+            if self.p >= self.n:
+                break
+            if self.s.startswith("{-#", self.p):
+                e = self.s.find("#-}", self.p)
+                self.p = self.n if e < 0 else e + 3
+                continue
+            if self.s[self.p] in "#!":
+                name = self.match(re.compile(r"[#!][A-Za-z0-9_$.\-]+"),
+                                  "an alias")
+                self.expect("=")
+                e = self.s.find("\n", self.p)
+                e = self.n if e < 0 else e
+                aliases[name] = self.s[self.p:e].strip()
+                self.p = e
+                continue
+            ops.append(self.op())
+        return ops, aliases
+
+
+#===----------------------------------------------------------------------===#
+# Attribute values
+#===----------------------------------------------------------------------===#
+
+def _split_typed(text):
+    """'2 : index' -> ('2', Type(index)); 'true' -> ('true', i1)."""
+    depth = 0
+    for k, c in enumerate(text):
+        if c in "([{<":
+            depth += 1
+        elif c in ")]}>":
+            depth -= 1
+        elif c == ":" and depth == 0:
+            return text[:k].strip(), Type.parse(text[k + 1:])
+    if text in ("true", "false"):
+        return text, Type("int", "i1", width=1)
+    return text.strip(), None
+
+
+def _float_from_hex(h, ftype):
+    bits = int(h, 16)
+    name = ftype.name if ftype is not None else "f32"
+    if name == "f64":
+        return struct.unpack("<d", struct.pack("<Q", bits))[0]
+    if name == "f32":
+        return struct.unpack("<f", struct.pack("<I", bits))[0]
+    if name == "bf16":
+        return struct.unpack("<f", struct.pack("<I", bits << 16))[0]
+    if name == "f16":
+        return struct.unpack("<e", struct.pack("<H", bits))[0]
+    raise UnsupportedOpError(f"hex float literal of type {name}")
+
+
+def _round_f32(x):
+    return struct.unpack("<f", struct.pack("<f", x))[0] \
+        if math.isfinite(x) else x
+
+
+def _parse_scalar_literal(lit, ty):
+    """The Python value of an integer/float literal of type `ty`."""
+    if lit == "true":
+        return True
+    if lit == "false":
+        return False
+    if ty is not None and ty.kind == "float":
+        if lit.lower().startswith("0x"):
+            v = _float_from_hex(lit[2:], ty)
+        else:
+            v = float(lit)
+        return _round_f32(v) if ty.name == "f32" else v
+    return int(lit, 0)
+
+
+def _parse_int_attr(text):
+    lit, _ = _split_typed(text)
+    return int(lit, 0)
+
+
+def _parse_json_list(text):
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+#===----------------------------------------------------------------------===#
+# Array backends
+#===----------------------------------------------------------------------===#
+
+_INT64_MIN = -(1 << 63)
+_INT64_MAX = (1 << 63) - 1
+
+
+class _Backend:
+    """The few array operations the interpreter needs, for numpy or torch."""
+
+    def __init__(self, xp, fdtype="float32", device=None):
+        self.xp = xp
+        self.torch = xp.__name__ == "torch"
+        self.device = device
+        if fdtype not in ("float32", "float64"):
+            raise ValueError(f"evaluation dtype {fdtype!r}: float32 or float64")
+        self.fdtype = getattr(xp, fdtype)
+        self.i64 = xp.int64
+        self.bool = xp.bool if self.torch else xp.bool_
+
+    # Creation and conversion.
+    def arange(self, start, stop):
+        if self.torch:
+            return self.xp.arange(start, stop, dtype=self.i64,
+                                  device=self.device)
+        return self.xp.arange(start, stop, dtype=self.i64)
+
+    def scalar(self, v, kind):
+        dt = {"int": self.i64, "float": self.fdtype, "bool": self.bool}[kind]
+        if self.torch:
+            return self.xp.tensor(v, dtype=dt, device=self.device)
+        return self.xp.asarray(v, dtype=dt)
+
+    def zeros(self, shape, kind="float"):
+        dt = {"int": self.i64, "float": self.fdtype, "bool": self.bool}[kind]
+        if self.torch:
+            return self.xp.zeros(tuple(shape), dtype=dt, device=self.device)
+        return self.xp.zeros(tuple(shape), dtype=dt)
+
+    def full(self, shape, v):
+        if self.torch:
+            return self.xp.full(tuple(shape), v, dtype=self.fdtype,
+                                device=self.device)
+        return self.xp.full(tuple(shape), v, dtype=self.fdtype)
+
+    def to_int(self, x):
+        return x.to(self.i64) if self.torch else self.xp.asarray(x).astype(
+            self.i64)
+
+    def to_float(self, x):
+        return x.to(self.fdtype) if self.torch else self.xp.asarray(
+            x).astype(self.fdtype)
+
+    def to_bool(self, x):
+        return x != 0
+
+    def asarray(self, x, kind):
+        """An input (array, tensor, Python number) as an evaluation array."""
+        xp = self.xp
+        if self.torch:
+            if not isinstance(x, xp.Tensor):
+                x = xp.as_tensor(x)
+            if self.device is not None:
+                x = x.to(self.device)
+        else:
+            x = xp.asarray(x)
+        if kind == "float":
+            return self.to_float(x)
+        if kind == "bool":
+            return x != 0
+        if (x.dtype.is_floating_point if self.torch else
+                xp.issubdtype(x.dtype, xp.floating)):
+            raise ReferenceError("a float array given for an integer argument")
+        return self.to_int(x)
+
+    # Elementwise.
+    def where(self, c, a, b):
+        return self.xp.where(c, a, b)
+
+    def shl(self, x, s):
+        if self.torch:
+            return self.xp.bitwise_left_shift(x, s)
+        return self.xp.left_shift(x, s)
+
+    def ashr(self, x, s):
+        if self.torch:
+            return self.xp.bitwise_right_shift(x, s)
+        return self.xp.right_shift(x, s)
+
+    def floordiv(self, x, y):
+        if self.torch:
+            return self.xp.div(x, y, rounding_mode="floor")
+        return self.xp.floor_divide(x, y)
+
+    def maximum(self, a, b):
+        return self.xp.maximum(a, b)
+
+    def minimum(self, a, b):
+        return self.xp.minimum(a, b)
+
+    def any(self, x):
+        return bool(x.any())
+
+    def clip(self, x, lo, hi):
+        if self.torch:
+            return self.xp.clamp(x, lo, hi)
+        return self.xp.clip(x, lo, hi)
+
+    def fn(self, name):
+        """A float function by its numpy name, mapped for torch."""
+        xp = self.xp
+        if self.torch:
+            tmap = {"arcsin": "asin", "arccos": "acos", "arctan": "atan",
+                    "arcsinh": "asinh", "arccosh": "acosh",
+                    "arctanh": "atanh", "arctan2": "atan2", "power": "pow",
+                    "rint": "round"}
+            if name == "cbrt":
+                return lambda x: xp.sign(x) * xp.abs(x) ** (1.0 / 3.0)
+            return getattr(xp, tmap.get(name, name))
+        if name in ("erf", "erfc"):
+            f = getattr(math, name)
+            vf = xp.vectorize(f, otypes=[xp.float64])
+            return lambda x: vf(x).astype(x.dtype)
+        return getattr(xp, name)
+
+    # Shapes.
+    def swap12(self, x):
+        return x.transpose(1, 2) if self.torch else self.xp.swapaxes(x, 1, 2)
+
+    def swap_last(self, x):
+        return x.transpose(-1, -2) if self.torch else self.xp.swapaxes(
+            x, -1, -2)
+
+    def amax_last(self, x):
+        if self.torch:
+            return x.amax(dim=-1, keepdim=True)
+        return x.max(axis=-1, keepdims=True)
+
+    def sum_last(self, x):
+        if self.torch:
+            return x.sum(dim=-1, keepdim=True)
+        return x.sum(axis=-1, keepdims=True)
+
+    def broadcast_to(self, x, shape):
+        if self.torch:
+            return x.expand(tuple(shape))
+        return self.xp.broadcast_to(x, tuple(shape))
+
+    # Rounding of floats to narrower formats (arith.truncf).
+    def round_to(self, x, name):
+        xp = self.xp
+        if name == "f64" or (name == "f32" and self.fdtype == xp.float32):
+            return x
+        if self.torch:
+            dt = {"f32": xp.float32, "f16": xp.float16,
+                  "bf16": xp.bfloat16}.get(name)
+            if dt is None:
+                raise UnsupportedOpError(f"arith.truncf to {name}")
+            return x.to(dt).to(self.fdtype)
+        if name == "f32":
+            return x.astype(xp.float32).astype(self.fdtype)
+        if name == "f16":
+            return x.astype(xp.float16).astype(self.fdtype)
+        if name == "bf16":
+            return round_to_bf16(x.astype(xp.float32), xp).astype(self.fdtype)
+        raise UnsupportedOpError(f"arith.truncf to {name}")
+
+
+def round_to_bf16(x, xp=None):
+    """Rounds a float32 numpy array to the nearest bf16 (ties to even),
+    returned as float32."""
+    if xp is None:
+        import numpy as xp  # noqa: F811
+    a = xp.ascontiguousarray(xp.asarray(x, dtype=xp.float32))
+    u = a.view(xp.uint32).astype(xp.uint64)
+    rounded = ((u + 0x7FFF + ((u >> 16) & 1)) & 0xFFFF0000).astype(xp.uint32)
+    out = rounded.view(xp.float32).copy()
+    nan = xp.isnan(a)
+    out[nan] = a[nan]
+    return out
+
+
+#===----------------------------------------------------------------------===#
+# Interpreter
+#===----------------------------------------------------------------------===#
+
+class _Val:
+    """A value: array (or Python tensor payload) and its MLIR type."""
+    __slots__ = ("x", "t")
+
+    def __init__(self, x, t):
+        self.x, self.t = x, t
+
+
+_CMPI = {0: "eq", 1: "ne", 2: "slt", 3: "sle", 4: "sgt", 5: "sge", 6: "ult",
+         7: "ule", 8: "ugt", 9: "uge"}
+_CMPF = {0: "false", 1: "oeq", 2: "ogt", 3: "oge", 4: "olt", 5: "ole",
+         6: "one", 7: "ord", 8: "ueq", 9: "ugt", 10: "uge", 11: "ult",
+         12: "ule", 13: "une", 14: "uno", 15: "true"}
+
+_MATH_UNARY = {
+    "math.absf": "abs", "math.exp": "exp", "math.exp2": "exp2",
+    "math.expm1": "expm1", "math.log": "log", "math.log2": "log2",
+    "math.log10": "log10", "math.log1p": "log1p", "math.tanh": "tanh",
+    "math.sqrt": "sqrt", "math.sin": "sin", "math.cos": "cos",
+    "math.tan": "tan", "math.asin": "arcsin", "math.acos": "arccos",
+    "math.atan": "arctan", "math.sinh": "sinh", "math.cosh": "cosh",
+    "math.asinh": "arcsinh", "math.acosh": "arccosh", "math.atanh": "arctanh",
+    "math.cbrt": "cbrt", "math.erf": "erf", "math.erfc": "erfc",
+    "math.floor": "floor", "math.ceil": "ceil", "math.trunc": "trunc",
+    "math.roundeven": "rint",
+}
+
+
+class _Interp:
+    def __init__(self, be):
+        self.be = be
+
+    # -- integer helpers (values are int64 sign-extended from width w) -----
+
+    def wrap(self, x, w):
+        if w >= 64:
+            return x
+        if w == 1:
+            return (x & 1) != 0
+        s = 64 - w
+        return self.be.ashr(self.be.shl(x, s), s)
+
+    def ints(self, v):
+        """The int64 array of an integer value (i1 true -> -1)."""
+        if v.t.int_width == 1:
+            x = v.x
+            if x.dtype == self.be.bool:
+                return -self.be.to_int(x)
+            return x
+        return v.x
+
+    def zext(self, x, w):
+        """x's low w bits as a non-negative int64 (w < 64)."""
+        return x & ((1 << w) - 1)
+
+    def ukey(self, x, w):
+        """An int64 whose signed order is the unsigned order of x (w bits)."""
+        return x ^ _INT64_MIN if w >= 64 else self.zext(x, w)
+
+    def lshr(self, x, s):
+        """Logical shift right of int64 x by s in [0, 63] (array or int)."""
+        be = self.be
+        if isinstance(s, int):
+            if s == 0:
+                return x
+            return be.ashr(x, s) & ((1 << (64 - s)) - 1)
+        s1 = be.where(s == 0, be.scalar(1, "int"), s)
+        mask = be.ashr(be.scalar(_INT64_MAX, "int"), s1 - 1)
+        return be.where(s == 0, x, be.ashr(x, s1) & mask)
+
+    def check(self, bad, active, what, op):
+        """Raises for UB lanes among the active ones; returns whether any
+        (inactive) lane was bad and must be sanitised."""
+        if not self.be.any(bad):
+            return False
+        if active is None or self.be.any(bad & active):
+            raise ReferenceError(f"{op}: {what}")
+        return True
+
+    def udiv64(self, x, y):
+        """Unsigned 64-bit quotient of int64 bit patterns x / y (y != 0)."""
+        be = self.be
+        one = be.scalar(1, "int")
+        zero = be.scalar(0, "int")
+        big = y < 0  # y >= 2^63: quotient is 0 or 1
+        q_big = be.where(self.ukey(x, 64) >= self.ukey(y, 64), one, zero)
+        ys = be.where(big, one, y)
+        q = be.shl(be.floordiv(self.lshr(x, 1), ys), 1)
+        r = x - q * ys
+        q = q + be.where(self.ukey(r, 64) >= self.ukey(ys, 64), one, zero)
+        return be.where(big, q_big, q)
+
+    def udiv(self, x, y, w):
+        if w >= 64:
+            return self.udiv64(x, y)
+        return self.be.floordiv(self.zext(x, w), self.zext(y, w))
+
+    def sdiv_floor(self, x, y):
+        return self.be.floordiv(x, y)
+
+    # -- evaluation --------------------------------------------------------
+
+    def run_block(self, block, arg_vals, env, active):
+        if len(arg_vals) != len(block.args):
+            raise ReferenceError("block argument count mismatch")
+        for (name, _), v in zip(block.args, arg_vals):
+            env[name] = v
+        for op in block.ops:
+            if op.name in ("attn.yield", "scf.yield", "func.return"):
+                return [env[o] for o in op.operands]
+            outs = self.eval_op(op, env, active)
+            for name, v in zip(op.results, outs):
+                env[name] = v
+        raise ReferenceError("block without terminator")
+
+    def eval_op(self, op, env, active):
+        try:
+            args = [env[o] for o in op.operands]
+        except KeyError as e:
+            raise ReferenceError(f"{op}: use of undefined value {e}") from None
+        name = op.name
+        handler = self._HANDLERS.get(name)
+        if handler is not None:
+            return handler(self, op, args, active, env)
+        if name in _MATH_UNARY:
+            return [_Val(self.be.fn(_MATH_UNARY[name])(args[0].x),
+                         op.result_types[0])]
+        raise UnsupportedOpError(
+            f"the reference cannot evaluate '{name}' ({op}); supported: "
+            + ", ".join(sorted(set(self._HANDLERS) | set(_MATH_UNARY))))
+
+    # Handlers return a list of _Val.
+
+    def _constant(self, op, args, active, env):
+        text = op.attrs.get("value")
+        if text is None:
+            raise UnsupportedOpError(f"{op}: constant without value")
+        lit, ty = _split_typed(text)
+        rt = op.result_types[0]
+        if rt.kind == "tensor" or lit.startswith("dense"):
+            raise UnsupportedOpError(f"{op}: tensor constants")
+        v = _parse_scalar_literal(lit, rt)
+        if rt.kind == "float":
+            return [_Val(self.be.scalar(float(v), "float"), rt)]
+        if rt.int_width == 1:
+            return [_Val(self.be.scalar(bool(v) if isinstance(v, bool)
+                                        else bool(v & 1), "bool"), rt)]
+        if rt.is_int:
+            iv = int(v)
+            w = rt.int_width
+            if w < 64:
+                iv &= (1 << w) - 1
+                if iv >= 1 << (w - 1):
+                    iv -= 1 << w
+            else:
+                iv &= (1 << 64) - 1
+                if iv >= 1 << 63:
+                    iv -= 1 << 64
+            return [_Val(self.be.scalar(iv, "int"), rt)]
+        raise UnsupportedOpError(f"{op}: constant of type {rt}")
+
+    # Integer binary ops.
+    def _int_binary(self, op, args, active, env):
+        be = self.be
+        t = op.result_types[0]
+        w = t.int_width
+        x, y = self.ints(args[0]), self.ints(args[1])
+        n = op.name.split(".", 1)[1]
+        if n == "addi":
+            r = x + y
+        elif n == "subi":
+            r = x - y
+        elif n == "muli":
+            r = x * y
+        elif n in ("andi", "ori", "xori") and w == 1:
+            a, b = args[0].x, args[1].x
+            r = a & b if n == "andi" else a | b if n == "ori" else a ^ b
+            return [_Val(r, t)]
+        elif n == "andi":
+            r = x & y
+        elif n == "ori":
+            r = x | y
+        elif n == "xori":
+            r = x ^ y
+        elif n == "maxsi":
+            r = be.maximum(x, y)
+        elif n == "minsi":
+            r = be.minimum(x, y)
+        elif n == "maxui":
+            r = be.where(self.ukey(x, w) >= self.ukey(y, w), x, y)
+        elif n == "minui":
+            r = be.where(self.ukey(x, w) <= self.ukey(y, w), x, y)
+        elif n in ("shli", "shrsi", "shrui"):
+            amount = y if w >= 64 else self.zext(y, w)
+            bad = (amount < 0) | (amount >= w)
+            if self.check(bad, active, f"shift amount >= {w}", op):
+                amount = be.where(bad, be.scalar(0, "int"), amount)
+            if n == "shli":
+                r = be.shl(x, amount)
+            elif n == "shrsi":
+                r = be.ashr(x, amount)
+            else:
+                r = self.lshr(x if w >= 64 else self.zext(x, w), amount)
+        else:
+            # Divisions.
+            unsigned = n in ("divui", "remui", "ceildivui")
+            yz = y if (w >= 64 or not unsigned) else self.zext(y, w)
+            bad = yz == 0
+            if not unsigned:
+                bad = bad | ((y == -1) & (x == (_INT64_MIN >> (64 - w))))
+                if n == "remsi":
+                    bad = y == 0
+            if self.check(bad, active, "integer division by zero or "
+                          "signed overflow", op):
+                y = be.where(bad, be.scalar(1, "int"), y)
+            if unsigned:
+                q = self.udiv(x, y, w)
+                if n == "divui":
+                    r = q
+                else:
+                    xr = x if w >= 64 else self.zext(x, w)
+                    yr = y if w >= 64 else self.zext(y, w)
+                    rem = xr - q * yr
+                    r = rem if n == "remui" else q + be.to_int(rem != 0)
+            else:
+                if n == "remsi":
+                    # y = -1 gives 0 (no overflow for the remainder).
+                    ys = be.where(y == -1, be.scalar(1, "int"), y)
+                    q = self.sdiv_floor(x, ys)
+                    rem = x - q * ys
+                    fix = (rem != 0) & ((x ^ ys) < 0)
+                    r = be.where(fix, rem - ys, rem)
+                else:
+                    q = self.sdiv_floor(x, y)
+                    rem = x - q * y
+                    inexact = rem != 0
+                    if n == "floordivsi":
+                        r = q
+                    elif n == "divsi":
+                        r = q + be.to_int(inexact & ((x ^ y) < 0))
+                    elif n == "ceildivsi":
+                        r = q + be.to_int(inexact)
+                    else:
+                        raise UnsupportedOpError(f"{op}")
+        return [_Val(self.wrap(r, w), t)]
+
+    def _cmpi(self, op, args, active, env):
+        pred = _CMPI[_parse_int_attr(op.attrs["predicate"])]
+        w = op.operand_types[0].int_width
+        x, y = self.ints(args[0]), self.ints(args[1])
+        if pred[0] == "u":
+            x, y = self.ukey(x, w), self.ukey(y, w)
+            pred = pred[1:]
+        elif pred[0] == "s":
+            pred = pred[1:]
+        r = {"eq": x == y, "ne": x != y, "lt": x < y, "le": x <= y,
+             "gt": x > y, "ge": x >= y}[pred]
+        return [_Val(r, op.result_types[0])]
+
+    def _cmpf(self, op, args, active, env):
+        be = self.be
+        pred = _CMPF[_parse_int_attr(op.attrs["predicate"])]
+        x, y = args[0].x, args[1].x
+        rt = op.result_types[0]
+        if pred in ("false", "true"):
+            shape = (x + y).shape
+            r = be.zeros(shape, "bool")
+            return [_Val(r if pred == "false" else ~r, rt)]
+        unord = (x != x) | (y != y)
+        if pred == "ord":
+            return [_Val(~unord, rt)]
+        if pred == "uno":
+            return [_Val(unord, rt)]
+        base = {"eq": x == y, "gt": x > y, "ge": x >= y, "lt": x < y,
+                "le": x <= y, "ne": x != y}[pred[1:]]
+        if pred[0] == "o":
+            r = base & ~unord
+        else:
+            r = base | unord
+        return [_Val(r, rt)]
+
+    def _select(self, op, args, active, env):
+        c = args[0].x
+        if c.dtype != self.be.bool:
+            c = c != 0
+        t = op.result_types[0]
+        if t.is_int and t.int_width != 1:
+            return [_Val(self.be.where(c, self.ints(args[1]),
+                                       self.ints(args[2])), t)]
+        return [_Val(self.be.where(c, args[1].x, args[2].x), t)]
+
+    # Float ops.
+    def _float_binary(self, op, args, active, env):
+        be = self.be
+        x, y = args[0].x, args[1].x
+        n = op.name
+        if n == "arith.addf":
+            r = x + y
+        elif n == "arith.subf":
+            r = x - y
+        elif n == "arith.mulf":
+            r = x * y
+        elif n == "arith.divf":
+            r = x / y
+        elif n == "arith.remf":
+            r = be.fn("fmod")(x, y)
+        elif n in ("arith.maximumf", "arith.maxf"):
+            r = be.maximum(x, y)
+        elif n in ("arith.minimumf", "arith.minf"):
+            r = be.minimum(x, y)
+        elif n == "arith.maxnumf":
+            r = be.fn("fmax")(x, y)
+        elif n == "arith.minnumf":
+            r = be.fn("fmin")(x, y)
+        elif n == "math.powf":
+            r = be.fn("power")(x, y)
+        elif n == "math.copysign":
+            r = be.fn("copysign")(x, y)
+        elif n == "math.atan2":
+            r = be.fn("arctan2")(x, y)
+        else:
+            raise UnsupportedOpError(f"{op}")
+        return [_Val(r, op.result_types[0])]
+
+    def _negf(self, op, args, active, env):
+        return [_Val(-args[0].x, op.result_types[0])]
+
+    def _rsqrt(self, op, args, active, env):
+        return [_Val(1.0 / self.be.fn("sqrt")(args[0].x), op.result_types[0])]
+
+    def _round(self, op, args, active, env):
+        be = self.be
+        x = args[0].x
+        t = be.fn("trunc")(x)
+        frac = be.fn("abs")(x - t)
+        r = be.where(frac >= 0.5, t + be.fn("sign")(x), t)
+        return [_Val(r, op.result_types[0])]
+
+    def _fma(self, op, args, active, env):
+        return [_Val(args[0].x * args[1].x + args[2].x, op.result_types[0])]
+
+    def _fpowi(self, op, args, active, env):
+        e = self.be.to_float(self.ints(args[1]))
+        return [_Val(self.be.fn("power")(args[0].x, e), op.result_types[0])]
+
+    def _fclass(self, op, args, active, env):
+        f = {"math.isnan": "isnan", "math.isinf": "isinf",
+             "math.isfinite": "isfinite"}[op.name]
+        return [_Val(self.be.fn(f)(args[0].x), op.result_types[0])]
+
+    # Integer unary ops.
+    def _absi(self, op, args, active, env):
+        t = op.result_types[0]
+        x = self.ints(args[0])
+        return [_Val(self.wrap(self.be.where(x < 0, -x, x), t.int_width), t)]
+
+    def _bitcount(self, op, args, active, env):
+        be = self.be
+        t = op.result_types[0]
+        w = t.int_width
+        x = self.ints(args[0])
+        u = x if w >= 64 else self.zext(x, w)
+        n = op.name
+        zero = be.scalar(0, "int")
+        if n == "math.ctpop":
+            c = u - (self.lshr(u, 1) & 0x5555555555555555)
+            c = (c & 0x3333333333333333) + (self.lshr(c, 2) & 0x3333333333333333)
+            c = (c + self.lshr(c, 4)) & 0x0F0F0F0F0F0F0F0F
+            r = self.lshr(c * 0x0101010101010101, 56)
+        elif n == "math.ctlz":
+            v = u if w >= 64 else be.shl(u, 64 - w)
+            cnt = be.zeros((), "int")
+            for s in (32, 16, 8, 4, 2, 1):
+                top_zero = self.lshr(v, 64 - s) == 0
+                cnt = cnt + be.where(top_zero, be.scalar(s, "int"), zero)
+                v = be.where(top_zero, be.shl(v, s), v)
+            r = be.where(u == 0, be.scalar(w, "int"), cnt)
+        else:  # cttz
+            v = u
+            cnt = be.zeros((), "int")
+            for s in (32, 16, 8, 4, 2, 1):
+                low_zero = (v & ((1 << s) - 1)) == 0
+                cnt = cnt + be.where(low_zero, be.scalar(s, "int"), zero)
+                v = be.where(low_zero, self.lshr(v, s), v)
+            r = be.where(u == 0, be.scalar(w, "int"), cnt)
+        return [_Val(self.wrap(r, w), t)]
+
+    # Conversions.
+    def _int_cast(self, op, args, active, env):
+        st, t = op.operand_types[0], op.result_types[0]
+        sw, w = st.int_width, t.int_width
+        x = self.ints(args[0])
+        zero_extend = op.name in ("arith.extui", "arith.index_castui")
+        if w > sw and zero_extend:
+            x = self.zext(x, sw)
+        return [_Val(self.wrap(x, w), t)]
+
+    def _itofp(self, op, args, active, env):
+        be = self.be
+        st = op.operand_types[0]
+        w = st.int_width
+        x = self.ints(args[0])
+        if op.name == "arith.uitofp":
+            if w >= 64:
+                f = be.to_float(x)
+                return [_Val(be.where(x < 0, f + 18446744073709551616.0, f),
+                             op.result_types[0])]
+            x = self.zext(x, w)
+        return [_Val(be.to_float(x), op.result_types[0])]
+
+    def _fptoi(self, op, args, active, env):
+        be = self.be
+        t = op.result_types[0]
+        w = t.int_width
+        tr = be.fn("trunc")(args[0].x)
+        if op.name == "arith.fptosi":
+            lo, hi = -(2.0 ** (w - 1)), 2.0 ** (w - 1)
+        else:
+            lo, hi = 0.0, 2.0 ** w
+        ok = (tr >= lo) & (tr < hi)
+        if self.check(~ok, active, "float-to-int conversion out of range", op):
+            tr = be.where(ok, tr, be.scalar(0.0, "float"))
+        if op.name == "arith.fptoui" and w >= 64:
+            big = tr >= 2.0 ** 63
+            xi = be.to_int(be.where(big, tr - 2.0 ** 64, tr))
+        else:
+            xi = be.to_int(tr)
+        return [_Val(self.wrap(xi, w), t)]
+
+    def _extf(self, op, args, active, env):
+        return [_Val(args[0].x, op.result_types[0])]
+
+    def _truncf(self, op, args, active, env):
+        t = op.result_types[0]
+        return [_Val(self.be.round_to(args[0].x, t.name), t)]
+
+    # Tensors.
+    def _extract(self, op, args, active, env):
+        be = self.be
+        tv = args[0]
+        arr = tv.x
+        idx = [self.ints(a) for a in args[1:]]
+        if len(idx) != arr.ndim:
+            raise ReferenceError(f"{op}: {len(idx)} indices for a rank-"
+                                 f"{arr.ndim} tensor")
+        fixed = []
+        for d, ix in enumerate(idx):
+            n = arr.shape[d]
+            bad = (ix < 0) | (ix >= n)
+            if self.check(bad, active, f"index out of bounds in dimension {d}"
+                          f" (size {n})", op):
+                ix = be.clip(ix, 0, max(n - 1, 0))
+            fixed.append(ix)
+        r = arr[tuple(fixed)]
+        if not be.torch:
+            r = be.xp.asarray(r)
+        return [_Val(r, op.result_types[0])]
+
+    def _dim(self, op, args, active, env):
+        arr = args[0].x
+        d = int(args[1].x)
+        if d < 0 or d >= arr.ndim:
+            raise ReferenceError(f"{op}: dimension {d} of a rank-{arr.ndim} "
+                                 "tensor")
+        return [_Val(self.be.scalar(int(arr.shape[d]), "int"),
+                     op.result_types[0])]
+
+    def _scf_if(self, op, args, active, env):
+        be = self.be
+        c = args[0].x
+        if c.dtype != be.bool:
+            c = c != 0
+        then_active = c if active is None else (active & c)
+        else_active = ~c if active is None else (active & ~c)
+        outs_t = self.run_block(op.regions[0].blocks[0], [], dict(env),
+                                then_active) if op.regions[0].blocks else []
+        if len(op.regions) > 1 and op.regions[1].blocks:
+            outs_e = self.run_block(op.regions[1].blocks[0], [], dict(env),
+                                    else_active)
+        else:
+            outs_e = []
+        res = []
+        for k, t in enumerate(op.result_types):
+            a, b = outs_t[k], outs_e[k]
+            if t.is_int and t.int_width != 1:
+                res.append(_Val(be.where(c, self.ints(a), self.ints(b)), t))
+            else:
+                res.append(_Val(be.where(c, a.x, b.x), t))
+        return res
+
+    def _attention(self, op, args, active, env):
+        return _evaluate_attention(self, op, args)
+
+    _HANDLERS = {}
+
+
+for _n in ("addi", "subi", "muli", "andi", "ori", "xori", "maxsi", "minsi",
+           "maxui", "minui", "shli", "shrsi", "shrui", "divsi", "divui",
+           "remsi", "remui", "floordivsi", "ceildivsi", "ceildivui"):
+    _Interp._HANDLERS["arith." + _n] = _Interp._int_binary
+for _n in ("arith.addf", "arith.subf", "arith.mulf", "arith.divf",
+           "arith.remf", "arith.maximumf", "arith.minimumf", "arith.maxnumf",
+           "arith.minnumf", "math.powf", "math.copysign", "math.atan2"):
+    _Interp._HANDLERS[_n] = _Interp._float_binary
+for _n in ("arith.index_cast", "arith.index_castui", "arith.extsi",
+           "arith.extui", "arith.trunci"):
+    _Interp._HANDLERS[_n] = _Interp._int_cast
+for _n in ("math.isnan", "math.isinf", "math.isfinite"):
+    _Interp._HANDLERS[_n] = _Interp._fclass
+for _n in ("math.ctlz", "math.cttz", "math.ctpop"):
+    _Interp._HANDLERS[_n] = _Interp._bitcount
+_Interp._HANDLERS.update({
+    "arith.constant": _Interp._constant,
+    "arith.cmpi": _Interp._cmpi,
+    "arith.cmpf": _Interp._cmpf,
+    "arith.select": _Interp._select,
+    "arith.negf": _Interp._negf,
+    "arith.sitofp": _Interp._itofp,
+    "arith.uitofp": _Interp._itofp,
+    "arith.fptosi": _Interp._fptoi,
+    "arith.fptoui": _Interp._fptoi,
+    "arith.extf": _Interp._extf,
+    "arith.truncf": _Interp._truncf,
+    "math.rsqrt": _Interp._rsqrt,
+    "math.round": _Interp._round,
+    "math.fma": _Interp._fma,
+    "math.fpowi": _Interp._fpowi,
+    "math.absi": _Interp._absi,
+    "tensor.extract": _Interp._extract,
+    "tensor.dim": _Interp._dim,
+    "scf.if": _Interp._scf_if,
+    "attn.attention": _Interp._attention,
+})
+
+
+#===----------------------------------------------------------------------===#
+# attn.attention
+#===----------------------------------------------------------------------===#
+
+class AttentionInfo:
+    """What the reference reads from one attn.attention op."""
+
+    def __init__(self, op):
+        self.op = op
+        if len(op.operands) < 3:
+            raise ParseError(f"{op}: needs Q, K and V")
+        layout = op.attrs.get("layout", "#attn.layout<bhsd>")
+        m = re.search(r"(bhsd|bshd)", layout)
+        if not m:
+            raise UnsupportedOpError(f"{op}: layout {layout}")
+        self.layout = m.group(1)
+        self.scale = None
+        if "scale" in op.attrs:
+            lit, ty = _split_typed(op.attrs["scale"])
+            self.scale = _parse_scalar_literal(
+                lit, ty or Type("float", "f32", name="f32", width=32))
+        regions = op.regions + [Region()] * (2 - len(op.regions))
+        self.score = None if regions[0].empty else regions[0].blocks[0]
+        self.mask = None if regions[1].empty else regions[1].blocks[0]
+        self.num_results = len(op.results)
+        qt = op.operand_types[0]
+        if qt.kind != "tensor" or len(qt.shape) != 4:
+            raise ParseError(f"{op}: Q must be a rank-4 tensor")
+
+
+def _evaluate_attention(interp, op, args):
+    be = interp.be
+    info = op.info or AttentionInfo(op)
+    q, k, v = (a.x for a in args[:3])
+    captures = list(args[3:])
+    if info.layout == "bshd":
+        q, k, v = be.swap12(q), be.swap12(k), be.swap12(v)
+    B, Hq, Sq, D = q.shape
+    Bk, Hkv, Sk, Dk = k.shape
+    Dv = v.shape[3]
+    if Bk != B or v.shape[0] != B or Dk != D or v.shape[1] != Hkv or \
+            v.shape[2] != Sk:
+        raise ReferenceError(f"{op}: inconsistent shapes Q {tuple(q.shape)} "
+                             f"K {tuple(k.shape)} V {tuple(v.shape)}")
+    if Hkv == 0 or Hq % Hkv:
+        raise ReferenceError(f"{op}: Hq = {Hq} is not a multiple of "
+                             f"Hkv = {Hkv}")
+    g = Hq // Hkv
+    scale = info.scale if info.scale is not None else \
+        _round_f32(1.0 / math.sqrt(D))
+    o = be.zeros((B, Hq, Sq, Dv))
+    lse = be.full((B, Hq, Sq), float("-inf"))
+    if Sq and Sk and B and Hq:
+        kt = be.swap_last(k).reshape(B, Hkv, 1, D, Sk)
+        v5 = v.reshape(B, Hkv, 1, Sk, Dv)
+        bidx = be.arange(0, B).reshape(B, 1, 1, 1)
+        hidx = be.arange(0, Hq).reshape(1, Hq, 1, 1)
+        jidx = be.arange(0, Sk).reshape(1, 1, 1, Sk)
+        t_index = Type("index", "index", width=64)
+        t_f32 = Type("float", "f32", name="f32", width=32)
+        chunk = max(1, min(Sq, interp.max_elems // max(1, B * Hq * Sk)))
+        for i0 in range(0, Sq, chunk):
+            i1 = min(Sq, i0 + chunk)
+            c = i1 - i0
+            qc = q[:, :, i0:i1, :].reshape(B, Hkv, g, c, D)
+            s = (qc @ kt).reshape(B, Hq, c, Sk) * scale
+            iidx = be.arange(i0, i1).reshape(1, 1, c, 1)
+            grid = [_Val(bidx, t_index), _Val(hidx, t_index),
+                    _Val(iidx, t_index), _Val(jidx, t_index)]
+            if info.score is not None:
+                out = interp.run_block(info.score, [_Val(s, t_f32)] + grid
+                                       + captures, {}, None)
+                r = out[0].x
+                if tuple(r.shape) != (B, Hq, c, Sk):
+                    r = be.broadcast_to(r, (B, Hq, c, Sk)) + \
+                        be.zeros((B, Hq, c, Sk))
+                s = r
+            if info.mask is not None:
+                out = interp.run_block(info.mask, grid + captures, {}, None)
+                keep = out[0].x
+                if keep.dtype != be.bool:
+                    keep = keep != 0
+                s = be.where(keep, s, be.scalar(float("-inf"), "float"))
+            m = be.amax_last(s)
+            finite = m > float("-inf")
+            m0 = be.where(finite, m, be.scalar(0.0, "float"))
+            p = be.fn("exp")(s - m0)
+            l = be.sum_last(p)
+            pv = (p.reshape(B, Hkv, g, c, Sk) @ v5).reshape(B, Hq, c, Dv)
+            live = l > 0
+            l1 = be.where(live, l, be.scalar(1.0, "float"))
+            o[:, :, i0:i1, :] = be.where(live, pv / l1,
+                                         be.scalar(0.0, "float"))
+            lrow = be.where(live, be.fn("log")(l1) + m0,
+                            be.scalar(float("-inf"), "float"))
+            lse[:, :, i0:i1] = lrow.reshape(B, Hq, c)
+    dead = lse == float("-inf")
+    dead_o = dead.reshape(B, Hq, Sq, 1)
+    if info.layout == "bshd":
+        o = be.swap12(o)
+        dead_o = be.swap12(dead_o)
+    interp.masked_rows[id(op)] = (dead_o, dead)
+    res = [_Val(o, op.result_types[0])]
+    if info.num_results > 1:
+        res.append(_Val(lse, op.result_types[1]))
+    return res
+
+
+#===----------------------------------------------------------------------===#
+# Specs
+#===----------------------------------------------------------------------===#
+
+class Argument:
+    """One argument of the entry function."""
+
+    def __init__(self, name, type, dims=None, range=None):
+        self.name, self.type, self.dims, self.range = name, type, dims, range
+
+    def __repr__(self):
+        return f"Argument({self.name}: {self.type}, dims={self.dims}, " \
+               f"range={self.range})"
+
+
+class Evaluation:
+    """Results of one evaluation: `outputs` (one array per function result,
+    in the evaluation dtype; O in the op's layout), and `fully_masked`: for
+    each result of an attn.attention, a boolean array broadcastable to it
+    that is true on rows whose keys are all masked (O must be exactly 0
+    there, lse exactly -inf); None for other results."""
+
+    def __init__(self, outputs, fully_masked):
+        self.outputs, self.fully_masked = outputs, fully_masked
+
+
+class Spec:
+    """A parsed spec: its entry function and attention ops."""
+
+    def __init__(self, text, entry=None):
+        ops, self.aliases = _Scanner(text).top_level()
+        funcs = []
+
+        def collect(op_list):
+            for op in op_list:
+                if op.name == "func.func":
+                    funcs.append(op)
+                elif op.name == "builtin.module":
+                    for region in op.regions:
+                        for block in region.blocks:
+                            collect(block.ops)
+        collect(ops)
+        cands = []
+        for f in funcs:
+            name = f.attrs.get("sym_name", '""').strip().strip('"')
+            vis = f.attrs.get("sym_visibility", "").strip().strip('"')
+            if not f.regions or f.regions[0].empty:
+                continue
+            if entry is not None:
+                if name == entry:
+                    cands.append((name, f))
+            elif vis != "private":
+                cands.append((name, f))
+        if len(cands) != 1:
+            raise ParseError(
+                "expected exactly one public function with a body"
+                + (f" named {entry}" if entry else "")
+                + f", found {[c[0] for c in cands]}")
+        self.name, self.func = cands[0]
+        self.body = self.func.regions[0].blocks[0]
+        arg_attrs = self._arg_attrs()
+        self.arguments = []
+        for k, (name, ty) in enumerate(self.body.args):
+            a = arg_attrs[k] if k < len(arg_attrs) else {}
+            dims = _parse_json_list(a["attn.dims"]) if "attn.dims" in a \
+                else None
+            rng = _parse_json_list(a["attn.range"]) if "attn.range" in a \
+                else None
+            self.arguments.append(Argument(name, ty, dims, rng))
+        self.attentions = []
+        for op in self.body.ops:
+            if op.name == "attn.attention":
+                info = AttentionInfo(op)
+                op.info = info
+                self.attentions.append(info)
+        if not self.attentions:
+            raise ParseError(f"@{self.name} holds no attn.attention")
+        ret = self.body.ops[-1]
+        if ret.name != "func.return":
+            raise ParseError(f"@{self.name} does not end in func.return")
+        self.result_types = list(ret.operand_types)
+        self._symbols = self._derive_symbols()
+
+    def _arg_attrs(self):
+        text = self.func.attrs.get("arg_attrs")
+        if not text:
+            return []
+        sc = _Scanner(text)
+        sc.expect("[")
+        out = []
+        while not sc.peek("]"):
+            out.append(sc.attr_dict())
+            if not sc.accept(","):
+                break
+        sc.expect("]")
+        return out
+
+    def _derive_symbols(self):
+        """Symbol per (argument, dim) for the dynamic dims of Q, K and V
+        (B and Sq/Sk, as attune-run names them), and from attn.dims."""
+        syms = {}
+        att = self.attentions[0]
+        seq_dim = 2 if att.layout == "bhsd" else 1
+        arg_index = {a.name: k for k, a in enumerate(self.arguments)}
+        for operand, seq in zip(att.op.operands[:3], ("Sq", "Sk", "Sk")):
+            k = arg_index.get(operand)
+            if k is not None:
+                syms[(k, 0)] = "B"
+                syms[(k, seq_dim)] = seq
+        for k, a in enumerate(self.arguments):
+            if a.dims:
+                for d, s in enumerate(a.dims):
+                    if isinstance(s, str):
+                        syms.setdefault((k, d), s)
+        return syms
+
+    def argument_shapes(self, sizes):
+        """Concrete shapes of the arguments for sizes {"B":.., "Sq":..,
+        "Sk":..} (None for scalars)."""
+        shapes = []
+        for k, a in enumerate(self.arguments):
+            if a.type.kind != "tensor":
+                shapes.append(None)
+                continue
+            shape = []
+            for d, n in enumerate(a.type.shape):
+                if n is not None:
+                    shape.append(n)
+                    continue
+                sym = self._symbols.get((k, d))
+                if sym is None:
+                    raise ReferenceError(
+                        f"cannot tell the size of dimension {d} of {a.name}")
+                if sym not in sizes:
+                    if sym == "Sk" and "Sq" in sizes:
+                        sym = "Sq"
+                    else:
+                        raise ReferenceError(f"no size for symbol {sym}")
+                shape.append(int(sizes[sym]))
+            shapes.append(shape)
+        return shapes
+
+    def evaluate(self, inputs, xp=None, dtype="float32", device=None,
+                 max_elems=1 << 24):
+        """Evaluates the entry function on `inputs` (one per argument, in
+        order: numpy arrays / torch tensors of any float dtype, integer
+        arrays, or Python numbers for scalars)."""
+        if len(inputs) != len(self.arguments):
+            raise ReferenceError(f"@{self.name} takes {len(self.arguments)} "
+                                 f"arguments, {len(inputs)} given")
+        if xp is None:
+            xp = _infer_xp(inputs)
+        if device is None and xp.__name__ == "torch":
+            for x in inputs:
+                if isinstance(x, xp.Tensor):
+                    device = x.device
+                    break
+        if dtype == "float64" and xp.__name__ == "torch":
+            pass  # allowed, though the GPU run uses float32
+        be = _Backend(xp, dtype, device)
+        interp = _Interp(be)
+        interp.max_elems = max_elems
+        interp.masked_rows = {}
+        env = {}
+        for a, x in zip(self.arguments, inputs):
+            t = a.type
+            elem = t.elem if t.kind == "tensor" else t
+            kind = "float" if elem.kind == "float" else \
+                "bool" if (elem.is_int and elem.int_width == 1) else "int"
+            if not (elem.kind == "float" or elem.is_int):
+                raise UnsupportedOpError(f"argument {a.name} of type {t}")
+            arr = be.asarray(x, kind)
+            if t.kind == "tensor":
+                if arr.ndim != len(t.shape) or any(
+                        n is not None and n != int(m)
+                        for n, m in zip(t.shape, arr.shape)):
+                    raise ReferenceError(
+                        f"argument {a.name}: shape {tuple(arr.shape)} does "
+                        f"not fit {t}")
+            elif arr.ndim != 0:
+                arr = arr.reshape(())
+            if kind == "int" and elem.int_width < 64:
+                arr = interp.wrap(arr, elem.int_width)
+            env[a.name] = _Val(arr, t)
+        if be.torch:
+            outs = interp.run_block(self.body, [env[a.name] for a in
+                                                self.arguments], env, None)
+        else:
+            # Integer wrap-around is intended; inf/NaN are checked by callers.
+            with xp.errstate(all="ignore"):
+                outs = interp.run_block(self.body, [env[a.name] for a in
+                                                    self.arguments], env, None)
+        # Which results are attention results (for the masked-row maps).
+        producers = {}
+        for op in self.body.ops:
+            for r_i, r in enumerate(op.results):
+                producers[r] = (op, r_i)
+        ret = self.body.ops[-1]
+        masked = []
+        for name in ret.operands:
+            prod = producers.get(name)
+            if prod and prod[0].name == "attn.attention" and \
+                    id(prod[0]) in interp.masked_rows:
+                masked.append(interp.masked_rows[id(prod[0])][prod[1]])
+            else:
+                masked.append(None)
+        return Evaluation([o.x for o in outs], masked)
+
+
+def _infer_xp(inputs):
+    for x in inputs:
+        mod = type(x).__module__
+        if mod.startswith("torch"):
+            import torch
+            return torch
+    import numpy
+    return numpy
+
+
+def parse_spec(text, entry=None):
+    """Parses a spec in MLIR generic form."""
+    return Spec(text, entry)
+
+
+def load_spec(path, entry=None):
+    """Parses the generic-form spec in file `path`."""
+    with open(path) as f:
+        return Spec(f.read(), entry)
+
+
+def evaluate(spec, inputs, **kw):
+    """spec: a Spec, a path or generic-form text."""
+    if not isinstance(spec, Spec):
+        spec = load_spec(spec) if "\n" not in spec and not \
+            spec.lstrip().startswith('"') else parse_spec(spec)
+    return spec.evaluate(inputs, **kw)

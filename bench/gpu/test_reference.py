@@ -1,0 +1,887 @@
+#!/usr/bin/env python3
+#===- bench/gpu/test_reference.py - Validate reference.py on the CPU ------===#
+#
+# Part of the Attune project.
+#
+# Checks bench/gpu/reference.py (the independent reference the GPU benchmark
+# compares Attune's CUDA kernels against) against `attune-run`, which runs
+# the compiled CPU path of a spec and checks it against the project's C++
+# float64 oracle. For every examples/*.mlir (and bench/gpu/specs/*.mlir), at
+# the awkward sizes of test/Integration/CPU/check_example.py plus a few more
+# (S = 1, Sq != Sk both ways, fully masked rows):
+#
+#   1. print the spec in generic form with `attune-opt --mlir-print-op-generic`
+#      (what an artifact's spec.mlir holds) and parse it with reference.py;
+#   2. draw seeded inputs here (floats ~ N(0, 1) rounded to the spec's element
+#      type, captures in their attn.range), write them as .npy;
+#   3. `attune-run SPEC --check --input=N=FILE ... --output-dir DIR`: the CPU
+#      path on the same inputs, itself checked against the C++ oracle;
+#   4. evaluate reference.py (numpy, float32 and float64) on the same inputs
+#      and compare with attune-run's result<N>.npy: norm-relative error
+#      <= 1e-5 for f32 specs, <= 1e-2 for bf16/f16 ones, the same infinities,
+#      no NaN, and rows fully masked in the reference exactly 0 (O) / -inf
+#      (lse) in attune-run's output.
+#
+# It also runs a few stress specs (below) whose regions use the integer and
+# float ops the examples do not: unsigned division of wrapped index values,
+# shifts, i32/i8 wrap-around, casts, bit counts, every cmpi/cmpf predicate,
+# math functions, scf.if, float and index scalar captures.
+#
+# Run: python3 bench/gpu/test_reference.py --build build [--quick] [-v]
+# Exits non-zero if any check fails. Needs numpy only.
+#
+#===----------------------------------------------------------------------===#
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import reference  # noqa: E402
+
+ROOT = HERE.parent.parent
+
+SIZES = [
+    (1, 1, 1),
+    (2, 17, 17),
+    (1, 113, 113),
+    (1, 1000, 1000),
+    (2, 17, 113),
+    (1, 113, 17),
+    (3, 1, 1000),
+    (2, 37, 53),
+    (1, 64, 1),
+]
+QUICK_SIZES = [(1, 1, 1), (2, 17, 113), (1, 113, 17), (2, 37, 53)]
+# Extra sizes where a spec's structure only shows at larger S.
+EXTRA_SIZES = {"bench_window": [(1, 1500, 1500), (1, 1100, 1300)]}
+
+# Stress specs: regions that use what the examples do not. Each must verify,
+# and compile and pass --check in attune-run on at least one CPU pipeline;
+# otherwise it is reported as SKIP (an attune-run limitation, not a failure
+# of the reference).
+STRESS = {}
+
+STRESS["stress_unsigned_index"] = r"""
+// Unsigned index arithmetic on wrapped values: i - j wraps to ~2^64 when
+// j > i, so divui/remui/shrui/ceildivui/maxui/minui see huge operands.
+func.func @stress_unsigned_index(%q: tensor<?x4x?x32xf32>, %k: tensor<?x4x?x32xf32>,
+                                 %v: tensor<?x4x?x32xf32>) -> tensor<?x4x?x32xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<?x4x?x32xf32>, tensor<?x4x?x32xf32>, tensor<?x4x?x32xf32>)
+      -> tensor<?x4x?x32xf32>
+    score(%s, %b, %h, %i, %j) {
+      %c3 = arith.constant 3 : index
+      %c5 = arith.constant 5 : index
+      %c7 = arith.constant 7 : index
+      %c61 = arith.constant 61 : index
+      %c37 = arith.constant 37 : index
+      %big = arith.constant -3 : index
+      %d = arith.subi %i, %j : index
+      %q1 = arith.divui %d, %c7 : index
+      %r1 = arith.remui %d, %c5 : index
+      %s1 = arith.shrui %d, %c61 : index
+      %s2 = arith.shrsi %d, %c3 : index
+      %m1 = arith.maxui %i, %d : index
+      %n1 = arith.minui %j, %d : index
+      %cd = arith.ceildivui %d, %c3 : index
+      %c1 = arith.constant 1 : index
+      %qb = arith.divui %d, %big : index
+      %d1 = arith.ori %d, %c1 : index
+      %rb = arith.remui %big, %d1 : index
+      %t1 = arith.xori %q1, %r1 : index
+      %t2 = arith.addi %t1, %s1 : index
+      %t3 = arith.addi %t2, %s2 : index
+      %t4 = arith.addi %t3, %m1 : index
+      %t5 = arith.addi %t4, %n1 : index
+      %t6 = arith.addi %t5, %cd : index
+      %t7 = arith.addi %t6, %qb : index
+      %t7b = arith.addi %t7, %rb : index
+      %t8 = arith.muli %t7b, %c61 : index
+      %t9 = arith.remui %t8, %c37 : index
+      %ti = arith.index_cast %t9 : index to i64
+      %tf = arith.sitofp %ti : i64 to f32
+      %w = arith.constant 0.05 : f32
+      %bias = arith.mulf %tf, %w : f32
+      %r = arith.addf %s, %bias : f32
+      attn.yield %r : f32
+    }
+    mask(%b, %h, %i, %j) {
+      %c3 = arith.constant 3 : index
+      %c0 = arith.constant 0 : index
+      %d = arith.subi %j, %i : index
+      %x = arith.remui %d, %c3 : index
+      %keep = arith.cmpi ne, %x, %c0 : index
+      %ok = arith.cmpi ugt, %d, %i : index
+      %k2 = arith.ori %keep, %ok : i1
+      attn.yield %k2 : i1
+    }
+  return %o : tensor<?x4x?x32xf32>
+}
+"""
+
+STRESS["stress_signed_narrow"] = r"""
+// Signed i32/i16/i8 arithmetic with wrap-around, every signed division form,
+// shifts, casts between widths, bit counts, absi, min/max.
+func.func @stress_signed_narrow(%q: tensor<?x4x?x32xf32>, %k: tensor<?x4x?x32xf32>,
+                                %v: tensor<?x4x?x32xf32>) -> tensor<?x4x?x32xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<?x4x?x32xf32>, tensor<?x4x?x32xf32>, tensor<?x4x?x32xf32>)
+      -> tensor<?x4x?x32xf32>
+    score(%s, %b, %h, %i, %j) {
+      %ii = arith.index_cast %i : index to i32
+      %jj = arith.index_cast %j : index to i32
+      %hh = arith.index_cast %h : index to i32
+      %d = arith.subi %ii, %jj : i32
+      %c5 = arith.constant 5 : i32
+      %cm3 = arith.constant -3 : i32
+      %c1 = arith.constant 1 : i32
+      %c27 = arith.constant 27 : i32
+      %c1000003 = arith.constant 1000003 : i32
+      %a = arith.divsi %d, %c5 : i32
+      %bb = arith.remsi %d, %cm3 : i32
+      %f = arith.floordivsi %d, %c5 : i32
+      %g = arith.ceildivsi %d, %cm3 : i32
+      %e = arith.shrsi %d, %c1 : i32
+      %l = arith.shli %d, %c27 : i32
+      %ab = math.absi %d : i32
+      %mx = arith.maxsi %d, %cm3 : i32
+      %mn = arith.minsi %d, %c5 : i32
+      %sq = arith.muli %d, %c1000003 : i32
+      %sq2 = arith.muli %sq, %sq : i32
+      %cl = math.ctlz %d : i32
+      %ct = math.cttz %d : i32
+      %cp = math.ctpop %d : i32
+      %z = arith.extui %d : i32 to i64
+      %zs = arith.extsi %d : i32 to i64
+      %t8 = arith.trunci %sq2 : i32 to i8
+      %t8e = arith.extsi %t8 : i8 to i32
+      %t8u = arith.extui %t8 : i8 to i32
+      %t16 = arith.trunci %sq : i32 to i16
+      %c7i16 = arith.constant 7 : i16
+      %u16 = arith.divui %t16, %c7i16 : i16
+      %r16 = arith.remui %t16, %c7i16 : i16
+      %s16 = arith.shrui %t16, %c7i16 : i16
+      %u16e = arith.extui %u16 : i16 to i32
+      %r16e = arith.extsi %r16 : i16 to i32
+      %s16e = arith.extsi %s16 : i16 to i32
+      %x1 = arith.addi %a, %bb : i32
+      %x2 = arith.addi %x1, %f : i32
+      %x3 = arith.addi %x2, %g : i32
+      %x4 = arith.xori %x3, %e : i32
+      %x5 = arith.addi %x4, %l : i32
+      %x6 = arith.addi %x5, %ab : i32
+      %x7 = arith.addi %x6, %mx : i32
+      %x8 = arith.addi %x7, %mn : i32
+      %x9 = arith.addi %x8, %sq2 : i32
+      %x10 = arith.addi %x9, %cl : i32
+      %x11 = arith.ori %x10, %ct : i32
+      %x12 = arith.addi %x11, %cp : i32
+      %x13 = arith.addi %x12, %t8e : i32
+      %x14 = arith.addi %x13, %t8u : i32
+      %x15 = arith.addi %x14, %u16e : i32
+      %x16 = arith.addi %x15, %r16e : i32
+      %x17 = arith.addi %x16, %s16e : i32
+      %x18 = arith.andi %x17, %x17 : i32
+      %x19 = arith.subi %x18, %hh : i32
+      %y = arith.extsi %x19 : i32 to i64
+      %y1 = arith.addi %y, %z : i64
+      %y2 = arith.addi %y1, %zs : i64
+      %c64 = arith.constant 41 : i64
+      %y3 = arith.remsi %y2, %c64 : i64
+      %yf = arith.sitofp %y3 : i64 to f32
+      %w = arith.constant 0.04 : f32
+      %bias = arith.mulf %yf, %w : f32
+      %r = arith.addf %s, %bias : f32
+      attn.yield %r : f32
+    }
+  return %o : tensor<?x4x?x32xf32>
+}
+"""
+
+STRESS["stress_predicates"] = r"""
+// Every cmpi predicate on index and i32 (including negative i32 values),
+// i1 logic, select on i1 and integers, extui/extsi of i1.
+func.func @stress_predicates(%q: tensor<?x4x?x32xf32>, %k: tensor<?x4x?x32xf32>,
+                             %v: tensor<?x4x?x32xf32>) -> tensor<?x4x?x32xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<?x4x?x32xf32>, tensor<?x4x?x32xf32>, tensor<?x4x?x32xf32>)
+      -> tensor<?x4x?x32xf32>
+    score(%s, %b, %h, %i, %j) {
+      %ii = arith.index_cast %i : index to i32
+      %jj = arith.index_cast %j : index to i32
+      %c10 = arith.constant 10 : i32
+      %d = arith.subi %ii, %jj : i32
+      %e = arith.subi %d, %c10 : i32
+      %p0 = arith.cmpi eq, %d, %e : i32
+      %p1 = arith.cmpi ne, %d, %c10 : i32
+      %p2 = arith.cmpi slt, %d, %c10 : i32
+      %p3 = arith.cmpi sle, %d, %c10 : i32
+      %p4 = arith.cmpi sgt, %e, %d : i32
+      %p5 = arith.cmpi sge, %d, %c10 : i32
+      %p6 = arith.cmpi ult, %d, %c10 : i32
+      %p7 = arith.cmpi ule, %e, %c10 : i32
+      %p8 = arith.cmpi ugt, %d, %c10 : i32
+      %p9 = arith.cmpi uge, %e, %d : i32
+      %z0 = arith.extui %p0 : i1 to i32
+      %z1 = arith.extui %p1 : i1 to i32
+      %z2 = arith.extsi %p2 : i1 to i32
+      %z3 = arith.extui %p3 : i1 to i32
+      %z4 = arith.extsi %p4 : i1 to i32
+      %z5 = arith.extui %p5 : i1 to i32
+      %z6 = arith.extui %p6 : i1 to i32
+      %z7 = arith.extsi %p7 : i1 to i32
+      %z8 = arith.extui %p8 : i1 to i32
+      %z9 = arith.extui %p9 : i1 to i32
+      %c2 = arith.constant 2 : i32
+      %c4 = arith.constant 4 : i32
+      %c8 = arith.constant 8 : i32
+      %w1 = arith.muli %z1, %c2 : i32
+      %w3 = arith.muli %z3, %c4 : i32
+      %w5 = arith.muli %z5, %c8 : i32
+      %a1 = arith.addi %z0, %w1 : i32
+      %a2 = arith.addi %a1, %z2 : i32
+      %a3 = arith.addi %a2, %w3 : i32
+      %a4 = arith.addi %a3, %z4 : i32
+      %a5 = arith.addi %a4, %w5 : i32
+      %a6 = arith.addi %a5, %z6 : i32
+      %a7 = arith.addi %a6, %z7 : i32
+      %a8 = arith.addi %a7, %z8 : i32
+      %a9 = arith.addi %a8, %z9 : i32
+      %x = arith.xori %p2, %p6 : i1
+      %y = arith.andi %x, %p9 : i1
+      %bt = arith.cmpi ult, %p1, %p2 : i1
+      %bs = arith.cmpi slt, %p1, %p2 : i1
+      %yy = arith.ori %y, %bt : i1
+      %ys = arith.addi %yy, %bs : i1
+      %sel = arith.select %ys, %a9, %d : i32
+      %sf = arith.sitofp %sel : i32 to f32
+      %uf = arith.uitofp %a9 : i32 to f32
+      %t = arith.constant 0.03 : f32
+      %u = arith.constant 0.001 : f32
+      %b1 = arith.mulf %sf, %t : f32
+      %b2 = arith.mulf %uf, %u : f32
+      %r1 = arith.addf %s, %b1 : f32
+      %r = arith.addf %r1, %b2 : f32
+      attn.yield %r : f32
+    }
+    mask(%b, %h, %i, %j) {
+      %c4 = arith.constant 4 : index
+      %p = arith.cmpi uge, %i, %j : index
+      %jw = arith.addi %j, %c4 : index
+      %near = arith.cmpi ult, %jw, %i : index
+      %n = arith.xori %p, %near : i1
+      %t = arith.constant true
+      %nn = arith.xori %n, %t : i1
+      %keep = arith.select %nn, %near, %p : i1
+      attn.yield %keep : i1
+    }
+  return %o : tensor<?x4x?x32xf32>
+}
+"""
+
+STRESS["stress_float"] = r"""
+// Float ops in a score region: every cmpf predicate, math functions,
+// conversions, rounding to bf16/f16, a float scalar and an index scalar
+// capture, tensor.dim on a capture.
+func.func @stress_float(%q: tensor<?x4x?x32xf32>, %k: tensor<?x4x?x32xf32>,
+                        %v: tensor<?x4x?x32xf32>, %temp: f32 {attn.range = [0.5, 1.5]},
+                        %off: index {attn.range = [0, 9]},
+                        %tab: tensor<?xf32> {attn.dims = ["Sk"]})
+    -> (tensor<?x4x?x32xf32>, tensor<?x4x?xf32>) {
+  %o, %lse = attn.attention ins(%q, %k, %v : tensor<?x4x?x32xf32>, tensor<?x4x?x32xf32>, tensor<?x4x?x32xf32>)
+      captures(%temp, %off, %tab : f32, index, tensor<?xf32>) scale(0.3)
+      -> tensor<?x4x?x32xf32>, tensor<?x4x?xf32>
+    score(%s, %b, %h, %i, %j, %t, %o2, %tb) {
+      %one = arith.constant 1.0 : f32
+      %half = arith.constant 0.5 : f32
+      %c3 = arith.constant 3.0 : f32
+      %tv = tensor.extract %tb[%j] : tensor<?xf32>
+      %st = arith.mulf %s, %t : f32
+      %a = math.absf %st : f32
+      %a1 = arith.addf %a, %one : f32
+      %lg = math.log %a1 : f32
+      %l2 = math.log2 %a1 : f32
+      %lp = math.log1p %a : f32
+      %sq = math.sqrt %a1 : f32
+      %rs = math.rsqrt %a1 : f32
+      %th = math.tanh %st : f32
+      %ex = math.exp %th : f32
+      %e2 = math.exp2 %th : f32
+      %em = math.expm1 %th : f32
+      %er = math.erf %st : f32
+      %sn = math.sin %st : f32
+      %cs = math.cos %st : f32
+      %at = math.atan %st : f32
+      %x3 = arith.mulf %st, %c3 : f32
+      %fl = math.floor %x3 : f32
+      %ce = math.ceil %x3 : f32
+      %rn = math.round %x3 : f32
+      %re = math.roundeven %x3 : f32
+      %tr = math.trunc %x3 : f32
+      %pw = math.powf %a1, %half : f32
+      %cp = math.copysign %one, %st : f32
+      %fm = math.fma %st, %half, %one : f32
+      %mx = arith.maximumf %st, %tv : f32
+      %mn = arith.minimumf %st, %tv : f32
+      %mxn = arith.maxnumf %st, %half : f32
+      %mnn = arith.minnumf %st, %half : f32
+      %rm = arith.remf %x3, %c3 : f32
+      %ng = arith.negf %tv : f32
+      %dv = arith.divf %st, %a1 : f32
+      %bf = arith.truncf %x3 : f32 to bf16
+      %bfe = arith.extf %bf : bf16 to f32
+      %hf = arith.truncf %x3 : f32 to f16
+      %hfe = arith.extf %hf : f16 to f32
+      %fi = arith.fptosi %x3 : f32 to i32
+      %fif = arith.sitofp %fi : i32 to f32
+      %ab3 = math.absf %x3 : f32
+      %fu = arith.fptoui %ab3 : f32 to i32
+      %fuf = arith.uitofp %fu : i32 to f32
+      %oi = arith.index_cast %o2 : index to i64
+      %of = arith.uitofp %oi : i64 to f32
+      %c0 = arith.constant 0 : index
+      %n = tensor.dim %tb, %c0 : tensor<?xf32>
+      %ni = arith.index_cast %n : index to i64
+      %nf = arith.sitofp %ni : i64 to f32
+      %p1 = arith.cmpf oeq, %fl, %tr : f32
+      %p2 = arith.cmpf ogt, %st, %tv : f32
+      %p3 = arith.cmpf oge, %st, %half : f32
+      %p4 = arith.cmpf olt, %st, %tv : f32
+      %p5 = arith.cmpf ole, %rn, %re : f32
+      %p6 = arith.cmpf one, %rn, %re : f32
+      %p7 = arith.cmpf ord, %st, %tv : f32
+      %p8 = arith.cmpf ueq, %ce, %fl : f32
+      %p9 = arith.cmpf ugt, %st, %half : f32
+      %p10 = arith.cmpf uge, %tv, %st : f32
+      %p11 = arith.cmpf ult, %tv, %half : f32
+      %p12 = arith.cmpf ule, %st, %half : f32
+      %p13 = arith.cmpf une, %bfe, %hfe : f32
+      %p14 = arith.cmpf uno, %st, %tv : f32
+      %p15 = arith.cmpf true, %st, %tv : f32
+      %p0 = arith.cmpf false, %st, %tv : f32
+      %zf = arith.constant 0.0 : f32
+      %nan = arith.divf %zf, %zf : f32
+      %n1 = arith.cmpf ult, %nan, %st : f32
+      %n2 = arith.cmpf olt, %nan, %st : f32
+      %n3 = arith.cmpf une, %nan, %nan : f32
+      %n4 = arith.cmpf oeq, %nan, %nan : f32
+      %n12 = arith.xori %n1, %n2 : i1
+      %n5 = arith.cmpf one, %nan, %st : f32
+      %n34a = arith.xori %n3, %n4 : i1
+      %n34 = arith.xori %n34a, %n5 : i1
+      %nn = arith.andi %n12, %n34 : i1
+      %fh = arith.addf %fl, %half : f32
+      %rh = math.round %fh : f32
+      %reh = math.roundeven %fh : f32
+      %q1 = arith.xori %p1, %p2 : i1
+      %q2 = arith.xori %q1, %p3 : i1
+      %q3 = arith.xori %q2, %p4 : i1
+      %q4 = arith.ori %q3, %p5 : i1
+      %q5 = arith.xori %q4, %p6 : i1
+      %q6 = arith.andi %q5, %p7 : i1
+      %q7 = arith.xori %q6, %p8 : i1
+      %q8 = arith.xori %q7, %p9 : i1
+      %q9 = arith.xori %q8, %p10 : i1
+      %q10 = arith.xori %q9, %p11 : i1
+      %q11 = arith.xori %q10, %p12 : i1
+      %q12 = arith.xori %q11, %p13 : i1
+      %q13 = arith.ori %q12, %p14 : i1
+      %q14 = arith.andi %q13, %p15 : i1
+      %q15 = arith.ori %q14, %p0 : i1
+      %q16 = arith.xori %q15, %nn : i1
+      %sel = arith.select %q16, %ex, %e2 : f32
+      %f1 = arith.addf %lg, %l2 : f32
+      %f2 = arith.addf %f1, %lp : f32
+      %f3 = arith.addf %f2, %sq : f32
+      %f4 = arith.addf %f3, %rs : f32
+      %f5 = arith.addf %f4, %sel : f32
+      %f6 = arith.addf %f5, %em : f32
+      %f7 = arith.addf %f6, %er : f32
+      %f8 = arith.addf %f7, %sn : f32
+      %f9 = arith.addf %f8, %cs : f32
+      %f10 = arith.addf %f9, %at : f32
+      %f11 = arith.addf %f10, %fl : f32
+      %f12 = arith.addf %f11, %ce : f32
+      %f13 = arith.addf %f12, %rn : f32
+      %f14 = arith.addf %f13, %re : f32
+      %f15 = arith.addf %f14, %tr : f32
+      %f16 = arith.addf %f15, %pw : f32
+      %f17 = arith.addf %f16, %cp : f32
+      %f18 = arith.addf %f17, %fm : f32
+      %f19 = arith.addf %f18, %mx : f32
+      %f20 = arith.addf %f19, %mn : f32
+      %f21 = arith.addf %f20, %mxn : f32
+      %f22 = arith.addf %f21, %mnn : f32
+      %f23 = arith.addf %f22, %rm : f32
+      %f24 = arith.addf %f23, %ng : f32
+      %f25 = arith.addf %f24, %dv : f32
+      %f26 = arith.addf %f25, %bfe : f32
+      %f27 = arith.addf %f26, %hfe : f32
+      %f28 = arith.addf %f27, %fif : f32
+      %f29 = arith.addf %f28, %fuf : f32
+      %f30 = arith.addf %f29, %of : f32
+      %f31a = arith.addf %f30, %nf : f32
+      %f31b = arith.addf %f31a, %rh : f32
+      %f31 = arith.addf %f31b, %reh : f32
+      %w = arith.constant 0.05 : f32
+      %bias = arith.mulf %f31, %w : f32
+      %r = arith.addf %st, %bias : f32
+      attn.yield %r : f32
+    }
+    mask(%b, %h, %i, %j, %t, %o2, %tb) {
+      %x = arith.addi %j, %o2 : index
+      %keep = arith.cmpi ule, %x, %i : index
+      attn.yield %keep : i1
+    }
+  return %o, %lse : tensor<?x4x?x32xf32>, tensor<?x4x?xf32>
+}
+"""
+
+STRESS["stress_scf_if"] = r"""
+// scf.if inside a region: a division only on the lanes where it is defined,
+// and an extract only where it is in bounds; GQA (4 query heads, 2 K/V
+// heads) and bshd.
+func.func @stress_scf_if(%q: tensor<?x?x4x32xf32>, %k: tensor<?x?x2x32xf32>,
+                         %v: tensor<?x?x2x16xf32>,
+                         %lens: tensor<?xi32> {attn.dims = ["B"], attn.range = [0, 12]})
+    -> tensor<?x?x4x16xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<?x?x4x32xf32>, tensor<?x?x2x32xf32>, tensor<?x?x2x16xf32>)
+      captures(%lens : tensor<?xi32>) layout(bshd)
+      -> tensor<?x?x4x16xf32>
+    score(%s, %b, %h, %i, %j, %l) {
+      %c0 = arith.constant 0 : index
+      %isz = arith.cmpi eq, %j, %c0 : index
+      %r = scf.if %isz -> (f32) {
+        scf.yield %s : f32
+      } else {
+        %q1 = arith.divui %i, %j : index
+        %qi = arith.index_cast %q1 : index to i64
+        %qf = arith.sitofp %qi : i64 to f32
+        %w = arith.constant 0.01 : f32
+        %bq = arith.mulf %qf, %w : f32
+        %t = arith.addf %s, %bq : f32
+        scf.yield %t : f32
+      }
+      attn.yield %r : f32
+    }
+    mask(%b, %h, %i, %j, %l) {
+      %n = tensor.extract %l[%b] : tensor<?xi32>
+      %ni = arith.index_cast %n : i32 to index
+      %keep = arith.cmpi slt, %j, %ni : index
+      %c2 = arith.constant 2 : index
+      %odd = arith.remui %h, %c2 : index
+      %c1 = arith.constant 1 : index
+      %isodd = arith.cmpi eq, %odd, %c1 : index
+      %k2 = arith.ori %keep, %isodd : i1
+      attn.yield %k2 : i1
+    }
+  return %o : tensor<?x?x4x16xf32>
+}
+"""
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, **kw)
+
+
+def np_dtype(ty):
+    """numpy dtype that carries values of an MLIR element type in .npy files
+    the way attune-run reads them (bf16 travels as f4)."""
+    if ty.kind == "float":
+        return {"f32": np.float32, "bf16": np.float32, "f16": np.float16,
+                "f64": np.float64}[ty.name]
+    if ty.kind == "index":
+        return np.int64
+    if ty.width == 1:
+        return np.bool_
+    return {8: np.int8, 16: np.int16, 32: np.int32, 64: np.int64}[ty.width]
+
+
+def make_inputs(spec, sizes, rng, force_zero_len=False):
+    """Seeded inputs for `spec` at sizes: floats ~ N(0, 1) (uniform in
+    attn.range when given), rounded to the element type; integers uniform
+    in attn.range (default [0, 8))."""
+    shapes = spec.argument_shapes(sizes)
+    inputs = []
+    for a, shape in zip(spec.arguments, shapes):
+        t = a.type
+        elem = t.elem if t.kind == "tensor" else t
+        shp = tuple(shape) if shape is not None else ()
+        if elem.kind == "float":
+            if a.range:
+                x = rng.uniform(a.range[0], a.range[1], size=shp)
+            else:
+                x = rng.standard_normal(size=shp)
+            x = x.astype(np.float32)
+            if elem.name == "bf16":
+                x = reference.round_to_bf16(x)
+            elif elem.name == "f16":
+                x = x.astype(np.float16)
+            elif elem.name == "f64":
+                x = x.astype(np.float64)
+        else:
+            lo, hi = (a.range if a.range else (0, 2 if elem.int_width == 1
+                                               else 8))
+            x = rng.integers(int(lo), int(hi), size=shp)
+            if force_zero_len and x.ndim == 1 and x.size > 0:
+                x[0] = 0  # a batch entry with every key masked
+            x = x.astype(np_dtype(elem))
+        inputs.append(np.asarray(x))
+    return inputs
+
+
+def compare(got, ref, masked, tol):
+    """(ok, message): norm-relative error over finite reference entries, the
+    same infinities, no NaN, fully masked rows exact."""
+    with np.errstate(all="ignore"):
+        return _compare(got, ref, masked, tol)
+
+
+def _compare(got, ref, masked, tol):
+    got = np.asarray(got, dtype=np.float64)
+    ref = np.asarray(ref, dtype=np.float64)
+    if got.shape != ref.shape:
+        return False, f"shape {got.shape} != reference {ref.shape}"
+    problems = []
+    nan_got = int(np.isnan(got).sum())
+    nan_ref = int(np.isnan(ref).sum())
+    if nan_got:
+        problems.append(f"{nan_got} NaN")
+    if nan_ref:
+        problems.append(f"{nan_ref} NaN in the reference")
+    inf_mismatch = int(((np.isinf(got) | np.isinf(ref)) & (got != ref)).sum())
+    if inf_mismatch:
+        problems.append(f"{inf_mismatch} infinities differ")
+    fin = np.isfinite(ref) & np.isfinite(got)
+    diff = np.where(fin, got - ref, 0.0)
+    den = np.linalg.norm(np.where(fin, ref, 0.0))
+    num = np.linalg.norm(diff)
+    err = num / den if den > 0 else num
+    if masked is not None:
+        m = np.broadcast_to(np.asarray(masked), ref.shape)
+        if m.any():
+            want = ref[m]
+            bad = int((got[m] != want).sum())
+            if bad:
+                problems.append(f"{bad} elements of fully masked rows are "
+                                "not exactly 0 / -inf")
+    if err > tol:
+        problems.append(f"rel_err {err:.3e} > {tol:.0e}")
+    n_masked = int(np.asarray(masked).sum()) if masked is not None else 0
+    msg = f"rel_err {err:.3e}" + (f", {n_masked} masked rows" if n_masked
+                                  else "")
+    if problems:
+        msg += " [" + "; ".join(problems) + "]"
+    return not problems, msg
+
+
+def ulp_check(got, ref, elem):
+    """(ok, message): every element of a bf16/f16 output is within one unit
+    in the last place of the f32 reference (rounding alone gives 0.5), plus
+    1e-5 of the output's RMS for elements near zero (f32 accumulation
+    rounding, which the ulp of a tiny value does not cover)."""
+    mant = {"bf16": 8, "f16": 11}[elem]
+    got = np.asarray(got, dtype=np.float64)
+    ref = np.asarray(ref, dtype=np.float64)
+    fin = np.isfinite(ref) & np.isfinite(got)
+    mag = np.where(fin, np.maximum(np.abs(got), np.abs(ref)), 0.0)
+    _, e = np.frexp(mag)
+    ulp = np.ldexp(1.0, e - mant)
+    if elem == "f16":
+        ulp = np.maximum(ulp, 2.0 ** -24)
+    ulp = np.where(mag == 0, 2.0 ** -133, ulp)
+    rms = float(np.sqrt(np.mean(np.where(fin, ref, 0.0) ** 2))) \
+        if ref.size else 0.0
+    ulps = np.where(fin, np.abs(got - ref) / (ulp + 1e-5 * rms), 0.0)
+    worst = float(ulps.max()) if ulps.size else 0.0
+    return worst <= 1.0, f"max {worst:.2f} {elem} ulp"
+
+
+class Tester:
+    def __init__(self, args):
+        self.args = args
+        self.build = Path(args.build)
+        self.opt = str(self.build / "bin" / "attune-opt")
+        self.runner = str(self.build / "bin" / "attune-run")
+        self.failures = 0
+        self.passes = 0
+        self.skips = 0
+        self.tmp = Path(tempfile.mkdtemp(prefix="attune-ref-"))
+        self.torch = None
+        if not args.no_torch:
+            try:  # optional: also check reference.py's torch backend
+                import torch
+                self.torch = torch
+            except ImportError:
+                pass
+
+    def report(self, ok, line, detail=None):
+        if ok is None:
+            self.skips += 1
+            tag = "SKIP"
+        elif ok:
+            self.passes += 1
+            tag = "PASS"
+        else:
+            self.failures += 1
+            tag = "FAIL"
+        print(f"{tag} {line}", flush=True)
+        if detail and (not ok or self.args.verbose):
+            print("   " + detail.strip().replace("\n", "\n   "), flush=True)
+
+    def generic(self, path):
+        proc = run([self.opt, "--mlir-print-op-generic", str(path)])
+        if proc.returncode:
+            raise RuntimeError(f"attune-opt failed on {path}:\n{proc.stderr}")
+        return proc.stdout
+
+    def check_spec(self, name, path, sizes_list, stress=False):
+        try:
+            text = self.generic(path)
+            spec = reference.parse_spec(text)
+        except OSError as e:
+            self.report(False, f"{name}: attune-opt: {e}")
+            return
+        except Exception as e:  # noqa: BLE001
+            self.report(False, f"{name}: parse: {type(e).__name__}: {e}")
+            return
+        q_elem = spec.arguments[0].type.elem
+        tol = 1e-5 if q_elem.name == "f32" else 1e-2
+        pipelines = ["fused", "reference"] if stress else ["fused"]
+        for n, (B, Sq, Sk) in enumerate(sizes_list):
+            label = f"{name} B={B} Sq={Sq} Sk={Sk}"
+            sizes = {"B": B, "Sq": Sq, "Sk": Sk}
+            rng = np.random.default_rng(1000 * n + len(name))
+            try:
+                inputs = make_inputs(spec, sizes, rng,
+                                     force_zero_len=(n % 2 == 1))
+            except Exception as e:  # noqa: BLE001
+                self.report(False, f"{label}: inputs: {e}")
+                continue
+            d = self.tmp / f"{name}-{n}"
+            d.mkdir(parents=True, exist_ok=True)
+            flags = []
+            for k, x in enumerate(inputs):
+                f = d / f"arg{k}.npy"
+                np.save(f, x)
+                flags.append(f"--input={k}={f}")
+            outs, last = None, None
+            for pipeline in pipelines:
+                try:
+                    proc = run([self.runner, str(path), "--check", "--sizes",
+                                f"B={B},Sq={Sq},Sk={Sk}", "--output-dir",
+                                str(d), f"--pipeline={pipeline}"] + flags)
+                except OSError as e:
+                    proc = subprocess.CompletedProcess([], 1, "", str(e))
+                last = proc
+                if proc.returncode == 0:
+                    outs = [np.load(d / f"result{k}.npy")
+                            for k in range(len(spec.result_types))]
+                    break
+            if outs is None:
+                msg = (last.stdout + last.stderr).strip()
+                if stress:
+                    self.report(None, f"{label}: attune-run cannot run it "
+                                "(not a reference failure)", msg[-800:])
+                else:
+                    self.report(False, f"{label}: attune-run failed", msg)
+                continue
+            t0 = time.time()
+            try:
+                ev32 = spec.evaluate(inputs, xp=np, dtype="float32")
+                ev64 = spec.evaluate(inputs, xp=np, dtype="float64") \
+                    if (n == 0 or Sq * Sk <= 120000) else None
+            except Exception as e:  # noqa: BLE001
+                self.report(False, f"{label}: reference: "
+                            f"{type(e).__name__}: {e}")
+                continue
+            dt = time.time() - t0
+            ok_all, msgs = True, []
+            if self.torch is not None:
+                # The torch backend (what the GPU run uses) on the CPU.
+                try:
+                    tt = self.torch
+                    ev_t = spec.evaluate([tt.from_numpy(np.array(x))
+                                          for x in inputs], xp=tt,
+                                         dtype="float32")
+                    for k in range(len(outs)):
+                        ok, msg = compare(ev_t.outputs[k].numpy(),
+                                          ev32.outputs[k],
+                                          ev32.fully_masked[k], 1e-5)
+                        same = ev32.fully_masked[k] is None or np.array_equal(
+                            ev_t.fully_masked[k].numpy(),
+                            ev32.fully_masked[k])
+                        msgs.append(f"result{k} torch-ref vs numpy-ref: {msg}"
+                                    + ("" if same else " [masked rows differ]"))
+                        ok_all &= ok and same
+                except Exception as e:  # noqa: BLE001
+                    ok_all = False
+                    msgs.append(f"torch reference: {type(e).__name__}: {e}")
+            for k, got in enumerate(outs):
+                rt = spec.result_types[k]
+                ok, msg = compare(got, ev32.outputs[k], ev32.fully_masked[k],
+                                  tol)
+                msgs.append(f"result{k} f32-ref: {msg}")
+                ok_all &= ok
+                if rt.elem.name in ("bf16", "f16"):
+                    ok, msg = ulp_check(got, ev32.outputs[k], rt.elem.name)
+                    msgs[0] += f", {msg}"
+                    msgs.append(f"result{k} vs f32-ref: {msg}")
+                    ok_all &= ok
+                if ev64 is not None:
+                    ok, msg = compare(got, ev64.outputs[k],
+                                      ev64.fully_masked[k], tol)
+                    msgs.append(f"result{k} f64-ref: {msg}")
+                    ok_all &= ok
+                    ok, msg = compare(ev32.outputs[k], ev64.outputs[k],
+                                      ev64.fully_masked[k], 1e-5)
+                    msgs.append(f"result{k} f32-ref vs f64-ref: {msg}")
+                    ok_all &= ok
+                del rt
+            self.report(ok_all, f"{label}: " + msgs[0] +
+                        f" ({dt:.2f} s)", "\n".join(msgs))
+
+    def stress_specs(self):
+        out = []
+        for name, text in STRESS.items():
+            p = self.tmp / f"{name}.mlir"
+            p.write_text(text)
+            out.append((name, p))
+        return out
+
+    def unit_tests(self):
+        """Direct checks of the integer semantics against Python integers,
+        on values the attention tests cannot reach (near 2^63, 2^64)."""
+        vals = [0, 1, 2, 3, 7, 63, 64, 1000, 2**31 - 1, 2**31, 2**32 + 5,
+                2**62, 2**63 - 1, 2**63, 2**63 + 1, 2**64 - 1, 2**64 - 7,
+                2**64 - 2**32]
+
+        def s64(u):
+            return u - 2**64 if u >= 2**63 else u
+        interp = reference._Interp(reference._Backend(np, "float32"))
+        x = np.array([s64(a) for a in vals for _ in vals], dtype=np.int64)
+        y = np.array([s64(b) for _ in vals for b in vals], dtype=np.int64)
+        ux = [a for a in vals for _ in vals]
+        uy = [b for _ in vals for b in vals]
+        bad = 0
+        nz = y != 0
+        with np.errstate(all="ignore"):
+            q = interp.udiv64(x[nz], y[nz])
+        want = [s64(a // b) for a, b in zip(ux, uy) if b]
+        bad += int((q != np.array(want, dtype=np.int64)).sum())
+        for s in range(64):
+            got = interp.lshr(x, s)
+            bad += int((got != np.array([s64(a >> s) for a in ux],
+                                        dtype=np.int64)).sum())
+        bad += int(((interp.ukey(x, 64) < interp.ukey(y, 64)) !=
+                    np.array([a < b for a, b in zip(ux, uy)])).sum())
+        # ctlz / cttz / ctpop at 64 and 32 bits.
+        for w in (64, 32, 8):
+            vs = [a % (1 << w) for a in vals]
+            arr = np.array([a - (1 << w) if a >= 1 << (w - 1) else a
+                            for a in vs], dtype=np.int64)
+            t = reference.Type("int", f"i{w}", width=w)
+            for name, f in (("math.ctlz", lambda a: w - a.bit_length()),
+                            ("math.cttz", lambda a: (a & -a).bit_length() - 1
+                             if a else w),
+                            ("math.ctpop", lambda a: bin(a).count("1"))):
+                op = reference.Op(name, 0)
+                op.result_types = [t]
+                with np.errstate(all="ignore"):
+                    r = interp._bitcount(op, [reference._Val(arr, t)], None,
+                                         {})[0].x
+                bad += int((r != np.array([f(a) for a in vs])).sum())
+        self.report(bad == 0, f"unit: 64-bit unsigned division, logical "
+                    f"shifts, unsigned compare, bit counts ({bad} wrong)")
+        self.error_tests()
+
+    def error_tests(self):
+        """Undefined behaviour and unknown ops raise, naming the op."""
+        head = ("func.func @f(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,"
+                " %v: tensor<?x2x?x8xf32>) -> tensor<?x2x?x8xf32> {\n"
+                "  %o = attn.attention ins(%q, %k, %v : tensor<?x2x?x8xf32>, "
+                "tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>) -> "
+                "tensor<?x2x?x8xf32>\n    mask(%b, %h, %i, %j) {\n")
+        tail = ("      attn.yield %keep : i1\n    }\n"
+                "  return %o : tensor<?x2x?x8xf32>\n}\n")
+        cases = {
+            "division by zero": (
+                "      %x = arith.divui %i, %j : index\n"
+                "      %c = arith.constant 0 : index\n"
+                "      %keep = arith.cmpi uge, %x, %c : index\n",
+                reference.ReferenceError, "arith.divui"),
+            "unsupported op": (
+                "      %x = arith.index_cast %i : index to i32\n"
+                "      %f = arith.bitcast %x : i32 to f32\n"
+                "      %z = arith.constant 0.0 : f32\n"
+                "      %keep = arith.cmpf oge, %f, %z : f32\n",
+                reference.UnsupportedOpError, "arith.bitcast"),
+        }
+        for label, (body, exc, needle) in cases.items():
+            p = self.tmp / "error.mlir"
+            p.write_text(head + body + tail)
+            try:
+                spec = reference.parse_spec(self.generic(p))
+                rng = np.random.default_rng(0)
+                inputs = make_inputs(spec, {"B": 1, "Sq": 3, "Sk": 4}, rng)
+                spec.evaluate(inputs, xp=np)
+                self.report(False, f"unit: {label} is not reported")
+            except exc as e:
+                self.report(needle in str(e), f"unit: {label} raises "
+                            f"{type(e).__name__}: {str(e)[:90]}")
+            except Exception as e:  # noqa: BLE001
+                self.report(False, f"unit: {label}: unexpected "
+                            f"{type(e).__name__}: {e}")
+
+    def main(self):
+        t0 = time.time()
+        print("torch backend: " + (f"also checked (torch "
+                                   f"{self.torch.__version__}, CPU)" if
+                                   self.torch else "not checked (no torch)"),
+              flush=True)
+        self.unit_tests()
+        sizes = QUICK_SIZES if self.args.quick else SIZES
+        specs = sorted((ROOT / "examples").glob("*.mlir"))
+        specs += sorted((HERE / "specs").glob("*.mlir"))
+        only = [s for s in (self.args.only or "").split(",") if s]
+        for p in specs:
+            name = p.stem
+            if only and not any(o in name for o in only):
+                continue
+            self.check_spec(name, p, sizes + EXTRA_SIZES.get(name, []))
+        if not self.args.no_stress:
+            for name, p in self.stress_specs():
+                if only and not any(o in name for o in only):
+                    continue
+                self.check_spec(name, p, QUICK_SIZES + [(1, 200, 300)],
+                                stress=True)
+        print(f"{self.passes} passed, {self.failures} failed, {self.skips} "
+              f"skipped in {time.time() - t0:.0f} s", flush=True)
+        return 1 if self.failures else 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0] if
+                                 __doc__ else None)
+    ap.add_argument("--build", default=str(ROOT / "build"),
+                    help="build directory holding bin/attune-opt, "
+                    "bin/attune-run")
+    ap.add_argument("--quick", action="store_true", help="fewer sizes")
+    ap.add_argument("--only", help="comma-separated substrings of spec names")
+    ap.add_argument("--no-stress", action="store_true",
+                    help="skip the stress specs")
+    ap.add_argument("--no-torch", action="store_true",
+                    help="do not also check the torch backend when torch "
+                    "imports")
+    ap.add_argument("-v", "--verbose", action="store_true")
+    args = ap.parse_args()
+    return Tester(args).main()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
