@@ -56,6 +56,12 @@ static cl::opt<std::string> gpuElementType(
     cl::desc("CUDA: retype an f32 spec's Q, K, V and O to bf16 or f16 (the "
              "tensor cores' types) before compiling"),
     cl::init(""));
+static cl::opt<int64_t>
+    tileQ("tile-q", cl::desc("CUDA: queries per CTA (0: per head size)"),
+          cl::init(0));
+static cl::opt<int64_t>
+    tileK("tile-k", cl::desc("CUDA: keys per k-tile (0: per head size)"),
+          cl::init(0));
 static cl::opt<std::string>
     ptxasPath("ptxas", cl::desc("CUDA: the ptxas to run (default: "
                                 "$ATTUNE_PTXAS, /usr/local/cuda/bin/ptxas, "
@@ -186,6 +192,8 @@ int main(int argc, char **argv) {
       return 1;
     attune::cuda::CUDAPipelineOptions options;
     options.chip = targetName.str();
+    options.tileQ = tileQ;
+    options.tileK = tileK;
     if (emit == "mlir") {
       mlir::PassManager pm(&context);
       attune::cuda::buildCUDAKernelPipeline(pm, options);

@@ -36,10 +36,13 @@ bool attune::cuda::isSupportedChip(llvm::StringRef chip) {
 
 void attune::cuda::buildCUDAKernelPipeline(OpPassManager &pm,
                                            const CUDAPipelineOptions &options) {
-  attn::AttnTileOptions tiling;
-  tiling.tileQ = options.tileQ;
-  tiling.tileK = options.tileK;
-  pm.addPass(attn::createAttnTile(tiling));
+  // Without explicit sizes, convert-attn-to-nvgpu picks them per head size.
+  if (options.tileQ > 0 || options.tileK > 0) {
+    attn::AttnTileOptions tiling;
+    tiling.tileQ = options.tileQ > 0 ? options.tileQ : int64_t(128);
+    tiling.tileK = options.tileK > 0 ? options.tileK : int64_t(32);
+    pm.addPass(attn::createAttnTile(tiling));
+  }
   pm.addPass(attn::createAttnSparsify());
   pm.addPass(createConvertAttnToNVGPU());
   pm.addPass(createCanonicalizerPass());
@@ -77,8 +80,9 @@ namespace {
 /// Launch rules of one kernel, read from its attributes before lowering.
 struct KernelInfo {
   std::string name;
-  int64_t threads = 0, tileQ = 0, sharedBytes = 0;
-  std::string ptx;
+  int64_t threads = 0, tileQ = 0, tileK = 0, sharedBytes = 0;
+  /// Registers per thread and spill stores, as ptxas -v reports them.
+  int64_t registers = 0, spillBytes = 0;
 };
 } // namespace
 
@@ -222,6 +226,103 @@ static std::string findPtxas(StringRef requested) {
   return "";
 }
 
+SmallVector<std::pair<int64_t, int64_t>>
+attune::cuda::candidateTileSizes(attn::AttentionOp op) {
+  // Measured on an H100 (bench/RESULTS.md): 128 rows in 4 warps of 32 rows,
+  // then smaller tiles for ops whose regions need more registers.
+  int64_t d = std::max(op.getHeadSize(), op.getValueHeadSize());
+  if (d <= 64)
+    return {{128, 64}, {128, 32}, {64, 64}, {64, 32}};
+  if (d <= 128)
+    return {{128, 32}, {64, 64}, {64, 32}, {64, 16}};
+  return {{64, 16}, {32, 16}};
+}
+
+/// Lowers `spec` with `options` (whose tile sizes are set) to PTX, assembles
+/// it with `assembler` into `directory`, and returns what the manifest needs.
+static FailureOr<KernelInfo> compileKernel(ModuleOp spec,
+                                           const CUDAPipelineOptions &options,
+                                           StringRef directory,
+                                           StringRef assembler) {
+  MLIRContext *ctx = spec.getContext();
+  Location loc = spec.getLoc();
+  OwningOpRef<ModuleOp> lowered = cast<ModuleOp>(spec->clone());
+  PassManager kernels(ctx);
+  buildCUDAKernelPipeline(kernels, options);
+  if (failed(kernels.run(*lowered)))
+    return failure();
+  SmallVector<KernelInfo> infos;
+  lowered->walk([&](gpu::GPUFuncOp kernel) {
+    KernelInfo info;
+    info.name = kernel.getName().str();
+    info.threads = kernel->getAttrOfType<DenseI64ArrayAttr>("attn.block")[0];
+    info.tileQ = kernel->getAttrOfType<IntegerAttr>("attn.tile_q").getInt();
+    info.tileK = options.tileK;
+    info.sharedBytes =
+        kernel->getAttrOfType<IntegerAttr>("attn.shared_bytes").getInt();
+    infos.push_back(info);
+  });
+  PassManager toPTX(ctx);
+  buildCUDAToPTXPipeline(toPTX, options);
+  if (failed(toPTX.run(*lowered)))
+    return failure();
+  std::string ptx;
+  lowered->walk([&](gpu::BinaryOp binary) {
+    for (Attribute object : binary.getObjects())
+      if (auto obj = dyn_cast<gpu::ObjectAttr>(object))
+        ptx = obj.getObject().getValue().str();
+  });
+  if (ptx.empty() || infos.size() != 1)
+    return emitError(loc, "CUDA target: lowering produced no PTX"), failure();
+  KernelInfo info = infos.front();
+
+  SmallString<128> ptxPath(directory), cubinPath(directory), logPath;
+  llvm::sys::path::append(ptxPath, info.name + ".ptx");
+  llvm::sys::path::append(cubinPath, info.name + ".cubin");
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(ptxPath, ec);
+    if (ec)
+      return emitError(loc, "cannot write '") << ptxPath << "': "
+                                              << ec.message(),
+             failure();
+    os << ptx;
+  }
+  if (llvm::sys::fs::createTemporaryFile("attune-ptxas", "log", logPath))
+    return emitError(loc, "cannot create a temporary file"), failure();
+  auto removeLog =
+      llvm::make_scope_exit([&] { llvm::sys::fs::remove(logPath); });
+  std::string arch = "-arch=" + options.chip.getValue();
+  SmallVector<StringRef> argv{assembler, arch,      "-O3", "-v",
+                              ptxPath,   "-o",      cubinPath};
+  std::optional<StringRef> redirects[] = {std::nullopt, StringRef(logPath),
+                                          StringRef(logPath)};
+  std::string message;
+  int rc = llvm::sys::ExecuteAndWait(assembler, argv, std::nullopt, redirects,
+                                     0, 0, &message);
+  auto log = llvm::MemoryBuffer::getFile(logPath);
+  StringRef logText = log ? (*log)->getBuffer() : StringRef();
+  if (rc != 0)
+    return emitError(loc, "ptxas failed on ")
+               << ptxPath << " (exit " << rc << ")"
+               << (message.empty() ? "" : ": " + message) << "\n"
+               << logText,
+           failure();
+  // "Used N registers" and "N bytes spill stores".
+  for (StringRef line : llvm::split(logText, '\n')) {
+    size_t at = line.find("bytes spill stores");
+    if (at != StringRef::npos) {
+      StringRef before = line.take_front(at).rtrim();
+      before = before.substr(before.rfind(' ') + 1);
+      before.getAsInteger(10, info.spillBytes);
+    }
+    at = line.find("Used ");
+    if (at != StringRef::npos)
+      line.substr(at + 5).split(' ').first.getAsInteger(10, info.registers);
+  }
+  return info;
+}
+
 LogicalResult attune::cuda::writeCUDAArtifacts(ModuleOp spec,
                                                const CUDAPipelineOptions &options,
                                                StringRef directory,
@@ -247,38 +348,37 @@ LogicalResult attune::cuda::writeCUDAArtifacts(ModuleOp spec,
   if (failed(manifest))
     return failure();
 
-  // Kernels with their launch attributes, then PTX.
-  OwningOpRef<ModuleOp> lowered = cast<ModuleOp>(spec->clone());
-  PassManager kernels(ctx);
-  buildCUDAKernelPipeline(kernels, options);
-  if (failed(kernels.run(*lowered)))
-    return failure();
-  SmallVector<KernelInfo> infos;
-  lowered->walk([&](gpu::GPUFuncOp kernel) {
-    KernelInfo info;
-    info.name = kernel.getName().str();
-    info.threads = kernel->getAttrOfType<DenseI64ArrayAttr>("attn.block")[0];
-    info.tileQ = kernel->getAttrOfType<IntegerAttr>("attn.tile_q").getInt();
-    info.sharedBytes =
-        kernel->getAttrOfType<IntegerAttr>("attn.shared_bytes").getInt();
-    infos.push_back(info);
-  });
-  PassManager toPTX(ctx);
-  buildCUDAToPTXPipeline(toPTX, options);
-  if (failed(toPTX.run(*lowered)))
-    return failure();
-  std::string ptx;
-  lowered->walk([&](gpu::BinaryOp binary) {
-    for (Attribute object : binary.getObjects())
-      if (auto obj = dyn_cast<gpu::ObjectAttr>(object))
-        ptx = obj.getObject().getValue().str();
-  });
-  if (ptx.empty() || infos.size() != 1)
-    return emitError(loc, "CUDA target: lowering produced no PTX");
-
+  std::string assembler = findPtxas(ptxas);
+  if (assembler.empty())
+    return emitError(loc, "CUDA target: ptxas not found (set ATTUNE_PTXAS "
+                          "or install the CUDA toolkit)");
   if (std::error_code ec = llvm::sys::fs::create_directories(directory))
     return emitError(loc, "cannot create '") << directory
                                                << "': " << ec.message();
+
+  // With tile sizes given, compile those; otherwise try the candidates in
+  // order of measured speed and keep the first that ptxas assembles without
+  // spilling registers (masks and score regions add live values).
+  SmallVector<std::pair<int64_t, int64_t>> candidates;
+  if (options.tileQ > 0 || options.tileK > 0)
+    candidates.push_back({options.tileQ, options.tileK});
+  else
+    candidates = candidateTileSizes(functions[0].second);
+  KernelInfo info;
+  for (auto [index, tiles] : llvm::enumerate(candidates)) {
+    CUDAPipelineOptions tiled;
+    tiled.chip = options.chip.getValue();
+    tiled.tileQ = tiles.first;
+    tiled.tileK = tiles.second;
+    FailureOr<KernelInfo> compiled =
+        compileKernel(spec, tiled, directory, assembler);
+    if (failed(compiled))
+      return failure();
+    info = *compiled;
+    if (info.spillBytes == 0)
+      break;
+  }
+
   auto writeFile = [&](StringRef name, StringRef contents) -> LogicalResult {
     SmallString<128> path(directory);
     llvm::sys::path::append(path, name);
@@ -291,28 +391,13 @@ LogicalResult attune::cuda::writeCUDAArtifacts(ModuleOp spec,
   };
 
   llvm::json::Array kernelEntries;
-  for (KernelInfo &info : infos) {
+  {
     std::string ptxName = info.name + ".ptx", cubinName = info.name + ".cubin";
-    if (failed(writeFile(ptxName, ptx)))
-      return failure();
-    std::string assembler = findPtxas(ptxas);
-    if (assembler.empty())
-      return emitError(loc, "CUDA target: ptxas not found (set ATTUNE_PTXAS "
-                            "or install the CUDA toolkit)");
-    SmallString<128> ptxPath(directory), cubinPath(directory);
-    llvm::sys::path::append(ptxPath, ptxName);
-    llvm::sys::path::append(cubinPath, cubinName);
-    std::string arch = "-arch=" + options.chip.getValue();
-    SmallVector<StringRef> argv{assembler, arch, "-O3",     ptxPath,
-                                "-o",      cubinPath};
-    std::string message;
-    int rc = llvm::sys::ExecuteAndWait(assembler, argv, std::nullopt, {}, 0, 0,
-                                       &message);
-    if (rc != 0)
-      return emitError(loc, "ptxas failed on ")
-             << ptxPath << " (exit " << rc << ")"
-             << (message.empty() ? "" : ": " + message);
-
+    if (info.spillBytes > 0)
+      emitWarning(loc, "CUDA target: every tile configuration spills "
+                       "registers; kept tiles (")
+          << info.tileQ << ", " << info.tileK << ") with " << info.spillBytes
+          << " bytes of spill stores";
     llvm::json::Array params;
     for (const llvm::json::Value &arg : *manifest->getArray("arguments")) {
       const llvm::json::Object *entry = arg.getAsObject();
@@ -347,6 +432,9 @@ LogicalResult attune::cuda::writeCUDAArtifacts(ModuleOp spec,
              llvm::json::Array{functions[0].second.getNumQueryHeads()},
              llvm::json::Array{sizeOf(dims.batch, "B")}}},
         {"shared_bytes", info.sharedBytes},
+        {"tile_sizes", llvm::json::Array{info.tileQ, info.tileK}},
+        {"registers", info.registers},
+        {"spill_bytes", info.spillBytes},
         {"params", std::move(params)}});
   }
 

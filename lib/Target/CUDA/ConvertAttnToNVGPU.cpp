@@ -35,6 +35,7 @@
 
 #include "attune/Dialect/Attn/IR/AttnOps.h"
 #include "attune/Dialect/Attn/Transforms/TileClassification.h"
+#include "attune/Target/CUDA/CUDAPipeline.h"
 #include "attune/Target/CUDA/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -65,15 +66,21 @@ public:
   KernelEmitter(OpBuilder &b, AttentionOp op, int64_t tileQ, int64_t tileK)
       : b(b), op(op), loc(op.getLoc()), tileQ(tileQ), tileK(tileK),
         headDim(op.getHeadSize()), valueDim(op.getValueHeadSize()),
-        warps(tileQ / 16), threads(warps * kWarpSize),
         dims(op.getLayoutDims()) {
+    // A warp owns 16 * mTiles rows: with two m-tiles every K and V fragment
+    // read from shared memory feeds two mma.sync, which halves the
+    // shared-memory traffic per FLOP (FlashAttention-2 does the same); it
+    // needs tiles of at least 4 warps x 32 rows.
+    mTiles = tileQ % 32 == 0 && tileQ >= 128 ? 2 : 1;
+    warps = tileQ / (16 * mTiles);
+    threads = warps * kWarpSize;
     elementType = cast<ShapedType>(op.getQuery().getType()).getElementType();
     qBytes = tileQ * headDim * kElementBytes;
     kBytes = tileK * headDim * kElementBytes;
     vBytes = tileK * valueDim * kElementBytes;
     // Q fragments stay in registers for the whole loop up to D = 128 (32
     // registers per thread); beyond, they are re-read from shared memory.
-    qInRegisters = headDim <= 128;
+    qInRegisters = mTiles * headDim <= 128;
   }
 
   /// Dynamic shared memory the kernel needs.
@@ -173,8 +180,14 @@ private:
 
   /// Clones a region's ops with `mapping` and returns its yielded value.
   Value inlineRegion(Block *block, IRMapping &mapping);
-  /// Loads the Q fragments of this warp for k-step `kk`.
-  SmallVector<Value, 4> loadQueryFragment(int64_t kk);
+  /// Loads the Q fragments of this warp's m-tile `mt` for k-step `kk`.
+  SmallVector<Value, 4> loadQueryFragment(int64_t mt, int64_t kk);
+  /// The first row of this thread's fragments of m-tile `mt` (lane / 4 of
+  /// its 16 rows; the thread also holds that row + 8).
+  Value fragmentRow(int64_t mt) {
+    return add(rowBegin, add(mul(warp, idx(16 * mTiles)),
+                             add(idx(16 * mt), divu(lane, 4))));
+  }
 
   /// The body of one visited k-tile: returns the updated (O, m, l).
   SmallVector<Value> emitKeyTile(Value kt, Value buffer, Value tileClass,
@@ -183,7 +196,7 @@ private:
   OpBuilder &b;
   AttentionOp op;
   Location loc;
-  int64_t tileQ, tileK, headDim, valueDim, warps, threads;
+  int64_t tileQ, tileK, headDim, valueDim, mTiles, warps, threads;
   LayoutDims dims;
   Type elementType;
   int64_t qBytes, kBytes, vBytes;
@@ -194,7 +207,8 @@ private:
   Value smem, tid, lane, warp;
   Value batch, head, kvHead, rowBegin, seqQ, seqK;
   Value qBase, kBase, vBase, qRowStride, kRowStride, vRowStride;
-  SmallVector<SmallVector<Value, 4>> queryFragments;
+  /// Per m-tile and k-step, when Q stays in registers.
+  SmallVector<SmallVector<SmallVector<Value, 4>>> queryFragments;
 };
 
 } // namespace
@@ -299,10 +313,12 @@ Value KernelEmitter::inlineRegion(Block *block, IRMapping &mapping) {
   return mapping.lookup(AttentionOp::getYieldedValue(block));
 }
 
-SmallVector<Value, 4> KernelEmitter::loadQueryFragment(int64_t kk) {
+SmallVector<Value, 4> KernelEmitter::loadQueryFragment(int64_t mt,
+                                                       int64_t kk) {
   // Matrix m of the .x4 load: rows 8(m%2).., k-columns 8(m/2)..: lanes
   // 8m..8m+7 give its row addresses.
-  Value row = add(mul(warp, idx(16)), remu(lane, 16));
+  Value row =
+      add(mul(warp, idx(16 * mTiles)), add(idx(16 * mt), remu(lane, 16)));
   Value col = add(idx(kk * 16), mul(divu(lane, 16), idx(8)));
   return loadMatrixX4(sharedAddress(idx(0), row, col, headDim), false);
 }
@@ -311,16 +327,20 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
                                               Value tileClass,
                                               ValueRange state) {
   int64_t scoreTiles = tileK / 8, valueTiles = valueDim / 8;
+  int64_t perTile = scoreTiles * 4, rowsPerThread = 2 * mTiles;
   Value colBegin = mul(kt, idx(tileK));
   Value kOffset = add(idx(qBytes), mul(buffer, idx(kBytes)));
   Value vOffset =
       add(idx(qBytes + 2 * kBytes), mul(buffer, idx(vBytes)));
 
-  // S = Q K^T for this warp's 16 rows: scoreTiles accumulators of 4.
-  SmallVector<Value> s(scoreTiles * 4, f32(0.0));
+  // S = Q K^T for this warp's rows: per m-tile, scoreTiles accumulators of 4
+  // (element mt * perTile + 4 nt + e).
+  SmallVector<Value> s(mTiles * perTile, f32(0.0));
   for (int64_t kk = 0; kk < headDim / 16; ++kk) {
-    SmallVector<Value, 4> a =
-        qInRegisters ? queryFragments[kk] : loadQueryFragment(kk);
+    SmallVector<SmallVector<Value, 4>> a;
+    for (int64_t mt = 0; mt < mTiles; ++mt)
+      a.push_back(qInRegisters ? queryFragments[mt][kk]
+                               : loadQueryFragment(mt, kk));
     for (int64_t np = 0; np < tileK / 16; ++np) {
       // Matrices: keys 16np + 8(m/2).., d 16kk + 8(m%2)..
       Value key = add(idx(np * 16), add(remu(lane, 8),
@@ -328,16 +348,21 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
       Value col = add(idx(kk * 16), mul(remu(divu(lane, 8), 2), idx(8)));
       SmallVector<Value, 4> kf =
           loadMatrixX4(sharedAddress(kOffset, key, col, headDim), false);
-      mma(a, kf[0], kf[1], MutableArrayRef<Value>(s).slice(8 * np, 4));
-      mma(a, kf[2], kf[3], MutableArrayRef<Value>(s).slice(8 * np + 4, 4));
+      for (int64_t mt = 0; mt < mTiles; ++mt) {
+        MutableArrayRef<Value> acc(s);
+        mma(a[mt], kf[0], kf[1], acc.slice(mt * perTile + 8 * np, 4));
+        mma(a[mt], kf[2], kf[3], acc.slice(mt * perTile + 8 * np + 4, 4));
+      }
     }
   }
 
-  // Scores in log2 units. Fast path: a full tile inside Sk without a score
-  // region needs one multiply per element.
+  // Scores in log2 units are x * factor. Fast path: a full tile inside Sk
+  // without a score region keeps x = Q.K and factor = scale * log2(e), which
+  // the exponent's FMA applies; otherwise x is the scaled, score-modified,
+  // masked value and factor = 1.
   double log2e = 1.0 / std::log(2.0);
   double scale = op.getScaleValue();
-  auto vecType = VectorType::get({scoreTiles * 4}, b.getF32Type());
+  auto vecType = VectorType::get({mTiles * perTile}, b.getF32Type());
   Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
                                        add(colBegin, idx(tileK)), seqK);
   Value isFull = arith::CmpIOp::create(
@@ -351,113 +376,123 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
   auto scaled = scf::IfOp::create(
       b, loc, fast,
       [&](OpBuilder &, Location) {
-        Value factor = vector::BroadcastOp::create(b, loc, vecType,
-                                                   f32(scale * log2e));
-        scf::YieldOp::create(
-            b, loc, ValueRange{arith::MulFOp::create(b, loc, packed, factor)});
+        scf::YieldOp::create(b, loc, ValueRange{packed, f32(scale * log2e)});
       },
       [&](OpBuilder &, Location) {
         Value needMask = arith::XOrIOp::create(
             b, loc, isFull, arith::ConstantIntOp::create(b, loc, 1, 1));
-        Value rowBase = add(rowBegin, add(mul(warp, idx(16)), divu(lane, 4)));
         Value colBase = add(colBegin, mul(remu(lane, 4), idx(2)));
         // Clamped indices keep capture reads in bounds on rows past Sq and
         // keys past Sk; those elements are discarded or masked below.
         Value lastRow = arith::SubIOp::create(b, loc, seqQ, idx(1));
         Value lastCol = arith::SubIOp::create(b, loc, seqK, idx(1));
         SmallVector<Value> t;
-        for (int64_t nt = 0; nt < scoreTiles; ++nt) {
-          for (int64_t e = 0; e < 4; ++e) {
-            Value i = add(rowBase, idx((e / 2) * 8));
-            Value j = add(colBase, idx(nt * 8 + e % 2));
-            Value iC = arith::MinUIOp::create(b, loc, i, lastRow);
-            Value jC = arith::MinUIOp::create(b, loc, j, lastCol);
-            Value value = fmul(s[nt * 4 + e], f32(scale));
-            if (Block *score = op.getScoreBlock()) {
-              IRMapping mapping;
-              mapping.map(score->getArgument(0), value);
-              mapping.map(score->getArguments().slice(1, 4),
-                          ValueRange{batch, head, iC, jC});
-              for (auto [arg, capture] : llvm::zip(
-                       score->getArguments().drop_front(5), op.getCaptures()))
-                mapping.map(arg, operands->lookup(capture));
-              value = inlineRegion(score, mapping);
+        for (int64_t mt = 0; mt < mTiles; ++mt) {
+          Value rowBase = fragmentRow(mt);
+          for (int64_t nt = 0; nt < scoreTiles; ++nt) {
+            for (int64_t e = 0; e < 4; ++e) {
+              Value i = add(rowBase, idx((e / 2) * 8));
+              Value j = add(colBase, idx(nt * 8 + e % 2));
+              Value iC = arith::MinUIOp::create(b, loc, i, lastRow);
+              Value jC = arith::MinUIOp::create(b, loc, j, lastCol);
+              Value value = fmul(s[mt * perTile + nt * 4 + e], f32(scale));
+              if (Block *score = op.getScoreBlock()) {
+                IRMapping mapping;
+                mapping.map(score->getArgument(0), value);
+                mapping.map(score->getArguments().slice(1, 4),
+                            ValueRange{batch, head, iC, jC});
+                for (auto [arg, capture] :
+                     llvm::zip(score->getArguments().drop_front(5),
+                               op.getCaptures()))
+                  mapping.map(arg, operands->lookup(capture));
+                value = inlineRegion(score, mapping);
+              }
+              value = fmul(value, f32(log2e));
+              Value keep = ult(j, seqK);
+              if (Block *mask = op.getMaskBlock()) {
+                IRMapping mapping;
+                mapping.map(mask->getArguments().take_front(4),
+                            ValueRange{batch, head, iC, jC});
+                for (auto [arg, capture] :
+                     llvm::zip(mask->getArguments().drop_front(4),
+                               op.getCaptures()))
+                  mapping.map(arg, operands->lookup(capture));
+                Value attend = inlineRegion(mask, mapping);
+                // keep &= attend || !needMask
+                Value notNeeded = arith::XOrIOp::create(
+                    b, loc, needMask,
+                    arith::ConstantIntOp::create(b, loc, 1, 1));
+                keep = arith::AndIOp::create(
+                    b, loc, keep,
+                    arith::OrIOp::create(b, loc, attend, notNeeded));
+              }
+              t.push_back(select(
+                  keep, value, f32(-std::numeric_limits<double>::infinity())));
             }
-            value = fmul(value, f32(log2e));
-            Value keep = ult(j, seqK);
-            if (Block *mask = op.getMaskBlock()) {
-              IRMapping mapping;
-              mapping.map(mask->getArguments().take_front(4),
-                          ValueRange{batch, head, iC, jC});
-              for (auto [arg, capture] : llvm::zip(
-                       mask->getArguments().drop_front(4), op.getCaptures()))
-                mapping.map(arg, operands->lookup(capture));
-              Value attend = inlineRegion(mask, mapping);
-              Value masked = arith::AndIOp::create(
-                  b, loc, needMask,
-                  arith::XOrIOp::create(
-                      b, loc, attend,
-                      arith::ConstantIntOp::create(b, loc, 1, 1)));
-              keep = arith::AndIOp::create(
-                  b, loc, keep,
-                  arith::XOrIOp::create(
-                      b, loc, masked,
-                      arith::ConstantIntOp::create(b, loc, 1, 1)));
-            }
-            t.push_back(select(
-                keep, value, f32(-std::numeric_limits<double>::infinity())));
           }
         }
         scf::YieldOp::create(
             b, loc,
-            ValueRange{vector::FromElementsOp::create(b, loc, vecType, t)});
+            ValueRange{vector::FromElementsOp::create(b, loc, vecType, t),
+                       f32(1.0)});
       });
+  Value factor = scaled.getResult(1);
   SmallVector<Value> t;
-  for (int64_t k = 0; k < scoreTiles * 4; ++k)
+  for (int64_t k = 0; k < mTiles * perTile; ++k)
     t.push_back(vector::ExtractOp::create(b, loc, scaled.getResult(0),
                                           ArrayRef<int64_t>{k}));
 
-  // Online softmax, per row half r (rows lane/4 and lane/4 + 8).
+  // Online softmax per row r of the thread (m-tile r / 2, half r % 2: rows
+  // lane/4 and lane/4 + 8).
   SmallVector<Value> o;
-  for (int64_t k = 0; k < valueTiles * 4; ++k)
+  for (int64_t k = 0; k < mTiles * valueTiles * 4; ++k)
     o.push_back(vector::ExtractOp::create(b, loc, state[0],
                                           ArrayRef<int64_t>{k}));
-  SmallVector<Value> m{state[1], state[2]}, l{state[3], state[4]};
+  SmallVector<Value> m(state.slice(1, rowsPerThread)),
+      l(state.slice(1 + rowsPerThread, rowsPerThread));
   Value negInf = f32(-std::numeric_limits<double>::infinity());
-  for (int64_t r = 0; r < 2; ++r) {
+  for (int64_t r = 0; r < rowsPerThread; ++r) {
+    int64_t mt = r / 2, half = r % 2;
+    auto elements = [&](auto fn) {
+      for (int64_t nt = 0; nt < scoreTiles; ++nt)
+        for (int64_t e = 2 * half; e < 2 * half + 2; ++e)
+          fn(t[mt * perTile + nt * 4 + e]);
+    };
     Value rowMax = negInf;
-    for (int64_t nt = 0; nt < scoreTiles; ++nt)
-      for (int64_t e = 2 * r; e < 2 * r + 2; ++e)
-        rowMax = fmax(rowMax, t[nt * 4 + e]);
+    elements([&](Value &x) { rowMax = fmax(rowMax, x); });
     rowMax = fmax(rowMax, shuffleXor(rowMax, 1));
     rowMax = fmax(rowMax, shuffleXor(rowMax, 2));
-    Value newMax = fmax(m[r], rowMax);
+    Value newMax = fmax(m[r], fmul(rowMax, factor));
     // A row with no unmasked key yet keeps max -inf; subtract 0 instead so
     // that exp2(-inf - -inf) never makes a NaN.
     Value isNegInf = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
                                            newMax, negInf);
     Value base = select(isNegInf, f32(0.0), newMax);
+    Value negBase = arith::NegFOp::create(b, loc, base);
     Value alpha = exp2(fsub(m[r], base));
     Value sum = f32(0.0);
-    for (int64_t nt = 0; nt < scoreTiles; ++nt)
-      for (int64_t e = 2 * r; e < 2 * r + 2; ++e) {
-        Value p = exp2(fsub(t[nt * 4 + e], base));
-        t[nt * 4 + e] = p;
-        sum = fadd(sum, p);
-      }
+    elements([&](Value &x) {
+      x = exp2(math::FmaOp::create(b, loc, x, factor, negBase));
+      sum = fadd(sum, x);
+    });
     // l is this thread's partial row sum; the quad reduces it at the end.
     l[r] = fadd(fmul(l[r], alpha), sum);
     m[r] = newMax;
     for (int64_t dt = 0; dt < valueTiles; ++dt)
-      for (int64_t e = 2 * r; e < 2 * r + 2; ++e)
-        o[dt * 4 + e] = fmul(o[dt * 4 + e], alpha);
+      for (int64_t e = 2 * half; e < 2 * half + 2; ++e) {
+        Value &x = o[(mt * valueTiles + dt) * 4 + e];
+        x = fmul(x, alpha);
+      }
   }
 
   // O += P V: k-step kk covers keys 16kk..16kk+15 = score tiles 2kk, 2kk+1.
   for (int64_t kk = 0; kk < tileK / 16; ++kk) {
-    SmallVector<Value, 4> a{
-        pack(t[8 * kk + 0], t[8 * kk + 1]), pack(t[8 * kk + 2], t[8 * kk + 3]),
-        pack(t[8 * kk + 4], t[8 * kk + 5]), pack(t[8 * kk + 6], t[8 * kk + 7])};
+    SmallVector<SmallVector<Value, 4>> a;
+    for (int64_t mt = 0; mt < mTiles; ++mt) {
+      ArrayRef<Value> p = ArrayRef<Value>(t).slice(mt * perTile + 8 * kk, 8);
+      a.push_back({pack(p[0], p[1]), pack(p[2], p[3]), pack(p[4], p[5]),
+                   pack(p[6], p[7])});
+    }
     for (int64_t dp = 0; dp < valueDim / 16; ++dp) {
       // Matrices (transposed): keys 16kk + 8(m%2).., d 16dp + 8(m/2)..
       Value key = add(idx(kk * 16),
@@ -465,14 +500,20 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
       Value col = add(idx(dp * 16), mul(divu(lane, 16), idx(8)));
       SmallVector<Value, 4> vf =
           loadMatrixX4(sharedAddress(vOffset, key, col, valueDim), true);
-      mma(a, vf[0], vf[1], MutableArrayRef<Value>(o).slice(8 * dp, 4));
-      mma(a, vf[2], vf[3], MutableArrayRef<Value>(o).slice(8 * dp + 4, 4));
+      for (int64_t mt = 0; mt < mTiles; ++mt) {
+        MutableArrayRef<Value> acc(o);
+        int64_t first = mt * valueTiles * 4;
+        mma(a[mt], vf[0], vf[1], acc.slice(first + 8 * dp, 4));
+        mma(a[mt], vf[2], vf[3], acc.slice(first + 8 * dp + 4, 4));
+      }
     }
   }
 
-  auto oType = VectorType::get({valueTiles * 4}, b.getF32Type());
-  return {vector::FromElementsOp::create(b, loc, oType, o), m[0], m[1], l[0],
-          l[1]};
+  auto oType = VectorType::get({mTiles * valueTiles * 4}, b.getF32Type());
+  SmallVector<Value> result{vector::FromElementsOp::create(b, loc, oType, o)};
+  llvm::append_range(result, m);
+  llvm::append_range(result, l);
+  return result;
 }
 
 void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
@@ -582,18 +623,25 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
   NVVM::CpAsyncCommitGroupOp::create(b, loc);
   NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
   gpu::BarrierOp::create(b, loc);
-  if (qInRegisters)
-    for (int64_t kk = 0; kk < headDim / 16; ++kk)
-      queryFragments.push_back(loadQueryFragment(kk));
+  if (qInRegisters) {
+    queryFragments.resize(mTiles);
+    for (int64_t mt = 0; mt < mTiles; ++mt)
+      for (int64_t kk = 0; kk < headDim / 16; ++kk)
+        queryFragments[mt].push_back(loadQueryFragment(mt, kk));
+  }
 
   // The k-tile loop: prefetch tile t+1 into the other buffer while tile t
   // is computed.
-  int64_t valueTiles = valueDim / 8;
-  auto oType = VectorType::get({valueTiles * 4}, b.getF32Type());
+  // Loop state: O fragments, then m and l of each row the thread holds,
+  // then the class of the current tile.
+  int64_t valueTiles = valueDim / 8, rowsPerThread = 2 * mTiles;
+  int64_t numState = 1 + 2 * rowsPerThread;
+  auto oType = VectorType::get({mTiles * valueTiles * 4}, b.getF32Type());
   Value negInf = f32(-std::numeric_limits<double>::infinity());
-  SmallVector<Value> init{
-      vector::BroadcastOp::create(b, loc, oType, f32(0.0)), negInf, negInf,
-      f32(0.0), f32(0.0), firstClass};
+  SmallVector<Value> init{vector::BroadcastOp::create(b, loc, oType, f32(0.0))};
+  init.append(rowsPerThread, negInf);
+  init.append(rowsPerThread, f32(0.0));
+  init.push_back(firstClass);
   auto loop = scf::ForOp::create(
       b, loc, ranges.begin, ranges.end, idx(1), init,
       [&](OpBuilder &, Location, Value kt, ValueRange iter) {
@@ -613,17 +661,17 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
         // All groups but the newest are complete: tile t has landed.
         NVVM::CpAsyncWaitGroupOp::create(b, loc, 1);
         gpu::BarrierOp::create(b, loc);
-        Value cls = iter[5];
-        SmallVector<Type> types(iter.take_front(5).getTypes());
+        Value cls = iter[numState];
+        SmallVector<Type> types(iter.take_front(numState).getTypes());
         auto visit = scf::IfOp::create(
             b, loc, types, isVisited(cls), /*withElseRegion=*/true);
         {
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPointToStart(visit.thenBlock());
           scf::YieldOp::create(
-              b, loc, emitKeyTile(kt, buffer, cls, iter.take_front(5)));
+              b, loc, emitKeyTile(kt, buffer, cls, iter.take_front(numState)));
           b.setInsertionPointToStart(visit.elseBlock());
-          scf::YieldOp::create(b, loc, iter.take_front(5));
+          scf::YieldOp::create(b, loc, iter.take_front(numState));
         }
         SmallVector<Value> yields(visit.getResults());
         yields.push_back(nextClass);
@@ -633,7 +681,7 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
   // Epilogue: O / l, lse = (m + log2 l) ln 2; rows with l = 0 (every key
   // masked) give O = 0 and lse = -inf.
   SmallVector<Value> o;
-  for (int64_t k = 0; k < valueTiles * 4; ++k)
+  for (int64_t k = 0; k < mTiles * valueTiles * 4; ++k)
     o.push_back(vector::ExtractOp::create(b, loc, loop.getResult(0),
                                           ArrayRef<int64_t>{k}));
   Value lse = outputs.size() > 1 ? outputs[1] : Value();
@@ -646,23 +694,23 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
                                              mul(head, strides[1])));
     lseBase = gep(globalPointer(lse), offset, b.getF32Type());
   }
-  Value rowBase = add(rowBegin, add(mul(warp, idx(16)), divu(lane, 4)));
   Value colBase = mul(remu(lane, 4), idx(2));
-  for (int64_t r = 0; r < 2; ++r) {
+  for (int64_t r = 0; r < rowsPerThread; ++r) {
+    int64_t mt = r / 2, half = r % 2;
     Value m = loop.getResult(1 + r);
-    Value l = loop.getResult(3 + r);
+    Value l = loop.getResult(1 + rowsPerThread + r);
     l = fadd(l, shuffleXor(l, 1));
     l = fadd(l, shuffleXor(l, 2));
     Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
                                            l, f32(0.0));
     Value inverse =
         select(positive, arith::DivFOp::create(b, loc, f32(1.0), l), f32(0.0));
-    Value row = add(rowBase, idx(8 * r));
+    Value row = add(fragmentRow(mt), idx(8 * half));
     scf::IfOp::create(b, loc, ult(row, seqQ), [&](OpBuilder &, Location) {
       Value rowOffset = mul(row, oRowStride);
       for (int64_t dt = 0; dt < valueTiles; ++dt) {
-        Value pair = pack(fmul(o[dt * 4 + 2 * r], inverse),
-                          fmul(o[dt * 4 + 2 * r + 1], inverse));
+        int64_t first = (mt * valueTiles + dt) * 4 + 2 * half;
+        Value pair = pack(fmul(o[first], inverse), fmul(o[first + 1], inverse));
         Value address =
             gep(oBase, add(rowOffset, add(colBase, idx(dt * 8))), elementType);
         LLVM::StoreOp::create(b, loc, pair, address, /*alignment=*/4);
@@ -783,12 +831,20 @@ struct ConvertAttnToNVGPU
         op.emitError("convert-attn-to-nvgpu: ") << reason;
         return WalkResult::interrupt();
       }
+      // Ops attn-tile left alone get the best measured sizes (attunec
+      // also tries the others of candidateTileSizes until one does not
+      // spill).
+      if (!op.getTileSizesPair()) {
+        std::pair<int64_t, int64_t> best = cuda::candidateTileSizes(op).front();
+        op.setTileSizes(ArrayRef<int64_t>{best.first, best.second});
+      }
       auto sizes = op.getTileSizesPair();
-      if (!sizes || sizes->first % 16 || sizes->first > 16 * 8 ||
-          sizes->second % 16) {
+      // At most 8 warps of 16 rows, or of 32 rows from 128 rows on.
+      if (!sizes || sizes->first % 16 || sizes->first > 256 ||
+          (sizes->first > 128 && sizes->first % 32) || sizes->second % 16) {
         op.emitError("convert-attn-to-nvgpu: expected tile_sizes (attn-tile) "
-                     "with queries a multiple of 16 up to 128 (16 per warp) "
-                     "and keys a multiple of 16");
+                     "with queries a multiple of 16 up to 128, or of 32 up to "
+                     "256, and keys a multiple of 16");
         return WalkResult::interrupt();
       }
       work.push_back({func, op});

@@ -16,8 +16,13 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
+#include "llvm/ADT/SmallVector.h"
 
 #include <string>
+
+namespace attune::attn {
+class AttentionOp;
+} // namespace attune::attn
 
 namespace attune::cuda {
 
@@ -27,12 +32,19 @@ struct CUDAPipelineOptions
   Option<std::string> chip{*this, "chip",
                            llvm::cl::desc("GPU architecture: sm_80 or sm_90a"),
                            llvm::cl::init("sm_90a")};
-  Option<int64_t> tileQ{*this, "tile-q",
-                        llvm::cl::desc("Queries per CTA (16 per warp)"),
-                        llvm::cl::init(64)};
-  Option<int64_t> tileK{*this, "tile-k",
-                        llvm::cl::desc("Keys per k-tile"), llvm::cl::init(64)};
+  Option<int64_t> tileQ{
+      *this, "tile-q",
+      llvm::cl::desc("Queries per CTA (0: chosen per head size)"),
+      llvm::cl::init(0)};
+  Option<int64_t> tileK{
+      *this, "tile-k",
+      llvm::cl::desc("Keys per k-tile (0: chosen per head size)"),
+      llvm::cl::init(0)};
 };
+
+/// Tile sizes (Tq, Tk) to try for `op`, best first.
+llvm::SmallVector<std::pair<int64_t, int64_t>>
+candidateTileSizes(attn::AttentionOp op);
 
 /// The chips the target supports.
 bool isSupportedChip(llvm::StringRef chip);
