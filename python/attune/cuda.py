@@ -388,7 +388,8 @@ class Module:
         return shapes
 
     def __call__(self, *args, out=None, stream=None):
-        """Launches the kernels on ``args`` (manifest order).
+        """Launches the kernels on ``args`` (manifest order; a kernel with an
+        ``if`` only when its condition on the shapes holds).
 
         ``out``: the results to write (a tuple in the manifest's result order,
         or a tensor when there is one result); by default they are allocated

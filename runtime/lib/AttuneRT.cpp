@@ -6,8 +6,9 @@
 //
 // The C API over the manifest, the checks of Launch.h and the driver: a
 // module loads its cubins into a context on its first launch there, caches
-// workspace buffers per (context, stream), and launches its kernels in
-// manifest order. Every check runs before the first driver call.
+// workspace buffers per (context, stream), and launches the kernels whose
+// conditions hold in manifest order. Every check runs before the first driver
+// call.
 //
 //===----------------------------------------------------------------------===//
 
@@ -268,7 +269,7 @@ static Status launch(attune_rt_module &module, const attune_rt_tensor *args,
     return s;
   bool anyWork = false;
   for (size_t k = 0; k < m.kernels.size(); ++k)
-    anyWork |= !plan.isEmpty(k);
+    anyWork |= plan.launches(k);
   if (!anyWork)
     return Status::ok();
 
@@ -294,7 +295,8 @@ static Status launch(attune_rt_module &module, const attune_rt_tensor *args,
 
   PackedParams params;
   for (size_t k = 0; k < m.kernels.size(); ++k) {
-    if (plan.isEmpty(k))
+    // Kernels whose condition does not hold, and empty grids.
+    if (!plan.launches(k))
       continue;
     const KernelSpec &kernel = m.kernels[k];
     const std::array<uint32_t, 3> &grid = plan.grids[k];

@@ -203,6 +203,36 @@ Status attune::rt::resultShapes(const Manifest &m, const Bindings &b,
   return Status::ok();
 }
 
+bool attune::rt::conditionHolds(const Condition &condition,
+                                const Bindings &b) {
+  int64_t x = b.evaluate(condition.lhs), y = b.evaluate(condition.rhs);
+  switch (condition.op) {
+  case Condition::Op::Lt:
+    return x < y;
+  case Condition::Op::Le:
+    return x <= y;
+  case Condition::Op::Gt:
+    return x > y;
+  case Condition::Op::Ge:
+    return x >= y;
+  case Condition::Op::Eq:
+    return x == y;
+  }
+  return false;
+}
+
+/// "Sq <= 16" with the values of its symbols: "Sq <= 16 (Sq = 130)".
+static std::string describeWithValues(const Manifest &m, const Condition &c,
+                                      const Bindings &b) {
+  std::string values;
+  if (c.lhs.isSymbol())
+    values = cat(m.describe(c.lhs), " = ", b.evaluate(c.lhs));
+  if (c.rhs.isSymbol() && c.rhs.symbol != c.lhs.symbol)
+    values += cat(values.empty() ? "" : ", ", m.describe(c.rhs), " = ",
+                  b.evaluate(c.rhs));
+  return m.describe(c) + (values.empty() ? "" : " (" + values + ")");
+}
+
 Status attune::rt::computeGrid(const Manifest &m, int kernel,
                                const Bindings &b,
                                std::array<uint32_t, 3> &grid) {
@@ -241,8 +271,33 @@ Status attune::rt::planLaunch(const Manifest &m, const attune_rt_tensor *args,
   if (Status s = checkConstraints(m, b, /*skipUnbound=*/false); !s.isOk())
     return s;
 
+  plan.enabled.assign(m.kernels.size(), true);
+  bool anyEnabled = false;
+  for (size_t k = 0; k < m.kernels.size(); ++k) {
+    const std::optional<Condition> &c = m.kernels[k].condition;
+    plan.enabled[k] = !c || conditionHolds(*c, b);
+    anyEnabled |= plan.enabled[k];
+  }
+  if (!anyEnabled) {
+    // Every kernel is conditional and none applies: launching nothing would
+    // leave the results unwritten without a word.
+    std::string conditions;
+    for (const KernelSpec &kernel : m.kernels)
+      conditions += cat(conditions.empty() ? "" : "; ", "kernel '",
+                        kernel.name, "' runs if ",
+                        describeWithValues(m, *kernel.condition, b));
+    return Status::error(ATTUNE_RT_ERROR_UNSUPPORTED,
+                         cat("no kernel's condition holds for these shapes, "
+                             "so nothing would compute the results (",
+                             conditions, ")"));
+  }
+
   plan.grids.assign(m.kernels.size(), {0, 0, 0});
   for (size_t k = 0; k < m.kernels.size(); ++k) {
+    // A kernel that does not run may not support these shapes at all: its
+    // grid and scalars are neither evaluated nor checked.
+    if (!plan.enabled[k])
+      continue;
     if (Status s = computeGrid(m, static_cast<int>(k), b, plan.grids[k]);
         !s.isOk())
       return s;
@@ -261,9 +316,19 @@ Status attune::rt::planLaunch(const Manifest &m, const attune_rt_tensor *args,
     }
   }
 
-  plan.workspaceBytes.clear();
+  // Only buffers a launched kernel names are sized (and so allocated): a
+  // code path that does not run may need scratch memory the other does not.
   int first = m.firstOf(TensorRole::Workspace);
+  std::vector<bool> used(m.numWorkspace, false);
+  for (size_t k = 0; k < m.kernels.size(); ++k)
+    if (plan.launches(k))
+      for (const KernelParam &p : m.kernels[k].params)
+        if (p.kind == KernelParam::Kind::Tensor && p.tensor >= first)
+          used[p.tensor - first] = true;
+  plan.workspaceBytes.assign(m.numWorkspace, 0);
   for (int w = 0; w < m.numWorkspace; ++w) {
+    if (!used[w])
+      continue;
     int64_t bytes = dtypeSize(m.tensors[first + w].dtype);
     bool overflow = false;
     for (int64_t size : shapeOf(m, first + w, b))
@@ -272,7 +337,7 @@ Status attune::rt::planLaunch(const Manifest &m, const attune_rt_tensor *args,
       return Status::error(ATTUNE_RT_ERROR_UNSUPPORTED,
                            cat(m.describeTensor(first + w),
                                " would need more than 2^63 bytes"));
-    plan.workspaceBytes.push_back(static_cast<uint64_t>(bytes));
+    plan.workspaceBytes[w] = static_cast<uint64_t>(bytes);
   }
   return Status::ok();
 }

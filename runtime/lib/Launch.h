@@ -6,8 +6,8 @@
 //
 // Everything between "the caller handed us tensors" and "call cuLaunchKernel"
 // that needs no driver: checking the tensors against the manifest (binding
-// its symbols), the constraints, the grid of every kernel, workspace sizes
-// and the kernel parameter values. Kept apart from the driver calls so it is
+// its symbols), the constraints, which kernels' conditions hold, the grid of
+// every kernel that runs, workspace sizes and the kernel parameter values. Kept apart from the driver calls so it is
 // unit-tested on machines without a GPU.
 //
 //===----------------------------------------------------------------------===//
@@ -62,6 +62,9 @@ std::vector<int64_t> shapeOf(const Manifest &m, int tensor, const Bindings &b);
 Status resultShapes(const Manifest &m, const Bindings &b,
                     std::vector<std::vector<int64_t>> &shapes);
 
+/// Whether `condition` holds for the bound symbols.
+bool conditionHolds(const Condition &condition, const Bindings &b);
+
 /// Evaluates a kernel's grid; fails if a dimension exceeds CUDA's limits
 /// (2^31-1 for x, 65535 for y and z).
 Status computeGrid(const Manifest &m, int kernel, const Bindings &b,
@@ -70,9 +73,14 @@ Status computeGrid(const Manifest &m, int kernel, const Bindings &b,
 /// Everything a launch needs that the driver does not provide.
 struct LaunchPlan {
   Bindings bindings;
-  /// The grid of every kernel, in manifest order.
+  /// For every kernel, in manifest order, whether its `if` holds (true for a
+  /// kernel without one).
+  std::vector<bool> enabled;
+  /// The grid of every kernel, in manifest order; {0, 0, 0} for a kernel
+  /// that is not enabled (its grid is not evaluated).
   std::vector<std::array<uint32_t, 3>> grids;
-  /// Size in bytes of every workspace buffer, in manifest order.
+  /// Size in bytes of every workspace buffer, in manifest order; 0 (nothing
+  /// to allocate) for a buffer that no launched kernel names.
   std::vector<uint64_t> workspaceBytes;
 
   /// Whether kernel `k` has no blocks (some grid dimension is 0): launching
@@ -80,11 +88,15 @@ struct LaunchPlan {
   bool isEmpty(size_t k) const {
     return grids[k][0] == 0 || grids[k][1] == 0 || grids[k][2] == 0;
   }
+  /// Whether kernel `k` is launched: its condition holds and it has blocks.
+  bool launches(size_t k) const { return enabled[k] && !isEmpty(k); }
 };
 
 /// Runs every check that precedes a launch: bindTensors (with results),
-/// checkConstraints, computeGrid for every kernel, workspace sizes, and that
-/// every i32 scalar parameter fits.
+/// checkConstraints, the kernels' conditions (at least one kernel must be
+/// enabled), computeGrid and that every i32 scalar parameter fits for every
+/// enabled kernel, and the sizes of the workspace buffers launched kernels
+/// name.
 Status planLaunch(const Manifest &m, const attune_rt_tensor *args,
                   int64_t numArgs, const attune_rt_tensor *results,
                   int64_t numResults, LaunchPlan &plan);

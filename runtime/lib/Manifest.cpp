@@ -67,6 +67,43 @@ int64_t attune::rt::dtypeSize(DType dtype) {
   return 0;
 }
 
+/// Every comparison a kernel's `if` may use, in the order messages list them.
+static constexpr Condition::Op conditionOps[] = {
+    Condition::Op::Lt, Condition::Op::Le, Condition::Op::Gt,
+    Condition::Op::Ge, Condition::Op::Eq};
+
+const char *attune::rt::conditionKey(Condition::Op op) {
+  switch (op) {
+  case Condition::Op::Lt:
+    return "lt";
+  case Condition::Op::Le:
+    return "le";
+  case Condition::Op::Gt:
+    return "gt";
+  case Condition::Op::Ge:
+    return "ge";
+  case Condition::Op::Eq:
+    return "eq";
+  }
+  return "?";
+}
+
+const char *attune::rt::conditionOperator(Condition::Op op) {
+  switch (op) {
+  case Condition::Op::Lt:
+    return "<";
+  case Condition::Op::Le:
+    return "<=";
+  case Condition::Op::Gt:
+    return ">";
+  case Condition::Op::Ge:
+    return ">=";
+  case Condition::Op::Eq:
+    return "==";
+  }
+  return "?";
+}
+
 int Manifest::firstOf(TensorRole role) const {
   switch (role) {
   case TensorRole::Argument:
@@ -112,6 +149,11 @@ std::string Manifest::describe(const DimExpr &expr) const {
   if (expr.isSymbol())
     return symbols[expr.symbol].name;
   return std::to_string(expr.value);
+}
+
+std::string Manifest::describe(const Condition &condition) const {
+  return cat(describe(condition.lhs), " ", conditionOperator(condition.op),
+             " ", describe(condition.rhs));
 }
 
 std::string Manifest::describeShape(int tensor) const {
@@ -217,6 +259,8 @@ private:
                     KernelSpec &kernel);
   Status readParam(const JsonValue &v, const std::string &path,
                    KernelParam &param);
+  Status readCondition(const JsonValue &v, const std::string &path,
+                       Condition &condition);
 };
 
 } // namespace
@@ -413,12 +457,51 @@ Status ManifestReader::readParam(const JsonValue &v, const std::string &path,
   return readUse(*symbol, member(path, "symbol"), 0, param.scalar);
 }
 
+Status ManifestReader::readCondition(const JsonValue &v,
+                                     const std::string &path,
+                                     Condition &condition) {
+  static const char *example = "e.g. {\"le\": [\"Sq\", 16]}";
+  if (!v.isObject())
+    return error(path, cat("expected an object with one comparison, ", example,
+                           ", got ", v.kindName()));
+  if (v.object.size() != 1)
+    return error(path, cat("expected an object with exactly one member, ",
+                           example));
+  const auto &[key, operands] = v.object.front();
+  // An unknown comparison cannot be evaluated, and guessing would launch the
+  // wrong code path.
+  bool known = false;
+  for (Condition::Op op : conditionOps)
+    if (key == conditionKey(op)) {
+      condition.op = op;
+      known = true;
+    }
+  if (!known)
+    return error(path, cat("unknown comparison \"", key,
+                           "\" (this runtime knows \"lt\", \"le\", "
+                           "\"gt\", \"ge\" and \"eq\")"));
+  std::string opPath = member(path, key.c_str());
+  if (!operands.isArray())
+    return error(opPath, cat("expected two operands [x, y], got ",
+                             operands.kindName()));
+  if (operands.array.size() != 2)
+    return error(opPath, cat("expected two operands [x, y], got ",
+                             operands.array.size()));
+  constexpr int64_t anyInt = std::numeric_limits<int64_t>::min();
+  if (Status s = readUse(operands.array[0], element(opPath, 0), anyInt,
+                         condition.lhs);
+      !s.isOk())
+    return s;
+  return readUse(operands.array[1], element(opPath, 1), anyInt,
+                 condition.rhs);
+}
+
 Status ManifestReader::readKernel(const JsonValue &v, const std::string &path,
                                   KernelSpec &kernel) {
   if (Status s = expectKind(v, path, JsonValue::Kind::Object, "an object");
       !s.isOk())
     return s;
-  const JsonValue *name, *cubin, *block, *grid, *shared, *params;
+  const JsonValue *name, *cubin, *block, *grid, *shared, *params, *cond;
   if (Status s = get(v, path, "name", true, name); !s.isOk())
     return s;
   if (Status s = readName(*name, member(path, "name"), kernel.name);
@@ -519,6 +602,16 @@ Status ManifestReader::readKernel(const JsonValue &v, const std::string &path,
         !s.isOk())
       return s;
     kernel.params.push_back(param);
+  }
+
+  if (Status s = get(v, path, "if", false, cond); !s.isOk())
+    return s;
+  if (cond) {
+    Condition condition;
+    if (Status s = readCondition(*cond, member(path, "if"), condition);
+        !s.isOk())
+      return s;
+    kernel.condition = condition;
   }
   return Status::ok();
 }

@@ -6,8 +6,9 @@
 //
 // manifest.json (docs/CUDAArtifacts.md, version 1) parsed and validated into
 // a form the launcher uses without further checks: every symbol a grid,
-// constraint, workspace or scalar parameter uses is defined by an argument or
-// result shape, every tensor a kernel parameter names exists.
+// constraint, kernel condition, workspace or scalar parameter uses is defined
+// by an argument or result shape, every tensor a kernel parameter names
+// exists.
 //
 //===----------------------------------------------------------------------===//
 
@@ -43,7 +44,7 @@ const char *dtypeName(DType dtype);
 int64_t dtypeSize(DType dtype);
 
 /// An integer or a symbol: a dimension, a grid factor operand, a constraint
-/// operand or a scalar parameter.
+/// or condition operand, or a scalar parameter.
 struct DimExpr {
   /// The integer when `symbol` is -1.
   int64_t value = 0;
@@ -63,8 +64,7 @@ struct TensorSpec {
   DType dtype = DType::F32;
   std::vector<DimExpr> shape;
   /// A scalar argument (`"scalar": true`, shape []): passed by value, not as
-  /// a device tensor. Not in docs/CUDAArtifacts.md; attunec writes it for
-  /// non-tensor function arguments.
+  /// a device tensor. attunec writes it for non-tensor function arguments.
   bool scalar = false;
   /// The optional `range` [lo, hi), informative only (integers or floats).
   bool hasRange = false;
@@ -91,6 +91,19 @@ struct KernelParam {
   DimExpr scalar;
 };
 
+/// A kernel's optional `if`, e.g. {"le": ["Sq", 16]}: the kernel is launched
+/// only when `lhs op rhs` holds for the bound symbols.
+struct Condition {
+  enum class Op { Lt, Le, Gt, Ge, Eq };
+  Op op = Op::Eq;
+  DimExpr lhs, rhs;
+};
+
+/// The manifest spelling of `op` ("le", ...).
+const char *conditionKey(Condition::Op op);
+/// The operator of `op` for messages ("<=", ...).
+const char *conditionOperator(Condition::Op op);
+
 /// One kernel of the manifest.
 struct KernelSpec {
   std::string name;
@@ -102,6 +115,8 @@ struct KernelSpec {
   std::array<std::vector<GridFactor>, 3> grid;
   uint32_t sharedBytes = 0;
   std::vector<KernelParam> params;
+  /// The `if` member; absent: the kernel is always launched.
+  std::optional<Condition> condition;
 };
 
 /// A `divisible` constraint: dividend % divisor == 0.
@@ -143,6 +158,8 @@ struct Manifest {
   std::string describeShape(int tensor) const;
   /// A symbol's name or an integer, for messages.
   std::string describe(const DimExpr &expr) const;
+  /// A condition for messages, e.g. "Sq <= 16".
+  std::string describe(const Condition &condition) const;
 };
 
 /// Parses and validates the text of manifest.json. Does not read cubins.

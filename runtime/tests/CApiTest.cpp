@@ -20,6 +20,7 @@
 
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 using namespace attune::rt::test;
 
@@ -42,6 +43,30 @@ const char *twoKernelManifest = R"({
   ]
 })";
 
+/// Split K/V + combine (through a workspace) for Sq <= 16, the normal kernel
+/// otherwise; `fwd` is left out with `withFwd` false.
+std::string conditionalManifest(bool withFwd = true) {
+  std::string json = R"({
+  "format": "attune-cuda", "version": 1, "function": "decode", "chip": "sm_80",
+  "arguments": [{"name": "q", "dtype": "f16", "shape": ["H", "Sq", 64]},
+                {"name": "k", "dtype": "f16", "shape": ["H", "Sk", 64]}],
+  "results": [{"name": "o", "dtype": "f16", "shape": ["H", "Sq", 64]}],
+  "workspace": [{"name": "partial", "dtype": "f32", "shape": ["H", "Sq", 8, 64]}],
+  "kernels": [
+    {"name": "split", "cubin": "split.cubin", "block": [128, 1, 1],
+     "grid": [[8], ["H"], []], "if": {"le": ["Sq", 16]},
+     "params": [{"tensor": "q"}, {"tensor": "k"}, {"tensor": "partial"}]},
+    {"name": "combine", "cubin": "combine.cubin", "block": [64, 1, 1],
+     "grid": [["Sq"], ["H"], []], "if": {"le": ["Sq", 16]},
+     "params": [{"tensor": "partial"}, {"tensor": "o"}]})";
+  if (withFwd)
+    json += R"(,
+    {"name": "fwd", "cubin": "fwd.cubin", "block": [128, 1, 1],
+     "grid": [[{"ceildiv": ["Sq", 64]}], ["H"], []], "if": {"gt": ["Sq", 16]},
+     "params": [{"tensor": "q"}, {"tensor": "k"}, {"tensor": "o"}]})";
+  return json + "]}";
+}
+
 class CApiTest : public ::testing::Test {
 protected:
   void SetUp() override {
@@ -58,9 +83,9 @@ protected:
   }
 
   /// Loads a module from a directory holding `manifest` and fake cubins.
-  void load(const char *manifest) {
+  void load(const std::string &manifest) {
     dir.write("manifest.json", manifest);
-    for (const char *cubin : {"split", "combine", "document_mask_fwd"})
+    for (const char *cubin : {"split", "combine", "fwd", "document_mask_fwd"})
       dir.write(std::string(cubin) + ".cubin", std::string("cubin:") + cubin);
     ASSERT_EQ(attune_rt_load(dir.path().c_str(), &module), ATTUNE_RT_OK)
         << attune_rt_last_error();
@@ -71,6 +96,23 @@ protected:
     Tensor x(0x100000, ATTUNE_RT_F32, {n, 32}), y(0x200000, ATTUNE_RT_F32, {n});
     attune_rt_tensor a = x.view(), r = y.view();
     return attune_rt_launch(module, &a, 1, &r, 1, stream);
+  }
+
+  /// Launches conditionalManifest() with H = 4 heads and `sq` queries.
+  int launchDecode(int64_t sq) {
+    Tensor q(0x100000, ATTUNE_RT_F16, {4, sq, 64}),
+        k(0x200000, ATTUNE_RT_F16, {4, 300, 64}),
+        o(0x300000, ATTUNE_RT_F16, {4, sq, 64});
+    attune_rt_tensor a[2] = {q.view(), k.view()}, r = o.view();
+    return attune_rt_launch(module, a, 2, &r, 1, nullptr);
+  }
+
+  /// The names of the kernels launched so far, in order.
+  std::vector<std::string> launched() const {
+    std::vector<std::string> names;
+    for (const FakeLaunch &l : fake->launches)
+      names.push_back(l.function);
+    return names;
   }
 
   FakeCudaState *fake = nullptr;
@@ -401,6 +443,77 @@ TEST_F(CApiTest, WorkspaceAllocationFailure) {
   EXPECT_TRUE(fake->launches.empty());
   fake->allocResult = 0;
   EXPECT_EQ(launchTwo(100, nullptr), ATTUNE_RT_OK);
+}
+
+TEST_F(CApiTest, ConditionsSelectTheKernelsLaunched) {
+  load(conditionalManifest());
+  // Sq = 100 > 16: the normal kernel only, and no workspace (only the split
+  // path names it). Every kernel is loaded on the first launch all the same.
+  ASSERT_EQ(launchDecode(100), ATTUNE_RT_OK) << attune_rt_last_error();
+  EXPECT_EQ(launched(), (std::vector<std::string>{"fwd"}));
+  EXPECT_EQ(fake->functionLookups,
+            (std::vector<std::string>{"split", "combine", "fwd"}));
+  EXPECT_TRUE(fake->allocations.empty());
+  EXPECT_EQ(std::vector<unsigned>(fake->launches[0].grid,
+                                  fake->launches[0].grid + 3),
+            (std::vector<unsigned>{2, 4, 1}));
+  EXPECT_EQ(fake->launches[0].params,
+            (std::vector<uint64_t>{0x100000, 0x100000, 0, 4, 100, 64, 6400,
+                                   64, 1, 0x200000, 0x200000, 0, 4, 300, 64,
+                                   19200, 64, 1, 0x300000, 0x300000, 0, 4,
+                                   100, 64, 6400, 64, 1}));
+
+  // Sq = 8 and the boundary 16: split then combine, sharing `partial`.
+  fake->launches.clear();
+  ASSERT_EQ(launchDecode(8), ATTUNE_RT_OK) << attune_rt_last_error();
+  EXPECT_EQ(launched(), (std::vector<std::string>{"split", "combine"}));
+  // 4 * 8 * 8 * 64 floats.
+  ASSERT_EQ(fake->allocations, (std::vector<uint64_t>{65536}));
+  uint64_t ws = fake->allocatedAddresses[0];
+  EXPECT_EQ(fake->launches[0].params.at(18), ws);
+  EXPECT_EQ(fake->launches[1].params.at(0), ws);
+  EXPECT_EQ(fake->launches[1].grid[0], 8u);
+  fake->launches.clear();
+  ASSERT_EQ(launchDecode(16), ATTUNE_RT_OK) << attune_rt_last_error();
+  EXPECT_EQ(launched(), (std::vector<std::string>{"split", "combine"}));
+  EXPECT_EQ(fake->launches[1].grid[0], 16u);
+  EXPECT_EQ(fake->allocations.back(), 131072u);
+
+  // Sq = 17: the normal kernel again; the cached workspace is left alone.
+  fake->launches.clear();
+  size_t allocations = fake->allocations.size();
+  ASSERT_EQ(launchDecode(17), ATTUNE_RT_OK) << attune_rt_last_error();
+  EXPECT_EQ(launched(), (std::vector<std::string>{"fwd"}));
+  EXPECT_EQ(fake->allocations.size(), allocations);
+  EXPECT_EQ(fake->loadedImages.size(), 3u);
+}
+
+TEST_F(CApiTest, NoConditionHoldsMakesNoDriverCall) {
+  load(conditionalManifest(/*withFwd=*/false));
+  EXPECT_EQ(launchDecode(17), ATTUNE_RT_ERROR_UNSUPPORTED);
+  EXPECT_STREQ(attune_rt_last_error(),
+               "no kernel's condition holds for these shapes, so nothing "
+               "would compute the results (kernel 'split' runs if Sq <= 16 "
+               "(Sq = 17); kernel 'combine' runs if Sq <= 16 (Sq = 17))");
+  EXPECT_TRUE(fake->loadedImages.empty());
+  EXPECT_TRUE(fake->launches.empty());
+  EXPECT_TRUE(fake->allocations.empty());
+  ASSERT_EQ(launchDecode(1), ATTUNE_RT_OK) << attune_rt_last_error();
+  EXPECT_EQ(launched(), (std::vector<std::string>{"split", "combine"}));
+}
+
+TEST_F(CApiTest, MalformedConditionIsALoadError) {
+  std::string json = conditionalManifest();
+  size_t at = json.find(R"("le")");
+  json.replace(at, 4, R"("ne")");
+  dir.write("manifest.json", json);
+  attune_rt_module *m = nullptr;
+  EXPECT_EQ(attune_rt_load(dir.path().c_str(), &m), ATTUNE_RT_ERROR_MANIFEST);
+  EXPECT_EQ(m, nullptr);
+  EXPECT_EQ(std::string(attune_rt_last_error()),
+            dir.path() + "/manifest.json: kernels[0].if: unknown comparison "
+                         "\"ne\" (this runtime knows \"lt\", \"le\", "
+                         "\"gt\", \"ge\" and \"eq\")");
 }
 
 } // namespace

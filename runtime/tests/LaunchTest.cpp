@@ -264,8 +264,11 @@ TEST(Packing, GridFactorsAndWorkspaceSizes) {
   ASSERT_TRUE(s.isOk()) << s.message();
   // x: ceildiv(300, 128) * 2 = 6; y: ceildiv(1000, 7) = 143; z: 5 * 3.
   EXPECT_EQ(plan.grids[0], (std::array<uint32_t, 3>{6, 143, 15}));
+  // `flags` is named by no kernel, so it needs no memory.
   EXPECT_EQ(plan.workspaceBytes,
-            (std::vector<uint64_t>{4 * 4 * 5 * 300, 3}));
+            (std::vector<uint64_t>{4 * 4 * 5 * 300, 0}));
+  EXPECT_EQ(plan.enabled, (std::vector<bool>{true}));
+  EXPECT_TRUE(plan.launches(0));
 }
 
 TEST(Packing, MemrefDescriptorsAndScalarsByteForByte) {
@@ -386,6 +389,155 @@ TEST(Packing, I32ScalarOverflowIsAnError) {
   EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_UNSUPPORTED);
   EXPECT_EQ(s.message(), "kernel 'k' parameter 0 (N = 2147483648) does not "
                          "fit its i32 scalar");
+}
+
+/// A decode-style pair for short query sequences (split K/V, then combine
+/// through a workspace) and the normal kernel for the others.
+const char *conditionalManifest = R"({
+  "format": "attune-cuda", "version": 1, "function": "f", "chip": "sm_80",
+  "arguments": [{"name": "q", "dtype": "f16", "shape": ["H", "Sq", 64]},
+                {"name": "k", "dtype": "f16", "shape": ["H", "Sk", 64]}],
+  "results": [{"name": "o", "dtype": "f16", "shape": ["H", "Sq", 64]}],
+  "workspace": [{"name": "partial", "dtype": "f32", "shape": ["H", "Sq", 8, 64]},
+                {"name": "scratch", "dtype": "f32", "shape": ["Sq", 64]}],
+  "kernels": [
+    {"name": "split", "cubin": "split.cubin", "block": [128, 1, 1],
+     "grid": [[8], ["H"], []], "if": {"le": ["Sq", 16]},
+     "params": [{"tensor": "q"}, {"tensor": "k"}, {"tensor": "partial"}]},
+    {"name": "combine", "cubin": "combine.cubin", "block": [64, 1, 1],
+     "grid": [["Sq"], ["H"], []], "if": {"le": ["Sq", 16]},
+     "params": [{"tensor": "partial"}, {"tensor": "o"}]},
+    {"name": "fwd", "cubin": "fwd.cubin", "block": [128, 1, 1],
+     "grid": [[{"ceildiv": ["Sq", 64]}, "H"], [], []], "if": {"gt": ["Sq", 16]},
+     "params": [{"tensor": "q"}, {"tensor": "k"}, {"tensor": "o"},
+                {"tensor": "scratch"}, {"scalar": "i32", "symbol": "Sk"}]}
+  ]
+})";
+
+/// Plans a launch of conditionalManifest with the given sizes.
+Status planConditional(const Manifest &m, int64_t h, int64_t sq, int64_t sk,
+                       LaunchPlan &plan) {
+  std::vector<Tensor> args = {Tensor(0x1000, ATTUNE_RT_F16, {h, sq, 64}),
+                              Tensor(0x2000, ATTUNE_RT_F16, {h, sk, 64})};
+  std::vector<Tensor> results = {Tensor(0x3000, ATTUNE_RT_F16, {h, sq, 64})};
+  std::vector<attune_rt_tensor> a = views(args), r = views(results);
+  return planLaunch(m, a.data(), a.size(), r.data(), r.size(), plan);
+}
+
+TEST(Conditions, EveryComparison) {
+  Bindings b;
+  b.values = {16};
+  b.sourceTensor = {0};
+  b.sourceDim = {0};
+  DimExpr sq, c15, c16, c17;
+  sq.symbol = 0;
+  c15.value = 15;
+  c16.value = 16;
+  c17.value = 17;
+  auto holds = [&](Condition::Op op, DimExpr lhs, DimExpr rhs) {
+    return conditionHolds(Condition{op, lhs, rhs}, b);
+  };
+  using Op = Condition::Op;
+  // Sq = 16 against 15, 16, 17.
+  EXPECT_EQ((std::vector<bool>{holds(Op::Lt, sq, c15), holds(Op::Lt, sq, c16),
+                               holds(Op::Lt, sq, c17)}),
+            (std::vector<bool>{false, false, true}));
+  EXPECT_EQ((std::vector<bool>{holds(Op::Le, sq, c15), holds(Op::Le, sq, c16),
+                               holds(Op::Le, sq, c17)}),
+            (std::vector<bool>{false, true, true}));
+  EXPECT_EQ((std::vector<bool>{holds(Op::Gt, sq, c15), holds(Op::Gt, sq, c16),
+                               holds(Op::Gt, sq, c17)}),
+            (std::vector<bool>{true, false, false}));
+  EXPECT_EQ((std::vector<bool>{holds(Op::Ge, sq, c15), holds(Op::Ge, sq, c16),
+                               holds(Op::Ge, sq, c17)}),
+            (std::vector<bool>{true, true, false}));
+  EXPECT_EQ((std::vector<bool>{holds(Op::Eq, sq, c15), holds(Op::Eq, sq, c16),
+                               holds(Op::Eq, sq, c17)}),
+            (std::vector<bool>{false, true, false}));
+  // Integers on the left, symbols on the right.
+  EXPECT_TRUE(holds(Op::Lt, c15, sq));
+  EXPECT_FALSE(holds(Op::Gt, c15, sq));
+  EXPECT_TRUE(holds(Op::Eq, sq, sq));
+}
+
+TEST(Conditions, OnlyKernelsWhoseConditionHoldsAreEnabled) {
+  Manifest m;
+  Status s = parseManifest(conditionalManifest, m);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  LaunchPlan plan;
+  // Sq = 8 and the boundary 16: split + combine, through `partial`.
+  for (int64_t sq : {8, 16}) {
+    s = planConditional(m, 4, sq, 1000, plan);
+    ASSERT_TRUE(s.isOk()) << s.message();
+    EXPECT_EQ(plan.enabled, (std::vector<bool>{true, true, false})) << sq;
+    EXPECT_EQ(plan.grids[0], (std::array<uint32_t, 3>{8, 4, 1}));
+    EXPECT_EQ(plan.grids[1], (std::array<uint32_t, 3>{uint32_t(sq), 4, 1}));
+    EXPECT_EQ(plan.grids[2], (std::array<uint32_t, 3>{0, 0, 0}));
+    EXPECT_TRUE(plan.launches(0) && plan.launches(1));
+    EXPECT_FALSE(plan.launches(2));
+    // `scratch` is named only by the kernel that does not run.
+    EXPECT_EQ(plan.workspaceBytes,
+              (std::vector<uint64_t>{uint64_t(4 * 4 * sq * 8 * 64), 0}));
+  }
+  // Sq = 17: the normal kernel and its workspace only.
+  s = planConditional(m, 4, 17, 1000, plan);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  EXPECT_EQ(plan.enabled, (std::vector<bool>{false, false, true}));
+  EXPECT_FALSE(plan.launches(0) || plan.launches(1));
+  EXPECT_TRUE(plan.launches(2));
+  EXPECT_EQ(plan.grids[2], (std::array<uint32_t, 3>{4, 1, 1}));
+  EXPECT_EQ(plan.workspaceBytes, (std::vector<uint64_t>{0, 4 * 17 * 64}));
+  // Enabled but empty: nothing launches and no workspace is sized.
+  s = planConditional(m, 0, 8, 1000, plan);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  EXPECT_EQ(plan.enabled, (std::vector<bool>{true, true, false}));
+  EXPECT_FALSE(plan.launches(0) || plan.launches(1) || plan.launches(2));
+  EXPECT_EQ(plan.workspaceBytes, (std::vector<uint64_t>{0, 0}));
+}
+
+TEST(Conditions, KernelsThatDoNotRunAreNotChecked) {
+  Manifest m;
+  Status s = parseManifest(conditionalManifest, m);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  LaunchPlan plan;
+  // Sk does not fit fwd's i32 scalar; fwd does not run for Sq = 1.
+  int64_t bigSk = int64_t(1) << 31;
+  s = planConditional(m, 1, 1, bigSk, plan);
+  EXPECT_TRUE(s.isOk()) << s.message();
+  s = planConditional(m, 1, 17, bigSk, plan);
+  EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_UNSUPPORTED);
+  EXPECT_EQ(s.message(), "kernel 'fwd' parameter 4 (Sk = 2147483648) does "
+                         "not fit its i32 scalar");
+  // H = 70000 is too many CTAs in y for split, not in x for fwd.
+  s = planConditional(m, 70000, 17, 1, plan);
+  EXPECT_TRUE(s.isOk()) << s.message();
+  EXPECT_EQ(plan.grids[2], (std::array<uint32_t, 3>{70000, 1, 1}));
+  s = planConditional(m, 70000, 16, 1, plan);
+  EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_UNSUPPORTED);
+  EXPECT_EQ(s.message(), "kernel 'split' grid dimension y is 70000, above "
+                         "CUDA's limit of 65535 (the shapes are too large "
+                         "for this kernel)");
+}
+
+TEST(Conditions, NoKernelEnabledIsAnError) {
+  // Only the short-sequence path: a long sequence has no kernel.
+  std::string json = conditionalManifest;
+  size_t fwd = json.find(R"(,
+    {"name": "fwd")");
+  ASSERT_NE(fwd, std::string::npos);
+  json.erase(fwd, json.find("\n  ]", fwd) - fwd);
+  Manifest m;
+  Status s = parseManifest(json, m);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  ASSERT_EQ(m.kernels.size(), 2u);
+  LaunchPlan plan;
+  s = planConditional(m, 4, 17, 100, plan);
+  EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_UNSUPPORTED);
+  EXPECT_EQ(s.message(),
+            "no kernel's condition holds for these shapes, so nothing would "
+            "compute the results (kernel 'split' runs if Sq <= 16 (Sq = 17); "
+            "kernel 'combine' runs if Sq <= 16 (Sq = 17))");
+  EXPECT_TRUE(planConditional(m, 4, 16, 100, plan).isOk());
 }
 
 } // namespace

@@ -295,9 +295,113 @@ TEST(Manifest, MalformedManifestsAreClearErrors) {
             "got -1");
 }
 
+/// A manifest whose one kernel has `"if": condition`.
+std::string manifestWithCondition(const std::string &condition) {
+  std::string k = kernelWith({});
+  k.insert(k.size() - 2, ", \"if\": " + condition);
+  return manifestWith({{"kernels", k}});
+}
+
+TEST(Manifest, KernelConditionsParse) {
+  Manifest m;
+  Status s = parseManifest(manifestWith({}), m);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  EXPECT_FALSE(m.kernels[0].condition.has_value());
+
+  struct Case {
+    const char *json;
+    Condition::Op op;
+    const char *described;
+  };
+  for (const Case &c : {
+           Case{R"({"le": ["N", 16]})", Condition::Op::Le, "N <= 16"},
+           Case{R"({"lt": [4, "M"]})", Condition::Op::Lt, "4 < M"},
+           Case{R"({"gt": ["N", "M"]})", Condition::Op::Gt, "N > M"},
+           Case{R"({"ge": ["M", -3]})", Condition::Op::Ge, "M >= -3"},
+           Case{R"({"eq": [1, 1]})", Condition::Op::Eq, "1 == 1"},
+       }) {
+    s = parseManifest(manifestWithCondition(c.json), m);
+    ASSERT_TRUE(s.isOk()) << c.json << ": " << s.message();
+    ASSERT_TRUE(m.kernels[0].condition.has_value()) << c.json;
+    EXPECT_EQ(m.kernels[0].condition->op, c.op) << c.json;
+    EXPECT_EQ(m.describe(*m.kernels[0].condition), c.described);
+  }
+  // Operands: symbols by index, integers by value.
+  s = parseManifest(manifestWithCondition(R"({"le": ["M", 16]})"), m);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  EXPECT_EQ(m.kernels[0].condition->lhs.symbol, 1);
+  EXPECT_FALSE(m.kernels[0].condition->rhs.isSymbol());
+  EXPECT_EQ(m.kernels[0].condition->rhs.value, 16);
+}
+
+TEST(Manifest, MalformedConditionsAreClearErrors) {
+  std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"ne": ["N", 4]})",
+       "kernels[0].if: unknown comparison \"ne\" (this runtime knows "
+       "\"lt\", \"le\", \"gt\", \"ge\" and \"eq\")"},
+      {R"({"LE": ["N", 4]})",
+       "kernels[0].if: unknown comparison \"LE\" (this runtime knows "
+       "\"lt\", \"le\", \"gt\", \"ge\" and \"eq\")"},
+      {R"({"le": ["N"]})",
+       "kernels[0].if.le: expected two operands [x, y], got 1"},
+      {R"({"ge": ["N", 4, 8]})",
+       "kernels[0].if.ge: expected two operands [x, y], got 3"},
+      {R"({"eq": "N"})",
+       "kernels[0].if.eq: expected two operands [x, y], got a string"},
+      {R"({"le": ["Sq", 16]})",
+       "kernels[0].if.le[0]: symbol 'Sq' does not appear in any argument or "
+       "result shape, so its value is unknown"},
+      {R"({"lt": ["N", 16.0]})",
+       "kernels[0].if.lt[1]: expected an integer or a symbol name, got a "
+       "non-integer number"},
+      {R"({"lt": ["N", true]})",
+       "kernels[0].if.lt[1]: expected an integer or a symbol name, got a "
+       "boolean"},
+      {R"({"gt": [null, 1]})",
+       "kernels[0].if.gt[0]: expected an integer or a symbol name, got null"},
+      {R"(["le", "N", 16])",
+       "kernels[0].if: expected an object with one comparison, e.g. "
+       "{\"le\": [\"Sq\", 16]}, got an array"},
+      {R"("N <= 16")",
+       "kernels[0].if: expected an object with one comparison, e.g. "
+       "{\"le\": [\"Sq\", 16]}, got a string"},
+      {R"({})",
+       "kernels[0].if: expected an object with exactly one member, e.g. "
+       "{\"le\": [\"Sq\", 16]}"},
+      {R"({"le": ["N", 16], "gt": ["N", 4]})",
+       "kernels[0].if: expected an object with exactly one member, e.g. "
+       "{\"le\": [\"Sq\", 16]}"},
+  };
+  for (const auto &[condition, message] : cases)
+    EXPECT_EQ(manifestError(manifestWithCondition(condition)), message)
+        << condition;
+
+  // The path names the kernel.
+  std::string kernels = R"([
+      {"name": "a", "cubin": "a.cubin", "block": [1, 1, 1],
+       "grid": [[], [], []], "params": [], "if": {"le": ["N", 16]}},
+      {"name": "b", "cubin": "b.cubin", "block": [1, 1, 1],
+       "grid": [[], [], []], "params": [], "if": {"gt": ["N", "K"]}}])";
+  EXPECT_EQ(manifestError(manifestWith({{"kernels", kernels}})),
+            "kernels[1].if.gt[1]: symbol 'K' does not appear in any argument "
+            "or result shape, so its value is unknown");
+}
+
+TEST(Manifest, InformativeKernelMembersAreIgnored) {
+  // What attunec writes besides what the runtime needs.
+  std::string k = kernelWith({});
+  k.insert(k.size() - 2, R"(, "ptx": "k.ptx", "tile_sizes": [64, 128],
+                             "registers": 168, "spill_bytes": 0)");
+  Manifest m;
+  Status s = parseManifest(manifestWith({{"kernels", k}}), m);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  EXPECT_EQ(m.kernels[0].name, "k");
+  EXPECT_FALSE(m.kernels[0].condition.has_value());
+}
+
 TEST(Manifest, ScalarArgumentsAndFloatRanges) {
-  // What attunec writes for a non-tensor function argument (not in
-  // docs/CUDAArtifacts.md): "scalar": true, shape [], a scalar_arg param.
+  // What attunec writes for a non-tensor function argument: "scalar": true,
+  // shape [], a scalar_arg param.
   std::string args = R"([{"name": "x", "dtype": "f32", "shape": ["N", 16]},
       {"name": "y", "dtype": "f16", "shape": ["M"]},
       {"name": "capture0", "dtype": "f32", "shape": [], "scalar": true,

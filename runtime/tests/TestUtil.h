@@ -113,6 +113,7 @@ inline const char *documentMaskManifest() {
       "block": [128, 1, 1],
       "grid": [[{"ceildiv": ["Sq", 64]}], ["Hq"], ["B"]],
       "shared_bytes": 81920,
+      "tile_sizes": [64, 64], "registers": 168, "spill_bytes": 0,
       "params": [{"tensor": "q"}, {"tensor": "k"}, {"tensor": "v"},
                  {"tensor": "q_doc"}, {"tensor": "kv_doc"},
                  {"tensor": "o"}, {"tensor": "lse"}]
