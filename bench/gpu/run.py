@@ -357,7 +357,7 @@ class Worker:
         lo, hi = rng if rng else (0, 8)
         x = torch.randint(int(lo), int(hi), shape, generator=gen,
                           device=self.dev)
-        if zero_first and x.dim() == 1 and x.numel() and int(lo) <= 0:
+        if zero_first and x.dim() == 1 and x.numel() >= 2 and int(lo) <= 0:
             x[0] = 0
         return x.to(self.DT[dt])
 

@@ -528,7 +528,7 @@ def make_inputs(spec, sizes, rng, force_zero_len=False):
             lo, hi = (a.range if a.range else (0, 2 if elem.int_width == 1
                                                else 8))
             x = rng.integers(int(lo), int(hi), size=shp)
-            if force_zero_len and x.ndim == 1 and x.size > 0:
+            if force_zero_len and x.ndim == 1 and x.size >= 2:
                 x[0] = 0  # a batch entry with every key masked
             x = x.astype(np_dtype(elem))
         inputs.append(np.asarray(x))
