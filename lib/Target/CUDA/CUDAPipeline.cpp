@@ -79,10 +79,18 @@ void attune::cuda::registerCUDAPipeline() {
 namespace {
 /// Launch rules of one kernel, read from its attributes before lowering.
 struct KernelInfo {
-  std::string name;
-  int64_t threads = 0, tileQ = 0, tileK = 0, sharedBytes = 0;
+  std::string name, role;
+  int64_t threads = 0, tileQ = 0, tileK = 0, sharedBytes = 0, splits = 0;
   /// Registers per thread and spill stores, as ptxas -v reports them.
   int64_t registers = 0, spillBytes = 0;
+};
+
+/// The kernels of one compiled spec: one PTX module, one cubin.
+struct CompiledModule {
+  std::string stem;
+  SmallVector<KernelInfo> kernels;
+  /// The most any kernel spills.
+  int64_t spillBytes = 0;
 };
 } // namespace
 
@@ -239,11 +247,13 @@ attune::cuda::candidateTileSizes(attn::AttentionOp op) {
 }
 
 /// Lowers `spec` with `options` (whose tile sizes are set) to PTX, assembles
-/// it with `assembler` into `directory`, and returns what the manifest needs.
-static FailureOr<KernelInfo> compileKernel(ModuleOp spec,
-                                           const CUDAPipelineOptions &options,
-                                           StringRef directory,
-                                           StringRef assembler) {
+/// it with `assembler` into `directory` as `<stem>.ptx` / `<stem>.cubin`, and
+/// returns what the manifest needs.
+static FailureOr<CompiledModule> compileModule(ModuleOp spec,
+                                               const CUDAPipelineOptions &options,
+                                               StringRef directory,
+                                               StringRef stem,
+                                               StringRef assembler) {
   MLIRContext *ctx = spec.getContext();
   Location loc = spec.getLoc();
   OwningOpRef<ModuleOp> lowered = cast<ModuleOp>(spec->clone());
@@ -251,16 +261,22 @@ static FailureOr<KernelInfo> compileKernel(ModuleOp spec,
   buildCUDAKernelPipeline(kernels, options);
   if (failed(kernels.run(*lowered)))
     return failure();
-  SmallVector<KernelInfo> infos;
+  CompiledModule module;
+  module.stem = stem.str();
   lowered->walk([&](gpu::GPUFuncOp kernel) {
     KernelInfo info;
     info.name = kernel.getName().str();
+    info.role = kernel->getAttrOfType<StringAttr>("attn.role").str();
     info.threads = kernel->getAttrOfType<DenseI64ArrayAttr>("attn.block")[0];
-    info.tileQ = kernel->getAttrOfType<IntegerAttr>("attn.tile_q").getInt();
-    info.tileK = options.tileK;
+    if (auto tq = kernel->getAttrOfType<IntegerAttr>("attn.tile_q"))
+      info.tileQ = tq.getInt();
+    if (auto tk = kernel->getAttrOfType<IntegerAttr>("attn.tile_k"))
+      info.tileK = tk.getInt();
+    if (auto splits = kernel->getAttrOfType<IntegerAttr>("attn.splits"))
+      info.splits = splits.getInt();
     info.sharedBytes =
         kernel->getAttrOfType<IntegerAttr>("attn.shared_bytes").getInt();
-    infos.push_back(info);
+    module.kernels.push_back(info);
   });
   PassManager toPTX(ctx);
   buildCUDAToPTXPipeline(toPTX, options);
@@ -272,13 +288,12 @@ static FailureOr<KernelInfo> compileKernel(ModuleOp spec,
       if (auto obj = dyn_cast<gpu::ObjectAttr>(object))
         ptx = obj.getObject().getValue().str();
   });
-  if (ptx.empty() || infos.size() != 1)
+  if (ptx.empty() || module.kernels.empty())
     return emitError(loc, "CUDA target: lowering produced no PTX"), failure();
-  KernelInfo info = infos.front();
 
   SmallString<128> ptxPath(directory), cubinPath(directory), logPath;
-  llvm::sys::path::append(ptxPath, info.name + ".ptx");
-  llvm::sys::path::append(cubinPath, info.name + ".cubin");
+  llvm::sys::path::append(ptxPath, stem + ".ptx");
+  llvm::sys::path::append(cubinPath, stem + ".cubin");
   {
     std::error_code ec;
     llvm::raw_fd_ostream os(ptxPath, ec);
@@ -290,11 +305,10 @@ static FailureOr<KernelInfo> compileKernel(ModuleOp spec,
   }
   if (llvm::sys::fs::createTemporaryFile("attune-ptxas", "log", logPath))
     return emitError(loc, "cannot create a temporary file"), failure();
-  auto removeLog =
-      llvm::make_scope_exit([&] { llvm::sys::fs::remove(logPath); });
+  llvm::scope_exit removeLog([&] { llvm::sys::fs::remove(logPath); });
   std::string arch = "-arch=" + options.chip.getValue();
-  SmallVector<StringRef> argv{assembler, arch,      "-O3", "-v",
-                              ptxPath,   "-o",      cubinPath};
+  SmallVector<StringRef> argv{assembler, arch, "-O3", "-v",
+                              ptxPath,   "-o", cubinPath};
   std::optional<StringRef> redirects[] = {std::nullopt, StringRef(logPath),
                                           StringRef(logPath)};
   std::string message;
@@ -308,26 +322,40 @@ static FailureOr<KernelInfo> compileKernel(ModuleOp spec,
                << (message.empty() ? "" : ": " + message) << "\n"
                << logText,
            failure();
-  // "Used N registers" and "N bytes spill stores".
+  // Per entry: "Compiling entry function 'NAME'", then "N bytes spill
+  // stores" and "Used N registers".
+  KernelInfo *current = nullptr;
   for (StringRef line : llvm::split(logText, '\n')) {
-    size_t at = line.find("bytes spill stores");
+    size_t at = line.find("Compiling entry function '");
+    if (at != StringRef::npos) {
+      StringRef name = line.substr(at + 26).split('\'').first;
+      current = nullptr;
+      for (KernelInfo &info : module.kernels)
+        if (info.name == name)
+          current = &info;
+      continue;
+    }
+    if (!current)
+      continue;
+    at = line.find("bytes spill stores");
     if (at != StringRef::npos) {
       StringRef before = line.take_front(at).rtrim();
       before = before.substr(before.rfind(' ') + 1);
-      before.getAsInteger(10, info.spillBytes);
+      before.getAsInteger(10, current->spillBytes);
+      module.spillBytes = std::max(module.spillBytes, current->spillBytes);
     }
     at = line.find("Used ");
     if (at != StringRef::npos)
-      line.substr(at + 5).split(' ').first.getAsInteger(10, info.registers);
+      line.substr(at + 5).split(' ').first.getAsInteger(10,
+                                                         current->registers);
   }
-  return info;
+  return module;
 }
 
 LogicalResult attune::cuda::writeCUDAArtifacts(ModuleOp spec,
                                                const CUDAPipelineOptions &options,
                                                StringRef directory,
                                                StringRef ptxas) {
-  MLIRContext *ctx = spec.getContext();
   Location loc = spec.getLoc();
   if (!isSupportedChip(options.chip))
     return emitError(loc, "CUDA target: unsupported chip '")
@@ -364,20 +392,26 @@ LogicalResult attune::cuda::writeCUDAArtifacts(ModuleOp spec,
     candidates.push_back({options.tileQ, options.tileK});
   else
     candidates = candidateTileSizes(functions[0].second);
-  KernelInfo info;
-  for (auto [index, tiles] : llvm::enumerate(candidates)) {
+  attn::AttentionOp op = functions[0].second;
+  std::string stem = functions[0].first.getSymName().str();
+  CompiledModule compiled;
+  for (auto [tq, tk] : candidates) {
     CUDAPipelineOptions tiled;
     tiled.chip = options.chip.getValue();
-    tiled.tileQ = tiles.first;
-    tiled.tileK = tiles.second;
-    FailureOr<KernelInfo> compiled =
-        compileKernel(spec, tiled, directory, assembler);
-    if (failed(compiled))
+    tiled.tileQ = tq;
+    tiled.tileK = tk;
+    FailureOr<CompiledModule> module =
+        compileModule(spec, tiled, directory, stem, assembler);
+    if (failed(module))
       return failure();
-    info = *compiled;
-    if (info.spillBytes == 0)
+    compiled = std::move(*module);
+    if (compiled.spillBytes == 0)
       break;
   }
+  if (compiled.spillBytes > 0)
+    emitWarning(loc, "CUDA target: every tile configuration spills "
+                     "registers; kept the last, with ")
+        << compiled.spillBytes << " bytes of spill stores";
 
   auto writeFile = [&](StringRef name, StringRef contents) -> LogicalResult {
     SmallString<128> path(directory);
@@ -390,52 +424,94 @@ LogicalResult attune::cuda::writeCUDAArtifacts(ModuleOp spec,
     return success();
   };
 
-  llvm::json::Array kernelEntries;
-  {
-    std::string ptxName = info.name + ".ptx", cubinName = info.name + ".cubin";
-    if (info.spillBytes > 0)
-      emitWarning(loc, "CUDA target: every tile configuration spills "
-                       "registers; kept tiles (")
-          << info.tileQ << ", " << info.tileK << ") with " << info.spillBytes
-          << " bytes of spill stores";
+  // Sizes for the launch rules: a symbol where the spec is dynamic.
+  auto qType = cast<RankedTensorType>(op.getQuery().getType());
+  attn::LayoutDims dims = op.getLayoutDims();
+  auto sizeOf = [&](int64_t d, StringRef symbol) -> llvm::json::Value {
+    if (qType.isDynamicDim(d))
+      return symbol.str();
+    return qType.getDimSize(d);
+  };
+  llvm::json::Value batch = sizeOf(dims.batch, "B");
+  llvm::json::Value seqQ = sizeOf(dims.seq, "Sq");
+  int64_t heads = op.getNumQueryHeads();
+  auto tensorParams = [&](StringRef list) {
     llvm::json::Array params;
-    for (const llvm::json::Value &arg : *manifest->getArray("arguments")) {
-      const llvm::json::Object *entry = arg.getAsObject();
-      StringRef name = *entry->getString("name");
-      if (entry->getBoolean("scalar").value_or(false))
+    for (const llvm::json::Value &entry : *manifest->getArray(list)) {
+      const llvm::json::Object *object = entry.getAsObject();
+      StringRef name = *object->getString("name");
+      if (object->getBoolean("scalar").value_or(false))
         params.push_back(llvm::json::Object{{"scalar_arg", name}});
       else
         params.push_back(llvm::json::Object{{"tensor", name}});
     }
-    for (const llvm::json::Value &result : *manifest->getArray("results"))
-      params.push_back(llvm::json::Object{
-          {"tensor", *result.getAsObject()->getString("name")}});
-    // grid = (ceil(Sq / Tq), Hq, B), symbols where the spec is dynamic.
-    auto qType =
-        cast<RankedTensorType>(functions[0].second.getQuery().getType());
-    attn::LayoutDims dims = functions[0].second.getLayoutDims();
-    auto sizeOf = [&](int64_t d, StringRef symbol) -> llvm::json::Value {
-      if (qType.isDynamicDim(d))
-        return symbol.str();
-      return qType.getDimSize(d);
-    };
-    kernelEntries.push_back(llvm::json::Object{
-        {"name", info.name},
-        {"cubin", cubinName},
-        {"ptx", ptxName},
-        {"block", llvm::json::Array{info.threads, 1, 1}},
-        {"grid",
-         llvm::json::Array{
-             llvm::json::Array{llvm::json::Object{
-                 {"ceildiv",
-                  llvm::json::Array{sizeOf(dims.seq, "Sq"), info.tileQ}}}},
-             llvm::json::Array{functions[0].second.getNumQueryHeads()},
-             llvm::json::Array{sizeOf(dims.batch, "B")}}},
-        {"shared_bytes", info.sharedBytes},
-        {"tile_sizes", llvm::json::Array{info.tileQ, info.tileK}},
-        {"registers", info.registers},
-        {"spill_bytes", info.spillBytes},
-        {"params", std::move(params)}});
+    return params;
+  };
+  auto append = [](llvm::json::Array &to, llvm::json::Array from) {
+    for (llvm::json::Value &value : from)
+      to.push_back(std::move(value));
+  };
+
+  llvm::json::Array kernelEntries, workspace;
+  bool hasDecode = llvm::any_of(compiled.kernels, [](const KernelInfo &k) {
+    return k.role == "decode";
+  });
+  int64_t decodeRows = 0;
+  for (const KernelInfo &info : compiled.kernels)
+    if (info.role == "decode")
+      decodeRows = info.tileQ;
+  for (const KernelInfo &info : compiled.kernels) {
+    llvm::json::Object entry{{"name", info.name},
+                             {"cubin", stem + ".cubin"},
+                             {"ptx", stem + ".ptx"},
+                             {"block", llvm::json::Array{info.threads, 1, 1}},
+                             {"shared_bytes", info.sharedBytes},
+                             {"registers", info.registers},
+                             {"spill_bytes", info.spillBytes}};
+    llvm::json::Array params, grid;
+    if (info.role == "fwd") {
+      // grid = (ceil(Sq / Tq), Hq, B)
+      append(params, tensorParams("arguments"));
+      append(params, tensorParams("results"));
+      grid = llvm::json::Array{llvm::json::Array{llvm::json::Object{
+                  {"ceildiv", llvm::json::Array{seqQ, info.tileQ}}}},
+              llvm::json::Array{heads}, llvm::json::Array{batch}};
+      entry["tile_sizes"] = llvm::json::Array{info.tileQ, info.tileK};
+      if (hasDecode)
+        entry["if"] = llvm::json::Object{
+            {"gt", llvm::json::Array{seqQ, decodeRows}}};
+    } else if (info.role == "decode") {
+      // grid = (splits, Hq, B); partial results to the workspace.
+      append(params, tensorParams("arguments"));
+      params.push_back(llvm::json::Object{{"tensor", "o_part"}});
+      params.push_back(llvm::json::Object{{"tensor", "lse_part"}});
+      grid = llvm::json::Array{llvm::json::Array{info.splits}, llvm::json::Array{heads},
+              llvm::json::Array{batch}};
+      entry["tile_sizes"] = llvm::json::Array{info.tileQ, info.tileK};
+      entry["if"] = llvm::json::Object{
+          {"le", llvm::json::Array{seqQ, decodeRows}}};
+      workspace.push_back(llvm::json::Object{
+          {"name", "o_part"},
+          {"dtype", "f32"},
+          {"shape", llvm::json::Array{batch, heads, info.splits, seqQ,
+                                      op.getValueHeadSize()}}});
+      workspace.push_back(llvm::json::Object{
+          {"name", "lse_part"},
+          {"dtype", "f32"},
+          {"shape", llvm::json::Array{batch, heads, info.splits, seqQ}}});
+    } else {
+      // combine: grid = (Sq, Hq, B), one thread per feature.
+      params.push_back(llvm::json::Object{{"tensor", "o_part"}});
+      params.push_back(llvm::json::Object{{"tensor", "lse_part"}});
+      append(params, tensorParams("results"));
+      grid = llvm::json::Array{llvm::json::Array{seqQ}, llvm::json::Array{heads},
+              llvm::json::Array{batch}};
+      entry["if"] = llvm::json::Object{
+          {"le", llvm::json::Array{seqQ, decodeRows}}};
+    }
+    entry["grid"] = std::move(grid);
+    entry["params"] = std::move(params);
+    kernelEntries.push_back(std::move(entry));
   }
 
   llvm::json::Object top;
@@ -444,7 +520,7 @@ LogicalResult attune::cuda::writeCUDAArtifacts(ModuleOp spec,
   top["chip"] = options.chip.getValue();
   for (auto &[key, value] : *manifest)
     top[key] = std::move(value);
-  top["workspace"] = llvm::json::Array();
+  top["workspace"] = std::move(workspace);
   top["kernels"] = std::move(kernelEntries);
   std::string text;
   llvm::raw_string_ostream os(text);

@@ -59,6 +59,10 @@ namespace {
 /// Bytes per element of Q, K, V in shared memory.
 constexpr int64_t kElementBytes = 2;
 constexpr int64_t kWarpSize = 32;
+/// Split-KV decode: for Sq up to this many rows (one m-tile, one warp) ...
+constexpr int64_t kDecodeRows = 16;
+/// ... the keys are split across this many CTAs per (head, batch).
+constexpr int64_t kDecodeSplits = 16;
 
 /// Builds the body of one attention kernel.
 class KernelEmitter {
@@ -91,6 +95,18 @@ public:
   /// op's operands (Q, K, V, captures) to kernel arguments; `outputs` are
   /// O and, if the op has it, lse.
   void emit(IRMapping &args, ValueRange outputs, Value smem);
+
+  /// Split-KV (FlashDecoding): block x is a split of the keys, not a q-tile;
+  /// the CTA's one q-tile covers every query, and the partial results (O / l
+  /// in f32 and lse per split) go to `oPart` [B, Hq, splits, Sq, Dv] and
+  /// `lsePart` [B, Hq, splits, Sq] for emitCombine.
+  void setSplitKV(int64_t splits, Value partialOutput, Value partialLse) {
+    numSplits = splits;
+    oPart = partialOutput;
+    lsePart = partialLse;
+    // One m-tile of Q is cheap to re-read; its registers are not.
+    qInRegisters = false;
+  }
 
 private:
   // Constants and small helpers.
@@ -207,6 +223,8 @@ private:
   Value smem, tid, lane, warp;
   Value batch, head, kvHead, rowBegin, seqQ, seqK;
   Value qBase, kBase, vBase, qRowStride, kRowStride, vRowStride;
+  int64_t numSplits = 0;
+  Value oPart, lsePart;
   /// Per m-tile and k-step, when Q stays in registers.
   SmallVector<SmallVector<SmallVector<Value, 4>>> queryFragments;
 };
@@ -522,7 +540,8 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
   tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   lane = remu(tid, kWarpSize);
   warp = divu(tid, kWarpSize);
-  Value qTile = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  Value blockX = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  Value qTile = numSplits ? idx(0) : blockX;
   head = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
   batch = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
   kvHead = divu(head, op.getGroupSize());
@@ -531,7 +550,7 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
   Value query = args.lookup(op.getQuery());
   Value key = args.lookup(op.getKey());
   Value value = args.lookup(op.getValue());
-  Value output = outputs[0];
+  Value output = outputs.empty() ? Value() : outputs[0];
   seqQ = memref::DimOp::create(b, loc, query, dims.seq);
   seqK = memref::DimOp::create(b, loc, key, dims.seq);
 
@@ -547,8 +566,9 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
   qBase = baseOf(query, head, qRowStride);
   kBase = baseOf(key, kvHead, kRowStride);
   vBase = baseOf(value, kvHead, vRowStride);
-  Value oRowStride;
-  Value oBase = baseOf(output, head, oRowStride);
+  Value oRowStride, oBase;
+  if (output)
+    oBase = baseOf(output, head, oRowStride);
 
   // The k-tiles this q-tile visits (causal bounds, else all), and the
   // classifier of one of them.
@@ -558,6 +578,16 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
   KeyTileRanges ranges =
       emitKeyTileRanges(b, loc, op, rowBegin, rows, seqK, tileK);
   Value lastRow = add(rowBegin, arith::SubIOp::create(b, loc, rows, idx(1)));
+  if (numSplits) {
+    // This split's share of the k-tiles.
+    Value numTiles = arith::CeilDivUIOp::create(b, loc, seqK, idx(tileK));
+    Value perSplit =
+        arith::CeilDivUIOp::create(b, loc, numTiles, idx(numSplits));
+    Value first = mul(blockX, perSplit);
+    ranges.begin = arith::MaxUIOp::create(b, loc, ranges.begin, first);
+    ranges.end = arith::MinUIOp::create(b, loc, ranges.end,
+                                        add(first, perSplit));
+  }
   Type i8 = b.getI8Type();
   auto classify = [&](Value kt) -> Value {
     Value colBegin = mul(kt, idx(tileK));
@@ -685,6 +715,7 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
     o.push_back(vector::ExtractOp::create(b, loc, loop.getResult(0),
                                           ArrayRef<int64_t>{k}));
   Value lse = outputs.size() > 1 ? outputs[1] : Value();
+  assert((numSplits || output) && "the output is needed without split-KV");
   Value lseBase, lseRowStride;
   if (lse) {
     auto meta = memref::ExtractStridedMetadataOp::create(b, loc, lse);
@@ -706,6 +737,27 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
     Value inverse =
         select(positive, arith::DivFOp::create(b, loc, f32(1.0), l), f32(0.0));
     Value row = add(fragmentRow(mt), idx(8 * half));
+    if (numSplits) {
+      // Partial results of this split, in f32; lse = -inf marks a split that
+      // saw no unmasked key.
+      scf::IfOp::create(b, loc, ult(row, seqQ), [&](OpBuilder &, Location) {
+        for (int64_t dt = 0; dt < valueTiles; ++dt)
+          for (int64_t e = 0; e < 2; ++e) {
+            int64_t k = (mt * valueTiles + dt) * 4 + 2 * half + e;
+            memref::StoreOp::create(
+                b, loc, fmul(o[k], inverse), oPart,
+                ValueRange{batch, head, blockX, row,
+                           add(colBase, idx(dt * 8 + e))});
+          }
+        Value value = select(positive,
+                             fmul(fadd(m, log2(l)), f32(std::log(2.0))),
+                             f32(-std::numeric_limits<double>::infinity()));
+        memref::StoreOp::create(b, loc, value, lsePart,
+                                ValueRange{batch, head, blockX, row});
+        scf::YieldOp::create(b, loc);
+      });
+      continue;
+    }
     scf::IfOp::create(b, loc, ult(row, seqQ), [&](OpBuilder &, Location) {
       Value rowOffset = mul(row, oRowStride);
       for (int64_t dt = 0; dt < valueTiles; ++dt) {
@@ -733,6 +785,86 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
       }
       scf::YieldOp::create(b, loc);
     });
+  }
+}
+
+/// The combine step of split-KV: one CTA per (query, head, batch), one
+/// thread per output feature d:
+///   m = max_s lse_s, w_s = exp(lse_s - m),
+///   O = sum_s w_s O_s / sum_s w_s, lse = m + log(sum_s w_s)
+/// (O = 0 and lse = -inf when every split saw only masked keys).
+static void emitCombine(OpBuilder &b, AttentionOp op, int64_t numSplits,
+                        Value oPart, Value lsePart, ValueRange outputs) {
+  Location loc = op.getLoc();
+  auto idx = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  auto f32 = [&](double v) -> Value {
+    return arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
+                                          APFloat(static_cast<float>(v)));
+  };
+  auto exp2 = [&](Value x) -> Value {
+    return LLVM::CallIntrinsicOp::create(
+               b, loc, b.getF32Type(),
+               b.getStringAttr("llvm.nvvm.ex2.approx.ftz.f"), ValueRange{x})
+        .getResult(0);
+  };
+  Value d = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  Value i = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  Value h = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
+  Value batch = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
+  double log2e = 1.0 / std::log(2.0);
+  Value negInf = f32(-std::numeric_limits<double>::infinity());
+  SmallVector<Value> lse;
+  Value m = negInf;
+  for (int64_t sp = 0; sp < numSplits; ++sp) {
+    lse.push_back(memref::LoadOp::create(
+        b, loc, lsePart, ValueRange{batch, h, idx(sp), i}));
+    m = arith::MaximumFOp::create(b, loc, m, lse.back());
+  }
+  Value empty =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, m, negInf);
+  Value base = arith::SelectOp::create(b, loc, empty, f32(0.0), m);
+  Value sum = f32(0.0), acc = f32(0.0);
+  for (int64_t sp = 0; sp < numSplits; ++sp) {
+    Value w = exp2(arith::MulFOp::create(
+        b, loc, arith::SubFOp::create(b, loc, lse[sp], base), f32(log2e)));
+    sum = arith::AddFOp::create(b, loc, sum, w);
+    Value part = memref::LoadOp::create(b, loc, oPart,
+                                        ValueRange{batch, h, idx(sp), i, d});
+    acc = math::FmaOp::create(b, loc, w, part, acc);
+  }
+  Value out = arith::SelectOp::create(
+      b, loc, empty, f32(0.0), arith::DivFOp::create(b, loc, acc, sum));
+  LayoutDims dims = op.getLayoutDims();
+  SmallVector<Value> at(4);
+  at[dims.batch] = batch;
+  at[dims.head] = h;
+  at[dims.seq] = i;
+  at[dims.feature] = d;
+  Type element = cast<MemRefType>(outputs[0].getType()).getElementType();
+  memref::StoreOp::create(b, loc,
+                          arith::TruncFOp::create(b, loc, element, out),
+                          outputs[0], at);
+  if (outputs.size() > 1) {
+    Value log = LLVM::CallIntrinsicOp::create(
+                    b, loc, b.getF32Type(),
+                    b.getStringAttr("llvm.nvvm.lg2.approx.ftz.f"),
+                    ValueRange{sum})
+                    .getResult(0);
+    Value value = arith::SelectOp::create(
+        b, loc, empty, negInf,
+        arith::AddFOp::create(
+            b, loc, m,
+            arith::MulFOp::create(b, loc, log, f32(std::log(2.0)))));
+    scf::IfOp::create(b, loc,
+                      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                            d, idx(0)),
+                      [&](OpBuilder &, Location) {
+                        memref::StoreOp::create(b, loc, value, outputs[1],
+                                                ValueRange{batch, h, i});
+                        scf::YieldOp::create(b, loc);
+                      });
   }
 }
 
@@ -872,48 +1004,104 @@ struct ConvertAttnToNVGPU
     for (auto [func, op] : work) {
       auto [tileQ, tileK] = *op.getTileSizesPair();
       Location loc = op.getLoc();
-      SmallVector<Type> params;
+      SmallVector<Type> argTypes, resultTypes;
       for (Type type : func.getArgumentTypes())
-        params.push_back(kernelTypeOf(type));
+        argTypes.push_back(kernelTypeOf(type));
       for (Type type : func.getResultTypes())
-        params.push_back(kernelTypeOf(type));
-      b.setInsertionPointToEnd(gpuModule.getBody());
-      auto kernel = gpu::GPUFuncOp::create(
-          b, loc, (func.getSymName() + "_fwd").str(),
-          b.getFunctionType(params, {}));
-      kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
-                      UnitAttr::get(ctx));
+        resultTypes.push_back(kernelTypeOf(type));
 
+      // Creates a kernel with `params`; `body` fills it given the entry
+      // block, after the function's size computations are recomputed.
+      auto buildKernel = [&](StringRef suffix, ArrayRef<Type> params,
+                             int64_t threads, int64_t sharedBytes,
+                             function_ref<void(Block &, IRMapping &)> body) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToEnd(gpuModule.getBody());
+        auto kernel = gpu::GPUFuncOp::create(
+            b, loc, (func.getSymName() + suffix).str(),
+            b.getFunctionType(params, {}));
+        kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
+                        UnitAttr::get(ctx));
+        kernel.setKnownBlockSizeAttr(
+            b.getDenseI32ArrayAttr({static_cast<int32_t>(threads), 1, 1}));
+        kernel->setAttr("attn.block", b.getDenseI64ArrayAttr({threads, 1, 1}));
+        kernel->setAttr("attn.shared_bytes", b.getI64IntegerAttr(sharedBytes));
+        kernel->setAttr("attn.role", b.getStringAttr(suffix.drop_front()));
+        Block &entry = kernel.getBody().front();
+        b.setInsertionPointToStart(&entry);
+        IRMapping args;
+        for (auto [funcArg, kernelArg] :
+             llvm::zip(func.getArguments(), entry.getArguments()))
+          args.map(funcArg, kernelArg);
+        for (Operation &producer : func.getBody().front()) {
+          if (&producer == op.getOperation())
+            break;
+          b.clone(producer, args);
+        }
+        body(entry, args);
+        gpu::ReturnOp::create(b, loc);
+        rewriteTensorReads(kernel);
+        return kernel;
+      };
+      auto sharedMemory = [&]() -> Value {
+        return LLVM::AddressOfOp::create(
+            b, loc, LLVM::LLVMPointerType::get(ctx, 3), "attn_shared_memory");
+      };
+
+      // The kernel for every query length.
+      SmallVector<Type> params(argTypes);
+      llvm::append_range(params, resultTypes);
       KernelEmitter emitter(b, op, tileQ, tileK);
-      int64_t threads = emitter.numThreads();
-      kernel.setKnownBlockSizeAttr(
-          b.getDenseI32ArrayAttr({static_cast<int32_t>(threads), 1, 1}));
-      kernel->setAttr("attn.block", b.getDenseI64ArrayAttr({threads, 1, 1}));
-      kernel->setAttr("attn.tile_q", b.getI64IntegerAttr(tileQ));
-      kernel->setAttr("attn.shared_bytes",
-                      b.getI64IntegerAttr(emitter.sharedBytes()));
-      kernel->setAttr("attn.source", b.getStringAttr(func.getSymName()));
+      auto forward = buildKernel(
+          "_fwd", params, emitter.numThreads(), emitter.sharedBytes(),
+          [&](Block &entry, IRMapping &args) {
+            emitter.emit(args,
+                         entry.getArguments().drop_front(argTypes.size()),
+                         sharedMemory());
+          });
+      forward->setAttr("attn.tile_q", b.getI64IntegerAttr(tileQ));
+      forward->setAttr("attn.tile_k", b.getI64IntegerAttr(tileK));
 
-      Block &entry = kernel.getBody().front();
-      b.setInsertionPointToStart(&entry);
-      IRMapping args;
-      for (auto [funcArg, kernelArg] :
-           llvm::zip(func.getArguments(), entry.getArguments()))
-        args.map(funcArg, kernelArg);
-      // Recompute what the function computes before the attention (sizes);
-      // their tensor reads become memref reads below.
-      for (Operation &producer : func.getBody().front()) {
-        if (&producer == op.getOperation())
-          break;
-        b.clone(producer, args);
+      // Short queries (decode): the keys split across CTAs, then a combine
+      // step, when Sq may be <= kDecodeRows.
+      auto qType = cast<RankedTensorType>(op.getQuery().getType());
+      int64_t seqQ = qType.getDimSize(op.getLayoutDims().seq);
+      if (!ShapedType::isDynamic(seqQ) && seqQ > kDecodeRows) {
+        func.erase();
+        continue;
       }
-      Value smem = LLVM::AddressOfOp::create(
-          b, loc, LLVM::LLVMPointerType::get(ctx, 3), "attn_shared_memory");
-      emitter.emit(args,
-                   entry.getArguments().drop_front(func.getNumArguments()),
-                   smem);
-      gpu::ReturnOp::create(b, loc);
-      rewriteTensorReads(kernel);
+      int64_t batch = qType.getDimSize(op.getLayoutDims().batch);
+      int64_t heads = op.getNumQueryHeads();
+      auto f32Type = b.getF32Type();
+      Type oPartType = MemRefType::get(
+          {batch, heads, kDecodeSplits, seqQ, op.getValueHeadSize()}, f32Type);
+      Type lsePartType =
+          MemRefType::get({batch, heads, kDecodeSplits, seqQ}, f32Type);
+      // The forward kernel's keys per tile: candidates that fit its
+      // registers fit these too.
+      int64_t decodeTileK = std::min<int64_t>(tileK, 64);
+      KernelEmitter splitter(b, op, kDecodeRows, decodeTileK);
+      SmallVector<Type> splitParams(argTypes);
+      splitParams.append({oPartType, lsePartType});
+      auto split = buildKernel(
+          "_decode", splitParams, splitter.numThreads(),
+          splitter.sharedBytes(), [&](Block &entry, IRMapping &args) {
+            ValueRange workspace =
+                entry.getArguments().drop_front(argTypes.size());
+            splitter.setSplitKV(kDecodeSplits, workspace[0], workspace[1]);
+            splitter.emit(args, {}, sharedMemory());
+          });
+      split->setAttr("attn.tile_q", b.getI64IntegerAttr(kDecodeRows));
+      split->setAttr("attn.tile_k", b.getI64IntegerAttr(decodeTileK));
+      split->setAttr("attn.splits", b.getI64IntegerAttr(kDecodeSplits));
+      SmallVector<Type> combineParams{oPartType, lsePartType};
+      llvm::append_range(combineParams, resultTypes);
+      buildKernel("_combine", combineParams, op.getValueHeadSize(), 0,
+                  [&](Block &entry, IRMapping &) {
+                    emitCombine(b, op, kDecodeSplits, entry.getArgument(0),
+                                entry.getArgument(1),
+                                entry.getArguments().drop_front(2));
+                  });
       func.erase();
     }
   }
