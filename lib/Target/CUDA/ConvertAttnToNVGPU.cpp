@@ -63,6 +63,8 @@ constexpr int64_t kWarpSize = 32;
 constexpr int64_t kDecodeRows = 16;
 /// ... the keys are split across this many CTAs per (head, batch).
 constexpr int64_t kDecodeSplits = 16;
+/// k-tiles classified up front (the rest, past 2048 * Tk keys, on the fly).
+constexpr int64_t kClassTableTiles = 2048;
 
 /// Builds the body of one attention kernel.
 class KernelEmitter {
@@ -85,10 +87,13 @@ public:
     // Q fragments stay in registers for the whole loop up to D = 128 (32
     // registers per thread); beyond, they are re-read from shared memory.
     qInRegisters = mTiles * headDim <= 128;
+    hasClassTable = op.getTilesBlock() != nullptr;
   }
 
   /// Dynamic shared memory the kernel needs.
-  int64_t sharedBytes() const { return qBytes + 2 * kBytes + 2 * vBytes; }
+  int64_t sharedBytes() const {
+    return tableOffset() + (hasClassTable ? kClassTableTiles + 8 : 0);
+  }
   int64_t numThreads() const { return threads; }
 
   /// Emits the kernel body at the builder's insertion point. `args` maps the
@@ -225,6 +230,13 @@ private:
   Value qBase, kBase, vBase, qRowStride, kRowStride, vRowStride;
   int64_t numSplits = 0;
   Value oPart, lsePart;
+  /// Masked ops classify their k-tiles cooperatively, once, into a table in
+  /// shared memory (one byte per tile, then the i32 first and last non-empty
+  /// index): a data-dependent classifier (a scan of ids) then costs each
+  /// thread a few tiles instead of every tile, and the k-loop runs only from
+  /// the first to the last non-empty tile (a window's or document's band).
+  bool hasClassTable = false;
+  int64_t tableOffset() const { return qBytes + 2 * kBytes + 2 * vBytes; }
   /// Per m-tile and k-step, when Q stays in registers.
   SmallVector<SmallVector<SmallVector<Value, 4>>> queryFragments;
 };
@@ -490,7 +502,7 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
     Value alpha = exp2(fsub(m[r], base));
     Value sum = f32(0.0);
     elements([&](Value &x) {
-      x = exp2(math::FmaOp::create(b, loc, x, factor, negBase));
+      x = exp2(LLVM::FMAOp::create(b, loc, x, factor, negBase));
       sum = fadd(sum, x);
     });
     // l is this thread's partial row sum; the quad reduces it at the end.
@@ -615,11 +627,96 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
                   select(full, c8(AttentionOp::kTileFull),
                          c8(AttentionOp::kTilePartial)));
   };
+  auto isVisitedClass = [&](Value cls) -> Value {
+    return arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::ne, cls,
+        arith::ConstantIntOp::create(b, loc, i8, AttentionOp::kTileEmpty));
+  };
+  Value tableCount, tableBegin = ranges.begin;
+  if (hasClassTable) {
+    // The table: tiles [begin, begin + tableCount) classified by all
+    // threads; the loop range shrinks to the non-empty ones.
+    Type i32Type = b.getI32Type();
+    Value tableBase = add(idx(tableOffset()), idx(0));
+    Value minSlot = gep(smem, add(tableBase, idx(kClassTableTiles)),
+                        b.getI8Type());
+    Value maxSlot = gep(smem, add(tableBase, idx(kClassTableTiles + 4)),
+                        b.getI8Type());
+    Value noTile = i32(-1);
+    scf::IfOp::create(b, loc,
+                      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                            tid, idx(0)),
+                      [&](OpBuilder &, Location) {
+                        LLVM::StoreOp::create(b, loc, noTile, minSlot, 4);
+                        LLVM::StoreOp::create(b, loc, i32(0), maxSlot, 4);
+                        scf::YieldOp::create(b, loc);
+                      });
+    gpu::BarrierOp::create(b, loc);
+    Value limit = arith::MinUIOp::create(
+        b, loc, ranges.end, add(ranges.begin, idx(kClassTableTiles)));
+    Value start = add(ranges.begin, tid);
+    scf::ForOp::create(
+        b, loc, start, limit, idx(threads), ValueRange{},
+        [&](OpBuilder &, Location, Value kt, ValueRange) {
+          Value cls = classify(kt);
+          Value rel = arith::SubIOp::create(b, loc, kt, ranges.begin);
+          LLVM::StoreOp::create(b, loc, cls, gep(smem, add(tableBase, rel),
+                                                 b.getI8Type()));
+          scf::IfOp::create(b, loc, isVisitedClass(cls),
+                            [&](OpBuilder &, Location) {
+                              Value rel32 = arith::IndexCastOp::create(
+                                  b, loc, i32Type, rel);
+                              LLVM::AtomicRMWOp::create(
+                                  b, loc, LLVM::AtomicBinOp::umin, minSlot,
+                                  rel32, LLVM::AtomicOrdering::monotonic);
+                              LLVM::AtomicRMWOp::create(
+                                  b, loc, LLVM::AtomicBinOp::umax, maxSlot,
+                                  arith::AddIOp::create(b, loc, rel32, i32(1)),
+                                  LLVM::AtomicOrdering::monotonic);
+                              scf::YieldOp::create(b, loc);
+                            });
+          scf::YieldOp::create(b, loc);
+        });
+    gpu::BarrierOp::create(b, loc);
+    tableCount = arith::SubIOp::create(b, loc, limit, ranges.begin);
+    Value first = arith::IndexCastUIOp::create(
+        b, loc, b.getIndexType(),
+        LLVM::LoadOp::create(b, loc, i32Type, minSlot, 4));
+    Value last = arith::IndexCastUIOp::create(
+        b, loc, b.getIndexType(),
+        LLVM::LoadOp::create(b, loc, i32Type, maxSlot, 4));
+    Value covered = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                          limit, ranges.end);
+    Value newBegin =
+        add(ranges.begin, arith::MinUIOp::create(b, loc, first, tableCount));
+    ranges.end = select(covered, add(ranges.begin, last), ranges.end);
+    ranges.begin = newBegin;
+  }
   auto classifyIfInRange = [&](Value kt) -> Value {
     auto ifOp = scf::IfOp::create(
         b, loc, ult(kt, ranges.end),
         [&](OpBuilder &, Location) {
-          scf::YieldOp::create(b, loc, ValueRange{classify(kt)});
+          Value cls;
+          if (hasClassTable) {
+            // Past the table (very long Sk), classify on the fly.
+            Value rel = arith::SubIOp::create(b, loc, kt, tableBegin);
+            auto inTable = scf::IfOp::create(
+                b, loc, ult(rel, tableCount),
+                [&](OpBuilder &, Location) {
+                  Value address =
+                      gep(smem, add(idx(tableOffset()), rel), b.getI8Type());
+                  scf::YieldOp::create(
+                      b, loc,
+                      ValueRange{LLVM::LoadOp::create(b, loc, i8, address)});
+                },
+                [&](OpBuilder &, Location) {
+                  scf::YieldOp::create(b, loc, ValueRange{classify(kt)});
+                });
+            cls = inTable.getResult(0);
+          } else {
+            cls = classify(kt);
+          }
+          scf::YieldOp::create(b, loc, ValueRange{cls});
         },
         [&](OpBuilder &, Location) {
           scf::YieldOp::create(
@@ -629,11 +726,7 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
         });
     return ifOp.getResult(0);
   };
-  auto isVisited = [&](Value cls) -> Value {
-    return arith::CmpIOp::create(
-        b, loc, arith::CmpIPredicate::ne, cls,
-        arith::ConstantIntOp::create(b, loc, i8, AttentionOp::kTileEmpty));
-  };
+  auto isVisited = isVisitedClass;
   auto loadKeyValue = [&](Value kt, Value buffer) {
     Value colBegin = mul(kt, idx(tileK));
     copyTileAsync(kBase, kRowStride, colBegin, seqK,
@@ -832,7 +925,7 @@ static void emitCombine(OpBuilder &b, AttentionOp op, int64_t numSplits,
     sum = arith::AddFOp::create(b, loc, sum, w);
     Value part = memref::LoadOp::create(b, loc, oPart,
                                         ValueRange{batch, h, idx(sp), i, d});
-    acc = math::FmaOp::create(b, loc, w, part, acc);
+    acc = LLVM::FMAOp::create(b, loc, w, part, acc);
   }
   Value out = arith::SelectOp::create(
       b, loc, empty, f32(0.0), arith::DivFOp::create(b, loc, acc, sum));
@@ -890,6 +983,32 @@ static void rewriteTensorReads(Operation *root) {
                                           read->getOperand(1));
     read->getResult(0).replaceAllUsesWith(replacement);
     read->erase();
+  }
+}
+
+/// Replaces f32 `math.tanh` (soft-capping) by the hardware's tanh.approx.f32
+/// (one SFU instruction, relative error ~2^-11, below bf16's 2^-8) instead
+/// of the expansion into exponentials it would otherwise get.
+static void useHardwareTanh(Operation *root) {
+  SmallVector<math::TanhOp> ops;
+  root->walk([&](math::TanhOp op) {
+    if (op.getType().isF32())
+      ops.push_back(op);
+  });
+  for (math::TanhOp op : ops) {
+    OpBuilder b(op);
+    // LLVM 22 has no intrinsic for it: inline PTX.
+    Value approx =
+        LLVM::InlineAsmOp::create(
+            b, op.getLoc(), b.getF32Type(), ValueRange{op.getOperand()},
+            b.getStringAttr("tanh.approx.f32 $0, $1;"),
+            b.getStringAttr("=f,f"), UnitAttr(), UnitAttr(),
+            LLVM::TailCallKindAttr::get(b.getContext(),
+                                        LLVM::tailcallkind::TailCallKind::None),
+            LLVM::AsmDialectAttr(), ArrayAttr())
+            .getResult(0);
+    op.replaceAllUsesWith(approx);
+    op.erase();
   }
 }
 
@@ -1041,6 +1160,7 @@ struct ConvertAttnToNVGPU
         body(entry, args);
         gpu::ReturnOp::create(b, loc);
         rewriteTensorReads(kernel);
+        useHardwareTanh(kernel);
         return kernel;
       };
       auto sharedMemory = [&]() -> Value {
