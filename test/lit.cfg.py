@@ -29,3 +29,12 @@ llvm_config.use_default_substitutions()
 tool_dirs = [config.attune_tools_dir, config.llvm_tools_dir]
 tools = ["attune-opt", "attune-run", "attunec", "not", "count", "split-file"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# The CUDA target assembles its PTX with ptxas (CUDA toolkit, no GPU needed).
+# CI has it at /usr/local/cuda; without it the cubin tests are unsupported
+# and scripts/test.sh says so.
+ptxas = os.environ.get("ATTUNE_PTXAS") or "/usr/local/cuda/bin/ptxas"
+if os.access(ptxas, os.X_OK):
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))
+    config.environment["ATTUNE_PTXAS"] = ptxas

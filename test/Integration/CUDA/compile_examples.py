@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Compiles every example and GPU bench spec with attunec for the given CUDA
+chips and checks each artifact directory: a manifest the runtime can read
+(docs/CUDAArtifacts.md), a non-empty cubin from ptxas, PTX with the tensor-core
+instructions, and no kernel that spills registers (ptxas -v, as recorded in
+the manifest). f32 specs are compiled with --gpu-element-type=bf16."""
+
+import argparse
+import concurrent.futures
+import glob
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+
+def check(attunec, spec, chip, out):
+    name = os.path.splitext(os.path.basename(spec))[0]
+    with open(spec) as f:
+        text = f.read()
+    args = [attunec, spec, "--target=cuda:" + chip, "-o", out]
+    if "xf16>" not in text and "xbf16>" not in text:
+        args.append("--gpu-element-type=bf16")
+    run = subprocess.run(args, capture_output=True, text=True)
+    if run.returncode != 0:
+        return [f"{name} {chip}: attunec failed:\n{run.stderr}"]
+    errors = []
+    manifest = json.load(open(os.path.join(out, "manifest.json")))
+    if manifest.get("chip") != chip:
+        errors.append(f"{name} {chip}: manifest chip {manifest.get('chip')}")
+    roles = set()
+    for kernel in manifest["kernels"]:
+        roles.add(kernel["name"].rsplit("_", 1)[-1])
+        cubin = os.path.join(out, kernel["cubin"])
+        if not os.path.isfile(cubin) or os.path.getsize(cubin) == 0:
+            errors.append(f"{name} {chip}: missing cubin {kernel['cubin']}")
+        if kernel.get("spill_bytes", -1) != 0:
+            errors.append(f"{name} {chip}: {kernel['name']} spills "
+                          f"{kernel.get('spill_bytes')} bytes")
+        ptx = open(os.path.join(out, kernel["ptx"])).read()
+        if f".entry {kernel['name']}(" not in ptx:
+            errors.append(f"{name} {chip}: no entry {kernel['name']} in PTX")
+    if "fwd" not in roles:
+        errors.append(f"{name} {chip}: no forward kernel")
+    fwd = open(os.path.join(out, manifest["kernels"][0]["ptx"])).read()
+    for instruction in ("mma.sync.aligned.m16n8k16.row.col.f32",
+                        "ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16",
+                        "cp.async.cg.shared.global"):
+        if instruction not in fwd:
+            errors.append(f"{name} {chip}: no {instruction} in the PTX")
+    return errors
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--attunec", required=True)
+    parser.add_argument("--src", required=True, help="the source root")
+    parser.add_argument("--chips", default="sm_80,sm_90a")
+    args = parser.parse_args()
+    specs = sorted(glob.glob(os.path.join(args.src, "examples", "*.mlir")) +
+                   glob.glob(os.path.join(args.src, "bench/gpu/specs/*.mlir")))
+    with tempfile.TemporaryDirectory() as tmp:
+        jobs = [(spec, chip, os.path.join(tmp, chip, os.path.basename(spec)))
+                for spec in specs for chip in args.chips.split(",")]
+        with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 2) as pool:
+            results = list(pool.map(lambda job: check(args.attunec, *job), jobs))
+    errors = [e for result in results for e in result]
+    for error in errors:
+        print("error:", error)
+    print(f"{len(jobs)} compilations, {len(errors)} errors")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

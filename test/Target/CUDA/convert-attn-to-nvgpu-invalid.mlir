@@ -1,0 +1,40 @@
+// RUN: attune-opt %s -split-input-file -verify-diagnostics --convert-attn-to-nvgpu
+
+func.func @f32(%q: tensor<1x8x16x64xf32>, %k: tensor<1x8x16x64xf32>,
+               %v: tensor<1x8x16x64xf32>) -> tensor<1x8x16x64xf32> {
+  // expected-error @+1 {{convert-attn-to-nvgpu: the CUDA target computes in bf16 or f16 on tensor cores; this spec's Q/K/V are f32 (attunec --gpu-element-type=bf16 retypes an f32 spec)}}
+  %o = attn.attention ins(%q, %k, %v : tensor<1x8x16x64xf32>, tensor<1x8x16x64xf32>, tensor<1x8x16x64xf32>)
+      -> tensor<1x8x16x64xf32>
+  return %o : tensor<1x8x16x64xf32>
+}
+
+// -----
+
+func.func @head_size(%q: tensor<1x8x16x40xbf16>, %k: tensor<1x8x16x40xbf16>,
+                     %v: tensor<1x8x16x40xbf16>) -> tensor<1x8x16x40xbf16> {
+  // expected-error @+1 {{convert-attn-to-nvgpu: head sizes must be multiples of 16 in [64, 256], got 40}}
+  %o = attn.attention ins(%q, %k, %v : tensor<1x8x16x40xbf16>, tensor<1x8x16x40xbf16>, tensor<1x8x16x40xbf16>)
+      -> tensor<1x8x16x40xbf16>
+  return %o : tensor<1x8x16x40xbf16>
+}
+
+// -----
+
+func.func @tiles(%q: tensor<1x8x16x64xbf16>, %k: tensor<1x8x16x64xbf16>,
+                 %v: tensor<1x8x16x64xbf16>) -> tensor<1x8x16x64xbf16> {
+  // expected-error @+1 {{convert-attn-to-nvgpu: expected tile_sizes (attn-tile) with queries a multiple of 16 up to 128, or of 32 up to 256, and keys a multiple of 16}}
+  %o = attn.attention ins(%q, %k, %v : tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>)
+      tile_sizes(24, 64) -> tensor<1x8x16x64xbf16>
+  return %o : tensor<1x8x16x64xbf16>
+}
+
+// -----
+
+func.func @extra_work(%q: tensor<1x8x16x64xbf16>, %k: tensor<1x8x16x64xbf16>,
+                      %v: tensor<1x8x16x64xbf16>) -> tensor<1x8x16x64xbf16> {
+  %q2 = arith.addf %q, %q : tensor<1x8x16x64xbf16>
+  // expected-error @+1 {{convert-attn-to-nvgpu: only constants and tensor sizes may be computed before the attention (found 'arith.addf')}}
+  %o = attn.attention ins(%q2, %k, %v : tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>)
+      -> tensor<1x8x16x64xbf16>
+  return %o : tensor<1x8x16x64xbf16>
+}

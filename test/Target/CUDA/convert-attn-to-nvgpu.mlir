@@ -1,0 +1,91 @@
+// RUN: attune-opt %s -split-input-file --attn-sparsify --convert-attn-to-nvgpu | FileCheck %s
+// RUN: attune-opt %s -split-input-file --attn-tile="tile-q=64 tile-k=64" --attn-sparsify --convert-attn-to-nvgpu | FileCheck %s --check-prefix=TILE64
+
+/// One spec becomes three kernels in a gpu.module: the FlashAttention-2
+/// kernel (one CTA per q-tile, head, batch) and, for Sq <= 16, the split-KV
+/// pair. Their launch rules are attributes (docs/CUDAArtifacts.md).
+
+// CHECK: module attributes {gpu.container_module}
+// CHECK: gpu.module @attn_kernels
+// CHECK:   llvm.mlir.global external @attn_shared_memory() {addr_space = 3 : i32, alignment = 16 : i64} : !llvm.array<0 x i8>
+
+/// Causal, D = 64: 128 rows in 4 warps of 32 (each K/V fragment feeds two
+/// mma), 64 keys per tile; Q, K, V tiles come through cp.async, fragments
+/// through ldmatrix (.trans for V: the `col` layout), products in bf16
+/// mma.sync with f32 accumulators, row max/sum across quads with shfl.bfly.
+// CHECK-LABEL: gpu.func @causal_fwd
+// CHECK-SAME:    (%{{.*}}: memref<?x8x?x64xbf16>, %{{.*}}: memref<?x8x?x64xbf16>, %{{.*}}: memref<?x8x?x64xbf16>, %{{.*}}: memref<?x8x?x64xbf16>) kernel
+// CHECK-SAME:    attn.block = array<i64: 128, 1, 1>
+// CHECK-SAME:    attn.role = "fwd"
+// CHECK-SAME:    attn.shared_bytes = 51208
+// CHECK-SAME:    attn.tile_k = 64
+// CHECK-SAME:    attn.tile_q = 128
+// CHECK:       nvvm.cp.async.shared.global %{{.*}}, %{{.*}}, 16, cache = cg
+// CHECK:       nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<row>
+// CHECK:       scf.for
+// CHECK:         nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>{{.*}}shape = #nvvm.shape<m = 16, n = 8, k = 16>
+// CHECK:         nvvm.shfl.sync bfly
+// CHECK:         llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f"
+// CHECK:         nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<col>
+// CHECK:       gpu.return
+// CHECK-LABEL: gpu.func @causal_decode
+// CHECK-SAME:    memref<?x8x16x?x64xf32>, %{{.*}}: memref<?x8x16x?xf32>) kernel
+// CHECK-SAME:    attn.block = array<i64: 32, 1, 1>
+// CHECK-SAME:    attn.splits = 16
+// CHECK-LABEL: gpu.func @causal_combine
+// CHECK-SAME:    attn.block = array<i64: 64, 1, 1>
+
+/// Explicit tile sizes from attn-tile: 64 rows are 4 warps of 16.
+// TILE64-LABEL: gpu.func @causal_fwd
+// TILE64-SAME:    attn.tile_k = 64
+// TILE64-SAME:    attn.tile_q = 64
+func.func @causal(%q: tensor<?x8x?x64xbf16>, %k: tensor<?x8x?x64xbf16>,
+                  %v: tensor<?x8x?x64xbf16>) -> tensor<?x8x?x64xbf16> {
+  %o = attn.attention ins(%q, %k, %v : tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16>)
+      -> tensor<?x8x?x64xbf16>
+    mask(%b, %h, %i, %j) {
+      %keep = arith.cmpi ule, %j, %i : index
+      attn.yield %keep : i1
+    }
+  return %o : tensor<?x8x?x64xbf16>
+}
+
+// -----
+
+/// Captures become memrefs read with memref.load inside the kernel (the
+/// classifier's scan and the mask); a masked op classifies its k-tiles into
+/// a shared-memory table with atomics for the non-empty band; f16 operands
+/// are <2 x f16> for NVVM; lse is a third output.
+// CHECK-LABEL: gpu.func @documents_fwd
+// CHECK-SAME:    memref<?x?xi32>, %{{.*}}: memref<?x?xi32>, %{{.*}}: memref<?x4x?x128xf16>, %{{.*}}: memref<?x4x?xf32>) kernel
+// CHECK:       llvm.atomicrmw umin
+// CHECK:       llvm.atomicrmw umax
+// CHECK:       memref.load %{{.*}} : memref<?x?xi32>
+// CHECK:       nvvm.mma.sync {{.*}}: (vector<2xf16>, vector<2xf16>, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+// CHECK-NOT:   tensor.extract
+// CHECK:       gpu.return
+func.func @documents(%q: tensor<?x4x?x128xf16>, %k: tensor<?x4x?x128xf16>,
+                     %v: tensor<?x4x?x128xf16>, %qd: tensor<?x?xi32>,
+                     %kd: tensor<?x?xi32>) -> (tensor<?x4x?x128xf16>, tensor<?x4x?xf32>) {
+  %o, %lse = attn.attention ins(%q, %k, %v : tensor<?x4x?x128xf16>, tensor<?x4x?x128xf16>, tensor<?x4x?x128xf16>)
+      captures(%qd, %kd : tensor<?x?xi32>, tensor<?x?xi32>) -> tensor<?x4x?x128xf16>, tensor<?x4x?xf32>
+    mask(%b, %h, %i, %j, %a, %c) {
+      %di = tensor.extract %a[%b, %i] : tensor<?x?xi32>
+      %dj = tensor.extract %c[%b, %j] : tensor<?x?xi32>
+      %keep = arith.cmpi eq, %di, %dj : i32
+      attn.yield %keep : i1
+    }
+  return %o, %lse : tensor<?x4x?x128xf16>, tensor<?x4x?xf32>
+}
+
+// -----
+
+/// A static Sq above 16 needs no decode kernels.
+// CHECK-LABEL: gpu.func @long_fwd
+// CHECK-NOT:   gpu.func @long_decode
+func.func @long(%q: tensor<2x8x256x64xbf16>, %k: tensor<2x8x256x64xbf16>,
+                %v: tensor<2x8x256x64xbf16>) -> tensor<2x8x256x64xbf16> {
+  %o = attn.attention ins(%q, %k, %v : tensor<2x8x256x64xbf16>, tensor<2x8x256x64xbf16>, tensor<2x8x256x64xbf16>)
+      -> tensor<2x8x256x64xbf16>
+  return %o : tensor<2x8x256x64xbf16>
+}
