@@ -81,6 +81,8 @@ namespace {
 struct KernelInfo {
   std::string name, role;
   int64_t threads = 0, tileQ = 0, tileK = 0, sharedBytes = 0, splits = 0;
+  /// Split-KV: query heads per CTA and the longest Sq it takes.
+  int64_t headsPerCTA = 1, maxSq = 0;
   /// Registers per thread and spill stores, as ptxas -v reports them.
   int64_t registers = 0, spillBytes = 0;
 };
@@ -274,6 +276,10 @@ static FailureOr<CompiledModule> compileModule(ModuleOp spec,
       info.tileK = tk.getInt();
     if (auto splits = kernel->getAttrOfType<IntegerAttr>("attn.splits"))
       info.splits = splits.getInt();
+    if (auto heads = kernel->getAttrOfType<IntegerAttr>("attn.heads_per_cta"))
+      info.headsPerCTA = heads.getInt();
+    if (auto maxSq = kernel->getAttrOfType<IntegerAttr>("attn.max_sq"))
+      info.maxSq = maxSq.getInt();
     info.sharedBytes =
         kernel->getAttrOfType<IntegerAttr>("attn.shared_bytes").getInt();
     module.kernels.push_back(info);
@@ -459,7 +465,7 @@ LogicalResult attune::cuda::writeCUDAArtifacts(ModuleOp spec,
   int64_t decodeRows = 0;
   for (const KernelInfo &info : compiled.kernels)
     if (info.role == "decode")
-      decodeRows = info.tileQ;
+      decodeRows = info.maxSq;
   for (const KernelInfo &info : compiled.kernels) {
     llvm::json::Object entry{{"name", info.name},
                              {"cubin", stem + ".cubin"},
@@ -485,8 +491,9 @@ LogicalResult attune::cuda::writeCUDAArtifacts(ModuleOp spec,
       append(params, tensorParams("arguments"));
       params.push_back(llvm::json::Object{{"tensor", "o_part"}});
       params.push_back(llvm::json::Object{{"tensor", "lse_part"}});
-      grid = llvm::json::Array{llvm::json::Array{info.splits}, llvm::json::Array{heads},
-              llvm::json::Array{batch}};
+      grid = llvm::json::Array{llvm::json::Array{info.splits},
+                               llvm::json::Array{heads / info.headsPerCTA},
+                               llvm::json::Array{batch}};
       entry["tile_sizes"] = llvm::json::Array{info.tileQ, info.tileK};
       entry["if"] = llvm::json::Object{
           {"le", llvm::json::Array{seqQ, decodeRows}}};

@@ -44,6 +44,7 @@
 
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 namespace attune::cuda {
 #define GEN_PASS_DEF_CONVERTATTNTONVGPU
@@ -90,6 +91,11 @@ public:
     hasClassTable = op.getTilesBlock() != nullptr;
   }
 
+  /// Split-KV: query heads per CTA (grid y = Hq / this) and the longest Sq
+  /// the CTA's rows hold.
+  int64_t headsPerCTA() const { return packedHeads ? packedHeads : 1; }
+  int64_t maxSplitQueries() const { return tileQ / headsPerCTA(); }
+
   /// Dynamic shared memory the kernel needs.
   int64_t sharedBytes() const {
     return tableOffset() + (hasClassTable ? kClassTableTiles + 8 : 0);
@@ -111,6 +117,11 @@ public:
     lsePart = partialLse;
     // One m-tile of Q is cheap to re-read; its registers are not.
     qInRegisters = false;
+    // Grouped-query attention: the g query heads of one K/V head share the
+    // CTA's rows (row r = head r / Sq of the group, query r % Sq), so each
+    // K/V tile is read once for all of them.
+    int64_t group = op.getGroupSize();
+    packedHeads = group > 1 && group <= tileQ ? group : 0;
   }
 
 private:
@@ -190,6 +201,10 @@ private:
                      Value rowLimit, Value byteOffset, int64_t rows,
                      int64_t cols);
 
+  /// Packed heads: loads row r of the Q tile from query head
+  /// head + r / Sq, position r % Sq (zero past the group's rows).
+  void copyPackedQueryAsync(Value query);
+
   /// ldmatrix .x4 at `address`: four 32-bit registers.
   SmallVector<Value, 4> loadMatrixX4(Value address, bool transpose);
   /// One mma.sync m16n8k16: `acc` (4 f32) += A (4 x i32) * B (2 x i32).
@@ -230,6 +245,24 @@ private:
   Value qBase, kBase, vBase, qRowStride, kRowStride, vRowStride;
   int64_t numSplits = 0;
   Value oPart, lsePart;
+  /// With split-KV and GQA: the query heads per K/V head packed into rows.
+  int64_t packedHeads = 0;
+  /// (query head, query index) of CTA row `row`, clamped into the rows that
+  /// exist so that region reads stay in bounds.
+  std::pair<Value, Value> rowPosition(Value row) {
+    if (!packedHeads)
+      return {head, row};
+    Value seq = arith::MaxUIOp::create(b, loc, seqQ, idx(1));
+    Value last = arith::SubIOp::create(b, loc, mul(seq, idx(packedHeads)),
+                                       idx(1));
+    Value r = arith::MinUIOp::create(b, loc, row, last);
+    return {add(head, arith::DivUIOp::create(b, loc, r, seq)),
+            arith::RemUIOp::create(b, loc, r, seq)};
+  }
+  /// Rows of the CTA that hold queries.
+  Value validRows() {
+    return packedHeads ? mul(seqQ, idx(packedHeads)) : seqQ;
+  }
   /// Masked ops classify their k-tiles cooperatively, once, into a table in
   /// shared memory (one byte per tile, then the i32 first and last non-empty
   /// index): a data-dependent classifier (a scan of ids) then costs each
@@ -274,6 +307,29 @@ void KernelEmitter::copyTileAsync(Value base, Value rowStride, Value rowBegin,
                         body();
                         scf::YieldOp::create(b, loc);
                       });
+  }
+}
+
+void KernelEmitter::copyPackedQueryAsync(Value query) {
+  int64_t chunksPerRow = headDim / 8;
+  auto meta = memref::ExtractStridedMetadataOp::create(b, loc, query);
+  ValueRange strides = meta.getStrides();
+  Value base = gep(globalPointer(query),
+                   add(meta.getOffset(), mul(batch, strides[dims.batch])),
+                   elementType);
+  for (int64_t first = 0; first < tileQ * chunksPerRow; first += threads) {
+    Value chunkId = add(tid, idx(first));
+    Value row = divu(chunkId, chunksPerRow);
+    Value col = mul(remu(chunkId, chunksPerRow), idx(8));
+    Value valid = ult(row, validRows());
+    auto [rowHead, position] = rowPosition(row);
+    Value offset = add(add(mul(rowHead, strides[dims.head]),
+                           mul(position, strides[dims.seq])),
+                       col);
+    NVVM::CpAsyncOp::create(b, loc, sharedAddress(idx(0), row, col, headDim),
+                            gep(base, offset, elementType), 16,
+                            NVVM::LoadCacheModifierKind::CG,
+                            select(valid, i32(16), i32(0)));
   }
 }
 
@@ -423,14 +479,18 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
             for (int64_t e = 0; e < 4; ++e) {
               Value i = add(rowBase, idx((e / 2) * 8));
               Value j = add(colBase, idx(nt * 8 + e % 2));
-              Value iC = arith::MinUIOp::create(b, loc, i, lastRow);
+              Value rowHead = head, iC;
+              if (packedHeads)
+                std::tie(rowHead, iC) = rowPosition(i);
+              else
+                iC = arith::MinUIOp::create(b, loc, i, lastRow);
               Value jC = arith::MinUIOp::create(b, loc, j, lastCol);
               Value value = fmul(s[mt * perTile + nt * 4 + e], f32(scale));
               if (Block *score = op.getScoreBlock()) {
                 IRMapping mapping;
                 mapping.map(score->getArgument(0), value);
                 mapping.map(score->getArguments().slice(1, 4),
-                            ValueRange{batch, head, iC, jC});
+                            ValueRange{batch, rowHead, iC, jC});
                 for (auto [arg, capture] :
                      llvm::zip(score->getArguments().drop_front(5),
                                op.getCaptures()))
@@ -442,7 +502,7 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
               if (Block *mask = op.getMaskBlock()) {
                 IRMapping mapping;
                 mapping.map(mask->getArguments().take_front(4),
-                            ValueRange{batch, head, iC, jC});
+                            ValueRange{batch, rowHead, iC, jC});
                 for (auto [arg, capture] :
                      llvm::zip(mask->getArguments().drop_front(4),
                                op.getCaptures()))
@@ -554,9 +614,16 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
   warp = divu(tid, kWarpSize);
   Value blockX = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
   Value qTile = numSplits ? idx(0) : blockX;
-  head = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
+  Value blockY = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
   batch = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
-  kvHead = divu(head, op.getGroupSize());
+  if (packedHeads) {
+    // Block y is the K/V head; `head` is the first query head of its group.
+    kvHead = blockY;
+    head = mul(kvHead, idx(packedHeads));
+  } else {
+    head = blockY;
+    kvHead = divu(head, op.getGroupSize());
+  }
   rowBegin = mul(qTile, idx(tileQ));
 
   Value query = args.lookup(op.getQuery());
@@ -613,6 +680,16 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
         b, loc, op, ValueRange{batch, head, rowBegin, lastRow, colBegin,
                                lastCol},
         captures);
+    // Packed heads: empty if empty for every head, full if full for all.
+    for (int64_t k = 1; k < packedHeads; ++k) {
+      TileClassValues other = emitTileClass(
+          b, loc, op,
+          ValueRange{batch, add(head, idx(k)), rowBegin, lastRow, colBegin,
+                     lastCol},
+          captures);
+      cls.empty = arith::AndIOp::create(b, loc, cls.empty, other.empty);
+      cls.full = arith::AndIOp::create(b, loc, cls.full, other.full);
+    }
     // The causal ranges refine the classifier.
     Value rangeFull = arith::AndIOp::create(
         b, loc,
@@ -737,7 +814,10 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
   };
 
   // Prologue: Q and the first k-tile, then Q's fragments.
-  copyTileAsync(qBase, qRowStride, rowBegin, seqQ, idx(0), tileQ, headDim);
+  if (packedHeads)
+    copyPackedQueryAsync(query);
+  else
+    copyTileAsync(qBase, qRowStride, rowBegin, seqQ, idx(0), tileQ, headDim);
   Value firstClass = classifyIfInRange(ranges.begin);
   scf::IfOp::create(b, loc, isVisited(firstClass), [&](OpBuilder &, Location) {
     loadKeyValue(ranges.begin, idx(0));
@@ -833,20 +913,22 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
     if (numSplits) {
       // Partial results of this split, in f32; lse = -inf marks a split that
       // saw no unmasked key.
-      scf::IfOp::create(b, loc, ult(row, seqQ), [&](OpBuilder &, Location) {
+      scf::IfOp::create(b, loc, ult(row, validRows()), [&](OpBuilder &,
+                                                           Location) {
+        auto [rowHead, query] = rowPosition(row);
         for (int64_t dt = 0; dt < valueTiles; ++dt)
           for (int64_t e = 0; e < 2; ++e) {
             int64_t k = (mt * valueTiles + dt) * 4 + 2 * half + e;
             memref::StoreOp::create(
                 b, loc, fmul(o[k], inverse), oPart,
-                ValueRange{batch, head, blockX, row,
+                ValueRange{batch, rowHead, blockX, query,
                            add(colBase, idx(dt * 8 + e))});
           }
         Value value = select(positive,
                              fmul(fadd(m, log2(l)), f32(std::log(2.0))),
                              f32(-std::numeric_limits<double>::infinity()));
         memref::StoreOp::create(b, loc, value, lsePart,
-                                ValueRange{batch, head, blockX, row});
+                                ValueRange{batch, rowHead, blockX, query});
         scf::YieldOp::create(b, loc);
       });
       continue;
@@ -1214,6 +1296,10 @@ struct ConvertAttnToNVGPU
       split->setAttr("attn.tile_q", b.getI64IntegerAttr(kDecodeRows));
       split->setAttr("attn.tile_k", b.getI64IntegerAttr(decodeTileK));
       split->setAttr("attn.splits", b.getI64IntegerAttr(kDecodeSplits));
+      split->setAttr("attn.heads_per_cta",
+                     b.getI64IntegerAttr(splitter.headsPerCTA()));
+      split->setAttr("attn.max_sq",
+                     b.getI64IntegerAttr(splitter.maxSplitQueries()));
       SmallVector<Type> combineParams{oPartType, lsePartType};
       llvm::append_range(combineParams, resultTypes);
       buildKernel("_combine", combineParams, op.getValueHeadSize(), 0,
