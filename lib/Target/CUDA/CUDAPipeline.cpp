@@ -243,6 +243,10 @@ attune::cuda::candidateTileSizes(attn::AttentionOp op) {
   int64_t d = std::max(op.getHeadSize(), op.getValueHeadSize());
   if (d <= 64)
     return {{128, 64}, {128, 32}, {64, 64}, {64, 32}};
+  // Masked ops at D = 128 prefer 64-row tiles: less work on the diagonal
+  // tiles of causal-like masks, and room for the mask's registers.
+  if (d <= 128 && op.getMaskBlock())
+    return {{64, 64}, {128, 32}, {64, 32}, {64, 16}};
   if (d <= 128)
     return {{128, 32}, {64, 64}, {64, 32}, {64, 16}};
   return {{64, 16}, {32, 16}};

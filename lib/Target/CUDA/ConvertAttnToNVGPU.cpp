@@ -541,6 +541,7 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
   SmallVector<Value> m(state.slice(1, rowsPerThread)),
       l(state.slice(1 + rowsPerThread, rowsPerThread));
   Value negInf = f32(-std::numeric_limits<double>::infinity());
+  SmallVector<Value> alphas;
   for (int64_t r = 0; r < rowsPerThread; ++r) {
     int64_t mt = r / 2, half = r % 2;
     auto elements = [&](auto fn) {
@@ -568,12 +569,37 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
     // l is this thread's partial row sum; the quad reduces it at the end.
     l[r] = fadd(fmul(l[r], alpha), sum);
     m[r] = newMax;
-    for (int64_t dt = 0; dt < valueTiles; ++dt)
-      for (int64_t e = 2 * half; e < 2 * half + 2; ++e) {
-        Value &x = o[(mt * valueTiles + dt) * 4 + e];
-        x = fmul(x, alpha);
-      }
+    alphas.push_back(alpha);
   }
+  // O *= alpha per row, skipped when no row of the warp got a new maximum
+  // (alpha = 1 everywhere): after the first tiles the maximum rarely moves,
+  // and the rescale is a quarter of the FP32 instructions of a tile.
+  Value moved = arith::ConstantIntOp::create(b, loc, 0, 1);
+  for (Value alpha : alphas)
+    moved = arith::OrIOp::create(
+        b, loc, moved,
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, alpha,
+                              f32(1.0)));
+  Value anyMoved = NVVM::VoteSyncOp::create(
+      b, loc, b.getI1Type(), i32(-1), moved,
+      NVVM::VoteSyncKindAttr::get(b.getContext(), NVVM::VoteSyncKind::any));
+  SmallVector<Type> oTypes(o.size(), b.getF32Type());
+  auto rescale = scf::IfOp::create(
+      b, loc, anyMoved,
+      [&](OpBuilder &, Location) {
+        SmallVector<Value> scaledO(o);
+        for (int64_t r = 0; r < rowsPerThread; ++r) {
+          int64_t mt = r / 2, half = r % 2;
+          for (int64_t dt = 0; dt < valueTiles; ++dt)
+            for (int64_t e = 2 * half; e < 2 * half + 2; ++e) {
+              Value &x = scaledO[(mt * valueTiles + dt) * 4 + e];
+              x = fmul(x, alphas[r]);
+            }
+        }
+        scf::YieldOp::create(b, loc, scaledO);
+      },
+      [&](OpBuilder &, Location) { scf::YieldOp::create(b, loc, o); });
+  o.assign(rescale.getResults().begin(), rescale.getResults().end());
 
   // O += P V: k-step kk covers keys 16kk..16kk+15 = score tiles 2kk, 2kk+1.
   for (int64_t kk = 0; kk < tileK / 16; ++kk) {
