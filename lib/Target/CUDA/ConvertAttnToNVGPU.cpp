@@ -1305,9 +1305,12 @@ struct ConvertAttnToNVGPU
           {batch, heads, kDecodeSplits, seqQ, op.getValueHeadSize()}, f32Type);
       Type lsePartType =
           MemRefType::get({batch, heads, kDecodeSplits, seqQ}, f32Type);
-      // The forward kernel's keys per tile: candidates that fit its
-      // registers fit these too.
-      int64_t decodeTileK = std::min<int64_t>(tileK, 64);
+      // At most the forward kernel's keys per tile (candidates that fit its
+      // registers fit these), and 32 beyond D = 64: the decode warp does the
+      // mask and score work of 16 rows alone.
+      int64_t decodeTileK = std::min<int64_t>(
+          tileK, std::max(op.getHeadSize(), op.getValueHeadSize()) <= 64 ? 64
+                                                                          : 32);
       KernelEmitter splitter(b, op, kDecodeRows, decodeTileK);
       SmallVector<Type> splitParams(argTypes);
       splitParams.append({oPartType, lsePartType});
