@@ -214,8 +214,14 @@ private:
   /// Butterfly shuffle across the lanes of a quad.
   Value shuffleXor(Value x, int64_t offset);
 
-  /// Clones a region's ops with `mapping` and returns its yielded value.
+  /// Clones a region's ops with `mapping` and returns its yielded value;
+  /// ops hoisted by hoistInvariants are reused, not cloned.
   Value inlineRegion(Block *block, IRMapping &mapping);
+  /// Emits, at the insertion point, the ops of a score (`firstIndexArg` 1)
+  /// or mask (0) region that do not depend on the element, once.
+  void hoistInvariants(Block *block, unsigned firstIndexArg);
+  /// Per region: its ops hoisted out of the per-element copies.
+  llvm::DenseMap<Block *, IRMapping> hoisted;
   /// Loads the Q fragments of this warp's m-tile `mt` for k-step `kk`.
   SmallVector<Value, 4> loadQueryFragment(int64_t mt, int64_t kk);
   /// The first row of this thread's fragments of m-tile `mt` (lane / 4 of
@@ -394,9 +400,49 @@ Value KernelEmitter::shuffleXor(Value x, int64_t offset) {
 }
 
 Value KernelEmitter::inlineRegion(Block *block, IRMapping &mapping) {
-  for (Operation &nested : block->without_terminator())
+  IRMapping &invariant = hoisted[block];
+  for (Operation &nested : block->without_terminator()) {
+    if (nested.getNumResults() == 1 && invariant.contains(nested.getResult(0))) {
+      mapping.map(nested.getResult(0), invariant.lookup(nested.getResult(0)));
+      continue;
+    }
     b.clone(nested, mapping);
+  }
   return mapping.lookup(AttentionOp::getYieldedValue(block));
+}
+
+void KernelEmitter::hoistInvariants(Block *block, unsigned firstIndexArg) {
+  // Values that vary per element: s (score), i and j, and h when heads are
+  // packed into rows; everything computed from the rest (b, h, captures,
+  // constants: e.g. an ALiBi slope read) is the same for the whole CTA.
+  llvm::SmallPtrSet<Value, 8> varying;
+  if (firstIndexArg == 1)
+    varying.insert(block->getArgument(0));
+  varying.insert(block->getArgument(firstIndexArg + 2));
+  varying.insert(block->getArgument(firstIndexArg + 3));
+  if (packedHeads)
+    varying.insert(block->getArgument(firstIndexArg + 1));
+  IRMapping mapping;
+  mapping.map(block->getArgument(firstIndexArg), batch);
+  mapping.map(block->getArgument(firstIndexArg + 1), head);
+  for (auto [arg, capture] :
+       llvm::zip(block->getArguments().drop_front(firstIndexArg + 4),
+                 op.getCaptures()))
+    mapping.map(arg, operands->lookup(capture));
+  IRMapping &invariant = hoisted[block];
+  for (Operation &nested : block->without_terminator()) {
+    bool varies = nested.getNumRegions() > 0 || nested.getNumResults() != 1 ||
+                  llvm::any_of(nested.getOperands(), [&](Value operand) {
+                    return varying.contains(operand);
+                  });
+    if (varies) {
+      for (Value result : nested.getResults())
+        varying.insert(result);
+      continue;
+    }
+    Operation *clone = b.clone(nested, mapping);
+    invariant.map(nested.getResult(0), clone->getResult(0));
+  }
 }
 
 SmallVector<Value, 4> KernelEmitter::loadQueryFragment(int64_t mt,
@@ -465,66 +511,90 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
         scf::YieldOp::create(b, loc, ValueRange{packed, f32(scale * log2e)});
       },
       [&](OpBuilder &, Location) {
-        Value needMask = arith::XOrIOp::create(
-            b, loc, isFull, arith::ConstantIntOp::create(b, loc, 1, 1));
-        Value colBase = add(colBegin, mul(remu(lane, 4), idx(2)));
-        // Clamped indices keep capture reads in bounds on rows past Sq and
-        // keys past Sk; those elements are discarded or masked below.
-        Value lastRow = arith::SubIOp::create(b, loc, seqQ, idx(1));
-        Value lastCol = arith::SubIOp::create(b, loc, seqK, idx(1));
-        SmallVector<Value> t;
-        for (int64_t mt = 0; mt < mTiles; ++mt) {
-          Value rowBase = fragmentRow(mt);
-          for (int64_t nt = 0; nt < scoreTiles; ++nt) {
-            for (int64_t e = 0; e < 4; ++e) {
-              Value i = add(rowBase, idx((e / 2) * 8));
-              Value j = add(colBase, idx(nt * 8 + e % 2));
-              Value rowHead = head, iC;
-              if (packedHeads)
-                std::tie(rowHead, iC) = rowPosition(i);
-              else
-                iC = arith::MinUIOp::create(b, loc, i, lastRow);
-              Value jC = arith::MinUIOp::create(b, loc, j, lastCol);
-              Value value = fmul(s[mt * perTile + nt * 4 + e], f32(scale));
-              if (Block *score = op.getScoreBlock()) {
-                IRMapping mapping;
-                mapping.map(score->getArgument(0), value);
-                mapping.map(score->getArguments().slice(1, 4),
-                            ValueRange{batch, rowHead, iC, jC});
-                for (auto [arg, capture] :
-                     llvm::zip(score->getArguments().drop_front(5),
-                               op.getCaptures()))
-                  mapping.map(arg, operands->lookup(capture));
-                value = inlineRegion(score, mapping);
+        // Element by element; `bounded`: the tile may be partial or cross
+        // Sk, so keys past Sk are clamped for reads and masked, and the mask
+        // region runs unless the tile is full.
+        auto elements = [&](bool bounded) -> Value {
+          Value needMask = arith::XOrIOp::create(
+              b, loc, isFull, arith::ConstantIntOp::create(b, loc, 1, 1));
+          Value colBase = add(colBegin, mul(remu(lane, 4), idx(2)));
+          // Clamped indices keep capture reads in bounds on rows past Sq and
+          // keys past Sk; those elements are discarded or masked below.
+          Value lastRow = arith::SubIOp::create(b, loc, seqQ, idx(1));
+          Value lastCol = arith::SubIOp::create(b, loc, seqK, idx(1));
+          SmallVector<Value> t;
+          for (int64_t mt = 0; mt < mTiles; ++mt) {
+            Value rowBase = fragmentRow(mt);
+            for (int64_t nt = 0; nt < scoreTiles; ++nt) {
+              for (int64_t e = 0; e < 4; ++e) {
+                Value i = add(rowBase, idx((e / 2) * 8));
+                Value j = add(colBase, idx(nt * 8 + e % 2));
+                Value rowHead = head, iC;
+                if (packedHeads)
+                  std::tie(rowHead, iC) = rowPosition(i);
+                else
+                  iC = arith::MinUIOp::create(b, loc, i, lastRow);
+                Value jC =
+                    bounded ? arith::MinUIOp::create(b, loc, j, lastCol) : j;
+                Value value = fmul(s[mt * perTile + nt * 4 + e], f32(scale));
+                if (Block *score = op.getScoreBlock()) {
+                  IRMapping mapping;
+                  mapping.map(score->getArgument(0), value);
+                  mapping.map(score->getArguments().slice(1, 4),
+                              ValueRange{batch, rowHead, iC, jC});
+                  for (auto [arg, capture] :
+                       llvm::zip(score->getArguments().drop_front(5),
+                                 op.getCaptures()))
+                    mapping.map(arg, operands->lookup(capture));
+                  value = inlineRegion(score, mapping);
+                }
+                value = fmul(value, f32(log2e));
+                if (!bounded) {
+                  t.push_back(value);
+                  continue;
+                }
+                Value keep = ult(j, seqK);
+                if (Block *mask = op.getMaskBlock()) {
+                  IRMapping mapping;
+                  mapping.map(mask->getArguments().take_front(4),
+                              ValueRange{batch, rowHead, iC, jC});
+                  for (auto [arg, capture] :
+                       llvm::zip(mask->getArguments().drop_front(4),
+                                 op.getCaptures()))
+                    mapping.map(arg, operands->lookup(capture));
+                  Value attend = inlineRegion(mask, mapping);
+                  // keep &= attend || !needMask
+                  Value notNeeded = arith::XOrIOp::create(
+                      b, loc, needMask,
+                      arith::ConstantIntOp::create(b, loc, 1, 1));
+                  keep = arith::AndIOp::create(
+                      b, loc, keep,
+                      arith::OrIOp::create(b, loc, attend, notNeeded));
+                }
+                t.push_back(select(
+                    keep, value,
+                    f32(-std::numeric_limits<double>::infinity())));
               }
-              value = fmul(value, f32(log2e));
-              Value keep = ult(j, seqK);
-              if (Block *mask = op.getMaskBlock()) {
-                IRMapping mapping;
-                mapping.map(mask->getArguments().take_front(4),
-                            ValueRange{batch, rowHead, iC, jC});
-                for (auto [arg, capture] :
-                     llvm::zip(mask->getArguments().drop_front(4),
-                               op.getCaptures()))
-                  mapping.map(arg, operands->lookup(capture));
-                Value attend = inlineRegion(mask, mapping);
-                // keep &= attend || !needMask
-                Value notNeeded = arith::XOrIOp::create(
-                    b, loc, needMask,
-                    arith::ConstantIntOp::create(b, loc, 1, 1));
-                keep = arith::AndIOp::create(
-                    b, loc, keep,
-                    arith::OrIOp::create(b, loc, attend, notNeeded));
-              }
-              t.push_back(select(
-                  keep, value, f32(-std::numeric_limits<double>::infinity())));
             }
           }
+          return vector::FromElementsOp::create(b, loc, vecType, t);
+        };
+        Value scores;
+        if (op.getScoreBlock()) {
+          // Full tiles inside Sk need only the score region.
+          auto split = scf::IfOp::create(
+              b, loc, arith::AndIOp::create(b, loc, inside, isFull),
+              [&](OpBuilder &, Location) {
+                scf::YieldOp::create(b, loc, ValueRange{elements(false)});
+              },
+              [&](OpBuilder &, Location) {
+                scf::YieldOp::create(b, loc, ValueRange{elements(true)});
+              });
+          scores = split.getResult(0);
+        } else {
+          scores = elements(true);
         }
-        scf::YieldOp::create(
-            b, loc,
-            ValueRange{vector::FromElementsOp::create(b, loc, vecType, t),
-                       f32(1.0)});
+        scf::YieldOp::create(b, loc, ValueRange{scores, f32(1.0)});
       });
   Value factor = scaled.getResult(1);
   SmallVector<Value> t;
@@ -838,6 +908,12 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
                   add(idx(qBytes + 2 * kBytes), mul(buffer, idx(vBytes))),
                   tileK, valueDim);
   };
+
+  // Per-element region ops that are the same for the whole CTA, once.
+  if (Block *score = op.getScoreBlock())
+    hoistInvariants(score, 1);
+  if (Block *mask = op.getMaskBlock())
+    hoistInvariants(mask, 0);
 
   // Prologue: Q and the first k-tile, then Q's fragments.
   if (packedHeads)
