@@ -11,6 +11,13 @@ ATTUNE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ATTUNE_BUILD="${ATTUNE_BUILD:-$ATTUNE_ROOT/build}"
 "$ATTUNE_ROOT/scripts/setup.sh"
 
+# The CUDA target's cubin tests need ptxas (CUDA toolkit; no GPU).
+ptxas="${ATTUNE_PTXAS:-/usr/local/cuda/bin/ptxas}"
+if [[ ! -x "$ptxas" ]]; then
+  echo "note: no ptxas at $ptxas: the CUDA cubin tests are unsupported" \
+       "(set ATTUNE_PTXAS or install the CUDA toolkit)"
+fi
+
 status=0
 ctest --test-dir "$ATTUNE_BUILD" --output-on-failure -j "$(nproc)" \
   2>&1 | tee "$ATTUNE_BUILD/ctest.log" || status=$?
