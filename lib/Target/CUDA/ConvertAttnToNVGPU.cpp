@@ -810,7 +810,7 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
     // The table: tiles [begin, begin + tableCount) classified by all
     // threads; the loop range shrinks to the non-empty ones.
     Type i32Type = b.getI32Type();
-    Value tableBase = add(idx(tableOffset()), idx(0));
+    Value tableBase = idx(tableOffset());
     Value minSlot = gep(smem, add(tableBase, idx(kClassTableTiles)),
                         b.getI8Type());
     Value maxSlot = gep(smem, add(tableBase, idx(kClassTableTiles + 4)),
