@@ -6,8 +6,9 @@
 //
 // FlashAttention-2 on tensor cores (sm_80+), stage 1 of the CUDA target.
 //
-// One CTA computes Tq query rows of one (batch, head); warp w owns rows
-// [16w, 16w + 16). Per k-tile of Tk keys:
+// One CTA computes Tq query rows of one (batch, head); warp w owns the 16m
+// rows [16mw, 16m(w + 1)) as m m-tiles of 16 (m = 2 from 128-row tiles).
+// Per k-tile of Tk keys:
 //
 //   S  = Q K^T   Tq x Tk, mma.sync m16n8k16, A = Q fragments (ldmatrix),
 //                B = K rows as stored (ldmatrix, no transpose)
@@ -29,7 +30,11 @@
 // Shared memory holds Q (Tq x D) and two buffers each of K (Tk x D) and V
 // (Tk x Dv), 16-bit, row-major with the 16-byte chunks of row r XOR-permuted
 // by r % 8: the 8 rows one ldmatrix phase reads then hit 8 different bank
-// groups.
+// groups; then, for masked ops, the k-tile class table.
+//
+// Short queries get two more kernels: split-KV (the keys split over CTAs,
+// GQA heads packed into the rows) and a combine step. docs/CUDATarget.md
+// describes the whole design.
 //
 //===----------------------------------------------------------------------===//
 
