@@ -24,7 +24,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "attune/Analysis/MaskAnalysis.h"
 #include "attune/Dialect/Attn/IR/AttnOps.h"
 #include "attune/Dialect/Attn/Transforms/Passes.h"
 #include "attune/Dialect/Attn/Transforms/TileClassification.h"

@@ -60,6 +60,23 @@ using namespace mlir;
 using namespace attune;
 using namespace attune::attn;
 
+/// 2^x with the hardware's approximate exp2 (ex2.approx.ftz.f32):
+/// ex2(-inf) = +0, which the online softmax relies on.
+static Value emitExp2(OpBuilder &b, Location loc, Value x) {
+  return LLVM::CallIntrinsicOp::create(
+             b, loc, b.getF32Type(),
+             b.getStringAttr("llvm.nvvm.ex2.approx.ftz.f"), ValueRange{x})
+      .getResult(0);
+}
+
+/// log2(x) with the hardware's approximation (lg2.approx.ftz.f32).
+static Value emitLog2(OpBuilder &b, Location loc, Value x) {
+  return LLVM::CallIntrinsicOp::create(
+             b, loc, b.getF32Type(),
+             b.getStringAttr("llvm.nvvm.lg2.approx.ftz.f"), ValueRange{x})
+      .getResult(0);
+}
+
 namespace {
 
 /// Bytes per element of Q, K, V in shared memory.
@@ -160,20 +177,8 @@ private:
   Value fadd(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
   Value fsub(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
 
-  /// 2^x with the hardware's approximate exp2 (ex2.approx.ftz.f32):
-  /// ex2(-inf) = +0, which the online softmax relies on.
-  Value exp2(Value x) {
-    return LLVM::CallIntrinsicOp::create(b, loc, b.getF32Type(),
-                                         b.getStringAttr("llvm.nvvm.ex2.approx.ftz.f"),
-                                         ValueRange{x})
-        .getResult(0);
-  }
-  Value log2(Value x) {
-    return LLVM::CallIntrinsicOp::create(b, loc, b.getF32Type(),
-                                         b.getStringAttr("llvm.nvvm.lg2.approx.ftz.f"),
-                                         ValueRange{x})
-        .getResult(0);
-  }
+  Value exp2(Value x) { return emitExp2(b, loc, x); }
+  Value log2(Value x) { return emitLog2(b, loc, x); }
 
   /// The device address of a memref's first element, as a global pointer.
   Value globalPointer(Value memref) {
@@ -222,6 +227,21 @@ private:
   /// Clones a region's ops with `mapping` and returns its yielded value;
   /// ops hoisted by hoistInvariants are reused, not cloned.
   Value inlineRegion(Block *block, IRMapping &mapping);
+  /// Maps the b, h (and, when given, i, j) and capture arguments of a score
+  /// (`firstIndexArg` 1) or mask (0) region.
+  void mapRegionArguments(Block *block, unsigned firstIndexArg, Value h,
+                          Value i, Value j, IRMapping &mapping) {
+    mapping.map(block->getArgument(firstIndexArg), batch);
+    mapping.map(block->getArgument(firstIndexArg + 1), h);
+    if (i)
+      mapping.map(block->getArgument(firstIndexArg + 2), i);
+    if (j)
+      mapping.map(block->getArgument(firstIndexArg + 3), j);
+    for (auto [arg, capture] :
+         llvm::zip(block->getArguments().drop_front(firstIndexArg + 4),
+                   op.getCaptures()))
+      mapping.map(arg, operands->lookup(capture));
+  }
   /// Emits, at the insertion point, the ops of a score (`firstIndexArg` 1)
   /// or mask (0) region that do not depend on the element, once.
   void hoistInvariants(Block *block, unsigned firstIndexArg);
@@ -428,12 +448,7 @@ void KernelEmitter::hoistInvariants(Block *block, unsigned firstIndexArg) {
   if (packedHeads)
     varying.insert(block->getArgument(firstIndexArg + 1));
   IRMapping mapping;
-  mapping.map(block->getArgument(firstIndexArg), batch);
-  mapping.map(block->getArgument(firstIndexArg + 1), head);
-  for (auto [arg, capture] :
-       llvm::zip(block->getArguments().drop_front(firstIndexArg + 4),
-                 op.getCaptures()))
-    mapping.map(arg, operands->lookup(capture));
+  mapRegionArguments(block, firstIndexArg, head, Value(), Value(), mapping);
   IRMapping &invariant = hoisted[block];
   for (Operation &nested : block->without_terminator()) {
     bool varies = nested.getNumRegions() > 0 || nested.getNumResults() != 1 ||
@@ -545,12 +560,7 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
                 if (Block *score = op.getScoreBlock()) {
                   IRMapping mapping;
                   mapping.map(score->getArgument(0), value);
-                  mapping.map(score->getArguments().slice(1, 4),
-                              ValueRange{batch, rowHead, iC, jC});
-                  for (auto [arg, capture] :
-                       llvm::zip(score->getArguments().drop_front(5),
-                                 op.getCaptures()))
-                    mapping.map(arg, operands->lookup(capture));
+                  mapRegionArguments(score, 1, rowHead, iC, jC, mapping);
                   value = inlineRegion(score, mapping);
                 }
                 value = fmul(value, f32(log2e));
@@ -561,12 +571,7 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
                 Value keep = ult(j, seqK);
                 if (Block *mask = op.getMaskBlock()) {
                   IRMapping mapping;
-                  mapping.map(mask->getArguments().take_front(4),
-                              ValueRange{batch, rowHead, iC, jC});
-                  for (auto [arg, capture] :
-                       llvm::zip(mask->getArguments().drop_front(4),
-                                 op.getCaptures()))
-                    mapping.map(arg, operands->lookup(capture));
+                  mapRegionArguments(mask, 0, rowHead, iC, jC, mapping);
                   Value attend = inlineRegion(mask, mapping);
                   // keep &= attend || !needMask
                   Value notNeeded = arith::XOrIOp::create(
@@ -805,7 +810,7 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
                   select(full, c8(AttentionOp::kTileFull),
                          c8(AttentionOp::kTilePartial)));
   };
-  auto isVisitedClass = [&](Value cls) -> Value {
+  auto isVisited = [&](Value cls) -> Value {
     return arith::CmpIOp::create(
         b, loc, arith::CmpIPredicate::ne, cls,
         arith::ConstantIntOp::create(b, loc, i8, AttentionOp::kTileEmpty));
@@ -840,7 +845,7 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
           Value rel = arith::SubIOp::create(b, loc, kt, ranges.begin);
           LLVM::StoreOp::create(b, loc, cls, gep(smem, add(tableBase, rel),
                                                  b.getI8Type()));
-          scf::IfOp::create(b, loc, isVisitedClass(cls),
+          scf::IfOp::create(b, loc, isVisited(cls),
                             [&](OpBuilder &, Location) {
                               Value rel32 = arith::IndexCastOp::create(
                                   b, loc, i32Type, rel);
@@ -904,7 +909,6 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
         });
     return ifOp.getResult(0);
   };
-  auto isVisited = isVisitedClass;
   auto loadKeyValue = [&](Value kt, Value buffer) {
     Value colBegin = mul(kt, idx(tileK));
     copyTileAsync(kBase, kRowStride, colBegin, seqK,
@@ -1085,12 +1089,6 @@ static void emitCombine(OpBuilder &b, AttentionOp op, int64_t numSplits,
     return arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
                                           APFloat(static_cast<float>(v)));
   };
-  auto exp2 = [&](Value x) -> Value {
-    return LLVM::CallIntrinsicOp::create(
-               b, loc, b.getF32Type(),
-               b.getStringAttr("llvm.nvvm.ex2.approx.ftz.f"), ValueRange{x})
-        .getResult(0);
-  };
   Value d = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   Value i = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
   Value h = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
@@ -1109,7 +1107,7 @@ static void emitCombine(OpBuilder &b, AttentionOp op, int64_t numSplits,
   Value base = arith::SelectOp::create(b, loc, empty, f32(0.0), m);
   Value sum = f32(0.0), acc = f32(0.0);
   for (int64_t sp = 0; sp < numSplits; ++sp) {
-    Value w = exp2(arith::MulFOp::create(
+    Value w = emitExp2(b, loc, arith::MulFOp::create(
         b, loc, arith::SubFOp::create(b, loc, lse[sp], base), f32(log2e)));
     sum = arith::AddFOp::create(b, loc, sum, w);
     Value part = memref::LoadOp::create(b, loc, oPart,
@@ -1129,11 +1127,7 @@ static void emitCombine(OpBuilder &b, AttentionOp op, int64_t numSplits,
                           arith::TruncFOp::create(b, loc, element, out),
                           outputs[0], at);
   if (outputs.size() > 1) {
-    Value log = LLVM::CallIntrinsicOp::create(
-                    b, loc, b.getF32Type(),
-                    b.getStringAttr("llvm.nvvm.lg2.approx.ftz.f"),
-                    ValueRange{sum})
-                    .getResult(0);
+    Value log = emitLog2(b, loc, sum);
     Value value = arith::SelectOp::create(
         b, loc, empty, negInf,
         arith::AddFOp::create(
