@@ -38,3 +38,13 @@ func.func @extra_work(%q: tensor<1x8x16x64xbf16>, %k: tensor<1x8x16x64xbf16>,
       -> tensor<1x8x16x64xbf16>
   return %o : tensor<1x8x16x64xbf16>
 }
+
+// -----
+
+func.func @constant_query(%k: tensor<1x8x16x64xbf16>, %v: tensor<1x8x16x64xbf16>) -> tensor<1x8x16x64xbf16> {
+  %q = arith.constant dense<1.0> : tensor<1x8x16x64xbf16>
+  // expected-error @+1 {{convert-attn-to-nvgpu: Q, K and V must be function arguments}}
+  %o = attn.attention ins(%q, %k, %v : tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>)
+      -> tensor<1x8x16x64xbf16>
+  return %o : tensor<1x8x16x64xbf16>
+}
