@@ -26,12 +26,22 @@
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <limits>
+#include <optional>
+
 using namespace mlir;
 using namespace attune;
 using namespace attune::cuda;
 
 bool attune::cuda::isSupportedChip(llvm::StringRef chip) {
   return chip == "sm_80" || chip == "sm_90a";
+}
+
+/// The most dynamic shared memory a CTA may use on `chip` (CUDA C
+/// Programming Guide, "Technical Specifications per Compute Capability":
+/// 163 KiB on 8.0, 227 KiB on 9.0).
+static int64_t maxSharedBytes(llvm::StringRef chip) {
+  return chip == "sm_80" ? 163 * 1024 : 227 * 1024;
 }
 
 void attune::cuda::buildCUDAKernelPipeline(OpPassManager &pm,
@@ -83,6 +93,10 @@ struct KernelInfo {
   int64_t threads = 0, tileQ = 0, tileK = 0, sharedBytes = 0, splits = 0;
   /// Split-KV: query heads per CTA and the longest Sq it takes.
   int64_t headsPerCTA = 1, maxSq = 0;
+  /// Plane kernels (f32 inputs): the tensor ("q", "k", "v") they split
+  /// into bf16 planes, how many, and rows per CTA.
+  std::string operand;
+  int64_t planes = 0, rows = 0;
   /// Registers per thread and spill stores, as ptxas -v reports them.
   int64_t registers = 0, spillBytes = 0;
 };
@@ -91,8 +105,8 @@ struct KernelInfo {
 struct CompiledModule {
   std::string stem;
   SmallVector<KernelInfo> kernels;
-  /// The most any kernel spills.
-  int64_t spillBytes = 0;
+  /// The most any kernel spills, and the most shared memory one uses.
+  int64_t spillBytes = 0, sharedBytes = 0;
 };
 } // namespace
 
@@ -241,6 +255,13 @@ attune::cuda::candidateTileSizes(attn::AttentionOp op) {
   // Measured on an H100 (bench/RESULTS.md): 128 rows in 4 warps of 32 rows,
   // then smaller tiles for ops whose regions need more registers.
   int64_t d = std::max(op.getHeadSize(), op.getValueHeadSize());
+  // f32 inputs hold three bf16 planes of every tile (three times the shared
+  // memory, six mma.sync per product): small tiles.
+  if (cast<ShapedType>(op.getQuery().getType()).getElementType().isF32()) {
+    if (d <= 128)
+      return {{64, 32}, {64, 16}, {32, 32}, {32, 16}};
+    return {{32, 16}, {16, 16}};
+  }
   if (d <= 64)
     return {{128, 64}, {128, 32}, {64, 64}, {64, 32}};
   // Masked ops at D = 128 prefer 64-row tiles: less work on the diagonal
@@ -284,8 +305,15 @@ static FailureOr<CompiledModule> compileModule(ModuleOp spec,
       info.headsPerCTA = heads.getInt();
     if (auto maxSq = kernel->getAttrOfType<IntegerAttr>("attn.max_sq"))
       info.maxSq = maxSq.getInt();
+    if (auto operand = kernel->getAttrOfType<StringAttr>("attn.operand"))
+      info.operand = operand.str();
+    if (auto rows = kernel->getAttrOfType<IntegerAttr>("attn.rows"))
+      info.rows = rows.getInt();
+    if (auto planes = kernel->getAttrOfType<IntegerAttr>("attn.planes"))
+      info.planes = planes.getInt();
     info.sharedBytes =
         kernel->getAttrOfType<IntegerAttr>("attn.shared_bytes").getInt();
+    module.sharedBytes = std::max(module.sharedBytes, info.sharedBytes);
     module.kernels.push_back(info);
   });
   PassManager toPTX(ctx);
@@ -395,8 +423,9 @@ LogicalResult attune::cuda::writeCUDAArtifacts(ModuleOp spec,
                                                << "': " << ec.message();
 
   // With tile sizes given, compile those; otherwise try the candidates in
-  // order of measured speed and keep the first that ptxas assembles without
-  // spilling registers (masks and score regions add live values).
+  // order of measured speed and keep the first that fits the chip's shared
+  // memory and that ptxas assembles without spilling registers (masks and
+  // score regions add live values), else the last that fits.
   SmallVector<std::pair<int64_t, int64_t>> candidates;
   if (options.tileQ > 0 || options.tileK > 0)
     candidates.push_back({options.tileQ, options.tileK});
@@ -404,24 +433,46 @@ LogicalResult attune::cuda::writeCUDAArtifacts(ModuleOp spec,
     candidates = candidateTileSizes(functions[0].second);
   attn::AttentionOp op = functions[0].second;
   std::string stem = functions[0].first.getSymName().str();
-  CompiledModule compiled;
-  for (auto [tq, tk] : candidates) {
+  int64_t sharedLimit = maxSharedBytes(options.chip);
+  auto compileTiles = [&](std::pair<int64_t, int64_t> tiles) {
     CUDAPipelineOptions tiled;
     tiled.chip = options.chip.getValue();
-    tiled.tileQ = tq;
-    tiled.tileK = tk;
-    FailureOr<CompiledModule> module =
-        compileModule(spec, tiled, directory, stem, assembler);
+    tiled.tileQ = tiles.first;
+    tiled.tileK = tiles.second;
+    return compileModule(spec, tiled, directory, stem, assembler);
+  };
+  std::optional<CompiledModule> compiled;
+  std::optional<std::pair<int64_t, int64_t>> kept, written;
+  int64_t leastShared = std::numeric_limits<int64_t>::max();
+  for (std::pair<int64_t, int64_t> tiles : candidates) {
+    FailureOr<CompiledModule> module = compileTiles(tiles);
+    if (failed(module))
+      return failure();
+    written = tiles;
+    leastShared = std::min(leastShared, module->sharedBytes);
+    if (module->sharedBytes > sharedLimit)
+      continue;
+    compiled = std::move(*module);
+    kept = tiles;
+    if (compiled->spillBytes == 0)
+      break;
+  }
+  if (!compiled)
+    return emitError(loc, "CUDA target: every tile configuration needs more "
+                          "shared memory than a CTA of ")
+           << options.chip << " has (at least " << leastShared << " bytes, "
+           << "limit " << sharedLimit << ")";
+  // The files on disk are those of the last candidate compiled.
+  if (written != kept) {
+    FailureOr<CompiledModule> module = compileTiles(*kept);
     if (failed(module))
       return failure();
     compiled = std::move(*module);
-    if (compiled.spillBytes == 0)
-      break;
   }
-  if (compiled.spillBytes > 0)
+  if (compiled->spillBytes > 0)
     emitWarning(loc, "CUDA target: every tile configuration spills "
                      "registers; kept the last, with ")
-        << compiled.spillBytes << " bytes of spill stores";
+        << compiled->spillBytes << " bytes of spill stores";
 
   auto writeFile = [&](StringRef name, StringRef contents) -> LogicalResult {
     SmallString<128> path(directory);
@@ -463,14 +514,35 @@ LogicalResult attune::cuda::writeCUDAArtifacts(ModuleOp spec,
   };
 
   llvm::json::Array kernelEntries, workspace;
-  bool hasDecode = llvm::any_of(compiled.kernels, [](const KernelInfo &k) {
+  bool hasDecode = llvm::any_of(compiled->kernels, [](const KernelInfo &k) {
     return k.role == "decode";
   });
   int64_t decodeRows = 0;
-  for (const KernelInfo &info : compiled.kernels)
+  for (const KernelInfo &info : compiled->kernels)
     if (info.role == "decode")
       decodeRows = info.maxSq;
-  for (const KernelInfo &info : compiled.kernels) {
+  // f32 Q/K/V: bf16 planes of each (<name>_plane<p>), in workspaces of its
+  // shape, written by the plane kernels and read by the attention kernels.
+  int64_t planes = 0;
+  for (const KernelInfo &info : compiled->kernels)
+    planes = std::max(planes, info.planes);
+  auto argumentShape = [&](StringRef name) -> const llvm::json::Array & {
+    for (const llvm::json::Value &entry : *manifest->getArray("arguments"))
+      if (entry.getAsObject()->getString("name") == name)
+        return *entry.getAsObject()->getArray("shape");
+    llvm_unreachable("Q, K and V are arguments");
+  };
+  llvm::json::Array planeParams;
+  for (StringRef name : {"q", "k", "v"})
+    for (int64_t p = 0; p < planes; ++p) {
+      std::string buffer = (name + "_plane" + Twine(p)).str();
+      workspace.push_back(llvm::json::Object{
+          {"name", buffer},
+          {"dtype", "bf16"},
+          {"shape", llvm::json::Array(argumentShape(name))}});
+      planeParams.push_back(llvm::json::Object{{"tensor", buffer}});
+    }
+  for (const KernelInfo &info : compiled->kernels) {
     llvm::json::Object entry{{"name", info.name},
                              {"cubin", stem + ".cubin"},
                              {"ptx", stem + ".ptx"},
@@ -479,10 +551,23 @@ LogicalResult attune::cuda::writeCUDAArtifacts(ModuleOp spec,
                              {"registers", info.registers},
                              {"spill_bytes", info.spillBytes}};
     llvm::json::Array params, grid;
-    if (info.role == "fwd") {
+    if (info.role == "planes") {
+      // grid = (ceil(S / rows), H, B) of the tensor split into planes.
+      const llvm::json::Array &shape = argumentShape(info.operand);
+      params.push_back(llvm::json::Object{{"tensor", info.operand}});
+      for (int64_t p = 0; p < info.planes; ++p)
+        params.push_back(llvm::json::Object{
+            {"tensor", info.operand + "_plane" + std::to_string(p)}});
+      grid = llvm::json::Array{
+          llvm::json::Array{llvm::json::Object{
+              {"ceildiv", llvm::json::Array{shape[dims.seq], info.rows}}}},
+          llvm::json::Array{shape[dims.head]},
+          llvm::json::Array{shape[dims.batch]}};
+    } else if (info.role == "fwd") {
       // grid = (ceil(Sq / Tq), Hq, B)
       append(params, tensorParams("arguments"));
       append(params, tensorParams("results"));
+      append(params, llvm::json::Array(planeParams));
       grid = llvm::json::Array{llvm::json::Array{llvm::json::Object{
                   {"ceildiv", llvm::json::Array{seqQ, info.tileQ}}}},
               llvm::json::Array{heads}, llvm::json::Array{batch}};
@@ -495,6 +580,7 @@ LogicalResult attune::cuda::writeCUDAArtifacts(ModuleOp spec,
       append(params, tensorParams("arguments"));
       params.push_back(llvm::json::Object{{"tensor", "o_part"}});
       params.push_back(llvm::json::Object{{"tensor", "lse_part"}});
+      append(params, llvm::json::Array(planeParams));
       grid = llvm::json::Array{llvm::json::Array{info.splits},
                                llvm::json::Array{heads / info.headsPerCTA},
                                llvm::json::Array{batch}};

@@ -43,9 +43,14 @@
 #include "attune/Target/CUDA/CUDAPipeline.h"
 #include "attune/Target/CUDA/Passes.h"
 
+#include "mlir/Analysis/DataFlow/DeadCodeAnalysis.h"
+#include "mlir/Analysis/DataFlow/IntegerRangeAnalysis.h"
+#include "mlir/Analysis/DataFlowFramework.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include <cmath>
 #include <limits>
@@ -88,6 +93,12 @@ constexpr int64_t kDecodeRows = 16;
 constexpr int64_t kDecodeSplits = 16;
 /// k-tiles classified up front (the rest, past 2048 * Tk keys, on the fly).
 constexpr int64_t kClassTableTiles = 2048;
+/// f32 inputs: bf16 planes per value (x = hi + mid + lo to f32's 24
+/// significant bits), and the rows per CTA and threads of the kernels that
+/// write them.
+constexpr int64_t kPlanes = 3;
+constexpr int64_t kPlaneRows = 16;
+constexpr int64_t kPlaneThreads = 128;
 
 /// Builds the body of one attention kernel.
 class KernelEmitter {
@@ -104,12 +115,20 @@ public:
     warps = tileQ / (16 * mTiles);
     threads = warps * kWarpSize;
     elementType = cast<ShapedType>(op.getQuery().getType()).getElementType();
-    qBytes = tileQ * headDim * kElementBytes;
-    kBytes = tileK * headDim * kElementBytes;
-    vBytes = tileK * valueDim * kElementBytes;
+    outputType = cast<ShapedType>(op.getOutput().getType()).getElementType();
+    // f32 Q/K/V: each tile is held as kPlanes bf16 planes, hi first.
+    planes = elementType.isF32() ? kPlanes : 1;
+    if (planes > 1)
+      elementType = BFloat16Type::get(b.getContext());
+    qPlane = tileQ * headDim * kElementBytes;
+    kPlane = tileK * headDim * kElementBytes;
+    vPlane = tileK * valueDim * kElementBytes;
+    qBytes = planes * qPlane;
+    kBytes = planes * kPlane;
+    vBytes = planes * vPlane;
     // Q fragments stay in registers for the whole loop up to D = 128 (32
     // registers per thread); beyond, they are re-read from shared memory.
-    qInRegisters = mTiles * headDim <= 128;
+    qInRegisters = planes == 1 && mTiles * headDim <= 128;
     hasClassTable = op.getTilesBlock() != nullptr;
   }
 
@@ -117,6 +136,18 @@ public:
   /// the CTA's rows hold.
   int64_t headsPerCTA() const { return packedHeads ? packedHeads : 1; }
   int64_t maxSplitQueries() const { return tileQ / headsPerCTA(); }
+
+  /// f32 Q/K/V: the kernel reads each of them as kPlanes bf16 tensors
+  /// x = hi + mid + lo (written by emitPlaneKernel; every plane holds the
+  /// next 8 significant bits) and computes every product a * b as the sum of
+  /// the plane products a_p b_q with p + q < kPlanes: six mma.sync whose
+  /// dropped terms are below 2^-24 relative, so O is as accurate as an f32
+  /// computation. `planeMemrefs` lists Q's planes, then K's, then V's.
+  int64_t numPlanes() const { return planes; }
+  void setPlanes(ValueRange planeMemrefs) {
+    assert(planeMemrefs.size() == 3 * static_cast<size_t>(planes));
+    planeInputs.assign(planeMemrefs.begin(), planeMemrefs.end());
+  }
 
   /// Dynamic shared memory the kernel needs.
   int64_t sharedBytes() const {
@@ -213,7 +244,7 @@ private:
 
   /// Packed heads: loads row r of the Q tile from query head
   /// head + r / Sq, position r % Sq (zero past the group's rows).
-  void copyPackedQueryAsync(Value query);
+  void copyPackedQueryAsync(Value query, int64_t byteOffset);
 
   /// ldmatrix .x4 at `address`: four 32-bit registers.
   SmallVector<Value, 4> loadMatrixX4(Value address, bool transpose);
@@ -221,6 +252,17 @@ private:
   void mma(ArrayRef<Value> a, Value b0, Value b1, MutableArrayRef<Value> acc);
   /// Packs two f32 into the 16-bit pair register (x in the low half).
   Value pack(Value x, Value y);
+  /// The pair registers of (x, y), one per plane.
+  SmallVector<Value, kPlanes> packPlanes(Value x, Value y);
+  /// acc += A B from their planes a[p] (4 registers) and b[p] (2): the
+  /// product of the first planes into `acc`, the others into `small`.
+  /// Tensor cores round their f32 accumulation toward zero, so a long chain
+  /// of mma.sync into one accumulator drifts by up to an ulp of it per step;
+  /// the small terms kept apart drift only by ulps of their own, 2^-8
+  /// smaller, magnitude.
+  void mmaPlanes(ArrayRef<SmallVector<Value, 4>> a,
+                 ArrayRef<std::array<Value, 2>> b, MutableArrayRef<Value> acc,
+                 MutableArrayRef<Value> small);
   /// Butterfly shuffle across the lanes of a quad.
   Value shuffleXor(Value x, int64_t offset);
 
@@ -248,7 +290,8 @@ private:
   /// Per region: its ops hoisted out of the per-element copies.
   llvm::DenseMap<Block *, IRMapping> hoisted;
   /// Loads the Q fragments of this warp's m-tile `mt` for k-step `kk`.
-  SmallVector<Value, 4> loadQueryFragment(int64_t mt, int64_t kk);
+  SmallVector<Value, 4> loadQueryFragment(int64_t mt, int64_t kk,
+                                          int64_t plane = 0);
   /// The first row of this thread's fragments of m-tile `mt` (lane / 4 of
   /// its 16 rows; the thread also holds that row + 8).
   Value fragmentRow(int64_t mt) {
@@ -265,9 +308,18 @@ private:
   Location loc;
   int64_t tileQ, tileK, headDim, valueDim, mTiles, warps, threads;
   LayoutDims dims;
-  Type elementType;
-  int64_t qBytes, kBytes, vBytes;
+  /// The 16-bit type of the tiles in shared memory and of the mma.sync
+  /// operands (bf16 for f32 inputs), and O's element type.
+  Type elementType, outputType;
+  /// Shared-memory bytes of the Q tile and of each K and V buffer, and of
+  /// one plane of them.
+  int64_t qBytes, kBytes, vBytes, qPlane, kPlane, vPlane;
   bool qInRegisters;
+  /// 1, or kPlanes for f32 inputs (setPlanes).
+  int64_t planes = 1;
+  SmallVector<Value, 3 * kPlanes> planeInputs;
+  /// Base pointers of the planes after the first of this (batch, head).
+  SmallVector<Value, kPlanes> qPlaneBases, kPlaneBases, vPlaneBases;
 
   // Values of the kernel, set by emit().
   IRMapping *operands = nullptr;
@@ -341,7 +393,7 @@ void KernelEmitter::copyTileAsync(Value base, Value rowStride, Value rowBegin,
   }
 }
 
-void KernelEmitter::copyPackedQueryAsync(Value query) {
+void KernelEmitter::copyPackedQueryAsync(Value query, int64_t byteOffset) {
   int64_t chunksPerRow = headDim / 8;
   auto meta = memref::ExtractStridedMetadataOp::create(b, loc, query);
   ValueRange strides = meta.getStrides();
@@ -357,10 +409,10 @@ void KernelEmitter::copyPackedQueryAsync(Value query) {
     Value offset = add(add(mul(rowHead, strides[dims.head]),
                            mul(position, strides[dims.seq])),
                        col);
-    NVVM::CpAsyncOp::create(b, loc, sharedAddress(idx(0), row, col, headDim),
-                            gep(base, offset, elementType), 16,
-                            NVVM::LoadCacheModifierKind::CG,
-                            select(valid, i32(16), i32(0)));
+    NVVM::CpAsyncOp::create(
+        b, loc, sharedAddress(idx(byteOffset), row, col, headDim),
+        gep(base, offset, elementType), 16, NVVM::LoadCacheModifierKind::CG,
+        select(valid, i32(16), i32(0)));
   }
 }
 
@@ -417,6 +469,38 @@ Value KernelEmitter::pack(Value x, Value y) {
   return vector::ExtractOp::create(b, loc, asInt, ArrayRef<int64_t>{0});
 }
 
+SmallVector<Value, kPlanes> KernelEmitter::packPlanes(Value x, Value y) {
+  if (planes == 1)
+    return {pack(x, y)};
+  auto pairType = VectorType::get({2}, b.getF32Type());
+  auto narrowType = VectorType::get({2}, elementType);
+  Value rest =
+      vector::FromElementsOp::create(b, loc, pairType, ValueRange{x, y});
+  SmallVector<Value, kPlanes> result;
+  for (int64_t p = 0; p < planes; ++p) {
+    Value narrow = arith::TruncFOp::create(b, loc, narrowType, rest);
+    if (p + 1 < planes)
+      rest = arith::SubFOp::create(
+          b, loc, rest, arith::ExtFOp::create(b, loc, pairType, narrow));
+    Value word = vector::BitCastOp::create(
+        b, loc, VectorType::get({1}, b.getI32Type()), narrow);
+    result.push_back(
+        vector::ExtractOp::create(b, loc, word, ArrayRef<int64_t>{0}));
+  }
+  return result;
+}
+
+void KernelEmitter::mmaPlanes(ArrayRef<SmallVector<Value, 4>> a,
+                              ArrayRef<std::array<Value, 2>> bPlanes,
+                              MutableArrayRef<Value> acc,
+                              MutableArrayRef<Value> small) {
+  // The smallest terms first.
+  for (int64_t order = planes - 1; order > 0; --order)
+    for (int64_t p = 0; p <= order; ++p)
+      mma(a[p], bPlanes[order - p][0], bPlanes[order - p][1], small);
+  mma(a[0], bPlanes[0][0], bPlanes[0][1], acc);
+}
+
 Value KernelEmitter::shuffleXor(Value x, int64_t offset) {
   return NVVM::ShflOp::create(b, loc, b.getF32Type(), i32(-1), x,
                               i32(offset), i32(31), NVVM::ShflKind::bfly,
@@ -465,14 +549,15 @@ void KernelEmitter::hoistInvariants(Block *block, unsigned firstIndexArg) {
   }
 }
 
-SmallVector<Value, 4> KernelEmitter::loadQueryFragment(int64_t mt,
-                                                       int64_t kk) {
+SmallVector<Value, 4> KernelEmitter::loadQueryFragment(int64_t mt, int64_t kk,
+                                                       int64_t plane) {
   // Matrix m of the .x4 load: rows 8(m%2).., k-columns 8(m/2)..: lanes
   // 8m..8m+7 give its row addresses.
   Value row =
       add(mul(warp, idx(16 * mTiles)), add(idx(16 * mt), remu(lane, 16)));
   Value col = add(idx(kk * 16), mul(divu(lane, 16), idx(8)));
-  return loadMatrixX4(sharedAddress(idx(0), row, col, headDim), false);
+  return loadMatrixX4(sharedAddress(idx(plane * qPlane), row, col, headDim),
+                      false);
 }
 
 SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
@@ -487,26 +572,44 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
 
   // S = Q K^T for this warp's rows: per m-tile, scoreTiles accumulators of 4
   // (element mt * perTile + 4 nt + e).
-  SmallVector<Value> s(mTiles * perTile, f32(0.0));
+  // f32 inputs: the products of the planes after the first apart in `sSmall`
+  // (mmaPlanes), added at the end.
+  SmallVector<Value> s(mTiles * perTile, f32(0.0)), sSmall;
+  if (planes > 1)
+    sSmall.assign(s.size(), f32(0.0));
   for (int64_t kk = 0; kk < headDim / 16; ++kk) {
-    SmallVector<SmallVector<Value, 4>> a;
+    // a[mt][plane]: the Q fragments.
+    SmallVector<SmallVector<SmallVector<Value, 4>, kPlanes>> a(mTiles);
     for (int64_t mt = 0; mt < mTiles; ++mt)
-      a.push_back(qInRegisters ? queryFragments[mt][kk]
-                               : loadQueryFragment(mt, kk));
+      for (int64_t p = 0; p < planes; ++p)
+        a[mt].push_back(qInRegisters ? queryFragments[mt][kk]
+                                     : loadQueryFragment(mt, kk, p));
     for (int64_t np = 0; np < tileK / 16; ++np) {
       // Matrices: keys 16np + 8(m/2).., d 16kk + 8(m%2)..
       Value key = add(idx(np * 16), add(remu(lane, 8),
                                         mul(divu(lane, 16), idx(8))));
       Value col = add(idx(kk * 16), mul(remu(divu(lane, 8), 2), idx(8)));
-      SmallVector<Value, 4> kf =
-          loadMatrixX4(sharedAddress(kOffset, key, col, headDim), false);
+      // Per plane, the B operands of key columns 16np.. and 16np + 8..
+      SmallVector<std::array<Value, 2>, kPlanes> kLow, kHigh;
+      for (int64_t p = 0; p < planes; ++p) {
+        SmallVector<Value, 4> kf = loadMatrixX4(
+            sharedAddress(add(kOffset, idx(p * kPlane)), key, col, headDim),
+            false);
+        kLow.push_back({kf[0], kf[1]});
+        kHigh.push_back({kf[2], kf[3]});
+      }
       for (int64_t mt = 0; mt < mTiles; ++mt) {
-        MutableArrayRef<Value> acc(s);
-        mma(a[mt], kf[0], kf[1], acc.slice(mt * perTile + 8 * np, 4));
-        mma(a[mt], kf[2], kf[3], acc.slice(mt * perTile + 8 * np + 4, 4));
+        MutableArrayRef<Value> acc(s), small(sSmall);
+        int64_t first = mt * perTile + 8 * np;
+        mmaPlanes(a[mt], kLow, acc.slice(first, 4),
+                  small.empty() ? small : small.slice(first, 4));
+        mmaPlanes(a[mt], kHigh, acc.slice(first + 4, 4),
+                  small.empty() ? small : small.slice(first + 4, 4));
       }
     }
   }
+  for (auto [x, small] : llvm::zip(s, sSmall))
+    x = fadd(small, x);
 
   // Scores in log2 units are x * factor. Fast path: a full tile inside Sk
   // without a score region keeps x = Q.K and factor = scale * log2(e), which
@@ -537,25 +640,36 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
         auto elements = [&](bool bounded) -> Value {
           Value needMask = arith::XOrIOp::create(
               b, loc, isFull, arith::ConstantIntOp::create(b, loc, 1, 1));
-          Value colBase = add(colBegin, mul(remu(lane, 4), idx(2)));
+          // Positions are below 2^31 (the op's contract): per element they
+          // are computed in 32 bits, and the regions' arithmetic on them was
+          // narrowed to match (arith-int-range-narrowing).
+          auto narrow = [&](Value x) -> Value {
+            return arith::IndexCastOp::create(b, loc, b.getI32Type(), x);
+          };
+          auto widen = [&](Value x) -> Value {
+            return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), x);
+          };
+          Value colBase = narrow(add(colBegin, mul(remu(lane, 4), idx(2))));
           // Clamped indices keep capture reads in bounds on rows past Sq and
           // keys past Sk; those elements are discarded or masked below.
-          Value lastRow = arith::SubIOp::create(b, loc, seqQ, idx(1));
-          Value lastCol = arith::SubIOp::create(b, loc, seqK, idx(1));
+          Value lastRow = narrow(arith::SubIOp::create(b, loc, seqQ, idx(1)));
+          Value lastCol = narrow(arith::SubIOp::create(b, loc, seqK, idx(1)));
+          Value seqK32 = narrow(seqK);
           SmallVector<Value> t;
           for (int64_t mt = 0; mt < mTiles; ++mt) {
-            Value rowBase = fragmentRow(mt);
+            Value rowBase = narrow(fragmentRow(mt));
             for (int64_t nt = 0; nt < scoreTiles; ++nt) {
               for (int64_t e = 0; e < 4; ++e) {
-                Value i = add(rowBase, idx((e / 2) * 8));
-                Value j = add(colBase, idx(nt * 8 + e % 2));
+                Value i = add(rowBase, i32((e / 2) * 8));
+                Value j32 = add(colBase, i32(nt * 8 + e % 2));
                 Value rowHead = head, iC;
                 if (packedHeads)
-                  std::tie(rowHead, iC) = rowPosition(i);
+                  std::tie(rowHead, iC) = rowPosition(widen(i));
                 else
-                  iC = arith::MinUIOp::create(b, loc, i, lastRow);
+                  iC = widen(arith::MinUIOp::create(b, loc, i, lastRow));
                 Value jC =
-                    bounded ? arith::MinUIOp::create(b, loc, j, lastCol) : j;
+                    widen(bounded ? arith::MinUIOp::create(b, loc, j32, lastCol)
+                                  : j32);
                 Value value = fmul(s[mt * perTile + nt * 4 + e], f32(scale));
                 if (Block *score = op.getScoreBlock()) {
                   IRMapping mapping;
@@ -568,7 +682,7 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
                   t.push_back(value);
                   continue;
                 }
-                Value keep = ult(j, seqK);
+                Value keep = ult(j32, seqK32);
                 if (Block *mask = op.getMaskBlock()) {
                   IRMapping mapping;
                   mapRegionArguments(mask, 0, rowHead, iC, jC, mapping);
@@ -682,28 +796,52 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
   o.assign(rescale.getResults().begin(), rescale.getResults().end());
 
   // O += P V: k-step kk covers keys 16kk..16kk+15 = score tiles 2kk, 2kk+1.
+  // f32 inputs: P V of this tile goes to fresh accumulators (the first
+  // planes' product and the others, mmaPlanes) added to O at the end, so
+  // that no chain of mma.sync runs over more than one tile.
+  SmallVector<Value> pv, pvSmall;
+  if (planes > 1) {
+    pv.assign(o.size(), f32(0.0));
+    pvSmall.assign(o.size(), f32(0.0));
+  }
+  MutableArrayRef<Value> pvAcc =
+      planes > 1 ? MutableArrayRef<Value>(pv) : MutableArrayRef<Value>(o);
   for (int64_t kk = 0; kk < tileK / 16; ++kk) {
-    SmallVector<SmallVector<Value, 4>> a;
+    // a[mt][plane]: P's fragments.
+    SmallVector<SmallVector<SmallVector<Value, 4>, kPlanes>> a(mTiles);
     for (int64_t mt = 0; mt < mTiles; ++mt) {
       ArrayRef<Value> p = ArrayRef<Value>(t).slice(mt * perTile + 8 * kk, 8);
-      a.push_back({pack(p[0], p[1]), pack(p[2], p[3]), pack(p[4], p[5]),
-                   pack(p[6], p[7])});
+      a[mt].resize(planes);
+      for (int64_t r = 0; r < 4; ++r)
+        for (auto [plane, word] :
+             llvm::enumerate(packPlanes(p[2 * r], p[2 * r + 1])))
+          a[mt][plane].push_back(word);
     }
     for (int64_t dp = 0; dp < valueDim / 16; ++dp) {
       // Matrices (transposed): keys 16kk + 8(m%2).., d 16dp + 8(m/2)..
       Value key = add(idx(kk * 16),
                       add(remu(lane, 8), mul(remu(divu(lane, 8), 2), idx(8))));
       Value col = add(idx(dp * 16), mul(divu(lane, 16), idx(8)));
-      SmallVector<Value, 4> vf =
-          loadMatrixX4(sharedAddress(vOffset, key, col, valueDim), true);
+      SmallVector<std::array<Value, 2>, kPlanes> vLow, vHigh;
+      for (int64_t p = 0; p < planes; ++p) {
+        SmallVector<Value, 4> vf = loadMatrixX4(
+            sharedAddress(add(vOffset, idx(p * vPlane)), key, col, valueDim),
+            true);
+        vLow.push_back({vf[0], vf[1]});
+        vHigh.push_back({vf[2], vf[3]});
+      }
       for (int64_t mt = 0; mt < mTiles; ++mt) {
-        MutableArrayRef<Value> acc(o);
-        int64_t first = mt * valueTiles * 4;
-        mma(a[mt], vf[0], vf[1], acc.slice(first + 8 * dp, 4));
-        mma(a[mt], vf[2], vf[3], acc.slice(first + 8 * dp + 4, 4));
+        MutableArrayRef<Value> small(pvSmall);
+        int64_t first = mt * valueTiles * 4 + 8 * dp;
+        mmaPlanes(a[mt], vLow, pvAcc.slice(first, 4),
+                  small.empty() ? small : small.slice(first, 4));
+        mmaPlanes(a[mt], vHigh, pvAcc.slice(first + 4, 4),
+                  small.empty() ? small : small.slice(first + 4, 4));
       }
     }
   }
+  for (auto [x, large, small] : llvm::zip(o, pv, pvSmall))
+    x = fadd(x, fadd(small, large));
 
   auto oType = VectorType::get({mTiles * valueTiles * 4}, b.getF32Type());
   SmallVector<Value> result{vector::FromElementsOp::create(b, loc, oType, o)};
@@ -732,9 +870,12 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
   }
   rowBegin = mul(qTile, idx(tileQ));
 
-  Value query = args.lookup(op.getQuery());
-  Value key = args.lookup(op.getKey());
-  Value value = args.lookup(op.getValue());
+  // f32 inputs: the first planes stand for Q, K, V (same shapes, bf16).
+  bool usePlanes = planes > 1;
+  Value query = usePlanes ? planeInputs[0] : args.lookup(op.getQuery());
+  Value key = usePlanes ? planeInputs[planes] : args.lookup(op.getKey());
+  Value value =
+      usePlanes ? planeInputs[2 * planes] : args.lookup(op.getValue());
   Value output = outputs.empty() ? Value() : outputs[0];
   seqQ = memref::DimOp::create(b, loc, query, dims.seq);
   seqK = memref::DimOp::create(b, loc, key, dims.seq);
@@ -746,11 +887,18 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
     rowStride = strides[dims.seq];
     Value offset = add(meta.getOffset(), add(mul(batch, strides[dims.batch]),
                                              mul(h, strides[dims.head])));
-    return gep(globalPointer(memref), offset, elementType);
+    return gep(globalPointer(memref), offset,
+               cast<MemRefType>(memref.getType()).getElementType());
   };
   qBase = baseOf(query, head, qRowStride);
   kBase = baseOf(key, kvHead, kRowStride);
   vBase = baseOf(value, kvHead, vRowStride);
+  for (int64_t p = 1; p < planes; ++p) {
+    Value unused;
+    qPlaneBases.push_back(baseOf(planeInputs[p], head, unused));
+    kPlaneBases.push_back(baseOf(planeInputs[planes + p], kvHead, unused));
+    vPlaneBases.push_back(baseOf(planeInputs[2 * planes + p], kvHead, unused));
+  }
   Value oRowStride, oBase;
   if (output)
     oBase = baseOf(output, head, oRowStride);
@@ -911,11 +1059,16 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
   };
   auto loadKeyValue = [&](Value kt, Value buffer) {
     Value colBegin = mul(kt, idx(tileK));
-    copyTileAsync(kBase, kRowStride, colBegin, seqK,
-                  add(idx(qBytes), mul(buffer, idx(kBytes))), tileK, headDim);
-    copyTileAsync(vBase, vRowStride, colBegin, seqK,
-                  add(idx(qBytes + 2 * kBytes), mul(buffer, idx(vBytes))),
-                  tileK, valueDim);
+    Value kOffset = add(idx(qBytes), mul(buffer, idx(kBytes)));
+    Value vOffset = add(idx(qBytes + 2 * kBytes), mul(buffer, idx(vBytes)));
+    copyTileAsync(kBase, kRowStride, colBegin, seqK, kOffset, tileK, headDim);
+    copyTileAsync(vBase, vRowStride, colBegin, seqK, vOffset, tileK, valueDim);
+    for (int64_t p = 1; p < planes; ++p) {
+      copyTileAsync(kPlaneBases[p - 1], kRowStride, colBegin, seqK,
+                    add(kOffset, idx(p * kPlane)), tileK, headDim);
+      copyTileAsync(vPlaneBases[p - 1], vRowStride, colBegin, seqK,
+                    add(vOffset, idx(p * vPlane)), tileK, valueDim);
+    }
   };
 
   // Per-element region ops that are the same for the whole CTA, once.
@@ -925,10 +1078,13 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
     hoistInvariants(mask, 0);
 
   // Prologue: Q and the first k-tile, then Q's fragments.
-  if (packedHeads)
-    copyPackedQueryAsync(query);
-  else
-    copyTileAsync(qBase, qRowStride, rowBegin, seqQ, idx(0), tileQ, headDim);
+  for (int64_t p = 0; p < planes; ++p) {
+    if (packedHeads)
+      copyPackedQueryAsync(p ? planeInputs[p] : query, p * qPlane);
+    else
+      copyTileAsync(p ? qPlaneBases[p - 1] : qBase, qRowStride, rowBegin, seqQ,
+                    idx(p * qPlane), tileQ, headDim);
+  }
   Value firstClass = classifyIfInRange(ranges.begin);
   scf::IfOp::create(b, loc, isVisited(firstClass), [&](OpBuilder &, Location) {
     loadKeyValue(ranges.begin, idx(0));
@@ -1048,10 +1204,16 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
       Value rowOffset = mul(row, oRowStride);
       for (int64_t dt = 0; dt < valueTiles; ++dt) {
         int64_t first = (mt * valueTiles + dt) * 4 + 2 * half;
-        Value pair = pack(fmul(o[first], inverse), fmul(o[first + 1], inverse));
+        Value x = fmul(o[first], inverse), y = fmul(o[first + 1], inverse);
         Value address =
-            gep(oBase, add(rowOffset, add(colBase, idx(dt * 8))), elementType);
-        LLVM::StoreOp::create(b, loc, pair, address, /*alignment=*/4);
+            gep(oBase, add(rowOffset, add(colBase, idx(dt * 8))), outputType);
+        if (outputType.isF32()) {
+          Value pair = vector::FromElementsOp::create(
+              b, loc, VectorType::get({2}, outputType), ValueRange{x, y});
+          LLVM::StoreOp::create(b, loc, pair, address, /*alignment=*/8);
+          continue;
+        }
+        LLVM::StoreOp::create(b, loc, pack(x, y), address, /*alignment=*/4);
       }
       if (lse) {
         Value ln2 = f32(std::log(2.0));
@@ -1123,9 +1285,9 @@ static void emitCombine(OpBuilder &b, AttentionOp op, int64_t numSplits,
   at[dims.seq] = i;
   at[dims.feature] = d;
   Type element = cast<MemRefType>(outputs[0].getType()).getElementType();
-  memref::StoreOp::create(b, loc,
-                          arith::TruncFOp::create(b, loc, element, out),
-                          outputs[0], at);
+  if (element != out.getType())
+    out = arith::TruncFOp::create(b, loc, element, out);
+  memref::StoreOp::create(b, loc, out, outputs[0], at);
   if (outputs.size() > 1) {
     Value log = emitLog2(b, loc, sum);
     Value value = arith::SelectOp::create(
@@ -1142,6 +1304,50 @@ static void emitCombine(OpBuilder &b, AttentionOp op, int64_t numSplits,
                         scf::YieldOp::create(b, loc);
                       });
   }
+}
+
+/// The first step for f32 inputs: one CTA per (kPlaneRows rows, head,
+/// batch) of `source` (f32 Q, K or V) writes each element x as kPlanes bf16
+/// values, plane p = bf16(x - planes before it), to the bf16 tensors
+/// `planeMemrefs` of the same shape.
+static void emitPlaneKernel(OpBuilder &b, Location loc, LayoutDims dims,
+                            Value source, ValueRange planeMemrefs) {
+  auto idx = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  auto type = cast<MemRefType>(source.getType());
+  int64_t features = type.getDimSize(dims.feature);
+  Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  Value rowBlock = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  SmallVector<Value> at(4);
+  at[dims.head] = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
+  at[dims.batch] = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
+  Value seq = memref::DimOp::create(b, loc, source, dims.seq);
+  Value first = arith::MulIOp::create(b, loc, rowBlock, idx(kPlaneRows));
+  Type bf16 = BFloat16Type::get(b.getContext());
+  scf::ForOp::create(
+      b, loc, tid, idx(kPlaneRows * features), idx(kPlaneThreads), ValueRange{},
+      [&](OpBuilder &, Location, Value e, ValueRange) {
+        // Consecutive threads take consecutive features: coalesced.
+        Value row = arith::AddIOp::create(
+            b, loc, first, arith::DivUIOp::create(b, loc, e, idx(features)));
+        at[dims.seq] = row;
+        at[dims.feature] = arith::RemUIOp::create(b, loc, e, idx(features));
+        Value inside =
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row, seq);
+        scf::IfOp::create(b, loc, inside, [&](OpBuilder &, Location) {
+          Value rest = memref::LoadOp::create(b, loc, source, at);
+          for (Value plane : planeMemrefs) {
+            Value narrow = arith::TruncFOp::create(b, loc, bf16, rest);
+            memref::StoreOp::create(b, loc, narrow, plane, at);
+            rest = arith::SubFOp::create(
+                b, loc, rest,
+                arith::ExtFOp::create(b, loc, b.getF32Type(), narrow));
+          }
+          scf::YieldOp::create(b, loc);
+        });
+        scf::YieldOp::create(b, loc);
+      });
 }
 
 /// Rewrites the tensor reads of inlined regions (tensor.extract, tensor.dim
@@ -1205,17 +1411,6 @@ static Type kernelTypeOf(Type type) {
 
 /// Why `func` cannot become a kernel, or an empty string.
 static std::string unsupportedReason(func::FuncOp func, AttentionOp op) {
-  Type element = cast<ShapedType>(op.getQuery().getType()).getElementType();
-  if (!element.isBF16() && !element.isF16())
-    return "the CUDA target computes in bf16 or f16 on tensor cores; this "
-           "spec's Q/K/V are " +
-           [&] {
-             std::string s;
-             llvm::raw_string_ostream os(s);
-             os << element;
-             return s;
-           }() +
-           " (attunec --gpu-element-type=bf16 retypes an f32 spec)";
   for (int64_t d : {op.getHeadSize(), op.getValueHeadSize()})
     if (d % 16 != 0 || d < 64 || d > 256)
       return "head sizes must be multiples of 16 in [64, 256], got " +
@@ -1243,6 +1438,48 @@ static std::string unsupportedReason(func::FuncOp func, AttentionOp op) {
     if (!isa<BlockArgument>(operand))
       return "Q, K and V must be function arguments";
   return "";
+}
+
+namespace {
+/// Drops the solver's state of erased ops, so that a new op at the same
+/// address does not inherit it.
+struct SolverStateEraser : RewriterBase::Listener {
+  explicit SolverStateEraser(DataFlowSolver &solver) : solver(solver) {}
+  void notifyOperationErased(Operation *op) override {
+    solver.eraseState(solver.getProgramPointAfter(op));
+    for (Value result : op->getResults())
+      solver.eraseState(result);
+  }
+  DataFlowSolver &solver;
+};
+} // namespace
+
+/// Narrows the integer arithmetic of the per-element regions (score, mask)
+/// of `op` in `func` to 32 bits where integer range analysis proves it exact
+/// (upstream arith-int-range-narrowing's patterns; the op bounds its index
+/// arguments below 2^31): ALiBi's `j - i` and its conversion to f32, window
+/// and causal comparisons. The kernels evaluate those regions per score
+/// element, where 64-bit integer work costs twice. The tiles region, run
+/// once per tile, is left as it is: narrowed, its casts cost registers in
+/// the k-loop.
+static void narrowElementRegions(func::FuncOp func, AttentionOp op) {
+  DataFlowSolver solver;
+  solver.load<dataflow::DeadCodeAnalysis>();
+  solver.load<dataflow::IntegerRangeAnalysis>();
+  if (failed(solver.initializeAndRun(func)))
+    return;
+  SmallVector<Operation *> ops;
+  for (Block *block : {op.getScoreBlock(), op.getMaskBlock()})
+    if (block)
+      for (Operation &nested : block->without_terminator())
+        ops.push_back(&nested);
+  RewritePatternSet patterns(op.getContext());
+  arith::populateIntRangeNarrowingPatterns(patterns, solver, {32});
+  SolverStateEraser listener(solver);
+  GreedyRewriteConfig config;
+  config.setListener(&listener);
+  // Best effort: what is not narrowed stays correct in 64 bits.
+  (void)applyOpPatternsGreedily(ops, std::move(patterns), config);
 }
 
 namespace {
@@ -1304,6 +1541,7 @@ struct ConvertAttnToNVGPU
     (void)smemGlobal;
 
     for (auto [func, op] : work) {
+      narrowElementRegions(func, op);
       auto [tileQ, tileK] = *op.getTileSizesPair();
       Location loc = op.getLoc();
       SmallVector<Type> argTypes, resultTypes;
@@ -1351,16 +1589,50 @@ struct ConvertAttnToNVGPU
             b, loc, LLVM::LLVMPointerType::get(ctx, 3), "attn_shared_memory");
       };
 
+      // f32 Q/K/V: first their bf16 planes, into workspaces the attention
+      // kernels read (attn.planes: kPlanes per tensor, Q's, K's, V's).
+      KernelEmitter emitter(b, op, tileQ, tileK);
+      SmallVector<Type> planeTypes;
+      if (emitter.numPlanes() > 1) {
+        Type bf16 = BFloat16Type::get(ctx);
+        Value operands[] = {op.getQuery(), op.getKey(), op.getValue()};
+        StringRef names[] = {"q", "k", "v"};
+        for (auto [operand, name] : llvm::zip(operands, names)) {
+          auto type = cast<MemRefType>(kernelTypeOf(operand.getType()));
+          SmallVector<Type> params{type};
+          params.append(kPlanes, MemRefType::get(type.getShape(), bf16));
+          planeTypes.append(params.begin() + 1, params.end());
+          auto kernel =
+              buildKernel(("_planes_" + name).str(), params, kPlaneThreads, 0,
+                          [&](Block &entry, IRMapping &) {
+                            emitPlaneKernel(b, loc, op.getLayoutDims(),
+                                            entry.getArgument(0),
+                                            entry.getArguments().drop_front());
+                          });
+          kernel->setAttr("attn.role", b.getStringAttr("planes"));
+          kernel->setAttr("attn.operand", b.getStringAttr(name));
+          kernel->setAttr("attn.rows", b.getI64IntegerAttr(kPlaneRows));
+          kernel->setAttr("attn.planes", b.getI64IntegerAttr(kPlanes));
+        }
+      }
+      // Passes the planes (the last kernel parameters) to `kernel`.
+      auto usePlanes = [&](KernelEmitter &kernel, Block &entry) {
+        if (!planeTypes.empty())
+          kernel.setPlanes(entry.getArguments().take_back(planeTypes.size()));
+      };
+
       // The kernel for every query length.
       SmallVector<Type> params(argTypes);
       llvm::append_range(params, resultTypes);
-      KernelEmitter emitter(b, op, tileQ, tileK);
+      llvm::append_range(params, planeTypes);
       auto forward = buildKernel(
           "_fwd", params, emitter.numThreads(), emitter.sharedBytes(),
           [&](Block &entry, IRMapping &args) {
-            emitter.emit(args,
-                         entry.getArguments().drop_front(argTypes.size()),
-                         sharedMemory());
+            usePlanes(emitter, entry);
+            emitter.emit(
+                args,
+                entry.getArguments().slice(argTypes.size(), resultTypes.size()),
+                sharedMemory());
           });
       forward->setAttr("attn.tile_q", b.getI64IntegerAttr(tileQ));
       forward->setAttr("attn.tile_k", b.getI64IntegerAttr(tileK));
@@ -1383,17 +1655,22 @@ struct ConvertAttnToNVGPU
       // At most the forward kernel's keys per tile (candidates that fit its
       // registers fit these), and 32 beyond D = 64: the decode warp does the
       // mask and score work of 16 rows alone.
+      // f32 inputs (three planes per fragment): 16.
       int64_t decodeTileK = std::min<int64_t>(
-          tileK, std::max(op.getHeadSize(), op.getValueHeadSize()) <= 64 ? 64
-                                                                          : 32);
+          tileK, emitter.numPlanes() > 1 ? 16
+                 : std::max(op.getHeadSize(), op.getValueHeadSize()) <= 64
+                     ? 64
+                     : 32);
       KernelEmitter splitter(b, op, kDecodeRows, decodeTileK);
       SmallVector<Type> splitParams(argTypes);
       splitParams.append({oPartType, lsePartType});
+      llvm::append_range(splitParams, planeTypes);
       auto split = buildKernel(
           "_decode", splitParams, splitter.numThreads(),
           splitter.sharedBytes(), [&](Block &entry, IRMapping &args) {
             ValueRange workspace =
                 entry.getArguments().drop_front(argTypes.size());
+            usePlanes(splitter, entry);
             splitter.setSplitKV(kDecodeSplits, workspace[0], workspace[1]);
             splitter.emit(args, {}, sharedMemory());
           });

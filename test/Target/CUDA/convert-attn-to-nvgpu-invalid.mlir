@@ -1,15 +1,5 @@
 // RUN: attune-opt %s -split-input-file -verify-diagnostics --convert-attn-to-nvgpu
 
-func.func @f32(%q: tensor<1x8x16x64xf32>, %k: tensor<1x8x16x64xf32>,
-               %v: tensor<1x8x16x64xf32>) -> tensor<1x8x16x64xf32> {
-  // expected-error @+1 {{convert-attn-to-nvgpu: the CUDA target computes in bf16 or f16 on tensor cores; this spec's Q/K/V are f32 (attunec --gpu-element-type=bf16 retypes an f32 spec)}}
-  %o = attn.attention ins(%q, %k, %v : tensor<1x8x16x64xf32>, tensor<1x8x16x64xf32>, tensor<1x8x16x64xf32>)
-      -> tensor<1x8x16x64xf32>
-  return %o : tensor<1x8x16x64xf32>
-}
-
-// -----
-
 func.func @head_size(%q: tensor<1x8x16x40xbf16>, %k: tensor<1x8x16x40xbf16>,
                      %v: tensor<1x8x16x40xbf16>) -> tensor<1x8x16x40xbf16> {
   // expected-error @+1 {{convert-attn-to-nvgpu: head sizes must be multiples of 16 in [64, 256], got 40}}

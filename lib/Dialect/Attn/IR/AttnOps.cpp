@@ -13,6 +13,7 @@
 #include "llvm/ADT/StringExtras.h"
 
 #include <cmath>
+#include <limits>
 
 using namespace mlir;
 using namespace attune::attn;
@@ -95,6 +96,30 @@ void AttentionOp::getAsmBlockArgumentNames(Region &region,
   for (unsigned k = 0; k < kNumIndexArgs; ++k)
     if (first + k < block.getNumArguments())
       setNameFn(block.getArgument(first + k), kIndexNames[k]);
+}
+
+void AttentionOp::inferResultRangesFromOptional(
+    ArrayRef<IntegerValueRange>, SetIntLatticeFn setResultRange) {
+  // The index arguments of every region are positions or sizes of Q, K and
+  // V below 2^31 (the op's contract); captures may hold anything.
+  unsigned width = IndexType::kInternalStorageBitWidth;
+  ConstantIntRanges position = ConstantIntRanges::fromUnsigned(
+      APInt::getZero(width),
+      APInt(width, std::numeric_limits<int32_t>::max() - 1));
+  for (Region *region : getRegions()) {
+    if (region->empty())
+      continue;
+    Block &block = region->front();
+    unsigned first = region == &getScore() ? 1 : 0;
+    unsigned count = region == &getTiles() ? kNumTileIndexArgs : kNumIndexArgs;
+    for (BlockArgument arg : block.getArguments()) {
+      unsigned k = arg.getArgNumber();
+      if (k >= first && k < first + count && arg.getType().isIndex())
+        setResultRange(arg, IntegerValueRange(position));
+      else if (arg.getType().isIntOrIndex())
+        setResultRange(arg, IntegerValueRange::getMaxRange(arg));
+    }
+  }
 }
 
 //===----------------------------------------------------------------------===//

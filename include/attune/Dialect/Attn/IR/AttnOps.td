@@ -10,6 +10,7 @@
 include "attune/Dialect/Attn/IR/AttnBase.td"
 include "attune/Dialect/Attn/IR/AttnAttrs.td"
 include "mlir/Interfaces/ControlFlowInterfaces.td"
+include "mlir/Interfaces/InferIntRangeInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/OpAsmInterface.td"
 
@@ -19,7 +20,9 @@ include "mlir/IR/OpAsmInterface.td"
 
 def Attn_AttentionOp : Attn_Op<"attention", [
     IsolatedFromAbove, Pure,
-    DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmBlockArgumentNames"]>]> {
+    DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmBlockArgumentNames"]>,
+    DeclareOpInterfaceMethods<InferIntRangeInterface,
+                              ["inferResultRangesFromOptional"]>]> {
   let summary = "scaled dot-product attention with a mask and a score region";
   let description = [{
     Computes, for every batch `b`, query head `h`, query `i` and key `j`:
@@ -54,6 +57,11 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     sizes passed as captures or constants.
 
     A row whose keys are all masked gives `O = 0` and `lse = -inf`.
+
+    Every dimension of Q, K and V is below 2^31, so the index arguments of
+    the regions lie in `[0, 2^31 - 1)`; the op tells integer range analysis
+    so (`InferIntRangeInterface`), and `arith-int-range-narrowing` can then
+    compute region arithmetic such as ALiBi's `j - i` in 32 bits.
 
     **Tiled form.** Two optional parts describe how the op is to be computed
     and never change its value; users do not write them, `attn-tile` and
