@@ -640,36 +640,44 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
         auto elements = [&](bool bounded) -> Value {
           Value needMask = arith::XOrIOp::create(
               b, loc, isFull, arith::ConstantIntOp::create(b, loc, 1, 1));
-          // Positions are below 2^31 (the op's contract): per element they
-          // are computed in 32 bits, and the regions' arithmetic on them was
-          // narrowed to match (arith-int-range-narrowing).
+          // Positions are below 2^31 (the op's contract): with regions, whose
+          // arithmetic on them was narrowed to 32 bits (narrowElementRegions),
+          // they are computed in i32 per element. Without, they only bound
+          // the keys and stay `index`: ptxas schedules the dense D = 128
+          // kernel 6% slower with 32-bit bounds (bench/RESULTS.md).
+          bool use32 = op.getScoreBlock() || op.getMaskBlock();
           auto narrow = [&](Value x) -> Value {
-            return arith::IndexCastOp::create(b, loc, b.getI32Type(), x);
+            return use32 ? arith::IndexCastOp::create(b, loc, b.getI32Type(),
+                                                      x)
+                         : x;
           };
           auto widen = [&](Value x) -> Value {
-            return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), x);
+            return use32 ? arith::IndexCastUIOp::create(b, loc,
+                                                        b.getIndexType(), x)
+                         : x;
           };
+          auto constant = [&](int64_t v) { return use32 ? i32(v) : idx(v); };
           Value colBase = narrow(add(colBegin, mul(remu(lane, 4), idx(2))));
           // Clamped indices keep capture reads in bounds on rows past Sq and
           // keys past Sk; those elements are discarded or masked below.
           Value lastRow = narrow(arith::SubIOp::create(b, loc, seqQ, idx(1)));
           Value lastCol = narrow(arith::SubIOp::create(b, loc, seqK, idx(1)));
-          Value seqK32 = narrow(seqK);
+          Value seqKPos = narrow(seqK);
           SmallVector<Value> t;
           for (int64_t mt = 0; mt < mTiles; ++mt) {
             Value rowBase = narrow(fragmentRow(mt));
             for (int64_t nt = 0; nt < scoreTiles; ++nt) {
               for (int64_t e = 0; e < 4; ++e) {
-                Value i = add(rowBase, i32((e / 2) * 8));
-                Value j32 = add(colBase, i32(nt * 8 + e % 2));
+                Value i = add(rowBase, constant((e / 2) * 8));
+                Value j = add(colBase, constant(nt * 8 + e % 2));
                 Value rowHead = head, iC;
                 if (packedHeads)
                   std::tie(rowHead, iC) = rowPosition(widen(i));
                 else
                   iC = widen(arith::MinUIOp::create(b, loc, i, lastRow));
                 Value jC =
-                    widen(bounded ? arith::MinUIOp::create(b, loc, j32, lastCol)
-                                  : j32);
+                    widen(bounded ? arith::MinUIOp::create(b, loc, j, lastCol)
+                                  : j);
                 Value value = fmul(s[mt * perTile + nt * 4 + e], f32(scale));
                 if (Block *score = op.getScoreBlock()) {
                   IRMapping mapping;
@@ -682,7 +690,7 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
                   t.push_back(value);
                   continue;
                 }
-                Value keep = ult(j32, seqK32);
+                Value keep = ult(j, seqKPos);
                 if (Block *mask = op.getMaskBlock()) {
                   IRMapping mapping;
                   mapRegionArguments(mask, 0, rowHead, iC, jC, mapping);
@@ -1204,16 +1212,17 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
       Value rowOffset = mul(row, oRowStride);
       for (int64_t dt = 0; dt < valueTiles; ++dt) {
         int64_t first = (mt * valueTiles + dt) * 4 + 2 * half;
-        Value x = fmul(o[first], inverse), y = fmul(o[first + 1], inverse);
+        Value y = fmul(o[first + 1], inverse);
+        Value x = fmul(o[first], inverse);
+        Value pair = outputType.isF32()
+                         ? vector::FromElementsOp::create(
+                               b, loc, VectorType::get({2}, outputType),
+                               ValueRange{x, y})
+                         : pack(x, y);
         Value address =
             gep(oBase, add(rowOffset, add(colBase, idx(dt * 8))), outputType);
-        if (outputType.isF32()) {
-          Value pair = vector::FromElementsOp::create(
-              b, loc, VectorType::get({2}, outputType), ValueRange{x, y});
-          LLVM::StoreOp::create(b, loc, pair, address, /*alignment=*/8);
-          continue;
-        }
-        LLVM::StoreOp::create(b, loc, pack(x, y), address, /*alignment=*/4);
+        LLVM::StoreOp::create(b, loc, pair, address,
+                              /*alignment=*/outputType.isF32() ? 8 : 4);
       }
       if (lse) {
         Value ln2 = f32(std::log(2.0));
