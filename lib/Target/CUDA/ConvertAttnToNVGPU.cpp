@@ -33,8 +33,10 @@
 // groups; then, for masked ops, the k-tile class table.
 //
 // Short queries get two more kernels: split-KV (the keys split over CTAs,
-// GQA heads packed into the rows) and a combine step. docs/CUDATarget.md
-// describes the whole design.
+// GQA heads packed into the rows) and a combine step. f32 inputs get three
+// kernels that split Q, K and V into bf16 planes (hi, mid, lo), and the
+// attention kernels then hold three planes per tile and issue six mma.sync
+// per product. docs/CUDATarget.md describes the whole design.
 //
 //===----------------------------------------------------------------------===//
 
