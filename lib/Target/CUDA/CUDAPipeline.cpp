@@ -54,7 +54,9 @@ void attune::cuda::buildCUDAKernelPipeline(OpPassManager &pm,
     pm.addPass(attn::createAttnTile(tiling));
   }
   pm.addPass(attn::createAttnSparsify());
-  pm.addPass(createConvertAttnToNVGPU());
+  ConvertAttnToNVGPUOptions conversion;
+  conversion.decodeTileK = options.decodeTileK;
+  pm.addPass(createConvertAttnToNVGPU(conversion));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
@@ -269,7 +271,7 @@ attune::cuda::candidateTileSizes(attn::AttentionOp op) {
   if (d <= 128 && op.getMaskBlock())
     return {{64, 64}, {128, 32}, {64, 32}, {64, 16}};
   if (d <= 128)
-    return {{128, 32}, {64, 64}, {64, 32}, {64, 16}};
+    return {{128, 64}, {128, 32}, {64, 64}, {64, 32}, {64, 16}};
   return {{64, 16}, {32, 16}};
 }
 
@@ -434,20 +436,38 @@ LogicalResult attune::cuda::writeCUDAArtifacts(ModuleOp spec,
   attn::AttentionOp op = functions[0].second;
   std::string stem = functions[0].first.getSymName().str();
   int64_t sharedLimit = maxSharedBytes(options.chip);
-  auto compileTiles = [&](std::pair<int64_t, int64_t> tiles) {
+  // A configuration: (Tq, Tk, the decode kernel's Tk cap or 0).
+  using Tiles = std::tuple<int64_t, int64_t, int64_t>;
+  auto compileTiles = [&](Tiles tiles) {
     CUDAPipelineOptions tiled;
     tiled.chip = options.chip.getValue();
-    tiled.tileQ = tiles.first;
-    tiled.tileK = tiles.second;
+    tiled.tileQ = std::get<0>(tiles);
+    tiled.tileK = std::get<1>(tiles);
+    tiled.decodeTileK = std::get<2>(tiles);
     return compileModule(spec, tiled, directory, stem, assembler);
   };
   std::optional<CompiledModule> compiled;
-  std::optional<std::pair<int64_t, int64_t>> kept, written;
+  std::optional<Tiles> kept, written;
   int64_t leastShared = std::numeric_limits<int64_t>::max();
-  for (std::pair<int64_t, int64_t> tiles : candidates) {
+  for (auto [tq, tk] : candidates) {
+    Tiles tiles{tq, tk, 0};
     FailureOr<CompiledModule> module = compileTiles(tiles);
     if (failed(module))
       return failure();
+    // Only the decode kernel spills (its warp does the element-wise work of
+    // 16 rows alone): try it with 16 keys per tile before giving up the
+    // forward kernel's configuration.
+    bool onlyDecodeSpills =
+        module->spillBytes > 0 &&
+        llvm::all_of(module->kernels, [](const KernelInfo &k) {
+          return k.spillBytes == 0 || k.role == "decode";
+        });
+    if (onlyDecodeSpills) {
+      tiles = Tiles{tq, tk, 16};
+      module = compileTiles(tiles);
+      if (failed(module))
+        return failure();
+    }
     written = tiles;
     leastShared = std::min(leastShared, module->sharedBytes);
     if (module->sharedBytes > sharedLimit)

@@ -53,6 +53,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
 #include <limits>
@@ -237,6 +238,44 @@ private:
     return gep(smem, bytes, b.getI8Type());
   }
 
+  /// A thread's ldmatrix row addresses into a swizzled tile: the thread
+  /// reads row `rowConst + rowLane`, column `colConst + colLane` (rowConst
+  /// a multiple of 8, colConst of 16, colLane 0 or 8). Then the swizzled
+  /// chunk is (colConst / 8) ^ t with t = colLane / 8 ^ rowLane % 8 < 8,
+  /// which is 8 (colConst / 64) + ((colConst / 8) % 8 ^ t): four per-thread
+  /// 32-bit shared addresses, one per (colConst / 16) % 4, and the rest a
+  /// compile-time offset (loadFragment).
+  SmallVector<Value, 4> fragmentOffsets(Value rowLane, Value colLane,
+                                        int64_t cols) {
+    Value t = arith::XOrIOp::create(b, loc, divu(colLane, 8), remu(rowLane, 8));
+    Value rowBytes = mul(rowLane, idx(cols * kElementBytes));
+    SmallVector<Value, 4> offsets;
+    for (int64_t k = 0; k < 4; ++k) {
+      Value bytes = add(
+          rowBytes,
+          mul(arith::XOrIOp::create(b, loc, idx(2 * k), t), idx(16)));
+      offsets.push_back(arith::AddIOp::create(
+          b, loc, sharedBase,
+          arith::IndexCastOp::create(b, loc, b.getI32Type(), bytes)));
+    }
+    return offsets;
+  }
+  /// ldmatrix .x4 of the fragment rows (rowConst, colConst) of the tile at
+  /// `dynamicOffset` (index bytes, may be null) + `staticOffset` given its
+  /// fragmentOffsets. Inline PTX with the constant part as the address's
+  /// immediate: as an LLVM address it was hoisted out of the k-loop, one
+  /// 64-bit register pair per (k-step, matrix), the kernels' largest
+  /// register cost.
+  SmallVector<Value, 4> loadFragment(ArrayRef<Value> offsets,
+                                     Value dynamicOffset, int64_t staticOffset,
+                                     int64_t rowConst, int64_t colConst,
+                                     int64_t cols, bool transpose);
+  /// fragmentOffsets of the Q (A operand), K (B) and V (B, transposed)
+  /// fragments, and the 32-bit shared address of the dynamic shared memory;
+  /// set by emit().
+  SmallVector<Value, 4> qFragments, kFragments, vFragments;
+  Value sharedBase;
+
   /// Issues the cp.async copies of rows [rowBegin, rowBegin + rows) of a
   /// (rowStride, cols) 16-bit matrix at `base` into the shared tile at
   /// `byteOffset`; rows at or past `rowLimit` are zero-filled.
@@ -248,8 +287,6 @@ private:
   /// head + r / Sq, position r % Sq (zero past the group's rows).
   void copyPackedQueryAsync(Value query, int64_t byteOffset);
 
-  /// ldmatrix .x4 at `address`: four 32-bit registers.
-  SmallVector<Value, 4> loadMatrixX4(Value address, bool transpose);
   /// One mma.sync m16n8k16: `acc` (4 f32) += A (4 x i32) * B (2 x i32).
   void mma(ArrayRef<Value> a, Value b0, Value b1, MutableArrayRef<Value> acc);
   /// Packs two f32 into the 16-bit pair register (x in the low half).
@@ -301,9 +338,13 @@ private:
                              add(idx(16 * mt), divu(lane, 4))));
   }
 
+  /// Which score paths a k-tile body contains: the fast one (a full tile
+  /// inside Sk without a score region), the element-wise one, or both
+  /// behind a branch on the tile.
+  enum class ScorePath { Fast, Elementwise, Either };
   /// The body of one visited k-tile: returns the updated (O, m, l).
   SmallVector<Value> emitKeyTile(Value kt, Value buffer, Value tileClass,
-                                 ValueRange state);
+                                 ValueRange state, ScorePath path);
 
   OpBuilder &b;
   AttentionOp op;
@@ -367,6 +408,44 @@ void KernelEmitter::copyTileAsync(Value base, Value rowStride, Value rowBegin,
   int64_t chunksPerRow = cols / 8;
   int64_t chunks = rows * chunksPerRow;
   Type element = elementType;
+  if (threads % chunksPerRow == 0) {
+    // Each pass of the CTA copies rowsPerPass whole rows; a thread's chunks
+    // lie in one column, rowsPerPass rows apart. Its source pointer is
+    // advanced pass by pass from the tile's base, so the only per-thread
+    // values live across the k-loop are its column and first row (with
+    // offsets per pass from the thread's base LLVM hoisted one 64-bit
+    // product per chunk out of the loop).
+    int64_t rowsPerPass = threads / chunksPerRow;
+    Value threadRow = divu(tid, chunksPerRow);
+    Value col = mul(remu(tid, chunksPerRow), idx(8));
+    Value tileBase = gep(base, mul(rowBegin, rowStride), element);
+    Value firstRow = gep(tileBase, col, element);
+    Value src = gep(firstRow, mul(threadRow, rowStride), element);
+    Value passStride = mul(idx(rowsPerPass), rowStride);
+    for (int64_t pass = 0; pass * rowsPerPass < rows; ++pass) {
+      if (pass > 0)
+        src = gep(src, passStride, element);
+      Value row = add(threadRow, idx(pass * rowsPerPass));
+      auto body = [&]() {
+        Value valid = ult(add(rowBegin, row), rowLimit);
+        // Zero-filled rows read nothing; point them at the tile's first row.
+        NVVM::CpAsyncOp::create(
+            b, loc, sharedAddress(byteOffset, row, col, cols),
+            select(valid, src, firstRow), 16,
+            NVVM::LoadCacheModifierKind::CG, select(valid, i32(16), i32(0)));
+      };
+      if ((pass + 1) * rowsPerPass <= rows) {
+        body();
+        continue;
+      }
+      scf::IfOp::create(b, loc, ult(row, idx(rows)),
+                        [&](OpBuilder &, Location) {
+                          body();
+                          scf::YieldOp::create(b, loc);
+                        });
+    }
+    return;
+  }
   for (int64_t first = 0; first < chunks; first += threads) {
     Value chunkId = add(tid, idx(first));
     auto body = [&]() {
@@ -418,16 +497,35 @@ void KernelEmitter::copyPackedQueryAsync(Value query, int64_t byteOffset) {
   }
 }
 
-SmallVector<Value, 4> KernelEmitter::loadMatrixX4(Value address,
-                                                  bool transpose) {
+SmallVector<Value, 4>
+KernelEmitter::loadFragment(ArrayRef<Value> offsets, Value dynamicOffset,
+                            int64_t staticOffset, int64_t rowConst,
+                            int64_t colConst, int64_t cols, bool transpose) {
+  assert(rowConst % 8 == 0 && colConst % 16 == 0);
   Type i32Type = b.getI32Type();
+  Value base = offsets[(colConst / 16) % 4];
+  if (dynamicOffset)
+    base = arith::AddIOp::create(
+        b, loc, base,
+        arith::IndexCastOp::create(b, loc, i32Type, dynamicOffset));
+  int64_t immediate = staticOffset + rowConst * cols * kElementBytes +
+                      (colConst / 64) * 128;
   auto structType = LLVM::LLVMStructType::getLiteral(
       b.getContext(), {i32Type, i32Type, i32Type, i32Type});
-  Value result = NVVM::LdMatrixOp::create(
-      b, loc, structType, address, 4,
-      transpose ? NVVM::MMALayout::col : NVVM::MMALayout::row,
-      NVVM::LdStMatrixShapeAttr::get(b.getContext(), 8, 8),
-      NVVM::LdStMatrixEltType::B16);
+  // Side effects: it reads shared memory that cp.async and barriers order.
+  std::string text = llvm::formatv(
+      "ldmatrix.sync.aligned.m8n8.x4{0}.shared.b16 {{$0, $1, $2, $3}, "
+      "[$4+{1}];",
+      transpose ? ".trans" : "", immediate);
+  Value result =
+      LLVM::InlineAsmOp::create(
+          b, loc, structType, ValueRange{base}, b.getStringAttr(text),
+          b.getStringAttr("=r,=r,=r,=r,r"), /*has_side_effects=*/
+          UnitAttr::get(b.getContext()), UnitAttr(),
+          LLVM::TailCallKindAttr::get(b.getContext(),
+                                      LLVM::tailcallkind::TailCallKind::None),
+          LLVM::AsmDialectAttr(), ArrayAttr())
+          .getResult(0);
   SmallVector<Value, 4> regs;
   for (int64_t k = 0; k < 4; ++k)
     regs.push_back(LLVM::ExtractValueOp::create(b, loc, result, k));
@@ -554,17 +652,16 @@ void KernelEmitter::hoistInvariants(Block *block, unsigned firstIndexArg) {
 SmallVector<Value, 4> KernelEmitter::loadQueryFragment(int64_t mt, int64_t kk,
                                                        int64_t plane) {
   // Matrix m of the .x4 load: rows 8(m%2).., k-columns 8(m/2)..: lanes
-  // 8m..8m+7 give its row addresses.
-  Value row =
-      add(mul(warp, idx(16 * mTiles)), add(idx(16 * mt), remu(lane, 16)));
-  Value col = add(idx(kk * 16), mul(divu(lane, 16), idx(8)));
-  return loadMatrixX4(sharedAddress(idx(plane * qPlane), row, col, headDim),
-                      false);
+  // 8m..8m+7 give its row addresses (qFragments: row 32w + lane % 16,
+  // column 8 (lane / 16)).
+  return loadFragment(qFragments, Value(), plane * qPlane, 16 * mt, kk * 16,
+                      headDim, false);
 }
 
 SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
                                               Value tileClass,
-                                              ValueRange state) {
+                                              ValueRange state,
+                                              ScorePath path) {
   int64_t scoreTiles = tileK / 8, valueTiles = valueDim / 8;
   int64_t perTile = scoreTiles * 4, rowsPerThread = 2 * mTiles;
   Value colBegin = mul(kt, idx(tileK));
@@ -588,15 +685,12 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
                                      : loadQueryFragment(mt, kk, p));
     for (int64_t np = 0; np < tileK / 16; ++np) {
       // Matrices: keys 16np + 8(m/2).., d 16kk + 8(m%2)..
-      Value key = add(idx(np * 16), add(remu(lane, 8),
-                                        mul(divu(lane, 16), idx(8))));
-      Value col = add(idx(kk * 16), mul(remu(divu(lane, 8), 2), idx(8)));
       // Per plane, the B operands of key columns 16np.. and 16np + 8..
       SmallVector<std::array<Value, 2>, kPlanes> kLow, kHigh;
       for (int64_t p = 0; p < planes; ++p) {
-        SmallVector<Value, 4> kf = loadMatrixX4(
-            sharedAddress(add(kOffset, idx(p * kPlane)), key, col, headDim),
-            false);
+        SmallVector<Value, 4> kf =
+            loadFragment(kFragments, kOffset, p * kPlane, np * 16, kk * 16,
+                         headDim, false);
         kLow.push_back({kf[0], kf[1]});
         kHigh.push_back({kf[2], kf[3]});
       }
@@ -613,10 +707,13 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
   for (auto [x, small] : llvm::zip(s, sSmall))
     x = fadd(small, x);
 
-  // Scores in log2 units are x * factor. Fast path: a full tile inside Sk
-  // without a score region keeps x = Q.K and factor = scale * log2(e), which
-  // the exponent's FMA applies; otherwise x is the scaled, score-modified,
-  // masked value and factor = 1.
+  // Scores in log2 units are x * factor. Without a score region x = Q.K
+  // (-inf where masked or past Sk) and factor = scale * log2(e), which the
+  // exponent's FMA applies; with one, x is the scaled, score-modified,
+  // masked value and factor = 1. Fast path: a full tile inside Sk without a
+  // score region uses the products as they are. (Keeping raw products on
+  // the other tiles too saves a multiply per element and, on a dense
+  // D = 128 kernel at 128 x 64, the registers that made it spill.)
   double log2e = 1.0 / std::log(2.0);
   double scale = op.getScaleValue();
   auto vecType = VectorType::get({mTiles * perTile}, b.getF32Type());
@@ -626,16 +723,9 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
       b, loc, arith::CmpIPredicate::eq, tileClass,
       arith::ConstantIntOp::create(b, loc, b.getI8Type(),
                                    AttentionOp::kTileFull));
-  Value fast = arith::AndIOp::create(b, loc, inside, isFull);
-  if (op.getScoreBlock())
-    fast = arith::ConstantIntOp::create(b, loc, 0, 1);
   Value packed = vector::FromElementsOp::create(b, loc, vecType, s);
-  auto scaled = scf::IfOp::create(
-      b, loc, fast,
-      [&](OpBuilder &, Location) {
-        scf::YieldOp::create(b, loc, ValueRange{packed, f32(scale * log2e)});
-      },
-      [&](OpBuilder &, Location) {
+  // The element-wise path: (scores, factor).
+  auto elementwise = [&]() -> std::pair<Value, Value> {
         // Element by element; `bounded`: the tile may be partial or cross
         // Sk, so keys past Sk are clamped for reads and masked, and the mask
         // region runs unless the tile is full.
@@ -664,7 +754,9 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
           // keys past Sk; those elements are discarded or masked below.
           Value lastRow = narrow(arith::SubIOp::create(b, loc, seqQ, idx(1)));
           Value lastCol = narrow(arith::SubIOp::create(b, loc, seqK, idx(1)));
-          Value seqKPos = narrow(seqK);
+          // Keys of this thread left before Sk: key colBase + c is inside
+          // iff c < remaining, a compare with an immediate per element.
+          Value remaining = arith::SubIOp::create(b, loc, narrow(seqK), colBase);
           SmallVector<Value> t;
           for (int64_t mt = 0; mt < mTiles; ++mt) {
             Value rowBase = narrow(fragmentRow(mt));
@@ -680,19 +772,20 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
                 Value jC =
                     widen(bounded ? arith::MinUIOp::create(b, loc, j, lastCol)
                                   : j);
-                Value value = fmul(s[mt * perTile + nt * 4 + e], f32(scale));
+                Value value = s[mt * perTile + nt * 4 + e];
                 if (Block *score = op.getScoreBlock()) {
                   IRMapping mapping;
-                  mapping.map(score->getArgument(0), value);
+                  mapping.map(score->getArgument(0), fmul(value, f32(scale)));
                   mapRegionArguments(score, 1, rowHead, iC, jC, mapping);
-                  value = inlineRegion(score, mapping);
+                  value = fmul(inlineRegion(score, mapping), f32(log2e));
                 }
-                value = fmul(value, f32(log2e));
                 if (!bounded) {
                   t.push_back(value);
                   continue;
                 }
-                Value keep = ult(j, seqKPos);
+                Value keep = arith::CmpIOp::create(
+                    b, loc, arith::CmpIPredicate::sgt, remaining,
+                    constant(nt * 8 + e % 2));
                 if (Block *mask = op.getMaskBlock()) {
                   IRMapping mapping;
                   mapRegionArguments(mask, 0, rowHead, iC, jC, mapping);
@@ -728,12 +821,42 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
         } else {
           scores = elements(true);
         }
-        scf::YieldOp::create(b, loc, ValueRange{scores, f32(1.0)});
-      });
-  Value factor = scaled.getResult(1);
+        return {scores,
+                op.getScoreBlock() ? f32(1.0) : f32(scale * log2e)};
+  };
+  std::pair<Value, Value> scaled;
+  switch (path) {
+  case ScorePath::Fast:
+    assert(!op.getScoreBlock() && !op.getMaskBlock() &&
+           "the fast path alone is for tiles known full and inside Sk");
+    scaled = {packed, f32(scale * log2e)};
+    break;
+  case ScorePath::Elementwise:
+    scaled = elementwise();
+    break;
+  case ScorePath::Either: {
+    Value fast = op.getScoreBlock()
+                     ? arith::ConstantIntOp::create(b, loc, 0, 1).getResult()
+                     : arith::AndIOp::create(b, loc, inside, isFull)
+                           .getResult();
+    auto branch = scf::IfOp::create(
+        b, loc, fast,
+        [&](OpBuilder &, Location) {
+          scf::YieldOp::create(b, loc,
+                               ValueRange{packed, f32(scale * log2e)});
+        },
+        [&](OpBuilder &, Location) {
+          auto [scores, factor] = elementwise();
+          scf::YieldOp::create(b, loc, ValueRange{scores, factor});
+        });
+    scaled = {branch.getResult(0), branch.getResult(1)};
+    break;
+  }
+  }
+  Value factor = scaled.second;
   SmallVector<Value> t;
   for (int64_t k = 0; k < mTiles * perTile; ++k)
-    t.push_back(vector::ExtractOp::create(b, loc, scaled.getResult(0),
+    t.push_back(vector::ExtractOp::create(b, loc, scaled.first,
                                           ArrayRef<int64_t>{k}));
 
   // Online softmax per row r of the thread (m-tile r / 2, half r % 2: rows
@@ -777,16 +900,22 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
   }
   // O *= alpha per row, skipped when no row of the warp got a new maximum
   // (alpha = 1 everywhere): after the first tiles the maximum rarely moves,
-  // and the rescale is a quarter of the FP32 instructions of a tile.
-  Value moved = arith::ConstantIntOp::create(b, loc, 0, 1);
-  for (Value alpha : alphas)
-    moved = arith::OrIOp::create(
-        b, loc, moved,
-        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, alpha,
-                              f32(1.0)));
-  Value anyMoved = NVVM::VoteSyncOp::create(
-      b, loc, b.getI1Type(), i32(-1), moved,
-      NVVM::VoteSyncKindAttr::get(b.getContext(), NVVM::VoteSyncKind::any));
+  // and the rescale is a quarter of the FP32 instructions of a tile. The
+  // element-wise path alone is the peeled tile that crosses Sk, run at most
+  // once: it rescales unconditionally, which frees the registers of the
+  // branch (the dense D = 128 kernel at 128 x 64 spilled 12 bytes there).
+  Value anyMoved = arith::ConstantIntOp::create(b, loc, 1, 1);
+  if (path != ScorePath::Elementwise) {
+    Value moved = arith::ConstantIntOp::create(b, loc, 0, 1);
+    for (Value alpha : alphas)
+      moved = arith::OrIOp::create(
+          b, loc, moved,
+          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, alpha,
+                                f32(1.0)));
+    anyMoved = NVVM::VoteSyncOp::create(
+        b, loc, b.getI1Type(), i32(-1), moved,
+        NVVM::VoteSyncKindAttr::get(b.getContext(), NVVM::VoteSyncKind::any));
+  }
   SmallVector<Type> oTypes(o.size(), b.getF32Type());
   auto rescale = scf::IfOp::create(
       b, loc, anyMoved,
@@ -829,14 +958,11 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
     }
     for (int64_t dp = 0; dp < valueDim / 16; ++dp) {
       // Matrices (transposed): keys 16kk + 8(m%2).., d 16dp + 8(m/2)..
-      Value key = add(idx(kk * 16),
-                      add(remu(lane, 8), mul(remu(divu(lane, 8), 2), idx(8))));
-      Value col = add(idx(dp * 16), mul(divu(lane, 16), idx(8)));
       SmallVector<std::array<Value, 2>, kPlanes> vLow, vHigh;
       for (int64_t p = 0; p < planes; ++p) {
-        SmallVector<Value, 4> vf = loadMatrixX4(
-            sharedAddress(add(vOffset, idx(p * vPlane)), key, col, valueDim),
-            true);
+        SmallVector<Value, 4> vf =
+            loadFragment(vFragments, vOffset, p * vPlane, kk * 16, dp * 16,
+                         valueDim, true);
         vLow.push_back({vf[0], vf[1]});
         vHigh.push_back({vf[2], vf[3]});
       }
@@ -866,6 +992,17 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
   tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   lane = remu(tid, kWarpSize);
   warp = divu(tid, kWarpSize);
+  // Shared-window addresses fit in 32 bits.
+  sharedBase = LLVM::PtrToIntOp::create(b, loc, b.getI32Type(), smem);
+  qFragments = fragmentOffsets(
+      add(mul(warp, idx(16 * mTiles)), remu(lane, 16)),
+      mul(divu(lane, 16), idx(8)), headDim);
+  kFragments = fragmentOffsets(
+      add(remu(lane, 8), mul(divu(lane, 16), idx(8))),
+      mul(remu(divu(lane, 8), 2), idx(8)), headDim);
+  vFragments = fragmentOffsets(
+      add(remu(lane, 8), mul(remu(divu(lane, 8), 2), idx(8))),
+      mul(divu(lane, 16), idx(8)), valueDim);
   Value blockX = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
   Value qTile = numSplits ? idx(0) : blockX;
   Value blockY = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
@@ -1122,21 +1259,26 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
   init.append(rowsPerThread, negInf);
   init.append(rowsPerThread, f32(0.0));
   init.push_back(firstClass);
-  auto loop = scf::ForOp::create(
-      b, loc, ranges.begin, ranges.end, idx(1), init,
+  auto buildLoop = [&](Value lower, Value upper, ValueRange initial,
+                       ScorePath path, bool prefetch = true) {
+    return scf::ForOp::create(
+      b, loc, lower, upper, idx(1), initial,
       [&](OpBuilder &, Location, Value kt, ValueRange iter) {
         Value buffer = remu(arith::SubIOp::create(b, loc, kt, ranges.begin), 2);
         Value next = add(kt, idx(1));
-        Value nextClass = classifyIfInRange(next);
+        Value nextClass = prefetch ? classifyIfInRange(next)
+                                   : arith::ConstantIntOp::create(
+                                         b, loc, b.getI8Type(),
+                                         AttentionOp::kTileEmpty);
         // Every warp is done with the other buffer (tile t-1).
         gpu::BarrierOp::create(b, loc);
-        scf::IfOp::create(b, loc, isVisited(nextClass),
-                          [&](OpBuilder &, Location) {
-                            loadKeyValue(next,
-                                         arith::SubIOp::create(b, loc, idx(1),
-                                                               buffer));
-                            scf::YieldOp::create(b, loc);
-                          });
+        if (prefetch)
+          scf::IfOp::create(b, loc, isVisited(nextClass),
+                            [&](OpBuilder &, Location) {
+                              loadKeyValue(next, arith::SubIOp::create(
+                                                     b, loc, idx(1), buffer));
+                              scf::YieldOp::create(b, loc);
+                            });
         NVVM::CpAsyncCommitGroupOp::create(b, loc);
         // All groups but the newest are complete: tile t has landed.
         NVVM::CpAsyncWaitGroupOp::create(b, loc, 1);
@@ -1148,8 +1290,9 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
         {
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPointToStart(visit.thenBlock());
-          scf::YieldOp::create(
-              b, loc, emitKeyTile(kt, buffer, cls, iter.take_front(numState)));
+          scf::YieldOp::create(b, loc,
+                               emitKeyTile(kt, buffer, cls,
+                                           iter.take_front(numState), path));
           b.setInsertionPointToStart(visit.elseBlock());
           scf::YieldOp::create(b, loc, iter.take_front(numState));
         }
@@ -1157,6 +1300,26 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
         yields.push_back(nextClass);
         scf::YieldOp::create(b, loc, yields);
       });
+  };
+  scf::ForOp loop;
+  if (!op.getMaskBlock() && !op.getScoreBlock()) {
+    // Every tile is full and all but the one that crosses Sk take the fast
+    // path: that one is peeled into a loop of its own, so that the main
+    // loop carries no element-wise code (whose registers made dense
+    // D = 128 at 128 x 64 spill), as FlashAttention-2 peels its masked
+    // iterations.
+    Value inside = arith::MaxUIOp::create(
+        b, loc, ranges.begin,
+        arith::MinUIOp::create(b, loc, ranges.end,
+                               arith::DivUIOp::create(b, loc, seqK,
+                                                      idx(tileK))));
+    scf::ForOp main = buildLoop(ranges.begin, inside, init, ScorePath::Fast);
+    // The tile that crosses Sk is the last: nothing to prefetch.
+    loop = buildLoop(inside, ranges.end, main.getResults(),
+                     ScorePath::Elementwise, /*prefetch=*/false);
+  } else {
+    loop = buildLoop(ranges.begin, ranges.end, init, ScorePath::Either);
+  }
 
   // Epilogue: O / l, lse = (m + log2 l) ln 2; rows with l = 0 (every key
   // masked) give O = 0 and lse = -inf.
@@ -1666,12 +1829,15 @@ struct ConvertAttnToNVGPU
       // At most the forward kernel's keys per tile (candidates that fit its
       // registers fit these), and 32 beyond D = 64: the decode warp does the
       // mask and score work of 16 rows alone.
-      // f32 inputs (three planes per fragment): 16.
+      // f32 inputs (three planes per fragment): 16. At most the
+      // decode-tile-k option.
       int64_t decodeTileK = std::min<int64_t>(
           tileK, emitter.numPlanes() > 1 ? 16
                  : std::max(op.getHeadSize(), op.getValueHeadSize()) <= 64
                      ? 64
                      : 32);
+      if (this->decodeTileK > 0)
+        decodeTileK = std::min<int64_t>(decodeTileK, this->decodeTileK);
       KernelEmitter splitter(b, op, kDecodeRows, decodeTileK);
       SmallVector<Type> splitParams(argTypes);
       splitParams.append({oPartType, lsePartType});

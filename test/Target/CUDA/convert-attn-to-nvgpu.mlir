@@ -11,7 +11,8 @@
 
 /// Causal, D = 64: 128 rows in 4 warps of 32 (each K/V fragment feeds two
 /// mma), 64 keys per tile; Q, K, V tiles come through cp.async, fragments
-/// through ldmatrix (.trans for V: the `col` layout), products in bf16
+/// through ldmatrix (.trans for V; inline PTX, a 32-bit shared address plus
+/// the fragment's constant offset as the immediate), products in bf16
 /// mma.sync with f32 accumulators, row max/sum across quads with shfl.bfly.
 // CHECK-LABEL: gpu.func @causal_fwd
 // CHECK-SAME:    (%{{.*}}: memref<?x8x?x64xbf16>, %{{.*}}: memref<?x8x?x64xbf16>, %{{.*}}: memref<?x8x?x64xbf16>, %{{.*}}: memref<?x8x?x64xbf16>) kernel
@@ -21,12 +22,12 @@
 // CHECK-SAME:    attn.tile_k = 64
 // CHECK-SAME:    attn.tile_q = 128
 // CHECK:       nvvm.cp.async.shared.global %{{.*}}, %{{.*}}, 16, cache = cg
-// CHECK:       nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<row>
+// CHECK:       llvm.inline_asm has_side_effects "ldmatrix.sync.aligned.m8n8.x4.shared.b16 {$0, $1, $2, $3}, [$4+{{[0-9]+}}];", "=r,=r,=r,=r,r" %{{.*}} : (i32)
 // CHECK:       scf.for
 // CHECK:         nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>{{.*}}shape = #nvvm.shape<m = 16, n = 8, k = 16>
 // CHECK:         nvvm.shfl.sync bfly
 // CHECK:         llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f"
-// CHECK:         nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<col>
+// CHECK:         llvm.inline_asm has_side_effects "ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {$0, $1, $2, $3}, [$4+{{[0-9]+}}];"
 // CHECK:       gpu.return
 // CHECK-LABEL: gpu.func @causal_decode
 // CHECK-SAME:    memref<?x8x16x?x64xf32>, %{{.*}}: memref<?x8x16x?xf32>) kernel
@@ -80,8 +81,18 @@ func.func @documents(%q: tensor<?x4x?x128xf16>, %k: tensor<?x4x?x128xf16>,
 
 // -----
 
-/// A static Sq above 16 needs no decode kernels.
+/// A static Sq above 16 needs no decode kernels. Without mask and score
+/// regions the k-loop is split: every tile but the one that crosses Sk takes
+/// the fast path (no per-element code), and that one is peeled into a second
+/// loop that prefetches nothing and always rescales O.
 // CHECK-LABEL: gpu.func @long_fwd
+// CHECK:         scf.for
+// CHECK-NOT:       arith.cmpi sgt
+// CHECK:           nvvm.vote.sync any
+// CHECK:         scf.for
+// CHECK:           arith.cmpi sgt
+// CHECK-NOT:       nvvm.vote.sync
+// CHECK:         gpu.return
 // CHECK-NOT:   gpu.func @long_decode
 func.func @long(%q: tensor<2x8x256x64xbf16>, %k: tensor<2x8x256x64xbf16>,
                 %v: tensor<2x8x256x64xbf16>) -> tensor<2x8x256x64xbf16> {

@@ -40,6 +40,11 @@ struct CUDAPipelineOptions
       *this, "tile-k",
       llvm::cl::desc("Keys per k-tile (0: chosen per head size)"),
       llvm::cl::init(0)};
+  Option<int64_t> decodeTileK{
+      *this, "decode-tile-k",
+      llvm::cl::desc("Keys per k-tile of the decode kernel at most (0: "
+                     "derived from tile-k)"),
+      llvm::cl::init(0)};
 };
 
 /// Tile sizes (Tq, Tk) to try for `op`, best first.

@@ -37,8 +37,15 @@ def ConvertAttnToNVGPU : Pass<"convert-attn-to-nvgpu", "::mlir::ModuleOp"> {
 
     The warp-level operations are emitted as NVVM ops: MLIR 22's
     `nvgpu.mma.sync` cannot lower bf16 operands, and its `nvgpu.ldmatrix`
-    results leave unresolved casts after lowering; see docs/CUDATarget.md.
+    results leave unresolved casts after lowering; `ldmatrix` is inline PTX
+    whose address carries the fragment's constant offset as an immediate;
+    see docs/CUDATarget.md.
   }];
+  let options = [
+    Option<"decodeTileK", "decode-tile-k", "int64_t", /*default=*/"0",
+           "Keys per k-tile of the split-KV decode kernel at most (0: the "
+           "forward kernel's, capped at 64 for D <= 64, else 32)">
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::gpu::GPUDialect",
