@@ -29,42 +29,36 @@ FAKE_API int cuInit(unsigned) {
   return 0;
 }
 
-FAKE_API int cuGetErrorName(int error, const char **str) {
-  switch (error) {
-  case 1:
-    *str = "CUDA_ERROR_INVALID_VALUE";
-    return 0;
-  case 2:
-    *str = "CUDA_ERROR_OUT_OF_MEMORY";
-    return 0;
-  case 209:
-    *str = "CUDA_ERROR_NO_BINARY_FOR_GPU";
-    return 0;
-  case 500:
-    *str = "CUDA_ERROR_NOT_FOUND";
-    return 0;
-  }
+/// The driver errors the tests provoke: code, name, description.
+struct FakeError {
+  int code;
+  const char *name, *text;
+};
+static constexpr FakeError fakeErrors[] = {
+    {1, "CUDA_ERROR_INVALID_VALUE", "invalid argument"},
+    {2, "CUDA_ERROR_OUT_OF_MEMORY", "out of memory"},
+    {209, "CUDA_ERROR_NO_BINARY_FOR_GPU",
+     "no kernel image is available for execution on the device"},
+    {500, "CUDA_ERROR_NOT_FOUND", "named symbol not found"},
+};
+
+/// Sets `*str` to the name or text of `error`; 1 (invalid value) if unknown.
+static int describeError(int error, const char **str, bool name) {
+  for (const FakeError &known : fakeErrors)
+    if (known.code == error) {
+      *str = name ? known.name : known.text;
+      return 0;
+    }
   *str = nullptr;
   return 1;
 }
 
+FAKE_API int cuGetErrorName(int error, const char **str) {
+  return describeError(error, str, /*name=*/true);
+}
+
 FAKE_API int cuGetErrorString(int error, const char **str) {
-  switch (error) {
-  case 1:
-    *str = "invalid argument";
-    return 0;
-  case 2:
-    *str = "out of memory";
-    return 0;
-  case 209:
-    *str = "no kernel image is available for execution on the device";
-    return 0;
-  case 500:
-    *str = "named symbol not found";
-    return 0;
-  }
-  *str = nullptr;
-  return 1;
+  return describeError(error, str, /*name=*/false);
 }
 
 FAKE_API int cuCtxGetCurrent(void **ctx) {

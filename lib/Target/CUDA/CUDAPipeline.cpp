@@ -297,24 +297,22 @@ static FailureOr<CompiledModule> compileModule(ModuleOp spec,
     info.name = kernel.getName().str();
     info.role = kernel->getAttrOfType<StringAttr>("attn.role").str();
     info.threads = kernel->getAttrOfType<DenseI64ArrayAttr>("attn.block")[0];
-    if (auto tq = kernel->getAttrOfType<IntegerAttr>("attn.tile_q"))
-      info.tileQ = tq.getInt();
-    if (auto tk = kernel->getAttrOfType<IntegerAttr>("attn.tile_k"))
-      info.tileK = tk.getInt();
-    if (auto splits = kernel->getAttrOfType<IntegerAttr>("attn.splits"))
-      info.splits = splits.getInt();
-    if (auto heads = kernel->getAttrOfType<IntegerAttr>("attn.heads_per_cta"))
-      info.headsPerCTA = heads.getInt();
-    if (auto maxSq = kernel->getAttrOfType<IntegerAttr>("attn.max_sq"))
-      info.maxSq = maxSq.getInt();
+    // The optional launch attributes (convert-attn-to-nvgpu sets those of
+    // the kernel's role).
+    auto read = [&](StringRef name, int64_t &field) {
+      if (auto attr = kernel->getAttrOfType<IntegerAttr>(name))
+        field = attr.getInt();
+    };
+    read("attn.tile_q", info.tileQ);
+    read("attn.tile_k", info.tileK);
+    read("attn.splits", info.splits);
+    read("attn.heads_per_cta", info.headsPerCTA);
+    read("attn.max_sq", info.maxSq);
+    read("attn.rows", info.rows);
+    read("attn.planes", info.planes);
+    read("attn.shared_bytes", info.sharedBytes);
     if (auto operand = kernel->getAttrOfType<StringAttr>("attn.operand"))
       info.operand = operand.str();
-    if (auto rows = kernel->getAttrOfType<IntegerAttr>("attn.rows"))
-      info.rows = rows.getInt();
-    if (auto planes = kernel->getAttrOfType<IntegerAttr>("attn.planes"))
-      info.planes = planes.getInt();
-    info.sharedBytes =
-        kernel->getAttrOfType<IntegerAttr>("attn.shared_bytes").getInt();
     module.sharedBytes = std::max(module.sharedBytes, info.sharedBytes);
     module.kernels.push_back(info);
   });

@@ -293,15 +293,22 @@ private:
   Value pack(Value x, Value y);
   /// The pair registers of (x, y), one per plane.
   SmallVector<Value, kPlanes> packPlanes(Value x, Value y);
-  /// acc += A B from their planes a[p] (4 registers) and b[p] (2): the
-  /// product of the first planes into `acc`, the others into `small`.
-  /// Tensor cores round their f32 accumulation toward zero, so a long chain
-  /// of mma.sync into one accumulator drifts by up to an ulp of it per step;
-  /// the small terms kept apart drift only by ulps of their own, 2^-8
-  /// smaller, magnitude.
+  /// One ldmatrix .x4 B fragment per plane: loadFragment at plane p's
+  /// `dynamicOffset + p * planeBytes`.
+  SmallVector<SmallVector<Value, 4>, kPlanes>
+  loadFragmentPlanes(ArrayRef<Value> offsets, Value dynamicOffset,
+                     int64_t planeBytes, int64_t rowConst, int64_t colConst,
+                     int64_t cols, bool transpose);
+  /// acc[first, first + 8) += A B for the two 8-column halves of the B
+  /// fragments, from their planes a[p] (4 registers) and b[p] (4: two per
+  /// half): the product of the first planes into `acc`, the others into
+  /// `small` (empty with one plane). Tensor cores round their f32
+  /// accumulation toward zero, so a long chain of mma.sync into one
+  /// accumulator drifts by up to an ulp of it per step; the small terms kept
+  /// apart drift only by ulps of their own, 2^-8 smaller, magnitude.
   void mmaPlanes(ArrayRef<SmallVector<Value, 4>> a,
-                 ArrayRef<std::array<Value, 2>> b, MutableArrayRef<Value> acc,
-                 MutableArrayRef<Value> small);
+                 ArrayRef<SmallVector<Value, 4>> b, MutableArrayRef<Value> acc,
+                 MutableArrayRef<Value> small, int64_t first);
   /// Butterfly shuffle across the lanes of a quad.
   Value shuffleXor(Value x, int64_t offset);
 
@@ -590,15 +597,31 @@ SmallVector<Value, kPlanes> KernelEmitter::packPlanes(Value x, Value y) {
   return result;
 }
 
+SmallVector<SmallVector<Value, 4>, kPlanes>
+KernelEmitter::loadFragmentPlanes(ArrayRef<Value> offsets, Value dynamicOffset,
+                                  int64_t planeBytes, int64_t rowConst,
+                                  int64_t colConst, int64_t cols,
+                                  bool transpose) {
+  SmallVector<SmallVector<Value, 4>, kPlanes> fragments;
+  for (int64_t p = 0; p < planes; ++p)
+    fragments.push_back(loadFragment(offsets, dynamicOffset, p * planeBytes,
+                                     rowConst, colConst, cols, transpose));
+  return fragments;
+}
+
 void KernelEmitter::mmaPlanes(ArrayRef<SmallVector<Value, 4>> a,
-                              ArrayRef<std::array<Value, 2>> bPlanes,
+                              ArrayRef<SmallVector<Value, 4>> bPlanes,
                               MutableArrayRef<Value> acc,
-                              MutableArrayRef<Value> small) {
-  // The smallest terms first.
-  for (int64_t order = planes - 1; order > 0; --order)
-    for (int64_t p = 0; p <= order; ++p)
-      mma(a[p], bPlanes[order - p][0], bPlanes[order - p][1], small);
-  mma(a[0], bPlanes[0][0], bPlanes[0][1], acc);
+                              MutableArrayRef<Value> small, int64_t first) {
+  for (int64_t half = 0; half < 2; ++half) {
+    int64_t at = first + 4 * half, b0 = 2 * half, b1 = 2 * half + 1;
+    // The smallest terms first.
+    for (int64_t order = planes - 1; order > 0; --order)
+      for (int64_t p = 0; p <= order; ++p)
+        mma(a[p], bPlanes[order - p][b0], bPlanes[order - p][b1],
+            small.slice(at, 4));
+    mma(a[0], bPlanes[0][b0], bPlanes[0][b1], acc.slice(at, 4));
+  }
 }
 
 Value KernelEmitter::shuffleXor(Value x, int64_t offset) {
@@ -684,24 +707,12 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
         a[mt].push_back(qInRegisters ? queryFragments[mt][kk]
                                      : loadQueryFragment(mt, kk, p));
     for (int64_t np = 0; np < tileK / 16; ++np) {
-      // Matrices: keys 16np + 8(m/2).., d 16kk + 8(m%2)..
-      // Per plane, the B operands of key columns 16np.. and 16np + 8..
-      SmallVector<std::array<Value, 2>, kPlanes> kLow, kHigh;
-      for (int64_t p = 0; p < planes; ++p) {
-        SmallVector<Value, 4> kf =
-            loadFragment(kFragments, kOffset, p * kPlane, np * 16, kk * 16,
-                         headDim, false);
-        kLow.push_back({kf[0], kf[1]});
-        kHigh.push_back({kf[2], kf[3]});
-      }
-      for (int64_t mt = 0; mt < mTiles; ++mt) {
-        MutableArrayRef<Value> acc(s), small(sSmall);
-        int64_t first = mt * perTile + 8 * np;
-        mmaPlanes(a[mt], kLow, acc.slice(first, 4),
-                  small.empty() ? small : small.slice(first, 4));
-        mmaPlanes(a[mt], kHigh, acc.slice(first + 4, 4),
-                  small.empty() ? small : small.slice(first + 4, 4));
-      }
+      // Matrices: keys 16np + 8(m/2).., d 16kk + 8(m%2)..: the B
+      // operands of key columns 16np.. and 16np + 8..
+      auto kf = loadFragmentPlanes(kFragments, kOffset, kPlane, np * 16,
+                                   kk * 16, headDim, false);
+      for (int64_t mt = 0; mt < mTiles; ++mt)
+        mmaPlanes(a[mt], kf, s, sSmall, mt * perTile + 8 * np);
     }
   }
   for (auto [x, small] : llvm::zip(s, sSmall))
@@ -958,22 +969,10 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
     }
     for (int64_t dp = 0; dp < valueDim / 16; ++dp) {
       // Matrices (transposed): keys 16kk + 8(m%2).., d 16dp + 8(m/2)..
-      SmallVector<std::array<Value, 2>, kPlanes> vLow, vHigh;
-      for (int64_t p = 0; p < planes; ++p) {
-        SmallVector<Value, 4> vf =
-            loadFragment(vFragments, vOffset, p * vPlane, kk * 16, dp * 16,
-                         valueDim, true);
-        vLow.push_back({vf[0], vf[1]});
-        vHigh.push_back({vf[2], vf[3]});
-      }
-      for (int64_t mt = 0; mt < mTiles; ++mt) {
-        MutableArrayRef<Value> small(pvSmall);
-        int64_t first = mt * valueTiles * 4 + 8 * dp;
-        mmaPlanes(a[mt], vLow, pvAcc.slice(first, 4),
-                  small.empty() ? small : small.slice(first, 4));
-        mmaPlanes(a[mt], vHigh, pvAcc.slice(first + 4, 4),
-                  small.empty() ? small : small.slice(first + 4, 4));
-      }
+      auto vf = loadFragmentPlanes(vFragments, vOffset, vPlane, kk * 16,
+                                   dp * 16, valueDim, true);
+      for (int64_t mt = 0; mt < mTiles; ++mt)
+        mmaPlanes(a[mt], vf, pvAcc, pvSmall, mt * valueTiles * 4 + 8 * dp);
     }
   }
   for (auto [x, large, small] : llvm::zip(o, pv, pvSmall))
