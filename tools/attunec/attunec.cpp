@@ -63,6 +63,12 @@ static cl::opt<int64_t>
     tileK("tile-k", cl::desc("CUDA: keys per k-tile (0: per head size)"),
           cl::init(0));
 static cl::opt<std::string>
+    mmaKind("mma",
+            cl::desc("CUDA sm_90a: tensor-core instructions, auto (default: "
+                     "wgmma where it measured faster), wgmma (wherever the "
+                     "kernel allows it) or sync (mma.sync only)"),
+            cl::init("auto"));
+static cl::opt<std::string>
     ptxasPath("ptxas", cl::desc("CUDA: the ptxas to run (default: "
                                 "$ATTUNE_PTXAS, /usr/local/cuda/bin/ptxas, "
                                 "PATH)"),
@@ -194,6 +200,7 @@ int main(int argc, char **argv) {
     options.chip = targetName.str();
     options.tileQ = tileQ;
     options.tileK = tileK;
+    options.mma = mmaKind.getValue();
     if (emit == "mlir") {
       mlir::PassManager pm(&context);
       attune::cuda::buildCUDAKernelPipeline(pm, options);

@@ -102,19 +102,45 @@ constexpr int64_t kClassTableTiles = 2048;
 constexpr int64_t kPlanes = 3;
 constexpr int64_t kPlaneRows = 16;
 constexpr int64_t kPlaneThreads = 128;
+/// wgmma (sm_90a): rows per warpgroup (the instruction's M), and the
+/// alignment of the K and V tiles its descriptors address with the 128-byte
+/// swizzle (8 rows of 128 bytes: the swizzle's repeat).
+constexpr int64_t kWarpgroupRows = 64;
+constexpr int64_t kSwizzleAtomBytes = 1024;
+
+} // namespace
+
+/// Whether the forward kernel of `op` at (tileQ, tileK) can issue its
+/// products as wgmma.mma_async: 16-bit tiles (f32 inputs take the planes
+/// path), head sizes whose K and V rows are one or two 128-byte swizzle
+/// blocks, whole warpgroups of rows, and keys a multiple of the k-step.
+bool attune::cuda::canUseWgmma(AttentionOp op, int64_t tileQ, int64_t tileK) {
+  Type element = cast<ShapedType>(op.getQuery().getType()).getElementType();
+  auto blocks = [](int64_t d) { return d == 64 || d == 128; };
+  return !element.isF32() && blocks(op.getHeadSize()) &&
+         blocks(op.getValueHeadSize()) && tileQ % kWarpgroupRows == 0 &&
+         tileQ <= 4 * kWarpgroupRows && tileK % 16 == 0 && tileK <= 256;
+}
+
+namespace {
 
 /// Builds the body of one attention kernel.
 class KernelEmitter {
 public:
-  KernelEmitter(OpBuilder &b, AttentionOp op, int64_t tileQ, int64_t tileK)
+  /// `wgmma`: issue the products as wgmma.mma_async (canUseWgmma must hold).
+  KernelEmitter(OpBuilder &b, AttentionOp op, int64_t tileQ, int64_t tileK,
+                bool wgmma = false)
       : b(b), op(op), loc(op.getLoc()), tileQ(tileQ), tileK(tileK),
         headDim(op.getHeadSize()), valueDim(op.getValueHeadSize()),
-        dims(op.getLayoutDims()) {
+        dims(op.getLayoutDims()), useWgmma(wgmma) {
+    assert((!wgmma || cuda::canUseWgmma(op, tileQ, tileK)) &&
+           "wgmma needs canUseWgmma");
     // A warp owns 16 * mTiles rows: with two m-tiles every K and V fragment
     // read from shared memory feeds two mma.sync, which halves the
     // shared-memory traffic per FLOP (FlashAttention-2 does the same); it
-    // needs tiles of at least 4 warps x 32 rows.
-    mTiles = tileQ % 32 == 0 && tileQ >= 128 ? 2 : 1;
+    // needs tiles of at least 4 warps x 32 rows. With wgmma, warp w owns
+    // rows [16w, 16w + 16): the rows of its quarter of its warpgroup's m64.
+    mTiles = !wgmma && tileQ % 32 == 0 && tileQ >= 128 ? 2 : 1;
     warps = tileQ / (16 * mTiles);
     threads = warps * kWarpSize;
     elementType = cast<ShapedType>(op.getQuery().getType()).getElementType();
@@ -132,6 +158,9 @@ public:
     // Q fragments stay in registers for the whole loop up to D = 128 (32
     // registers per thread); beyond, they are re-read from shared memory.
     qInRegisters = planes == 1 && mTiles * headDim <= 128;
+    // wgmma reads Q from shared memory by descriptor, like K.
+    if (useWgmma)
+      qInRegisters = false;
     hasClassTable = op.getTilesBlock() != nullptr;
   }
 
@@ -154,7 +183,10 @@ public:
 
   /// Dynamic shared memory the kernel needs.
   int64_t sharedBytes() const {
-    return tableOffset() + (hasClassTable ? kClassTableTiles + 8 : 0);
+    // wgmma: slack to align the tiles to the swizzle's repeat (the driver
+    // aligns dynamic shared memory to less).
+    return tableOffset() + (hasClassTable ? kClassTableTiles + 8 : 0) +
+           (useWgmma ? kSwizzleAtomBytes : 0);
   }
   int64_t numThreads() const { return threads; }
 
@@ -230,10 +262,22 @@ private:
   }
   /// Address of element (row, col) of the swizzled 16-bit shared tile that
   /// starts `byteOffset` bytes into shared memory and has `cols` columns.
-  /// `col` must be a multiple of 8 (one 16-byte chunk).
-  Value sharedAddress(Value byteOffset, Value row, Value col, int64_t cols) {
-    Value chunk = arith::XOrIOp::create(b, loc, divu(col, 8), remu(row, 8));
-    Value element = add(mul(row, idx(cols)), mul(chunk, idx(8)));
+  /// `col` must be a multiple of 8 (one 16-byte chunk). With `blockRows`
+  /// (the tile's rows), the tile is stored as column blocks of 64 (128-byte
+  /// rows, block after block), the 128-byte swizzle layout of wgmma's
+  /// descriptors; otherwise rows are whole.
+  Value sharedAddress(Value byteOffset, Value row, Value col, int64_t cols,
+                      int64_t blockRows = 0) {
+    Value element;
+    if (blockRows && cols > 64) {
+      Value chunk =
+          arith::XOrIOp::create(b, loc, divu(remu(col, 64), 8), remu(row, 8));
+      element = add(mul(divu(col, 64), idx(blockRows * 64)),
+                    add(mul(row, idx(64)), mul(chunk, idx(8))));
+    } else {
+      Value chunk = arith::XOrIOp::create(b, loc, divu(col, 8), remu(row, 8));
+      element = add(mul(row, idx(cols)), mul(chunk, idx(8)));
+    }
     Value bytes = add(byteOffset, mul(element, idx(kElementBytes)));
     return gep(smem, bytes, b.getI8Type());
   }
@@ -278,10 +322,39 @@ private:
 
   /// Issues the cp.async copies of rows [rowBegin, rowBegin + rows) of a
   /// (rowStride, cols) 16-bit matrix at `base` into the shared tile at
-  /// `byteOffset`; rows at or past `rowLimit` are zero-filled.
+  /// `byteOffset`; rows at or past `rowLimit` are zero-filled. `blocked`:
+  /// in wgmma's layout (sharedAddress).
   void copyTileAsync(Value base, Value rowStride, Value rowBegin,
                      Value rowLimit, Value byteOffset, int64_t rows,
-                     int64_t cols);
+                     int64_t cols, bool blocked = false);
+
+  /// Inline PTX `text` with `constraints`; side effects keep it in program
+  /// order with the other inline PTX and the barriers.
+  SmallVector<Value> inlinePTX(StringRef text, StringRef constraints,
+                               ValueRange operands, TypeRange results = {});
+  /// Inline PTX `text` that takes `values` (f32 or i32) and gives them back:
+  /// code that reads the results runs after it, code that computes
+  /// `values` before it (wgmma.fence and wgmma.wait_group).
+  SmallVector<Value> tiedPTX(StringRef text, ValueRange values);
+  /// The wgmma descriptor of the 128-byte-swizzled tile at `byteOffset`
+  /// (index) with leading and stride byte offsets `lbo` and `sbo`.
+  Value wgmmaDescriptor(Value byteOffset, int64_t lbo, int64_t sbo);
+  /// `descriptor` advanced by `bytes` (a multiple of 16).
+  Value advanceDescriptor(Value descriptor, int64_t bytes);
+  /// wgmma reads shared memory through the async proxy: once this thread's
+  /// cp.async copies have landed, order them before those reads.
+  void fenceForWgmma() {
+    if (useWgmma)
+      inlinePTX("fence.proxy.async.shared::cta;", "", {});
+  }
+  /// One wgmma.mma_async m64nNk16 of this warpgroup, N = 2 acc.size():
+  /// acc (+)= A B with A either this warp's 16 rows as 4 registers
+  /// (mma.sync's A fragment layout) or the warpgroup's 64 rows by one
+  /// K-major descriptor, and B from shared memory by `descriptor`, K-major
+  /// or, `transposeB`, N-major. Without `accumulate`, acc's inputs are
+  /// ignored.
+  void wgmma(ValueRange a, Value descriptor, MutableArrayRef<Value> acc,
+             bool accumulate, bool transposeB);
 
   /// Packed heads: loads row r of the Q tile from query head
   /// head + r / Sq, position r % Sq (zero past the group's rows).
@@ -358,6 +431,9 @@ private:
   Location loc;
   int64_t tileQ, tileK, headDim, valueDim, mTiles, warps, threads;
   LayoutDims dims;
+  /// wgmma.mma_async instead of mma.sync (sm_90a): warpgroups of 64 rows,
+  /// K and V in the 128-byte swizzle layout, read by descriptor.
+  bool useWgmma;
   /// The 16-bit type of the tiles in shared memory and of the mma.sync
   /// operands (bf16 for f32 inputs), and O's element type.
   Type elementType, outputType;
@@ -411,7 +487,8 @@ private:
 
 void KernelEmitter::copyTileAsync(Value base, Value rowStride, Value rowBegin,
                                   Value rowLimit, Value byteOffset,
-                                  int64_t rows, int64_t cols) {
+                                  int64_t rows, int64_t cols, bool blocked) {
+  int64_t blockRows = blocked ? rows : 0;
   int64_t chunksPerRow = cols / 8;
   int64_t chunks = rows * chunksPerRow;
   Type element = elementType;
@@ -437,9 +514,9 @@ void KernelEmitter::copyTileAsync(Value base, Value rowStride, Value rowBegin,
         Value valid = ult(add(rowBegin, row), rowLimit);
         // Zero-filled rows read nothing; point them at the tile's first row.
         NVVM::CpAsyncOp::create(
-            b, loc, sharedAddress(byteOffset, row, col, cols),
-            select(valid, src, firstRow), 16,
-            NVVM::LoadCacheModifierKind::CG, select(valid, i32(16), i32(0)));
+            b, loc, sharedAddress(byteOffset, row, col, cols, blockRows),
+            select(valid, src, firstRow), 16, NVVM::LoadCacheModifierKind::CG,
+            select(valid, i32(16), i32(0)));
       };
       if ((pass + 1) * rowsPerPass <= rows) {
         body();
@@ -464,7 +541,7 @@ void KernelEmitter::copyTileAsync(Value base, Value rowStride, Value rowBegin,
       Value offset =
           add(mul(select(valid, srcRow, rowBegin), rowStride), col);
       Value src = gep(base, offset, element);
-      Value dst = sharedAddress(byteOffset, row, col, cols);
+      Value dst = sharedAddress(byteOffset, row, col, cols, blockRows);
       Value srcBytes = select(valid, i32(16), i32(0));
       NVVM::CpAsyncOp::create(b, loc, dst, src, 16,
                               NVVM::LoadCacheModifierKind::CG, srcBytes);
@@ -515,28 +592,122 @@ KernelEmitter::loadFragment(ArrayRef<Value> offsets, Value dynamicOffset,
     base = arith::AddIOp::create(
         b, loc, base,
         arith::IndexCastOp::create(b, loc, i32Type, dynamicOffset));
-  int64_t immediate = staticOffset + rowConst * cols * kElementBytes +
-                      (colConst / 64) * 128;
-  auto structType = LLVM::LLVMStructType::getLiteral(
-      b.getContext(), {i32Type, i32Type, i32Type, i32Type});
+  int64_t immediate =
+      staticOffset + rowConst * cols * kElementBytes + (colConst / 64) * 128;
   // Side effects: it reads shared memory that cp.async and barriers order.
   std::string text = llvm::formatv(
       "ldmatrix.sync.aligned.m8n8.x4{0}.shared.b16 {{$0, $1, $2, $3}, "
       "[$4+{1}];",
       transpose ? ".trans" : "", immediate);
-  Value result =
-      LLVM::InlineAsmOp::create(
-          b, loc, structType, ValueRange{base}, b.getStringAttr(text),
-          b.getStringAttr("=r,=r,=r,=r,r"), /*has_side_effects=*/
-          UnitAttr::get(b.getContext()), UnitAttr(),
-          LLVM::TailCallKindAttr::get(b.getContext(),
-                                      LLVM::tailcallkind::TailCallKind::None),
-          LLVM::AsmDialectAttr(), ArrayAttr())
-          .getResult(0);
-  SmallVector<Value, 4> regs;
-  for (int64_t k = 0; k < 4; ++k)
-    regs.push_back(LLVM::ExtractValueOp::create(b, loc, result, k));
-  return regs;
+  SmallVector<Type, 4> types(4, i32Type);
+  return SmallVector<Value, 4>(
+      inlinePTX(text, "=r,=r,=r,=r,r", ValueRange{base}, types));
+}
+
+SmallVector<Value> KernelEmitter::inlinePTX(StringRef text,
+                                            StringRef constraints,
+                                            ValueRange operands,
+                                            TypeRange results) {
+  MLIRContext *ctx = b.getContext();
+  Type resultType;
+  if (results.size() == 1)
+    resultType = results[0];
+  else if (results.size() > 1)
+    resultType =
+        LLVM::LLVMStructType::getLiteral(ctx, SmallVector<Type>(results));
+  else
+    resultType = LLVM::LLVMVoidType::get(ctx);
+  auto asmOp = LLVM::InlineAsmOp::create(
+      b, loc, resultType, operands, b.getStringAttr(text),
+      b.getStringAttr(constraints), /*has_side_effects=*/UnitAttr::get(ctx),
+      UnitAttr(),
+      LLVM::TailCallKindAttr::get(ctx, LLVM::tailcallkind::TailCallKind::None),
+      LLVM::AsmDialectAttr(), ArrayAttr());
+  SmallVector<Value> values;
+  if (results.size() == 1)
+    values.push_back(asmOp.getResult(0));
+  else
+    for (int64_t k = 0, e = results.size(); k < e; ++k)
+      values.push_back(
+          LLVM::ExtractValueOp::create(b, loc, asmOp.getResult(0), k));
+  return values;
+}
+
+SmallVector<Value> KernelEmitter::tiedPTX(StringRef text, ValueRange values) {
+  std::string constraints;
+  for (Value value : values)
+    constraints += value.getType().isF32() ? "=f," : "=r,";
+  for (int64_t k = 0, e = values.size(); k < e; ++k)
+    constraints += std::to_string(k) + (k + 1 < e ? "," : "");
+  if (values.empty())
+    constraints.clear();
+  return inlinePTX(text, constraints, values, values.getTypes());
+}
+
+Value KernelEmitter::wgmmaDescriptor(Value byteOffset, int64_t lbo,
+                                     int64_t sbo) {
+  // PTX ISA, "Matrix Descriptor Format": bits 0-13 the start address, 16-29
+  // the leading and 32-45 the stride byte offset (all in 16 bytes), 62-63
+  // the swizzle (1: 128 bytes). Shared addresses are below 2^18, so the
+  // start field never carries into the next one (advanceDescriptor).
+  Type i64 = b.getI64Type();
+  Value address = arith::AddIOp::create(
+      b, loc, sharedBase,
+      arith::IndexCastOp::create(b, loc, b.getI32Type(), byteOffset));
+  Value start = arith::ExtUIOp::create(
+      b, loc, i64, arith::ShRUIOp::create(b, loc, address, i32(4)));
+  uint64_t fields = (uint64_t(lbo >> 4) << 16) | (uint64_t(sbo >> 4) << 32) |
+                    (uint64_t(1) << 62);
+  return arith::OrIOp::create(
+      b, loc, start,
+      arith::ConstantIntOp::create(b, loc, i64, static_cast<int64_t>(fields)));
+}
+
+Value KernelEmitter::advanceDescriptor(Value descriptor, int64_t bytes) {
+  assert(bytes % 16 == 0);
+  if (bytes == 0)
+    return descriptor;
+  return arith::AddIOp::create(
+      b, loc, descriptor,
+      arith::ConstantIntOp::create(b, loc, b.getI64Type(), bytes / 16));
+}
+
+void KernelEmitter::wgmma(ValueRange a, Value descriptor,
+                          MutableArrayRef<Value> acc, bool accumulate,
+                          bool transposeB) {
+  int64_t n = 2 * acc.size();
+  std::string type = elementType.isBF16() ? "bf16" : "f16";
+  std::string text, constraints;
+  llvm::raw_string_ostream os(text);
+  os << "{\n.reg .pred p;\nsetp.ne.b32 p, " << (accumulate ? 1 : 0)
+     << ", 0;\nwgmma.mma_async.sync.aligned.m64n" << n << "k16.f32." << type
+     << "." << type << " {";
+  for (int64_t k = 0; k < n / 2; ++k) {
+    os << (k ? ", $" : "$") << k;
+    constraints += "=f,";
+  }
+  int64_t next = n / 2;
+  if (a.size() == 4) {
+    os << "}, {$" << next << ", $" << next + 1 << ", $" << next + 2 << ", $"
+       << next + 3 << "}, $" << next + 4 << ", p, 1, 1, ";
+    constraints += "r,r,r,r,l";
+  } else {
+    // A by descriptor, K-major (imm-trans-a 0).
+    os << "}, $" << next << ", $" << next + 1 << ", p, 1, 1, 0, ";
+    constraints += "l,l";
+  }
+  os << (transposeB ? 1 : 0) << ";\n}";
+  SmallVector<Value> operands(a);
+  operands.push_back(descriptor);
+  // The accumulators are read and written in place (tied operands).
+  Value poison = LLVM::PoisonOp::create(b, loc, b.getF32Type());
+  for (int64_t k = 0; k < n / 2; ++k) {
+    constraints += "," + std::to_string(k);
+    operands.push_back(accumulate ? acc[k] : poison);
+  }
+  SmallVector<Type> types(n / 2, b.getF32Type());
+  SmallVector<Value> result = inlinePTX(text, constraints, operands, types);
+  llvm::copy(result, acc.begin());
 }
 
 void KernelEmitter::mma(ArrayRef<Value> a, Value b0, Value b1,
@@ -699,7 +870,26 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
   SmallVector<Value> s(mTiles * perTile, f32(0.0)), sSmall;
   if (planes > 1)
     sSmall.assign(s.size(), f32(0.0));
-  for (int64_t kk = 0; kk < headDim / 16; ++kk) {
+  if (useWgmma) {
+    // A (Q, this warpgroup's 64 rows) and B (K) both K-major: k-step kk
+    // reads d 16kk.. of every row, 32 bytes into its 128-byte row of column
+    // block kk / 4; 8-row groups 1024 bytes apart.
+    Value qDescriptor = wgmmaDescriptor(
+        mul(divu(warp, 4), idx(kWarpgroupRows * 128)), 16, kSwizzleAtomBytes);
+    Value kDescriptor = wgmmaDescriptor(kOffset, 16, kSwizzleAtomBytes);
+    // The previous tile's scores were read by this thread: order them
+    // before the new products are written.
+    inlinePTX("wgmma.fence.sync.aligned;", "", {});
+    for (int64_t kk = 0; kk < headDim / 16; ++kk) {
+      int64_t step = (kk % 4) * 32;
+      wgmma(advanceDescriptor(qDescriptor, (kk / 4) * tileQ * 128 + step),
+            advanceDescriptor(kDescriptor, (kk / 4) * tileK * 128 + step), s,
+            /*accumulate=*/kk > 0, /*transposeB=*/false);
+    }
+    inlinePTX("wgmma.commit_group.sync.aligned;", "", {});
+    s = tiedPTX("wgmma.wait_group.sync.aligned 0;", s);
+  }
+  for (int64_t kk = 0; !useWgmma && kk < headDim / 16; ++kk) {
     // a[mt][plane]: the Q fragments.
     SmallVector<SmallVector<SmallVector<Value, 4>, kPlanes>> a(mTiles);
     for (int64_t mt = 0; mt < mTiles; ++mt)
@@ -956,7 +1146,27 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
   }
   MutableArrayRef<Value> pvAcc =
       planes > 1 ? MutableArrayRef<Value>(pv) : MutableArrayRef<Value>(o);
-  for (int64_t kk = 0; kk < tileK / 16; ++kk) {
+  if (useWgmma) {
+    // P's A fragments, then the fence that orders their and O's (rescaled)
+    // registers before the products.
+    SmallVector<Value> operands(o);
+    for (int64_t k = 0; k < perTile; k += 2)
+      operands.push_back(pack(t[k], t[k + 1]));
+    operands = tiedPTX("wgmma.fence.sync.aligned;", operands);
+    llvm::copy(ArrayRef<Value>(operands).take_front(o.size()), o.begin());
+    ArrayRef<Value> words = ArrayRef<Value>(operands).drop_front(o.size());
+    // N-major B (transposed): k-step kk reads keys 16kk.. (rows of 128
+    // bytes, 8-row groups 1024 bytes apart), column blocks of 64 values
+    // Tk rows apart.
+    Value descriptor = wgmmaDescriptor(vOffset, tileK * 128, kSwizzleAtomBytes);
+    for (int64_t kk = 0; kk < tileK / 16; ++kk)
+      wgmma(words.slice(4 * kk, 4),
+            advanceDescriptor(descriptor, kk * 16 * 128), o,
+            /*accumulate=*/true, /*transposeB=*/true);
+    inlinePTX("wgmma.commit_group.sync.aligned;", "", {});
+    o = tiedPTX("wgmma.wait_group.sync.aligned 0;", o);
+  }
+  for (int64_t kk = 0; !useWgmma && kk < tileK / 16; ++kk) {
     // a[mt][plane]: P's fragments.
     SmallVector<SmallVector<SmallVector<Value, 4>, kPlanes>> a(mTiles);
     for (int64_t mt = 0; mt < mTiles; ++mt) {
@@ -993,6 +1203,18 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
   warp = divu(tid, kWarpSize);
   // Shared-window addresses fit in 32 bits.
   sharedBase = LLVM::PtrToIntOp::create(b, loc, b.getI32Type(), smem);
+  if (useWgmma) {
+    // The tiles start at the swizzle's repeat (sharedBytes has the slack).
+    Value aligned = arith::AndIOp::create(
+        b, loc,
+        arith::AddIOp::create(b, loc, sharedBase, i32(kSwizzleAtomBytes - 1)),
+        i32(-kSwizzleAtomBytes));
+    Value skip = arith::SubIOp::create(b, loc, aligned, sharedBase);
+    smem =
+        gep(smem, arith::IndexCastUIOp::create(b, loc, b.getIndexType(), skip),
+            b.getI8Type());
+    sharedBase = aligned;
+  }
   qFragments = fragmentOffsets(
       add(mul(warp, idx(16 * mTiles)), remu(lane, 16)),
       mul(divu(lane, 16), idx(8)), headDim);
@@ -1207,8 +1429,10 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
     Value colBegin = mul(kt, idx(tileK));
     Value kOffset = add(idx(qBytes), mul(buffer, idx(kBytes)));
     Value vOffset = add(idx(qBytes + 2 * kBytes), mul(buffer, idx(vBytes)));
-    copyTileAsync(kBase, kRowStride, colBegin, seqK, kOffset, tileK, headDim);
-    copyTileAsync(vBase, vRowStride, colBegin, seqK, vOffset, tileK, valueDim);
+    copyTileAsync(kBase, kRowStride, colBegin, seqK, kOffset, tileK, headDim,
+                  useWgmma);
+    copyTileAsync(vBase, vRowStride, colBegin, seqK, vOffset, tileK, valueDim,
+                  useWgmma);
     for (int64_t p = 1; p < planes; ++p) {
       copyTileAsync(kPlaneBases[p - 1], kRowStride, colBegin, seqK,
                     add(kOffset, idx(p * kPlane)), tileK, headDim);
@@ -1229,7 +1453,7 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
       copyPackedQueryAsync(p ? planeInputs[p] : query, p * qPlane);
     else
       copyTileAsync(p ? qPlaneBases[p - 1] : qBase, qRowStride, rowBegin, seqQ,
-                    idx(p * qPlane), tileQ, headDim);
+                    idx(p * qPlane), tileQ, headDim, useWgmma);
   }
   Value firstClass = classifyIfInRange(ranges.begin);
   scf::IfOp::create(b, loc, isVisited(firstClass), [&](OpBuilder &, Location) {
@@ -1238,6 +1462,7 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
   });
   NVVM::CpAsyncCommitGroupOp::create(b, loc);
   NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
+  fenceForWgmma();
   gpu::BarrierOp::create(b, loc);
   if (qInRegisters) {
     queryFragments.resize(mTiles);
@@ -1281,6 +1506,7 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
         NVVM::CpAsyncCommitGroupOp::create(b, loc);
         // All groups but the newest are complete: tile t has landed.
         NVVM::CpAsyncWaitGroupOp::create(b, loc, 1);
+        fenceForWgmma();
         gpu::BarrierOp::create(b, loc);
         Value cls = iter[numState];
         SmallVector<Type> types(iter.take_front(numState).getTypes());
@@ -1679,8 +1905,14 @@ struct ConvertAttnToNVGPU
       // also tries the others of candidateTileSizes until one does not
       // spill).
       if (!op.getTileSizesPair()) {
-        std::pair<int64_t, int64_t> best = cuda::candidateTileSizes(op).front();
+        std::pair<int64_t, int64_t> best =
+            cuda::candidateTileSizes(op, cuda::selectsWgmma(op, mma)).front();
         op.setTileSizes(ArrayRef<int64_t>{best.first, best.second});
+      }
+      if (mma != "sync" && mma != "wgmma" && mma != "auto") {
+        op.emitError("convert-attn-to-nvgpu: unknown mma '")
+            << mma << "' (expected sync, wgmma or auto)";
+        return WalkResult::interrupt();
       }
       auto sizes = op.getTileSizesPair();
       // At most 8 warps of 16 rows, or of 32 rows from 128 rows on.
@@ -1764,7 +1996,9 @@ struct ConvertAttnToNVGPU
 
       // f32 Q/K/V: first their bf16 planes, into workspaces the attention
       // kernels read (attn.planes: kPlanes per tensor, Q's, K's, V's).
-      KernelEmitter emitter(b, op, tileQ, tileK);
+      KernelEmitter emitter(b, op, tileQ, tileK,
+                            cuda::selectsWgmma(op, mma) &&
+                                cuda::canUseWgmma(op, tileQ, tileK));
       SmallVector<Type> planeTypes;
       if (emitter.numPlanes() > 1) {
         Type bf16 = BFloat16Type::get(ctx);

@@ -45,11 +45,33 @@ struct CUDAPipelineOptions
       llvm::cl::desc("Keys per k-tile of the decode kernel at most (0: "
                      "derived from tile-k)"),
       llvm::cl::init(0)};
+  Option<std::string> mma{
+      *this, "mma",
+      llvm::cl::desc("Tensor-core instructions on sm_90a: auto (wgmma where "
+                     "it measured faster), wgmma (wgmma.mma_async wherever "
+                     "the kernel allows it) or sync (mma.sync only, as on "
+                     "sm_80)"),
+      llvm::cl::init("auto")};
+
+  /// The `mma` the kernel conversion gets: sync unless the chip has wgmma.
+  std::string kernelMma() const {
+    return chip == "sm_90a" ? mma.getValue() : std::string("sync");
+  }
 };
 
-/// Tile sizes (Tq, Tk) to try for `op`, best first.
+/// Whether `mma` (sync, wgmma or auto) selects wgmma.mma_async for `op`:
+/// auto does where it measured faster than mma.sync (bench/RESULTS.md:
+/// D = 128).
+bool selectsWgmma(attn::AttentionOp op, llvm::StringRef mma);
+
+/// Tile sizes (Tq, Tk) to try for `op`, best first (`wgmma`: for kernels
+/// that may use wgmma.mma_async).
 llvm::SmallVector<std::pair<int64_t, int64_t>>
-candidateTileSizes(attn::AttentionOp op);
+candidateTileSizes(attn::AttentionOp op, bool wgmma = false);
+
+/// Whether the forward kernel of `op` at (tileQ, tileK) can issue its
+/// products as wgmma.mma_async (sm_90a).
+bool canUseWgmma(attn::AttentionOp op, int64_t tileQ, int64_t tileK);
 
 /// The chips the target supports.
 bool isSupportedChip(llvm::StringRef chip);

@@ -44,7 +44,12 @@ def ConvertAttnToNVGPU : Pass<"convert-attn-to-nvgpu", "::mlir::ModuleOp"> {
   let options = [
     Option<"decodeTileK", "decode-tile-k", "int64_t", /*default=*/"0",
            "Keys per k-tile of the split-KV decode kernel at most (0: the "
-           "forward kernel's, capped at 64 for D <= 64, else 32)">
+           "forward kernel's, capped at 64 for D <= 64, else 32)">,
+    Option<"mma", "mma", "std::string", /*default=*/"\"sync\"",
+           "Tensor-core instructions of the forward kernel: sync "
+           "(mma.sync), wgmma (sm_90a's wgmma.mma_async where the op and "
+           "tile sizes allow it: 16-bit inputs, D and Dv 64 or 128, Tq a "
+           "multiple of 64) or auto (wgmma where it measured faster)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
