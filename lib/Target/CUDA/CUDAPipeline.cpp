@@ -34,11 +34,8 @@ using namespace attune;
 using namespace attune::cuda;
 
 bool attune::cuda::selectsWgmma(attn::AttentionOp op, llvm::StringRef mma) {
-  // At D = 64 mma.sync measured faster (causal 0.92x FA2 with wgmma against
-  // 1.04x with mma.sync).
-  return mma == "wgmma" ||
-         (mma == "auto" &&
-          std::max(op.getHeadSize(), op.getValueHeadSize()) == 128);
+  // wgmma measured faster than mma.sync for every head size it takes.
+  return mma == "wgmma" || mma == "auto";
 }
 
 bool attune::cuda::isSupportedChip(llvm::StringRef chip) {
@@ -268,8 +265,15 @@ attune::cuda::candidateTileSizes(attn::AttentionOp op, bool wgmma) {
   int64_t d = std::max(op.getHeadSize(), op.getValueHeadSize());
   // wgmma: two warpgroups of 64 rows; the mma.sync sizes after them for
   // ops it cannot take.
-  if (wgmma && canUseWgmma(op, 128, 128)) {
-    SmallVector<std::pair<int64_t, int64_t>> sizes{{128, 128}, {128, 64}};
+  // Measured (bench/RESULTS.md): one warpgroup per CTA, whose small shared
+  // memory lets 3 (D = 128) or more CTAs share an SM and overlap one's
+  // softmax with another's products, beats two warpgroups per CTA.
+  if (wgmma && canUseWgmma(op, 64, 48)) {
+    SmallVector<std::pair<int64_t, int64_t>> sizes;
+    if (d == 128)
+      sizes = {{64, 48}, {64, 64}, {64, 32}, {128, 128}};
+    else
+      sizes = {{64, 64}, {64, 48}, {64, 32}, {128, 128}};
     llvm::append_range(sizes, candidateTileSizes(op, false));
     return sizes;
   }

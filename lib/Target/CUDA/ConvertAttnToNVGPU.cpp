@@ -911,7 +911,9 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
   // Scores in log2 units are x * factor. Without a score region x = Q.K
   // (-inf where masked or past Sk) and factor = scale * log2(e), which the
   // exponent's FMA applies; with one, x is the scaled, score-modified,
-  // masked value and factor = 1. Fast path: a full tile inside Sk without a
+  // masked value (natural-log units) and factor = log2(e), which the FMA
+  // applies as well (rounded once, not once more per element). Fast path: a
+  // full tile inside Sk without a
   // score region uses the products as they are. (Keeping raw products on
   // the other tiles too saves a multiply per element and, on a dense
   // D = 128 kernel at 128 x 64, the registers that made it spill.)
@@ -978,7 +980,7 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
                   IRMapping mapping;
                   mapping.map(score->getArgument(0), fmul(value, f32(scale)));
                   mapRegionArguments(score, 1, rowHead, iC, jC, mapping);
-                  value = fmul(inlineRegion(score, mapping), f32(log2e));
+                  value = inlineRegion(score, mapping);
                 }
                 if (!bounded) {
                   t.push_back(value);
@@ -1022,8 +1024,7 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
         } else {
           scores = elements(true);
         }
-        return {scores,
-                op.getScoreBlock() ? f32(1.0) : f32(scale * log2e)};
+        return {scores, op.getScoreBlock() ? f32(log2e) : f32(scale * log2e)};
   };
   std::pair<Value, Value> scaled;
   switch (path) {

@@ -1,12 +1,12 @@
 // RUN: attune-opt %s -split-input-file --attn-sparsify --convert-attn-to-nvgpu=mma=auto | FileCheck %s
-// RUN: attune-opt %s -split-input-file --attn-sparsify --convert-attn-to-nvgpu=mma=wgmma | FileCheck %s --check-prefix=WGMMA
+// RUN: attune-opt %s -split-input-file --attn-tile="tile-q=128 tile-k=128" --attn-sparsify --convert-attn-to-nvgpu=mma=wgmma | FileCheck %s --check-prefix=WGMMA
 // RUN: attune-opt %s -split-input-file --attn-sparsify --convert-attn-to-nvgpu=mma=sync | FileCheck %s --check-prefix=SYNC
 // RUN: not attune-opt %s -split-input-file --convert-attn-to-nvgpu=mma=mfma 2>&1 | FileCheck %s --check-prefix=BAD
 
 // BAD: error: convert-attn-to-nvgpu: unknown mma 'mfma' (expected sync, wgmma or auto)
 
-/// sm_90a's wgmma.mma_async (mma=auto picks it at D = 128): 128 rows are two
-/// warpgroups of 64 (256 threads), 128 keys per tile. Q, K and V land in
+/// sm_90a's wgmma.mma_async (mma=auto picks it): by default one warpgroup
+/// of 64 rows per CTA (128 threads), 48 keys per tile. Q, K and V land in
 /// the 128-byte swizzle layout; after each cp.async wait, a proxy fence
 /// orders the copies before wgmma's reads. S = Q K^T takes both operands by
 /// descriptor (A and B K-major: `imm-trans-a 0, imm-trans-b 0`), the first
@@ -14,17 +14,17 @@
 /// registers and V by descriptor, transposed (`imm-trans-b 1`). Fences and
 /// waits take the registers they order as tied operands.
 // CHECK-LABEL: gpu.func @causal_fwd
-// CHECK-SAME:    attn.block = array<i64: 256, 1, 1>
-// CHECK-SAME:    attn.shared_bytes = 166920
-// CHECK-SAME:    attn.tile_k = 128
-// CHECK-SAME:    attn.tile_q = 128
+// CHECK-SAME:    attn.block = array<i64: 128, 1, 1>
+// CHECK-SAME:    attn.shared_bytes = 68616
+// CHECK-SAME:    attn.tile_k = 48
+// CHECK-SAME:    attn.tile_q = 64
 // CHECK:       llvm.inline_asm has_side_effects "fence.proxy.async.shared::cta;"
 // CHECK:       scf.for
 // CHECK:         llvm.inline_asm has_side_effects "fence.proxy.async.shared::cta;"
 // CHECK:         llvm.inline_asm has_side_effects "wgmma.fence.sync.aligned;", ""
-// CHECK:         llvm.inline_asm has_side_effects "{{.*}}setp.ne.b32 p, 0, 0;{{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {$0, {{.*}}, $63}, $64, $65, p, 1, 1, 0, 0;
-// CHECK-SAME:      "=f,{{.*}},=f,l,l,0,1,{{.*}},63"
-// CHECK:         llvm.inline_asm has_side_effects "{{.*}}setp.ne.b32 p, 1, 0;{{.*}}m64n128k16{{.*}}, $64, $65, p, 1, 1, 0, 0;
+// CHECK:         llvm.inline_asm has_side_effects "{{.*}}setp.ne.b32 p, 0, 0;{{.*}}wgmma.mma_async.sync.aligned.m64n48k16.f32.bf16.bf16 {$0, {{.*}}, $23}, $24, $25, p, 1, 1, 0, 0;
+// CHECK-SAME:      "=f,{{.*}},=f,l,l,0,1,{{.*}},23"
+// CHECK:         llvm.inline_asm has_side_effects "{{.*}}setp.ne.b32 p, 1, 0;{{.*}}m64n48k16{{.*}}, $24, $25, p, 1, 1, 0, 0;
 // CHECK:         llvm.inline_asm has_side_effects "wgmma.commit_group.sync.aligned;"
 // CHECK:         llvm.inline_asm has_side_effects "wgmma.wait_group.sync.aligned 0;", "=f,
 // CHECK:         llvm.inline_asm has_side_effects "wgmma.fence.sync.aligned;", "=f,{{.*}},=r,
@@ -58,11 +58,12 @@ func.func @causal(%q: tensor<?x8x?x128xbf16>, %k: tensor<?x8x?x128xbf16>,
 
 // -----
 
-/// D = 64: auto keeps mma.sync (faster there); mma=wgmma forces wgmma, with
-/// P V one m64n64k16 per k-step.
+/// D = 64, f16: 64 x 64 tiles, one m64n64k16 per k-step of either product.
+/// Explicit tile sizes of two warpgroups (attn-tile 128 x 128) are kept.
 // CHECK-LABEL: gpu.func @dense64_fwd
-// CHECK-NOT:   wgmma
-// CHECK:       nvvm.mma.sync
+// CHECK-SAME:    attn.block = array<i64: 128, 1, 1>
+// CHECK:         wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {{.*}}, p, 1, 1, 0, 0;
+// CHECK:         wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {{.*}}, p, 1, 1, 1;
 // WGMMA-LABEL: gpu.func @dense64_fwd
 // WGMMA-SAME:    attn.block = array<i64: 256, 1, 1>
 // WGMMA:         wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16

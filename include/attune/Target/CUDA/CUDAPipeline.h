@@ -48,7 +48,8 @@ struct CUDAPipelineOptions
   Option<std::string> mma{
       *this, "mma",
       llvm::cl::desc("Tensor-core instructions on sm_90a: auto (wgmma where "
-                     "it measured faster), wgmma (wgmma.mma_async wherever "
+                     "it measured faster: so far everywhere it applies), "
+                     "wgmma (wgmma.mma_async wherever "
                      "the kernel allows it) or sync (mma.sync only, as on "
                      "sm_80)"),
       llvm::cl::init("auto")};
@@ -60,8 +61,8 @@ struct CUDAPipelineOptions
 };
 
 /// Whether `mma` (sync, wgmma or auto) selects wgmma.mma_async for `op`:
-/// auto does where it measured faster than mma.sync (bench/RESULTS.md:
-/// D = 128).
+/// auto does where it measured faster than mma.sync (bench/RESULTS.md: so
+/// far every op the wgmma kernel takes).
 bool selectsWgmma(attn::AttentionOp op, llvm::StringRef mma);
 
 /// Tile sizes (Tq, Tk) to try for `op`, best first (`wgmma`: for kernels
