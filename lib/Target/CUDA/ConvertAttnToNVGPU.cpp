@@ -52,11 +52,15 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
+#include <functional>
 #include <limits>
+#include <optional>
 #include <tuple>
 
 namespace attune::cuda {
@@ -385,9 +389,33 @@ private:
   /// Butterfly shuffle across the lanes of a quad.
   Value shuffleXor(Value x, int64_t offset);
 
+  /// Where an element lies in the thread's part of the tile: (i0, j0), the
+  /// position of its first element, plus (di, dj).
+  struct ElementOffset {
+    Value i0, j0;
+    int64_t di, dj;
+  };
   /// Clones a region's ops with `mapping` and returns its yielded value;
-  /// ops hoisted by hoistInvariants are reused, not cloned.
-  Value inlineRegion(Block *block, IRMapping &mapping);
+  /// ops hoisted by hoistInvariants are reused, not cloned. With `at`, the
+  /// region's affine casts (findAffineCasts) become sitofp(x(i0, j0)),
+  /// computed once per castBases, plus a constant.
+  Value inlineRegion(Block *block, IRMapping &mapping,
+                     const ElementOffset *at = nullptr);
+  /// Integer-to-float conversions in a region of values affine in the
+  /// positions, x = ci i + cj j + (a CTA invariant), whose results only
+  /// feed float arithmetic (not indices): per element, sitofp(x) is
+  /// sitofp(x(i0, j0)) + (ci di + cj dj), which is exact while |x| < 2^24
+  /// (beyond, one more f32 rounding) and turns a conversion, which runs at
+  /// a sixteenth of the FMA rate, into an add: ALiBi's j - i.
+  void findAffineCasts(Block *block, unsigned firstIndexArg);
+  llvm::DenseMap<Operation *, std::pair<int64_t, int64_t>> affineCasts;
+  /// The region of each block (score: 1, mask: 0; see mapRegionArguments).
+  llvm::DenseMap<Block *, unsigned> firstIndexArgs;
+  /// sitofp(x(i0, j0)) per affine cast, for the tile being emitted (cleared
+  /// before each).
+  llvm::DenseMap<Operation *, Value> castBases;
+  /// Clones the ops of `block` that `value` depends on with `mapping`.
+  Value cloneDependencies(Block *block, Value value, IRMapping &mapping);
   /// Maps the b, h (and, when given, i, j) and capture arguments of a score
   /// (`firstIndexArg` 1) or mask (0) region.
   void mapRegionArguments(Block *block, unsigned firstIndexArg, Value h,
@@ -802,16 +830,114 @@ Value KernelEmitter::shuffleXor(Value x, int64_t offset) {
       .getResult();
 }
 
-Value KernelEmitter::inlineRegion(Block *block, IRMapping &mapping) {
+Value KernelEmitter::inlineRegion(Block *block, IRMapping &mapping,
+                                  const ElementOffset *at) {
   IRMapping &invariant = hoisted[block];
   for (Operation &nested : block->without_terminator()) {
     if (nested.getNumResults() == 1 && invariant.contains(nested.getResult(0))) {
       mapping.map(nested.getResult(0), invariant.lookup(nested.getResult(0)));
       continue;
     }
+    auto affine = at ? affineCasts.find(&nested) : affineCasts.end();
+    if (affine != affineCasts.end()) {
+      Value &base = castBases[&nested];
+      if (!base) {
+        IRMapping baseMapping;
+        mapRegionArguments(block, firstIndexArgs.lookup(block), head, at->i0,
+                           at->j0, baseMapping);
+        base = cloneDependencies(block, nested.getResult(0), baseMapping);
+      }
+      auto [ci, cj] = affine->second;
+      int64_t offset = ci * at->di + cj * at->dj;
+      mapping.map(nested.getResult(0),
+                  offset ? fadd(base, f32(static_cast<double>(offset))) : base);
+      continue;
+    }
     b.clone(nested, mapping);
   }
   return mapping.lookup(AttentionOp::getYieldedValue(block));
+}
+
+Value KernelEmitter::cloneDependencies(Block *block, Value value,
+                                       IRMapping &mapping) {
+  if (Value mapped = mapping.lookupOrNull(value))
+    return mapped;
+  IRMapping &invariant = hoisted[block];
+  if (Value hoistedValue = invariant.lookupOrNull(value))
+    return hoistedValue;
+  Operation *def = value.getDefiningOp();
+  assert(def && def->getBlock() == block && "an op of the region");
+  for (Value operand : def->getOperands())
+    cloneDependencies(block, operand, mapping);
+  b.clone(*def, mapping);
+  return mapping.lookup(value);
+}
+
+void KernelEmitter::findAffineCasts(Block *block, unsigned firstIndexArg) {
+  firstIndexArgs[block] = firstIndexArg;
+  // Values known as ci i + cj j + (invariant): the position arguments, and
+  // what integer adds, subtracts, multiplies by constants and casts that
+  // keep the value (positions are below 2^31) make of them and invariants.
+  llvm::DenseMap<Value, std::pair<int64_t, int64_t>> forms;
+  IRMapping &invariant = hoisted[block];
+  forms[block->getArgument(firstIndexArg + 2)] = {1, 0};
+  forms[block->getArgument(firstIndexArg + 3)] = {0, 1};
+  auto formOf = [&](Value v) -> std::optional<std::pair<int64_t, int64_t>> {
+    if (invariant.contains(v) && isa<IntegerType, IndexType>(v.getType()))
+      return std::make_pair(int64_t(0), int64_t(0));
+    auto it = forms.find(v);
+    if (it == forms.end())
+      return std::nullopt;
+    return it->second;
+  };
+  // Whether every transitive user of `v` makes floats or i1: nothing
+  // computed from the cast may become an index (reads would need clamped
+  // positions, which are not affine).
+  std::function<bool(Value)> feedsOnlyFloats = [&](Value v) {
+    return llvm::all_of(v.getUsers(), [&](Operation *user) {
+      if (user->hasTrait<OpTrait::IsTerminator>())
+        return true;
+      if (user->getNumRegions() || !isPure(user))
+        return false;
+      return llvm::all_of(user->getResults(), [&](Value result) {
+        Type type = result.getType();
+        return (isa<FloatType>(type) || type.isInteger(1)) &&
+               feedsOnlyFloats(result);
+      });
+    });
+  };
+  for (Operation &nested : block->without_terminator()) {
+    if (nested.getNumResults() != 1)
+      continue;
+    Value result = nested.getResult(0);
+    std::optional<std::pair<int64_t, int64_t>> form;
+    APInt constant;
+    if (auto add = dyn_cast<arith::AddIOp>(nested)) {
+      auto x = formOf(add.getLhs()), y = formOf(add.getRhs());
+      if (x && y)
+        form = std::make_pair(x->first + y->first, x->second + y->second);
+    } else if (auto sub = dyn_cast<arith::SubIOp>(nested)) {
+      auto x = formOf(sub.getLhs()), y = formOf(sub.getRhs());
+      if (x && y)
+        form = std::make_pair(x->first - y->first, x->second - y->second);
+    } else if (auto mulOp = dyn_cast<arith::MulIOp>(nested)) {
+      auto x = formOf(mulOp.getLhs());
+      if (x && matchPattern(mulOp.getRhs(), m_ConstantInt(&constant)))
+        form = std::make_pair(x->first * constant.getSExtValue(),
+                              x->second * constant.getSExtValue());
+    } else if (isa<arith::IndexCastOp, arith::ExtSIOp>(nested) ||
+               (isa<arith::TruncIOp>(nested) &&
+                result.getType().getIntOrFloatBitWidth() >= 32)) {
+      form = formOf(nested.getOperand(0));
+    } else if (isa<arith::SIToFPOp>(nested) && result.getType().isF32()) {
+      auto x = formOf(nested.getOperand(0));
+      if (x && *x != std::make_pair(int64_t(0), int64_t(0)) &&
+          feedsOnlyFloats(result))
+        affineCasts[&nested] = *x;
+    }
+    if (form)
+      forms[result] = *form;
+  }
 }
 
 void KernelEmitter::hoistInvariants(Block *block, unsigned firstIndexArg) {
@@ -961,6 +1087,10 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
           // iff c < remaining, a compare with an immediate per element.
           Value remaining = arith::SubIOp::create(b, loc, narrow(seqK), colBase);
           SmallVector<Value> t;
+          // The thread's first element, unclamped (affine casts).
+          castBases.clear();
+          Value i0 = fragmentRow(0);
+          Value j0 = add(colBegin, mul(remu(lane, 4), idx(2)));
           for (int64_t mt = 0; mt < mTiles; ++mt) {
             Value rowBase = narrow(fragmentRow(mt));
             for (int64_t nt = 0; nt < scoreTiles; ++nt) {
@@ -976,11 +1106,13 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
                     widen(bounded ? arith::MinUIOp::create(b, loc, j, lastCol)
                                   : j);
                 Value value = s[mt * perTile + nt * 4 + e];
+                ElementOffset at{i0, j0, 16 * mt + (e / 2) * 8,
+                                 nt * 8 + e % 2};
                 if (Block *score = op.getScoreBlock()) {
                   IRMapping mapping;
                   mapping.map(score->getArgument(0), fmul(value, f32(scale)));
                   mapRegionArguments(score, 1, rowHead, iC, jC, mapping);
-                  value = inlineRegion(score, mapping);
+                  value = inlineRegion(score, mapping, &at);
                 }
                 if (!bounded) {
                   t.push_back(value);
@@ -992,7 +1124,7 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
                 if (Block *mask = op.getMaskBlock()) {
                   IRMapping mapping;
                   mapRegionArguments(mask, 0, rowHead, iC, jC, mapping);
-                  Value attend = inlineRegion(mask, mapping);
+                  Value attend = inlineRegion(mask, mapping, &at);
                   // keep &= attend || !needMask
                   Value notNeeded = arith::XOrIOp::create(
                       b, loc, needMask,
@@ -1447,6 +1579,13 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
     hoistInvariants(score, 1);
   if (Block *mask = op.getMaskBlock())
     hoistInvariants(mask, 0);
+  // Packed heads make h vary per row: positions are not (i, j) alone.
+  if (!packedHeads) {
+    if (Block *score = op.getScoreBlock())
+      findAffineCasts(score, 1);
+    if (Block *mask = op.getMaskBlock())
+      findAffineCasts(mask, 0);
+  }
 
   // Prologue: Q and the first k-tile, then Q's fragments.
   for (int64_t p = 0; p < planes; ++p) {
