@@ -4,8 +4,13 @@
 /// it once per thread and tile, at the thread's first element (i0, j0), and
 /// adds each element's constant offset (here: key +1, row +8, key +8): an
 /// add instead of a conversion per element, exact below 2^24.
+/// The region's float arithmetic, and the kernel's scaling of the score
+/// before it, may contract into FMAs (s * scale + slope * (j - i)).
 // CHECK-LABEL: gpu.func @alibi_fwd
+// CHECK:         %[[SCALED:.*]] = arith.mulf %{{.*}}, %{{.*}} fastmath<contract> : f32
 // CHECK:         %[[BASE:.*]] = arith.sitofp %{{.*}} : i64 to f32
+// CHECK:         %[[BIAS:.*]] = arith.mulf %{{.*}}, %[[BASE]] fastmath<contract> : f32
+// CHECK:         arith.addf %[[SCALED]], %[[BIAS]] fastmath<contract> : f32
 // CHECK-NOT:     arith.sitofp
 // CHECK-DAG:     %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
 // CHECK-DAG:     arith.addf %[[BASE]], %[[ONE]] : f32
