@@ -121,8 +121,8 @@ constexpr int64_t kPlanes = 3;
 constexpr int64_t kPlaneRows = 16;
 constexpr int64_t kPlaneThreads = 128;
 /// wgmma (sm_90a): rows per warpgroup (the instruction's M), and the
-/// alignment of the K and V tiles its descriptors address with the 128-byte
-/// swizzle (8 rows of 128 bytes: the swizzle's repeat).
+/// alignment of the Q, K and V tiles its descriptors address with the
+/// 128-byte swizzle (8 rows of 128 bytes: the swizzle's repeat).
 constexpr int64_t kWarpgroupRows = 64;
 constexpr int64_t kSwizzleAtomBytes = 1024;
 
@@ -474,7 +474,7 @@ private:
   int64_t tileQ, tileK, headDim, valueDim, mTiles, warps, threads;
   LayoutDims dims;
   /// wgmma.mma_async instead of mma.sync (sm_90a): warpgroups of 64 rows,
-  /// K and V in the 128-byte swizzle layout, read by descriptor.
+  /// Q, K and V in the 128-byte swizzle layout, read by descriptor.
   bool useWgmma;
   /// The 16-bit type of the tiles in shared memory and of the mma.sync
   /// operands (bf16 for f32 inputs), and O's element type.
@@ -890,8 +890,9 @@ Value KernelEmitter::cloneDependencies(Block *block, Value value,
 void KernelEmitter::findAffineCasts(Block *block, unsigned firstIndexArg) {
   firstIndexArgs[block] = firstIndexArg;
   // Values known as ci i + cj j + (invariant): the position arguments, and
-  // what integer adds, subtracts, multiplies by constants and casts that
-  // keep the value (positions are below 2^31) make of them and invariants.
+  // what integer adds, subtracts, multiplies by small constants and casts
+  // that keep the value make of them and invariants (assuming, like the
+  // narrowing above, that nothing wraps: positions are below 2^31).
   llvm::DenseMap<Value, std::pair<int64_t, int64_t>> forms;
   IRMapping &invariant = hoisted[block];
   forms[block->getArgument(firstIndexArg + 2)] = {1, 0};
@@ -936,7 +937,8 @@ void KernelEmitter::findAffineCasts(Block *block, unsigned firstIndexArg) {
         form = std::make_pair(x->first - y->first, x->second - y->second);
     } else if (auto mulOp = dyn_cast<arith::MulIOp>(nested)) {
       auto x = formOf(mulOp.getLhs());
-      if (x && matchPattern(mulOp.getRhs(), m_ConstantInt(&constant)))
+      if (x && matchPattern(mulOp.getRhs(), m_ConstantInt(&constant)) &&
+          constant.getSignificantBits() <= 16)
         form = std::make_pair(x->first * constant.getSExtValue(),
                               x->second * constant.getSExtValue());
     } else if (isa<arith::IndexCastOp, arith::ExtSIOp>(nested) ||

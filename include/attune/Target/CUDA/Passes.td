@@ -35,6 +35,11 @@ def ConvertAttnToNVGPU : Pass<"convert-attn-to-nvgpu", "::mlir::ModuleOp"> {
     (grid.x = ceil(Sq / tile_q), grid.y = Hq, grid.z = B) and
     `attn.shared_bytes` (dynamic shared memory).
 
+    With `mma=wgmma` (or `auto`, which `attn-cuda-pipeline` passes for
+    sm_90a) the forward kernel issues Hopper's `wgmma.mma_async` instead:
+    warpgroups of 64 rows, Q, K and V in the 128-byte swizzle layout read by
+    descriptor, P from registers (docs/CUDATarget.md).
+
     The warp-level operations are emitted as NVVM ops: MLIR 22's
     `nvgpu.mma.sync` cannot lower bf16 operands, and its `nvgpu.ldmatrix`
     results leave unresolved casts after lowering; `ldmatrix` is inline PTX
