@@ -18,9 +18,14 @@
 // CHECK-SAME:    attn.shared_bytes = 68616
 // CHECK-SAME:    attn.tile_k = 48
 // CHECK-SAME:    attn.tile_q = 64
+/// Descriptor fields (PTX ISA, "Matrix Descriptor Format"): 128-byte swizzle
+/// (bit 62), stride byte offset 1024 (64 << 32), leading byte offset 16 for
+/// the K-major Q and K (1 << 16) and Tk * 128 = 6144 for the N-major V
+/// (384 << 16).
 // CHECK:       llvm.inline_asm has_side_effects "fence.proxy.async.shared::cta;"
 // CHECK:       scf.for
 // CHECK:         llvm.inline_asm has_side_effects "fence.proxy.async.shared::cta;"
+// CHECK:         arith.constant 4611686293305360384 : i64
 // CHECK:         llvm.inline_asm has_side_effects "wgmma.fence.sync.aligned;", ""
 // CHECK:         llvm.inline_asm has_side_effects "{{.*}}setp.ne.b32 p, 0, 0;{{.*}}wgmma.mma_async.sync.aligned.m64n48k16.f32.bf16.bf16 {$0, {{.*}}, $23}, $24, $25, p, 1, 1, 0, 0;
 // CHECK-SAME:      "=f,{{.*}},=f,l,l,0,1,{{.*}},23"
@@ -28,6 +33,7 @@
 // CHECK:         llvm.inline_asm has_side_effects "wgmma.commit_group.sync.aligned;"
 // CHECK:         llvm.inline_asm has_side_effects "wgmma.wait_group.sync.aligned 0;", "=f,
 // CHECK:         llvm.inline_asm has_side_effects "wgmma.fence.sync.aligned;", "=f,{{.*}},=r,
+// CHECK:         arith.constant 4611686293330460672 : i64
 // CHECK:         llvm.inline_asm has_side_effects "{{.*}}setp.ne.b32 p, 1, 0;{{.*}}m64n128k16.f32.bf16.bf16 {{.*}}}, {$64, $65, $66, $67}, $68, p, 1, 1, 1;
 // CHECK-SAME:      "=f,{{.*}},=f,r,r,r,r,l,0,1,
 // CHECK:         llvm.inline_asm has_side_effects "wgmma.commit_group.sync.aligned;"
