@@ -168,6 +168,10 @@ int main(int argc, char **argv) {
   if (!is_contained({"", "bf16", "f16"}, gpuElementType.getValue()))
     return fail("--gpu-element-type must be bf16 or f16, got '" +
                 gpuElementType + "'");
+  if (!is_contained({"auto", "wgmma", "sync"}, mmaKind.getValue()))
+    return fail("--mma must be auto, wgmma or sync, got '" + mmaKind + "'");
+  if (mmaKind == "wgmma" && targetName != "sm_90a")
+    return fail("--mma=wgmma needs the cuda:sm_90a target");
 
   mlir::DialectRegistry registry;
   attune::registerAllDialects(registry);
