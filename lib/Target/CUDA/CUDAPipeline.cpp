@@ -418,9 +418,6 @@ LogicalResult attune::cuda::writeCUDAArtifacts(ModuleOp spec,
   if (!isSupportedChip(options.chip))
     return emitError(loc, "CUDA target: unsupported chip '")
            << options.chip << "' (expected sm_80 or sm_90a)";
-  if (options.mma != "auto" && options.mma != "wgmma" && options.mma != "sync")
-    return emitError(loc, "CUDA target: unsupported mma '")
-           << options.mma << "' (expected auto, wgmma or sync)";
 
   // The spec's one attention function.
   SmallVector<std::pair<func::FuncOp, attn::AttentionOp>> functions;

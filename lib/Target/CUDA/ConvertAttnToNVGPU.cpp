@@ -681,8 +681,6 @@ SmallVector<Value> KernelEmitter::tiedPTX(StringRef text, ValueRange values) {
     constraints += value.getType().isF32() ? "=f," : "=r,";
   for (int64_t k = 0, e = values.size(); k < e; ++k)
     constraints += std::to_string(k) + (k + 1 < e ? "," : "");
-  if (values.empty())
-    constraints.clear();
   return inlinePTX(text, constraints, values, values.getTypes());
 }
 

@@ -54,9 +54,13 @@ struct CUDAPipelineOptions
                      "sm_80)"),
       llvm::cl::init("auto")};
 
-  /// The `mma` the kernel conversion gets: sync unless the chip has wgmma.
+  /// The `mma` the kernel conversion gets: wgmma and auto become sync on a
+  /// chip without wgmma; anything else goes through (the conversion
+  /// rejects unknown values).
   std::string kernelMma() const {
-    return chip == "sm_90a" ? mma.getValue() : std::string("sync");
+    bool wantsWgmma = mma == "wgmma" || mma == "auto";
+    return chip != "sm_90a" && wantsWgmma ? std::string("sync")
+                                          : mma.getValue();
   }
 };
 
