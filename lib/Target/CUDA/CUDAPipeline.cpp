@@ -268,12 +268,17 @@ attune::cuda::candidateTileSizes(attn::AttentionOp op, bool wgmma) {
   // Measured (bench/RESULTS.md): one warpgroup per CTA, whose small shared
   // memory lets 3 (D = 128) or more CTAs share an SM and overlap one's
   // softmax with another's products, beats two warpgroups per CTA.
+  // Head sizes between the measured ones take the list of the next larger;
+  // past D = 128, O's accumulators (Dv / 2 registers per thread) leave room
+  // for fewer keys per tile.
   if (wgmma && canUseWgmma(op, 64, 48)) {
     SmallVector<std::pair<int64_t, int64_t>> sizes;
-    if (d == 128)
+    if (d <= 64)
+      sizes = {{64, 64}, {64, 48}, {64, 32}, {128, 128}};
+    else if (d <= 128)
       sizes = {{64, 48}, {64, 64}, {64, 32}, {128, 128}};
     else
-      sizes = {{64, 64}, {64, 48}, {64, 32}, {128, 128}};
+      sizes = {{64, 32}, {64, 48}, {64, 16}};
     llvm::append_range(sizes, candidateTileSizes(op, false));
     return sizes;
   }

@@ -130,15 +130,22 @@ constexpr int64_t kSwizzleAtomBytes = 1024;
 
 /// Whether the forward kernel of `op` at (tileQ, tileK) can issue its
 /// products as wgmma.mma_async: 16-bit tiles (f32 inputs take the planes
-/// path), head sizes whose K and V rows are one or two 128-byte swizzle
-/// blocks, whole warpgroups of rows, and keys a multiple of the k-step.
+/// path), whole warpgroups of rows, and keys a multiple of the k-step. Every
+/// head size the kernels take (multiples of 8 up to 256) works: tiles are
+/// stored in whole 64-column blocks, S takes ceil(D / 16) k-steps, and P.V
+/// an N of Dv rounded up to 16.
 bool attune::cuda::canUseWgmma(AttentionOp op, int64_t tileQ, int64_t tileK) {
   Type element = cast<ShapedType>(op.getQuery().getType()).getElementType();
-  auto blocks = [](int64_t d) { return d == 64 || d == 128; };
-  return !element.isF32() && blocks(op.getHeadSize()) &&
-         blocks(op.getValueHeadSize()) && tileQ % kWarpgroupRows == 0 &&
+  return !element.isF32() && tileQ % kWarpgroupRows == 0 &&
          tileQ <= 4 * kWarpgroupRows && tileK % 16 == 0 && tileK <= 256;
 }
+
+/// Shared-memory columns of a tile whose rows hold `d` values: whole
+/// 64-column (128-byte) blocks, the width over which the XOR swizzle of
+/// the 16-byte chunks permutes (row r's chunk c is stored at c ^ (r % 8)):
+/// with fewer, a chunk of a row past a multiple of 8 chunks would be
+/// permuted into the next row.
+static int64_t sharedColumns(int64_t d) { return llvm::alignTo(d, 64); }
 
 namespace {
 
@@ -150,6 +157,9 @@ public:
                 bool wgmma = false)
       : b(b), op(op), loc(op.getLoc()), tileQ(tileQ), tileK(tileK),
         headDim(op.getHeadSize()), valueDim(op.getValueHeadSize()),
+        qkCols(sharedColumns(headDim)), vCols(sharedColumns(valueDim)),
+        headSteps(llvm::divideCeil(headDim, 16)),
+        valueTiles(2 * llvm::divideCeil(valueDim, 16)),
         dims(op.getLayoutDims()), useWgmma(wgmma) {
     assert((!wgmma || cuda::canUseWgmma(op, tileQ, tileK)) &&
            "wgmma needs canUseWgmma");
@@ -167,15 +177,15 @@ public:
     planes = elementType.isF32() ? kPlanes : 1;
     if (planes > 1)
       elementType = BFloat16Type::get(b.getContext());
-    qPlane = tileQ * headDim * kElementBytes;
-    kPlane = tileK * headDim * kElementBytes;
-    vPlane = tileK * valueDim * kElementBytes;
+    qPlane = tileQ * qkCols * kElementBytes;
+    kPlane = tileK * qkCols * kElementBytes;
+    vPlane = tileK * vCols * kElementBytes;
     qBytes = planes * qPlane;
     kBytes = planes * kPlane;
     vBytes = planes * vPlane;
     // Q fragments stay in registers for the whole loop up to D = 128 (32
     // registers per thread); beyond, they are re-read from shared memory.
-    qInRegisters = planes == 1 && mTiles * headDim <= 128;
+    qInRegisters = planes == 1 && mTiles * headSteps * 16 <= 128;
     // wgmma reads Q from shared memory by descriptor, like K.
     if (useWgmma)
       qInRegisters = false;
@@ -340,11 +350,16 @@ private:
 
   /// Issues the cp.async copies of rows [rowBegin, rowBegin + rows) of a
   /// (rowStride, cols) 16-bit matrix at `base` into the shared tile at
-  /// `byteOffset`; rows at or past `rowLimit` are zero-filled. `blocked`:
-  /// in wgmma's layout (sharedAddress).
+  /// `byteOffset`, which has `sharedCols` columns; rows at or past
+  /// `rowLimit` are zero-filled. `blocked`: in wgmma's layout
+  /// (sharedAddress).
   void copyTileAsync(Value base, Value rowStride, Value rowBegin,
                      Value rowLimit, Value byteOffset, int64_t rows,
-                     int64_t cols, bool blocked = false);
+                     int64_t cols, int64_t sharedCols, bool blocked = false);
+  /// With a head size D that is not a multiple of 16, the last k-step of
+  /// S = Q K^T reads the 8 columns [D, D + 8) of the Q and K tiles, which no
+  /// copy writes: zeroes them, once, before the first copy.
+  void zeroFeaturePadding();
 
   /// Inline PTX `text` with `constraints`; side effects keep it in program
   /// order with the other inline PTX and the barriers.
@@ -472,6 +487,12 @@ private:
   AttentionOp op;
   Location loc;
   int64_t tileQ, tileK, headDim, valueDim, mTiles, warps, threads;
+  /// Columns of the Q/K and V tiles in shared memory (sharedColumns), the
+  /// k-steps of S = Q K^T (16 features each; with D a multiple of 8 only,
+  /// the last step's upper half reads zeros: zeroFeaturePadding), and O's
+  /// 8-column fragment tiles (Dv rounded up to 16, the P.V k-step's B
+  /// width; the columns past Dv are computed and never stored).
+  int64_t qkCols, vCols, headSteps, valueTiles;
   LayoutDims dims;
   /// wgmma.mma_async instead of mma.sync (sm_90a): warpgroups of 64 rows,
   /// Q, K and V in the 128-byte swizzle layout, read by descriptor.
@@ -529,7 +550,8 @@ private:
 
 void KernelEmitter::copyTileAsync(Value base, Value rowStride, Value rowBegin,
                                   Value rowLimit, Value byteOffset,
-                                  int64_t rows, int64_t cols, bool blocked) {
+                                  int64_t rows, int64_t cols,
+                                  int64_t sharedCols, bool blocked) {
   int64_t blockRows = blocked ? rows : 0;
   int64_t chunksPerRow = cols / 8;
   int64_t chunks = rows * chunksPerRow;
@@ -556,7 +578,7 @@ void KernelEmitter::copyTileAsync(Value base, Value rowStride, Value rowBegin,
         Value valid = ult(add(rowBegin, row), rowLimit);
         // Zero-filled rows read nothing; point them at the tile's first row.
         NVVM::CpAsyncOp::create(
-            b, loc, sharedAddress(byteOffset, row, col, cols, blockRows),
+            b, loc, sharedAddress(byteOffset, row, col, sharedCols, blockRows),
             select(valid, src, firstRow), 16, NVVM::LoadCacheModifierKind::CG,
             select(valid, i32(16), i32(0)));
       };
@@ -583,7 +605,7 @@ void KernelEmitter::copyTileAsync(Value base, Value rowStride, Value rowBegin,
       Value offset =
           add(mul(select(valid, srcRow, rowBegin), rowStride), col);
       Value src = gep(base, offset, element);
-      Value dst = sharedAddress(byteOffset, row, col, cols, blockRows);
+      Value dst = sharedAddress(byteOffset, row, col, sharedCols, blockRows);
       Value srcBytes = select(valid, i32(16), i32(0));
       NVVM::CpAsyncOp::create(b, loc, dst, src, 16,
                               NVVM::LoadCacheModifierKind::CG, srcBytes);
@@ -617,10 +639,44 @@ void KernelEmitter::copyPackedQueryAsync(Value query, int64_t byteOffset) {
                            mul(position, strides[dims.seq])),
                        col);
     NVVM::CpAsyncOp::create(
-        b, loc, sharedAddress(idx(byteOffset), row, col, headDim),
+        b, loc, sharedAddress(idx(byteOffset), row, col, qkCols),
         gep(base, offset, elementType), 16, NVVM::LoadCacheModifierKind::CG,
         select(valid, i32(16), i32(0)));
   }
+}
+
+void KernelEmitter::zeroFeaturePadding() {
+  if (headDim % 16 == 0)
+    return;
+  // One 16-byte chunk per row of Q (each plane) and of both K buffers.
+  SmallVector<std::pair<int64_t, int64_t>> tiles; // (byte offset, rows)
+  for (int64_t p = 0; p < planes; ++p)
+    tiles.push_back({p * qPlane, tileQ});
+  for (int64_t buffer = 0; buffer < 2; ++buffer)
+    for (int64_t p = 0; p < planes; ++p)
+      tiles.push_back({qBytes + buffer * kBytes + p * kPlane, tileK});
+  Value zero = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(VectorType::get({4}, b.getI32Type()),
+                                     b.getI32IntegerAttr(0).getValue()));
+  for (auto [byteOffset, rows] : tiles)
+    for (int64_t first = 0; first < rows; first += threads) {
+      Value row = add(tid, idx(first));
+      auto store = [&]() {
+        LLVM::StoreOp::create(b, loc, zero,
+                              sharedAddress(idx(byteOffset), row, idx(headDim),
+                                            qkCols, useWgmma ? rows : 0),
+                              /*alignment=*/16);
+      };
+      if (first + threads <= rows) {
+        store();
+        continue;
+      }
+      scf::IfOp::create(b, loc, ult(row, idx(rows)),
+                        [&](OpBuilder &, Location) {
+                          store();
+                          scf::YieldOp::create(b, loc);
+                        });
+    }
 }
 
 SmallVector<Value, 4>
@@ -989,14 +1045,14 @@ SmallVector<Value, 4> KernelEmitter::loadQueryFragment(int64_t mt, int64_t kk,
   // 8m..8m+7 give its row addresses (qFragments: row 32w + lane % 16,
   // column 8 (lane / 16)).
   return loadFragment(qFragments, Value(), plane * qPlane, 16 * mt, kk * 16,
-                      headDim, false);
+                      qkCols, false);
 }
 
 SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
                                               Value tileClass,
                                               ValueRange state,
                                               ScorePath path) {
-  int64_t scoreTiles = tileK / 8, valueTiles = valueDim / 8;
+  int64_t scoreTiles = tileK / 8;
   int64_t perTile = scoreTiles * 4, rowsPerThread = 2 * mTiles;
   Value colBegin = mul(kt, idx(tileK));
   Value kOffset = add(idx(qBytes), mul(buffer, idx(kBytes)));
@@ -1020,7 +1076,7 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
     // The previous tile's scores were read by this thread: order them
     // before the new products are written.
     inlinePTX("wgmma.fence.sync.aligned;", "", {});
-    for (int64_t kk = 0; kk < headDim / 16; ++kk) {
+    for (int64_t kk = 0; kk < headSteps; ++kk) {
       int64_t step = (kk % 4) * 32;
       wgmma(advanceDescriptor(qDescriptor, (kk / 4) * tileQ * 128 + step),
             advanceDescriptor(kDescriptor, (kk / 4) * tileK * 128 + step), s,
@@ -1029,7 +1085,7 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
     inlinePTX("wgmma.commit_group.sync.aligned;", "", {});
     s = tiedPTX("wgmma.wait_group.sync.aligned 0;", s);
   }
-  for (int64_t kk = 0; !useWgmma && kk < headDim / 16; ++kk) {
+  for (int64_t kk = 0; !useWgmma && kk < headSteps; ++kk) {
     // a[mt][plane]: the Q fragments.
     SmallVector<SmallVector<SmallVector<Value, 4>, kPlanes>> a(mTiles);
     for (int64_t mt = 0; mt < mTiles; ++mt)
@@ -1040,7 +1096,7 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
       // Matrices: keys 16np + 8(m/2).., d 16kk + 8(m%2)..: the B
       // operands of key columns 16np.. and 16np + 8..
       auto kf = loadFragmentPlanes(kFragments, kOffset, kPlane, np * 16,
-                                   kk * 16, headDim, false);
+                                   kk * 16, qkCols, false);
       for (int64_t mt = 0; mt < mTiles; ++mt)
         mmaPlanes(a[mt], kf, s, sSmall, mt * perTile + 8 * np);
     }
@@ -1326,10 +1382,10 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
              llvm::enumerate(packPlanes(p[2 * r], p[2 * r + 1])))
           a[mt][plane].push_back(word);
     }
-    for (int64_t dp = 0; dp < valueDim / 16; ++dp) {
+    for (int64_t dp = 0; dp < valueTiles / 2; ++dp) {
       // Matrices (transposed): keys 16kk + 8(m%2).., d 16dp + 8(m/2)..
       auto vf = loadFragmentPlanes(vFragments, vOffset, vPlane, kk * 16,
-                                   dp * 16, valueDim, true);
+                                   dp * 16, vCols, true);
       for (int64_t mt = 0; mt < mTiles; ++mt)
         mmaPlanes(a[mt], vf, pvAcc, pvSmall, mt * valueTiles * 4 + 8 * dp);
     }
@@ -1366,13 +1422,13 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
   }
   qFragments = fragmentOffsets(
       add(mul(warp, idx(16 * mTiles)), remu(lane, 16)),
-      mul(divu(lane, 16), idx(8)), headDim);
+      mul(divu(lane, 16), idx(8)), qkCols);
   kFragments = fragmentOffsets(
       add(remu(lane, 8), mul(divu(lane, 16), idx(8))),
-      mul(remu(divu(lane, 8), 2), idx(8)), headDim);
+      mul(remu(divu(lane, 8), 2), idx(8)), qkCols);
   vFragments = fragmentOffsets(
       add(remu(lane, 8), mul(remu(divu(lane, 8), 2), idx(8))),
-      mul(divu(lane, 16), idx(8)), valueDim);
+      mul(divu(lane, 16), idx(8)), vCols);
   Value blockX = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
   Value qTile = numSplits ? idx(0) : blockX;
   Value blockY = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
@@ -1579,14 +1635,14 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
     Value kOffset = add(idx(qBytes), mul(buffer, idx(kBytes)));
     Value vOffset = add(idx(qBytes + 2 * kBytes), mul(buffer, idx(vBytes)));
     copyTileAsync(kBase, kRowStride, colBegin, seqK, kOffset, tileK, headDim,
-                  useWgmma);
+                  qkCols, useWgmma);
     copyTileAsync(vBase, vRowStride, colBegin, seqK, vOffset, tileK, valueDim,
-                  useWgmma);
+                  vCols, useWgmma);
     for (int64_t p = 1; p < planes; ++p) {
       copyTileAsync(kPlaneBases[p - 1], kRowStride, colBegin, seqK,
-                    add(kOffset, idx(p * kPlane)), tileK, headDim);
+                    add(kOffset, idx(p * kPlane)), tileK, headDim, qkCols);
       copyTileAsync(vPlaneBases[p - 1], vRowStride, colBegin, seqK,
-                    add(vOffset, idx(p * vPlane)), tileK, valueDim);
+                    add(vOffset, idx(p * vPlane)), tileK, valueDim, vCols);
     }
   };
 
@@ -1604,12 +1660,13 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
   }
 
   // Prologue: Q and the first k-tile, then Q's fragments.
+  zeroFeaturePadding();
   for (int64_t p = 0; p < planes; ++p) {
     if (packedHeads)
       copyPackedQueryAsync(p ? planeInputs[p] : query, p * qPlane);
     else
       copyTileAsync(p ? qPlaneBases[p - 1] : qBase, qRowStride, rowBegin, seqQ,
-                    idx(p * qPlane), tileQ, headDim, useWgmma);
+                    idx(p * qPlane), tileQ, headDim, qkCols, useWgmma);
   }
   Value firstClass = classifyIfInRange(ranges.begin);
   scf::IfOp::create(b, loc, isVisited(firstClass), [&](OpBuilder &, Location) {
@@ -1623,7 +1680,7 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
   if (qInRegisters) {
     queryFragments.resize(mTiles);
     for (int64_t mt = 0; mt < mTiles; ++mt)
-      for (int64_t kk = 0; kk < headDim / 16; ++kk)
+      for (int64_t kk = 0; kk < headSteps; ++kk)
         queryFragments[mt].push_back(loadQueryFragment(mt, kk));
   }
 
@@ -1631,7 +1688,7 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
   // is computed.
   // Loop state: O fragments, then m and l of each row the thread holds,
   // then the class of the current tile.
-  int64_t valueTiles = valueDim / 8, rowsPerThread = 2 * mTiles;
+  int64_t rowsPerThread = 2 * mTiles;
   int64_t numState = 1 + 2 * rowsPerThread;
   auto oType = VectorType::get({mTiles * valueTiles * 4}, b.getF32Type());
   Value negInf = f32(-std::numeric_limits<double>::infinity());
@@ -1737,7 +1794,7 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
       scf::IfOp::create(b, loc, ult(row, validRows()), [&](OpBuilder &,
                                                            Location) {
         auto [rowHead, query] = rowPosition(row);
-        for (int64_t dt = 0; dt < valueTiles; ++dt)
+        for (int64_t dt = 0; dt < valueDim / 8; ++dt)
           for (int64_t e = 0; e < 2; ++e) {
             int64_t k = (mt * valueTiles + dt) * 4 + 2 * half + e;
             memref::StoreOp::create(
@@ -1756,7 +1813,7 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
     }
     scf::IfOp::create(b, loc, ult(row, seqQ), [&](OpBuilder &, Location) {
       Value rowOffset = mul(row, oRowStride);
-      for (int64_t dt = 0; dt < valueTiles; ++dt) {
+      for (int64_t dt = 0; dt < valueDim / 8; ++dt) {
         int64_t first = (mt * valueTiles + dt) * 4 + 2 * half;
         Value y = fmul(o[first + 1], inverse);
         Value x = fmul(o[first], inverse);
@@ -1917,10 +1974,12 @@ static void rewriteTensorReads(Operation *root) {
   for (Operation *read : reads) {
     OpBuilder b(read);
     Value replacement;
-    if (auto extract = dyn_cast<tensor::ExtractOp>(read))
+    // The operand is already a memref: the typed accessors (getTensor)
+    // would assert, so read the operands generically.
+    if (isa<tensor::ExtractOp>(read))
       replacement = memref::LoadOp::create(b, read->getLoc(),
-                                           extract.getTensor(),
-                                           extract.getIndices());
+                                           read->getOperand(0),
+                                           read->getOperands().drop_front());
     else
       replacement = memref::DimOp::create(b, read->getLoc(),
                                           read->getOperand(0),
@@ -1967,8 +2026,8 @@ static Type kernelTypeOf(Type type) {
 /// Why `func` cannot become a kernel, or an empty string.
 static std::string unsupportedReason(func::FuncOp func, AttentionOp op) {
   for (int64_t d : {op.getHeadSize(), op.getValueHeadSize()})
-    if (d % 16 != 0 || d < 64 || d > 256)
-      return "head sizes must be multiples of 16 in [64, 256], got " +
+    if (d % 8 != 0 || d < 8 || d > 256)
+      return "head sizes must be multiples of 8 in [8, 256], got " +
              std::to_string(d);
   // The body must be the attention, the return of its results, and before
   // them only constants and sizes of the arguments (captures such as Sk - Sq),

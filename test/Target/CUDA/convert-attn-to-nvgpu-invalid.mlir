@@ -1,11 +1,21 @@
 // RUN: attune-opt %s -split-input-file -verify-diagnostics --convert-attn-to-nvgpu
 
-func.func @head_size(%q: tensor<1x8x16x40xbf16>, %k: tensor<1x8x16x40xbf16>,
-                     %v: tensor<1x8x16x40xbf16>) -> tensor<1x8x16x40xbf16> {
-  // expected-error @+1 {{convert-attn-to-nvgpu: head sizes must be multiples of 16 in [64, 256], got 40}}
-  %o = attn.attention ins(%q, %k, %v : tensor<1x8x16x40xbf16>, tensor<1x8x16x40xbf16>, tensor<1x8x16x40xbf16>)
-      -> tensor<1x8x16x40xbf16>
-  return %o : tensor<1x8x16x40xbf16>
+func.func @head_size_not_multiple_of_8(%q: tensor<1x8x16x36xbf16>, %k: tensor<1x8x16x36xbf16>,
+                     %v: tensor<1x8x16x36xbf16>) -> tensor<1x8x16x36xbf16> {
+  // expected-error @+1 {{convert-attn-to-nvgpu: head sizes must be multiples of 8 in [8, 256], got 36}}
+  %o = attn.attention ins(%q, %k, %v : tensor<1x8x16x36xbf16>, tensor<1x8x16x36xbf16>, tensor<1x8x16x36xbf16>)
+      -> tensor<1x8x16x36xbf16>
+  return %o : tensor<1x8x16x36xbf16>
+}
+
+// -----
+
+func.func @value_head_size_too_large(%q: tensor<1x8x16x64xbf16>, %k: tensor<1x8x16x64xbf16>,
+                     %v: tensor<1x8x16x264xbf16>) -> tensor<1x8x16x264xbf16> {
+  // expected-error @+1 {{convert-attn-to-nvgpu: head sizes must be multiples of 8 in [8, 256], got 264}}
+  %o = attn.attention ins(%q, %k, %v : tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>, tensor<1x8x16x264xbf16>)
+      -> tensor<1x8x16x264xbf16>
+  return %o : tensor<1x8x16x264xbf16>
 }
 
 // -----
