@@ -98,7 +98,12 @@ def short(e, n=300):
 # Work items
 #===----------------------------------------------------------------------===#
 
-def check_sizes(manifest, quick):
+# FlashAttention's test sizes (Sq, Sk): --sizes=fa (the head-size sweep).
+FA_SIZES = ((1, 1), (1, 239), (239, 1), (64, 128), (113, 203), (128, 217),
+            (799, 3), (1023, 1024), (1024, 1023), (2048, 2048))
+
+
+def check_sizes(manifest, quick, sizes="default"):
     """(B, Sq, Sk) cases for an artifact: Sq != Sk only when the manifest
     names Sq and Sk separately."""
     syms = set()
@@ -107,6 +112,9 @@ def check_sizes(manifest, quick):
             if isinstance(d, str):
                 syms.add(d)
     split = "Sq" in syms and "Sk" in syms
+    if sizes == "fa":
+        return [(1 if sq * sk > 1 << 20 else 2, sq, sk)
+                for sq, sk in FA_SIZES if split or sq == sk]
     if quick:
         cases = [(2, 1, 1), (2, 17, 17), (2, 113, 113)]
         if split:
@@ -165,6 +173,17 @@ def timing_rows(args):
     rows.append(dict(id="decode B=8 Hq=32 Hkv=8 L=32768", group="decode",
                      kind="decode", artifact=amap["decode"], B=8, H=32, Hkv=8,
                      Sq=1, Sk=32768, D=128, causal=False))
+    # The head-size sweep's timed rows: hs_{dense,causal}_d<D> (4 heads,
+    # bench/gpu/headsize_specs.py) at B = 4 * 16k / S, against SDPA only.
+    for D in [int(d) for d in (args.hs_time or "").split(",") if d]:
+        for S in fa_s:
+            for causal in (False, True):
+                kind = "causal" if causal else "dense"
+                rows.append(dict(
+                    id=f"{kind} D={D} S={S} (head sizes)", group="fa",
+                    kind=kind, artifact=f"hs_{kind}_d{D}", B=4 * 16384 // S,
+                    H=4, Hkv=4, Sq=S, Sk=S, D=D, causal=causal,
+                    no_flex=True))
     if args.smoke:  # a dry run of the script: tiny shapes
         for r in rows:
             r["B"] = 1
@@ -191,7 +210,7 @@ def build_items(args):
             man_path = Path(args.artifacts) / name / "manifest.json"
             try:
                 man = json.loads(man_path.read_text())
-                cases = check_sizes(man, args.quick)
+                cases = check_sizes(man, args.quick, args.sizes)
             except Exception:  # noqa: BLE001 - reported by the worker
                 cases = [(2, 17, 17)]
             for n, (B, Sq, Sk) in enumerate(cases):
@@ -664,6 +683,8 @@ class Worker:
                     peers[name] = dict(error=short(e, 160))
                 line(f"sdpa-{name}", peers[name])
             try:
+                if row.get("no_flex"):
+                    raise RuntimeError("not run for this row")
                 flex = self.get_flex()
                 bm, tmask = None, None
                 if mask_mod is not None:
@@ -1199,6 +1220,12 @@ def parse_args(argv=None):
     ap.add_argument("--skip-time", action="store_true")
     ap.add_argument("--quick", action="store_true",
                     help="fewer sizes, shapes and iterations")
+    ap.add_argument("--hs-time", metavar="D,D,...",
+                    help="also time hs_dense_d<D> / hs_causal_d<D> (the "
+                    "head-size sweep's specs) against SDPA")
+    ap.add_argument("--sizes", choices=("default", "fa"), default="default",
+                    help="check sizes: the default list, or FlashAttention's "
+                    "(Sq, Sk) pairs (the head-size sweep)")
     ap.add_argument("--map", help="row kind=artifact overrides, e.g. "
                     "dense_d128=mydir,window=w2 (kinds: "
                     + ", ".join(DEFAULT_MAP) + ")")
