@@ -41,18 +41,18 @@ func.func @dense_d40(%q: tensor<?x8x?x40xbf16>, %k: tensor<?x8x?x40xbf16>,
 // -----
 
 /// D = 96, Dv = 160, causal: multiples of 16 need no zeroed columns; rows of
-/// 128 (Q, K) and 192 (V) columns. wgmma: 6 k-steps for S (64 x 32 tiles:
-/// past D = 128 fewer keys per tile), P.V with N = 160.
+/// 128 (Q, K) and 192 (V) columns. wgmma: 6 k-steps for S (64 x 48 tiles:
+/// past D = 128, masked ops take 48 keys per tile), P.V with N = 160.
 // SYNC-LABEL: gpu.func @causal_d96_dv160_fwd
 // SYNC-NOT:     vector<4xi32>
 // SYNC:         gpu.return
 // WGMMA-LABEL: gpu.func @causal_d96_dv160_fwd
-// WGMMA-SAME:    attn.tile_k = 32
+// WGMMA-SAME:    attn.tile_k = 48
 // WGMMA-SAME:    attn.tile_q = 64
 // WGMMA-NOT:     vector<4xi32>
 // WGMMA:         scf.for
-// WGMMA-COUNT-6: wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16
-// WGMMA-NOT:     wgmma.mma_async.sync.aligned.m64n32k16
+// WGMMA-COUNT-6: wgmma.mma_async.sync.aligned.m64n48k16.f32.bf16.bf16
+// WGMMA-NOT:     wgmma.mma_async.sync.aligned.m64n48k16
 // WGMMA:         wgmma.mma_async.sync.aligned.m64n160k16.f32.bf16.bf16
 func.func @causal_d96_dv160(%q: tensor<?x4x?x96xbf16>, %k: tensor<?x4x?x96xbf16>,
                             %v: tensor<?x4x?x160xbf16>) -> tensor<?x4x?x160xbf16> {

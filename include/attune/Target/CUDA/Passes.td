@@ -53,8 +53,8 @@ def ConvertAttnToNVGPU : Pass<"convert-attn-to-nvgpu", "::mlir::ModuleOp"> {
     Option<"mma", "mma", "std::string", /*default=*/"\"sync\"",
            "Tensor-core instructions of the forward kernel: sync "
            "(mma.sync), wgmma (sm_90a's wgmma.mma_async where the op and "
-           "tile sizes allow it: 16-bit inputs, D and Dv 64 or 128, Tq a "
-           "multiple of 64) or auto (wgmma where it measured faster)">
+           "tile sizes allow it: 16-bit inputs, Tq a multiple of 64 up to "
+           "256, Tk a multiple of 16) or auto (wgmma where it measured faster)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
