@@ -18,11 +18,11 @@
 # checks them against the reference at FlashAttention's (Sq, Sk) pairs; CI
 # compiles the same specs for sm_80 and sm_90a (test/Integration/CUDA).
 #
-#   python3 bench/gpu/headsize_specs.py OUTDIR
+#   python3 bench/gpu/headsize_specs.py OUTDIR [--dtype=f16|f32]
 #
 #===----------------------------------------------------------------------===#
 
-import sys
+import argparse
 from pathlib import Path
 
 HEAD_SIZES = (8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 96, 112, 128, 144, 160,
@@ -31,8 +31,13 @@ VALUE_PAIRS = ((64, 128), (128, 64), (40, 96), (96, 40), (72, 200),
                (256, 8))
 
 
+# Element type of Q, K, V and O: --dtype sets it (f32 specs compile to the
+# f32-planes kernels when attunec is not given --gpu-element-type).
+DTYPE = "bf16"
+
+
 def tensor(h, d):
-    return f"tensor<?x{h}x?x{d}xbf16>"
+    return f"tensor<?x{h}x?x{d}x{DTYPE}>"
 
 
 def spec(name, d, dv, hq=4, hkv=4, body="", captures="", lse=False,
@@ -91,12 +96,20 @@ def all_specs():
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit(f"usage: {sys.argv[0]} OUTDIR")
-    out = Path(sys.argv[1])
+    global DTYPE
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("outdir")
+    ap.add_argument("--dtype", choices=("bf16", "f16", "f32"), default="bf16",
+                    help="element type of Q/K/V/O; names get a _<dtype> "
+                    "suffix unless bf16")
+    args = ap.parse_args()
+    DTYPE = args.dtype
+    suffix = "" if DTYPE == "bf16" else f"_{DTYPE}"
+    out = Path(args.outdir)
     out.mkdir(parents=True, exist_ok=True)
     for name, text in all_specs():
-        (out / f"{name}.mlir").write_text(text)
+        (out / f"{name}{suffix}.mlir").write_text(
+            text.replace(f"@{name}(", f"@{name}{suffix}("))
 
 
 if __name__ == "__main__":
