@@ -107,8 +107,9 @@ const char *conditionOperator(Condition::Op op);
 /// One kernel of the manifest.
 struct KernelSpec {
   std::string name;
-  /// The cubin's file name (relative to the artifact directory) and its
-  /// contents, read by loadManifest (empty after parseManifest alone).
+  /// The cubin's file name (relative to the artifact directory, without a
+  /// `..` component) and its contents, read by loadManifest (empty after
+  /// parseManifest alone).
   std::string cubinFile;
   std::string cubin;
   std::array<uint32_t, 3> block = {1, 1, 1};
@@ -167,13 +168,24 @@ struct Manifest {
 /// "kernels[0].grid[1]: expected an array of factors, got an integer".
 Status parseManifest(std::string_view json, Manifest &out);
 
+/// The largest manifest.json loadManifest reads (also parseJson's default
+/// document limit).
+constexpr uint64_t maxManifestBytes = 16 << 20;
+/// The largest cubin loadManifest reads.
+constexpr uint64_t maxCubinBytes = 256 << 20;
+
 /// Reads and validates `dir`/manifest.json and reads every kernel's cubin
-/// into the manifest.
+/// into the manifest. The directory is untrusted input: a cubin must resolve
+/// (symbolic links followed) to a regular file inside the directory and be
+/// at most maxCubinBytes; ATTUNE_RT_ERROR_IO otherwise.
 Status loadManifest(const std::string &dir, Manifest &out);
 
-/// Reads a whole file; ATTUNE_RT_ERROR_IO naming the path and the OS reason
-/// on failure.
-Status readFile(const std::string &path, std::string &contents);
+/// Reads a whole regular file of at most `maxBytes` bytes. The file is opened
+/// non-blocking, so a FIFO or a device is refused instead of blocking or
+/// reading forever. ATTUNE_RT_ERROR_IO naming the path and the reason on
+/// failure.
+Status readFile(const std::string &path, uint64_t maxBytes,
+                std::string &contents);
 
 } // namespace attune::rt
 

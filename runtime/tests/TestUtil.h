@@ -65,6 +65,10 @@ public:
       std::remove((path_ + "/" + file).c_str());
     std::remove(path_.c_str());
   }
+
+  /// Removes `name` (a file, link, FIFO or empty directory the test made in
+  /// the directory) with the directory.
+  void track(const std::string &name) { files_.push_back(name); }
   TempDir(const TempDir &) = delete;
   TempDir &operator=(const TempDir &) = delete;
 
