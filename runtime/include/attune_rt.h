@@ -51,7 +51,16 @@ typedef enum attune_rt_status {
   ATTUNE_RT_ERROR_UNSUPPORTED = 6,
   /// The CUDA driver could not be loaded or a driver call failed; the message
   /// carries the driver's own error name and text.
-  ATTUNE_RT_ERROR_DRIVER = 7
+  ATTUNE_RT_ERROR_DRIVER = 7,
+  /// The runtime ran out of host memory.
+  ATTUNE_RT_ERROR_OUT_OF_MEMORY = 8,
+  /// A bug in the runtime (an unexpected C++ exception); no exception ever
+  /// crosses the C API.
+  ATTUNE_RT_ERROR_INTERNAL = 9,
+  /// An integer capture (an argument with a manifest `range`) holds a value
+  /// outside its range; the message names the capture, the element index,
+  /// the value and the range. See attune_rt_set_capture_checks.
+  ATTUNE_RT_ERROR_CAPTURE_RANGE = 10
 } attune_rt_status;
 
 /// Element types; the codes are stable.

@@ -18,9 +18,11 @@
 #include "Launch.h"
 #include "Manifest.h"
 
+#include <exception>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <new>
 
 using namespace attune::rt;
 using namespace attune::rt::cuda;
@@ -55,11 +57,18 @@ struct attune_rt_module {
   std::vector<std::pair<CUdevice, CUcontext>> retained;
 };
 
-/// The message of the most recent failure on this thread.
+/// The message of the most recent failure on this thread; `lastErrorFixed`
+/// instead when there was no memory to store it.
 static thread_local std::string lastError;
+static thread_local const char *lastErrorFixed = nullptr;
 
 static int fail(const Status &status) {
-  lastError = status.message();
+  try {
+    lastError = status.message();
+    lastErrorFixed = nullptr;
+  } catch (...) {
+    lastErrorFixed = "out of memory (while storing an error message)";
+  }
   return status.code();
 }
 
@@ -221,11 +230,14 @@ static Status prepareWorkspace(const Manifest &m, const Driver &d,
     if (w.stream == stream)
       ws = &w;
   if (!ws) {
-    loaded.workspaces.push_back(Workspace());
+    // Built whole before it is added: an allocation failure must not leave
+    // a Workspace with too few buffers behind.
+    Workspace fresh;
+    fresh.stream = stream;
+    fresh.buffers.assign(bytes.size(), 0);
+    fresh.capacity.assign(bytes.size(), 0);
+    loaded.workspaces.push_back(std::move(fresh));
     ws = &loaded.workspaces.back();
-    ws->stream = stream;
-    ws->buffers.assign(bytes.size(), 0);
-    ws->capacity.assign(bytes.size(), 0);
   }
   bool synchronized = false;
   int first = m.firstOf(TensorRole::Workspace);
@@ -318,6 +330,24 @@ static Status launch(attune_rt_module &module, const attune_rt_tensor *args,
   return Status::ok();
 }
 
+/// Runs `body` (returning an attune_rt_status) so that no exception crosses
+/// the C API: running out of memory is ATTUNE_RT_ERROR_OUT_OF_MEMORY, any
+/// other exception ATTUNE_RT_ERROR_INTERNAL.
+template <typename Body> static int guarded(const char *function, Body body) {
+  try {
+    return body();
+  } catch (const std::bad_alloc &) {
+    lastErrorFixed = "out of memory";
+    return ATTUNE_RT_ERROR_OUT_OF_MEMORY;
+  } catch (const std::exception &e) {
+    return fail(ATTUNE_RT_ERROR_INTERNAL,
+                cat("internal error in ", function, ": ", e.what()));
+  } catch (...) {
+    lastErrorFixed = "internal error: an unknown exception";
+    return ATTUNE_RT_ERROR_INTERNAL;
+  }
+}
+
 /// The manifest tensor `index` of `kind`, or -1.
 static int tensorIndex(const attune_rt_module *module, int32_t kind,
                        int32_t index) {
@@ -331,7 +361,9 @@ static int tensorIndex(const attune_rt_module *module, int32_t kind,
 
 extern "C" {
 
-const char *attune_rt_last_error(void) { return lastError.c_str(); }
+const char *attune_rt_last_error(void) {
+  return lastErrorFixed ? lastErrorFixed : lastError.c_str();
+}
 
 const char *attune_rt_dtype_name(int32_t dtype) {
   if (dtype < ATTUNE_RT_F32 || dtype > ATTUNE_RT_I64)
@@ -346,24 +378,29 @@ int32_t attune_rt_dtype_size(int32_t dtype) {
 }
 
 int attune_rt_load(const char *dir, attune_rt_module **module) {
-  if (!module)
-    return fail(ATTUNE_RT_ERROR_INVALID_ARGUMENT, "null module out-pointer");
-  *module = nullptr;
-  if (!dir || !*dir)
-    return fail(ATTUNE_RT_ERROR_INVALID_ARGUMENT,
-                "empty artifact directory path");
-  auto loaded = std::make_unique<attune_rt_module>();
-  if (Status s = loadManifest(dir, loaded->manifest); !s.isOk())
-    return fail(s);
-  *module = loaded.release();
-  return ATTUNE_RT_OK;
+  return guarded("attune_rt_load", [&] {
+    if (!module)
+      return fail(ATTUNE_RT_ERROR_INVALID_ARGUMENT, "null module out-pointer");
+    *module = nullptr;
+    if (!dir || !*dir)
+      return fail(ATTUNE_RT_ERROR_INVALID_ARGUMENT,
+                  "empty artifact directory path");
+    auto loaded = std::make_unique<attune_rt_module>();
+    if (Status s = loadManifest(dir, loaded->manifest); !s.isOk())
+      return fail(s);
+    *module = loaded.release();
+    return static_cast<int>(ATTUNE_RT_OK);
+  });
 }
 
 void attune_rt_unload(attune_rt_module *module) {
   if (!module)
     return;
   const Driver *d;
-  if (!module->contexts.empty() || !module->retained.empty()) {
+  // Nothing to report an error to: the module is freed whatever happens.
+  (void)guarded("attune_rt_unload", [&] {
+    if (module->contexts.empty() && module->retained.empty())
+      return static_cast<int>(ATTUNE_RT_OK);
     if (getDriver(d).isOk()) {
       // Errors are ignored: at process exit the driver may already be
       // shutting down, and there is nobody to report them to.
@@ -384,7 +421,8 @@ void attune_rt_unload(attune_rt_module *module) {
       for (auto &[device, context] : module->retained)
         (void)d->cuDevicePrimaryCtxRelease(device);
     }
-  }
+    return static_cast<int>(ATTUNE_RT_OK);
+  });
   delete module;
 }
 
@@ -468,8 +506,9 @@ int attune_rt_tensor_range(const attune_rt_module *module, int32_t kind,
 int attune_rt_result_shapes(attune_rt_module *module,
                             const attune_rt_tensor *args, int64_t num_args,
                             int64_t *dims, int64_t capacity) {
-  if (!module)
-    return fail(ATTUNE_RT_ERROR_INVALID_ARGUMENT, "null module");
+  return guarded("attune_rt_result_shapes", [&] {
+    if (!module)
+      return fail(ATTUNE_RT_ERROR_INVALID_ARGUMENT, "null module");
   const Manifest &m = module->manifest;
   Bindings b;
   if (Status s = bindTensors(m, args, num_args, nullptr, 0,
@@ -490,33 +529,38 @@ int attune_rt_result_shapes(attune_rt_module *module,
   for (const auto &shape : shapes)
     for (int64_t size : shape)
       *dims++ = size;
-  return ATTUNE_RT_OK;
+  return static_cast<int>(ATTUNE_RT_OK);
+  });
 }
 
 int attune_rt_check(attune_rt_module *module, const attune_rt_tensor *args,
                     int64_t num_args, const attune_rt_tensor *results,
                     int64_t num_results) {
-  if (!module)
-    return fail(ATTUNE_RT_ERROR_INVALID_ARGUMENT, "null module");
-  LaunchPlan plan;
-  if (Status s = planLaunch(module->manifest, args, num_args, results,
-                            num_results, plan);
-      !s.isOk())
-    return fail(s);
-  return ATTUNE_RT_OK;
+  return guarded("attune_rt_check", [&] {
+    if (!module)
+      return fail(ATTUNE_RT_ERROR_INVALID_ARGUMENT, "null module");
+    LaunchPlan plan;
+    if (Status s = planLaunch(module->manifest, args, num_args, results,
+                              num_results, plan);
+        !s.isOk())
+      return fail(s);
+    return static_cast<int>(ATTUNE_RT_OK);
+  });
 }
 
 int attune_rt_launch(attune_rt_module *module, const attune_rt_tensor *args,
                      int64_t num_args, const attune_rt_tensor *results,
                      int64_t num_results, void *stream) {
-  if (!module)
-    return fail(ATTUNE_RT_ERROR_INVALID_ARGUMENT, "null module");
-  std::lock_guard<std::mutex> lock(module->mutex);
-  if (Status s = launch(*module, args, num_args, results, num_results,
-                        static_cast<CUstream>(stream));
-      !s.isOk())
-    return fail(s);
-  return ATTUNE_RT_OK;
+  return guarded("attune_rt_launch", [&] {
+    if (!module)
+      return fail(ATTUNE_RT_ERROR_INVALID_ARGUMENT, "null module");
+    std::lock_guard<std::mutex> lock(module->mutex);
+    if (Status s = launch(*module, args, num_args, results, num_results,
+                          static_cast<CUstream>(stream));
+        !s.isOk())
+      return fail(s);
+    return static_cast<int>(ATTUNE_RT_OK);
+  });
 }
 
 } // extern "C"
