@@ -16,6 +16,7 @@
 #define ATTUNE_RUNTIME_TESTS_FAKECUDA_H
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,11 @@ struct FakeCudaState {
   int getFunctionResult = 0;
   int launchResult = 0;
   int allocResult = 0;
+  int copyResult = 0;
+  int streamSyncResult = 0;
+  /// Device memory cuMemcpyDtoHAsync reads: base address to contents.
+  /// Addresses outside every region read as zeros.
+  std::map<uint64_t, std::string> memory;
   int computeMajor = 9, computeMinor = 0;
   int sharedOptin = 232448;
 
@@ -66,6 +72,13 @@ struct FakeCudaState {
   std::vector<uint64_t> allocatedAddresses;
   std::vector<uint64_t> frees;
   std::vector<void *> streamSyncs;
+  /// (source, bytes, stream) of every cuMemcpyDtoHAsync.
+  struct Copy {
+    uint64_t source;
+    uint64_t bytes;
+    void *stream;
+  };
+  std::vector<Copy> copies;
   int contextSyncs = 0;
 
   /// Forget everything (knobs back to their defaults).
