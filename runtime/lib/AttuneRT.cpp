@@ -18,11 +18,16 @@
 #include "Launch.h"
 #include "Manifest.h"
 
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
 #include <exception>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <new>
+#include <string_view>
 
 using namespace attune::rt;
 using namespace attune::rt::cuda;
@@ -50,6 +55,9 @@ struct LoadedContext {
 
 struct attune_rt_module {
   Manifest manifest;
+  /// Whether launches check the values of integer captures against their
+  /// `range` (attune_rt_set_capture_checks).
+  std::atomic<bool> checkCaptures{true};
   /// Serializes launches (they share the per-context state and workspaces).
   std::mutex mutex;
   std::vector<std::unique_ptr<LoadedContext>> contexts;
@@ -271,6 +279,89 @@ static Status prepareWorkspace(const Manifest &m, const Driver &d,
   return Status::ok();
 }
 
+/// Host memory for capture values in flight: larger captures are checked a
+/// piece at a time.
+constexpr size_t captureStagingBytes = 64 << 20;
+
+/// Copies every checked tensor capture to the host (on `stream`, after the
+/// work already queued there, which may be what writes it) and checks each
+/// element against the capture's range. One synchronization per
+/// captureStagingBytes of captures.
+static Status checkTensorCaptures(const Manifest &m, const Driver &d,
+                                  const LaunchPlan &plan,
+                                  const std::vector<uint64_t> &addresses,
+                                  CUstream stream) {
+  struct Piece {
+    int tensor;
+    int64_t first, count;
+    size_t offset;
+  };
+  std::vector<Piece> pieces;
+  std::vector<char> staging;
+  size_t used = 0;
+  auto flush = [&]() -> Status {
+    if (pieces.empty())
+      return Status::ok();
+    if (Status s = d.check(d.cuStreamSynchronize(stream),
+                           "checking the captures' ranges: "
+                           "cuStreamSynchronize");
+        !s.isOk())
+      return s;
+    for (const Piece &p : pieces)
+      if (Status s = checkCaptureValues(m, p.tensor, plan.bindings,
+                                        staging.data() + p.offset, p.first,
+                                        p.count);
+          !s.isOk())
+        return s;
+    pieces.clear();
+    used = 0;
+    return Status::ok();
+  };
+  // The element count of every checked tensor capture, and their bytes.
+  std::vector<int64_t> elements(m.numArguments, 0);
+  uint64_t total = 0;
+  for (int t = 0; t < m.numArguments; ++t) {
+    if (!isCheckedCapture(m, t) || m.tensors[t].scalar)
+      continue;
+    // bindTensors checked that the element count fits int64.
+    elements[t] = 1;
+    for (int64_t size : shapeOf(m, t, plan.bindings))
+      elements[t] *= size;
+    if (elements[t] > std::numeric_limits<int64_t>::max() / 8)
+      return Status::error(ATTUNE_RT_ERROR_UNSUPPORTED,
+                           cat(m.describeTensor(t),
+                               " has more than 2^60 elements"));
+    total += static_cast<uint64_t>(elements[t]) *
+             static_cast<uint64_t>(dtypeSize(m.tensors[t].dtype));
+    total = std::min<uint64_t>(total, captureStagingBytes);
+  }
+  staging.resize(static_cast<size_t>(total));
+  for (int t = 0; t < m.numArguments; ++t) {
+    int64_t size = dtypeSize(m.tensors[t].dtype);
+    for (int64_t first = 0; first < elements[t];) {
+      int64_t room = static_cast<int64_t>(staging.size() - used) / size;
+      if (room == 0) {
+        if (Status s = flush(); !s.isOk())
+          return s;
+        continue;
+      }
+      int64_t count = std::min(room, elements[t] - first);
+      size_t bytes = static_cast<size_t>(count * size);
+      if (Status s = d.check(
+              d.cuMemcpyDtoHAsync(staging.data() + used,
+                                  addresses[t] + first * size, bytes, stream),
+              cat("copying ", m.describeTensor(t),
+                  " to check its range: cuMemcpyDtoHAsync"));
+          !s.isOk())
+        return s;
+      pieces.push_back({t, first, count, used});
+      used += bytes;
+      first += count;
+    }
+  }
+  return flush();
+}
+
 static Status launch(attune_rt_module &module, const attune_rt_tensor *args,
                      int64_t numArgs, const attune_rt_tensor *results,
                      int64_t numResults, CUstream stream) {
@@ -284,6 +375,10 @@ static Status launch(attune_rt_module &module, const attune_rt_tensor *args,
     anyWork |= plan.launches(k);
   if (!anyWork)
     return Status::ok();
+  bool checkCaptures = module.checkCaptures;
+  if (checkCaptures)
+    if (Status s = checkScalarCaptures(m, args); !s.isOk())
+      return s;
 
   const Driver *d;
   if (Status s = getDriver(d); !s.isOk())
@@ -297,6 +392,10 @@ static Status launch(attune_rt_module &module, const attune_rt_tensor *args,
   CUcontext context;
   if (Status s = ensureContext(module, *d, addresses, context); !s.isOk())
     return s;
+  if (checkCaptures)
+    if (Status s = checkTensorCaptures(m, *d, plan, addresses, stream);
+        !s.isOk())
+      return s;
   LoadedContext *loaded;
   if (Status s = loadInto(module, *d, context, loaded); !s.isOk())
     return s;
@@ -388,6 +487,9 @@ int attune_rt_load(const char *dir, attune_rt_module **module) {
     auto loaded = std::make_unique<attune_rt_module>();
     if (Status s = loadManifest(dir, loaded->manifest); !s.isOk())
       return fail(s);
+    const char *unchecked = std::getenv("ATTUNE_RT_UNCHECKED_CAPTURES");
+    loaded->checkCaptures =
+        !unchecked || !*unchecked || std::string_view(unchecked) == "0";
     *module = loaded.release();
     return static_cast<int>(ATTUNE_RT_OK);
   });
@@ -561,6 +663,19 @@ int attune_rt_launch(attune_rt_module *module, const attune_rt_tensor *args,
       return fail(s);
     return static_cast<int>(ATTUNE_RT_OK);
   });
+}
+
+int attune_rt_set_capture_checks(attune_rt_module *module, int enabled) {
+  return guarded("attune_rt_set_capture_checks", [&] {
+    if (!module)
+      return fail(ATTUNE_RT_ERROR_INVALID_ARGUMENT, "null module");
+    module->checkCaptures = enabled != 0;
+    return static_cast<int>(ATTUNE_RT_OK);
+  });
+}
+
+int attune_rt_capture_checks(const attune_rt_module *module) {
+  return module ? static_cast<int>(module->checkCaptures.load()) : -1;
 }
 
 } // extern "C"

@@ -70,6 +70,8 @@ struct Driver {
   CUresult (*cuMemAlloc)(CUdeviceptr *ptr, size_t bytes);
   CUresult (*cuMemFree)(CUdeviceptr ptr);
   CUresult (*cuStreamSynchronize)(CUstream stream);
+  CUresult (*cuMemcpyDtoHAsync)(void *dst, CUdeviceptr src, size_t bytes,
+                                CUstream stream);
 
   /// "CUDA_ERROR_NAME: the driver's description".
   std::string describe(CUresult result) const;

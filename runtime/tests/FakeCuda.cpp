@@ -225,6 +225,11 @@ FAKE_API CUresult cuMemcpyDtoHAsync_v2(void *dst, CUdeviceptr src,
 
 // Plain-C views of the records, for the Python tests (ctypes).
 
+FAKE_API void fakeCudaSetMemory(uint64_t address, const char *bytes,
+                                uint64_t size) {
+  state.memory[address] = std::string(bytes, size);
+}
+
 FAKE_API int fakeCudaNumLaunches() {
   return static_cast<int>(state.launches.size());
 }

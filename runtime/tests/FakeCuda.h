@@ -88,9 +88,12 @@ struct FakeCudaState {
 /// The fake driver's state (one per process).
 extern "C" FakeCudaState *fakeCudaState();
 
-// For ctypes (the Python tests): the number of launches, the parameters of
+// For ctypes (the Python tests): fill device memory cuMemcpyDtoHAsync
+// reads (see FakeCudaState::memory), the number of launches, the parameters of
 // launch `launch` (returns their count, copies at most `capacity`), its
 // stream and its grid.
+extern "C" void fakeCudaSetMemory(uint64_t address, const char *bytes,
+                                  uint64_t size);
 extern "C" int fakeCudaNumLaunches();
 extern "C" int fakeCudaLaunchParams(int launch, uint64_t *out, int capacity);
 extern "C" uint64_t fakeCudaLaunchStream(int launch);
