@@ -218,7 +218,9 @@ ATTUNE_RT_API int attune_rt_launch(attune_rt_module *module,
 /// launching, and fails with ATTUNE_RT_ERROR_CAPTURE_RANGE naming the
 /// capture, the element, its value and the range; a scalar capture's value
 /// is checked directly. That costs a copy and a stream synchronization per
-/// launch, so benchmarks whose captures are known to be in range turn it off.
+/// launch, so benchmarks whose captures are known to be in range turn it off;
+/// so must CUDA graph capture (a launch on a capturing stream with checks on
+/// fails with ATTUNE_RT_ERROR_UNSUPPORTED rather than break the capture).
 /// A module starts with checks off if the environment variable
 /// ATTUNE_RT_UNCHECKED_CAPTURES is set (to anything but "" or "0") when it is
 /// loaded. attune_rt_check never reads device memory, so it does not check

@@ -296,6 +296,24 @@ static Status checkTensorCaptures(const Manifest &m, const Driver &d,
     int64_t first, count;
     size_t offset;
   };
+  bool any = false;
+  for (int t = 0; t < m.numArguments; ++t)
+    any |= isCheckedCapture(m, t) && !m.tensors[t].scalar;
+  if (!any)
+    return Status::ok();
+  // Synchronizing a stream that is being captured into a CUDA graph would
+  // invalidate the capture; and a graph replays without checks anyway.
+  int capturing = 0;
+  if (Status s = d.check(d.cuStreamIsCapturing(stream, &capturing),
+                         "checking the captures' ranges: cuStreamIsCapturing");
+      !s.isOk())
+    return s;
+  if (capturing)
+    return Status::error(
+        ATTUNE_RT_ERROR_UNSUPPORTED,
+        "the stream is being captured into a CUDA graph, and checking the "
+        "captures' ranges needs a stream synchronization; turn the checks off "
+        "for graph capture (attune_rt_set_capture_checks(module, 0))");
   std::vector<Piece> pieces;
   std::vector<char> staging;
   size_t used = 0;

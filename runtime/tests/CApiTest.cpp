@@ -591,6 +591,26 @@ TEST_F(CApiTest, CaptureRangesAreCheckedBeforeLaunching) {
                "cuMemcpyDtoHAsync failed: CUDA_ERROR_INVALID_VALUE (1): "
                "invalid argument");
   EXPECT_EQ(fake->launches.size(), 1u);
+
+  // Under CUDA graph capture the check cannot synchronize: an error that
+  // says how to launch, before any copy.
+  fake->copyResult = 0;
+  fake->captureStatus = 1;
+  size_t copies = fake->copies.size();
+  EXPECT_EQ(attune_rt_launch(module, args.data(), args.size(), results.data(),
+                             results.size(), stream),
+            ATTUNE_RT_ERROR_UNSUPPORTED);
+  EXPECT_STREQ(attune_rt_last_error(),
+               "the stream is being captured into a CUDA graph, and checking "
+               "the captures' ranges needs a stream synchronization; turn the "
+               "checks off for graph capture "
+               "(attune_rt_set_capture_checks(module, 0))");
+  EXPECT_EQ(fake->copies.size(), copies);
+  EXPECT_EQ(attune_rt_set_capture_checks(module, 0), ATTUNE_RT_OK);
+  EXPECT_EQ(attune_rt_launch(module, args.data(), args.size(), results.data(),
+                             results.size(), stream),
+            ATTUNE_RT_OK);
+  EXPECT_EQ(fake->launches.size(), 2u);
 }
 
 TEST_F(CApiTest, CaptureChecksCanBeTurnedOff) {

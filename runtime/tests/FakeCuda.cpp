@@ -208,6 +208,11 @@ FAKE_API CUresult cuStreamSynchronize(CUstream stream) {
   return state.streamSyncResult;
 }
 
+FAKE_API CUresult cuStreamIsCapturing(CUstream, int *status) {
+  *status = state.captureStatus;
+  return 0;
+}
+
 FAKE_API CUresult cuMemcpyDtoHAsync_v2(void *dst, CUdeviceptr src,
                                        size_t bytes, CUstream stream) {
   if (state.copyResult)

@@ -47,6 +47,8 @@ struct FakeCudaState {
   int allocResult = 0;
   int copyResult = 0;
   int streamSyncResult = 0;
+  /// What cuStreamIsCapturing reports (1: capturing into a graph).
+  int captureStatus = 0;
   /// Device memory cuMemcpyDtoHAsync reads: base address to contents.
   /// Addresses outside every region read as zeros.
   std::map<uint64_t, std::string> memory;
