@@ -170,7 +170,7 @@ static Status loadInto(attune_rt_module &module, const Driver &d,
   for (const KernelSpec &kernel : m.kernels) {
     CUmodule &mod = byFile[kernel.cubinFile];
     if (!mod) {
-      CUresult r = d.cuModuleLoadData(&mod, kernel.cubin.data());
+      CUresult r = d.cuModuleLoadData(&mod, kernel.cubin->data());
       if (r != CUDA_SUCCESS) {
         unloadModules(d, *loaded);
         return Status::error(

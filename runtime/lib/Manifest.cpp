@@ -797,7 +797,8 @@ static std::string resolvePath(const std::string &path) {
   return out;
 }
 
-Status attune::rt::loadManifest(const std::string &dir, Manifest &out) {
+Status attune::rt::loadManifest(const std::string &dir, Manifest &out,
+                                const LoadLimits &limits) {
   out = Manifest();
   struct stat info;
   if (::stat(dir.c_str(), &info) != 0)
@@ -820,11 +821,17 @@ Status attune::rt::loadManifest(const std::string &dir, Manifest &out) {
     base += '/';
   std::string manifestPath = base + "manifest.json";
   std::string json;
-  if (Status s = readFile(manifestPath, maxManifestBytes, json); !s.isOk())
+  if (Status s = readFile(manifestPath, limits.manifestBytes, json);
+      !s.isOk())
     return s;
   Manifest m;
   if (Status s = parseManifest(json, m); !s.isOk())
     return Status::error(s.code(), cat(manifestPath, ": ", s.message()));
+  // Each file is read once and shared by the kernels that name it: a
+  // manifest may list many kernels in one cubin (or, hostile, thousands).
+  std::map<std::string, std::shared_ptr<const std::string>> images;
+  uint64_t totalBytes = 0;
+  std::string realDirItself = realDir.substr(0, realDir.size() - 1);
   for (KernelSpec &kernel : m.kernels) {
     std::string path = base + kernel.cubinFile;
     auto cubinError = [&](const std::string &what) {
@@ -837,14 +844,35 @@ Status attune::rt::loadManifest(const std::string &dir, Manifest &out) {
     if (real.empty())
       return cubinError(cat("cannot open '", path, "': ",
                             std::strerror(errno)));
-    if (real.compare(0, realDir.size(), realDir) != 0)
+    // (The directory itself, e.g. "cubin": ".", is inside; readFile says
+    // it is not a regular file.)
+    if (real.compare(0, realDir.size(), realDir) != 0 && real != realDirItself)
       return cubinError(cat("'", path, "' resolves to '", real,
                             "', outside the artifact directory '", realDir,
                             "'"));
-    if (Status s = readFile(real, maxCubinBytes, kernel.cubin); !s.isOk())
-      return cubinError(s.message());
-    if (kernel.cubin.empty())
-      return cubinError(cat("'", path, "' is empty"));
+    std::shared_ptr<const std::string> &image = images[real];
+    if (!image) {
+      auto totalError = [&] {
+        return cubinError(cat("the cubins total more than ",
+                              limits.cubinTotalBytes, " bytes, the limit"));
+      };
+      // Known before reading it, unless it grows meanwhile.
+      struct stat size;
+      if (::stat(real.c_str(), &size) == 0 && S_ISREG(size.st_mode) &&
+          static_cast<uint64_t>(size.st_size) <= limits.cubinBytes &&
+          totalBytes + size.st_size > limits.cubinTotalBytes)
+        return totalError();
+      auto contents = std::make_shared<std::string>();
+      if (Status s = readFile(real, limits.cubinBytes, *contents); !s.isOk())
+        return cubinError(s.message());
+      if (contents->empty())
+        return cubinError(cat("'", path, "' is empty"));
+      totalBytes += contents->size();
+      if (totalBytes > limits.cubinTotalBytes)
+        return totalError();
+      image = std::move(contents);
+    }
+    kernel.cubin = image;
   }
   out = std::move(m);
   return Status::ok();

@@ -19,6 +19,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -111,7 +112,7 @@ struct KernelSpec {
   /// `..` component) and its contents, read by loadManifest (empty after
   /// parseManifest alone).
   std::string cubinFile;
-  std::string cubin;
+  std::shared_ptr<const std::string> cubin;
   std::array<uint32_t, 3> block = {1, 1, 1};
   std::array<std::vector<GridFactor>, 3> grid;
   uint32_t sharedBytes = 0;
@@ -168,17 +169,24 @@ struct Manifest {
 /// "kernels[0].grid[1]: expected an array of factors, got an integer".
 Status parseManifest(std::string_view json, Manifest &out);
 
-/// The largest manifest.json loadManifest reads (also parseJson's default
-/// document limit).
-constexpr uint64_t maxManifestBytes = 16 << 20;
-/// The largest cubin loadManifest reads.
-constexpr uint64_t maxCubinBytes = 256 << 20;
+/// The sizes of the files loadManifest reads.
+struct LoadLimits {
+  /// manifest.json (also parseJson's default document limit).
+  uint64_t manifestBytes = 16 << 20;
+  /// One cubin.
+  uint64_t cubinBytes = 256 << 20;
+  /// All the distinct cubins together.
+  uint64_t cubinTotalBytes = uint64_t(1) << 30;
+};
 
 /// Reads and validates `dir`/manifest.json and reads every kernel's cubin
 /// into the manifest. The directory is untrusted input: a cubin must resolve
 /// (symbolic links followed) to a regular file inside the directory and be
-/// at most maxCubinBytes; ATTUNE_RT_ERROR_IO otherwise.
-Status loadManifest(const std::string &dir, Manifest &out);
+/// at most `limits.cubinBytes` (`limits.cubinTotalBytes` for all of them
+/// together; a file several kernels name is read once); ATTUNE_RT_ERROR_IO
+/// otherwise.
+Status loadManifest(const std::string &dir, Manifest &out,
+                    const LoadLimits &limits = LoadLimits());
 
 /// Reads a whole regular file of at most `maxBytes` bytes. The file is opened
 /// non-blocking, so a FIFO or a device is refused instead of blocking or

@@ -486,7 +486,8 @@ TEST(Manifest, LoadReadsCubins) {
   Manifest m;
   Status s = loadManifest(ATTUNE_RT_TEST_INPUTS "/document_mask", m);
   ASSERT_TRUE(s.isOk()) << s.message();
-  EXPECT_EQ(m.kernels[0].cubin, "not a real cubin: document_mask_fwd\n");
+  ASSERT_TRUE(m.kernels[0].cubin);
+  EXPECT_EQ(*m.kernels[0].cubin, "not a real cubin: document_mask_fwd\n");
 }
 
 TEST(Manifest, LoadErrorsNameTheFile) {
@@ -592,12 +593,20 @@ TEST(Manifest, CubinsMustBeRegularFilesInsideTheDirectory) {
   // Too large: a sparse file, so the test writes nothing.
   std::string big = dir.path() + "/big.cubin";
   dir.write("big.cubin", "x");
-  ASSERT_EQ(truncate(big.c_str(), static_cast<off_t>(maxCubinBytes) + 1), 0);
+  ASSERT_EQ(truncate(big.c_str(), static_cast<off_t>(LoadLimits().cubinBytes) +
+                                      1),
+            0);
   s = loadWithCubin(dir, R"("big.cubin")");
   EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_IO);
   EXPECT_EQ(s.message(), "cubin of kernel 'k': '" + real +
                              "/big.cubin' is 268435457 bytes, above the "
                              "limit of 268435456");
+
+  // The directory itself.
+  s = loadWithCubin(dir, R"(".")");
+  EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_IO);
+  EXPECT_EQ(s.message(),
+            "cubin of kernel 'k': '" + real + "' is not a regular file");
 
   // A link that stays inside is fine.
   dir.write("k.cubin", "cubin");
@@ -605,6 +614,48 @@ TEST(Manifest, CubinsMustBeRegularFilesInsideTheDirectory) {
   dir.track("link.cubin");
   s = loadWithCubin(dir, R"("link.cubin")");
   EXPECT_TRUE(s.isOk()) << s.message();
+}
+
+// Many kernels naming one cubin read it once; distinct cubins are bounded in
+// total (a 16 MiB manifest could otherwise name a 256 MiB cubin 100k times).
+TEST(Manifest, CubinsAreReadOnceAndBoundedInTotal) {
+  TempDir dir;
+  dir.write("k.cubin", "cubin");
+  std::string kernels = "[";
+  for (int i = 0; i < 1000; ++i)
+    kernels += std::string(i ? ", " : "") + R"({"name": "k)" +
+               std::to_string(i) +
+               R"(", "cubin": "k.cubin", "block": [1, 1, 1],
+                  "grid": [[1], [1], [1]], "params": []})";
+  dir.write("manifest.json", manifestWith({{"kernels", kernels + "]"}}));
+  Manifest m;
+  Status s = loadManifest(dir.path(), m);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  ASSERT_EQ(m.kernels.size(), 1000u);
+  EXPECT_EQ(m.kernels[0].cubin.get(), m.kernels[999].cubin.get());
+
+  // Five distinct files of 100 bytes pass one by one but not together
+  // under a limit of 450 (the default, 1 GiB, would take seconds to test).
+  kernels = "[";
+  for (int i = 0; i < 5; ++i) {
+    std::string name = "big" + std::to_string(i) + ".cubin";
+    dir.write(name, std::string(100, 'x'));
+    kernels += std::string(i ? ", " : "") + R"({"name": "k)" +
+               std::to_string(i) + R"(", "cubin": ")" + name +
+               R"(", "block": [1, 1, 1], "grid": [[1], [1], [1]],
+                  "params": []})";
+  }
+  dir.write("manifest.json", manifestWith({{"kernels", kernels + "]"}}));
+  LoadLimits limits;
+  limits.cubinTotalBytes = 450;
+  s = loadManifest(dir.path(), m, limits);
+  EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_IO);
+  EXPECT_EQ(s.message(), "cubin of kernel 'k4': the cubins total more than "
+                         "450 bytes, the limit");
+  limits.cubinTotalBytes = 500;
+  s = loadManifest(dir.path(), m, limits);
+  EXPECT_TRUE(s.isOk()) << s.message();
+  EXPECT_EQ(LoadLimits().cubinTotalBytes, uint64_t(1) << 30);
 }
 
 TEST(Manifest, ManifestMustBeARegularFile) {
