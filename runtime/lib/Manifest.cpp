@@ -744,6 +744,11 @@ Status attune::rt::readFile(const std::string &path, uint64_t maxBytes,
   if (fd < 0)
     return Status::error(ATTUNE_RT_ERROR_IO, cat("cannot open '", path, "': ",
                                                  std::strerror(errno)));
+  // Closed on every path out, std::bad_alloc included.
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
   struct stat info;
   Status status = Status::ok();
   if (::fstat(fd, &info) != 0) {
@@ -781,7 +786,6 @@ Status attune::rt::readFile(const std::string &path, uint64_t maxBytes,
       contents.append(buffer, static_cast<size_t>(n));
     }
   }
-  ::close(fd);
   if (!status.isOk())
     contents.clear();
   return status;
@@ -789,12 +793,10 @@ Status attune::rt::readFile(const std::string &path, uint64_t maxBytes,
 
 /// realpath(3) into a std::string; empty on failure (errno set).
 static std::string resolvePath(const std::string &path) {
-  char *resolved = ::realpath(path.c_str(), nullptr);
-  if (!resolved)
-    return std::string();
-  std::string out = resolved;
-  std::free(resolved);
-  return out;
+  // Freed even if copying it into the string throws.
+  std::unique_ptr<char, void (*)(void *)> resolved(
+      ::realpath(path.c_str(), nullptr), std::free);
+  return resolved ? std::string(resolved.get()) : std::string();
 }
 
 Status attune::rt::loadManifest(const std::string &dir, Manifest &out,
