@@ -326,9 +326,9 @@ static Status checkTensorCaptures(const Manifest &m, const Driver &d,
         !s.isOk())
       return s;
     for (const Piece &p : pieces)
-      if (Status s = checkCaptureValues(m, p.tensor, plan.bindings,
-                                        staging.data() + p.offset, p.first,
-                                        p.count);
+      if (Status s =
+              checkCaptureValues(m, p.tensor, plan.bindings,
+                                 staging.data() + p.offset, p.first, p.count);
           !s.isOk())
         return s;
     pieces.clear();
@@ -346,9 +346,9 @@ static Status checkTensorCaptures(const Manifest &m, const Driver &d,
     for (int64_t size : shapeOf(m, t, plan.bindings))
       elements[t] *= size;
     if (elements[t] > std::numeric_limits<int64_t>::max() / 8)
-      return Status::error(ATTUNE_RT_ERROR_UNSUPPORTED,
-                           cat(m.describeTensor(t),
-                               " has more than 2^60 elements"));
+      return Status::error(
+          ATTUNE_RT_ERROR_UNSUPPORTED,
+          cat(m.describeTensor(t), " has more than 2^60 elements"));
     total += static_cast<uint64_t>(elements[t]) *
              static_cast<uint64_t>(dtypeSize(m.tensors[t].dtype));
     total = std::min<uint64_t>(total, captureStagingBytes);
@@ -365,11 +365,11 @@ static Status checkTensorCaptures(const Manifest &m, const Driver &d,
       }
       int64_t count = std::min(room, elements[t] - first);
       size_t bytes = static_cast<size_t>(count * size);
-      if (Status s = d.check(
-              d.cuMemcpyDtoHAsync(staging.data() + used,
-                                  addresses[t] + first * size, bytes, stream),
-              cat("copying ", m.describeTensor(t),
-                  " to check its range: cuMemcpyDtoHAsync"));
+      if (Status s = d.check(d.cuMemcpyDtoHAsync(staging.data() + used,
+                                                 addresses[t] + first * size,
+                                                 bytes, stream),
+                             cat("copying ", m.describeTensor(t),
+                                 " to check its range: cuMemcpyDtoHAsync"));
           !s.isOk())
         return s;
       pieces.push_back({t, first, count, used});
@@ -629,27 +629,28 @@ int attune_rt_result_shapes(attune_rt_module *module,
   return guarded("attune_rt_result_shapes", [&] {
     if (!module)
       return fail(ATTUNE_RT_ERROR_INVALID_ARGUMENT, "null module");
-  const Manifest &m = module->manifest;
-  Bindings b;
-  if (Status s = bindTensors(m, args, num_args, nullptr, 0,
-                             /*withResults=*/false, b);
-      !s.isOk())
-    return fail(s);
-  if (Status s = checkConstraints(m, b, /*skipUnbound=*/true); !s.isOk())
-    return fail(s);
-  std::vector<std::vector<int64_t>> shapes;
-  if (Status s = resultShapes(m, b, shapes); !s.isOk())
-    return fail(s);
-  int64_t total = 0;
-  for (const auto &shape : shapes)
-    total += static_cast<int64_t>(shape.size());
-  if (capacity < total || (total > 0 && !dims))
-    return fail(ATTUNE_RT_ERROR_INVALID_ARGUMENT,
-                cat("room for ", capacity, " result dimensions, need ", total));
-  for (const auto &shape : shapes)
-    for (int64_t size : shape)
-      *dims++ = size;
-  return static_cast<int>(ATTUNE_RT_OK);
+    const Manifest &m = module->manifest;
+    Bindings b;
+    if (Status s = bindTensors(m, args, num_args, nullptr, 0,
+                               /*withResults=*/false, b);
+        !s.isOk())
+      return fail(s);
+    if (Status s = checkConstraints(m, b, /*skipUnbound=*/true); !s.isOk())
+      return fail(s);
+    std::vector<std::vector<int64_t>> shapes;
+    if (Status s = resultShapes(m, b, shapes); !s.isOk())
+      return fail(s);
+    int64_t total = 0;
+    for (const auto &shape : shapes)
+      total += static_cast<int64_t>(shape.size());
+    if (capacity < total || (total > 0 && !dims))
+      return fail(
+          ATTUNE_RT_ERROR_INVALID_ARGUMENT,
+          cat("room for ", capacity, " result dimensions, need ", total));
+    for (const auto &shape : shapes)
+      for (int64_t size : shape)
+        *dims++ = size;
+    return static_cast<int>(ATTUNE_RT_OK);
   });
 }
 

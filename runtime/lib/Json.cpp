@@ -261,8 +261,8 @@ private:
     while (true) {
       if (out.size() > limits.maxStringBytes) {
         pos = start;
-        return fail(cat("string longer than ", limits.maxStringBytes,
-                        " bytes"));
+        return fail(
+            cat("string longer than ", limits.maxStringBytes, " bytes"));
       }
       if (atEnd())
         return fail("unterminated string");
@@ -368,8 +368,8 @@ private:
     }
     if (pos - start > limits.maxNumberChars) {
       pos = start;
-      return fail(cat("number longer than ", limits.maxNumberChars,
-                      " characters"));
+      return fail(
+          cat("number longer than ", limits.maxNumberChars, " characters"));
     }
     // strtoll/strtod need a terminated string; numbers are short.
     std::string literal(text.substr(start, pos - start));

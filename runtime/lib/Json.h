@@ -70,8 +70,10 @@ struct JsonLimits {
 
 /// Parses `text` as one JSON value (surrounding whitespace allowed). On
 /// failure returns false and sets `error` to "line L, column C: <what>" (just
-/// <what> for a document above the size limit). Exceeding a limit of `limits` is an error; so is a number whose magnitude
-/// overflows a double (e.g. 1e999). Duplicate keys are found in O(n log n).
+/// <what> for a document above the size limit). Exceeding a limit of `limits`
+/// is an error; so is a number whose magnitude overflows a double (e.g. 1e999).
+/// Duplicate keys are found with a hash set (linear time in the number of keys,
+/// not quadratic).
 bool parseJson(std::string_view text, JsonValue &out, std::string &error,
                const JsonLimits &limits = JsonLimits());
 

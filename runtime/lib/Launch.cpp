@@ -420,8 +420,7 @@ Status attune::rt::checkScalarCaptures(const Manifest &m,
     if (!spec.scalar || !isCheckedCapture(m, i))
       continue;
     // The value's bits, truncated to its width and sign-extended.
-    int64_t value = spec.dtype == DType::I8
-                        ? static_cast<int8_t>(args[i].data)
+    int64_t value = spec.dtype == DType::I8 ? static_cast<int8_t>(args[i].data)
                     : spec.dtype == DType::I32
                         ? static_cast<int32_t>(args[i].data)
                         : static_cast<int64_t>(args[i].data);

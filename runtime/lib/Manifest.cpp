@@ -241,16 +241,18 @@ private:
     if (name.find('\0') != std::string::npos)
       return error(path, "a file name cannot contain a NUL character");
     if (name.front() == '/')
-      return error(path, cat("'", name, "' is absolute; expected a file name "
-                                        "relative to the artifact directory"));
+      return error(path, cat("'", name,
+                             "' is absolute; expected a file name "
+                             "relative to the artifact directory"));
     for (size_t start = 0; start <= name.size();) {
       size_t end = name.find('/', start);
       if (end == std::string::npos)
         end = name.size();
       if (name.compare(start, end - start, "..") == 0)
-        return error(path, cat("'", name, "' has a '..' component; expected "
-                                          "a file inside the artifact "
-                                          "directory"));
+        return error(path, cat("'", name,
+                               "' has a '..' component; expected "
+                               "a file inside the artifact "
+                               "directory"));
       start = end + 1;
     }
     return Status::ok();
@@ -545,8 +547,7 @@ Status ManifestReader::readKernel(const JsonValue &v, const std::string &path,
     std::string ptxFile;
     if (Status s = readName(*ptx, member(path, "ptx"), ptxFile); !s.isOk())
       return s;
-    if (Status s = checkRelativePath(ptxFile, member(path, "ptx"));
-        !s.isOk())
+    if (Status s = checkRelativePath(ptxFile, member(path, "ptx")); !s.isOk())
       return s;
   }
 
@@ -752,8 +753,9 @@ Status attune::rt::readFile(const std::string &path, uint64_t maxBytes,
   struct stat info;
   Status status = Status::ok();
   if (::fstat(fd, &info) != 0) {
-    status = Status::error(ATTUNE_RT_ERROR_IO, cat("cannot stat '", path,
-                                                   "': ", std::strerror(errno)));
+    status =
+        Status::error(ATTUNE_RT_ERROR_IO,
+                      cat("cannot stat '", path, "': ", std::strerror(errno)));
   } else if (!S_ISREG(info.st_mode)) {
     status = Status::error(ATTUNE_RT_ERROR_IO,
                            cat("'", path, "' is not a regular file"));
@@ -769,18 +771,18 @@ Status attune::rt::readFile(const std::string &path, uint64_t maxBytes,
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0) {
-        status = Status::error(ATTUNE_RT_ERROR_IO,
-                               cat("cannot read '", path, "': ",
-                                   std::strerror(errno)));
+        status =
+            Status::error(ATTUNE_RT_ERROR_IO, cat("cannot read '", path,
+                                                  "': ", std::strerror(errno)));
         break;
       }
       if (n == 0)
         break;
       // The size fstat reported may be wrong (a file that grows, /proc).
       if (contents.size() + static_cast<size_t>(n) > maxBytes) {
-        status = Status::error(ATTUNE_RT_ERROR_IO,
-                               cat("'", path, "' is more than ", maxBytes,
-                                   " bytes, the limit"));
+        status = Status::error(
+            ATTUNE_RT_ERROR_IO,
+            cat("'", path, "' is more than ", maxBytes, " bytes, the limit"));
         break;
       }
       contents.append(buffer, static_cast<size_t>(n));
@@ -823,8 +825,7 @@ Status attune::rt::loadManifest(const std::string &dir, Manifest &out,
     base += '/';
   std::string manifestPath = base + "manifest.json";
   std::string json;
-  if (Status s = readFile(manifestPath, limits.manifestBytes, json);
-      !s.isOk())
+  if (Status s = readFile(manifestPath, limits.manifestBytes, json); !s.isOk())
     return s;
   Manifest m;
   if (Status s = parseManifest(json, m); !s.isOk())
@@ -844,8 +845,8 @@ Status attune::rt::loadManifest(const std::string &dir, Manifest &out,
     // still lead out of the directory.
     std::string real = resolvePath(path);
     if (real.empty())
-      return cubinError(cat("cannot open '", path, "': ",
-                            std::strerror(errno)));
+      return cubinError(
+          cat("cannot open '", path, "': ", std::strerror(errno)));
     // (The directory itself, e.g. "cubin": ".", is inside; readFile says
     // it is not a regular file.)
     if (real.compare(0, realDir.size(), realDir) != 0 && real != realDirItself)

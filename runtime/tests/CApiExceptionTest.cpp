@@ -105,9 +105,8 @@ TEST(CApiException, OutOfMemoryIsAStatusNotAnAbort) {
   EXPECT_GT(failures, 20);
   ASSERT_NE(module, nullptr);
 
-  Tensor x(0x100000, ATTUNE_RT_F32, {100, 32}), ids(0x200000, ATTUNE_RT_I32,
-                                                    {100}),
-      y(0x300000, ATTUNE_RT_F32, {100});
+  Tensor x(0x100000, ATTUNE_RT_F32, {100, 32}),
+      ids(0x200000, ATTUNE_RT_I32, {100}), y(0x300000, ATTUNE_RT_F32, {100});
   attune_rt_tensor args[2] = {x.view(), ids.view()}, result = y.view();
   failures = failEachAllocation(
       [&] { return attune_rt_launch(module, args, 2, &result, 1, nullptr); });

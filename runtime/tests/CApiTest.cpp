@@ -638,10 +638,8 @@ TEST_F(CApiTest, CaptureChecksCanBeTurnedOff) {
   EXPECT_EQ(attune_rt_capture_checks(nullptr), -1);
 
   // The environment sets a module's default when it is loaded.
-  for (auto [value, checks] : {std::pair<const char *, int>{"1", 0},
-                               {"yes", 0},
-                               {"0", 1},
-                               {"", 1}}) {
+  for (auto [value, checks] :
+       {std::pair<const char *, int>{"1", 0}, {"yes", 0}, {"0", 1}, {"", 1}}) {
     setenv("ATTUNE_RT_UNCHECKED_CAPTURES", value, 1);
     attune_rt_module *other = nullptr;
     int status = attune_rt_load(dir.path().c_str(), &other);

@@ -166,11 +166,10 @@ FAKE_API CUresult cuFuncSetAttribute(CUfunction function, int attribute,
   return 0;
 }
 
-FAKE_API CUresult cuLaunchKernel(CUfunction function, unsigned gx,
-                                 unsigned gy, unsigned gz, unsigned bx,
-                                 unsigned by, unsigned bz, unsigned shared,
-                                 CUstream stream, void **params,
-                                 void **extra) {
+FAKE_API CUresult cuLaunchKernel(CUfunction function, unsigned gx, unsigned gy,
+                                 unsigned gz, unsigned bx, unsigned by,
+                                 unsigned bz, unsigned shared, CUstream stream,
+                                 void **params, void **extra) {
   if (state.launchResult)
     return state.launchResult;
   FakeLaunch launch;
@@ -213,8 +212,8 @@ FAKE_API CUresult cuStreamIsCapturing(CUstream, int *status) {
   return 0;
 }
 
-FAKE_API CUresult cuMemcpyDtoHAsync_v2(void *dst, CUdeviceptr src,
-                                       size_t bytes, CUstream stream) {
+FAKE_API CUresult cuMemcpyDtoHAsync_v2(void *dst, CUdeviceptr src, size_t bytes,
+                                       CUstream stream) {
   if (state.copyResult)
     return state.copyResult;
   state.copies.push_back({src, bytes, stream});

@@ -105,10 +105,20 @@ TEST(HostileManifest, EveryValueOfEveryKindAndEveryMissingMember) {
   JsonValue original;
   std::string error;
   ASSERT_TRUE(parseJson(documentMaskManifest(), original, error)) << error;
-  const char *replacements[] = {
-      "null", "true", "-1", "0", "1.5", "9223372036854775807",
-      "-9223372036854775808", "1e308", "\"\"", "\"Sq\"", "[]", "[[]]",
-      "{}", "{\"le\": [\"Sq\", 16]}"};
+  const char *replacements[] = {"null",
+                                "true",
+                                "-1",
+                                "0",
+                                "1.5",
+                                "9223372036854775807",
+                                "-9223372036854775808",
+                                "1e308",
+                                "\"\"",
+                                "\"Sq\"",
+                                "[]",
+                                "[[]]",
+                                "{}",
+                                "{\"le\": [\"Sq\", 16]}"};
   std::vector<JsonValue> values;
   for (const char *text : replacements) {
     values.emplace_back();
@@ -196,9 +206,9 @@ TEST(HostileManifest, SizesThatOverflowAreErrors) {
   EXPECT_EQ(s.message(), "argument 'q_doc' has more than 2^63 elements");
 
   // A workspace buffer whose byte size overflows.
-  std::string json = documentMaskWith(
-      R"("workspace": [])",
-      R"("workspace": [{"name": "w", "dtype": "f32",
+  std::string json =
+      documentMaskWith(R"("workspace": [])",
+                       R"("workspace": [{"name": "w", "dtype": "f32",
                         "shape": [2305843009213693952, "B"]}])");
   json = json.replace(json.find(R"({"tensor": "lse"})"), 17,
                       R"({"tensor": "lse"}, {"tensor": "w"})");
@@ -213,9 +223,9 @@ TEST(HostileManifest, SizesThatOverflowAreErrors) {
 
   // Negative sizes, and sizes where a count is needed, are manifest errors.
   Manifest bad;
-  s = parseManifest(documentMaskWith(R"("shape": ["B", "Sq"])",
-                                     R"("shape": ["B", -4])"),
-                    bad);
+  s = parseManifest(
+      documentMaskWith(R"("shape": ["B", "Sq"])", R"("shape": ["B", -4])"),
+      bad);
   EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_MANIFEST);
   EXPECT_EQ(s.message(), "arguments[3].shape[1]: expected an integer in [0, "
                          "9223372036854775807], got -4");
@@ -239,10 +249,10 @@ TEST(HostileManifest, HugeArraysAreBoundedOrHarmless) {
   for (int i = 0; i < 100000; ++i)
     dims += i ? ", 1" : "1";
   Manifest m;
-  Status s = parseManifest(documentMaskWith(R"("shape": ["B", "Sq"], "range")",
-                                            R"("shape": ["B", "Sq", )" + dims +
-                                                R"(], "range")"),
-                           m);
+  Status s = parseManifest(
+      documentMaskWith(R"("shape": ["B", "Sq"], "range")",
+                       R"("shape": ["B", "Sq", )" + dims + R"(], "range")"),
+      m);
   ASSERT_TRUE(s.isOk()) << s.message();
   EXPECT_EQ(m.tensors[3].shape.size(), 100002u);
   std::string params;

@@ -581,8 +581,8 @@ TEST(Captures, WhichArgumentsAreChecked) {
   for (int t = 0; t < static_cast<int>(m.tensors.size()); ++t)
     checked.push_back(isCheckedCapture(m, t));
   // q, k, v, q_doc, kv_doc, o, lse.
-  EXPECT_EQ(checked, (std::vector<bool>{false, false, false, true, true,
-                                        false, false}));
+  EXPECT_EQ(checked,
+            (std::vector<bool>{false, false, false, true, true, false, false}));
 }
 
 TEST(Captures, ValuesOutsideTheRangeNameTheElement) {
@@ -597,8 +597,8 @@ TEST(Captures, ValuesOutsideTheRangeNameTheElement) {
                          results.size(), plan)
                   .isOk());
   std::vector<int32_t> ids(260, 3);
-  EXPECT_TRUE(checkCaptureValues(m, 3, plan.bindings, ids.data(), 0, 260)
-                  .isOk());
+  EXPECT_TRUE(
+      checkCaptureValues(m, 3, plan.bindings, ids.data(), 0, 260).isOk());
   ids[135] = 4;
   s = checkCaptureValues(m, 3, plan.bindings, ids.data(), 0, 260);
   EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_CAPTURE_RANGE);
@@ -632,13 +632,14 @@ TEST(Captures, ScalarCapturesAreCheckedByValue) {
   EXPECT_TRUE(isCheckedCapture(m, 1));
   EXPECT_FALSE(isCheckedCapture(m, 2)); // floats are not
   attune_rt_tensor args[3] = {};
-  args[1].data = 0xFC; // -4 as i8 bits
+  args[1].data = 0xFC;       // -4 as i8 bits
   args[2].data = 0x40000000; // 2.0f: out of [0, 1), not checked
   EXPECT_TRUE(checkScalarCaptures(m, args).isOk());
   args[1].data = 0xFB; // -5
   s = checkScalarCaptures(m, args);
   EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_CAPTURE_RANGE);
-  EXPECT_EQ(s.message(), "argument 'window' is -5, outside its range [-4, 100)");
+  EXPECT_EQ(s.message(),
+            "argument 'window' is -5, outside its range [-4, 100)");
   args[1].data = 100;
   EXPECT_EQ(checkScalarCaptures(m, args).message(),
             "argument 'window' is 100, outside its range [-4, 100)");

@@ -532,7 +532,8 @@ TEST(Manifest, LoadErrorsNameTheFile) {
   // Names that stay inside (a '..' inside a name is not a component).
   dir.write("k..cubin", "cubin");
   dir.write("manifest.json",
-            manifestWith({{"kernels", kernelWith({{"cubin", R"("./k..cubin")"}})}}));
+            manifestWith(
+                {{"kernels", kernelWith({{"cubin", R"("./k..cubin")"}})}}));
   s = loadManifest(dir.path(), m);
   EXPECT_TRUE(s.isOk()) << s.message();
 }

@@ -33,8 +33,9 @@ struct Tensor {
     // Wrapping: tests pass shapes whose element count overflows on purpose
     // (the runtime must report it; these strides are then never looked at).
     for (size_t d = this->shape.size(); d-- > 1;)
-      strides[d - 1] = static_cast<int64_t>(static_cast<uint64_t>(strides[d]) *
-                                            static_cast<uint64_t>(this->shape[d]));
+      strides[d - 1] =
+          static_cast<int64_t>(static_cast<uint64_t>(strides[d]) *
+                               static_cast<uint64_t>(this->shape[d]));
   }
 
   attune_rt_tensor view() const {
