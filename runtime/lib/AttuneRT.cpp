@@ -286,7 +286,9 @@ constexpr size_t captureStagingBytes = 64 << 20;
 /// Copies every checked tensor capture to the host (on `stream`, after the
 /// work already queued there, which may be what writes it) and checks each
 /// element against the capture's range. One synchronization per
-/// captureStagingBytes of captures.
+/// captureStagingBytes of captures. (A copy into pageable memory returns
+/// only once it is done, so no copy is left writing into `staging` when an
+/// error returns early.)
 static Status checkTensorCaptures(const Manifest &m, const Driver &d,
                                   const LaunchPlan &plan,
                                   const std::vector<uint64_t> &addresses,
