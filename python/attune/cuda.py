@@ -12,6 +12,14 @@ Arguments are taken in the manifest's order and checked by the runtime
 constraints); any mismatch raises :class:`Error` with the runtime's message.
 Nothing is ever copied or converted: a non-contiguous tensor is an error.
 
+Integer captures (i8/i32/i64 arguments with a manifest ``range``, e.g.
+document ids) are range-checked before every launch: the runtime copies them
+to the host and synchronizes the stream, and a value outside the range raises
+:class:`Error` with status ``ERROR_CAPTURE_RANGE``. To skip that copy and
+synchronization (benchmarks), pass ``check_captures=False`` to :func:`load`,
+set ``module.capture_checks = False``, or set ``ATTUNE_RT_UNCHECKED_CAPTURES=1``
+before loading.
+
 The shared library is ``$ATTUNE_RT_LIB`` (a file, or a directory holding
 ``libattune_rt.so``), else the first of ``build-rt/`` and ``build/runtime/``
 (under the repository root, then the working directory) that has it.
@@ -36,6 +44,9 @@ ERROR_TENSOR = 4
 ERROR_CONSTRAINT = 5
 ERROR_UNSUPPORTED = 6
 ERROR_DRIVER = 7
+ERROR_OUT_OF_MEMORY = 8
+ERROR_INTERNAL = 9
+ERROR_CAPTURE_RANGE = 10
 
 # attune_rt_tensor_kind.
 _ARGUMENT, _RESULT, _WORKSPACE = 0, 1, 2
@@ -146,6 +157,8 @@ def _library():
                                       c.c_int64]),
         "attune_rt_launch": (c.c_int, [module_p, tensor_p, c.c_int64, tensor_p,
                                        c.c_int64, c.c_void_p]),
+        "attune_rt_set_capture_checks": (c.c_int, [module_p, c.c_int]),
+        "attune_rt_capture_checks": (c.c_int, [module_p]),
     }
     for name, (restype, argtypes) in signatures.items():
         fn = getattr(lib, name)
@@ -160,17 +173,23 @@ def _check(status):
         raise Error(message, status)
 
 
-def load(directory):
+def load(directory, check_captures=None):
     """Loads the artifact directory ``directory`` (manifest.json + cubins).
 
     Parses and validates the manifest and reads the cubins; touches no GPU
-    (kernels are loaded on the first call). Raises :class:`Error`.
+    (kernels are loaded on the first call). ``check_captures``: whether calls
+    range-check integer captures (see :attr:`Module.capture_checks`); None
+    keeps the runtime's default (on, unless ``ATTUNE_RT_UNCHECKED_CAPTURES``
+    is set). Raises :class:`Error`.
     """
     lib = _library()
     handle = ctypes.c_void_p()
     _check(lib.attune_rt_load(os.fsencode(os.fspath(directory)),
                               ctypes.byref(handle)))
-    return Module(handle, os.fspath(directory))
+    module = Module(handle, os.fspath(directory))
+    if check_captures is not None:
+        module.capture_checks = check_captures
+    return module
 
 
 # Scalar arguments: Python numbers to the bits attune_rt_tensor.data carries.
@@ -273,6 +292,20 @@ class Module:
                 tuple(shape), rng,
                 bool(lib.attune_rt_tensor_is_scalar(h, kind, i))))
         return infos
+
+    @property
+    def capture_checks(self):
+        """Whether each call range-checks the integer captures (arguments of
+        dtype i8/i32/i64 with a ``range``): a device-to-host copy and a stream
+        synchronization per call; a value outside the range raises
+        :class:`Error` (``ERROR_CAPTURE_RANGE``) and launches nothing. Settable;
+        benchmarks whose inputs are known to be in range turn it off."""
+        return bool(_library().attune_rt_capture_checks(self._live()))
+
+    @capture_checks.setter
+    def capture_checks(self, enabled):
+        _check(_library().attune_rt_set_capture_checks(self._live(),
+                                                       1 if enabled else 0))
 
     def close(self):
         """Unloads the module (its kernels and workspace buffers)."""

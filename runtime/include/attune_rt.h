@@ -51,7 +51,16 @@ typedef enum attune_rt_status {
   ATTUNE_RT_ERROR_UNSUPPORTED = 6,
   /// The CUDA driver could not be loaded or a driver call failed; the message
   /// carries the driver's own error name and text.
-  ATTUNE_RT_ERROR_DRIVER = 7
+  ATTUNE_RT_ERROR_DRIVER = 7,
+  /// The runtime ran out of host memory.
+  ATTUNE_RT_ERROR_OUT_OF_MEMORY = 8,
+  /// A bug in the runtime (an unexpected C++ exception); no exception ever
+  /// crosses the C API.
+  ATTUNE_RT_ERROR_INTERNAL = 9,
+  /// An integer capture (an argument with a manifest `range`) holds a value
+  /// outside its range; the message names the capture, the element index,
+  /// the value and the range. See attune_rt_set_capture_checks.
+  ATTUNE_RT_ERROR_CAPTURE_RANGE = 10
 } attune_rt_status;
 
 /// Element types; the codes are stable.
@@ -184,8 +193,9 @@ ATTUNE_RT_API int attune_rt_check(attune_rt_module *module,
                                   const attune_rt_tensor *results,
                                   int64_t num_results);
 
-/// Checks the tensors (as attune_rt_check) and, if they pass, launches the
-/// kernels in manifest order on `stream` (a CUstream; NULL is the legacy
+/// Checks the tensors (as attune_rt_check, then the capture ranges, see
+/// attune_rt_set_capture_checks) and, if they pass, launches the kernels in
+/// manifest order on `stream` (a CUstream; NULL is the legacy
 /// default stream). Uses the calling thread's current CUDA context; without
 /// one, retains and makes current the primary context of the device that owns
 /// the first non-null tensor pointer (what PyTorch uses). Asynchronous: errors
@@ -198,6 +208,28 @@ ATTUNE_RT_API int attune_rt_launch(attune_rt_module *module,
                                    int64_t num_args,
                                    const attune_rt_tensor *results,
                                    int64_t num_results, void *stream);
+
+/// Turns the range checks of integer captures on (`enabled` nonzero, the
+/// default) or off for `module`. A capture is an argument with dtype i8, i32
+/// or i64 and a manifest `range` [lo, hi); its values index memory in the
+/// kernels, so one outside the range would read out of bounds. With checks
+/// on, attune_rt_launch copies every such tensor to the host (on the launch
+/// stream, after the work queued there) and synchronizes the stream before
+/// launching, and fails with ATTUNE_RT_ERROR_CAPTURE_RANGE naming the
+/// capture, the element, its value and the range; a scalar capture's value
+/// is checked directly. That costs a copy and a stream synchronization per
+/// launch, so benchmarks whose captures are known to be in range turn it off;
+/// so must CUDA graph capture (a launch on a capturing stream with checks on
+/// fails with ATTUNE_RT_ERROR_UNSUPPORTED rather than break the capture).
+/// A module starts with checks off if the environment variable
+/// ATTUNE_RT_UNCHECKED_CAPTURES is set (to anything but "" or "0") when it is
+/// loaded. attune_rt_check never reads device memory, so it does not check
+/// ranges.
+ATTUNE_RT_API int attune_rt_set_capture_checks(attune_rt_module *module,
+                                               int enabled);
+
+/// 1 if `module` checks capture ranges, 0 if not, -1 for a null module.
+ATTUNE_RT_API int attune_rt_capture_checks(const attune_rt_module *module);
 
 #ifdef __cplusplus
 } // extern "C"

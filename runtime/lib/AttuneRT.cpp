@@ -18,9 +18,16 @@
 #include "Launch.h"
 #include "Manifest.h"
 
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <exception>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <new>
+#include <string_view>
 
 using namespace attune::rt;
 using namespace attune::rt::cuda;
@@ -48,6 +55,9 @@ struct LoadedContext {
 
 struct attune_rt_module {
   Manifest manifest;
+  /// Whether launches check the values of integer captures against their
+  /// `range` (attune_rt_set_capture_checks).
+  std::atomic<bool> checkCaptures{true};
   /// Serializes launches (they share the per-context state and workspaces).
   std::mutex mutex;
   std::vector<std::unique_ptr<LoadedContext>> contexts;
@@ -55,11 +65,18 @@ struct attune_rt_module {
   std::vector<std::pair<CUdevice, CUcontext>> retained;
 };
 
-/// The message of the most recent failure on this thread.
+/// The message of the most recent failure on this thread; `lastErrorFixed`
+/// instead when there was no memory to store it.
 static thread_local std::string lastError;
+static thread_local const char *lastErrorFixed = nullptr;
 
 static int fail(const Status &status) {
-  lastError = status.message();
+  try {
+    lastError = status.message();
+    lastErrorFixed = nullptr;
+  } catch (...) {
+    lastErrorFixed = "out of memory (while storing an error message)";
+  }
   return status.code();
 }
 
@@ -153,7 +170,7 @@ static Status loadInto(attune_rt_module &module, const Driver &d,
   for (const KernelSpec &kernel : m.kernels) {
     CUmodule &mod = byFile[kernel.cubinFile];
     if (!mod) {
-      CUresult r = d.cuModuleLoadData(&mod, kernel.cubin.data());
+      CUresult r = d.cuModuleLoadData(&mod, kernel.cubin->data());
       if (r != CUDA_SUCCESS) {
         unloadModules(d, *loaded);
         return Status::error(
@@ -221,11 +238,14 @@ static Status prepareWorkspace(const Manifest &m, const Driver &d,
     if (w.stream == stream)
       ws = &w;
   if (!ws) {
-    loaded.workspaces.push_back(Workspace());
+    // Built whole before it is added: an allocation failure must not leave
+    // a Workspace with too few buffers behind.
+    Workspace fresh;
+    fresh.stream = stream;
+    fresh.buffers.assign(bytes.size(), 0);
+    fresh.capacity.assign(bytes.size(), 0);
+    loaded.workspaces.push_back(std::move(fresh));
     ws = &loaded.workspaces.back();
-    ws->stream = stream;
-    ws->buffers.assign(bytes.size(), 0);
-    ws->capacity.assign(bytes.size(), 0);
   }
   bool synchronized = false;
   int first = m.firstOf(TensorRole::Workspace);
@@ -259,6 +279,109 @@ static Status prepareWorkspace(const Manifest &m, const Driver &d,
   return Status::ok();
 }
 
+/// Host memory for capture values in flight: larger captures are checked a
+/// piece at a time.
+constexpr size_t captureStagingBytes = 64 << 20;
+
+/// Copies every checked tensor capture to the host (on `stream`, after the
+/// work already queued there, which may be what writes it) and checks each
+/// element against the capture's range. One synchronization per
+/// captureStagingBytes of captures. (A copy into pageable memory returns
+/// only once it is done, so no copy is left writing into `staging` when an
+/// error returns early.)
+static Status checkTensorCaptures(const Manifest &m, const Driver &d,
+                                  const LaunchPlan &plan,
+                                  const std::vector<uint64_t> &addresses,
+                                  CUstream stream) {
+  struct Piece {
+    int tensor;
+    int64_t first, count;
+    size_t offset;
+  };
+  bool any = false;
+  for (int t = 0; t < m.numArguments; ++t)
+    any |= isCheckedCapture(m, t) && !m.tensors[t].scalar;
+  if (!any)
+    return Status::ok();
+  // Synchronizing a stream that is being captured into a CUDA graph would
+  // invalidate the capture; and a graph replays without checks anyway.
+  int capturing = 0;
+  if (Status s = d.check(d.cuStreamIsCapturing(stream, &capturing),
+                         "checking the captures' ranges: cuStreamIsCapturing");
+      !s.isOk())
+    return s;
+  if (capturing)
+    return Status::error(
+        ATTUNE_RT_ERROR_UNSUPPORTED,
+        "the stream is being captured into a CUDA graph, and checking the "
+        "captures' ranges needs a stream synchronization; turn the checks off "
+        "for graph capture (attune_rt_set_capture_checks(module, 0))");
+  std::vector<Piece> pieces;
+  std::vector<char> staging;
+  size_t used = 0;
+  auto flush = [&]() -> Status {
+    if (pieces.empty())
+      return Status::ok();
+    if (Status s = d.check(d.cuStreamSynchronize(stream),
+                           "checking the captures' ranges: "
+                           "cuStreamSynchronize");
+        !s.isOk())
+      return s;
+    for (const Piece &p : pieces)
+      if (Status s =
+              checkCaptureValues(m, p.tensor, plan.bindings,
+                                 staging.data() + p.offset, p.first, p.count);
+          !s.isOk())
+        return s;
+    pieces.clear();
+    used = 0;
+    return Status::ok();
+  };
+  // The element count of every checked tensor capture, and their bytes.
+  std::vector<int64_t> elements(m.numArguments, 0);
+  uint64_t total = 0;
+  for (int t = 0; t < m.numArguments; ++t) {
+    if (!isCheckedCapture(m, t) || m.tensors[t].scalar)
+      continue;
+    // bindTensors checked that the element count fits int64.
+    elements[t] = 1;
+    for (int64_t size : shapeOf(m, t, plan.bindings))
+      elements[t] *= size;
+    if (elements[t] > std::numeric_limits<int64_t>::max() / 8)
+      return Status::error(
+          ATTUNE_RT_ERROR_UNSUPPORTED,
+          cat(m.describeTensor(t), " has more than 2^60 elements"));
+    total += static_cast<uint64_t>(elements[t]) *
+             static_cast<uint64_t>(dtypeSize(m.tensors[t].dtype));
+    total = std::min<uint64_t>(total, captureStagingBytes);
+  }
+  staging.resize(static_cast<size_t>(total));
+  for (int t = 0; t < m.numArguments; ++t) {
+    int64_t size = dtypeSize(m.tensors[t].dtype);
+    for (int64_t first = 0; first < elements[t];) {
+      int64_t room = static_cast<int64_t>(staging.size() - used) / size;
+      if (room == 0) {
+        if (Status s = flush(); !s.isOk())
+          return s;
+        continue;
+      }
+      int64_t count = std::min(room, elements[t] - first);
+      size_t bytes = static_cast<size_t>(count * size);
+      if (Status s = d.check(d.cuMemcpyDtoHAsync(staging.data() + used,
+                                                 addresses[t] + first * size,
+                                                 bytes, stream),
+                             cat("copying ", m.describeTensor(t),
+                                 " to check its range: cuMemcpyDtoHAsync"));
+          !s.isOk())
+        return s;
+      pieces.push_back({t, first, count, used});
+      used += bytes;
+      first += count;
+    }
+  }
+  return flush();
+}
+
 static Status launch(attune_rt_module &module, const attune_rt_tensor *args,
                      int64_t numArgs, const attune_rt_tensor *results,
                      int64_t numResults, CUstream stream) {
@@ -272,6 +395,10 @@ static Status launch(attune_rt_module &module, const attune_rt_tensor *args,
     anyWork |= plan.launches(k);
   if (!anyWork)
     return Status::ok();
+  bool checkCaptures = module.checkCaptures;
+  if (checkCaptures)
+    if (Status s = checkScalarCaptures(m, args); !s.isOk())
+      return s;
 
   const Driver *d;
   if (Status s = getDriver(d); !s.isOk())
@@ -285,6 +412,10 @@ static Status launch(attune_rt_module &module, const attune_rt_tensor *args,
   CUcontext context;
   if (Status s = ensureContext(module, *d, addresses, context); !s.isOk())
     return s;
+  if (checkCaptures)
+    if (Status s = checkTensorCaptures(m, *d, plan, addresses, stream);
+        !s.isOk())
+      return s;
   LoadedContext *loaded;
   if (Status s = loadInto(module, *d, context, loaded); !s.isOk())
     return s;
@@ -318,6 +449,24 @@ static Status launch(attune_rt_module &module, const attune_rt_tensor *args,
   return Status::ok();
 }
 
+/// Runs `body` (returning an attune_rt_status) so that no exception crosses
+/// the C API: running out of memory is ATTUNE_RT_ERROR_OUT_OF_MEMORY, any
+/// other exception ATTUNE_RT_ERROR_INTERNAL.
+template <typename Body> static int guarded(const char *function, Body body) {
+  try {
+    return body();
+  } catch (const std::bad_alloc &) {
+    lastErrorFixed = "out of memory";
+    return ATTUNE_RT_ERROR_OUT_OF_MEMORY;
+  } catch (const std::exception &e) {
+    return fail(ATTUNE_RT_ERROR_INTERNAL,
+                cat("internal error in ", function, ": ", e.what()));
+  } catch (...) {
+    lastErrorFixed = "internal error: an unknown exception";
+    return ATTUNE_RT_ERROR_INTERNAL;
+  }
+}
+
 /// The manifest tensor `index` of `kind`, or -1.
 static int tensorIndex(const attune_rt_module *module, int32_t kind,
                        int32_t index) {
@@ -331,7 +480,9 @@ static int tensorIndex(const attune_rt_module *module, int32_t kind,
 
 extern "C" {
 
-const char *attune_rt_last_error(void) { return lastError.c_str(); }
+const char *attune_rt_last_error(void) {
+  return lastErrorFixed ? lastErrorFixed : lastError.c_str();
+}
 
 const char *attune_rt_dtype_name(int32_t dtype) {
   if (dtype < ATTUNE_RT_F32 || dtype > ATTUNE_RT_I64)
@@ -346,24 +497,32 @@ int32_t attune_rt_dtype_size(int32_t dtype) {
 }
 
 int attune_rt_load(const char *dir, attune_rt_module **module) {
-  if (!module)
-    return fail(ATTUNE_RT_ERROR_INVALID_ARGUMENT, "null module out-pointer");
-  *module = nullptr;
-  if (!dir || !*dir)
-    return fail(ATTUNE_RT_ERROR_INVALID_ARGUMENT,
-                "empty artifact directory path");
-  auto loaded = std::make_unique<attune_rt_module>();
-  if (Status s = loadManifest(dir, loaded->manifest); !s.isOk())
-    return fail(s);
-  *module = loaded.release();
-  return ATTUNE_RT_OK;
+  return guarded("attune_rt_load", [&] {
+    if (!module)
+      return fail(ATTUNE_RT_ERROR_INVALID_ARGUMENT, "null module out-pointer");
+    *module = nullptr;
+    if (!dir || !*dir)
+      return fail(ATTUNE_RT_ERROR_INVALID_ARGUMENT,
+                  "empty artifact directory path");
+    auto loaded = std::make_unique<attune_rt_module>();
+    if (Status s = loadManifest(dir, loaded->manifest); !s.isOk())
+      return fail(s);
+    const char *unchecked = std::getenv("ATTUNE_RT_UNCHECKED_CAPTURES");
+    loaded->checkCaptures =
+        !unchecked || !*unchecked || std::string_view(unchecked) == "0";
+    *module = loaded.release();
+    return static_cast<int>(ATTUNE_RT_OK);
+  });
 }
 
 void attune_rt_unload(attune_rt_module *module) {
   if (!module)
     return;
   const Driver *d;
-  if (!module->contexts.empty() || !module->retained.empty()) {
+  // Nothing to report an error to: the module is freed whatever happens.
+  (void)guarded("attune_rt_unload", [&] {
+    if (module->contexts.empty() && module->retained.empty())
+      return static_cast<int>(ATTUNE_RT_OK);
     if (getDriver(d).isOk()) {
       // Errors are ignored: at process exit the driver may already be
       // shutting down, and there is nobody to report them to.
@@ -384,7 +543,8 @@ void attune_rt_unload(attune_rt_module *module) {
       for (auto &[device, context] : module->retained)
         (void)d->cuDevicePrimaryCtxRelease(device);
     }
-  }
+    return static_cast<int>(ATTUNE_RT_OK);
+  });
   delete module;
 }
 
@@ -468,55 +628,75 @@ int attune_rt_tensor_range(const attune_rt_module *module, int32_t kind,
 int attune_rt_result_shapes(attune_rt_module *module,
                             const attune_rt_tensor *args, int64_t num_args,
                             int64_t *dims, int64_t capacity) {
-  if (!module)
-    return fail(ATTUNE_RT_ERROR_INVALID_ARGUMENT, "null module");
-  const Manifest &m = module->manifest;
-  Bindings b;
-  if (Status s = bindTensors(m, args, num_args, nullptr, 0,
-                             /*withResults=*/false, b);
-      !s.isOk())
-    return fail(s);
-  if (Status s = checkConstraints(m, b, /*skipUnbound=*/true); !s.isOk())
-    return fail(s);
-  std::vector<std::vector<int64_t>> shapes;
-  if (Status s = resultShapes(m, b, shapes); !s.isOk())
-    return fail(s);
-  int64_t total = 0;
-  for (const auto &shape : shapes)
-    total += static_cast<int64_t>(shape.size());
-  if (capacity < total || (total > 0 && !dims))
-    return fail(ATTUNE_RT_ERROR_INVALID_ARGUMENT,
-                cat("room for ", capacity, " result dimensions, need ", total));
-  for (const auto &shape : shapes)
-    for (int64_t size : shape)
-      *dims++ = size;
-  return ATTUNE_RT_OK;
+  return guarded("attune_rt_result_shapes", [&] {
+    if (!module)
+      return fail(ATTUNE_RT_ERROR_INVALID_ARGUMENT, "null module");
+    const Manifest &m = module->manifest;
+    Bindings b;
+    if (Status s = bindTensors(m, args, num_args, nullptr, 0,
+                               /*withResults=*/false, b);
+        !s.isOk())
+      return fail(s);
+    if (Status s = checkConstraints(m, b, /*skipUnbound=*/true); !s.isOk())
+      return fail(s);
+    std::vector<std::vector<int64_t>> shapes;
+    if (Status s = resultShapes(m, b, shapes); !s.isOk())
+      return fail(s);
+    int64_t total = 0;
+    for (const auto &shape : shapes)
+      total += static_cast<int64_t>(shape.size());
+    if (capacity < total || (total > 0 && !dims))
+      return fail(
+          ATTUNE_RT_ERROR_INVALID_ARGUMENT,
+          cat("room for ", capacity, " result dimensions, need ", total));
+    for (const auto &shape : shapes)
+      for (int64_t size : shape)
+        *dims++ = size;
+    return static_cast<int>(ATTUNE_RT_OK);
+  });
 }
 
 int attune_rt_check(attune_rt_module *module, const attune_rt_tensor *args,
                     int64_t num_args, const attune_rt_tensor *results,
                     int64_t num_results) {
-  if (!module)
-    return fail(ATTUNE_RT_ERROR_INVALID_ARGUMENT, "null module");
-  LaunchPlan plan;
-  if (Status s = planLaunch(module->manifest, args, num_args, results,
-                            num_results, plan);
-      !s.isOk())
-    return fail(s);
-  return ATTUNE_RT_OK;
+  return guarded("attune_rt_check", [&] {
+    if (!module)
+      return fail(ATTUNE_RT_ERROR_INVALID_ARGUMENT, "null module");
+    LaunchPlan plan;
+    if (Status s = planLaunch(module->manifest, args, num_args, results,
+                              num_results, plan);
+        !s.isOk())
+      return fail(s);
+    return static_cast<int>(ATTUNE_RT_OK);
+  });
 }
 
 int attune_rt_launch(attune_rt_module *module, const attune_rt_tensor *args,
                      int64_t num_args, const attune_rt_tensor *results,
                      int64_t num_results, void *stream) {
-  if (!module)
-    return fail(ATTUNE_RT_ERROR_INVALID_ARGUMENT, "null module");
-  std::lock_guard<std::mutex> lock(module->mutex);
-  if (Status s = launch(*module, args, num_args, results, num_results,
-                        static_cast<CUstream>(stream));
-      !s.isOk())
-    return fail(s);
-  return ATTUNE_RT_OK;
+  return guarded("attune_rt_launch", [&] {
+    if (!module)
+      return fail(ATTUNE_RT_ERROR_INVALID_ARGUMENT, "null module");
+    std::lock_guard<std::mutex> lock(module->mutex);
+    if (Status s = launch(*module, args, num_args, results, num_results,
+                          static_cast<CUstream>(stream));
+        !s.isOk())
+      return fail(s);
+    return static_cast<int>(ATTUNE_RT_OK);
+  });
+}
+
+int attune_rt_set_capture_checks(attune_rt_module *module, int enabled) {
+  return guarded("attune_rt_set_capture_checks", [&] {
+    if (!module)
+      return fail(ATTUNE_RT_ERROR_INVALID_ARGUMENT, "null module");
+    module->checkCaptures = enabled != 0;
+    return static_cast<int>(ATTUNE_RT_OK);
+  });
+}
+
+int attune_rt_capture_checks(const attune_rt_module *module) {
+  return module ? static_cast<int>(module->checkCaptures.load()) : -1;
 }
 
 } // extern "C"

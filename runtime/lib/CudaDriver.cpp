@@ -72,6 +72,8 @@ static Status loadDriver(Driver &d) {
   ATTUNE_RESOLVE(cuMemAlloc, "cuMemAlloc_v2")
   ATTUNE_RESOLVE(cuMemFree, "cuMemFree_v2")
   ATTUNE_RESOLVE(cuStreamSynchronize, "cuStreamSynchronize")
+  ATTUNE_RESOLVE(cuMemcpyDtoHAsync, "cuMemcpyDtoHAsync_v2")
+  ATTUNE_RESOLVE(cuStreamIsCapturing, "cuStreamIsCapturing")
 #undef ATTUNE_RESOLVE
   if (missing)
     return Status::error(ATTUNE_RT_ERROR_DRIVER,

@@ -70,6 +70,10 @@ struct Driver {
   CUresult (*cuMemAlloc)(CUdeviceptr *ptr, size_t bytes);
   CUresult (*cuMemFree)(CUdeviceptr ptr);
   CUresult (*cuStreamSynchronize)(CUstream stream);
+  CUresult (*cuMemcpyDtoHAsync)(void *dst, CUdeviceptr src, size_t bytes,
+                                CUstream stream);
+  /// `status` is a CUstreamCaptureStatus (0: the stream is not capturing).
+  CUresult (*cuStreamIsCapturing)(CUstream stream, int *status);
 
   /// "CUDA_ERROR_NAME: the driver's description".
   std::string describe(CUresult result) const;

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <unordered_set>
 
 using namespace attune::rt;
 
@@ -48,9 +49,15 @@ namespace {
 /// Recursive-descent parser over a string_view; the first error wins.
 class Parser {
 public:
-  explicit Parser(std::string_view text) : text(text) {}
+  Parser(std::string_view text, const JsonLimits &limits)
+      : text(text), limits(limits) {}
 
   bool parseDocument(JsonValue &out, std::string &error) {
+    if (text.size() > limits.maxDocumentBytes) {
+      error = cat("document of ", text.size(), " bytes, above the limit of ",
+                  limits.maxDocumentBytes);
+      return false;
+    }
     // Tolerate a UTF-8 byte order mark, which some editors write.
     if (text.substr(0, 3) == "\xEF\xBB\xBF")
       pos = 3;
@@ -68,10 +75,10 @@ public:
   }
 
 private:
-  static constexpr int maxDepth = 512;
-
   std::string_view text;
+  const JsonLimits &limits;
   size_t pos = 0;
+  size_t values = 0;
   bool failed = false;
   std::string message;
 
@@ -109,8 +116,10 @@ private:
   }
 
   bool parseValue(JsonValue &out, int depth) {
-    if (depth > maxDepth)
-      return fail("nesting deeper than 512 levels");
+    if (depth > limits.maxDepth)
+      return fail(cat("nesting deeper than ", limits.maxDepth, " levels"));
+    if (++values > limits.maxValues)
+      return fail(cat("more than ", limits.maxValues, " values"));
     if (atEnd())
       return fail("unexpected end of input, expected a value");
     switch (peek()) {
@@ -147,6 +156,9 @@ private:
       ++pos;
       return true;
     }
+    // A hash set of the keys so far: a linear search per key would take
+    // quadratic time on an object with many members.
+    std::unordered_set<std::string> keys;
     while (true) {
       skipSpace();
       if (peek() != '"')
@@ -155,7 +167,7 @@ private:
       size_t keyPos = pos;
       if (!parseString(key))
         return false;
-      if (out.find(key)) {
+      if (!keys.insert(key).second) {
         pos = keyPos;
         return fail(cat("duplicate key \"", key, "\""));
       }
@@ -244,8 +256,14 @@ private:
   }
 
   bool parseString(std::string &out) {
+    size_t start = pos;
     ++pos; // '"'
     while (true) {
+      if (out.size() > limits.maxStringBytes) {
+        pos = start;
+        return fail(
+            cat("string longer than ", limits.maxStringBytes, " bytes"));
+      }
       if (atEnd())
         return fail("unterminated string");
       char c = text[pos];
@@ -348,9 +366,18 @@ private:
       while (isDigit(peek()))
         ++pos;
     }
+    if (pos - start > limits.maxNumberChars) {
+      pos = start;
+      return fail(
+          cat("number longer than ", limits.maxNumberChars, " characters"));
+    }
     // strtoll/strtod need a terminated string; numbers are short.
     std::string literal(text.substr(start, pos - start));
     out.number = std::strtod(literal.c_str(), nullptr);
+    if (!std::isfinite(out.number)) {
+      pos = start;
+      return fail("number out of the range of a double");
+    }
     out.kind = JsonValue::Kind::Double;
     if (integral) {
       errno = 0;
@@ -367,7 +394,7 @@ private:
 } // namespace
 
 bool attune::rt::parseJson(std::string_view text, JsonValue &out,
-                           std::string &error) {
+                           std::string &error, const JsonLimits &limits) {
   out = JsonValue();
-  return Parser(text).parseDocument(out, error);
+  return Parser(text, limits).parseDocument(out, error);
 }

@@ -52,11 +52,30 @@ public:
   const char *kindName() const;
 };
 
+/// Bounds on what parseJson accepts, so that a hostile document is an error
+/// rather than a stack overflow, an allocation failure or minutes of work.
+/// The defaults are far above any manifest attunec writes (a few KiB).
+struct JsonLimits {
+  /// Size of the whole text in bytes.
+  size_t maxDocumentBytes = 16 << 20;
+  /// Arrays and objects nested in one another.
+  int maxDepth = 512;
+  /// Bytes of one string (a key or a value) once unescaped.
+  size_t maxStringBytes = 1 << 20;
+  /// Characters of one number literal.
+  size_t maxNumberChars = 100;
+  /// Values in the whole document (every array element, member, scalar).
+  size_t maxValues = 1 << 20;
+};
+
 /// Parses `text` as one JSON value (surrounding whitespace allowed). On
-/// failure returns false and sets `error` to "line L, column C: <what>".
-/// Nesting deeper than 512 levels is rejected rather than overflowing the
-/// stack.
-bool parseJson(std::string_view text, JsonValue &out, std::string &error);
+/// failure returns false and sets `error` to "line L, column C: <what>" (just
+/// <what> for a document above the size limit). Exceeding a limit of `limits`
+/// is an error; so is a number whose magnitude overflows a double (e.g. 1e999).
+/// Duplicate keys are found with a hash set (linear time in the number of keys,
+/// not quadratic).
+bool parseJson(std::string_view text, JsonValue &out, std::string &error,
+               const JsonLimits &limits = JsonLimits());
 
 } // namespace attune::rt
 

@@ -6,8 +6,10 @@
 
 #include "Launch.h"
 
+#include <cmath>
 #include <cstring>
 #include <limits>
+#include <sstream>
 
 using namespace attune::rt;
 
@@ -338,6 +340,125 @@ Status attune::rt::planLaunch(const Manifest &m, const attune_rt_tensor *args,
                            cat(m.describeTensor(first + w),
                                " would need more than 2^63 bytes"));
     plan.workspaceBytes[w] = static_cast<uint64_t>(bytes);
+  }
+  return Status::ok();
+}
+
+bool attune::rt::isCheckedCapture(const Manifest &m, int tensor) {
+  const TensorSpec &spec = m.tensors[tensor];
+  return spec.role == TensorRole::Argument && spec.hasRange &&
+         (spec.dtype == DType::I8 || spec.dtype == DType::I32 ||
+          spec.dtype == DType::I64);
+}
+
+/// ceil(x) as an int64, saturated.
+static int64_t ceilSaturated(double x) {
+  double c = std::ceil(x);
+  // 2^63 is the first double above the int64 range.
+  if (c >= 9223372036854775808.0)
+    return std::numeric_limits<int64_t>::max();
+  if (c <= -9223372036854775808.0)
+    return std::numeric_limits<int64_t>::min();
+  return static_cast<int64_t>(c);
+}
+
+IntegerRange attune::rt::integerRange(const TensorSpec &spec) {
+  constexpr int64_t maxInt = std::numeric_limits<int64_t>::max();
+  constexpr int64_t minInt = std::numeric_limits<int64_t>::min();
+  IntegerRange r;
+  r.min = ceilSaturated(spec.rangeLo);
+  if (std::ceil(spec.rangeHi) >= 9223372036854775808.0) {
+    r.max = maxInt; // every int64 is below hi
+  } else {
+    int64_t hi = ceilSaturated(spec.rangeHi);
+    if (hi == minInt) // no int64 is below hi
+      return {maxInt, minInt};
+    r.max = hi - 1;
+  }
+  // e.g. [0.2, 0.8): no integer at all, and min > max rejects every value.
+  return r;
+}
+
+/// A range bound as the manifest wrote it: an integer without a fraction.
+static std::string describeBound(double x) {
+  if (x == std::floor(x) && std::fabs(x) < 9.0e15)
+    return std::to_string(static_cast<int64_t>(x));
+  std::ostringstream os;
+  os.precision(17);
+  os << x;
+  return os.str();
+}
+
+std::string attune::rt::describeRange(const TensorSpec &spec) {
+  return cat("[", describeBound(spec.rangeLo), ", ",
+             describeBound(spec.rangeHi), ")");
+}
+
+/// Element `i` of a host copy of an integer capture.
+static int64_t elementAt(DType dtype, const void *host, int64_t i) {
+  const char *bytes = static_cast<const char *>(host);
+  switch (dtype) {
+  case DType::I8:
+    return static_cast<int8_t>(bytes[i]);
+  case DType::I32: {
+    int32_t v;
+    std::memcpy(&v, bytes + 4 * i, 4);
+    return v;
+  }
+  default: {
+    int64_t v;
+    std::memcpy(&v, bytes + 8 * i, 8);
+    return v;
+  }
+  }
+}
+
+Status attune::rt::checkScalarCaptures(const Manifest &m,
+                                       const attune_rt_tensor *args) {
+  for (int i = 0; i < m.numArguments; ++i) {
+    const TensorSpec &spec = m.tensors[i];
+    if (!spec.scalar || !isCheckedCapture(m, i))
+      continue;
+    // The value's bits, truncated to its width and sign-extended.
+    int64_t value = spec.dtype == DType::I8 ? static_cast<int8_t>(args[i].data)
+                    : spec.dtype == DType::I32
+                        ? static_cast<int32_t>(args[i].data)
+                        : static_cast<int64_t>(args[i].data);
+    IntegerRange r = integerRange(spec);
+    if (value < r.min || value > r.max)
+      return Status::error(ATTUNE_RT_ERROR_CAPTURE_RANGE,
+                           cat(m.describeTensor(i), " is ", value,
+                               ", outside its range ", describeRange(spec)));
+  }
+  return Status::ok();
+}
+
+Status attune::rt::checkCaptureValues(const Manifest &m, int tensor,
+                                      const Bindings &b, const void *host,
+                                      int64_t first, int64_t count) {
+  const TensorSpec &spec = m.tensors[tensor];
+  IntegerRange r = integerRange(spec);
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t value = elementAt(spec.dtype, host, i);
+    if (value >= r.min && value <= r.max)
+      continue;
+    // The row-major multi-index of element first + i.
+    std::vector<int64_t> shape = shapeOf(m, tensor, b);
+    std::vector<int64_t> index(shape.size());
+    int64_t flat = first + i;
+    for (size_t d = shape.size(); d-- > 0;) {
+      index[d] = shape[d] ? flat % shape[d] : 0;
+      flat = shape[d] ? flat / shape[d] : 0;
+    }
+    std::string where = "[";
+    for (size_t d = 0; d < index.size(); ++d)
+      where += cat(d ? ", " : "", index[d]);
+    return Status::error(
+        ATTUNE_RT_ERROR_CAPTURE_RANGE,
+        cat(m.describeTensor(tensor), " element ", where, "] is ", value,
+            ", outside its range ", describeRange(spec),
+            " (a capture's values are checked before every launch; see "
+            "attune_rt_set_capture_checks)"));
   }
   return Status::ok();
 }

@@ -19,6 +19,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace attune::rt {
@@ -100,6 +101,35 @@ struct LaunchPlan {
 Status planLaunch(const Manifest &m, const attune_rt_tensor *args,
                   int64_t numArgs, const attune_rt_tensor *results,
                   int64_t numResults, LaunchPlan &plan);
+
+/// Whether tensor `tensor` is a checked capture: an argument with an integer
+/// dtype (i8, i32, i64) and a manifest `range`. Its values index memory in
+/// the kernels (a document id, a position), so a value outside the range
+/// would read out of bounds.
+bool isCheckedCapture(const Manifest &m, int tensor);
+
+/// The values of a checked capture's `range` [lo, hi) as integers:
+/// ceil(lo) <= v <= ceil(hi) - 1, saturated to int64.
+struct IntegerRange {
+  int64_t min = 0, max = 0;
+};
+IntegerRange integerRange(const TensorSpec &spec);
+
+/// The range as the manifest gives it, e.g. "[0, 4)".
+std::string describeRange(const TensorSpec &spec);
+
+/// Checks the value of every checked capture that is a scalar argument (its
+/// `data` holds the value's bits). ATTUNE_RT_ERROR_CAPTURE_RANGE naming the
+/// argument, value and range.
+Status checkScalarCaptures(const Manifest &m, const attune_rt_tensor *args);
+
+/// Checks `count` elements of checked capture `tensor` (not a scalar), copied
+/// to `host` in its dtype, which are elements `first`, `first + 1`, ... of the
+/// tensor in row-major order. ATTUNE_RT_ERROR_CAPTURE_RANGE naming the
+/// capture, the element's index (as a multi-index into the shape the
+/// bindings give) and its value, and the range.
+Status checkCaptureValues(const Manifest &m, int tensor, const Bindings &b,
+                          const void *host, int64_t first, int64_t count);
 
 /// The parameters of one kernel launch, in the form cuLaunchKernel takes.
 struct PackedParams {

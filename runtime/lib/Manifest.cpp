@@ -9,11 +9,13 @@
 #include "Json.h"
 
 #include <cerrno>
-#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <limits>
 #include <map>
 #include <sys/stat.h>
+#include <unistd.h>
 
 using namespace attune::rt;
 
@@ -229,6 +231,30 @@ private:
     if (v.string.empty())
       return error(path, "expected a non-empty string");
     out = v.string;
+    return Status::ok();
+  }
+
+  /// A file of the artifact directory must be named relative to it and stay
+  /// inside it (loadManifest also checks where symbolic links lead).
+  static Status checkRelativePath(const std::string &name,
+                                  const std::string &path) {
+    if (name.find('\0') != std::string::npos)
+      return error(path, "a file name cannot contain a NUL character");
+    if (name.front() == '/')
+      return error(path, cat("'", name,
+                             "' is absolute; expected a file name "
+                             "relative to the artifact directory"));
+    for (size_t start = 0; start <= name.size();) {
+      size_t end = name.find('/', start);
+      if (end == std::string::npos)
+        end = name.size();
+      if (name.compare(start, end - start, "..") == 0)
+        return error(path, cat("'", name,
+                               "' has a '..' component; expected "
+                               "a file inside the artifact "
+                               "directory"));
+      start = end + 1;
+    }
     return Status::ok();
   }
 
@@ -513,9 +539,17 @@ Status ManifestReader::readKernel(const JsonValue &v, const std::string &path,
   if (Status s = readName(*cubin, member(path, "cubin"), kernel.cubinFile);
       !s.isOk())
     return s;
-  if (kernel.cubinFile.front() == '/')
-    return error(member(path, "cubin"),
-                 "expected a file name relative to the artifact directory");
+  if (Status s = checkRelativePath(kernel.cubinFile, member(path, "cubin"));
+      !s.isOk())
+    return s;
+  // Informative, but a launcher may read it: held to the same rule.
+  if (const JsonValue *ptx = v.find("ptx")) {
+    std::string ptxFile;
+    if (Status s = readName(*ptx, member(path, "ptx"), ptxFile); !s.isOk())
+      return s;
+    if (Status s = checkRelativePath(ptxFile, member(path, "ptx")); !s.isOk())
+      return s;
+  }
 
   if (Status s = get(v, path, "block", true, block); !s.isOk())
     return s;
@@ -703,26 +737,72 @@ Status attune::rt::parseManifest(std::string_view json, Manifest &out) {
   return Status::ok();
 }
 
-Status attune::rt::readFile(const std::string &path, std::string &contents) {
+Status attune::rt::readFile(const std::string &path, uint64_t maxBytes,
+                            std::string &contents) {
   contents.clear();
-  std::FILE *file = std::fopen(path.c_str(), "rb");
-  if (!file)
+  // O_NONBLOCK: opening a FIFO without a writer would block forever.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
     return Status::error(ATTUNE_RT_ERROR_IO, cat("cannot open '", path, "': ",
                                                  std::strerror(errno)));
-  char buffer[1 << 16];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof(buffer), file)) > 0)
-    contents.append(buffer, n);
-  bool bad = std::ferror(file);
-  int savedErrno = errno;
-  std::fclose(file);
-  if (bad)
-    return Status::error(ATTUNE_RT_ERROR_IO, cat("cannot read '", path, "': ",
-                                                 std::strerror(savedErrno)));
-  return Status::ok();
+  // Closed on every path out, std::bad_alloc included.
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat info;
+  Status status = Status::ok();
+  if (::fstat(fd, &info) != 0) {
+    status =
+        Status::error(ATTUNE_RT_ERROR_IO,
+                      cat("cannot stat '", path, "': ", std::strerror(errno)));
+  } else if (!S_ISREG(info.st_mode)) {
+    status = Status::error(ATTUNE_RT_ERROR_IO,
+                           cat("'", path, "' is not a regular file"));
+  } else if (static_cast<uint64_t>(info.st_size) > maxBytes) {
+    status = Status::error(ATTUNE_RT_ERROR_IO,
+                           cat("'", path, "' is ", info.st_size,
+                               " bytes, above the limit of ", maxBytes));
+  } else {
+    contents.reserve(static_cast<size_t>(info.st_size));
+    char buffer[1 << 16];
+    while (true) {
+      ssize_t n = ::read(fd, buffer, sizeof(buffer));
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0) {
+        status =
+            Status::error(ATTUNE_RT_ERROR_IO, cat("cannot read '", path,
+                                                  "': ", std::strerror(errno)));
+        break;
+      }
+      if (n == 0)
+        break;
+      // The size fstat reported may be wrong (a file that grows, /proc).
+      if (contents.size() + static_cast<size_t>(n) > maxBytes) {
+        status = Status::error(
+            ATTUNE_RT_ERROR_IO,
+            cat("'", path, "' is more than ", maxBytes, " bytes, the limit"));
+        break;
+      }
+      contents.append(buffer, static_cast<size_t>(n));
+    }
+  }
+  if (!status.isOk())
+    contents.clear();
+  return status;
 }
 
-Status attune::rt::loadManifest(const std::string &dir, Manifest &out) {
+/// realpath(3) into a std::string; empty on failure (errno set).
+static std::string resolvePath(const std::string &path) {
+  // Freed even if copying it into the string throws.
+  std::unique_ptr<char, void (*)(void *)> resolved(
+      ::realpath(path.c_str(), nullptr), std::free);
+  return resolved ? std::string(resolved.get()) : std::string();
+}
+
+Status attune::rt::loadManifest(const std::string &dir, Manifest &out,
+                                const LoadLimits &limits) {
   out = Manifest();
   struct stat info;
   if (::stat(dir.c_str(), &info) != 0)
@@ -733,25 +813,69 @@ Status attune::rt::loadManifest(const std::string &dir, Manifest &out) {
     return Status::error(ATTUNE_RT_ERROR_IO,
                          cat("'", dir, "' is not a directory (expected a "
                                        "CUDA artifact directory)"));
+  std::string realDir = resolvePath(dir);
+  if (realDir.empty())
+    return Status::error(ATTUNE_RT_ERROR_IO,
+                         cat("cannot resolve artifact directory '", dir,
+                             "': ", std::strerror(errno)));
+  if (realDir.back() != '/')
+    realDir += '/';
   std::string base = dir;
   if (base.back() != '/')
     base += '/';
   std::string manifestPath = base + "manifest.json";
   std::string json;
-  if (Status s = readFile(manifestPath, json); !s.isOk())
+  if (Status s = readFile(manifestPath, limits.manifestBytes, json); !s.isOk())
     return s;
   Manifest m;
   if (Status s = parseManifest(json, m); !s.isOk())
     return Status::error(s.code(), cat(manifestPath, ": ", s.message()));
+  // Each file is read once and shared by the kernels that name it: a
+  // manifest may list many kernels in one cubin (or, hostile, thousands).
+  std::map<std::string, std::shared_ptr<const std::string>> images;
+  uint64_t totalBytes = 0;
+  std::string realDirItself = realDir.substr(0, realDir.size() - 1);
   for (KernelSpec &kernel : m.kernels) {
     std::string path = base + kernel.cubinFile;
-    if (Status s = readFile(path, kernel.cubin); !s.isOk())
-      return Status::error(s.code(), cat("cubin of kernel '", kernel.name,
-                                         "': ", s.message()));
-    if (kernel.cubin.empty())
+    auto cubinError = [&](const std::string &what) {
       return Status::error(ATTUNE_RT_ERROR_IO,
-                           cat("cubin of kernel '", kernel.name, "': '", path,
-                               "' is empty"));
+                           cat("cubin of kernel '", kernel.name, "': ", what));
+    };
+    // parseManifest refused absolute names and '..'; a symbolic link may
+    // still lead out of the directory.
+    std::string real = resolvePath(path);
+    if (real.empty())
+      return cubinError(
+          cat("cannot open '", path, "': ", std::strerror(errno)));
+    // (The directory itself, e.g. "cubin": ".", is inside; readFile says
+    // it is not a regular file.)
+    if (real.compare(0, realDir.size(), realDir) != 0 && real != realDirItself)
+      return cubinError(cat("'", path, "' resolves to '", real,
+                            "', outside the artifact directory '", realDir,
+                            "'"));
+    std::shared_ptr<const std::string> &image = images[real];
+    if (!image) {
+      auto totalError = [&] {
+        return cubinError(cat("the cubins total more than ",
+                              limits.cubinTotalBytes, " bytes, the limit"));
+      };
+      // Known before reading it, unless it grows meanwhile.
+      struct stat size;
+      if (::stat(real.c_str(), &size) == 0 && S_ISREG(size.st_mode) &&
+          static_cast<uint64_t>(size.st_size) <= limits.cubinBytes &&
+          totalBytes + size.st_size > limits.cubinTotalBytes)
+        return totalError();
+      auto contents = std::make_shared<std::string>();
+      if (Status s = readFile(real, limits.cubinBytes, *contents); !s.isOk())
+        return cubinError(s.message());
+      if (contents->empty())
+        return cubinError(cat("'", path, "' is empty"));
+      totalBytes += contents->size();
+      if (totalBytes > limits.cubinTotalBytes)
+        return totalError();
+      image = std::move(contents);
+    }
+    kernel.cubin = image;
   }
   out = std::move(m);
   return Status::ok();

@@ -19,6 +19,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -107,10 +108,11 @@ const char *conditionOperator(Condition::Op op);
 /// One kernel of the manifest.
 struct KernelSpec {
   std::string name;
-  /// The cubin's file name (relative to the artifact directory) and its
-  /// contents, read by loadManifest (empty after parseManifest alone).
+  /// The cubin's file name (relative to the artifact directory, without a
+  /// `..` component) and its contents, read by loadManifest (empty after
+  /// parseManifest alone).
   std::string cubinFile;
-  std::string cubin;
+  std::shared_ptr<const std::string> cubin;
   std::array<uint32_t, 3> block = {1, 1, 1};
   std::array<std::vector<GridFactor>, 3> grid;
   uint32_t sharedBytes = 0;
@@ -167,13 +169,31 @@ struct Manifest {
 /// "kernels[0].grid[1]: expected an array of factors, got an integer".
 Status parseManifest(std::string_view json, Manifest &out);
 
-/// Reads and validates `dir`/manifest.json and reads every kernel's cubin
-/// into the manifest.
-Status loadManifest(const std::string &dir, Manifest &out);
+/// The sizes of the files loadManifest reads.
+struct LoadLimits {
+  /// manifest.json (also parseJson's default document limit).
+  uint64_t manifestBytes = 16 << 20;
+  /// One cubin.
+  uint64_t cubinBytes = 256 << 20;
+  /// All the distinct cubins together.
+  uint64_t cubinTotalBytes = uint64_t(1) << 30;
+};
 
-/// Reads a whole file; ATTUNE_RT_ERROR_IO naming the path and the OS reason
-/// on failure.
-Status readFile(const std::string &path, std::string &contents);
+/// Reads and validates `dir`/manifest.json and reads every kernel's cubin
+/// into the manifest. The directory is untrusted input: a cubin must resolve
+/// (symbolic links followed) to a regular file inside the directory and be
+/// at most `limits.cubinBytes` (`limits.cubinTotalBytes` for all of them
+/// together; a file several kernels name is read once); ATTUNE_RT_ERROR_IO
+/// otherwise.
+Status loadManifest(const std::string &dir, Manifest &out,
+                    const LoadLimits &limits = LoadLimits());
+
+/// Reads a whole regular file of at most `maxBytes` bytes. The file is opened
+/// non-blocking, so a FIFO or a device is refused instead of blocking or
+/// reading forever. ATTUNE_RT_ERROR_IO naming the path and the reason on
+/// failure.
+Status readFile(const std::string &path, uint64_t maxBytes,
+                std::string &contents);
 
 } // namespace attune::rt
 

@@ -4,9 +4,10 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// The runtime is built without exceptions (it also builds inside the MLIR
-// project, which compiles with -fno-exceptions) and reports every error as a
-// Status: a code from attune_rt.h and a message for a person.
+// The runtime reports every error as a Status: a code from attune_rt.h and a
+// message for a person. It throws nothing itself; only the standard library
+// may (std::bad_alloc), which the C API catches (AttuneRT.cpp, guarded), so
+// the runtime is compiled with -fexceptions even inside the MLIR project.
 //
 //===----------------------------------------------------------------------===//
 
@@ -46,6 +47,9 @@ private:
 /// Concatenates the streamed form of every argument into a string.
 template <typename... Ts> std::string cat(const Ts &...parts) {
   std::ostringstream os;
+  // A stream swallows exceptions (std::bad_alloc too) and sets badbit; this
+  // rethrows them instead of returning a truncated message.
+  os.exceptions(std::ios::badbit);
   (os << ... << parts);
   return os.str();
 }

@@ -517,3 +517,168 @@ TEST_F(CApiTest, MalformedConditionIsALoadError) {
 }
 
 } // namespace
+
+namespace {
+
+/// `values` as the bytes of i32 device memory.
+std::string int32Bytes(const std::vector<int32_t> &values) {
+  return std::string(reinterpret_cast<const char *>(values.data()),
+                     values.size() * sizeof(int32_t));
+}
+
+// Integer captures index memory in the kernels: an id outside the declared
+// range used to be launched on and read wild memory.
+TEST_F(CApiTest, CaptureRangesAreCheckedBeforeLaunching) {
+  load(documentMaskManifest());
+  EXPECT_EQ(attune_rt_capture_checks(module), 1);
+  DocumentMaskTensors t; // q_doc [2, 130] at 0x40000, kv_doc [2, 77]
+  std::vector<int32_t> qDoc(260, 3);
+  qDoc[135] = 9;
+  fake->memory[0x40000] = int32Bytes(qDoc);
+  std::vector<attune_rt_tensor> args = views(t.args),
+                                results = views(t.results);
+  void *stream = reinterpret_cast<void *>(0x5555);
+  EXPECT_EQ(attune_rt_launch(module, args.data(), args.size(), results.data(),
+                             results.size(), stream),
+            ATTUNE_RT_ERROR_CAPTURE_RANGE);
+  EXPECT_STREQ(attune_rt_last_error(),
+               "argument 'q_doc' element [1, 5] is 9, outside its range "
+               "[0, 4) (a capture's values are checked before every launch; "
+               "see attune_rt_set_capture_checks)");
+  EXPECT_TRUE(fake->launches.empty());
+  // Both captures copied on the launch stream, then one synchronization.
+  ASSERT_EQ(fake->copies.size(), 2u);
+  EXPECT_EQ(fake->copies[0].source, 0x40000u);
+  EXPECT_EQ(fake->copies[0].bytes, 260u * 4);
+  EXPECT_EQ(fake->copies[0].stream, stream);
+  EXPECT_EQ(fake->copies[1].source, 0x50000u);
+  EXPECT_EQ(fake->copies[1].bytes, 154u * 4);
+  EXPECT_EQ(fake->streamSyncs, std::vector<void *>{stream});
+  // attune_rt_check reads no device memory.
+  EXPECT_EQ(attune_rt_check(module, args.data(), args.size(), results.data(),
+                            results.size()),
+            ATTUNE_RT_OK);
+
+  std::vector<int32_t> kvDoc(154, 0);
+  kvDoc[153] = -1;
+  fake->memory[0x50000] = int32Bytes(kvDoc);
+  qDoc[135] = 3;
+  fake->memory[0x40000] = int32Bytes(qDoc);
+  EXPECT_EQ(attune_rt_launch(module, args.data(), args.size(), results.data(),
+                             results.size(), stream),
+            ATTUNE_RT_ERROR_CAPTURE_RANGE);
+  EXPECT_NE(std::string(attune_rt_last_error())
+                .find("argument 'kv_doc' element [1, 76] is -1, outside its "
+                      "range [0, 4)"),
+            std::string::npos)
+      << attune_rt_last_error();
+
+  kvDoc[153] = 3;
+  fake->memory[0x50000] = int32Bytes(kvDoc);
+  EXPECT_EQ(attune_rt_launch(module, args.data(), args.size(), results.data(),
+                             results.size(), stream),
+            ATTUNE_RT_OK)
+      << attune_rt_last_error();
+  EXPECT_EQ(fake->launches.size(), 1u);
+
+  // A failed copy is a driver error, and nothing is launched.
+  fake->copyResult = 1;
+  EXPECT_EQ(attune_rt_launch(module, args.data(), args.size(), results.data(),
+                             results.size(), stream),
+            ATTUNE_RT_ERROR_DRIVER);
+  EXPECT_STREQ(attune_rt_last_error(),
+               "copying argument 'q_doc' to check its range: "
+               "cuMemcpyDtoHAsync failed: CUDA_ERROR_INVALID_VALUE (1): "
+               "invalid argument");
+  EXPECT_EQ(fake->launches.size(), 1u);
+
+  // Under CUDA graph capture the check cannot synchronize: an error that
+  // says how to launch, before any copy.
+  fake->copyResult = 0;
+  fake->captureStatus = 1;
+  size_t copies = fake->copies.size();
+  EXPECT_EQ(attune_rt_launch(module, args.data(), args.size(), results.data(),
+                             results.size(), stream),
+            ATTUNE_RT_ERROR_UNSUPPORTED);
+  EXPECT_STREQ(attune_rt_last_error(),
+               "the stream is being captured into a CUDA graph, and checking "
+               "the captures' ranges needs a stream synchronization; turn the "
+               "checks off for graph capture "
+               "(attune_rt_set_capture_checks(module, 0))");
+  EXPECT_EQ(fake->copies.size(), copies);
+  EXPECT_EQ(attune_rt_set_capture_checks(module, 0), ATTUNE_RT_OK);
+  EXPECT_EQ(attune_rt_launch(module, args.data(), args.size(), results.data(),
+                             results.size(), stream),
+            ATTUNE_RT_OK);
+  EXPECT_EQ(fake->launches.size(), 2u);
+}
+
+TEST_F(CApiTest, CaptureChecksCanBeTurnedOff) {
+  load(documentMaskManifest());
+  DocumentMaskTensors t;
+  std::vector<int32_t> qDoc(260, 100);
+  fake->memory[0x40000] = int32Bytes(qDoc);
+  std::vector<attune_rt_tensor> args = views(t.args),
+                                results = views(t.results);
+  EXPECT_EQ(attune_rt_set_capture_checks(module, 0), ATTUNE_RT_OK);
+  EXPECT_EQ(attune_rt_capture_checks(module), 0);
+  EXPECT_EQ(attune_rt_launch(module, args.data(), args.size(), results.data(),
+                             results.size(), nullptr),
+            ATTUNE_RT_OK)
+      << attune_rt_last_error();
+  EXPECT_EQ(fake->launches.size(), 1u);
+  EXPECT_TRUE(fake->copies.empty());
+  EXPECT_TRUE(fake->streamSyncs.empty());
+  EXPECT_EQ(attune_rt_set_capture_checks(module, 1), ATTUNE_RT_OK);
+  EXPECT_EQ(attune_rt_launch(module, args.data(), args.size(), results.data(),
+                             results.size(), nullptr),
+            ATTUNE_RT_ERROR_CAPTURE_RANGE);
+  EXPECT_EQ(attune_rt_set_capture_checks(nullptr, 0),
+            ATTUNE_RT_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(attune_rt_capture_checks(nullptr), -1);
+
+  // The environment sets a module's default when it is loaded.
+  for (auto [value, checks] :
+       {std::pair<const char *, int>{"1", 0}, {"yes", 0}, {"0", 1}, {"", 1}}) {
+    setenv("ATTUNE_RT_UNCHECKED_CAPTURES", value, 1);
+    attune_rt_module *other = nullptr;
+    int status = attune_rt_load(dir.path().c_str(), &other);
+    unsetenv("ATTUNE_RT_UNCHECKED_CAPTURES");
+    ASSERT_EQ(status, ATTUNE_RT_OK) << attune_rt_last_error();
+    EXPECT_EQ(attune_rt_capture_checks(other), checks) << value;
+    attune_rt_unload(other);
+  }
+}
+
+// A capture above the host staging buffer (64 MiB) is checked in pieces.
+TEST_F(CApiTest, LargeCapturesAreCheckedInPieces) {
+  load(R"({
+  "format": "attune-cuda", "version": 1, "function": "f", "chip": "sm_80",
+  "arguments": [{"name": "ids", "dtype": "i32", "shape": ["N"],
+                 "range": [0, 10]}],
+  "results": [{"name": "y", "dtype": "f32", "shape": ["N"]}],
+  "kernels": [{"name": "fwd", "cubin": "fwd.cubin", "block": [32, 1, 1],
+               "grid": [[{"ceildiv": ["N", 1024]}], [], []],
+               "params": [{"tensor": "ids"}, {"tensor": "y"}]}]})");
+  constexpr int64_t n = 20000000, piece = (64 << 20) / 4;
+  const uint64_t base = 0x100000000ull;
+  std::vector<int32_t> tail(n - piece, 9);
+  tail[19000000 - piece] = 10;
+  fake->memory[base + 4 * piece] = int32Bytes(tail);
+  Tensor ids(base, ATTUNE_RT_I32, {n}), y(0x900000000ull, ATTUNE_RT_F32, {n});
+  attune_rt_tensor a = ids.view(), r = y.view();
+  EXPECT_EQ(attune_rt_launch(module, &a, 1, &r, 1, nullptr),
+            ATTUNE_RT_ERROR_CAPTURE_RANGE);
+  EXPECT_NE(std::string(attune_rt_last_error())
+                .find("argument 'ids' element [19000000] is 10, outside its "
+                      "range [0, 10)"),
+            std::string::npos)
+      << attune_rt_last_error();
+  ASSERT_EQ(fake->copies.size(), 2u);
+  EXPECT_EQ(fake->copies[0].bytes, 4u * piece);
+  EXPECT_EQ(fake->copies[1].source, base + 4 * piece);
+  EXPECT_EQ(fake->copies[1].bytes, 4u * (n - piece));
+  EXPECT_EQ(fake->streamSyncs.size(), 2u);
+}
+
+} // namespace

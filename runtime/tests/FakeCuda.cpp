@@ -5,13 +5,19 @@
 //===----------------------------------------------------------------------===//
 //
 // Handles are small integers cast to pointers: a context is 0x1000 + device,
-// a module 0x2000 + its index, a function 0x3000 + its index.
+// a module 0x2000 + its index, a function 0x3000 + its index. Every entry
+// point has exactly the type CudaDriver.h declares, since the runtime calls
+// it through that pointer type (-fsanitize=function checks).
 //
 //===----------------------------------------------------------------------===//
 
 #include "FakeCuda.h"
 
+#include "CudaDriver.h"
+
 #include <cstring>
+
+using namespace attune::rt::cuda;
 
 #define FAKE_API extern "C" __attribute__((visibility("default")))
 
@@ -20,11 +26,12 @@ static std::vector<std::string> functionNames;
 
 FAKE_API FakeCudaState *fakeCudaState() { return &state; }
 
-static void *handle(uintptr_t base, size_t index) {
-  return reinterpret_cast<void *>(base + index);
+template <typename Handle = void *>
+static Handle handle(uintptr_t base, size_t index) {
+  return reinterpret_cast<Handle>(base + index);
 }
 
-FAKE_API int cuInit(unsigned) {
+FAKE_API CUresult cuInit(unsigned) {
   ++state.inits;
   return 0;
 }
@@ -53,25 +60,25 @@ static int describeError(int error, const char **str, bool name) {
   return 1;
 }
 
-FAKE_API int cuGetErrorName(int error, const char **str) {
+FAKE_API CUresult cuGetErrorName(CUresult error, const char **str) {
   return describeError(error, str, /*name=*/true);
 }
 
-FAKE_API int cuGetErrorString(int error, const char **str) {
+FAKE_API CUresult cuGetErrorString(CUresult error, const char **str) {
   return describeError(error, str, /*name=*/false);
 }
 
-FAKE_API int cuCtxGetCurrent(void **ctx) {
-  *ctx = state.currentContext;
+FAKE_API CUresult cuCtxGetCurrent(CUcontext *ctx) {
+  *ctx = static_cast<CUcontext>(state.currentContext);
   return 0;
 }
 
-FAKE_API int cuCtxSetCurrent(void *ctx) {
+FAKE_API CUresult cuCtxSetCurrent(CUcontext ctx) {
   state.currentContext = ctx;
   return 0;
 }
 
-FAKE_API int cuCtxGetDevice(int *device) {
+FAKE_API CUresult cuCtxGetDevice(CUdevice *device) {
   if (!state.currentContext)
     return 201;
   *device = static_cast<int>(reinterpret_cast<uintptr_t>(state.currentContext) -
@@ -79,17 +86,17 @@ FAKE_API int cuCtxGetDevice(int *device) {
   return 0;
 }
 
-FAKE_API int cuCtxSynchronize() {
+FAKE_API CUresult cuCtxSynchronize() {
   ++state.contextSyncs;
   return 0;
 }
 
-FAKE_API int cuDeviceGet(int *device, int ordinal) {
+FAKE_API CUresult cuDeviceGet(CUdevice *device, int ordinal) {
   *device = ordinal;
   return 0;
 }
 
-FAKE_API int cuDeviceGetAttribute(int *value, int attribute, int) {
+FAKE_API CUresult cuDeviceGetAttribute(int *value, int attribute, CUdevice) {
   switch (attribute) {
   case 75:
     *value = state.computeMajor;
@@ -104,18 +111,19 @@ FAKE_API int cuDeviceGetAttribute(int *value, int attribute, int) {
   return 1;
 }
 
-FAKE_API int cuDevicePrimaryCtxRetain(void **ctx, int device) {
+FAKE_API CUresult cuDevicePrimaryCtxRetain(CUcontext *ctx, CUdevice device) {
   state.retainedDevices.push_back(device);
-  *ctx = handle(0x1000, device);
+  *ctx = handle<CUcontext>(0x1000, device);
   return 0;
 }
 
-FAKE_API int cuDevicePrimaryCtxRelease_v2(int device) {
+FAKE_API CUresult cuDevicePrimaryCtxRelease_v2(CUdevice device) {
   state.releasedDevices.push_back(device);
   return 0;
 }
 
-FAKE_API int cuPointerGetAttribute(void *data, int attribute, uint64_t) {
+FAKE_API CUresult cuPointerGetAttribute(void *data, int attribute,
+                                        CUdeviceptr) {
   if (state.pointerResult)
     return state.pointerResult;
   if (attribute != 9)
@@ -124,42 +132,44 @@ FAKE_API int cuPointerGetAttribute(void *data, int attribute, uint64_t) {
   return 0;
 }
 
-FAKE_API int cuModuleLoadData(void **module, const void *image) {
+FAKE_API CUresult cuModuleLoadData(CUmodule *module, const void *image) {
   if (state.moduleLoadResult)
     return state.moduleLoadResult;
   state.loadedImages.emplace_back(static_cast<const char *>(image));
-  *module = handle(0x2000, state.loadedImages.size());
+  *module = handle<CUmodule>(0x2000, state.loadedImages.size());
   return 0;
 }
 
-FAKE_API int cuModuleUnload(void *) {
+FAKE_API CUresult cuModuleUnload(CUmodule) {
   ++state.moduleUnloads;
   return 0;
 }
 
-FAKE_API int cuModuleGetFunction(void **function, void *, const char *name) {
+FAKE_API CUresult cuModuleGetFunction(CUfunction *function, CUmodule,
+                                      const char *name) {
   state.functionLookups.emplace_back(name);
   if (state.getFunctionResult)
     return state.getFunctionResult;
   functionNames.emplace_back(name);
-  *function = handle(0x3000, functionNames.size() - 1);
+  *function = handle<CUfunction>(0x3000, functionNames.size() - 1);
   return 0;
 }
 
-static std::string functionName(void *function) {
+static std::string functionName(CUfunction function) {
   size_t index = reinterpret_cast<uintptr_t>(function) - 0x3000;
   return index < functionNames.size() ? functionNames[index] : "?";
 }
 
-FAKE_API int cuFuncSetAttribute(void *function, int attribute, int value) {
+FAKE_API CUresult cuFuncSetAttribute(CUfunction function, int attribute,
+                                     int value) {
   state.attributes.push_back({functionName(function), attribute, value});
   return 0;
 }
 
-FAKE_API int cuLaunchKernel(void *function, unsigned gx, unsigned gy,
-                            unsigned gz, unsigned bx, unsigned by, unsigned bz,
-                            unsigned shared, void *stream, void **params,
-                            void **extra) {
+FAKE_API CUresult cuLaunchKernel(CUfunction function, unsigned gx, unsigned gy,
+                                 unsigned gz, unsigned bx, unsigned by,
+                                 unsigned bz, unsigned shared, CUstream stream,
+                                 void **params, void **extra) {
   if (state.launchResult)
     return state.launchResult;
   FakeLaunch launch;
@@ -178,7 +188,7 @@ FAKE_API int cuLaunchKernel(void *function, unsigned gx, unsigned gy,
   return extra ? 1 : 0;
 }
 
-FAKE_API int cuMemAlloc_v2(uint64_t *ptr, size_t bytes) {
+FAKE_API CUresult cuMemAlloc_v2(CUdeviceptr *ptr, size_t bytes) {
   if (state.allocResult)
     return state.allocResult;
   state.allocations.push_back(bytes);
@@ -187,17 +197,42 @@ FAKE_API int cuMemAlloc_v2(uint64_t *ptr, size_t bytes) {
   return 0;
 }
 
-FAKE_API int cuMemFree_v2(uint64_t ptr) {
+FAKE_API CUresult cuMemFree_v2(CUdeviceptr ptr) {
   state.frees.push_back(ptr);
   return 0;
 }
 
-FAKE_API int cuStreamSynchronize(void *stream) {
+FAKE_API CUresult cuStreamSynchronize(CUstream stream) {
   state.streamSyncs.push_back(stream);
+  return state.streamSyncResult;
+}
+
+FAKE_API CUresult cuStreamIsCapturing(CUstream, int *status) {
+  *status = state.captureStatus;
+  return 0;
+}
+
+FAKE_API CUresult cuMemcpyDtoHAsync_v2(void *dst, CUdeviceptr src, size_t bytes,
+                                       CUstream stream) {
+  if (state.copyResult)
+    return state.copyResult;
+  state.copies.push_back({src, bytes, stream});
+  // Device memory a test filled, else zeros.
+  for (const auto &[base, contents] : state.memory)
+    if (src >= base && src - base + bytes <= contents.size()) {
+      std::memcpy(dst, contents.data() + (src - base), bytes);
+      return 0;
+    }
+  std::memset(dst, 0, bytes);
   return 0;
 }
 
 // Plain-C views of the records, for the Python tests (ctypes).
+
+FAKE_API void fakeCudaSetMemory(uint64_t address, const char *bytes,
+                                uint64_t size) {
+  state.memory[address] = std::string(bytes, size);
+}
 
 FAKE_API int fakeCudaNumLaunches() {
   return static_cast<int>(state.launches.size());

@@ -16,6 +16,7 @@
 #define ATTUNE_RUNTIME_TESTS_FAKECUDA_H
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,13 @@ struct FakeCudaState {
   int getFunctionResult = 0;
   int launchResult = 0;
   int allocResult = 0;
+  int copyResult = 0;
+  int streamSyncResult = 0;
+  /// What cuStreamIsCapturing reports (1: capturing into a graph).
+  int captureStatus = 0;
+  /// Device memory cuMemcpyDtoHAsync reads: base address to contents.
+  /// Addresses outside every region read as zeros.
+  std::map<uint64_t, std::string> memory;
   int computeMajor = 9, computeMinor = 0;
   int sharedOptin = 232448;
 
@@ -66,6 +74,13 @@ struct FakeCudaState {
   std::vector<uint64_t> allocatedAddresses;
   std::vector<uint64_t> frees;
   std::vector<void *> streamSyncs;
+  /// (source, bytes, stream) of every cuMemcpyDtoHAsync.
+  struct Copy {
+    uint64_t source;
+    uint64_t bytes;
+    void *stream;
+  };
+  std::vector<Copy> copies;
   int contextSyncs = 0;
 
   /// Forget everything (knobs back to their defaults).
@@ -75,9 +90,12 @@ struct FakeCudaState {
 /// The fake driver's state (one per process).
 extern "C" FakeCudaState *fakeCudaState();
 
-// For ctypes (the Python tests): the number of launches, the parameters of
+// For ctypes (the Python tests): fill device memory cuMemcpyDtoHAsync
+// reads (see FakeCudaState::memory), the number of launches, the parameters of
 // launch `launch` (returns their count, copies at most `capacity`), its
 // stream and its grid.
+extern "C" void fakeCudaSetMemory(uint64_t address, const char *bytes,
+                                  uint64_t size);
 extern "C" int fakeCudaNumLaunches();
 extern "C" int fakeCudaLaunchParams(int launch, uint64_t *out, int capacity);
 extern "C" uint64_t fakeCudaLaunchStream(int launch);

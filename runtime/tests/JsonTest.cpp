@@ -8,6 +8,8 @@
 
 #include "gtest/gtest.h"
 
+#include <chrono>
+
 using namespace attune::rt;
 
 namespace {
@@ -19,11 +21,25 @@ JsonValue parseOk(const std::string &text) {
   return v;
 }
 
-std::string parseError(const std::string &text) {
+std::string parseError(const std::string &text,
+                       const JsonLimits &limits = JsonLimits()) {
   JsonValue v;
   std::string error;
-  EXPECT_FALSE(parseJson(text, v, error)) << text;
+  EXPECT_FALSE(parseJson(text, v, error, limits)) << text.substr(0, 100);
   return error;
+}
+
+/// An object with `n` distinct keys, then `extra` (a member or "").
+std::string manyKeys(int n, const std::string &extra) {
+  std::string text = "{";
+  for (int i = 0; i < n; ++i)
+    text += "\"key" + std::to_string(i) + "\": " + std::to_string(i) + ",";
+  return text + (extra.empty() ? "\"end\": 0" : extra) + "}";
+}
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+      .count();
 }
 
 TEST(Json, Scalars) {
@@ -87,6 +103,73 @@ TEST(Json, DeepNestingIsAnErrorNotACrash) {
             std::string::npos);
   std::string ok = std::string(500, '[') + std::string(500, ']');
   parseOk(ok);
+  std::string deepObject;
+  for (int i = 0; i < 100000; ++i)
+    deepObject += "{\"a\": ";
+  EXPECT_NE(parseError(deepObject).find("nesting deeper than 512 levels"),
+            std::string::npos);
+}
+
+// The duplicate-key check was a linear search per key: 80k keys took 19 s.
+TEST(Json, ManyKeysAreFast) {
+  JsonValue v = parseOk(manyKeys(80000, ""));
+  EXPECT_EQ(v.object.size(), 80001u);
+  std::string text = manyKeys(80000, "\"key79999\": 1");
+  auto start = std::chrono::steady_clock::now();
+  std::string error = parseError(text);
+  double seconds = secondsSince(start);
+  EXPECT_NE(error.find("duplicate key \"key79999\""), std::string::npos);
+  // For an optimized build; sanitizers and -O0 are several times slower
+  // but still nowhere near the quadratic check.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) ||           \
+    !defined(__OPTIMIZE__)
+  constexpr double budget = 5.0;
+#else
+  constexpr double budget = 1.0;
+#endif
+  EXPECT_LT(seconds, budget);
+}
+
+TEST(Json, LimitsAreErrors) {
+  JsonLimits small;
+  small.maxDocumentBytes = 40;
+  small.maxDepth = 2;
+  small.maxStringBytes = 4;
+  small.maxNumberChars = 5;
+  small.maxValues = 4;
+  EXPECT_EQ(parseError(std::string(41, ' ') + "1", small),
+            "document of 42 bytes, above the limit of 40");
+  EXPECT_EQ(parseError("[[[1]]]", small),
+            "line 1, column 4: nesting deeper than 2 levels");
+  EXPECT_EQ(parseError("[\"abcd\", \"abcde\"]", small),
+            "line 1, column 10: string longer than 4 bytes");
+  EXPECT_EQ(parseError("{\"abcde\": 1}", small),
+            "line 1, column 2: string longer than 4 bytes");
+  EXPECT_EQ(parseError("[12345, 123456]", small),
+            "line 1, column 9: number longer than 5 characters");
+  EXPECT_EQ(parseError("[1, 2, 3, 4]", small),
+            "line 1, column 11: more than 4 values");
+  JsonValue v;
+  std::string error;
+  EXPECT_TRUE(parseJson("[[2], 1234]", v, error, small)) << error;
+
+  // The defaults.
+  EXPECT_EQ(parseError("[1e999]"),
+            "line 1, column 2: number out of the range of a double");
+  EXPECT_EQ(parseError("-1e400"),
+            "line 1, column 1: number out of the range of a double");
+  EXPECT_EQ(parseError(std::string(101, '1')),
+            "line 1, column 1: number longer than 100 characters");
+  EXPECT_EQ(parseError("\"" + std::string((1 << 20) + 1, 'x') + "\""),
+            "line 1, column 1: string longer than 1048576 bytes");
+  EXPECT_EQ(parseError(std::string((16 << 20) + 1, ' ')),
+            "document of 16777217 bytes, above the limit of 16777216");
+  std::string values = "[";
+  for (int i = 0; i < (1 << 20); ++i)
+    values += "0,";
+  EXPECT_EQ(parseError(values + "0]").substr(0, 8), "line 1, ");
+  EXPECT_NE(parseError(values + "0]").find("more than 1048576 values"),
+            std::string::npos);
 }
 
 } // namespace

@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 
 #include <cstring>
+#include <limits>
 
 using namespace attune::rt;
 using namespace attune::rt::test;
@@ -538,6 +539,110 @@ TEST(Conditions, NoKernelEnabledIsAnError) {
             "compute the results (kernel 'split' runs if Sq <= 16 (Sq = 17); "
             "kernel 'combine' runs if Sq <= 16 (Sq = 17))");
   EXPECT_TRUE(planConditional(m, 4, 16, 100, plan).isOk());
+}
+
+} // namespace
+
+namespace {
+
+/// A spec with range [lo, hi).
+TensorSpec ranged(double lo, double hi) {
+  TensorSpec spec;
+  spec.dtype = DType::I32;
+  spec.hasRange = true;
+  spec.rangeLo = lo;
+  spec.rangeHi = hi;
+  return spec;
+}
+
+TEST(Captures, IntegerRanges) {
+  IntegerRange r = integerRange(ranged(0, 4));
+  EXPECT_EQ(r.min, 0);
+  EXPECT_EQ(r.max, 3);
+  r = integerRange(ranged(-1.5, 2.5));
+  EXPECT_EQ(r.min, -1);
+  EXPECT_EQ(r.max, 2);
+  r = integerRange(ranged(0.2, 0.8)); // no integer at all
+  EXPECT_GT(r.min, r.max);
+  r = integerRange(ranged(-1e300, 1e300));
+  EXPECT_EQ(r.min, std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(r.max, std::numeric_limits<int64_t>::max());
+  r = integerRange(ranged(-1e300, -1e299));
+  EXPECT_GT(r.min, r.max);
+  EXPECT_EQ(describeRange(ranged(0, 4)), "[0, 4)");
+  EXPECT_EQ(describeRange(ranged(-1.5, 1e6)), "[-1.5, 1000000)");
+}
+
+TEST(Captures, WhichArgumentsAreChecked) {
+  Manifest m;
+  Status s = parseManifest(documentMaskManifest(), m);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  std::vector<bool> checked;
+  for (int t = 0; t < static_cast<int>(m.tensors.size()); ++t)
+    checked.push_back(isCheckedCapture(m, t));
+  // q, k, v, q_doc, kv_doc, o, lse.
+  EXPECT_EQ(checked,
+            (std::vector<bool>{false, false, false, true, true, false, false}));
+}
+
+TEST(Captures, ValuesOutsideTheRangeNameTheElement) {
+  Manifest m;
+  Status s = parseManifest(documentMaskManifest(), m);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  DocumentMaskTensors t; // q_doc is [2, 130]
+  std::vector<attune_rt_tensor> args = views(t.args),
+                                results = views(t.results);
+  LaunchPlan plan;
+  ASSERT_TRUE(planLaunch(m, args.data(), args.size(), results.data(),
+                         results.size(), plan)
+                  .isOk());
+  std::vector<int32_t> ids(260, 3);
+  EXPECT_TRUE(
+      checkCaptureValues(m, 3, plan.bindings, ids.data(), 0, 260).isOk());
+  ids[135] = 4;
+  s = checkCaptureValues(m, 3, plan.bindings, ids.data(), 0, 260);
+  EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_CAPTURE_RANGE);
+  EXPECT_EQ(s.message(),
+            "argument 'q_doc' element [1, 5] is 4, outside its range [0, 4) "
+            "(a capture's values are checked before every launch; see "
+            "attune_rt_set_capture_checks)");
+  // A piece starting at element 100: ids[35] is element 135.
+  ids[135] = 3;
+  ids[35] = -7;
+  s = checkCaptureValues(m, 3, plan.bindings, ids.data(), 100, 160);
+  EXPECT_NE(s.message().find("element [1, 5] is -7"), std::string::npos)
+      << s.message();
+}
+
+TEST(Captures, ScalarCapturesAreCheckedByValue) {
+  Manifest m;
+  Status s = parseManifest(R"({
+    "format": "attune-cuda", "version": 1, "function": "f", "chip": "sm_80",
+    "arguments": [
+      {"name": "x", "dtype": "f32", "shape": ["N"]},
+      {"name": "window", "dtype": "i8", "shape": [], "scalar": true,
+       "range": [-4, 100]},
+      {"name": "scale", "dtype": "f32", "shape": [], "scalar": true,
+       "range": [0, 1]}],
+    "results": [{"name": "y", "dtype": "f32", "shape": ["N"]}],
+    "kernels": [{"name": "k", "cubin": "k.cubin", "block": [32, 1, 1],
+                 "grid": [["N"], [], []], "params": []}]})",
+                           m);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  EXPECT_TRUE(isCheckedCapture(m, 1));
+  EXPECT_FALSE(isCheckedCapture(m, 2)); // floats are not
+  attune_rt_tensor args[3] = {};
+  args[1].data = 0xFC;       // -4 as i8 bits
+  args[2].data = 0x40000000; // 2.0f: out of [0, 1), not checked
+  EXPECT_TRUE(checkScalarCaptures(m, args).isOk());
+  args[1].data = 0xFB; // -5
+  s = checkScalarCaptures(m, args);
+  EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_CAPTURE_RANGE);
+  EXPECT_EQ(s.message(),
+            "argument 'window' is -5, outside its range [-4, 100)");
+  args[1].data = 100;
+  EXPECT_EQ(checkScalarCaptures(m, args).message(),
+            "argument 'window' is 100, outside its range [-4, 100)");
 }
 
 } // namespace

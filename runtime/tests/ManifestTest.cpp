@@ -16,7 +16,10 @@
 
 #include "gtest/gtest.h"
 
+#include <cstdlib>
 #include <map>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace attune::rt;
 using namespace attune::rt::test;
@@ -278,8 +281,20 @@ TEST(Manifest, MalformedManifestsAreClearErrors) {
        "kernels[0].params[0].symbol: symbol 'Z' does not appear in any "
        "argument or result shape, so its value is unknown"},
       {{{"kernels", withKernel("cubin", R"("/abs/k.cubin")")}},
-       "kernels[0].cubin: expected a file name relative to the artifact "
-       "directory"},
+       "kernels[0].cubin: '/abs/k.cubin' is absolute; expected a file name "
+       "relative to the artifact directory"},
+      {{{"kernels", withKernel("cubin", R"("../../../../dev/zero")")}},
+       "kernels[0].cubin: '../../../../dev/zero' has a '..' component; "
+       "expected a file inside the artifact directory"},
+      {{{"kernels", withKernel("cubin", R"("sub/../../k.cubin")")}},
+       "kernels[0].cubin: 'sub/../../k.cubin' has a '..' component; expected "
+       "a file inside the artifact directory"},
+      {{{"kernels", withKernel("cubin", R"("..")")}},
+       "kernels[0].cubin: '..' has a '..' component; expected a file inside "
+       "the artifact directory"},
+      {{{"kernels", withKernel("cubin", R"("k.cubin\u0000/../../x")")}},
+       "kernels[0].cubin: a file name cannot contain a NUL character"},
+
       {{{"kernels", withKernel("name", "null")}},
        "kernels[0].name: expected a string, got null"},
   };
@@ -293,6 +308,15 @@ TEST(Manifest, MalformedManifestsAreClearErrors) {
   EXPECT_EQ(manifestError(manifestWith({{"kernels", k}})),
             "kernels[0].shared_bytes: expected an integer in [0, 2147483647], "
             "got -1");
+  k = kernelWith({});
+  k.insert(k.size() - 2, R"(, "ptx": "../k.ptx")");
+  EXPECT_EQ(manifestError(manifestWith({{"kernels", k}})),
+            "kernels[0].ptx: '../k.ptx' has a '..' component; expected a file "
+            "inside the artifact directory");
+  k = kernelWith({});
+  k.insert(k.size() - 2, R"(, "ptx": 3)");
+  EXPECT_EQ(manifestError(manifestWith({{"kernels", k}})),
+            "kernels[0].ptx: expected a string, got an integer");
 }
 
 /// A manifest whose one kernel has `"if": condition`.
@@ -462,7 +486,8 @@ TEST(Manifest, LoadReadsCubins) {
   Manifest m;
   Status s = loadManifest(ATTUNE_RT_TEST_INPUTS "/document_mask", m);
   ASSERT_TRUE(s.isOk()) << s.message();
-  EXPECT_EQ(m.kernels[0].cubin, "not a real cubin: document_mask_fwd\n");
+  ASSERT_TRUE(m.kernels[0].cubin);
+  EXPECT_EQ(*m.kernels[0].cubin, "not a real cubin: document_mask_fwd\n");
 }
 
 TEST(Manifest, LoadErrorsNameTheFile) {
@@ -504,6 +529,145 @@ TEST(Manifest, LoadErrorsNameTheFile) {
   dir.write("k.cubin", "cubin");
   s = loadManifest(dir.path() + "/", m);
   EXPECT_TRUE(s.isOk()) << s.message();
+  // Names that stay inside (a '..' inside a name is not a component).
+  dir.write("k..cubin", "cubin");
+  dir.write("manifest.json",
+            manifestWith(
+                {{"kernels", kernelWith({{"cubin", R"("./k..cubin")"}})}}));
+  s = loadManifest(dir.path(), m);
+  EXPECT_TRUE(s.isOk()) << s.message();
+}
+
+/// Loads `dir` holding manifestWith() whose kernel's cubin is `cubin`;
+/// returns the status.
+Status loadWithCubin(TempDir &dir, const std::string &cubin) {
+  dir.write("manifest.json",
+            manifestWith({{"kernels", kernelWith({{"cubin", cubin}})}}));
+  Manifest m;
+  return loadManifest(dir.path(), m);
+}
+
+// An artifact directory is input: a cubin must be a regular file inside it,
+// of bounded size. /dev/zero used to end in std::bad_alloc, a FIFO blocked
+// forever and ../../etc/passwd loaded as a cubin.
+TEST(Manifest, CubinsMustBeRegularFilesInsideTheDirectory) {
+  TempDir dir;
+  std::string real = dir.path();
+  {
+    char *resolved = realpath(dir.path().c_str(), nullptr);
+    ASSERT_NE(resolved, nullptr);
+    real = resolved;
+    std::free(resolved);
+  }
+  ASSERT_EQ(symlink("/dev/zero", (dir.path() + "/zero.cubin").c_str()), 0);
+  dir.track("zero.cubin");
+  Status s = loadWithCubin(dir, R"("zero.cubin")");
+  EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_IO);
+  EXPECT_EQ(s.message(), "cubin of kernel 'k': '" + dir.path() +
+                             "/zero.cubin' resolves to '/dev/zero', outside "
+                             "the artifact directory '" +
+                             real + "/'");
+
+  ASSERT_EQ(symlink("/etc/passwd", (dir.path() + "/passwd.cubin").c_str()), 0);
+  dir.track("passwd.cubin");
+  s = loadWithCubin(dir, R"("passwd.cubin")");
+  EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_IO);
+  EXPECT_NE(s.message().find("resolves to '/etc/passwd', outside"),
+            std::string::npos)
+      << s.message();
+
+  // A FIFO inside the directory: refused at once, not a hang.
+  ASSERT_EQ(mkfifo((dir.path() + "/fifo.cubin").c_str(), 0600), 0);
+  dir.track("fifo.cubin");
+  s = loadWithCubin(dir, R"("fifo.cubin")");
+  EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_IO);
+  EXPECT_EQ(s.message(), "cubin of kernel 'k': '" + real +
+                             "/fifo.cubin' is not a regular file");
+
+  ASSERT_EQ(mkdir((dir.path() + "/sub.cubin").c_str(), 0700), 0);
+  dir.track("sub.cubin");
+  s = loadWithCubin(dir, R"("sub.cubin")");
+  EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_IO);
+  EXPECT_EQ(s.message(), "cubin of kernel 'k': '" + real +
+                             "/sub.cubin' is not a regular file");
+
+  // Too large: a sparse file, so the test writes nothing.
+  std::string big = dir.path() + "/big.cubin";
+  dir.write("big.cubin", "x");
+  ASSERT_EQ(truncate(big.c_str(), static_cast<off_t>(LoadLimits().cubinBytes) +
+                                      1),
+            0);
+  s = loadWithCubin(dir, R"("big.cubin")");
+  EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_IO);
+  EXPECT_EQ(s.message(), "cubin of kernel 'k': '" + real +
+                             "/big.cubin' is 268435457 bytes, above the "
+                             "limit of 268435456");
+
+  // The directory itself.
+  s = loadWithCubin(dir, R"(".")");
+  EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_IO);
+  EXPECT_EQ(s.message(),
+            "cubin of kernel 'k': '" + real + "' is not a regular file");
+
+  // A link that stays inside is fine.
+  dir.write("k.cubin", "cubin");
+  ASSERT_EQ(symlink("k.cubin", (dir.path() + "/link.cubin").c_str()), 0);
+  dir.track("link.cubin");
+  s = loadWithCubin(dir, R"("link.cubin")");
+  EXPECT_TRUE(s.isOk()) << s.message();
+}
+
+// Many kernels naming one cubin read it once; distinct cubins are bounded in
+// total (a 16 MiB manifest could otherwise name a 256 MiB cubin 100k times).
+TEST(Manifest, CubinsAreReadOnceAndBoundedInTotal) {
+  TempDir dir;
+  dir.write("k.cubin", "cubin");
+  std::string kernels = "[";
+  for (int i = 0; i < 1000; ++i)
+    kernels += std::string(i ? ", " : "") + R"({"name": "k)" +
+               std::to_string(i) +
+               R"(", "cubin": "k.cubin", "block": [1, 1, 1],
+                  "grid": [[1], [1], [1]], "params": []})";
+  dir.write("manifest.json", manifestWith({{"kernels", kernels + "]"}}));
+  Manifest m;
+  Status s = loadManifest(dir.path(), m);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  ASSERT_EQ(m.kernels.size(), 1000u);
+  EXPECT_EQ(m.kernels[0].cubin.get(), m.kernels[999].cubin.get());
+
+  // Five distinct files of 100 bytes pass one by one but not together
+  // under a limit of 450 (the default, 1 GiB, would take seconds to test).
+  kernels = "[";
+  for (int i = 0; i < 5; ++i) {
+    std::string name = "big" + std::to_string(i) + ".cubin";
+    dir.write(name, std::string(100, 'x'));
+    kernels += std::string(i ? ", " : "") + R"({"name": "k)" +
+               std::to_string(i) + R"(", "cubin": ")" + name +
+               R"(", "block": [1, 1, 1], "grid": [[1], [1], [1]],
+                  "params": []})";
+  }
+  dir.write("manifest.json", manifestWith({{"kernels", kernels + "]"}}));
+  LoadLimits limits;
+  limits.cubinTotalBytes = 450;
+  s = loadManifest(dir.path(), m, limits);
+  EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_IO);
+  EXPECT_EQ(s.message(), "cubin of kernel 'k4': the cubins total more than "
+                         "450 bytes, the limit");
+  limits.cubinTotalBytes = 500;
+  s = loadManifest(dir.path(), m, limits);
+  EXPECT_TRUE(s.isOk()) << s.message();
+  EXPECT_EQ(LoadLimits().cubinTotalBytes, uint64_t(1) << 30);
+}
+
+TEST(Manifest, ManifestMustBeARegularFile) {
+  TempDir dir;
+  ASSERT_EQ(mkfifo((dir.path() + "/manifest.json").c_str(), 0600), 0);
+  dir.track("manifest.json");
+  Manifest m;
+  Status s = loadManifest(dir.path(), m);
+  EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_IO);
+  EXPECT_EQ(s.message(),
+            "'" + dir.path() + "/manifest.json' is not a regular file");
 }
 
 } // namespace

@@ -30,8 +30,12 @@ struct Tensor {
   Tensor(uint64_t data, int32_t dtype, std::vector<int64_t> shape)
       : data(data), dtype(dtype), shape(std::move(shape)) {
     strides.assign(this->shape.size(), 1);
+    // Wrapping: tests pass shapes whose element count overflows on purpose
+    // (the runtime must report it; these strides are then never looked at).
     for (size_t d = this->shape.size(); d-- > 1;)
-      strides[d - 1] = strides[d] * this->shape[d];
+      strides[d - 1] =
+          static_cast<int64_t>(static_cast<uint64_t>(strides[d]) *
+                               static_cast<uint64_t>(this->shape[d]));
   }
 
   attune_rt_tensor view() const {
@@ -65,6 +69,10 @@ public:
       std::remove((path_ + "/" + file).c_str());
     std::remove(path_.c_str());
   }
+
+  /// Removes `name` (a file, link, FIFO or empty directory the test made in
+  /// the directory) with the directory.
+  void track(const std::string &name) { files_.push_back(name); }
   TempDir(const TempDir &) = delete;
   TempDir &operator=(const TempDir &) = delete;
 

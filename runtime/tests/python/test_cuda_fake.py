@@ -36,6 +36,9 @@ fake.fakeCudaLaunchStream.restype = ctypes.c_uint64
 fake.fakeCudaLaunchStream.argtypes = [ctypes.c_int]
 fake.fakeCudaLaunchGrid.restype = ctypes.c_uint64
 fake.fakeCudaLaunchGrid.argtypes = [ctypes.c_int, ctypes.c_int]
+fake.fakeCudaSetMemory.restype = None
+fake.fakeCudaSetMemory.argtypes = [ctypes.c_uint64, ctypes.c_char_p,
+                                   ctypes.c_uint64]
 
 
 def last_launch():
@@ -139,6 +142,36 @@ class CallTest(unittest.TestCase):
                 self.m(*args, **kwargs)
             self.assertEqual(str(ctx.exception), message)
         self.assertEqual(fake.fakeCudaNumLaunches(), before)
+
+
+class CaptureRangeTest(unittest.TestCase):
+    def test_out_of_range_ids_raise_unless_unchecked(self):
+        import struct
+        m = cuda.load(DOCUMENT_MASK)
+        self.assertTrue(m.capture_checks)
+        q, k, v, qd, kd = inputs()
+        ids = [1] * (2 * 130)
+        ids[131] = 4
+        fake.fakeCudaSetMemory(qd.data_ptr(), struct.pack("<260i", *ids),
+                               4 * 260)
+        before = fake.fakeCudaNumLaunches()
+        with self.assertRaises(cuda.Error) as ctx:
+            m(q, k, v, qd, kd)
+        self.assertEqual(ctx.exception.status, cuda.ERROR_CAPTURE_RANGE)
+        self.assertIn("argument 'q_doc' element [1, 1] is 4, outside its "
+                      "range [0, 4)", str(ctx.exception))
+        self.assertEqual(fake.fakeCudaNumLaunches(), before)
+        m.capture_checks = False
+        self.assertFalse(m.capture_checks)
+        m(q, k, v, qd, kd)
+        self.assertEqual(fake.fakeCudaNumLaunches(), before + 1)
+        unchecked = cuda.load(DOCUMENT_MASK, check_captures=False)
+        self.assertFalse(unchecked.capture_checks)
+        unchecked(q, k, v, qd, kd)
+        self.assertEqual(fake.fakeCudaNumLaunches(), before + 2)
+        fake.fakeCudaSetMemory(qd.data_ptr(), b"", 0)
+        m.close()
+        unchecked.close()
 
 
 class ScalarArgumentTest(unittest.TestCase):
