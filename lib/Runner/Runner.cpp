@@ -479,6 +479,7 @@ LogicalResult Run::compile() {
   OwningOpRef<ModuleOp> lowered = cast<ModuleOp>(module->clone());
   cpu::CPUPipelineOptions pipeline;
   pipeline.mode = options.pipeline;
+  pipeline.vectorWidth = options.vectorWidth;
   if (failed(cpu::lowerToLLVMDialect(*lowered, pipeline)))
     return failure();
   auto jit = cpu::createJIT(*lowered);
