@@ -946,9 +946,10 @@ SmallVector<Value> CPUAttentionEmitter::emit() {
   return results;
 }
 
-/// Whether `lanes` divides both head sizes of `op` (no masked tails).
-static bool dividesHeadSizes(AttentionOp op, int64_t lanes) {
-  return op.getHeadSize() % lanes == 0 && op.getValueHeadSize() % lanes == 0;
+/// Whether `tileQ` x `tileK` tiles fit the `lanes`-wide microkernels.
+static bool tilesFit(int64_t tileQ, int64_t tileK, int64_t lanes) {
+  return tileQ > 0 && tileQ % (lanes * kBlockVectors) == 0 && tileK > 0 &&
+         tileK % blockRowsFor(lanes) == 0;
 }
 
 namespace {
@@ -971,14 +972,14 @@ struct ConvertAttnToCPU
       // The tile sizes attn-tile chose, else this pass's options.
       auto [tileQ, tileK] = op.getTileSizesPair().value_or(
           std::make_pair<int64_t, int64_t>(this->tileQ, this->tileK));
-      // Narrower vectors for head sizes that 8 divides and 16 does not:
-      // no tails. Others end in a masked tail at any width.
+      // Any head size runs at either width (masked tails). 16 lanes stay
+      // ahead of 8 even where 16 does not divide D (D = 72 computes P.V on
+      // 80 features at twice the width) and Q.K^T gains the full 2x; tiles
+      // too small for 16 lanes take 8.
       int64_t lanes = vectorWidth;
-      if (!dividesHeadSizes(op, lanes) && lanes == 16 && tileQ % 16 == 0 &&
-          tileK % blockRowsFor(8) == 0 && dividesHeadSizes(op, 8))
+      if (lanes == 16 && !tilesFit(tileQ, tileK, 16) && tilesFit(tileQ, tileK, 8))
         lanes = 8;
-      if (tileQ <= 0 || tileQ % (lanes * kBlockVectors) != 0 || tileK <= 0 ||
-          tileK % blockRowsFor(lanes) != 0) {
+      if (!tilesFit(tileQ, tileK, lanes)) {
         op.emitError() << "convert-attn-to-cpu: tile sizes (" << tileQ << ", "
                        << tileK << ") do not fit the " << lanes
                        << "-lane microkernel: queries per tile must be a "
