@@ -556,9 +556,12 @@ def head_size_spec(specs, d, causal, heads):
 
 def run_head_sizes(args):
     """Times each D and its next multiple of 8 alternately, `rounds` times,
-    at B=1, H=8, S=1024 (dense and causal, f32): the ratio of useful
-    GFLOP/s of the two is taken per round (neighbouring runs see the same
-    load) and its median reported."""
+    at B=1, H=8, S=1024 (dense and causal, f32). Ratios of useful GFLOP/s,
+    the median over rounds of per-round ratios (neighbouring runs see the
+    same load): `ratio_cpu` from the process CPU time of each call
+    (attune-run's cpu_median_ms: with one thread, the kernel's own time even
+    on a loaded machine) and `ratio_median` from wall times; `ratio_best`
+    from the fastest wall-clock calls over all rounds."""
     dims = [int(d) for d in args.head_sizes.split(",") if d]
     heads, s = 8, args.head_size_s
     specs = SpecWriter(BUILD / "specs")
@@ -582,7 +585,10 @@ def run_head_sizes(args):
         bench = last_json_line(out)["bench"]
         useful = 4.0 * heads * s * s * d * (0.5 if causal else 1.0) * 1e-9
         return {"median_ms": bench["median_ms"], "min_ms": bench["min_ms"],
-                "gflops": useful / (bench["median_ms"] * 1e-3)}
+                "cpu_median_ms": bench.get("cpu_median_ms"),
+                "gflops": useful / (bench["median_ms"] * 1e-3),
+                "cpu_gflops": (useful / (bench["cpu_median_ms"] * 1e-3)
+                               if bench.get("cpu_median_ms") else None)}
 
     rows = []
     for causal in (False, True):
@@ -596,21 +602,41 @@ def run_head_sizes(args):
             ok = [r for r in rounds if "gflops" in r["d"] and
                   "gflops" in r["d8"]]
             ratios = sorted(r["d"]["gflops"] / r["d8"]["gflops"] for r in ok)
+            cpu_ok = [r for r in ok if r["d"]["cpu_gflops"] and
+                      r["d8"]["cpu_gflops"]]
+            cpu_ratios = sorted(r["d"]["cpu_gflops"] / r["d8"]["cpu_gflops"]
+                                for r in cpu_ok)
+            best = lambda key: min((r[key]["min_ms"] for r in ok),
+                                   default=None)
+            useful = 4.0 * heads * s * s * (0.5 if causal else 1.0) * 1e-9
+            best_d, best_d8 = best("d"), best("d8")
             row = {
                 "d": d, "d8": d8, "causal": causal, "rounds": rounds,
+                "best_gflops": useful * d / (best_d * 1e-3) if ok else None,
+                "best_gflops_d8": (useful * d8 / (best_d8 * 1e-3)
+                                   if ok else None),
+                "ratio_best": (d * best_d8) / (d8 * best_d) if ok else None,
                 "gflops": sorted(r["d"]["gflops"] for r in ok),
                 "gflops_d8": sorted(r["d8"]["gflops"] for r in ok),
                 "ratio_median": ratios[len(ratios) // 2] if ratios else None,
+                "ratio_cpu": (cpu_ratios[len(cpu_ratios) // 2]
+                              if cpu_ratios else None),
+                "cpu_gflops": sorted(r["d"]["cpu_gflops"] for r in cpu_ok),
+                "cpu_gflops_d8": sorted(r["d8"]["cpu_gflops"]
+                                        for r in cpu_ok),
                 "ratio_min": ratios[0] if ratios else None,
                 "load": loadavg(),
             }
             rows.append(row)
             mid = lambda xs: xs[len(xs) // 2] if xs else None
             print(f"  {'causal' if causal else 'dense '} D={d:3} "
-                  f"{fmt(mid(row['gflops']))} GFLOP/s, D={d8:3} "
-                  f"{fmt(mid(row['gflops_d8']))}: ratio "
-                  f"{fmt(row['ratio_median'], 2)} (min "
-                  f"{fmt(row['ratio_min'], 2)})" +
+                  f"{fmt(mid(row['cpu_gflops']))} GFLOP/s (CPU time), "
+                  f"D={d8:3} {fmt(mid(row['cpu_gflops_d8']))}: ratio "
+                  f"{fmt(row['ratio_cpu'], 2)}; wall: median ratio "
+                  f"{fmt(row['ratio_median'], 2)}, best "
+                  f"{fmt(row['best_gflops'])} / "
+                  f"{fmt(row['best_gflops_d8'])} = "
+                  f"{fmt(row['ratio_best'], 2)}" +
                   ("" if ok else f" error: {rounds[0]['d'].get('error')} "
                    f"{rounds[0]['d8'].get('error')}"), flush=True)
     report = {
@@ -622,9 +648,12 @@ def run_head_sizes(args):
                    "threads": f"OMP_NUM_THREADS={args.threads}",
                    "vector_width": args.vector_width or "host"},
         "sizes": {"b": 1, "h": heads, "s": s, "dtype": "f32"},
-        "gflops_definition": "4*B*H*S^2*D / median time, halved for causal; "
-                             "ratio = GFLOP/s(D) / GFLOP/s(next multiple of "
-                             "8), per round, median over rounds",
+        "gflops_definition": "4*B*H*S^2*D / time, halved for causal; "
+                             "ratio_cpu / ratio_median = the median over "
+                             "rounds of GFLOP/s(D) / GFLOP/s(next multiple "
+                             "of 8) from median CPU / wall times; "
+                             "ratio_best = the same from the fastest wall "
+                             "times over all rounds",
         "results": rows,
     }
     out = args.json_out or HERE / "head_sizes.json"
@@ -667,9 +696,9 @@ def main():
                              f"(default list: {DEFAULT_HEAD_SIZES})")
     parser.add_argument("--head-size-s", type=int, default=1024,
                         help="--head-sizes: sequence length")
-    parser.add_argument("--head-size-rounds", type=int, default=3,
+    parser.add_argument("--head-size-rounds", type=int, default=5,
                         help="--head-sizes: alternating runs of each pair")
-    parser.add_argument("--head-size-repeats", type=int, default=7,
+    parser.add_argument("--head-size-repeats", type=int, default=5,
                         help="--head-sizes: timed calls per run")
     parser.add_argument("--vector-width", type=int, default=0,
                         help="--head-sizes: attune-run --vector-width (8: "
