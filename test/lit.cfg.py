@@ -27,7 +27,8 @@ llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.attune_tools_dir, config.llvm_tools_dir]
-tools = ["attune-opt", "attune-run", "attunec", "not", "count", "split-file"]
+tools = ["attune-opt", "attune-run", "attunec", "not", "count", "split-file",
+         "llvm-objdump"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # The CUDA target assembles its PTX with ptxas (CUDA toolkit, no GPU needed).

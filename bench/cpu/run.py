@@ -21,6 +21,11 @@
 # Normally started by run.sh, which installs OpenBLAS and builds the
 # baseline first. Writes bench/cpu/results.json and prints a table.
 #
+# `--head-sizes` instead times the fused kernel at head sizes D that are not
+# multiples of 8 next to the next multiple of 8 (D = 59 vs 64, 111 vs 112),
+# interleaved in the same run, and writes bench/cpu/head_sizes.json (no
+# OpenBLAS needed).
+#
 #===----------------------------------------------------------------------===#
 
 import argparse
@@ -538,6 +543,125 @@ def sgemm_table(rows):
 
 
 # ----------------------------------------------------------------------------
+# Head sizes: D against the next multiple of 8
+# ----------------------------------------------------------------------------
+
+DEFAULT_HEAD_SIZES = "1,3,7,17,33,59,63,65,100,111,127,129,255,257,511"
+
+
+def head_size_spec(specs, d, causal, heads):
+    case = Case(d, 0, causal, "f32", 1, heads)
+    return specs.spec(case, heads)
+
+
+def run_head_sizes(args):
+    """Times each D and its next multiple of 8 alternately, `rounds` times,
+    at B=1, H=8, S=1024 (dense and causal, f32). Ratios of useful GFLOP/s,
+    the median over rounds of per-round ratios (neighbouring runs see the
+    same load): `ratio_cpu` from the process CPU time of each call
+    (attune-run's cpu_median_ms: with one thread, the kernel's own time even
+    on a loaded machine) and `ratio_median` from wall times; `ratio_best`
+    from the fastest wall-clock calls over all rounds."""
+    dims = [int(d) for d in args.head_sizes.split(",") if d]
+    heads, s = 8, args.head_size_s
+    specs = SpecWriter(BUILD / "specs")
+    cpu = cpu_info()
+    started = datetime.datetime.now(datetime.timezone.utc)
+    extra = ([f"--vector-width={args.vector_width}"]
+             if args.vector_width else [])
+    print(f"bench/cpu head sizes on {cpu['model']} ({cpu['cores']} cores, "
+          f"{' '.join(cpu['isa'])}), B=1 H={heads} S={s}, "
+          f"{args.threads} threads, vector width "
+          f"{args.vector_width or 'host'}, load {loadavg():.2f}", flush=True)
+
+    def measure(d, causal):
+        spec = head_size_spec(specs, d, causal, heads)
+        rc, out, err, _, _ = run_measured(
+            [args.attune_run, spec, "--sizes", f"B=1,Sq={s},Sk={s}",
+             "--bench", "--repeats", args.head_size_repeats, "--json"] + extra,
+            env=attune_env(args.threads), timeout=args.timeout)
+        if rc != 0:
+            return {"error": first_error(rc, out, err)}
+        bench = last_json_line(out)["bench"]
+        useful = 4.0 * heads * s * s * d * (0.5 if causal else 1.0) * 1e-9
+        return {"median_ms": bench["median_ms"], "min_ms": bench["min_ms"],
+                "cpu_median_ms": bench.get("cpu_median_ms"),
+                "gflops": useful / (bench["median_ms"] * 1e-3),
+                "cpu_gflops": (useful / (bench["cpu_median_ms"] * 1e-3)
+                               if bench.get("cpu_median_ms") else None)}
+
+    rows = []
+    for causal in (False, True):
+        for d in dims:
+            d8 = -(-d // 8) * 8
+            rounds = []
+            for _ in range(args.head_size_rounds):
+                a = measure(d, causal)
+                b = measure(d8, causal) if d8 != d else a
+                rounds.append({"d": a, "d8": b})
+            ok = [r for r in rounds if "gflops" in r["d"] and
+                  "gflops" in r["d8"]]
+            ratios = sorted(r["d"]["gflops"] / r["d8"]["gflops"] for r in ok)
+            cpu_ok = [r for r in ok if r["d"]["cpu_gflops"] and
+                      r["d8"]["cpu_gflops"]]
+            cpu_ratios = sorted(r["d"]["cpu_gflops"] / r["d8"]["cpu_gflops"]
+                                for r in cpu_ok)
+            best = lambda key: min((r[key]["min_ms"] for r in ok),
+                                   default=None)
+            useful = 4.0 * heads * s * s * (0.5 if causal else 1.0) * 1e-9
+            best_d, best_d8 = best("d"), best("d8")
+            row = {
+                "d": d, "d8": d8, "causal": causal, "rounds": rounds,
+                "best_gflops": useful * d / (best_d * 1e-3) if ok else None,
+                "best_gflops_d8": (useful * d8 / (best_d8 * 1e-3)
+                                   if ok else None),
+                "ratio_best": (d * best_d8) / (d8 * best_d) if ok else None,
+                "gflops": sorted(r["d"]["gflops"] for r in ok),
+                "gflops_d8": sorted(r["d8"]["gflops"] for r in ok),
+                "ratio_median": ratios[len(ratios) // 2] if ratios else None,
+                "ratio_cpu": (cpu_ratios[len(cpu_ratios) // 2]
+                              if cpu_ratios else None),
+                "cpu_gflops": sorted(r["d"]["cpu_gflops"] for r in cpu_ok),
+                "cpu_gflops_d8": sorted(r["d8"]["cpu_gflops"]
+                                        for r in cpu_ok),
+                "ratio_min": ratios[0] if ratios else None,
+                "load": loadavg(),
+            }
+            rows.append(row)
+            mid = lambda xs: xs[len(xs) // 2] if xs else None
+            print(f"  {'causal' if causal else 'dense '} D={d:3} "
+                  f"{fmt(mid(row['cpu_gflops']))} GFLOP/s (CPU time), "
+                  f"D={d8:3} {fmt(mid(row['cpu_gflops_d8']))}: ratio "
+                  f"{fmt(row['ratio_cpu'], 2)}; wall: median ratio "
+                  f"{fmt(row['ratio_median'], 2)}, best "
+                  f"{fmt(row['best_gflops'])} / "
+                  f"{fmt(row['best_gflops_d8'])} = "
+                  f"{fmt(row['ratio_best'], 2)}" +
+                  ("" if ok else f" error: {rounds[0]['d'].get('error')} "
+                   f"{rounds[0]['d8'].get('error')}"), flush=True)
+    report = {
+        "date": started.isoformat(timespec="seconds"),
+        "command": " ".join(["bench/cpu/run.py"] + sys.argv[1:]),
+        "machine": {**cpu, "kernel": platform.release()},
+        "attune": {"revision": git_revision(),
+                   "attune_run": str(args.attune_run),
+                   "threads": f"OMP_NUM_THREADS={args.threads}",
+                   "vector_width": args.vector_width or "host"},
+        "sizes": {"b": 1, "h": heads, "s": s, "dtype": "f32"},
+        "gflops_definition": "4*B*H*S^2*D / time, halved for causal; "
+                             "ratio_cpu / ratio_median = the median over "
+                             "rounds of GFLOP/s(D) / GFLOP/s(next multiple "
+                             "of 8) from median CPU / wall times; "
+                             "ratio_best = the same from the fastest wall "
+                             "times over all rounds",
+        "results": rows,
+    }
+    out = args.json_out or HERE / "head_sizes.json"
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"JSON: {out}")
+
+
+# ----------------------------------------------------------------------------
 # Main
 # ----------------------------------------------------------------------------
 
@@ -562,12 +686,34 @@ def main():
     parser.add_argument("--only", default="",
                         help="run only cases whose name contains this, e.g. "
                              "'S2048' or 'D128 S8192 causal'")
-    parser.add_argument("--json-out", type=Path,
-                        default=HERE / "results.json")
+    parser.add_argument("--json-out", type=Path, default=None,
+                        help="default: bench/cpu/results.json, or "
+                             "bench/cpu/head_sizes.json with --head-sizes")
+    parser.add_argument("--head-sizes", nargs="?", const=DEFAULT_HEAD_SIZES,
+                        default=None, metavar="D,D,...",
+                        help="time the fused kernel at these head sizes "
+                             "next to the next multiples of 8 instead "
+                             f"(default list: {DEFAULT_HEAD_SIZES})")
+    parser.add_argument("--head-size-s", type=int, default=1024,
+                        help="--head-sizes: sequence length")
+    parser.add_argument("--head-size-rounds", type=int, default=5,
+                        help="--head-sizes: alternating runs of each pair")
+    parser.add_argument("--head-size-repeats", type=int, default=5,
+                        help="--head-sizes: timed calls per run")
+    parser.add_argument("--vector-width", type=int, default=0,
+                        help="--head-sizes: attune-run --vector-width (8: "
+                             "AVX2, 16: AVX-512; default: the host's)")
     parser.add_argument("--timeout", type=int, default=600,
                         help="seconds per attune-run call")
     args = parser.parse_args()
 
+    if args.head_sizes:
+        if not args.attune_run.exists():
+            sys.exit(f"run.py: {args.attune_run} is missing; build Attune "
+                     "first (scripts/setup.sh) or pass --attune-run")
+        return run_head_sizes(args)
+    if args.json_out is None:
+        args.json_out = HERE / "results.json"
     pipelines = [p for p in args.pipelines.split(",") if p]
     if not BASELINE.exists():
         sys.exit(f"run.py: {BASELINE} is missing; use bench/cpu/run.sh, which "

@@ -32,6 +32,12 @@ static cl::opt<std::string>
 static cl::opt<std::string>
     pipeline("pipeline", cl::desc("CPU lowering: fused (default) or reference"),
              cl::init("fused"));
+static cl::opt<int64_t> vectorWidth(
+    "vector-width",
+    cl::desc("f32 lanes of the fused kernel: 8 (AVX2), 16 (AVX-512), or 0 "
+             "(default) for this CPU's widest; 16 runs on AVX2 too, each "
+             "vector split in two"),
+    cl::init(0));
 static cl::opt<uint64_t> seed("seed", cl::desc("Seed of random inputs"),
                               cl::init(0));
 static cl::list<std::string>
@@ -54,6 +60,12 @@ int main(int argc, char **argv) {
   options.specPath = specPath;
   options.entry = entry;
   options.pipeline = pipeline;
+  if (vectorWidth != 0 && vectorWidth != 8 && vectorWidth != 16) {
+    errs() << "attune-run: error: bad --vector-width " << vectorWidth
+           << ": expected 8, 16 or 0 (this CPU's widest)\n";
+    return 1;
+  }
+  options.vectorWidth = vectorWidth;
   options.seed = seed;
   options.check = check;
   options.bench = bench;

@@ -33,6 +33,9 @@ struct RunnerOptions {
   /// The CPU lowering of attn.attention: "fused" or "reference" (see
   /// `attn-cpu-pipeline`).
   std::string pipeline = "fused";
+  /// f32 lanes of the fused kernel's vectors: 8, 16, or 0 to choose from
+  /// this CPU (see `attn-cpu-pipeline`'s `vector-width`).
+  int64_t vectorWidth = 0;
   /// Sizes of the symbolic dimensions: B, Sq, Sk. Missing ones default to
   /// B = 1, Sq = 128, Sk = Sq.
   llvm::StringMap<int64_t> sizes;

@@ -20,7 +20,9 @@
 // Scores are kept transposed, queries in the vector lanes, so that K is read
 // in place and the softmax statistics are elementwise across key rows.
 // Memory is O(tile) per thread; no S x S buffer exists. exp2 is a vector
-// polynomial with log2(e) and the scale folded into one multiply.
+// polynomial with log2(e) and the scale folded into one multiply. Head
+// sizes that the vector width does not divide end in masked tails, with O
+// and a copy of V's tail padded to whole vectors.
 //
 //===----------------------------------------------------------------------===//
 
@@ -116,14 +118,29 @@ private:
     indices[dims.feature] = feature;
     return indices;
   }
-  /// Loads lanes consecutive features of `buffer` widened to f32.
-  Value loadVector(Value buffer, ValueRange indices) {
+  /// Loads `count` (default: lanes) consecutive features of `buffer`
+  /// widened to f32; lanes past `count` are 0 and not read.
+  Value loadVector(Value buffer, ValueRange indices, int64_t count = 0) {
     Type elementType = cast<MemRefType>(buffer.getType()).getElementType();
-    Value v = vector::LoadOp::create(
-        b, loc, VectorType::get({lanes}, elementType), buffer, indices);
+    auto type = VectorType::get({lanes}, elementType);
+    Value v;
+    if (count == 0 || count == lanes) {
+      v = vector::LoadOp::create(b, loc, type, buffer, indices);
+    } else {
+      Value zero = arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(type, b.getZeroAttr(elementType)));
+      v = vector::MaskedLoadOp::create(b, loc, type, buffer, indices,
+                                       laneMask(count), zero);
+    }
     if (elementType != f32)
       v = arith::ExtFOp::create(b, loc, vecType, v);
     return v;
+  }
+  /// The mask of the first `count` lanes.
+  Value laneMask(int64_t count) {
+    return vector::ConstantMaskOp::create(
+        b, loc, VectorType::get({lanes}, b.getI1Type()),
+        ArrayRef<int64_t>{count});
   }
   /// One step of an outer-product register block: returns
   /// acc[r * n + v] + broadcast(scalars[r]) * vectors[v] for n vectors.
@@ -170,6 +187,10 @@ private:
                         Value colBegin, Value cols, Value needMask);
   void emitSoftmaxUpdate();
   void emitValueProduct(Value batch, Value kvHead, Value colBegin, Value cols);
+  /// `vectors` vectors of P.V features from feature `e`, the last one from
+  /// vTail if `lastIsTail`.
+  void emitValueBlock(Value batch, Value kvHead, Value colBegin, Value cols,
+                      Value e, int64_t vectors, bool lastIsTail);
   void emitEpilogue(Value batch, Value head, Value rowBegin, Value rows);
 
   OpBuilder &b;
@@ -189,9 +210,11 @@ private:
   SmallVector<Value> captureBuffers;
   Value seqQ, seqK, numQTiles;
   // Per-thread tiles: Q^T [D, Tq], S^T/P^T [Tk, Tq] (queries in the vector
-  // lanes), O [Tq, Dv] and the per-query statistics m, l and the rescale
-  // factor alpha [Tq].
-  Value qTile, sTile, oTile, rowMax, rowSum, rowScale;
+  // lanes), O [Tq, Dv rounded up to lanes], the last Dv mod lanes features
+  // of the key tile's V zero-padded to [Tk, lanes] (only if lanes does not
+  // divide Dv) and the per-query statistics m, l and the rescale factor
+  // alpha [Tq].
+  Value qTile, sTile, oTile, vTail, rowMax, rowSum, rowScale;
 };
 
 } // namespace
@@ -247,26 +270,33 @@ void CPUAttentionEmitter::packQuery(Value batch, Value head, Value rowBegin,
   // Q^T[d][r] = Q[i0 + r][d]: the score kernel then loads lanes queries of
   // one feature at once. Rows past Sq are zero so that they stay finite;
   // they are never stored. Packed once per query tile, this is amortised
-  // over all key tiles.
+  // over all key tiles. A head size that lanes does not divide ends in a
+  // masked load of its last D mod lanes features.
+  int64_t tail = headDim % lanes;
   forLoop(idx(0), idx(tileQ), 1, [&](Value r) {
     Value inside = lessThan(r, rows);
     Value row = add(rowBegin, r);
-    forLoop(idx(0), idx(headDim), lanes, [&](Value d) {
+    auto pack = [&](Value d, int64_t count) {
       auto ifOp = scf::IfOp::create(
           b, loc, inside,
           [&](OpBuilder &, Location) {
             scf::YieldOp::create(
                 b, loc,
-                loadVector(query, operandIndices(batch, head, row, d)));
+                loadVector(query, operandIndices(batch, head, row, d), count));
           },
           [&](OpBuilder &, Location) {
             scf::YieldOp::create(b, loc, splat(0.0));
           });
-      for (int64_t lane = 0; lane < lanes; ++lane)
+      for (int64_t lane = 0; lane < count; ++lane)
         memref::StoreOp::create(
             b, loc, vector::ExtractOp::create(b, loc, ifOp.getResult(0), lane),
             qTile, ValueRange{add(d, idx(lane)), r});
-    });
+    };
+    if (headDim >= lanes)
+      forLoop(idx(0), idx(headDim - tail), lanes,
+              [&](Value d) { pack(d, lanes); });
+    if (tail)
+      pack(idx(headDim - tail), tail);
   });
 }
 
@@ -613,50 +643,83 @@ void CPUAttentionEmitter::emitSoftmaxUpdate() {
   });
 }
 
-void CPUAttentionEmitter::emitValueProduct(Value batch, Value kvHead,
-                                           Value colBegin, Value cols) {
-  // O[r][e] = alpha[r] O[r][e] + sum_c P[r][c] V[j0 + c][e] in register
-  // blocks of 4 rows x (up to) 16 features, reading V in place.
-  for (int64_t e0 = 0; e0 < valueDim;) {
-    int64_t vectors = std::min<int64_t>(kBlockVectors, (valueDim - e0) / lanes);
-    Value e = idx(e0);
-    forLoop(idx(0), idx(tileQ), blockRows, [&](Value r0) {
-      SmallVector<Value> init;
-      for (int64_t r = 0; r < blockRows; ++r) {
-        Value row = add(r0, idx(r));
-        Value alpha = vector::BroadcastOp::create(
-            b, loc, vecType,
-            memref::LoadOp::create(b, loc, rowScale, ValueRange{row}));
-        for (int64_t v = 0; v < vectors; ++v) {
-          Value o = vector::LoadOp::create(
-              b, loc, vecType, oTile,
-              ValueRange{row, add(e, idx(v * lanes))});
-          init.push_back(arith::MulFOp::create(b, loc, o, alpha));
-        }
+void CPUAttentionEmitter::emitValueBlock(Value batch, Value kvHead,
+                                         Value colBegin, Value cols, Value e,
+                                         int64_t vectors, bool lastIsTail) {
+  // O[r][e..] = alpha[r] O[r][e..] + sum_c P[r][c] V[j0 + c][e..] for
+  // `vectors` vectors of features at e, in register blocks of blockRows
+  // rows, reading V in place (the tail vector from vTail).
+  forLoop(idx(0), idx(tileQ), blockRows, [&](Value r0) {
+    SmallVector<Value> init;
+    for (int64_t r = 0; r < blockRows; ++r) {
+      Value row = add(r0, idx(r));
+      Value alpha = vector::BroadcastOp::create(
+          b, loc, vecType,
+          memref::LoadOp::create(b, loc, rowScale, ValueRange{row}));
+      for (int64_t v = 0; v < vectors; ++v) {
+        Value o = vector::LoadOp::create(
+            b, loc, vecType, oTile, ValueRange{row, add(e, idx(v * lanes))});
+        init.push_back(arith::MulFOp::create(b, loc, o, alpha));
       }
-      auto loop = scf::ForOp::create(
-          b, loc, idx(0), cols, idx(1), init,
-          [&](OpBuilder &, Location, Value c, ValueRange acc) {
-            Value col = add(colBegin, c);
-            SmallVector<Value> values;
-            for (int64_t v = 0; v < vectors; ++v)
+    }
+    auto loop = scf::ForOp::create(
+        b, loc, idx(0), cols, idx(1), init,
+        [&](OpBuilder &, Location, Value c, ValueRange acc) {
+          Value col = add(colBegin, c);
+          SmallVector<Value> values;
+          for (int64_t v = 0; v < vectors; ++v) {
+            if (lastIsTail && v == vectors - 1)
+              values.push_back(vector::LoadOp::create(
+                  b, loc, vecType, vTail, ValueRange{c, idx(0)}));
+            else
               values.push_back(loadVector(
                   value, operandIndices(batch, kvHead, col,
                                         add(e, idx(v * lanes)))));
-            SmallVector<Value> probs;
-            for (int64_t r = 0; r < blockRows; ++r)
-              probs.push_back(memref::LoadOp::create(
-                  b, loc, sTile, ValueRange{c, add(r0, idx(r))}));
-            scf::YieldOp::create(b, loc, fmaStep(probs, values, acc));
-          });
-      for (int64_t r = 0; r < blockRows; ++r)
-        for (int64_t v = 0; v < vectors; ++v)
-          vector::StoreOp::create(
-              b, loc, loop.getResult(r * vectors + v), oTile,
-              ValueRange{add(r0, idx(r)), add(e, idx(v * lanes))});
+          }
+          SmallVector<Value> probs;
+          for (int64_t r = 0; r < blockRows; ++r)
+            probs.push_back(memref::LoadOp::create(
+                b, loc, sTile, ValueRange{c, add(r0, idx(r))}));
+          scf::YieldOp::create(b, loc, fmaStep(probs, values, acc));
+        });
+    for (int64_t r = 0; r < blockRows; ++r)
+      for (int64_t v = 0; v < vectors; ++v)
+        vector::StoreOp::create(
+            b, loc, loop.getResult(r * vectors + v), oTile,
+            ValueRange{add(r0, idx(r)), add(e, idx(v * lanes))});
+  });
+}
+
+void CPUAttentionEmitter::emitValueProduct(Value batch, Value kvHead,
+                                           Value colBegin, Value cols) {
+  // Blocks of kBlockVectors vectors of features in a loop (the IR does not
+  // grow with Dv), then one block of what is left: a full vector and/or the
+  // tail. The tail's Dv mod lanes features of this key tile are first copied
+  // into vTail, zero-padded to a vector, so that the FMA loop has no masks.
+  int64_t tail = valueDim % lanes;
+  int64_t fullVectors = valueDim / lanes;
+  int64_t pairs = fullVectors / kBlockVectors;
+  int64_t blockWidth = kBlockVectors * lanes;
+  if (tail) {
+    forLoop(idx(0), cols, 1, [&](Value c) {
+      vector::StoreOp::create(
+          b, loc,
+          loadVector(value,
+                     operandIndices(batch, kvHead, add(colBegin, c),
+                                    idx(valueDim - tail)),
+                     tail),
+          vTail, ValueRange{c, idx(0)});
     });
-    e0 += vectors * lanes;
   }
+  if (pairs)
+    forLoop(idx(0), idx(pairs * blockWidth), blockWidth, [&](Value e) {
+      emitValueBlock(batch, kvHead, colBegin, cols, e, kBlockVectors,
+                     /*lastIsTail=*/false);
+    });
+  int64_t rest = fullVectors % kBlockVectors + (tail ? 1 : 0);
+  if (rest)
+    emitValueBlock(batch, kvHead, colBegin, cols, idx(pairs * blockWidth),
+                   rest, /*lastIsTail=*/tail != 0);
 }
 
 void CPUAttentionEmitter::emitEpilogue(Value batch, Value head, Value rowBegin,
@@ -673,15 +736,26 @@ void CPUAttentionEmitter::emitEpilogue(Value batch, Value head, Value rowBegin,
     Value inv = arith::SelectOp::create(
         b, loc, empty, zero, arith::DivFOp::create(b, loc, f32Const(1.0), l));
     Value invVec = vector::BroadcastOp::create(b, loc, vecType, inv);
-    forLoop(idx(0), idx(valueDim), lanes, [&](Value e) {
+    // The tail of a head size that lanes does not divide is a masked store.
+    auto store = [&](Value e, int64_t count) {
       Value o = vector::LoadOp::create(b, loc, vecType, oTile, ValueRange{r, e});
       o = arith::MulFOp::create(b, loc, o, invVec);
       if (outElement != f32)
         o = arith::TruncFOp::create(
             b, loc, VectorType::get({lanes}, outElement), o);
-      vector::StoreOp::create(b, loc, o, output,
-                              operandIndices(batch, head, row, e));
-    });
+      SmallVector<Value, 4> indices = operandIndices(batch, head, row, e);
+      if (count == lanes)
+        vector::StoreOp::create(b, loc, o, output, indices);
+      else
+        vector::MaskedStoreOp::create(b, loc, output, indices, laneMask(count),
+                                      o);
+    };
+    int64_t tail = valueDim % lanes;
+    if (valueDim >= lanes)
+      forLoop(idx(0), idx(valueDim - tail), lanes,
+              [&](Value e) { store(e, lanes); });
+    if (tail)
+      store(idx(valueDim - tail), tail);
     if (lse) {
       Value m = memref::LoadOp::create(b, loc, rowMax, ValueRange{r});
       Value value = arith::AddFOp::create(
@@ -764,7 +838,12 @@ void CPUAttentionEmitter::emitTile(ValueRange ivs) {
 
   qTile = scratch({headDim, tileQ});
   sTile = scratch({tileK, tileQ});
-  oTile = scratch({tileQ, valueDim});
+  // O is padded to whole vectors; the padding accumulates zeros (vTail's
+  // padding) and is never stored.
+  int64_t paddedValueDim = llvm::divideCeil(valueDim, lanes) * lanes;
+  oTile = scratch({tileQ, paddedValueDim});
+  if (valueDim % lanes)
+    vTail = scratch({tileK, lanes});
   rowMax = scratch({tileQ});
   rowSum = scratch({tileQ});
   rowScale = scratch({tileQ});
@@ -775,7 +854,7 @@ void CPUAttentionEmitter::emitTile(ValueRange ivs) {
         b, loc, f32Const(-std::numeric_limits<double>::infinity()), rowMax,
         ValueRange{r});
     memref::StoreOp::create(b, loc, f32Const(0.0), rowSum, ValueRange{r});
-    forLoop(idx(0), idx(valueDim), lanes, [&](Value e) {
+    forLoop(idx(0), idx(paddedValueDim), lanes, [&](Value e) {
       vector::StoreOp::create(b, loc, splat(0.0), oTile, ValueRange{r, e});
     });
   });
@@ -867,10 +946,10 @@ SmallVector<Value> CPUAttentionEmitter::emit() {
   return results;
 }
 
-/// Whether the fused kernel handles `op`; others fall back to the reference
-/// lowering.
-static bool isSupported(AttentionOp op, int64_t lanes) {
-  return op.getHeadSize() % lanes == 0 && op.getValueHeadSize() % lanes == 0;
+/// Whether `tileQ` x `tileK` tiles fit the `lanes`-wide microkernels.
+static bool tilesFit(int64_t tileQ, int64_t tileK, int64_t lanes) {
+  return tileQ > 0 && tileQ % (lanes * kBlockVectors) == 0 && tileK > 0 &&
+         tileK % blockRowsFor(lanes) == 0;
 }
 
 namespace {
@@ -893,18 +972,14 @@ struct ConvertAttnToCPU
       // The tile sizes attn-tile chose, else this pass's options.
       auto [tileQ, tileK] = op.getTileSizesPair().value_or(
           std::make_pair<int64_t, int64_t>(this->tileQ, this->tileK));
-      // Narrower vectors for head sizes the wide ones do not divide.
+      // Any head size runs at either width (masked tails). 16 lanes stay
+      // ahead of 8 even where 16 does not divide D (D = 72 computes P.V on
+      // 80 features at twice the width) and Q.K^T gains the full 2x; tiles
+      // too small for 16 lanes take 8.
       int64_t lanes = vectorWidth;
-      if (!isSupported(op, lanes) && lanes == 16 && tileQ % 16 == 0 &&
-          tileK % blockRowsFor(8) == 0 && isSupported(op, 8))
+      if (lanes == 16 && !tilesFit(tileQ, tileK, 16) && tilesFit(tileQ, tileK, 8))
         lanes = 8;
-      if (!isSupported(op, lanes)) {
-        if (failed(attn::lowerToReference(rewriter, op)))
-          return signalPassFailure();
-        continue;
-      }
-      if (tileQ <= 0 || tileQ % (lanes * kBlockVectors) != 0 || tileK <= 0 ||
-          tileK % blockRowsFor(lanes) != 0) {
+      if (!tilesFit(tileQ, tileK, lanes)) {
         op.emitError() << "convert-attn-to-cpu: tile sizes (" << tileQ << ", "
                        << tileK << ") do not fit the " << lanes
                        << "-lane microkernel: queries per tile must be a "

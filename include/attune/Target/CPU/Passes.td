@@ -53,8 +53,11 @@ def ConvertAttnToCPU : Pass<"convert-attn-to-cpu"> {
     O(tile) per thread; no [Sq, Sk] buffer is ever allocated.
 
     The loop over (batch, head, query tile) is an `scf.parallel`, which the
-    CPU pipeline turns into OpenMP. Head sizes that are not multiples of 8
-    fall back to `attn-lower-to-reference`.
+    CPU pipeline turns into OpenMP. Every head size takes this kernel: when
+    the vector width does not divide D or Dv, the last features are a
+    masked tail (Q^T packing, the output store) and a zero-padded copy of
+    V's last features per key tile, and the P.V product loops over blocks
+    of features, so that the IR does not grow with Dv.
   }];
   let options = [
     Option<"tileQ", "tile-q", "int64_t", /*default=*/"64",
