@@ -129,11 +129,9 @@ llvm::Expected<NpyArray> attune::runner::readNpy(StringRef path) {
   // A hostile shape may claim more elements or bytes than fit in 64 bits.
   std::optional<int64_t> count = array.checkedNumElements();
   int64_t want;
-  if (!count ||
-      llvm::MulOverflow(*count, int64_t(array.elementSize()), want))
-    return fail(path, "shape " + shape->take_until([](char c) {
-                  return c == ')';
-                }) + ") has more bytes than fit in 64 bits");
+  if (!count || llvm::MulOverflow(*count, int64_t(array.elementSize()), want))
+    return fail(path,
+                "shape (" + dims + ") has more bytes than fit in 64 bits");
   StringRef payload = data.drop_front(offset + headerLen);
   if (payload.size() != uint64_t(want))
     return fail(path, "expected " + llvm::Twine(want) + " data bytes, found " +

@@ -284,7 +284,8 @@ std::string attune::runner::parseSizes(StringRef text,
       return ("unknown size '" + name + "': expected B, Sq or Sk").str();
     // attn.attention's contract: every dimension of Q, K and V is below 2^31.
     if (size > std::numeric_limits<int32_t>::max())
-      return ("size " + item.trim() + " is too large: attn.attention takes "
+      return ("size " + item.trim() +
+              " is too large: attn.attention takes "
               "dimensions below 2^31")
           .str();
     sizes[name] = size;
@@ -309,10 +310,10 @@ FailureOr<int64_t> Run::sizeOf(StringRef symbol, Location loc) {
 std::string Run::describeSizes() {
   std::string text;
   llvm::raw_string_ostream os(text);
-  llvm::interleaveComma(ArrayRef<StringRef>{"B", "Sq", "Sk"}, os,
-                        [&](StringRef symbol) {
-                          os << symbol << "=" << *sizeOf(symbol, entry.getLoc());
-                        });
+  llvm::interleaveComma(
+      ArrayRef<StringRef>{"B", "Sq", "Sk"}, os, [&](StringRef symbol) {
+        os << symbol << "=" << *sizeOf(symbol, entry.getLoc());
+      });
   return text;
 }
 
@@ -511,8 +512,8 @@ LogicalResult Run::checkCaptureRanges() {
         bounds[k] = f.getValueAsDouble();
         text[k] = llvm::formatv("{0}", bounds[k]).str();
       } else
-        return error(entry.getLoc()) << "argument #" << idx
-                                     << ": 'attn.range' needs [lo, hi]";
+        return error(entry.getLoc())
+               << "argument #" << idx << ": 'attn.range' needs [lo, hi]";
     }
     for (int64_t i = 0, e = v.numElements(); i < e; ++i) {
       double value = readElement(v, i);
@@ -594,20 +595,18 @@ LogicalResult Run::allocateAll() {
   }
   // The check holds every argument and result once more as float64.
   int64_t needed = total;
-  if (options.check &&
-      (llvm::MulOverflow(elements, int64_t(8), elements) ||
-       llvm::AddOverflow(needed, elements, needed)))
+  if (options.check && (llvm::MulOverflow(elements, int64_t(8), elements) ||
+                        llvm::AddOverflow(needed, elements, needed)))
     needed = std::numeric_limits<int64_t>::max();
   std::optional<int64_t> available = availableMemory();
   if (available && needed > *available)
     return error(entry.getLoc())
            << "at " << describeSizes() << " the run needs " << needed
            << " bytes" << (options.check ? " (with --check)" : "")
-           << ", more than the " << *available
-           << " bytes of memory available";
+           << ", more than the " << *available << " bytes of memory available";
 
-  for (auto [kind, values] : {std::make_pair("argument", &args),
-                              std::make_pair("result", &results)})
+  for (auto [kind, values] :
+       {std::make_pair("argument", &args), std::make_pair("result", &results)})
     for (auto [idx, v] : llvm::enumerate(*values))
       if (failed(allocate(v, *v.storageBytes())))
         return error(entry.getLoc())

@@ -81,9 +81,8 @@ std::string attune::checkOptionValues(StringRef pass, StringRef options,
       break;
     }
     case OptionKind::Bool:
-      ok = llvm::is_contained({"true", "false", "TRUE", "FALSE", "True",
-                               "False", "1", "0"},
-                              value);
+      ok = llvm::is_contained(
+          {"true", "false", "TRUE", "FALSE", "True", "False", "1", "0"}, value);
       break;
     case OptionKind::String:
       ok = hasValue;

@@ -169,8 +169,8 @@ std::string attune::cpu::checkCPUName(StringRef cpu) {
   };
   if (isUsable(cpu))
     return "";
-  std::string message = "unknown CPU '" + cpu.str() + "' for " +
-                        triple.str() + "; expected 'host' or one of:";
+  std::string message = "unknown CPU '" + cpu.str() + "' for " + triple.str() +
+                        "; expected 'host' or one of:";
   for (const llvm::SubtargetSubTypeKV &desc :
        generic->getAllProcessorDescriptions())
     if (isUsable(desc.Key))

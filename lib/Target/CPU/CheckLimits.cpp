@@ -47,8 +47,7 @@ static LogicalResult checkLimits(attn::AttentionOp op) {
       return op.emitOpError("has ")
              << name << " = " << size << ", above the CPU target's limit of "
              << cpu::kMaxHeadSize;
-  for (Value value :
-       llvm::concat<Value>(op->getOperands(), op->getResults()))
+  for (Value value : llvm::concat<Value>(op->getOperands(), op->getResults()))
     if (!fitsInMemory(value.getType()))
       return op.emitOpError("has an operand or result of type ")
              << value.getType()

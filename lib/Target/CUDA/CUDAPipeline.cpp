@@ -98,16 +98,15 @@ void attune::cuda::registerCUDAPipeline() {
       },
       [](const CUDAPipelineOptions &options) -> std::string {
         if (!isSupportedChip(options.chip))
-          return "unknown chip '" + options.chip + "' (expected sm_80 or "
+          return "unknown chip '" + options.chip +
+                 "' (expected sm_80 or "
                  "sm_90a)";
-        if (options.tileQ < 0 || options.tileK < 0 ||
-            options.decodeTileK < 0)
+        if (options.tileQ < 0 || options.tileK < 0 || options.decodeTileK < 0)
           return "tile-q, tile-k and decode-tile-k must be positive, or 0 "
                  "to choose per head size";
         if (!llvm::is_contained({"auto", "wgmma", "sync"},
                                 options.mma.getValue()))
-          return "mma must be auto, wgmma or sync, got '" + options.mma +
-                 "'";
+          return "mma must be auto, wgmma or sync, got '" + options.mma + "'";
         return "";
       });
 }

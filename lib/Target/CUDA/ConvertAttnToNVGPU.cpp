@@ -42,8 +42,8 @@
 
 #include "attune/Dialect/Attn/IR/AttnOps.h"
 #include "attune/Dialect/Attn/Transforms/TileClassification.h"
-#include "attune/Target/CUDA/CUDAPipeline.h"
 #include "attune/Support/PassOptions.h"
+#include "attune/Target/CUDA/CUDAPipeline.h"
 #include "attune/Target/CUDA/Passes.h"
 
 #include "mlir/Analysis/DataFlow/DeadCodeAnalysis.h"

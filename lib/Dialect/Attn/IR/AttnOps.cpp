@@ -540,8 +540,8 @@ static LogicalResult verifyRegion(AttentionOp op, Region &region,
 static std::optional<bool> isSignedDivision(Operation *op) {
   return llvm::StringSwitch<std::optional<bool>>(op->getName().getStringRef())
       .Cases({"arith.divsi", "arith.remsi", "arith.ceildivsi",
-              "arith.floordivsi", "index.divs", "index.rems",
-              "index.ceildivs", "index.floordivs"},
+              "arith.floordivsi", "index.divs", "index.rems", "index.ceildivs",
+              "index.floordivs"},
              true)
       .Cases({"arith.divui", "arith.remui", "arith.ceildivui", "index.divu",
               "index.remu", "index.ceildivu"},
@@ -585,9 +585,9 @@ static LogicalResult verifyDefinedBehaviour(AttentionOp op) {
                << " value";
 
   SmallVector<std::tuple<Operation *, bool, StringRef>> divisions;
-  for (auto [region, kind] : {std::pair<Region *, StringRef>{&op.getScore(),
-                                                             "score"},
-                              {&op.getMask(), "mask"}}) {
+  for (auto [region, kind] :
+       {std::pair<Region *, StringRef>{&op.getScore(), "score"},
+        {&op.getMask(), "mask"}}) {
     WalkResult result = region->walk([&](Operation *nested) {
       if (std::optional<int64_t> index = getOutOfRangeDimIndex(nested)) {
         nested->emitOpError("index ")
@@ -635,8 +635,7 @@ static LogicalResult verifyDefinedBehaviour(AttentionOp op) {
     return range.getValue();
   };
   for (auto [division, isSigned, kind] : divisions) {
-    std::optional<ConstantIntRanges> divisor =
-        rangeOf(division->getOperand(1));
+    std::optional<ConstantIntRanges> divisor = rangeOf(division->getOperand(1));
     bool nonZero = divisor && (divisor->umin().isStrictlyPositive() ||
                                divisor->smin().isStrictlyPositive() ||
                                divisor->smax().isNegative());
