@@ -7,6 +7,7 @@
 #include "attune/Analysis/MaskAnalysis.h"
 #include "attune/Analysis/Passes.h"
 #include "attune/Dialect/Attn/IR/AttnOps.h"
+#include "attune/Support/PassOptions.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -39,6 +40,12 @@ static FailureOr<std::optional<Interval>> parseCaptureValue(StringRef text) {
   return std::optional<Interval>(Interval(lo, hi));
 }
 
+/// Bounds on the work of one map, which the options would otherwise leave
+/// to the user: a map is printed a character per tile, and each partial
+/// tile costs up to 1 + refine classifications.
+static constexpr int64_t kMaxTiles = int64_t(1) << 20;
+static constexpr unsigned kMaxRefine = 1024;
+
 /// `path` with `.n` before its extension, for the n-th op (n > 0).
 static std::string numberedPath(StringRef path, unsigned n) {
   if (n == 0)
@@ -52,12 +59,35 @@ struct AttnPrintTileMap
     : attune::attn::impl::AttnPrintTileMapBase<AttnPrintTileMap> {
   using Base::Base;
 
+  LogicalResult initializeOptions(
+      StringRef options,
+      function_ref<LogicalResult(const Twine &)> errorHandler) override {
+    static constexpr attune::OptionSpec specs[] = {
+        {"seq-q", attune::OptionKind::Integer},
+        {"seq-k", attune::OptionKind::Integer},
+        {"batch", attune::OptionKind::Integer},
+        {"head", attune::OptionKind::Integer},
+        {"tile-q", attune::OptionKind::Integer},
+        {"tile-k", attune::OptionKind::Integer},
+        {"refine", attune::OptionKind::Unsigned},
+        {"svg", attune::OptionKind::String},
+        {"captures", attune::OptionKind::String}};
+    return attune::initializeCheckedOptions(
+        getArgument(), options, specs, errorHandler,
+        [&] { return Base::initializeOptions(options, errorHandler); });
+  }
+
   void runOnOperation() override {
     if (tileQ <= 0 || tileK <= 0 || batch <= 0 || head < -1 || seqQ < 0 ||
         seqK < 0) {
       getOperation()->emitError("attn-print-tile-map: expected positive "
                                 "tile sizes and batch, non-negative "
                                 "sequence lengths and head >= -1");
+      return signalPassFailure();
+    }
+    if (refine > kMaxRefine) {
+      getOperation()->emitError("attn-print-tile-map: refine must be at most ")
+          << kMaxRefine << ", got " << static_cast<unsigned>(refine);
       return signalPassFailure();
     }
     SmallVector<std::optional<Interval>> given;
@@ -148,6 +178,12 @@ struct AttnPrintTileMap
     if (sq <= 0 || sk <= 0)
       return op.emitError("attn-print-tile-map: the sequence lengths are "
                           "dynamic; pass seq-q and seq-k");
+    int64_t rows = sq / tileQ + (sq % tileQ != 0);
+    int64_t cols = sk / tileK + (sk % tileK != 0);
+    if (rows > kMaxTiles / cols)
+      return op.emitError("attn-print-tile-map: the map would have ")
+             << rows << " x " << cols << " tiles, more than the " << kMaxTiles
+             << " it prints; use larger tile-q / tile-k";
 
     Interval heads =
         head < 0 ? Interval(0, op.getNumQueryHeads() - 1) : Interval(head);

@@ -1463,8 +1463,10 @@ LogicalResult Evaluator::evaluateAttention(attn::AttentionOp op) {
             score = scoreSlots[scoreProgram.result].f;
           }
           scores[j] = score;
-          if (score > rowMax)
-            rowMax = score;
+          // A NaN score makes the row NaN, as it does in softmax; a plain
+          // `>` would skip it and could even call the row fully masked.
+          if (score > rowMax || std::isnan(score))
+            rowMax = std::isnan(rowMax) ? rowMax : score;
         }
 
         double *oRow = out.data.data() + b * os[0] + h * os[1] + i * os[2];

@@ -8,6 +8,7 @@
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -26,9 +27,16 @@ size_t NpyArray::elementSize() const {
 }
 
 int64_t NpyArray::numElements() const {
+  std::optional<int64_t> n = checkedNumElements();
+  assert(n && "element count of a .npy array overflows int64");
+  return *n;
+}
+
+std::optional<int64_t> NpyArray::checkedNumElements() const {
   int64_t n = 1;
   for (int64_t d : shape)
-    n *= d;
+    if (d < 0 || llvm::MulOverflow(n, d, n))
+      return std::nullopt;
   return n;
 }
 
@@ -118,9 +126,14 @@ llvm::Expected<NpyArray> attune::runner::readNpy(StringRef path) {
     array.shape.push_back(dim);
   }
 
-  size_t want = array.numElements() * array.elementSize();
+  // A hostile shape may claim more elements or bytes than fit in 64 bits.
+  std::optional<int64_t> count = array.checkedNumElements();
+  int64_t want;
+  if (!count || llvm::MulOverflow(*count, int64_t(array.elementSize()), want))
+    return fail(path,
+                "shape (" + dims + ") has more bytes than fit in 64 bits");
   StringRef payload = data.drop_front(offset + headerLen);
-  if (payload.size() != want)
+  if (payload.size() != uint64_t(want))
     return fail(path, "expected " + llvm::Twine(want) + " data bytes, found " +
                           llvm::Twine(payload.size()));
   array.bytes.assign(payload.begin(), payload.end());
@@ -142,6 +155,10 @@ llvm::Error attune::runner::writeNpy(StringRef path, const NpyArray &array) {
   size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
   header.push_back('\n');
+  // Version 1.0 stores the header length in 16 bits.
+  if (header.size() > 0xffff)
+    return fail(path, "header of " + llvm::Twine(header.size()) +
+                          " bytes is too long for .npy version 1.0");
 
   std::error_code ec;
   llvm::raw_fd_ostream out(path, ec);

@@ -23,6 +23,8 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/MathExtras.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/SourceMgr.h"
@@ -33,6 +35,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <random>
+#include <unistd.h>
 
 using namespace mlir;
 using namespace attune;
@@ -60,11 +63,28 @@ struct HostValue {
     return isTensor ? static_cast<void *>(descriptor.data()) : data.get();
   }
 
+  /// The product of `shape`; only called once `storageBytes` has checked
+  /// that it does not overflow.
   int64_t numElements() const {
     int64_t n = 1;
     for (int64_t d : shape)
       n *= d;
     return n;
+  }
+
+  /// Bytes of storage for `shape` (at least one element, rounded up to 64),
+  /// or nullopt if the element count or byte size overflows int64.
+  std::optional<int64_t> storageBytes() const {
+    int64_t n = 1;
+    for (int64_t d : shape)
+      if (llvm::MulOverflow(n, d, n))
+        return std::nullopt;
+    int64_t bytes;
+    if (llvm::MulOverflow(std::max<int64_t>(n, 1), int64_t(elementSize),
+                          bytes) ||
+        llvm::AddOverflow(std::max<int64_t>(bytes, 64), int64_t(63), bytes))
+      return std::nullopt;
+    return bytes / 64 * 64;
   }
 };
 
@@ -145,14 +165,15 @@ void writeElement(HostValue &v, int64_t idx, double x) {
   std::memcpy(p, &value, v.elementSize);
 }
 
-/// Allocates the storage and descriptor of `v` for its type and shape.
-void allocate(HostValue &v) {
-  size_t bytes = std::max<size_t>(v.numElements() * v.elementSize, 64);
-  bytes = (bytes + 63) / 64 * 64;
+/// Allocates `bytes` (from `storageBytes`) of zeroed storage and the
+/// descriptor of `v` for its type and shape. Fails if the allocation does.
+LogicalResult allocate(HostValue &v, int64_t bytes) {
   v.data.reset(static_cast<char *>(std::aligned_alloc(64, bytes)));
+  if (!v.data)
+    return failure();
   std::memset(v.data.get(), 0, bytes);
   if (!v.isTensor)
-    return;
+    return success();
   int64_t rank = v.shape.size();
   v.descriptor.assign(3 + 2 * rank, 0);
   auto base = reinterpret_cast<int64_t>(v.data.get());
@@ -164,6 +185,27 @@ void allocate(HostValue &v) {
     v.descriptor[3 + rank + d] = stride;
     stride *= v.shape[d];
   }
+  return success();
+}
+
+/// Bytes of memory the system can still give this process: MemAvailable of
+/// /proc/meminfo, else the free physical pages; nullopt if neither is known.
+std::optional<int64_t> availableMemory() {
+  if (auto meminfo = llvm::MemoryBuffer::getFileAsStream("/proc/meminfo")) {
+    for (StringRef line : llvm::split((*meminfo)->getBuffer(), '\n')) {
+      if (!line.consume_front("MemAvailable:"))
+        continue;
+      int64_t kib;
+      line = line.trim();
+      if (!line.consume_back("kB") || line.trim().getAsInteger(10, kib))
+        break;
+      return kib * 1024;
+    }
+  }
+  long pages = sysconf(_SC_AVPHYS_PAGES), pageSize = sysconf(_SC_PAGESIZE);
+  if (pages > 0 && pageSize > 0)
+    return int64_t(pages) * pageSize;
+  return std::nullopt;
 }
 
 /// The .npy dtype that stores values of `type` (bf16 travels as f4).
@@ -201,6 +243,8 @@ private:
   LogicalResult planArguments();
   LogicalResult fillInputs();
   LogicalResult planResults();
+  LogicalResult allocateAll();
+  LogicalResult checkCaptureRanges();
   LogicalResult compile();
   LogicalResult invoke();
   LogicalResult check(llvm::json::Object &report, bool &passed);
@@ -209,6 +253,8 @@ private:
 
   /// The concrete size of `symbol`, after defaults.
   FailureOr<int64_t> sizeOf(StringRef symbol, Location loc);
+  /// "B=1, Sq=128, Sk=128", for messages.
+  std::string describeSizes();
   InFlightDiagnostic error(Location loc) { return emitError(loc); }
 
   const RunnerOptions &options;
@@ -237,6 +283,12 @@ std::string attune::runner::parseSizes(StringRef text,
       return ("bad size '" + item + "': expected NAME=N with N >= 0").str();
     if (!llvm::is_contained({"B", "Sq", "Sk"}, name))
       return ("unknown size '" + name + "': expected B, Sq or Sk").str();
+    // attn.attention's contract: every dimension of Q, K and V is below 2^31.
+    if (size > std::numeric_limits<int32_t>::max())
+      return ("size " + item.trim() +
+              " is too large: attn.attention takes "
+              "dimensions below 2^31")
+          .str();
     sizes[name] = size;
   }
   return "";
@@ -254,6 +306,16 @@ FailureOr<int64_t> Run::sizeOf(StringRef symbol, Location loc) {
     return sizeOf("Sq", loc);
   return error(loc) << "unknown size symbol '" << symbol
                     << "' (expected B, Sq or Sk)";
+}
+
+std::string Run::describeSizes() {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  llvm::interleaveComma(
+      ArrayRef<StringRef>{"B", "Sq", "Sk"}, os, [&](StringRef symbol) {
+        os << symbol << "=" << *sizeOf(symbol, entry.getLoc());
+      });
+  return text;
 }
 
 LogicalResult Run::load() {
@@ -352,7 +414,6 @@ LogicalResult Run::planArguments() {
         v.shape.push_back(*size);
       }
     }
-    allocate(v);
     args.push_back(std::move(v));
   }
   return success();
@@ -433,6 +494,52 @@ LogicalResult Run::fillInputs() {
   return success();
 }
 
+LogicalResult Run::checkCaptureRanges() {
+  if (options.uncheckedCaptures)
+    return success();
+  // The contract of `attn.range` (docs/GettingStarted.md): integer values
+  // outside it are an error, since specs may index tensors with them.
+  for (auto [idx, v] : llvm::enumerate(args)) {
+    auto range = entry.getArgAttrOfType<ArrayAttr>(idx, "attn.range");
+    if (!range || range.size() != 2 || !v.elementType.isIntOrIndex())
+      continue;
+    double bounds[2];
+    std::string text[2];
+    for (auto [k, bound] : llvm::enumerate(range)) {
+      if (auto i = dyn_cast<IntegerAttr>(bound)) {
+        bounds[k] = double(i.getInt());
+        text[k] = std::to_string(i.getInt());
+      } else if (auto f = dyn_cast<FloatAttr>(bound)) {
+        bounds[k] = f.getValueAsDouble();
+        text[k] = llvm::formatv("{0}", bounds[k]).str();
+      } else
+        return error(entry.getLoc())
+               << "argument #" << idx << ": 'attn.range' needs [lo, hi]";
+    }
+    for (int64_t i = 0, e = v.numElements(); i < e; ++i) {
+      double value = readElement(v, i);
+      if (value >= bounds[0] && value < bounds[1])
+        continue;
+      // The position of element i, row-major.
+      SmallVector<int64_t> position(v.shape.size());
+      for (int64_t d = v.shape.size() - 1, rest = i; d >= 0; --d) {
+        position[d] = rest % v.shape[d];
+        rest /= v.shape[d];
+      }
+      InFlightDiagnostic diag = error(entry.getLoc());
+      diag << "capture argument #" << idx;
+      if (v.isTensor)
+        diag << " element " << shapeString(position);
+      diag << " is " << int64_t(value) << ", outside its 'attn.range' ["
+           << text[0] << ", " << text[1]
+           << "); pass values in range, or --unchecked-captures to skip "
+              "this check";
+      return failure();
+    }
+  }
+  return success();
+}
+
 LogicalResult Run::planResults() {
   auto ret = cast<func::ReturnOp>(entry.getBody().front().getTerminator());
   for (auto [idx, value] : llvm::enumerate(ret.getOperands())) {
@@ -465,13 +572,54 @@ LogicalResult Run::planResults() {
     } else {
       r.shape = {qv.shape[d.batch], qv.shape[d.head], qv.shape[d.seq]};
     }
-    allocate(r);
-    // Poison the output so that a kernel that skips an element is caught.
+    results.push_back(std::move(r));
+  }
+  return success();
+}
+
+LogicalResult Run::allocateAll() {
+  // Check what the run needs against what the machine has before
+  // allocating anything, so that absurd sizes are an error, not a crash or
+  // an hour of swapping.
+  int64_t total = 0, elements = 0;
+  for (auto [kind, values] : {std::make_pair("argument", &args),
+                              std::make_pair("result", &results)}) {
+    for (auto [idx, v] : llvm::enumerate(*values)) {
+      std::optional<int64_t> bytes = v.storageBytes();
+      if (!bytes || llvm::AddOverflow(total, *bytes, total) ||
+          llvm::AddOverflow(elements, v.numElements(), elements))
+        return error(entry.getLoc())
+               << "at " << describeSizes() << ", " << kind << " #" << idx
+               << " of shape " << shapeString(v.shape)
+               << " has more bytes than fit in 64 bits";
+    }
+  }
+  // The check holds every argument and result once more as float64.
+  int64_t needed = total;
+  if (options.check && (llvm::MulOverflow(elements, int64_t(8), elements) ||
+                        llvm::AddOverflow(needed, elements, needed)))
+    needed = std::numeric_limits<int64_t>::max();
+  std::optional<int64_t> available = availableMemory();
+  if (available && needed > *available)
+    return error(entry.getLoc())
+           << "at " << describeSizes() << " the run needs " << needed
+           << " bytes" << (options.check ? " (with --check)" : "")
+           << ", more than the " << *available << " bytes of memory available";
+
+  for (auto [kind, values] :
+       {std::make_pair("argument", &args), std::make_pair("result", &results)})
+    for (auto [idx, v] : llvm::enumerate(*values))
+      if (failed(allocate(v, *v.storageBytes())))
+        return error(entry.getLoc())
+               << "cannot allocate " << *v.storageBytes() << " bytes for "
+               << kind << " #" << idx << " of shape " << shapeString(v.shape)
+               << " at " << describeSizes();
+
+  // Poison the outputs so that a kernel that skips an element is caught.
+  for (HostValue &r : results)
     if (isa<FloatType>(r.elementType))
       for (int64_t i = 0, e = r.numElements(); i < e; ++i)
         writeElement(r, i, std::nan(""));
-    results.push_back(std::move(r));
-  }
   return success();
 }
 
@@ -546,11 +694,14 @@ LogicalResult Run::check(llvm::json::Object &report, bool &passed) {
     Type inputType = getElementTypeOrSelf(attention.getQuery().getType());
     double tolerance = inputType.isF32() ? 1e-5 : 1e-2;
     double diff2 = 0, ref2 = 0, maxAbs = 0;
-    int64_t nans = 0, infMismatch = 0;
+    // NaN must be exactly where the oracle has NaN (a NaN input gives NaN
+    // rows); those elements match and stay out of the error norm.
+    int64_t nans = 0, missingNaNs = 0, infMismatch = 0;
     for (int64_t i = 0, e = r.numElements(); i < e; ++i) {
       double got = readElement(r, i), want = ref.data[i];
-      if (std::isnan(got)) {
-        ++nans;
+      if (std::isnan(got) || std::isnan(want)) {
+        nans += std::isnan(got) && !std::isnan(want);
+        missingNaNs += !std::isnan(got) && std::isnan(want);
         continue;
       }
       if (std::isinf(want) || std::isinf(got)) {
@@ -562,12 +713,14 @@ LogicalResult Run::check(llvm::json::Object &report, bool &passed) {
       maxAbs = std::max(maxAbs, std::abs(got - want));
     }
     double relErr = ref2 > 0 ? std::sqrt(diff2 / ref2) : std::sqrt(diff2);
-    bool ok = nans == 0 && infMismatch == 0 && relErr <= tolerance;
+    bool ok = nans == 0 && missingNaNs == 0 && infMismatch == 0 &&
+              relErr <= tolerance;
     passed &= ok;
     checks.push_back(llvm::json::Object{{"result", int64_t(idx)},
                                         {"rel_err", relErr},
                                         {"max_abs", maxAbs},
                                         {"nans", nans},
+                                        {"missing_nans", missingNaNs},
                                         {"inf_mismatches", infMismatch},
                                         {"tolerance", tolerance},
                                         {"pass", ok}});
@@ -576,7 +729,9 @@ LogicalResult Run::check(llvm::json::Object &report, bool &passed) {
                           "{2:e3}, tolerance {3:e1}",
                           idx, relErr, maxAbs, tolerance);
       if (nans)
-        os << ", " << nans << " NaN";
+        os << ", " << nans << " NaN where the oracle has none";
+      if (missingNaNs)
+        os << ", " << missingNaNs << " numbers where the oracle has NaN";
       if (infMismatch)
         os << ", " << infMismatch << " infinities where the oracle differs";
       os << (ok ? "  PASS\n" : "  FAIL\n");
@@ -669,8 +824,9 @@ LogicalResult Run::writeOutputs() {
 
 int Run::execute() {
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context, llvm::errs());
-  if (failed(load()) || failed(planArguments()) || failed(fillInputs()) ||
-      failed(planResults()) || failed(compile()) || failed(invoke()) ||
+  if (failed(load()) || failed(planArguments()) || failed(planResults()) ||
+      failed(allocateAll()) || failed(fillInputs()) ||
+      failed(checkCaptureRanges()) || failed(compile()) || failed(invoke()) ||
       failed(writeOutputs()))
     return 1;
 

@@ -6,6 +6,8 @@
 // RUN: FileCheck %s --check-prefix=SVG2 < %t.1.svg
 // RUN: not attune-opt %s --attn-print-tile-map="captures=x" -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADCAPTURE
 // RUN: not attune-opt %s --attn-print-tile-map="tile-q=0" -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADTILE
+// RUN: not attune-opt %s --attn-print-tile-map="seq-q=1000000000000 seq-k=1000000000000" -o /dev/null 2>&1 | FileCheck %s --check-prefix=TOOMANY
+// RUN: not attune-opt %s --attn-print-tile-map="refine=4000000000" -o /dev/null 2>&1 | FileCheck %s --check-prefix=REFINE
 
 /// Static shapes give the sizes. A scalar capture the printer cannot see
 /// (a function argument) may be anything: without `captures`, every tile
@@ -62,3 +64,5 @@ func.func @key_padding(%q: tensor<2x2x64x8xf32>, %k: tensor<2x2x64x8xf32>, %v: t
     }
   return %o : tensor<2x2x64x8xf32>
 }
+// TOOMANY: error: attn-print-tile-map: the map would have 15625000000 x 15625000000 tiles, more than the 1048576 it prints; use larger tile-q / tile-k
+// REFINE: error: attn-print-tile-map: refine must be at most 1024, got 4000000000

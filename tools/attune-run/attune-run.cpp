@@ -50,6 +50,11 @@ static cl::opt<bool> bench("bench", cl::desc("Time the compiled function"));
 static cl::opt<unsigned> repeats("repeats", cl::desc("Timed runs for --bench"),
                                  cl::init(5));
 static cl::opt<bool> json("json", cl::desc("Print the report as JSON"));
+static cl::opt<bool> uncheckedCaptures(
+    "unchecked-captures",
+    cl::desc("Do not check that integer arguments with an attn.range hold "
+             "values in it (for timing; out-of-range values are undefined "
+             "behaviour)"));
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
@@ -72,6 +77,7 @@ int main(int argc, char **argv) {
   options.repeats = repeats;
   options.json = json;
   options.outputDir = outputDir;
+  options.uncheckedCaptures = uncheckedCaptures;
   std::string error = attune::runner::parseSizes(sizes, options.sizes);
   if (!error.empty()) {
     errs() << "attune-run: error: " << error << "\n";

@@ -172,6 +172,11 @@ int main(int argc, char **argv) {
     return fail("--mma must be auto, wgmma or sync, got '" + mmaKind + "'");
   if (mmaKind == "wgmma" && targetName != "sm_90a")
     return fail("--mma=wgmma needs the cuda:sm_90a target");
+  if (!isCUDA) {
+    std::string error = attune::cpu::checkCPUName(cpuName);
+    if (!error.empty())
+      return fail("--cpu: " + error);
+  }
 
   mlir::DialectRegistry registry;
   attune::registerAllDialects(registry);

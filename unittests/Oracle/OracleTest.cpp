@@ -152,6 +152,29 @@ TEST_F(OracleTest, HandComputedTwoByOne) {
   EXPECT_NEAR(r[1].data[1], std::log(1 + e2), 1e-12);
 }
 
+/// A NaN in Q makes its query's row of O and lse NaN and leaves the other
+/// rows alone; with a single key the row's only score is NaN, which must
+/// not be taken for a fully masked row (O = 0, lse = -inf).
+TEST_F(OracleTest, NaNInQueryGivesNaNRow) {
+  const char *source = R"mlir(
+    func.func @f(%q: tensor<1x1x2x1xf32>, %k: tensor<1x1x?x1xf32>, %v: tensor<1x1x?x1xf32>) -> (tensor<1x1x2x1xf32>, tensor<1x1x2xf32>) {
+      %o, %lse = attn.attention ins(%q, %k, %v : tensor<1x1x2x1xf32>, tensor<1x1x?x1xf32>, tensor<1x1x?x1xf32>) -> tensor<1x1x2x1xf32>, tensor<1x1x2xf32>
+      return %o, %lse : tensor<1x1x2x1xf32>, tensor<1x1x2xf32>
+    })mlir";
+  double nan = std::numeric_limits<double>::quiet_NaN();
+  for (int64_t keys : {1, 3}) {
+    std::vector<Array> r =
+        run(source, {Array{{1, 1, 2, 1}, {nan, 1}},
+                     Array{{1, 1, keys, 1}, std::vector<double>(keys, 0.5)},
+                     Array{{1, 1, keys, 1}, std::vector<double>(keys, 2)}});
+    ASSERT_EQ(r.size(), 2u);
+    EXPECT_TRUE(std::isnan(r[0].data[0])) << keys << " keys";
+    EXPECT_TRUE(std::isnan(r[1].data[0])) << keys << " keys";
+    EXPECT_NEAR(r[0].data[1], 2.0, 1e-12);
+    EXPECT_NEAR(r[1].data[1], 0.5 + std::log(double(keys)), 1e-12);
+  }
+}
+
 /// With K = 0 every score is 0, so each output row is the mean of V's rows
 /// and lse = log(Sk).
 TEST_F(OracleTest, UniformScoresGiveMeanOfV) {
@@ -340,19 +363,21 @@ TEST_F(OracleTest, ScaleAttribute) {
   EXPECT_NEAR(r[1].data[0], std::log(std::exp(2.0) + 1), 1e-12);
 }
 
-/// The mask is evaluated first: a score region that divides by j - i is
-/// never run on the diagonal the mask removes.
+/// The mask is evaluated first: a score region that reads a captured
+/// tensor out of bounds at (i, j) = (1, 1) (an error in the oracle) is never
+/// run on the diagonal the mask removes. (A division by j - i would show
+/// the same, but the verifier refuses divisors that may be zero.)
 TEST_F(OracleTest, MaskIsEvaluatedBeforeScore) {
   const char *source = R"mlir(
-    func.func @f(%q: tensor<1x1x2x1xf32>, %k: tensor<1x1x2x1xf32>, %v: tensor<1x1x2x1xf32>) -> tensor<1x1x2x1xf32> {
-      %o = attn.attention ins(%q, %k, %v : tensor<1x1x2x1xf32>, tensor<1x1x2x1xf32>, tensor<1x1x2x1xf32>) -> tensor<1x1x2x1xf32>
-        score(%s, %b, %h, %i, %j) {
-          %c1 = arith.constant 1 : index
-          %d = arith.subi %j, %i : index
-          %x = arith.divsi %c1, %d : index
-          attn.yield %s : f32
+    func.func @f(%q: tensor<1x1x2x1xf32>, %k: tensor<1x1x2x1xf32>, %v: tensor<1x1x2x1xf32>, %t: tensor<2xf32>) -> tensor<1x1x2x1xf32> {
+      %o = attn.attention ins(%q, %k, %v : tensor<1x1x2x1xf32>, tensor<1x1x2x1xf32>, tensor<1x1x2x1xf32>) captures(%t : tensor<2xf32>) -> tensor<1x1x2x1xf32>
+        score(%s, %b, %h, %i, %j, %table) {
+          %n = arith.addi %i, %j : index
+          %x = tensor.extract %table[%n] : tensor<2xf32>
+          %r = arith.addf %s, %x : f32
+          attn.yield %r : f32
         }
-        mask(%b, %h, %i, %j) {
+        mask(%b, %h, %i, %j, %table) {
           %c = arith.cmpi ne, %j, %i : index
           attn.yield %c : i1
         }
@@ -360,7 +385,7 @@ TEST_F(OracleTest, MaskIsEvaluatedBeforeScore) {
     })mlir";
   std::vector<Array> r =
       run(source, {Array{{1, 1, 2, 1}, {1, 1}}, Array{{1, 1, 2, 1}, {0, 0}},
-                   Array{{1, 1, 2, 1}, {3, 4}}});
+                   Array{{1, 1, 2, 1}, {3, 4}}, Array{{2}, {0, 0}}});
   ASSERT_EQ(r.size(), 1u);
   EXPECT_NEAR(r[0].data[0], 4.0, 1e-12);
   EXPECT_NEAR(r[0].data[1], 3.0, 1e-12);

@@ -46,6 +46,9 @@ def AttnPrintTileMap : Pass<"attn-print-tile-map"> {
     two cases of an `and` / `or` (e.g. tiles that are not aligned with a
     segment or window size), at up to n times the cost on partial tiles.
 
+    Bounds: a map has at most 2^20 tiles and `refine` is at most 1024;
+    larger requests are an error rather than hours of work.
+
     With `svg=<path>` the map is also written as an SVG picture (several
     ops: `<path>` gets `.1`, `.2`, ... before its extension for the second
     op on).

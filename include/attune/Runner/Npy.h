@@ -17,6 +17,7 @@
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,7 +33,10 @@ struct NpyArray {
 
   /// Bytes per element of `dtype`.
   size_t elementSize() const;
+  /// The product of `shape`, which must not overflow (readNpy checks).
   int64_t numElements() const;
+  /// The product of `shape`, or nullopt if it overflows int64.
+  std::optional<int64_t> checkedNumElements() const;
 };
 
 /// Reads `path`. Errors name the file and what is wrong with it.

@@ -53,6 +53,10 @@ struct RunnerOptions {
   unsigned repeats = 5;
   /// Print machine-readable JSON instead of text.
   bool json = false;
+  /// Skip the check that integer arguments with an `attn.range` hold values
+  /// in it (out-of-range values may make the compiled code read out of
+  /// bounds; the check costs a pass over the captures).
+  bool uncheckedCaptures = false;
 };
 
 /// Runs the spec as `options` say, writing the report to `os` and

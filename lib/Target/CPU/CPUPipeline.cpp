@@ -7,6 +7,7 @@
 #include "attune/Target/CPU/CPUPipeline.h"
 
 #include "attune/Dialect/Attn/Transforms/Passes.h"
+#include "attune/Support/PassOptions.h"
 #include "attune/Target/CPU/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
@@ -48,6 +49,7 @@ static void initializeNativeTarget() {
 
 void attune::cpu::buildCPUPipeline(OpPassManager &pm,
                                    const CPUPipelineOptions &options) {
+  pm.addPass(createAttnCPUCheckLimits());
   if (options.mode == "reference") {
     // Attention to linalg on tensors.
     pm.addPass(attn::createAttnLowerToReference());
@@ -103,12 +105,20 @@ void attune::cpu::buildCPUPipeline(OpPassManager &pm,
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
+static std::string checkPipelineOptions(const CPUPipelineOptions &options);
+
 void attune::cpu::registerCPUPipeline() {
   registerAttnCPUPasses();
-  PassPipelineRegistration<CPUPipelineOptions>(
+  static constexpr attune::OptionSpec specs[] = {
+      {"mode", attune::OptionKind::String},
+      {"tile-q", attune::OptionKind::Integer},
+      {"tile-k", attune::OptionKind::Integer},
+      {"vector-width", attune::OptionKind::Integer},
+      {"cpu", attune::OptionKind::String}};
+  attune::registerCheckedPipeline<CPUPipelineOptions>(
       "attn-cpu-pipeline",
-      "Lower attention specs to the LLVM dialect for x86 CPUs",
-      buildCPUPipeline);
+      "Lower attention specs to the LLVM dialect for x86 CPUs", specs,
+      buildCPUPipeline, checkPipelineOptions);
 }
 
 int64_t attune::cpu::getNativeVectorWidth(StringRef cpu) {
@@ -132,11 +142,63 @@ int64_t attune::cpu::getNativeVectorWidth(StringRef cpu) {
   return features.lookup("avx512f") ? 16 : 8;
 }
 
+std::string attune::cpu::checkCPUName(StringRef cpu) {
+  if (cpu == "host")
+    return "";
+  initializeNativeTarget();
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  std::string error;
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return "cannot find an LLVM target for " + triple.str() + ": " + error;
+  // LLVM warns about an unknown CPU on every use and aborts on one that
+  // cannot run 64-bit code, so ask its processor table first.
+  std::unique_ptr<llvm::MCSubtargetInfo> generic(
+      target->createMCSubtargetInfo(triple, "", ""));
+  if (!generic)
+    return "cannot describe the CPUs of " + triple.str();
+  auto isUsable = [&](StringRef name) {
+    if (!generic->isCPUStringValid(name))
+      return false;
+    if (triple.getArch() != llvm::Triple::x86_64)
+      return true;
+    std::unique_ptr<llvm::MCSubtargetInfo> info(
+        target->createMCSubtargetInfo(triple, name, ""));
+    return info && info->checkFeatures("+64bit");
+  };
+  if (isUsable(cpu))
+    return "";
+  std::string message = "unknown CPU '" + cpu.str() + "' for " + triple.str() +
+                        "; expected 'host' or one of:";
+  for (const llvm::SubtargetSubTypeKV &desc :
+       generic->getAllProcessorDescriptions())
+    if (isUsable(desc.Key))
+      message += " " + std::string(desc.Key);
+  return message;
+}
+
+/// Values a pipeline option may not take, and why.
+static std::string checkPipelineOptions(const CPUPipelineOptions &options) {
+  if (options.mode != "fused" && options.mode != "reference")
+    return "unknown CPU pipeline mode '" + options.mode +
+           "' (expected 'fused' or 'reference')";
+  if (options.tileQ <= 0 || options.tileK <= 0)
+    return "tile-q and tile-k must be positive, got " +
+           std::to_string(options.tileQ) + " and " +
+           std::to_string(options.tileK);
+  if (!llvm::is_contained({int64_t(0), int64_t(8), int64_t(16)},
+                          int64_t(options.vectorWidth)))
+    return "vector-width must be 0 (from the CPU), 8 or 16, got " +
+           std::to_string(options.vectorWidth);
+  return checkCPUName(options.cpu);
+}
+
 LogicalResult attune::cpu::validatePipelineOptions(
     const CPUPipelineOptions &options, Location loc) {
-  if (options.mode != "fused" && options.mode != "reference")
-    return emitError(loc, "unknown CPU pipeline '")
-           << options.mode << "' (expected 'fused' or 'reference')";
+  std::string error = checkPipelineOptions(options);
+  if (!error.empty())
+    return emitError(loc) << error;
   return success();
 }
 

@@ -30,6 +30,7 @@
 #include "attune/Dialect/Attn/Transforms/Passes.h"
 #include "attune/Dialect/Attn/Transforms/TileClassification.h"
 #include "attune/Dialect/Attn/Transforms/Utils.h"
+#include "attune/Support/PassOptions.h"
 #include "attune/Target/CPU/Passes.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -956,6 +957,17 @@ namespace {
 struct ConvertAttnToCPU
     : attune::cpu::impl::ConvertAttnToCPUBase<ConvertAttnToCPU> {
   using Base::Base;
+  LogicalResult initializeOptions(
+      StringRef options,
+      function_ref<LogicalResult(const Twine &)> errorHandler) override {
+    static constexpr attune::OptionSpec specs[] = {
+        {"tile-q", attune::OptionKind::Integer},
+        {"tile-k", attune::OptionKind::Integer},
+        {"vector-width", attune::OptionKind::Integer}};
+    return attune::initializeCheckedOptions(
+        getArgument(), options, specs, errorHandler,
+        [&] { return Base::initializeOptions(options, errorHandler); });
+  }
   void runOnOperation() override {
     int64_t vectorWidth = this->vectorWidth;
     if (vectorWidth != 8 && vectorWidth != 16) {

@@ -8,6 +8,7 @@
 
 #include "attune/Dialect/Attn/IR/AttnOps.h"
 #include "attune/Dialect/Attn/Transforms/Passes.h"
+#include "attune/Support/PassOptions.h"
 #include "attune/Target/CUDA/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -79,14 +80,32 @@ void attune::cuda::buildCUDAToPTXPipeline(OpPassManager &pm,
 }
 
 void attune::cuda::registerCUDAPipeline() {
-  PassPipelineRegistration<CUDAPipelineOptions>(
+  static constexpr attune::OptionSpec specs[] = {
+      {"chip", attune::OptionKind::String},
+      {"tile-q", attune::OptionKind::Integer},
+      {"tile-k", attune::OptionKind::Integer},
+      {"decode-tile-k", attune::OptionKind::Integer},
+      {"mma", attune::OptionKind::String}};
+  attune::registerCheckedPipeline<CUDAPipelineOptions>(
       "attn-cuda-pipeline",
       "Lower attn.attention to PTX: attn-tile, attn-sparsify, "
       "convert-attn-to-nvgpu, then NVVM and LLVM's NVPTX backend (the PTX "
       "lands in a gpu.binary)",
+      specs,
       [](OpPassManager &pm, const CUDAPipelineOptions &options) {
         buildCUDAKernelPipeline(pm, options);
         buildCUDAToPTXPipeline(pm, options);
+      },
+      [](const CUDAPipelineOptions &options) -> std::string {
+        if (!isSupportedChip(options.chip))
+          return "unknown chip '" + options.chip +
+                 "' (expected sm_80 or "
+                 "sm_90a)";
+        if (options.tileQ < 0 || options.tileK < 0 || options.decodeTileK < 0)
+          return "tile-q, tile-k and decode-tile-k must be positive, or 0 "
+                 "to choose per head size";
+        // An unknown mma is left to convert-attn-to-nvgpu, which names it.
+        return "";
       });
 }
 

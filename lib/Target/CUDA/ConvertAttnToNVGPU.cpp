@@ -42,6 +42,7 @@
 
 #include "attune/Dialect/Attn/IR/AttnOps.h"
 #include "attune/Dialect/Attn/Transforms/TileClassification.h"
+#include "attune/Support/PassOptions.h"
 #include "attune/Target/CUDA/CUDAPipeline.h"
 #include "attune/Target/CUDA/Passes.h"
 
@@ -2100,6 +2101,16 @@ namespace {
 struct ConvertAttnToNVGPU
     : attune::cuda::impl::ConvertAttnToNVGPUBase<ConvertAttnToNVGPU> {
   using Base::Base;
+  LogicalResult initializeOptions(
+      StringRef options,
+      function_ref<LogicalResult(const Twine &)> errorHandler) override {
+    static constexpr attune::OptionSpec specs[] = {
+        {"decode-tile-k", attune::OptionKind::Integer},
+        {"mma", attune::OptionKind::String}};
+    return attune::initializeCheckedOptions(
+        getArgument(), options, specs, errorHandler,
+        [&] { return Base::initializeOptions(options, errorHandler); });
+  }
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();

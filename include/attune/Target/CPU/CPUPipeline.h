@@ -33,6 +33,11 @@ class OpPassManager;
 
 namespace attune::cpu {
 
+/// The largest head size (D and Dv) the CPU target compiles
+/// (`attn-cpu-check-limits`): far above any model's (at most 256), and low
+/// enough that the compile time and code size of a kernel stay bounded.
+inline constexpr int64_t kMaxHeadSize = 4096;
+
 /// Options of `attn-cpu-pipeline`.
 struct CPUPipelineOptions : mlir::PassPipelineOptions<CPUPipelineOptions> {
   Option<std::string> mode{
@@ -70,6 +75,11 @@ void registerCPUPipeline();
 /// The f32 lanes of the widest vectors `cpu` ("host" for this machine) runs
 /// well: 16 with AVX-512, else 8.
 int64_t getNativeVectorWidth(llvm::StringRef cpu);
+
+/// "" if `cpu` is "host" or a CPU that LLVM's target for this host knows
+/// (and, on x86-64, that runs 64-bit code); otherwise an error message that
+/// lists the valid names.
+std::string checkCPUName(llvm::StringRef cpu);
 
 /// Checks option values the pipeline cannot express in its types.
 mlir::LogicalResult validatePipelineOptions(const CPUPipelineOptions &options,

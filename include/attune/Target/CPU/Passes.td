@@ -34,6 +34,18 @@ def AttnCPUEntryPoints : Pass<"attn-cpu-entry-points", "::mlir::ModuleOp"> {
   ];
 }
 
+def AttnCPUCheckLimits : Pass<"attn-cpu-check-limits"> {
+  let summary = "Refuse attention ops the CPU target cannot compile in bounded time";
+  let description = [{
+    Runs first in `attn-cpu-pipeline`. Fails with a diagnostic on every
+    `attn.attention` whose head size `D` or `Dv` exceeds 4096
+    (`attune::cpu::kMaxHeadSize`; the largest in use is 256, and code size
+    and compile time of the fused kernel grow with it), and on every static
+    shape of its operands, results and captures whose size in bytes does not
+    fit in 64 bits (no buffer of it could be addressed).
+  }];
+}
+
 def ConvertAttnToCPU : Pass<"convert-attn-to-cpu"> {
   let summary = "Lower attn.attention to fused, tiled, vectorised CPU loops";
   let description = [{

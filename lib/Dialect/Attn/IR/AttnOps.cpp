@@ -6,12 +6,16 @@
 
 #include "attune/Dialect/Attn/IR/AttnOps.h"
 
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/FormatVariadic.h"
 
+#include <cfloat>
 #include <cmath>
 #include <limits>
 
@@ -321,6 +325,10 @@ void AttentionOp::print(OpAsmPrinter &p) {
 // AttentionOp: verification
 //===----------------------------------------------------------------------===//
 
+double AttentionOp::getMaxScale(int64_t headSize) {
+  return FLT_MAX / (4.0 * double(headSize) * 65504.0 * 65504.0);
+}
+
 static bool isSupportedElementType(Type type) {
   return type.isF32() || type.isF16() || type.isBF16();
 }
@@ -365,6 +373,18 @@ LogicalResult AttentionOp::verify() {
       return emitOpError("expected ")
              << name << " to have no tensor encoding, got " << type;
   }
+
+  // The regions' index arguments are assumed below 2^31 (see
+  // inferResultRangesFromOptional), so no static size may reach it.
+  for (auto [name, type] :
+       {std::pair<StringRef, RankedTensorType>{"query", qType},
+        {"key", kType},
+        {"value", vType}})
+    for (int64_t size : type.getShape())
+      if (!ShapedType::isDynamic(size) &&
+          size > std::numeric_limits<int32_t>::max())
+        return emitOpError("expected every dimension of ")
+               << name << " to be below 2^31, got " << size;
 
   Type elementType = qType.getElementType();
   if (!isSupportedElementType(elementType))
@@ -422,6 +442,16 @@ LogicalResult AttentionOp::verify() {
       scale->toString(str);
       return emitOpError("expected scale to be positive and finite, got ")
              << str;
+    }
+    double bound = getMaxScale(qType.getDimSize(d.feature));
+    if (scale->convertToDouble() > bound) {
+      SmallString<16> str;
+      scale->toString(str);
+      return emitOpError("expected scale to be at most ")
+             << llvm::formatv("{0:e2}", bound)
+             << " (FLT_MAX / (4 * D * 65504^2) for head size D = "
+             << qType.getDimSize(d.feature)
+             << ", so that scaled scores stay finite in f32), got " << str;
     }
   }
 
@@ -504,6 +534,138 @@ static LogicalResult verifyRegion(AttentionOp op, Region &region,
   return success();
 }
 
+/// For an integer division or remainder (arith or index dialect): whether it
+/// is signed. These are undefined behaviour (a trap on x86) for a zero
+/// divisor, and the signed ones for INT_MIN / -1.
+static std::optional<bool> isSignedDivision(Operation *op) {
+  return llvm::StringSwitch<std::optional<bool>>(op->getName().getStringRef())
+      .Cases({"arith.divsi", "arith.remsi", "arith.ceildivsi",
+              "arith.floordivsi", "index.divs", "index.rems", "index.ceildivs",
+              "index.floordivs"},
+             true)
+      .Cases({"arith.divui", "arith.remui", "arith.ceildivui", "index.divu",
+              "index.remu", "index.ceildivu"},
+             false)
+      .Default(std::nullopt);
+}
+
+/// If `op` is a `tensor.dim` / `memref.dim` whose constant index is not a
+/// dimension of its ranked source, that index (UB when it runs).
+static std::optional<int64_t> getOutOfRangeDimIndex(Operation *op) {
+  StringRef name = op->getName().getStringRef();
+  // A capture's defining op may not be verified yet: check its form.
+  if ((name != "tensor.dim" && name != "memref.dim") ||
+      op->getNumOperands() != 2)
+    return std::nullopt;
+  auto type = dyn_cast<ShapedType>(op->getOperand(0).getType());
+  APInt index;
+  if (!type || !type.hasRank() ||
+      !matchPattern(op->getOperand(1), m_ConstantInt(&index)))
+    return std::nullopt;
+  int64_t value = index.getSExtValue();
+  if (value >= 0 && value < type.getRank())
+    return std::nullopt;
+  return value;
+}
+
+/// Refuses what would be undefined behaviour when the score and mask regions
+/// run, since the targets evaluate them without checks: integer division
+/// by a divisor that may be zero (or -1 for a dividend that may be INT_MIN),
+/// and `tensor.dim` past the rank. Divisors are judged by integer ranges
+/// (InferIntRangeInterface), which know the index arguments but nothing of
+/// captures, so a constant divisor is the usual way to pass.
+static LogicalResult verifyDefinedBehaviour(AttentionOp op) {
+  for (auto [idx, capture] : llvm::enumerate(op.getCaptures()))
+    if (Operation *def = capture.getDefiningOp())
+      if (std::optional<int64_t> index = getOutOfRangeDimIndex(def))
+        return op.emitOpError("expected capture #")
+               << idx << " to be the size of a dimension of its tensor, got "
+               << "dimension " << *index << " of a rank-"
+               << cast<ShapedType>(def->getOperand(0).getType()).getRank()
+               << " value";
+
+  SmallVector<std::tuple<Operation *, bool, StringRef>> divisions;
+  for (auto [region, kind] :
+       {std::pair<Region *, StringRef>{&op.getScore(), "score"},
+        {&op.getMask(), "mask"}}) {
+    WalkResult result = region->walk([&](Operation *nested) {
+      if (std::optional<int64_t> index = getOutOfRangeDimIndex(nested)) {
+        nested->emitOpError("index ")
+            << *index << " is not a dimension of its rank-"
+            << cast<ShapedType>(nested->getOperand(0).getType()).getRank()
+            << " operand (undefined behaviour in the " << kind
+            << " region of 'attn.attention')";
+        return WalkResult::interrupt();
+      }
+      if (std::optional<bool> isSigned = isSignedDivision(nested);
+          isSigned && nested->getNumOperands() == 2)
+        divisions.push_back({nested, *isSigned, kind});
+      return WalkResult::advance();
+    });
+    if (result.wasInterrupted())
+      return failure();
+  }
+  if (divisions.empty())
+    return success();
+
+  // Integer ranges by one forward sweep over the regions: the index
+  // arguments from this op's InferIntRangeInterface, every other value from
+  // its defining op's, unknown (the full range) where there is none.
+  DenseMap<Value, IntegerValueRange> ranges;
+  auto set = [&](Value v, const IntegerValueRange &range) {
+    ranges[v] = range;
+  };
+  op.inferResultRangesFromOptional({}, set);
+  auto lookup = [&](Value v) {
+    auto it = ranges.find(v);
+    return it != ranges.end() ? it->second : IntegerValueRange::getMaxRange(v);
+  };
+  op->walk<WalkOrder::PreOrder>([&](Operation *nested) {
+    auto infer = dyn_cast<InferIntRangeInterface>(nested);
+    if (!infer || nested == op.getOperation())
+      return;
+    SmallVector<IntegerValueRange> operands =
+        llvm::map_to_vector(nested->getOperands(), lookup);
+    infer.inferResultRangesFromOptional(operands, set);
+  });
+  auto rangeOf = [&](Value v) -> std::optional<ConstantIntRanges> {
+    IntegerValueRange range = lookup(v);
+    if (range.isUninitialized())
+      return std::nullopt;
+    return range.getValue();
+  };
+  for (auto [division, isSigned, kind] : divisions) {
+    std::optional<ConstantIntRanges> divisor = rangeOf(division->getOperand(1));
+    bool nonZero = divisor && (divisor->umin().isStrictlyPositive() ||
+                               divisor->smin().isStrictlyPositive() ||
+                               divisor->smax().isNegative());
+    if (!nonZero)
+      return division->emitOpError("needs a divisor that is provably nonzero "
+                                   "in the ")
+             << kind
+             << " region of 'attn.attention' (division by zero is undefined "
+                "behaviour): divide by a nonzero constant";
+    if (!isSigned)
+      continue;
+    std::optional<ConstantIntRanges> dividend =
+        rangeOf(division->getOperand(0));
+    auto excludes = [](const ConstantIntRanges &r, const APInt &x) {
+      return r.umin().ugt(x) || r.umax().ult(x) || r.smin().sgt(x) ||
+             r.smax().slt(x);
+    };
+    unsigned width = divisor->umin().getBitWidth();
+    if (!excludes(*divisor, APInt::getAllOnes(width)) &&
+        !(dividend && excludes(*dividend, APInt::getSignedMinValue(width))))
+      return division->emitOpError("needs a divisor that is provably not -1, "
+                                   "or a dividend that is provably not the "
+                                   "most negative value, in the ")
+             << kind
+             << " region of 'attn.attention' (that quotient overflows: "
+                "undefined behaviour)";
+  }
+  return success();
+}
+
 LogicalResult AttentionOp::verifyRegions() {
   MLIRContext *ctx = getContext();
   Type f32 = Float32Type::get(ctx), index = IndexType::get(ctx);
@@ -518,8 +680,10 @@ LogicalResult AttentionOp::verifyRegions() {
   if (failed(verifyRegion(*this, getTiles(), "tiles", tilesArgs,
                           IntegerType::get(ctx, 8))))
     return failure();
-  return verifyRegion(*this, getMask(), "mask", maskArgs,
-                      IntegerType::get(ctx, 1));
+  if (failed(verifyRegion(*this, getMask(), "mask", maskArgs,
+                          IntegerType::get(ctx, 1))))
+    return failure();
+  return verifyDefinedBehaviour(*this);
 }
 
 #define GET_OP_CLASSES

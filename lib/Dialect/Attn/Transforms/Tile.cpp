@@ -11,6 +11,7 @@
 
 #include "attune/Dialect/Attn/IR/AttnOps.h"
 #include "attune/Dialect/Attn/Transforms/Passes.h"
+#include "attune/Support/PassOptions.h"
 
 namespace attune::attn {
 #define GEN_PASS_DEF_ATTNTILE
@@ -23,6 +24,17 @@ using namespace attune::attn;
 namespace {
 struct AttnTile : attune::attn::impl::AttnTileBase<AttnTile> {
   using Base::Base;
+  LogicalResult initializeOptions(
+      StringRef options,
+      function_ref<LogicalResult(const Twine &)> errorHandler) override {
+    static constexpr attune::OptionSpec specs[] = {
+        {"tile-q", attune::OptionKind::Integer},
+        {"tile-k", attune::OptionKind::Integer},
+        {"force", attune::OptionKind::Bool}};
+    return attune::initializeCheckedOptions(
+        getArgument(), options, specs, errorHandler,
+        [&] { return Base::initializeOptions(options, errorHandler); });
+  }
   void runOnOperation() override {
     if (tileQ <= 0 || tileK <= 0) {
       emitError(getOperation()->getLoc())

@@ -44,7 +44,20 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     be dynamic. Q, K and V share one element type (f32, f16 or bf16);
     products accumulate in f32; `O` has Q's element type and `lse` is f32.
 
-    `scale` defaults to `1/sqrt(D)` and must be positive and finite.
+    `scale` defaults to `1/sqrt(D)` and must be positive, finite and at most
+    `FLT_MAX / (4 D 65504^2)` (about `3e26` for `D = 64`): with inputs as
+    large as f16's 65504, `scale * sum_d Q K` then stays finite in f32 with a
+    factor 4 of headroom for the score region.
+
+    The score and mask regions must not have undefined behaviour, which
+    the verifier refuses where it can see it: an integer division or
+    remainder (`arith.divsi`, `divui`, `remsi`, `remui`, `ceildivsi`,
+    `ceildivui`, `floordivsi` and their `index` counterparts) needs a
+    divisor that integer range analysis proves nonzero, and for the signed
+    ones not `-1` unless the dividend cannot be the most negative value (in
+    practice: divide by a constant other than 0 and -1); `tensor.dim` with a
+    constant index needs the index to be a dimension of its operand, in the
+    regions and for a captured size.
 
     The optional `score` region receives the scaled score `s : f32`, the
     indices `b, h, i, j : index` and one block argument per capture, and
@@ -150,6 +163,10 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     int64_t getGroupSize() { return getNumQueryHeads() / getNumKVHeads(); }
     /// The scale applied to Q.K^T: the `scale` attribute or 1/sqrt(D).
     double getScaleValue();
+    /// The largest `scale` the verifier accepts for head size D:
+    /// FLT_MAX / (4 D 65504^2), so that D products of inputs as large as
+    /// f16's 65504 stay finite in f32 with headroom for the score region.
+    static double getMaxScale(int64_t headSize);
 
     /// The entry block of the score region, or null when it is absent.
     ::mlir::Block *getScoreBlock() {

@@ -1,0 +1,28 @@
+// RUN: attune-opt %s -split-input-file --attn-cpu-check-limits -verify-diagnostics
+// RUN: attune-opt %s -split-input-file --attn-cpu-pipeline -verify-diagnostics
+
+// The CPU target refuses head sizes above 4096 and static shapes whose
+// bytes overflow int64 at once, instead of compiling for minutes.
+
+func.func @head_size_65536(%q: tensor<1x1x4x65536xf32>, %k: tensor<1x1x4x65536xf32>, %v: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
+  // expected-error @+1 {{'attn.attention' op has head size D = 65536, above the CPU target's limit of 4096}}
+  %o = attn.attention ins(%q, %k, %v : tensor<1x1x4x65536xf32>, tensor<1x1x4x65536xf32>, tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32>
+  return %o : tensor<1x1x4x8xf32>
+}
+
+// -----
+
+func.func @value_head_size_8192(%q: tensor<1x1x4x8xf32>, %k: tensor<1x1x4x8xf32>, %v: tensor<1x1x4x8192xf32>) -> tensor<1x1x4x8192xf32> {
+  // expected-error @+1 {{'attn.attention' op has value head size Dv = 8192, above the CPU target's limit of 4096}}
+  %o = attn.attention ins(%q, %k, %v : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8192xf32>) -> tensor<1x1x4x8192xf32>
+  return %o : tensor<1x1x4x8192xf32>
+}
+
+// -----
+
+func.func @bytes_overflow(%q: tensor<1073741824x1073741824x1073741824x8xf32>, %k: tensor<1073741824x1073741824x1x8xf32>, %v: tensor<1073741824x1073741824x1x8xf32>) -> tensor<1073741824x1073741824x1073741824x8xf32> {
+  // expected-error @+1 {{'attn.attention' op has an operand or result of type 'tensor<1073741824x1073741824x1073741824x8xf32>', whose size in bytes does not fit in 64 bits}}
+  %o = attn.attention ins(%q, %k, %v : tensor<1073741824x1073741824x1073741824x8xf32>, tensor<1073741824x1073741824x1x8xf32>, tensor<1073741824x1073741824x1x8xf32>) -> tensor<1073741824x1073741824x1073741824x8xf32>
+  return %o : tensor<1073741824x1073741824x1073741824x8xf32>
+}
+
