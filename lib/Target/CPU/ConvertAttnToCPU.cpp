@@ -495,7 +495,9 @@ void CPUAttentionEmitter::emitVectorScores(Value batch, Value head,
                                            Value cols, Value needMask) {
   // Regions evaluated on 8 queries at once (one key per row of S^T). Lanes
   // past Sq compute harmless values that are never stored; rows past Sk are
-  // -inf.
+  // -inf, and evaluate the regions at key Sk - 1 instead: a region may index
+  // a capture with j (isVectorizable admits reads at uniform indices), which
+  // past Sk would read out of bounds.
   Value scale = splat(op.getScaleValue());
   Value log2e = splat(kLog2E);
   Value negInf = splat(-std::numeric_limits<double>::infinity());
@@ -507,8 +509,9 @@ void CPUAttentionEmitter::emitVectorScores(Value batch, Value head,
       b, loc, DenseElementsAttr::get(indexVec, laneOffsets));
   Block *mask = op.getMaskBlock();
   Block *score = op.getScoreBlock();
+  Value lastKey = arith::SubIOp::create(b, loc, seqK, idx(1));
   forLoop(idx(0), idx(tileK), 1, [&](Value c) {
-    Value j = add(colBegin, c);
+    Value j = arith::MinUIOp::create(b, loc, add(colBegin, c), lastKey);
     Value inside = lessThan(c, cols);
     forLoop(idx(0), idx(tileQ), lanes, [&](Value r) {
       Value i = arith::AddIOp::create(
