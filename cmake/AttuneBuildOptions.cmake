@@ -46,6 +46,17 @@ if(ATTUNE_SANITIZE)
     -fsanitize=${sanitizers} -fno-omit-frame-pointer -fno-sanitize-recover=all)
   add_compile_options(${ATTUNE_SANITIZER_FLAGS})
   add_link_options(-fsanitize=${sanitizers})
+  if("address" IN_LIST ATTUNE_SANITIZE)
+    # No false reports from LLVM's header allocator (see the file).
+    add_compile_options("$<$<COMPILE_LANGUAGE:CXX>:SHELL:-include ${CMAKE_CURRENT_LIST_DIR}/AttuneASanPrelude.h>")
+  endif()
+  # Shared libraries take the sanitizer runtime from the executable that
+  # loads them, so HandleLLVMOptions' -z defs cannot hold (LLVM drops it
+  # too when it is sanitized).
+  foreach(kind SHARED MODULE)
+    string(REPLACE "-Wl,-z,defs" "" CMAKE_${kind}_LINKER_FLAGS
+      "${CMAKE_${kind}_LINKER_FLAGS}")
+  endforeach()
   message(STATUS "Attune: sanitizers ${sanitizers}")
 endif()
 
