@@ -4,7 +4,8 @@
 # Builds the fuzz targets of fuzz/ in the sanitized clang build that
 # scripts/sanitize.sh configures (build-san/) and runs each one for
 # ATTUNE_FUZZ_SECONDS (default 60) seconds, from its seed corpus
-# (examples/ for the spec fuzzers, fuzz/corpus/<target>/ for the others) and
+# (examples/ for the spec fuzzers, fuzz/corpus/<target>/ and the dictionary
+# fuzz/<target>.dict for the others) and
 # the corpus earlier runs grew (build-san/fuzz-corpus/<target>/). Any crash,
 # sanitizer report, timeout (ATTUNE_FUZZ_TIMEOUT seconds for one input,
 # default 30) or out-of-memory fails the run; libFuzzer saves the input
@@ -48,8 +49,10 @@ for t in "${targets[@]}"; do
   log="$BUILD/fuzz-$t.log"
   mkdir -p "$corpus"
   echo "fuzz: attune-fuzz-$t for ${SECONDS_EACH}s (log: $log)"
+  dict=()
+  [[ -f "$ATTUNE_ROOT/fuzz/$t.dict" ]] && dict=(-dict="$ATTUNE_ROOT/fuzz/$t.dict")
   rc=0
-  "$BUILD/bin/attune-fuzz-$t" -max_total_time="$SECONDS_EACH" \
+  "$BUILD/bin/attune-fuzz-$t" "${dict[@]}" -max_total_time="$SECONDS_EACH" \
     -timeout="$TIMEOUT" -rss_limit_mb=4096 -max_len=16384 \
     -print_final_stats=1 -artifact_prefix="$FINDINGS/$t-" \
     "$corpus" "$(seeds_of "$t")" >"$log" 2>&1 || rc=$?

@@ -42,9 +42,9 @@ if [[ ! -f "$BUILD/build.ninja" ]]; then
     "-DATTUNE_SANITIZE=address;undefined" \
     -DATTUNE_BUILD_FUZZERS=ON
 fi
-# Only what the tests run (no docs); the fuzzers are scripts/fuzz.sh's.
+# Only what the tests run (no docs); the fuzzers run their seeds in ctest.
 cmake --build "$BUILD" -j "$JOBS" --target attune-opt attune-run attunec \
-  AttuneUnitTests AttuneRTTests AttuneRTFakeCuda AttuneRT
+  AttuneUnitTests AttuneRTTests AttuneRTFakeCuda AttuneRT AttuneFuzzers
 [[ "${1:-}" == "--build-only" ]] && exit 0
 
 # shellcheck source=scripts/sanitizer-env.sh

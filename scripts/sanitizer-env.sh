@@ -13,7 +13,7 @@ ATTUNE_SAN_LOGS="$1"
 rm -rf "$ATTUNE_SAN_LOGS"
 mkdir -p "$ATTUNE_SAN_LOGS"
 _attune_scripts="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1:log_path=$ATTUNE_SAN_LOGS/asan"
+export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:check_initialization_order=1:log_path=$ATTUNE_SAN_LOGS/asan"
 export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1:log_path=$ATTUNE_SAN_LOGS/ubsan"
 export LSAN_OPTIONS="suppressions=$_attune_scripts/lsan.supp:print_suppressions=0"
 # lit passes *SAN_OPTIONS through to the tests by default.
