@@ -3,7 +3,8 @@
 #
 # Idempotent: installs only missing Debian packages (running `apt-get update`
 # first when it must install anything), configures build/ once with Ninja
-# against LLVM/MLIR 22, then builds. Meant to be sourced or run by
+# against LLVM/MLIR 22 (a Release build that keeps Attune's asserts), then
+# builds. Meant to be sourced or run by
 # scripts/showcase.sh and scripts/test.sh; runs as root on a fresh Debian
 # machine (sudo is used when present and needed).
 #
@@ -22,7 +23,7 @@ ensure_packages setup cmake ninja-build g++ python3 git \
 
 if [[ ! -f "$ATTUNE_BUILD/build.ninja" ]]; then
   cmake -G Ninja -S "$ATTUNE_ROOT" -B "$ATTUNE_BUILD" \
-    -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_BUILD_TYPE=Release -DATTUNE_ENABLE_ASSERTIONS=ON \
     -DMLIR_DIR="$LLVM_PREFIX/lib/cmake/mlir" \
     -DLLVM_DIR="$LLVM_PREFIX/lib/cmake/llvm"
 fi

@@ -24,6 +24,8 @@ config.substitutions.append(
                            os.path.dirname(config.openmp_library))))
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
+# The smaller size set of the sanitized run (scripts/sanitize.sh).
+llvm_config.with_system_environment(["ATTUNE_CHECK_SIZES"])
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.attune_tools_dir, config.llvm_tools_dir]

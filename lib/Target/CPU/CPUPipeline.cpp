@@ -39,6 +39,8 @@
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
 
+#include <functional>
+
 using namespace mlir;
 using namespace attune::cpu;
 
@@ -238,7 +240,11 @@ attune::cpu::createJIT(ModuleOp llvmModule) {
   ExecutionEngineOptions options;
   StringRef libraries[] = {getOpenMPLibraryPath()};
   options.sharedLibPaths = libraries;
-  options.transformer = makeOptimizingTransformer(3, 0, machine->get());
+  // `transformer` is a function_ref: the std::function it refers to must
+  // outlive ExecutionEngine::create, which runs it.
+  std::function<llvm::Error(llvm::Module *)> optimize =
+      makeOptimizingTransformer(3, 0, machine->get());
+  options.transformer = optimize;
   options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   return ExecutionEngine::create(llvmModule, options, std::move(*machine));
 }
