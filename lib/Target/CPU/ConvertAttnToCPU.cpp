@@ -43,6 +43,7 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
 #include <limits>
@@ -951,6 +952,22 @@ SmallVector<Value> CPUAttentionEmitter::emit() {
 }
 
 /// Whether `tileQ` x `tileK` tiles fit the `lanes`-wide microkernels.
+/// The per-thread tiles live on the stack (memref.alloca): at most this
+/// many bytes, below the 4 MiB libomp gives a worker thread by default. The
+/// default tiles at the largest head size (4096) take 2.1 MiB.
+static constexpr int64_t kMaxTileStackBytes = 3 << 20;
+
+/// Bytes of the per-thread tiles of CPUAttentionEmitter::emitTile: Q^T,
+/// S^T, O padded to whole vectors, V's tail, and three row vectors. In
+/// double, so that absurd tile sizes cannot overflow.
+static double tileStackBytes(AttentionOp op, int64_t tileQ, int64_t tileK,
+                             int64_t lanes) {
+  double q = tileQ, k = tileK, d = op.getHeadSize();
+  double paddedDv = llvm::divideCeil(op.getValueHeadSize(), lanes) * lanes;
+  double tail = op.getValueHeadSize() % lanes ? k * lanes : 0;
+  return 4 * (d * q + k * q + q * paddedDv + tail + 3 * q);
+}
+
 static bool tilesFit(int64_t tileQ, int64_t tileK, int64_t lanes) {
   return tileQ > 0 && tileQ % (lanes * kBlockVectors) == 0 && tileK > 0 &&
          tileK % blockRowsFor(lanes) == 0;
@@ -1001,6 +1018,17 @@ struct ConvertAttnToCPU
                           "positive multiple of "
                        << lanes * kBlockVectors << " and keys of "
                        << blockRowsFor(lanes);
+        return signalPassFailure();
+      }
+      if (double bytes = tileStackBytes(op, tileQ, tileK, lanes);
+          bytes > kMaxTileStackBytes) {
+        op.emitError() << "convert-attn-to-cpu: tile sizes (" << tileQ << ", "
+                       << tileK << ") at head sizes (" << op.getHeadSize()
+                       << ", " << op.getValueHeadSize() << ") need "
+                       << llvm::formatv("{0:e2}", bytes)
+                       << " bytes of per-thread tiles on the stack, above the "
+                          "limit of "
+                       << kMaxTileStackBytes << ": use smaller tile sizes";
         return signalPassFailure();
       }
       rewriter.setInsertionPoint(op);

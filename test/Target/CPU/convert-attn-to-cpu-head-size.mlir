@@ -3,20 +3,21 @@
 
 /// The IR does not grow with the head size (so neither does compile time):
 /// the P.V product loops over blocks of 2 vectors of features instead of
-/// unrolling them. At D = Dv = 65595 = 8 * 8199 + 3: the Q.K^T block (4 x 2
+/// unrolling them. At D = Dv = 4091 = 8 * 511 + 3 (the CPU target's largest
+/// head sizes are 4096): the Q.K^T block (4 x 2
 /// FMAs), the softmax sum (1), one looped P.V block (4 x 2) and the block of
 /// what is left, a whole vector and the masked tail (4 x 2).
 // CHECK-LABEL: func.func @huge_head_size
 // CHECK-COUNT-25: vector.fma
 //     CHECK-NOT: vector.fma
-/// With 16 lanes, 65595 = 16 * 4099 + 11: the left-over block is a vector
+/// With 16 lanes, 4091 = 16 * 255 + 11: the left-over block is a vector
 /// and the tail again; R = 8 rows per block (8 x 2 FMAs per block).
 // WIDE-LABEL: func.func @huge_head_size
 // WIDE-COUNT-49: vector.fma
 //     WIDE-NOT: vector.fma
-func.func @huge_head_size(%q: tensor<1x1x?x65595xf32>, %k: tensor<1x1x?x65595xf32>, %v: tensor<1x1x?x65595xf32>) -> tensor<1x1x?x65595xf32> {
-  %o = attn.attention ins(%q, %k, %v : tensor<1x1x?x65595xf32>, tensor<1x1x?x65595xf32>, tensor<1x1x?x65595xf32>) -> tensor<1x1x?x65595xf32>
-  return %o : tensor<1x1x?x65595xf32>
+func.func @huge_head_size(%q: tensor<1x1x?x4091xf32>, %k: tensor<1x1x?x4091xf32>, %v: tensor<1x1x?x4091xf32>) -> tensor<1x1x?x4091xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x1x?x4091xf32>, tensor<1x1x?x4091xf32>, tensor<1x1x?x4091xf32>) -> tensor<1x1x?x4091xf32>
+  return %o : tensor<1x1x?x4091xf32>
 }
 
 // -----

@@ -7,6 +7,13 @@
 /// options; either way they must fit the microkernel.
 // BADTILE: error: convert-attn-to-cpu: tile sizes (24, 64) do not fit the 8-lane microkernel: queries per tile must be a positive multiple of 16 and keys of 4
 
+/// The per-thread tiles live on the stack: tile sizes whose tiles would not
+/// fit a worker thread's stack are refused, and absurd ones do not overflow.
+// RUN: not attune-opt %s -split-input-file --convert-attn-to-cpu="tile-q=4096" 2>&1 | FileCheck %s --check-prefix=BIGTILE
+// RUN: not attune-opt %s -split-input-file --convert-attn-to-cpu="tile-q=4611686018427387904 tile-k=4611686018427387904" 2>&1 | FileCheck %s --check-prefix=HUGETILE
+// BIGTILE: error: convert-attn-to-cpu: tile sizes (4096, 64) at head sizes (64, 64) need 3.19e+06 bytes of per-thread tiles on the stack, above the limit of 3145728: use smaller tile sizes
+// HUGETILE: error: convert-attn-to-cpu: tile sizes (4611686018427387904, 4611686018427387904) at head sizes (64, 64) need {{.*}} bytes of per-thread tiles on the stack
+
 /// The fused form: a parallel loop over (batch, head, query tile), per-thread
 /// stack tiles, FMA microkernels, and only the output is allocated (no
 /// [Sq, Sk] buffer).
