@@ -56,6 +56,9 @@ for t in "${targets[@]}"; do
     -timeout="$TIMEOUT" -rss_limit_mb=4096 -max_len=16384 \
     -print_final_stats=1 -artifact_prefix="$FINDINGS/$t-" \
     "$corpus" "$(seeds_of "$t")" >"$log" 2>&1 || rc=$?
+  # Only for the summary line: a log without the stats (a crash before
+  # libFuzzer printed them) must not end the script under pipefail; the
+  # verdict is rc.
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" |
             grep -o '[0-9]*$' || true)
   if [[ $rc -eq 0 ]]; then

@@ -33,8 +33,10 @@ def check(attunec, spec, chip, retype, out):
         errors.append(f"{name} {chip}: manifest chip {manifest.get('chip')}")
     roles = set()
     f32 = manifest["arguments"][0]["dtype"] == "f32"
+    head = manifest["arguments"][0]["shape"][-1]
     for kernel in manifest["kernels"]:
-        roles.add(kernel["name"].rsplit("_", 1)[-1])
+        role = kernel["name"].rsplit("_", 1)[-1]
+        roles.add(role)
         cubin = os.path.join(out, kernel["cubin"])
         if not os.path.isfile(cubin) or os.path.getsize(cubin) == 0:
             errors.append(f"{name} {chip}: missing cubin {kernel['cubin']}")
@@ -44,8 +46,6 @@ def check(attunec, spec, chip, retype, out):
         # The split-KV decode kernel (Sq <= 16 only) is one warp holding 16
         # rows of O: past D = 192, with a mask, it may spill a few bytes at
         # every tile size (docs/CUDATarget.md, "Head sizes"); noted.
-        role = kernel["name"].rsplit("_", 1)[-1]
-        head = manifest["arguments"][0]["shape"][-1]
         wide_decode = role == "decode" and isinstance(head, int) and head > 192
         if kernel.get("spill_bytes", -1) != 0 and not (f32 or wide_decode):
             errors.append(f"{name} {chip}: {kernel['name']} spills "
