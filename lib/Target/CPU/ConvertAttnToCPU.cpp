@@ -21,8 +21,8 @@
 // in place and the softmax statistics are elementwise across key rows.
 // Memory is O(tile) per thread; no S x S buffer exists. exp2 is a vector
 // polynomial with log2(e) and the scale folded into one multiply. Head
-// sizes that the vector width does not divide end in masked tails, with O
-// and a copy of V's tail padded to whole vectors.
+// sizes that the vector width does not divide end in masked tails; the last
+// Dv mod lanes features of O are computed transposed, queries in the lanes.
 //
 //===----------------------------------------------------------------------===//
 
@@ -78,7 +78,7 @@ public:
       : b(b), op(op), loc(op.getLoc()), tileQ(tileQ), tileK(tileK),
         lanes(lanes), blockRows(blockRowsFor(lanes)),
         dims(op.getLayoutDims()), headDim(op.getHeadSize()),
-        valueDim(op.getValueHeadSize()) {
+        valueDim(op.getValueHeadSize()), valueTail(valueDim % lanes) {
     f32 = b.getF32Type();
     vecType = VectorType::get({lanes}, f32);
   }
@@ -189,10 +189,11 @@ private:
                         Value colBegin, Value cols, Value needMask);
   void emitSoftmaxUpdate();
   void emitValueProduct(Value batch, Value kvHead, Value colBegin, Value cols);
-  /// `vectors` vectors of P.V features from feature `e`, the last one from
-  /// vTail if `lastIsTail`.
+  /// `vectors` vectors of P.V features from feature `e`.
   void emitValueBlock(Value batch, Value kvHead, Value colBegin, Value cols,
-                      Value e, int64_t vectors, bool lastIsTail);
+                      Value e, int64_t vectors);
+  void emitTransposedTail(Value batch, Value kvHead, Value colBegin,
+                          Value cols);
   void emitEpilogue(Value batch, Value head, Value rowBegin, Value rows);
 
   OpBuilder &b;
@@ -204,6 +205,8 @@ private:
   int64_t lanes, blockRows;
   LayoutDims dims;
   int64_t headDim, valueDim;
+  /// Dv mod lanes: the last features of O, kept transposed in oTailT.
+  int64_t valueTail;
   Type f32;
   VectorType vecType;
 
@@ -212,11 +215,11 @@ private:
   SmallVector<Value> captureBuffers;
   Value seqQ, seqK, numQTiles;
   // Per-thread tiles: Q^T [D, Tq], S^T/P^T [Tk, Tq] (queries in the vector
-  // lanes), O [Tq, Dv rounded up to lanes], the last Dv mod lanes features
-  // of the key tile's V zero-padded to [Tk, lanes] (only if lanes does not
-  // divide Dv) and the per-query statistics m, l and the rescale factor
-  // alpha [Tq].
-  Value qTile, sTile, oTile, vTail, rowMax, rowSum, rowScale;
+  // lanes), O's whole vectors of features [Tq, Dv - Dv mod lanes] (only if
+  // Dv >= lanes), O's last Dv mod lanes features transposed
+  // [Dv mod lanes, Tq] (only if lanes does not divide Dv), and the
+  // per-query statistics m, l and the rescale factor alpha [Tq].
+  Value qTile, sTile, oTile, oTailT, rowMax, rowSum, rowScale;
 };
 
 } // namespace
@@ -650,10 +653,10 @@ void CPUAttentionEmitter::emitSoftmaxUpdate() {
 
 void CPUAttentionEmitter::emitValueBlock(Value batch, Value kvHead,
                                          Value colBegin, Value cols, Value e,
-                                         int64_t vectors, bool lastIsTail) {
+                                         int64_t vectors) {
   // O[r][e..] = alpha[r] O[r][e..] + sum_c P[r][c] V[j0 + c][e..] for
   // `vectors` vectors of features at e, in register blocks of blockRows
-  // rows, reading V in place (the tail vector from vTail).
+  // rows, reading V in place.
   forLoop(idx(0), idx(tileQ), blockRows, [&](Value r0) {
     SmallVector<Value> init;
     for (int64_t r = 0; r < blockRows; ++r) {
@@ -673,13 +676,9 @@ void CPUAttentionEmitter::emitValueBlock(Value batch, Value kvHead,
           Value col = add(colBegin, c);
           SmallVector<Value> values;
           for (int64_t v = 0; v < vectors; ++v) {
-            if (lastIsTail && v == vectors - 1)
-              values.push_back(vector::LoadOp::create(
-                  b, loc, vecType, vTail, ValueRange{c, idx(0)}));
-            else
-              values.push_back(loadVector(
-                  value, operandIndices(batch, kvHead, col,
-                                        add(e, idx(v * lanes)))));
+            values.push_back(loadVector(
+                value,
+                operandIndices(batch, kvHead, col, add(e, idx(v * lanes)))));
           }
           SmallVector<Value> probs;
           for (int64_t r = 0; r < blockRows; ++r)
@@ -698,33 +697,75 @@ void CPUAttentionEmitter::emitValueBlock(Value batch, Value kvHead,
 void CPUAttentionEmitter::emitValueProduct(Value batch, Value kvHead,
                                            Value colBegin, Value cols) {
   // Blocks of kBlockVectors vectors of features in a loop (the IR does not
-  // grow with Dv), then one block of what is left: a full vector and/or the
-  // tail. The tail's Dv mod lanes features of this key tile are first copied
-  // into vTail, zero-padded to a vector, so that the FMA loop has no masks.
-  int64_t tail = valueDim % lanes;
+  // grow with Dv), then one block of what is left (one vector), then the
+  // Dv mod lanes features of the tail, transposed.
   int64_t fullVectors = valueDim / lanes;
   int64_t pairs = fullVectors / kBlockVectors;
   int64_t blockWidth = kBlockVectors * lanes;
-  if (tail) {
-    forLoop(idx(0), cols, 1, [&](Value c) {
-      vector::StoreOp::create(
-          b, loc,
-          loadVector(value,
-                     operandIndices(batch, kvHead, add(colBegin, c),
-                                    idx(valueDim - tail)),
-                     tail),
-          vTail, ValueRange{c, idx(0)});
-    });
-  }
   if (pairs)
     forLoop(idx(0), idx(pairs * blockWidth), blockWidth, [&](Value e) {
-      emitValueBlock(batch, kvHead, colBegin, cols, e, kBlockVectors,
-                     /*lastIsTail=*/false);
+      emitValueBlock(batch, kvHead, colBegin, cols, e, kBlockVectors);
     });
-  int64_t rest = fullVectors % kBlockVectors + (tail ? 1 : 0);
-  if (rest)
+  if (int64_t rest = fullVectors % kBlockVectors)
     emitValueBlock(batch, kvHead, colBegin, cols, idx(pairs * blockWidth),
-                   rest, /*lastIsTail=*/tail != 0);
+                   rest);
+  if (valueTail)
+    emitTransposedTail(batch, kvHead, colBegin, cols);
+}
+
+void CPUAttentionEmitter::emitTransposedTail(Value batch, Value kvHead,
+                                             Value colBegin, Value cols) {
+  // O^T[f][r] = alpha[r] O^T[f][r] + sum_c V[j0 + c][e0 + f] P^T[c][r] for
+  // the last features e0 + f of O, the score kernel's shape: queries in the
+  // lanes, blocks of blockRows features x kBlockVectors query vectors, V
+  // read in place (one broadcast per key and feature). A tail of t features
+  // costs t FMAs per `lanes` scores, not a whole zero-padded vector per
+  // score (D = 17 at 8 lanes: 1 instead of 8; as fast as the padded
+  // vector even at t = lanes - 1, bench/RESULTS.md).
+  int64_t first = valueDim - valueTail;
+  Type valueElement = cast<MemRefType>(value.getType()).getElementType();
+  forLoop(idx(0), idx(tileQ), lanes * kBlockVectors, [&](Value r0) {
+    SmallVector<Value> alphas;
+    for (int64_t v = 0; v < kBlockVectors; ++v)
+      alphas.push_back(vector::LoadOp::create(b, loc, vecType, rowScale,
+                                              add(r0, idx(v * lanes))));
+    for (int64_t f0 = 0; f0 < valueTail; f0 += blockRows) {
+      int64_t features = std::min(blockRows, valueTail - f0);
+      SmallVector<Value> init;
+      for (int64_t f = 0; f < features; ++f)
+        for (int64_t v = 0; v < kBlockVectors; ++v) {
+          Value o = vector::LoadOp::create(
+              b, loc, vecType, oTailT,
+              ValueRange{idx(f0 + f), add(r0, idx(v * lanes))});
+          init.push_back(arith::MulFOp::create(b, loc, o, alphas[v]));
+        }
+      auto loop = scf::ForOp::create(
+          b, loc, idx(0), cols, idx(1), init,
+          [&](OpBuilder &, Location, Value c, ValueRange acc) {
+            Value col = add(colBegin, c);
+            SmallVector<Value> probs;
+            for (int64_t v = 0; v < kBlockVectors; ++v)
+              probs.push_back(vector::LoadOp::create(
+                  b, loc, vecType, sTile,
+                  ValueRange{c, add(r0, idx(v * lanes))}));
+            SmallVector<Value> values;
+            for (int64_t f = 0; f < features; ++f) {
+              Value x = memref::LoadOp::create(
+                  b, loc, value,
+                  operandIndices(batch, kvHead, col, idx(first + f0 + f)));
+              if (valueElement != f32)
+                x = arith::ExtFOp::create(b, loc, f32, x);
+              values.push_back(x);
+            }
+            scf::YieldOp::create(b, loc, fmaStep(values, probs, acc));
+          });
+      for (int64_t f = 0; f < features; ++f)
+        for (int64_t v = 0; v < kBlockVectors; ++v)
+          vector::StoreOp::create(
+              b, loc, loop.getResult(f * kBlockVectors + v), oTailT,
+              ValueRange{idx(f0 + f), add(r0, idx(v * lanes))});
+    }
+  });
 }
 
 void CPUAttentionEmitter::emitEpilogue(Value batch, Value head, Value rowBegin,
@@ -741,26 +782,27 @@ void CPUAttentionEmitter::emitEpilogue(Value batch, Value head, Value rowBegin,
     Value inv = arith::SelectOp::create(
         b, loc, empty, zero, arith::DivFOp::create(b, loc, f32Const(1.0), l));
     Value invVec = vector::BroadcastOp::create(b, loc, vecType, inv);
-    // The tail of a head size that lanes does not divide is a masked store.
-    auto store = [&](Value e, int64_t count) {
-      Value o = vector::LoadOp::create(b, loc, vecType, oTile, ValueRange{r, e});
-      o = arith::MulFOp::create(b, loc, o, invVec);
-      if (outElement != f32)
-        o = arith::TruncFOp::create(
-            b, loc, VectorType::get({lanes}, outElement), o);
-      SmallVector<Value, 4> indices = operandIndices(batch, head, row, e);
-      if (count == lanes)
-        vector::StoreOp::create(b, loc, o, output, indices);
-      else
-        vector::MaskedStoreOp::create(b, loc, output, indices, laneMask(count),
-                                      o);
-    };
-    int64_t tail = valueDim % lanes;
     if (valueDim >= lanes)
-      forLoop(idx(0), idx(valueDim - tail), lanes,
-              [&](Value e) { store(e, lanes); });
-    if (tail)
-      store(idx(valueDim - tail), tail);
+      forLoop(idx(0), idx(valueDim - valueTail), lanes, [&](Value e) {
+        Value o =
+            vector::LoadOp::create(b, loc, vecType, oTile, ValueRange{r, e});
+        o = arith::MulFOp::create(b, loc, o, invVec);
+        if (outElement != f32)
+          o = arith::TruncFOp::create(
+              b, loc, VectorType::get({lanes}, outElement), o);
+        vector::StoreOp::create(b, loc, o, output,
+                                operandIndices(batch, head, row, e));
+      });
+    // The transposed tail, one feature at a time.
+    for (int64_t f = 0; f < valueTail; ++f) {
+      Value o = memref::LoadOp::create(b, loc, oTailT, ValueRange{idx(f), r});
+      o = arith::MulFOp::create(b, loc, o, inv);
+      if (outElement != f32)
+        o = arith::TruncFOp::create(b, loc, outElement, o);
+      memref::StoreOp::create(
+          b, loc, o, output,
+          operandIndices(batch, head, row, idx(valueDim - valueTail + f)));
+    }
     if (lse) {
       Value m = memref::LoadOp::create(b, loc, rowMax, ValueRange{r});
       Value value = arith::AddFOp::create(
@@ -843,12 +885,11 @@ void CPUAttentionEmitter::emitTile(ValueRange ivs) {
 
   qTile = scratch({headDim, tileQ});
   sTile = scratch({tileK, tileQ});
-  // O is padded to whole vectors; the padding accumulates zeros (vTail's
-  // padding) and is never stored.
-  int64_t paddedValueDim = llvm::divideCeil(valueDim, lanes) * lanes;
-  oTile = scratch({tileQ, paddedValueDim});
-  if (valueDim % lanes)
-    vTail = scratch({tileK, lanes});
+  int64_t vectorFeatures = valueDim - valueTail;
+  if (vectorFeatures)
+    oTile = scratch({tileQ, vectorFeatures});
+  if (valueTail)
+    oTailT = scratch({valueTail, tileQ});
   rowMax = scratch({tileQ});
   rowSum = scratch({tileQ});
   rowScale = scratch({tileQ});
@@ -859,10 +900,17 @@ void CPUAttentionEmitter::emitTile(ValueRange ivs) {
         b, loc, f32Const(-std::numeric_limits<double>::infinity()), rowMax,
         ValueRange{r});
     memref::StoreOp::create(b, loc, f32Const(0.0), rowSum, ValueRange{r});
-    forLoop(idx(0), idx(paddedValueDim), lanes, [&](Value e) {
-      vector::StoreOp::create(b, loc, splat(0.0), oTile, ValueRange{r, e});
-    });
+    if (vectorFeatures)
+      forLoop(idx(0), idx(vectorFeatures), lanes, [&](Value e) {
+        vector::StoreOp::create(b, loc, splat(0.0), oTile, ValueRange{r, e});
+      });
   });
+  if (valueTail)
+    forLoop(idx(0), idx(valueTail), 1, [&](Value f) {
+      forLoop(idx(0), idx(tileQ), lanes, [&](Value r) {
+        vector::StoreOp::create(b, loc, splat(0.0), oTailT, ValueRange{f, r});
+      });
+    });
 
   KeyTileRanges ranges =
       emitKeyTileRanges(b, loc, op, rowBegin, rows, seqK, tileK);
@@ -958,14 +1006,12 @@ SmallVector<Value> CPUAttentionEmitter::emit() {
 static constexpr int64_t kMaxTileStackBytes = 3 << 20;
 
 /// Bytes of the per-thread tiles of CPUAttentionEmitter::emitTile: Q^T,
-/// S^T, O padded to whole vectors, V's tail, and three row vectors. In
-/// double, so that absurd tile sizes cannot overflow.
-static double tileStackBytes(AttentionOp op, int64_t tileQ, int64_t tileK,
-                             int64_t lanes) {
-  double q = tileQ, k = tileK, d = op.getHeadSize();
-  double paddedDv = llvm::divideCeil(op.getValueHeadSize(), lanes) * lanes;
-  double tail = op.getValueHeadSize() % lanes ? k * lanes : 0;
-  return 4 * (d * q + k * q + q * paddedDv + tail + 3 * q);
+/// S^T, O (its vectors and its transposed tail: Dv features per query) and
+/// three row vectors. In double, so that absurd tile sizes cannot overflow.
+static double tileStackBytes(AttentionOp op, int64_t tileQ, int64_t tileK) {
+  double q = tileQ, k = tileK, d = op.getHeadSize(),
+         dv = op.getValueHeadSize();
+  return 4 * (d * q + k * q + q * dv + 3 * q);
 }
 
 static bool tilesFit(int64_t tileQ, int64_t tileK, int64_t lanes) {
@@ -1020,7 +1066,7 @@ struct ConvertAttnToCPU
                        << blockRowsFor(lanes);
         return signalPassFailure();
       }
-      if (double bytes = tileStackBytes(op, tileQ, tileK, lanes);
+      if (double bytes = tileStackBytes(op, tileQ, tileK);
           bytes > kMaxTileStackBytes) {
         op.emitError() << "convert-attn-to-cpu: tile sizes (" << tileQ << ", "
                        << tileK << ") at head sizes (" << op.getHeadSize()
