@@ -6,8 +6,8 @@
 //   O[b,h,i,:] = sum_j softmax_j(S[b,h,i,:]) * V[b,h,j,:]
 //   lse[b,h,i] = log sum_j exp(S[b,h,i,j])
 //
-// The second result, lse, is what a backward pass needs and what attn.merge
-// uses to combine partial results (split-KV decoding, ring attention).
+// The second result, lse, is what a backward pass needs and what combines
+// partial results (split-KV decoding, ring attention; docs/Rationale.md).
 //
 // Expects: Q, K, V [B, 8, S, 64] f32 (Sq may differ from Sk); no captures.
 // Returns: O [B, 8, Sq, 64] f32 and lse [B, 8, Sq] f32.

@@ -1,7 +1,7 @@
 // Bucketed attention over captured bucket ids, as in the Reformer (LSH
-// buckets, from attn.lsh_buckets) and the Routing Transformer (k-means
-// clusters, from attn.nearest_centroid): a query attends only to keys hashed
-// or routed to the same bucket, per head. This is one hash round of the
+// buckets) and the Routing Transformer (k-means clusters), computed before
+// this op: a query attends only to keys hashed or routed to the same bucket,
+// per head. This is one hash round of the
 // Reformer's causal LM attention:
 //
 //   mask(b, h, i, j)     = q_bucket[b, h, i] == k_bucket[b, h, j]  and  j <= i
@@ -13,7 +13,8 @@
 // Drop the score region for the Routing Transformer. The ids come as two
 // captures, [B, H, Sq] and [B, H, Sk], so every extract is in bounds for any
 // Sq and Sk; for self-attention pass the same tensor twice. Several hash
-// rounds are combined with attn.merge over their lse.
+// rounds are combined by their lse (return it as a second result; the
+// dialect has no merge op yet, see docs/Rationale.md).
 //
 // Expects: Q [B, 8, Sq, 64], K and V [B, 8, Sk, 64], f32; captures
 // q_bucket : tensor<B x 8 x Sq x i32> and k_bucket : tensor<B x 8 x Sk x i32>,

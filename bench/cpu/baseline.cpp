@@ -4,7 +4,8 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// The two CPU baselines of bench/cpu (DESIGN.md §4), one JSON line each:
+// The two CPU baselines of bench/cpu (bench/RESULTS.md, "CPU"), one JSON
+// line each:
 //
 //   attn-baseline sgemm --m M --n N --k K [--threads T] [--min-ms MS]
 //     cblas_sgemm C[M,N] = A[M,K] * B[K,N], row-major: the ceiling. Repeats

@@ -3,7 +3,8 @@
 #
 # Part of the Attune project.
 #
-# Measures side by side, in one run (DESIGN.md §4, CPU target):
+# Measures side by side, in one run (bench/RESULTS.md, "CPU", says what each
+# column means):
 #   - the ceiling: OpenBLAS cblas_sgemm, M=N in {2048, 4096}, K = head size,
 #     1 and 2 threads, with the inherited OPENBLAS_CORETYPE, with OpenBLAS's
 #     own CPU detection and, where the CPU has AVX-512, with SkylakeX

@@ -3,7 +3,7 @@
 #
 # Part of the Attune project.
 #
-# An independent reference for `attn.attention` (AttnOps.td, DESIGN.md §1),
+# An independent reference for `attn.attention` (docs/Semantics.md),
 # written against the spec alone: it parses a spec printed in MLIR's generic
 # form (`attune-opt --mlir-print-op-generic`, the `spec.mlir` of a CUDA
 # artifact directory), interprets the entry function's body and evaluates

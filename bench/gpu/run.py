@@ -17,7 +17,7 @@
 #      infinities exactly, and fully masked rows exactly O = 0, lse = -inf.
 #      One PASS/FAIL line per (spec, size); a missing artifact, a load error
 #      or an exception is a FAIL line;
-#   b. time (CUDA events, median after warm-up, as shared/bench/gpu_peers.py):
+#   b. time (CUDA events, median after warm-up, the same for every peer):
 #      Attune, SDPA's flash and cuDNN backends and FlexAttention (compiled;
 #      its create_block_mask timed on its own, and flex + mask) on the
 #      FlashAttention papers' shapes (16k tokens per batch, hidden 2048, D = 64

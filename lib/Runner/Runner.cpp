@@ -690,7 +690,7 @@ LogicalResult Run::check(llvm::json::Object &report, bool &passed) {
              << "oracle result #" << idx << " has shape "
              << shapeString(ref.shape) << ", compiled " << shapeString(r.shape);
     // bf16/f16 outputs and everything computed from them are held to the
-    // half-precision tolerance; f32 to 1e-5 (DESIGN.md §3).
+    // half-precision tolerance; f32 to 1e-5 (docs/Semantics.md, "Accuracy").
     Type inputType = getElementTypeOrSelf(attention.getQuery().getType());
     double tolerance = inputType.isF32() ? 1e-5 : 1e-2;
     double diff2 = 0, ref2 = 0, maxAbs = 0;

@@ -7,10 +7,10 @@
 // The oracle evaluates a spec (a func.func around `attn.attention`) by
 // interpreting it directly in float64: the score and mask regions are
 // translated once into a flat instruction list and run element by element,
-// and the softmax is computed per row exactly as DESIGN.md §1 states it. It
-// shares no code with any lowering (no linalg, no pass pipeline, nothing from
-// lib/Conversion or lib/Transforms), so it is the ground truth every compiled
-// path is checked against.
+// and the softmax is computed per row exactly as docs/Semantics.md states it.
+// It shares no code with any lowering (no linalg, no pass pipeline, nothing
+// from lib/Dialect/Attn/Transforms, lib/Analysis or lib/Target), so it is the
+// ground truth every compiled path is checked against.
 //
 //===----------------------------------------------------------------------===//
 

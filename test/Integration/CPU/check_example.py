@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Runs one spec under `attune-run --check` at the awkward sizes every
-variant is held to (DESIGN.md section 3): S = 1, 17, 113 and 1000, Sq != Sk
+variant is held to (docs/Testing.md): S = 1, 17, 113 and 1000, Sq != Sk
 both ways, a batch of 2, and a fresh seed per size, through every CPU
 pipeline (the fused default and the reference). Exits non-zero if any run
 fails, printing its output."""

@@ -36,8 +36,10 @@ struct KeyTileRanges {
 /// of head `head` in batch `batch`, for key tiles of `tileK` keys over
 /// `seqK` keys. Sound for every mask: a tile is only called empty or full
 /// when that holds for all its elements. Recognises no mask and the causal
-/// family (`j <= i`, `j < i`); every other mask visits all tiles as partial
-/// until the mask analysis lands.
+/// family (`j <= i`, `j < i`); for every other mask the range is all tiles
+/// and none is full: the targets then classify each visited tile with
+/// `emitTileClass` below, the `tiles` region that `attn-sparsify` derives
+/// from the mask analysis (lib/Analysis/MaskAnalysis.cpp).
 KeyTileRanges emitKeyTileRanges(mlir::OpBuilder &b, mlir::Location loc,
                                 AttentionOp op, mlir::Value rowBegin,
                                 mlir::Value rows, mlir::Value seqK,
