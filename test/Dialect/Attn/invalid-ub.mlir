@@ -123,3 +123,58 @@ func.func @head_size_past_int32(%q: tensor<1x1x4x4294967296xf32>, %k: tensor<1x1
   %o = attn.attention ins(%q, %k, %v : tensor<1x1x4x4294967296xf32>, tensor<1x1x4x4294967296xf32>, tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32>
   return %o : tensor<1x1x4x8xf32>
 }
+
+// -----
+
+/// A shift by an amount that may reach the bit width is poison (x86 masks
+/// the amount): refused when the amount is a capture or grows with j.
+func.func @shli_by_capture(%q: tensor<1x1x4x8xf32>, %k: tensor<1x1x4x8xf32>, %v: tensor<1x1x4x8xf32>, %n: i32) -> tensor<1x1x4x8xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>) captures(%n : i32) -> tensor<1x1x4x8xf32>
+    mask(%b, %h, %i, %j, %x) {
+      %c1 = arith.constant 1 : i32
+      // expected-error @+1 {{'arith.shli' op needs a shift amount that is provably below the bit width (32) in the mask region of 'attn.attention' (a larger shift is undefined behaviour): shift by a constant or clamp the amount}}
+      %w = arith.shli %c1, %x : i32
+      %c0 = arith.constant 0 : i32
+      %keep = arith.cmpi sgt, %w, %c0 : i32
+      attn.yield %keep : i1
+    }
+  return %o : tensor<1x1x4x8xf32>
+}
+
+// -----
+
+func.func @shrui_by_key_index(%q: tensor<1x1x4x8xf32>, %k: tensor<1x1x?x8xf32>, %v: tensor<1x1x?x8xf32>) -> tensor<1x1x4x8xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x1x4x8xf32>, tensor<1x1x?x8xf32>, tensor<1x1x?x8xf32>) -> tensor<1x1x4x8xf32>
+    score(%s, %b, %h, %i, %j) {
+      %c1024 = arith.constant 1024 : index
+      // expected-error @+1 {{'arith.shrui' op needs a shift amount that is provably below the bit width (64) in the score region}}
+      %r = arith.shrui %c1024, %j : index
+      %ri = arith.index_cast %r : index to i32
+      %f = arith.sitofp %ri : i32 to f32
+      %t = arith.addf %s, %f : f32
+      attn.yield %t : f32
+    }
+  return %o : tensor<1x1x4x8xf32>
+}
+
+// -----
+
+/// Accepted: constant amounts, the head index of 4 heads (< 4), and a key
+/// index clamped below the bit width.
+func.func @shifts_defined(%q: tensor<1x4x4x8xf32>, %k: tensor<1x4x?x8xf32>, %v: tensor<1x4x?x8xf32>) -> tensor<1x4x4x8xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x4x4x8xf32>, tensor<1x4x?x8xf32>, tensor<1x4x?x8xf32>) -> tensor<1x4x4x8xf32>
+    mask(%b, %h, %i, %j) {
+      %c2 = arith.constant 2 : index
+      %c32 = arith.constant 32 : index
+      %c63 = arith.constant 63 : index
+      %a = arith.shli %c32, %h : index
+      %d = arith.shrui %j, %c2 : index
+      %jc = arith.minui %j, %c63 : index
+      %e = arith.shrsi %c32, %jc : index
+      %ad = arith.addi %a, %d : index
+      %ade = arith.addi %ad, %e : index
+      %keep = arith.cmpi ule, %ade, %i : index
+      attn.yield %keep : i1
+    }
+  return %o : tensor<1x4x4x8xf32>
+}

@@ -105,21 +105,39 @@ void AttentionOp::getAsmBlockArgumentNames(Region &region,
 void AttentionOp::inferResultRangesFromOptional(
     ArrayRef<IntegerValueRange>, SetIntLatticeFn setResultRange) {
   // The index arguments of every region are positions or sizes of Q, K and
-  // V below 2^31 (the op's contract); captures may hold anything.
+  // V below 2^31 (the op's contract); captures may hold anything. The
+  // mask's and score's (b, h, i, j) are also below a static B, Hq, Sq, Sk.
   unsigned width = IndexType::kInternalStorageBitWidth;
-  ConstantIntRanges position = ConstantIntRanges::fromUnsigned(
-      APInt::getZero(width),
-      APInt(width, std::numeric_limits<int32_t>::max() - 1));
+  auto below = [&](int64_t size) {
+    return ConstantIntRanges::fromUnsigned(APInt::getZero(width),
+                                           APInt(width, size - 1));
+  };
+  ConstantIntRanges position = below(std::numeric_limits<int32_t>::max());
+  SmallVector<ConstantIntRanges> elementPosition(kNumIndexArgs, position);
+  auto qType = dyn_cast<RankedTensorType>(getQuery().getType());
+  auto kType = dyn_cast<RankedTensorType>(getKey().getType());
+  if (qType && kType && qType.getRank() == 4 && kType.getRank() == 4) {
+    LayoutDims dims = getLayoutDims();
+    int64_t sizes[] = {qType.getDimSize(dims.batch),
+                       qType.getDimSize(dims.head), qType.getDimSize(dims.seq),
+                       kType.getDimSize(dims.seq)};
+    for (auto [range, size] : llvm::zip(elementPosition, sizes))
+      if (!ShapedType::isDynamic(size) && size > 0 &&
+          size <= std::numeric_limits<int32_t>::max())
+        range = below(size);
+  }
   for (Region *region : getRegions()) {
     if (region->empty())
       continue;
     Block &block = region->front();
     unsigned first = region == &getScore() ? 1 : 0;
-    unsigned count = region == &getTiles() ? kNumTileIndexArgs : kNumIndexArgs;
+    bool tiles = region == &getTiles();
+    unsigned count = tiles ? kNumTileIndexArgs : kNumIndexArgs;
     for (BlockArgument arg : block.getArguments()) {
       unsigned k = arg.getArgNumber();
       if (k >= first && k < first + count && arg.getType().isIndex())
-        setResultRange(arg, IntegerValueRange(position));
+        setResultRange(arg, IntegerValueRange(
+                                tiles ? position : elementPosition[k - first]));
       else if (arg.getType().isIntOrIndex())
         setResultRange(arg, IntegerValueRange::getMaxRange(arg));
     }
@@ -549,6 +567,15 @@ static std::optional<bool> isSignedDivision(Operation *op) {
       .Default(std::nullopt);
 }
 
+/// Whether `op` is an integer shift (arith or index dialect): poison when
+/// the shift amount is the bit width or more (x86 masks the amount, so the
+/// compiled code and the oracle would silently disagree).
+static bool isShift(Operation *op) {
+  return llvm::is_contained({"arith.shli", "arith.shrsi", "arith.shrui",
+                             "index.shl", "index.shrs", "index.shru"},
+                            op->getName().getStringRef());
+}
+
 /// If `op` is a `tensor.dim` / `memref.dim` whose constant index is not a
 /// dimension of its ranked source, that index (UB when it runs).
 static std::optional<int64_t> getOutOfRangeDimIndex(Operation *op) {
@@ -571,9 +598,10 @@ static std::optional<int64_t> getOutOfRangeDimIndex(Operation *op) {
 /// Refuses what would be undefined behaviour when the score and mask regions
 /// run, since the targets evaluate them without checks: integer division
 /// by a divisor that may be zero (or -1 for a dividend that may be INT_MIN),
-/// and `tensor.dim` past the rank. Divisors are judged by integer ranges
+/// shifts by an amount that may reach the bit width, and `tensor.dim` past
+/// the rank. Divisors and shift amounts are judged by integer ranges
 /// (InferIntRangeInterface), which know the index arguments but nothing of
-/// captures, so a constant divisor is the usual way to pass.
+/// captures, so a constant is the usual way to pass.
 static LogicalResult verifyDefinedBehaviour(AttentionOp op) {
   for (auto [idx, capture] : llvm::enumerate(op.getCaptures()))
     if (Operation *def = capture.getDefiningOp())
@@ -585,6 +613,7 @@ static LogicalResult verifyDefinedBehaviour(AttentionOp op) {
                << " value";
 
   SmallVector<std::tuple<Operation *, bool, StringRef>> divisions;
+  SmallVector<std::pair<Operation *, StringRef>> shifts;
   for (auto [region, kind] :
        {std::pair<Region *, StringRef>{&op.getScore(), "score"},
         {&op.getMask(), "mask"}}) {
@@ -600,12 +629,14 @@ static LogicalResult verifyDefinedBehaviour(AttentionOp op) {
       if (std::optional<bool> isSigned = isSignedDivision(nested);
           isSigned && nested->getNumOperands() == 2)
         divisions.push_back({nested, *isSigned, kind});
+      if (isShift(nested) && nested->getNumOperands() == 2)
+        shifts.push_back({nested, kind});
       return WalkResult::advance();
     });
     if (result.wasInterrupted())
       return failure();
   }
-  if (divisions.empty())
+  if (divisions.empty() && shifts.empty())
     return success();
 
   // Integer ranges by one forward sweep over the regions: the index
@@ -662,6 +693,19 @@ static LogicalResult verifyDefinedBehaviour(AttentionOp op) {
              << kind
              << " region of 'attn.attention' (that quotient overflows: "
                 "undefined behaviour)";
+  }
+  for (auto [shift, kind] : shifts) {
+    std::optional<ConstantIntRanges> amount = rangeOf(shift->getOperand(1));
+    if (amount && amount->umax().ult(amount->umax().getBitWidth()))
+      continue;
+    unsigned width = amount ? amount->umax().getBitWidth() : 0;
+    InFlightDiagnostic diag = shift->emitOpError(
+        "needs a shift amount that is provably below the bit width");
+    if (width)
+      diag << " (" << width << ")";
+    return diag << " in the " << kind
+                << " region of 'attn.attention' (a larger shift is undefined "
+                   "behaviour): shift by a constant or clamp the amount";
   }
   return success();
 }
