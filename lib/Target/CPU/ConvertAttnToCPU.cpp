@@ -1050,10 +1050,9 @@ struct ConvertAttnToCPU
       // The tile sizes attn-tile chose, else this pass's options.
       auto [tileQ, tileK] = op.getTileSizesPair().value_or(
           std::make_pair<int64_t, int64_t>(this->tileQ, this->tileK));
-      // Any head size runs at either width (masked tails). 16 lanes stay
-      // ahead of 8 even where 16 does not divide D (D = 72 computes P.V on
-      // 80 features at twice the width) and Q.K^T gains the full 2x; tiles
-      // too small for 16 lanes take 8.
+      // Any head size runs at either width (tails: a masked load of Q, a
+      // transposed tail of O), so the wider one always wins; tiles too
+      // small for 16 lanes take 8.
       int64_t lanes = vectorWidth;
       if (lanes == 16 && !tilesFit(tileQ, tileK, 16) && tilesFit(tileQ, tileK, 8))
         lanes = 8;
