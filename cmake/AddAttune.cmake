@@ -21,6 +21,12 @@ function(attune_install_target name)
   set(includes)
   if(NOT type STREQUAL "EXECUTABLE")
     set(includes INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+    # Sanitized libraries need the sanitizer runtimes in whatever links them.
+    if(ATTUNE_SANITIZE)
+      string(REPLACE ";" "," sanitizers "${ATTUNE_SANITIZE}")
+      target_link_options(${name} INTERFACE
+        $<INSTALL_INTERFACE:-fsanitize=${sanitizers}>)
+    endif()
   endif()
   install(TARGETS ${name}
     EXPORT AttuneTargets

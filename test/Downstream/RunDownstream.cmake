@@ -10,8 +10,8 @@
 # that fails stops the test with its output. Variables (-D):
 #   ATTUNE_BUILD   the Attune build tree to install
 #   WORK           scratch directory (emptied first)
-#   GENERATOR, MAKE_PROGRAM, CXX_COMPILER, CXX_LAUNCHER, BUILD_TYPE,
-#   LINKER_FLAGS   how to configure the downstream project (as Attune's build)
+#   GENERATOR, MAKE_PROGRAM, CXX_COMPILER, CXX_LAUNCHER, BUILD_TYPE
+#                  how to configure the downstream project (as Attune's build)
 #   MLIR_DIR       MLIR's CMake package directory
 #   FILECHECK, EXAMPLE, CHECK_FILE
 #
@@ -45,7 +45,6 @@ run_step("configure the downstream project" ${CMAKE_COMMAND}
   -S ${CMAKE_CURRENT_LIST_DIR} -B ${build}
   -DCMAKE_BUILD_TYPE=${BUILD_TYPE}
   -DCMAKE_CXX_COMPILER=${CXX_COMPILER} ${launcher}
-  -DCMAKE_EXE_LINKER_FLAGS=${LINKER_FLAGS}
   -DCMAKE_PREFIX_PATH=${prefix} -DMLIR_DIR=${MLIR_DIR})
 run_step("build the downstream project" ${CMAKE_COMMAND} --build ${build})
 
