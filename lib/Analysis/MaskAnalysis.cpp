@@ -57,12 +57,11 @@ public:
   explicit MaskCompiler(MaskProgram &p) : p(p) {}
 
   void compile(Block &mask) {
-    for (unsigned k = 0; k < AttentionOp::kNumIndexArgs; ++k)
-      slots[mask.getArgument(k)] =
-          push(MaskOpcode::IndexArg, /*isBool=*/false, 64, k);
-    p.numCaptures = mask.getNumArguments() - AttentionOp::kNumIndexArgs;
+    for (auto [k, arg] : llvm::enumerate(AttentionOp::getIndexArgs(&mask)))
+      slots[arg] = push(MaskOpcode::IndexArg, /*isBool=*/false, 64, k);
+    p.numCaptures = AttentionOp::getCaptureArgs(&mask).size();
     for (unsigned k = 0; k < p.numCaptures; ++k) {
-      BlockArgument arg = mask.getArgument(AttentionOp::kNumIndexArgs + k);
+      BlockArgument arg = AttentionOp::getCaptureArg(&mask, k);
       if (std::optional<unsigned> w = getScalarWidth(arg.getType()))
         slots[arg] = push(MaskOpcode::Capture, *w == 1, *w, k);
     }
@@ -217,12 +216,11 @@ private:
   }
 
   LogicalResult extract(tensor::ExtractOp op) {
-    auto arg = dyn_cast<BlockArgument>(op.getTensor());
-    if (!arg || arg.getOwner() != op->getBlock() ||
-        arg.getArgNumber() < AttentionOp::kNumIndexArgs)
+    std::optional<unsigned> capture =
+        AttentionOp::getCaptureNumber(op->getBlock(), op.getTensor());
+    if (!capture)
       return failure();
-    return define(op, MaskOpcode::Extract, op.getIndices(),
-                  arg.getArgNumber() - AttentionOp::kNumIndexArgs);
+    return define(op, MaskOpcode::Extract, op.getIndices(), *capture);
   }
 
   LogicalResult compileOp(Operation *op) {

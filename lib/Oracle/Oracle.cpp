@@ -48,6 +48,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <tuple>
 
 using namespace mlir;
 using namespace attune;
@@ -1166,9 +1167,18 @@ public:
 private:
   LogicalResult evaluateScalarOp(Operation *op);
   LogicalResult evaluateAttention(attn::AttentionOp op);
+  /// The slots of a region program's leading arguments.
+  struct RegionArgSlots {
+    /// s (score region only).
+    uint32_t score = 0;
+    /// b, h, i, j, in RegionDim order.
+    std::array<uint32_t, attn::AttentionOp::kNumIndexArgs> index{};
+    uint32_t &operator[](attn::RegionDim dim) {
+      return index[static_cast<unsigned>(dim)];
+    }
+  };
   LogicalResult buildRegionProgram(attn::AttentionOp op, Block *block,
-                                   unsigned numLeading, Program &program,
-                                   SmallVectorImpl<uint32_t> &leadingSlots);
+                                   Program &program, RegionArgSlots &slots);
   /// Stores `array` and binds `value` to it.
   void bindArray(Value value, Array array) {
     storage.push_back(std::move(array));
@@ -1290,15 +1300,18 @@ LogicalResult Evaluator::evaluateScalarOp(Operation *op) {
   return success();
 }
 
-LogicalResult
-Evaluator::buildRegionProgram(attn::AttentionOp op, Block *block,
-                              unsigned numLeading, Program &program,
-                              SmallVectorImpl<uint32_t> &leadingSlots) {
+LogicalResult Evaluator::buildRegionProgram(attn::AttentionOp op, Block *block,
+                                            Program &program,
+                                            RegionArgSlots &slots) {
+  using attn::AttentionOp;
   ProgramBuilder builder(program);
-  for (unsigned k = 0; k < numLeading; ++k)
-    leadingSlots.push_back(builder.bindArgument(block->getArgument(k)));
+  if (AttentionOp::isScoreBlock(block))
+    slots.score = builder.bindArgument(AttentionOp::getScoreArg(block));
+  for (auto [slot, arg] :
+       llvm::zip(slots.index, AttentionOp::getIndexArgs(block)))
+    slot = builder.bindArgument(arg);
   for (auto [k, capture] : llvm::enumerate(op.getCaptures())) {
-    BlockArgument arg = block->getArgument(numLeading + k);
+    BlockArgument arg = AttentionOp::getCaptureArg(block, k);
     const TopValue &top = values.lookup(capture);
     if (isa<RankedTensorType>(capture.getType())) {
       if (!top.array)
@@ -1397,14 +1410,12 @@ LogicalResult Evaluator::evaluateAttention(attn::AttentionOp op) {
 
   Block *maskBlock = op.getMaskBlock(), *scoreBlock = op.getScoreBlock();
   Program maskProgram, scoreProgram;
-  SmallVector<uint32_t> maskArgs, scoreArgs;
+  RegionArgSlots maskArgs, scoreArgs;
   if (maskBlock &&
-      failed(buildRegionProgram(op, maskBlock, attn::AttentionOp::kNumIndexArgs,
-                                maskProgram, maskArgs)))
+      failed(buildRegionProgram(op, maskBlock, maskProgram, maskArgs)))
     return failure();
-  if (scoreBlock && failed(buildRegionProgram(
-                        op, scoreBlock, attn::AttentionOp::kNumIndexArgs + 1,
-                        scoreProgram, scoreArgs)))
+  if (scoreBlock &&
+      failed(buildRegionProgram(op, scoreBlock, scoreProgram, scoreArgs)))
     return failure();
 
   // Reports a failure of a region at element (b, h, i, j).
@@ -1426,20 +1437,20 @@ LogicalResult Evaluator::evaluateAttention(attn::AttentionOp op) {
     for (int64_t h = 0; h < numHeads; ++h) {
       int64_t hk = h / group;
       for (int64_t i = 0; i < seqQ; ++i) {
-        for (auto [args, slots] : {std::make_pair(&maskArgs, maskSlots),
-                                   std::make_pair(&scoreArgs, scoreSlots)}) {
-          if (args->empty())
+        for (auto [block, args, slots] :
+             {std::make_tuple(maskBlock, &maskArgs, maskSlots),
+              std::make_tuple(scoreBlock, &scoreArgs, scoreSlots)}) {
+          if (!block)
             continue;
-          unsigned first = args->size() - attn::AttentionOp::kNumIndexArgs;
-          slots[(*args)[first]].i = b;
-          slots[(*args)[first + 1]].i = h;
-          slots[(*args)[first + 2]].i = i;
+          slots[(*args)[attn::RegionDim::B]].i = b;
+          slots[(*args)[attn::RegionDim::H]].i = h;
+          slots[(*args)[attn::RegionDim::I]].i = i;
         }
         const double *qRow = q->data.data() + b * qs[0] + h * qs[1] + i * qs[2];
         double rowMax = negInf;
         for (int64_t j = 0; j < seqK; ++j) {
           if (maskBlock) {
-            maskSlots[maskArgs[3]].i = j;
+            maskSlots[maskArgs[attn::RegionDim::J]].i = j;
             int64_t failedAt = execute(maskProgram);
             if (failedAt >= 0)
               return fail(maskProgram, failedAt, b, h, i, j);
@@ -1455,8 +1466,8 @@ LogicalResult Evaluator::evaluateAttention(attn::AttentionOp op) {
             dot += qRow[d * qs[3]] * kRow[d * ks[3]];
           double score = scale * dot;
           if (scoreBlock) {
-            scoreSlots[scoreArgs[0]].f = score;
-            scoreSlots[scoreArgs[4]].i = j;
+            scoreSlots[scoreArgs.score].f = score;
+            scoreSlots[scoreArgs[attn::RegionDim::J]].i = j;
             int64_t failedAt = execute(scoreProgram);
             if (failedAt >= 0)
               return fail(scoreProgram, failedAt, b, h, i, j);

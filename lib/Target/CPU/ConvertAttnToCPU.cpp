@@ -30,6 +30,7 @@
 #include "attune/Dialect/Attn/Transforms/Passes.h"
 #include "attune/Dialect/Attn/Transforms/TileClassification.h"
 #include "attune/Dialect/Attn/Transforms/Utils.h"
+#include "attune/Dialect/Attn/Utils/RegionLowering.h"
 #include "attune/Support/PassOptions.h"
 #include "attune/Target/CPU/Passes.h"
 
@@ -177,14 +178,13 @@ private:
   void emitVectorScale();
   void emitElementScores(Value batch, Value head, Value rowBegin, Value rows,
                          Value colBegin, Value cols, Value needMask);
-  Value inlineRegion(Block *block, ValueRange leading);
-  /// If `nested` reads a captured tensor of `block` (whose first
-  /// `numLeading` arguments are not captures) with scalar operands, emits
-  /// the read from the capture's buffer, maps its result and returns true.
-  bool readCapture(Operation &nested, Block *block, unsigned numLeading,
-                   IRMapping &map);
-  Value vectorizeRegion(Block *block, ArrayRef<Value> leading,
-                        ArrayRef<bool> leadingIsVector);
+  /// Inlines a score or mask region for one element: `score` (null for
+  /// the mask) and `indices` (b, h, i, j) for its arguments.
+  Value inlineRegion(Block *block, Value score, ArrayRef<Value> indices);
+  /// Inlines a score or mask region for a vector of queries: `score` and i
+  /// are vectors, b, h and j scalars; ops with a vector operand are
+  /// rebuilt on vectors, the others stay scalar.
+  Value vectorizeRegion(Block *block, Value score, ArrayRef<Value> indices);
   void emitVectorScores(Value batch, Value head, Value rowBegin,
                         Value colBegin, Value cols, Value needMask);
   void emitSoftmaxUpdate();
@@ -362,71 +362,30 @@ void CPUAttentionEmitter::emitVectorScale() {
   });
 }
 
-Value CPUAttentionEmitter::inlineRegion(Block *block, ValueRange leading) {
-  // Block arguments: the leading values, then one per capture. Captured
-  // tensors are read through their buffers.
+Value CPUAttentionEmitter::inlineRegion(Block *block, Value score,
+                                        ArrayRef<Value> indices) {
+  // Captured tensors are read through their buffers.
   IRMapping map;
-  unsigned numLeading = leading.size();
-  for (auto [arg, value] : llvm::zip(block->getArguments(), leading))
-    map.map(arg, value);
-  for (auto [k, capture] : llvm::enumerate(op.getCaptures()))
-    map.map(block->getArgument(numLeading + k), capture);
-  for (Operation &nested : block->without_terminator())
-    if (!readCapture(nested, block, numLeading, map))
-      b.clone(nested, map);
-  return map.lookupOrDefault(AttentionOp::getYieldedValue(block));
-}
-
-bool CPUAttentionEmitter::readCapture(Operation &nested, Block *block,
-                                      unsigned numLeading, IRMapping &map) {
-  auto bufferFor = [&](Value v) -> Value {
-    auto arg = dyn_cast<BlockArgument>(v);
-    if (!arg || arg.getOwner() != block || arg.getArgNumber() < numLeading)
-      return {};
-    return captureBuffers[arg.getArgNumber() - numLeading];
-  };
-  if (auto extract = dyn_cast<tensor::ExtractOp>(nested)) {
-    Value buffer = bufferFor(extract.getTensor());
-    if (!buffer)
-      return false;
-    SmallVector<Value> indices;
-    for (Value i : extract.getIndices())
-      indices.push_back(map.lookupOrDefault(i));
-    map.map(extract.getResult(),
-            memref::LoadOp::create(b, loc, buffer, indices).getResult());
-    return true;
-  }
-  if (auto dim = dyn_cast<tensor::DimOp>(nested)) {
-    Value buffer = bufferFor(dim.getSource());
-    if (!buffer)
-      return false;
-    map.map(dim.getResult(),
-            memref::DimOp::create(b, loc, buffer,
-                                  map.lookupOrDefault(dim.getIndex()))
-                .getResult());
-    return true;
-  }
-  return false;
+  mapRegionArguments(block, score, indices, op.getCaptures(), map);
+  return attn::inlineRegion(b, block, map, captureBuffers);
 }
 
 /// Whether every op of `block` can be evaluated on all lanes of a vector of
 /// queries, including lanes the mask excludes or that lie past Sq: only
 /// elementwise arith/math ops whose evaluation cannot trap, and reads of
 /// captures at indices that are the same for all lanes (b, h, j, constants).
-static bool isVectorizable(Block *block, unsigned firstIndexArg) {
+static bool isVectorizable(Block *block) {
   // Values that differ between lanes: the score and i, and what uses them.
-  DenseSet<Value> varying;
-  if (firstIndexArg == 1)
-    varying.insert(block->getArgument(0)); // s
-  varying.insert(block->getArgument(firstIndexArg + 2)); // i
+  SmallVector<Value, 2> lanes;
+  if (AttentionOp::isScoreBlock(block))
+    lanes.push_back(AttentionOp::getScoreArg(block));
+  lanes.push_back(AttentionOp::getIndexArg(block, RegionDim::I));
+  RegionVariance variance(block, lanes);
   for (Operation &nested : block->without_terminator()) {
     if (nested.getNumRegions() != 0)
       return false;
-    bool anyVarying = llvm::any_of(nested.getOperands(), [&](Value v) {
-      return varying.contains(v);
-    });
     if (isa<tensor::ExtractOp, tensor::DimOp>(nested)) {
-      if (anyVarying)
+      if (variance.hasVaryingOperand(nested))
         return false; // A gather, possibly out of bounds on masked lanes.
       continue;
     }
@@ -442,42 +401,32 @@ static bool isVectorizable(Block *block, unsigned firstIndexArg) {
             nested) &&
         !matchPattern(nested.getOperand(1), m_Constant()))
       return false;
-    if (anyVarying)
-      for (Value result : nested.getResults())
-        varying.insert(result);
   }
   return true;
 }
 
-Value CPUAttentionEmitter::vectorizeRegion(Block *block, ArrayRef<Value> leading,
-                                           ArrayRef<bool> leadingIsVector) {
+Value CPUAttentionEmitter::vectorizeRegion(Block *block, Value score,
+                                           ArrayRef<Value> indices) {
   // Uniform values stay scalar; an op with a vector operand is rebuilt on
-  // vector<8 x T>, broadcasting its uniform operands.
+  // vector<lanes x T>, broadcasting its uniform operands.
   IRMapping map;
+  mapRegionArguments(block, score, indices, op.getCaptures(), map);
   DenseSet<Value> vectors;
-  unsigned numLeading = leading.size();
-  for (auto [k, value] : llvm::enumerate(leading)) {
-    map.map(block->getArgument(k), value);
-    if (leadingIsVector[k])
-      vectors.insert(value);
-  }
-  for (auto [k, capture] : llvm::enumerate(op.getCaptures()))
-    map.map(block->getArgument(numLeading + k), capture);
+  if (score)
+    vectors.insert(score);
+  vectors.insert(indices[static_cast<unsigned>(RegionDim::I)]);
   auto toVector = [&](Value v) -> Value {
     if (vectors.contains(v))
       return v;
     return vector::BroadcastOp::create(
         b, loc, VectorType::get({lanes}, v.getType()), v);
   };
-  for (Operation &nested : block->without_terminator()) {
+  auto emitVectorOp = [&](Operation &nested, IRMapping &map) {
     bool anyVector = llvm::any_of(nested.getOperands(), [&](Value v) {
       return vectors.contains(map.lookupOrDefault(v));
     });
-    if (!anyVector) {
-      if (!readCapture(nested, block, numLeading, map))
-        b.clone(nested, map);
-      continue;
-    }
+    if (!anyVector)
+      return false;
     OperationState state(nested.getLoc(), nested.getName());
     for (Value operand : nested.getOperands())
       state.addOperands(toVector(map.lookupOrDefault(operand)));
@@ -490,8 +439,10 @@ Value CPUAttentionEmitter::vectorizeRegion(Block *block, ArrayRef<Value> leading
       map.map(from, to);
       vectors.insert(to);
     }
-  }
-  return toVector(map.lookupOrDefault(AttentionOp::getYieldedValue(block)));
+    return true;
+  };
+  return toVector(
+      attn::inlineRegion(b, block, map, captureBuffers, emitVectorOp));
 }
 
 void CPUAttentionEmitter::emitVectorScores(Value batch, Value head,
@@ -524,8 +475,7 @@ void CPUAttentionEmitter::emitVectorScores(Value batch, Value head,
       Value s = vector::LoadOp::create(b, loc, vecType, sTile, ValueRange{c, r});
       s = arith::MulFOp::create(b, loc, s, scale);
       if (score)
-        s = vectorizeRegion(score, {s, batch, head, i, j},
-                            {true, false, false, true, false});
+        s = vectorizeRegion(score, s, {batch, head, i, j});
       Value t = arith::MulFOp::create(b, loc, s, log2e);
       Value keep = vector::BroadcastOp::create(
           b, loc, VectorType::get({lanes}, b.getI1Type()), inside);
@@ -537,8 +487,7 @@ void CPUAttentionEmitter::emitVectorScores(Value batch, Value head,
                   b, loc,
                   arith::AndIOp::create(
                       b, loc, keep,
-                      vectorizeRegion(mask, {batch, head, i, j},
-                                      {false, false, true, false}))
+                      vectorizeRegion(mask, Value(), {batch, head, i, j}))
                       .getResult());
             },
             [&](OpBuilder &, Location) { scf::YieldOp::create(b, loc, keep); });
@@ -579,7 +528,8 @@ void CPUAttentionEmitter::emitElementScores(Value batch, Value head,
         auto ifOp = scf::IfOp::create(
             b, loc, evaluate,
             [&](OpBuilder &, Location) {
-              scf::YieldOp::create(b, loc, inlineRegion(mask, indices));
+              scf::YieldOp::create(b, loc,
+                                   inlineRegion(mask, Value(), indices));
             },
             [&](OpBuilder &, Location) {
               scf::YieldOp::create(b, loc, inside);
@@ -591,11 +541,8 @@ void CPUAttentionEmitter::emitElementScores(Value batch, Value head,
           [&](OpBuilder &, Location) {
             Value s = memref::LoadOp::create(b, loc, sTile, ValueRange{c, r});
             s = arith::MulFOp::create(b, loc, s, scale);
-            if (score) {
-              SmallVector<Value> args{s};
-              args.append(indices);
-              s = inlineRegion(score, args);
-            }
+            if (score)
+              s = inlineRegion(score, s, indices);
             scf::YieldOp::create(b, loc,
                                  arith::MulFOp::create(b, loc, s, log2e)
                                      .getResult());
@@ -833,8 +780,8 @@ void CPUAttentionEmitter::emitKeyTile(Value batch, Value head, Value kvHead,
   // Scores: one multiply on full tiles without a score region; the
   // regions on 8 queries at once where they vectorise; else per element.
   bool vectorRegions =
-      (!op.getMaskBlock() || isVectorizable(op.getMaskBlock(), 0)) &&
-      (!op.getScoreBlock() || isVectorizable(op.getScoreBlock(), 1));
+      (!op.getMaskBlock() || isVectorizable(op.getMaskBlock())) &&
+      (!op.getScoreBlock() || isVectorizable(op.getScoreBlock()));
   auto emitMasked = [&]() {
     if (vectorRegions)
       emitVectorScores(batch, head, rowBegin, colBegin, cols, needMask);

@@ -42,6 +42,7 @@
 
 #include "attune/Dialect/Attn/IR/AttnOps.h"
 #include "attune/Dialect/Attn/Transforms/TileClassification.h"
+#include "attune/Dialect/Attn/Utils/RegionLowering.h"
 #include "attune/Support/PassOptions.h"
 #include "attune/Target/CUDA/CUDAPipeline.h"
 #include "attune/Target/CUDA/Passes.h"
@@ -450,16 +451,18 @@ private:
   /// (`firstIndexArg` 1) or mask (0) region.
   void mapRegionArguments(Block *block, unsigned firstIndexArg, Value h,
                           Value i, Value j, IRMapping &mapping) {
-    mapping.map(block->getArgument(firstIndexArg), batch);
-    mapping.map(block->getArgument(firstIndexArg + 1), h);
-    if (i)
-      mapping.map(block->getArgument(firstIndexArg + 2), i);
-    if (j)
-      mapping.map(block->getArgument(firstIndexArg + 3), j);
-    for (auto [arg, capture] :
-         llvm::zip(block->getArguments().drop_front(firstIndexArg + 4),
-                   op.getCaptures()))
-      mapping.map(arg, operands->lookup(capture));
+    // The region's own accessors place the arguments; firstIndexArg only
+    // names the region.
+    assert(firstIndexArg + AttentionOp::kNumIndexArgs ==
+               AttentionOp::getNumLeadingArgs(block) &&
+           "score: 1, mask: 0");
+    (void)firstIndexArg;
+    SmallVector<Value> captures =
+        llvm::map_to_vector(op.getCaptures(), [&](Value capture) {
+          return operands->lookup(capture);
+        });
+    attn::mapRegionArguments(block, Value(), {batch, h, i, j}, captures,
+                             mapping);
   }
   /// Emits, at the insertion point, the ops of a score (`firstIndexArg` 1)
   /// or mask (0) region that do not depend on the element, once.
@@ -902,142 +905,69 @@ Value KernelEmitter::shuffleXor(Value x, int64_t offset) {
 Value KernelEmitter::inlineRegion(Block *block, IRMapping &mapping,
                                   const ElementOffset *at) {
   IRMapping &invariant = hoisted[block];
-  for (Operation &nested : block->without_terminator()) {
-    if (nested.getNumResults() == 1 && invariant.contains(nested.getResult(0))) {
-      mapping.map(nested.getResult(0), invariant.lookup(nested.getResult(0)));
-      continue;
-    }
+  // Hoisted ops are reused and affine casts rebuilt from their base; the
+  // rest is cloned (captures read from the kernel's buffers) and may
+  // contract into FMAs.
+  auto emitOp = [&](Operation &nested, IRMapping &mapping) {
+    if (lookupHoisted(nested, invariant, mapping))
+      return true;
     auto affine = at ? affineCasts.find(&nested) : affineCasts.end();
-    if (affine != affineCasts.end()) {
-      Value &base = castBases[&nested];
-      if (!base) {
-        IRMapping baseMapping;
-        mapRegionArguments(block, firstIndexArgs.lookup(block), head, at->i0,
-                           at->j0, baseMapping);
-        base = cloneDependencies(block, nested.getResult(0), baseMapping);
-      }
-      auto [ci, cj] = affine->second;
-      int64_t offset = ci * at->di + cj * at->dj;
-      mapping.map(nested.getResult(0),
-                  offset ? fadd(base, f32(static_cast<double>(offset))) : base);
-      continue;
+    if (affine == affineCasts.end())
+      return false;
+    Value &base = castBases[&nested];
+    if (!base) {
+      IRMapping baseMapping;
+      mapRegionArguments(block, firstIndexArgs.lookup(block), head, at->i0,
+                         at->j0, baseMapping);
+      base = cloneDependencies(block, nested.getResult(0), baseMapping);
     }
-    allowContraction(b.clone(nested, mapping));
-  }
-  return mapping.lookup(AttentionOp::getYieldedValue(block));
+    auto [ci, cj] = affine->second;
+    int64_t offset = ci * at->di + cj * at->dj;
+    mapping.map(nested.getResult(0),
+                offset ? fadd(base, f32(static_cast<double>(offset))) : base);
+    return true;
+  };
+  SmallVector<Value> buffers =
+      llvm::map_to_vector(op.getCaptures(), [&](Value capture) {
+        return operands->lookup(capture);
+      });
+  return attn::inlineRegion(b, block, mapping, buffers, emitOp,
+                            allowContraction);
 }
 
 Value KernelEmitter::cloneDependencies(Block *block, Value value,
                                        IRMapping &mapping) {
-  if (Value mapped = mapping.lookupOrNull(value))
-    return mapped;
-  IRMapping &invariant = hoisted[block];
-  if (Value hoistedValue = invariant.lookupOrNull(value))
-    return hoistedValue;
-  Operation *def = value.getDefiningOp();
-  assert(def && def->getBlock() == block && "an op of the region");
-  for (Value operand : def->getOperands())
-    cloneDependencies(block, operand, mapping);
-  b.clone(*def, mapping);
-  return mapping.lookup(value);
+  return attn::cloneDependencies(b, block, value, mapping, hoisted[block]);
 }
 
 void KernelEmitter::findAffineCasts(Block *block, unsigned firstIndexArg) {
   firstIndexArgs[block] = firstIndexArg;
-  // Values known as ci i + cj j + (invariant): the position arguments, and
-  // what integer adds, subtracts, multiplies by small constants and casts
-  // that keep the value make of them and invariants (assuming, like the
-  // narrowing above, that nothing wraps: positions are below 2^31).
-  llvm::DenseMap<Value, std::pair<int64_t, int64_t>> forms;
+  // Hoisted integers are the invariants of the affine forms.
   IRMapping &invariant = hoisted[block];
-  forms[block->getArgument(firstIndexArg + 2)] = {1, 0};
-  forms[block->getArgument(firstIndexArg + 3)] = {0, 1};
-  auto formOf = [&](Value v) -> std::optional<std::pair<int64_t, int64_t>> {
-    if (invariant.contains(v) && isa<IntegerType, IndexType>(v.getType()))
-      return std::make_pair(int64_t(0), int64_t(0));
-    auto it = forms.find(v);
-    if (it == forms.end())
-      return std::nullopt;
-    return it->second;
-  };
-  // Whether every transitive user of `v` makes floats or i1: nothing
-  // computed from the cast may become an index (reads would need clamped
-  // positions, which are not affine).
-  std::function<bool(Value)> feedsOnlyFloats = [&](Value v) {
-    return llvm::all_of(v.getUsers(), [&](Operation *user) {
-      if (user->hasTrait<OpTrait::IsTerminator>())
-        return true;
-      if (user->getNumRegions() || !isPure(user))
-        return false;
-      return llvm::all_of(user->getResults(), [&](Value result) {
-        Type type = result.getType();
-        return (isa<FloatType>(type) || type.isInteger(1)) &&
-               feedsOnlyFloats(result);
-      });
-    });
-  };
-  for (Operation &nested : block->without_terminator()) {
-    if (nested.getNumResults() != 1)
-      continue;
-    Value result = nested.getResult(0);
-    std::optional<std::pair<int64_t, int64_t>> form;
-    APInt constant;
-    if (auto add = dyn_cast<arith::AddIOp>(nested)) {
-      auto x = formOf(add.getLhs()), y = formOf(add.getRhs());
-      if (x && y)
-        form = std::make_pair(x->first + y->first, x->second + y->second);
-    } else if (auto sub = dyn_cast<arith::SubIOp>(nested)) {
-      auto x = formOf(sub.getLhs()), y = formOf(sub.getRhs());
-      if (x && y)
-        form = std::make_pair(x->first - y->first, x->second - y->second);
-    } else if (auto mulOp = dyn_cast<arith::MulIOp>(nested)) {
-      auto x = formOf(mulOp.getLhs());
-      if (x && matchPattern(mulOp.getRhs(), m_ConstantInt(&constant)) &&
-          constant.getSignificantBits() <= 16)
-        form = std::make_pair(x->first * constant.getSExtValue(),
-                              x->second * constant.getSExtValue());
-    } else if (isa<arith::IndexCastOp, arith::ExtSIOp>(nested) ||
-               (isa<arith::TruncIOp>(nested) &&
-                result.getType().getIntOrFloatBitWidth() >= 32)) {
-      form = formOf(nested.getOperand(0));
-    } else if (isa<arith::SIToFPOp>(nested) && result.getType().isF32()) {
-      auto x = formOf(nested.getOperand(0));
-      if (x && *x != std::make_pair(int64_t(0), int64_t(0)) &&
-          feedsOnlyFloats(result))
-        affineCasts[&nested] = *x;
-    }
-    if (form)
-      forms[result] = *form;
-  }
+  for (auto [cast, form] : attn::findAffineCasts(
+           block, [&](Value v) { return invariant.contains(v); }))
+    affineCasts[cast] = form;
 }
 
 void KernelEmitter::hoistInvariants(Block *block, unsigned firstIndexArg) {
   // Values that vary per element: s (score), i and j, and h when heads are
   // packed into rows; everything computed from the rest (b, h, captures,
   // constants: e.g. an ALiBi slope read) is the same for the whole CTA.
-  llvm::SmallPtrSet<Value, 8> varying;
-  if (firstIndexArg == 1)
-    varying.insert(block->getArgument(0));
-  varying.insert(block->getArgument(firstIndexArg + 2));
-  varying.insert(block->getArgument(firstIndexArg + 3));
+  SmallVector<Value, 4> seeds;
+  if (AttentionOp::isScoreBlock(block))
+    seeds.push_back(AttentionOp::getScoreArg(block));
+  seeds.push_back(AttentionOp::getIndexArg(block, RegionDim::I));
+  seeds.push_back(AttentionOp::getIndexArg(block, RegionDim::J));
   if (packedHeads)
-    varying.insert(block->getArgument(firstIndexArg + 1));
+    seeds.push_back(AttentionOp::getIndexArg(block, RegionDim::H));
+  RegionVariance variance(block, seeds, /*opaqueOpsVary=*/true);
   IRMapping mapping;
   mapRegionArguments(block, firstIndexArg, head, Value(), Value(), mapping);
-  IRMapping &invariant = hoisted[block];
-  for (Operation &nested : block->without_terminator()) {
-    bool varies = nested.getNumRegions() > 0 || nested.getNumResults() != 1 ||
-                  llvm::any_of(nested.getOperands(), [&](Value operand) {
-                    return varying.contains(operand);
-                  });
-    if (varies) {
-      for (Value result : nested.getResults())
-        varying.insert(result);
-      continue;
-    }
-    Operation *clone = b.clone(nested, mapping);
-    invariant.map(nested.getResult(0), clone->getResult(0));
-  }
+  SmallVector<Value> buffers =
+      llvm::map_to_vector(op.getCaptures(), [&](Value capture) {
+        return operands->lookup(capture);
+      });
+  attn::hoistInvariants(b, block, variance, mapping, buffers, hoisted[block]);
 }
 
 SmallVector<Value, 4> KernelEmitter::loadQueryFragment(int64_t mt, int64_t kk,
@@ -1966,28 +1896,7 @@ static void emitPlaneKernel(OpBuilder &b, Location loc, LayoutDims dims,
 /// Rewrites the tensor reads of inlined regions (tensor.extract, tensor.dim
 /// of captures, which are memrefs in the kernel) into memref reads.
 static void rewriteTensorReads(Operation *root) {
-  SmallVector<Operation *> reads;
-  root->walk([&](Operation *nested) {
-    if (isa<tensor::ExtractOp, tensor::DimOp>(nested) &&
-        isa<MemRefType>(nested->getOperand(0).getType()))
-      reads.push_back(nested);
-  });
-  for (Operation *read : reads) {
-    OpBuilder b(read);
-    Value replacement;
-    // The operand is already a memref: the typed accessors (getTensor)
-    // would assert, so read the operands generically.
-    if (isa<tensor::ExtractOp>(read))
-      replacement = memref::LoadOp::create(b, read->getLoc(),
-                                           read->getOperand(0),
-                                           read->getOperands().drop_front());
-    else
-      replacement = memref::DimOp::create(b, read->getLoc(),
-                                          read->getOperand(0),
-                                          read->getOperand(1));
-    read->getResult(0).replaceAllUsesWith(replacement);
-    read->erase();
-  }
+  attn::rewriteBufferReads(root);
 }
 
 /// Replaces f32 `math.tanh` (soft-capping) by the hardware's tanh.approx.f32

@@ -81,6 +81,53 @@ Value AttentionOp::getYieldedValue(Block *block) {
   return cast<YieldOp>(block->getTerminator()).getValues().front();
 }
 
+bool AttentionOp::isScoreBlock(Block *block) {
+  return block->getParent() ==
+         &cast<AttentionOp>(block->getParentOp()).getScore();
+}
+
+unsigned AttentionOp::getNumLeadingArgs(Block *block) {
+  auto op = cast<AttentionOp>(block->getParentOp());
+  Region *region = block->getParent();
+  if (region == &op.getTiles())
+    return kNumTileIndexArgs;
+  return region == &op.getScore() ? kNumIndexArgs + 1 : kNumIndexArgs;
+}
+
+BlockArgument AttentionOp::getIndexArg(Block *block, RegionDim dim) {
+  return getIndexArgs(block)[static_cast<unsigned>(dim)];
+}
+
+Block::BlockArgListType AttentionOp::getIndexArgs(Block *block) {
+  assert(block->getParent() !=
+             &cast<AttentionOp>(block->getParentOp()).getTiles() &&
+         "the tiles region has box arguments (getTileBoxArgs)");
+  unsigned first = isScoreBlock(block) ? 1 : 0;
+  return block->getArguments().slice(first, kNumIndexArgs);
+}
+
+BlockArgument AttentionOp::getScoreArg(Block *scoreBlock) {
+  assert(isScoreBlock(scoreBlock) && "only the score region has s");
+  return scoreBlock->getArgument(0);
+}
+
+Block::BlockArgListType AttentionOp::getTileBoxArgs(Block *tilesBlock) {
+  return tilesBlock->getArguments().take_front(kNumTileIndexArgs);
+}
+
+Block::BlockArgListType AttentionOp::getCaptureArgs(Block *block) {
+  return block->getArguments().drop_front(getNumLeadingArgs(block));
+}
+
+std::optional<unsigned> AttentionOp::getCaptureNumber(Block *block,
+                                                      Value value) {
+  auto arg = dyn_cast<BlockArgument>(value);
+  unsigned numLeading = getNumLeadingArgs(block);
+  if (!arg || arg.getOwner() != block || arg.getArgNumber() < numLeading)
+    return std::nullopt;
+  return arg.getArgNumber() - numLeading;
+}
+
 void AttentionOp::getAsmBlockArgumentNames(Region &region,
                                            OpAsmSetValueNameFn setNameFn) {
   if (region.empty())
@@ -129,15 +176,19 @@ void AttentionOp::inferResultRangesFromOptional(
   for (Region *region : getRegions()) {
     if (region->empty())
       continue;
-    Block &block = region->front();
-    unsigned first = region == &getScore() ? 1 : 0;
+    Block *block = &region->front();
+    // Not verified yet: leave a block without its leading arguments alone.
+    if (block->getNumArguments() < getNumLeadingArgs(block))
+      continue;
     bool tiles = region == &getTiles();
-    unsigned count = tiles ? kNumTileIndexArgs : kNumIndexArgs;
-    for (BlockArgument arg : block.getArguments()) {
-      unsigned k = arg.getArgNumber();
-      if (k >= first && k < first + count && arg.getType().isIndex())
+    Block::BlockArgListType positions =
+        tiles ? getTileBoxArgs(block) : getIndexArgs(block);
+    for (BlockArgument arg : block->getArguments()) {
+      const auto *at = llvm::find(positions, arg);
+      if (at != positions.end() && arg.getType().isIndex())
         setResultRange(arg, IntegerValueRange(
-                                tiles ? position : elementPosition[k - first]));
+                                tiles ? position
+                                      : elementPosition[at - positions.begin()]));
       else if (arg.getType().isIntOrIndex())
         setResultRange(arg, IntegerValueRange::getMaxRange(arg));
     }

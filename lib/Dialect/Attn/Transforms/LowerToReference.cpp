@@ -14,6 +14,7 @@
 #include "attune/Dialect/Attn/IR/AttnOps.h"
 #include "attune/Dialect/Attn/Transforms/Passes.h"
 #include "attune/Dialect/Attn/Transforms/Utils.h"
+#include "attune/Dialect/Attn/Utils/RegionLowering.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -84,14 +85,15 @@ private:
       return v;
     return arith::ExtFOp::create(nb, l, nb.getF32Type(), v);
   }
-  /// Clones the body of `block` at `nb`'s insertion point with its arguments
-  /// bound to `args`, and returns the value it yields.
-  static Value inlineBlock(OpBuilder &nb, Block *block, ValueRange args) {
+  /// Clones the body of the score or mask block `block` at `nb`'s insertion
+  /// point with `s` (score only), `indices` (b, h, i, j) and the op's
+  /// captures for its arguments, and returns the value it yields.
+  Value inlineBlock(OpBuilder &nb, Block *block, Value s,
+                    ArrayRef<Value> indices) {
     IRMapping map;
-    map.map(block->getArguments(), args);
-    for (Operation &nested : block->without_terminator())
-      nb.clone(nested, map);
-    return map.lookupOrDefault(AttentionOp::getYieldedValue(block));
+    mapRegionArguments(block, s, indices, op.getCaptures(), map);
+    // Captures stay tensors: no buffer reads.
+    return inlineRegion(nb, block, map, /*captureBuffers=*/{});
   }
   /// The body of the masked-score generic: s' for one element.
   Value maskedScore(OpBuilder &nb, Location l, Value rawScore);
@@ -111,33 +113,29 @@ Value ReferenceBuilder::maskedScore(OpBuilder &nb, Location l,
                                     Value rawScore) {
   SmallVector<Value> indices;
   for (unsigned k = 0; k < AttentionOp::kNumIndexArgs; ++k)
-    indices.push_back(linalg::IndexOp::create(nb, l, k));
+    indices.push_back(linalg::IndexOp::create(nb, l, k)); // b, h, i, j
   Value scale = arith::ConstantOp::create(
       nb, l, nb.getF32FloatAttr(static_cast<float>(op.getScaleValue())));
   Value s = arith::MulFOp::create(nb, l, rawScore, scale);
   Value negInf = arith::ConstantOp::create(
       nb, l, nb.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
 
-  SmallVector<Value> maskArgs(indices);
-  llvm::append_range(maskArgs, op.getCaptures());
   Value keep;
   if (Block *mask = op.getMaskBlock())
-    keep = inlineBlock(nb, mask, maskArgs);
+    keep = inlineBlock(nb, mask, Value(), indices);
 
   Block *score = op.getScoreBlock();
   if (!score)
     return keep ? arith::SelectOp::create(nb, l, keep, s, negInf) : s;
 
-  SmallVector<Value> scoreArgs{s};
-  llvm::append_range(scoreArgs, maskArgs);
   if (!keep)
-    return inlineBlock(nb, score, scoreArgs);
+    return inlineBlock(nb, score, s, indices);
   // The score region is only defined where the mask holds (it may, say,
   // index a table by a position the mask excludes), so guard it.
   auto ifOp = scf::IfOp::create(
       nb, l, keep,
       [&](OpBuilder &tb, Location tl) {
-        scf::YieldOp::create(tb, tl, inlineBlock(tb, score, scoreArgs));
+        scf::YieldOp::create(tb, tl, inlineBlock(tb, score, s, indices));
       },
       [&](OpBuilder &eb, Location el) { scf::YieldOp::create(eb, el, negInf); });
   return ifOp.getResult(0);

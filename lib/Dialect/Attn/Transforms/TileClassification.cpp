@@ -7,6 +7,7 @@
 #include "attune/Dialect/Attn/Transforms/TileClassification.h"
 
 #include "attune/Dialect/Attn/IR/AttnOps.h"
+#include "attune/Dialect/Attn/Utils/RegionLowering.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/IRMapping.h"
@@ -49,7 +50,8 @@ static std::optional<int64_t> matchCausal(AttentionOp op) {
   auto cmp = AttentionOp::getYieldedValue(mask).getDefiningOp<arith::CmpIOp>();
   if (!cmp || cmp->getBlock() != mask)
     return std::nullopt;
-  Value i = mask->getArgument(2), j = mask->getArgument(3);
+  Value i = AttentionOp::getIndexArg(mask, RegionDim::I),
+        j = AttentionOp::getIndexArg(mask, RegionDim::J);
   using P = arith::CmpIPredicate;
   P pred = cmp.getPredicate();
   Value lhs = cmp.getLhs(), rhs = cmp.getRhs();
@@ -118,13 +120,11 @@ TileClassValues attune::attn::emitTileClass(OpBuilder &b, Location loc,
     return {i1(false), i1(full)};
   }
   IRMapping mapping;
-  mapping.map(tiles->getArguments().take_front(AttentionOp::kNumTileIndexArgs),
-              box);
-  mapping.map(tiles->getArguments().drop_front(AttentionOp::kNumTileIndexArgs),
-              captures);
-  for (Operation &nested : tiles->without_terminator())
-    b.clone(nested, mapping);
-  Value cls = mapping.lookup(AttentionOp::getYieldedValue(tiles));
+  mapping.map(AttentionOp::getTileBoxArgs(tiles), box);
+  mapping.map(AttentionOp::getCaptureArgs(tiles), captures);
+  // Captures that are buffers already (CUDA kernels) are read as such.
+  SmallVector<Value> buffers(captures);
+  Value cls = inlineRegion(b, tiles, mapping, buffers);
   auto i8 = [&](int64_t v) -> Value {
     return arith::ConstantIntOp::create(b, loc, b.getI8Type(), v);
   };

@@ -31,6 +31,10 @@ struct LayoutDims {
 /// The dimension positions of `layout`.
 LayoutDims getLayoutDims(Layout layout);
 
+/// The index arguments of the score and mask regions, in their order:
+/// batch, query head, query position, key position.
+enum class RegionDim : unsigned { B = 0, H = 1, I = 2, J = 3 };
+
 } // namespace attune::attn
 
 #define GET_ATTRDEF_CLASSES

@@ -195,6 +195,37 @@ def Attn_AttentionOp : Attn_Op<"attention", [
 
     /// The value yielded by a region's terminator.
     static ::mlir::Value getYieldedValue(::mlir::Block *block);
+
+    // Region arguments by role. Every region's block takes its leading
+    // arguments (score: s, b, h, i, j; mask: b, h, i, j; tiles: b, h, i0,
+    // i1, j0, j1), then one per capture; these accessors name them so that
+    // no code counts positions. They take the entry block of one of this
+    // op's regions (found through its parent) and assume a verified op.
+
+    /// Whether `block` is the entry block of the score region.
+    static bool isScoreBlock(::mlir::Block *block);
+    /// Number of arguments of `block` before its captures.
+    static unsigned getNumLeadingArgs(::mlir::Block *block);
+    /// The index argument `dim` (b, h, i or j) of a score or mask block.
+    static ::mlir::BlockArgument getIndexArg(::mlir::Block *block,
+                                             RegionDim dim);
+    /// The index arguments (b, h, i, j) of a score or mask block.
+    static ::mlir::Block::BlockArgListType getIndexArgs(::mlir::Block *block);
+    /// The score argument `s` of the score region's block.
+    static ::mlir::BlockArgument getScoreArg(::mlir::Block *scoreBlock);
+    /// The box arguments (b, h, i0, i1, j0, j1) of the tiles region's block.
+    static ::mlir::Block::BlockArgListType
+    getTileBoxArgs(::mlir::Block *tilesBlock);
+    /// The capture arguments of `block`, one per capture operand, in order.
+    static ::mlir::Block::BlockArgListType getCaptureArgs(::mlir::Block *block);
+    /// The argument of `block` that stands for capture operand `n`.
+    static ::mlir::BlockArgument getCaptureArg(::mlir::Block *block,
+                                               unsigned n) {
+      return getCaptureArgs(block)[n];
+    }
+    /// If `value` is a capture argument of `block`, its capture number.
+    static std::optional<unsigned> getCaptureNumber(::mlir::Block *block,
+                                                    ::mlir::Value value);
   }];
 }
 
