@@ -3,7 +3,7 @@
 // RUN: attune-opt %s --attn-cuda-pipeline="chip=sm_80" | sed 's/\\0A/\n/g' | FileCheck %s --check-prefix=SM80
 // An unknown mma is an error on every chip.
 // RUN: not attune-opt %s --attn-cuda-pipeline="chip=sm_80 mma=mfma" 2>&1 | FileCheck %s --check-prefix=MMA
-// MMA: error: convert-attn-to-nvgpu: unknown mma 'mfma' (expected sync, wgmma or auto)
+// MMA: error: convert-attn-to-nvvm: unknown mma 'mfma' (expected sync, wgmma or auto)
 
 /// The whole pipeline ends in a gpu.binary holding PTX from LLVM's NVPTX
 /// backend. On sm_90a the forward kernel issues wgmma.mma_async (operands

@@ -1,4 +1,4 @@
-// RUN: attune-opt %s -split-input-file --attn-sparsify --convert-attn-to-nvgpu=mma=wgmma | FileCheck %s
+// RUN: attune-opt %s -split-input-file --attn-sparsify --convert-attn-to-nvvm=mma=wgmma | FileCheck %s
 
 /// ALiBi's bias converts j - i to f32 per score element. The kernel converts
 /// it once per thread and tile, at the thread's first element (i0, j0), and

@@ -1,4 +1,4 @@
-// RUN: attune-opt %s --attn-tile="tile-q=64 tile-k=32" --attn-sparsify --convert-attn-to-nvgpu | FileCheck %s
+// RUN: attune-opt %s --attn-tile="tile-q=64 tile-k=32" --attn-sparsify --convert-attn-to-nvvm | FileCheck %s
 
 /// f32 inputs: three kernels first write each of Q, K and V as three bf16
 /// planes (hi, mid, lo: x = their sum to f32's 24 bits) into workspaces; the
@@ -8,7 +8,7 @@
 
 // CHECK-LABEL: gpu.func @alibi_planes_q
 // CHECK-SAME:    (%{{.*}}: memref<?x8x?x64xf32>, %{{.*}}: memref<?x8x?x64xbf16>, %{{.*}}: memref<?x8x?x64xbf16>, %{{.*}}: memref<?x8x?x64xbf16>) kernel
-// CHECK-SAME:    attn.operand = "q", attn.planes = 3 : i64, attn.role = "planes", attn.rows = 16 : i64
+// CHECK-SAME:    attn.kernel = #attn.kernel<role = planes, block = 128, operand = "q", planes = 3, rows = 16>
 // CHECK:         scf.for
 // CHECK-COUNT-3:   arith.truncf %{{.*}} : f32 to bf16
 // CHECK-LABEL: gpu.func @alibi_planes_k
@@ -18,7 +18,7 @@
 // CHECK-LABEL: gpu.func @alibi_fwd
 // CHECK-SAME:    (%{{.*}}: memref<?x8x?x64xf32>, %{{.*}}: memref<?x8x?x64xf32>, %{{.*}}: memref<?x8x?x64xf32>, %{{.*}}: memref<8xf32>, %{{.*}}: memref<?x8x?x64xf32>
 // CHECK-SAME:    %{{.*}}: memref<?x8x?x64xbf16>, %{{.*}}: memref<?x8x?x64xbf16>, %{{.*}}: memref<?x8x?x64xbf16>, %{{.*}}: memref<?x8x?x64xbf16>, %{{.*}}: memref<?x8x?x64xbf16>, %{{.*}}: memref<?x8x?x64xbf16>, %{{.*}}: memref<?x8x?x64xbf16>, %{{.*}}: memref<?x8x?x64xbf16>, %{{.*}}: memref<?x8x?x64xbf16>) kernel
-// CHECK-SAME:    attn.shared_bytes = 73728
+// CHECK-SAME:    shared_bytes = 73728
 // CHECK:       scf.for
 /// Q K^T for one fragment: the five small products, then the large one
 /// into an accumulator of its own.

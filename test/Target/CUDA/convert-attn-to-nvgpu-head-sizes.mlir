@@ -1,5 +1,5 @@
-// RUN: attune-opt %s -split-input-file --attn-sparsify --convert-attn-to-nvgpu=mma=sync | FileCheck %s --check-prefix=SYNC
-// RUN: attune-opt %s -split-input-file --attn-sparsify --convert-attn-to-nvgpu=mma=auto | FileCheck %s --check-prefix=WGMMA
+// RUN: attune-opt %s -split-input-file --attn-sparsify --convert-attn-to-nvvm=mma=sync | FileCheck %s --check-prefix=SYNC
+// RUN: attune-opt %s -split-input-file --attn-sparsify --convert-attn-to-nvvm=mma=auto | FileCheck %s --check-prefix=WGMMA
 
 /// Head sizes that are not multiples of 64: tiles in shared memory keep
 /// whole 64-column rows (the XOR swizzle permutes 16-byte chunks within 8,
@@ -9,9 +9,7 @@
 /// (one 16-byte store per row of Q and of both K buffers).
 /// mma.sync, 128 x 64: Q, 2 K and 2 V tiles of 64-column rows = 49152 bytes.
 // SYNC-LABEL: gpu.func @dense_d40_fwd
-// SYNC-SAME:    attn.shared_bytes = 49152
-// SYNC-SAME:    attn.tile_k = 64
-// SYNC-SAME:    attn.tile_q = 128
+// SYNC-SAME:    shared_bytes = 49152, tile_q = 128, tile_k = 64
 // SYNC:         %[[ZERO:.*]] = arith.constant dense<0> : vector<4xi32>
 // SYNC:         llvm.store %[[ZERO]], %{{.*}} {alignment = 16 : i64} : vector<4xi32>, !llvm.ptr<3>
 // SYNC:         llvm.store %[[ZERO]], %{{.*}} {alignment = 16 : i64} : vector<4xi32>, !llvm.ptr<3>
@@ -25,7 +23,7 @@
 // SYNC:         gpu.return
 /// wgmma: 3 k-steps of m64n64k16 for S, and P.V with N = 48.
 // WGMMA-LABEL: gpu.func @dense_d40_fwd
-// WGMMA-SAME:    attn.shared_bytes = 41984
+// WGMMA-SAME:    shared_bytes = 41984
 // WGMMA:         llvm.store %{{.*}}, %{{.*}} {alignment = 16 : i64} : vector<4xi32>, !llvm.ptr<3>
 // WGMMA:         scf.for
 // WGMMA-COUNT-3: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16
@@ -47,8 +45,7 @@ func.func @dense_d40(%q: tensor<?x8x?x40xbf16>, %k: tensor<?x8x?x40xbf16>,
 // SYNC-NOT:     vector<4xi32>
 // SYNC:         gpu.return
 // WGMMA-LABEL: gpu.func @causal_d96_dv160_fwd
-// WGMMA-SAME:    attn.tile_k = 48
-// WGMMA-SAME:    attn.tile_q = 64
+// WGMMA-SAME:    tile_q = 64, tile_k = 48
 // WGMMA-NOT:     vector<4xi32>
 // WGMMA:         scf.for
 // WGMMA-COUNT-6: wgmma.mma_async.sync.aligned.m64n48k16.f32.bf16.bf16

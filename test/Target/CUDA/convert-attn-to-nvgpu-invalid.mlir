@@ -1,8 +1,8 @@
-// RUN: attune-opt %s -split-input-file -verify-diagnostics --convert-attn-to-nvgpu
+// RUN: attune-opt %s -split-input-file -verify-diagnostics --convert-attn-to-nvvm
 
 func.func @head_size_not_multiple_of_8(%q: tensor<1x8x16x36xbf16>, %k: tensor<1x8x16x36xbf16>,
                      %v: tensor<1x8x16x36xbf16>) -> tensor<1x8x16x36xbf16> {
-  // expected-error @+1 {{convert-attn-to-nvgpu: head sizes must be multiples of 8 in [8, 256], got 36}}
+  // expected-error @+1 {{convert-attn-to-nvvm: head sizes must be multiples of 8 in [8, 256], got 36}}
   %o = attn.attention ins(%q, %k, %v : tensor<1x8x16x36xbf16>, tensor<1x8x16x36xbf16>, tensor<1x8x16x36xbf16>)
       -> tensor<1x8x16x36xbf16>
   return %o : tensor<1x8x16x36xbf16>
@@ -12,7 +12,7 @@ func.func @head_size_not_multiple_of_8(%q: tensor<1x8x16x36xbf16>, %k: tensor<1x
 
 func.func @value_head_size_too_large(%q: tensor<1x8x16x64xbf16>, %k: tensor<1x8x16x64xbf16>,
                      %v: tensor<1x8x16x264xbf16>) -> tensor<1x8x16x264xbf16> {
-  // expected-error @+1 {{convert-attn-to-nvgpu: head sizes must be multiples of 8 in [8, 256], got 264}}
+  // expected-error @+1 {{convert-attn-to-nvvm: head sizes must be multiples of 8 in [8, 256], got 264}}
   %o = attn.attention ins(%q, %k, %v : tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>, tensor<1x8x16x264xbf16>)
       -> tensor<1x8x16x264xbf16>
   return %o : tensor<1x8x16x264xbf16>
@@ -22,7 +22,7 @@ func.func @value_head_size_too_large(%q: tensor<1x8x16x64xbf16>, %k: tensor<1x8x
 
 func.func @tiles(%q: tensor<1x8x16x64xbf16>, %k: tensor<1x8x16x64xbf16>,
                  %v: tensor<1x8x16x64xbf16>) -> tensor<1x8x16x64xbf16> {
-  // expected-error @+1 {{convert-attn-to-nvgpu: expected tile_sizes (attn-tile) with queries a multiple of 16 up to 128, or of 32 up to 256, and keys a multiple of 16}}
+  // expected-error @+1 {{convert-attn-to-nvvm: expected tile_sizes (attn-tile) with queries a multiple of 16 up to 128, or of 32 up to 256, and keys a multiple of 16}}
   %o = attn.attention ins(%q, %k, %v : tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>)
       tile_sizes(24, 64) -> tensor<1x8x16x64xbf16>
   return %o : tensor<1x8x16x64xbf16>
@@ -33,7 +33,7 @@ func.func @tiles(%q: tensor<1x8x16x64xbf16>, %k: tensor<1x8x16x64xbf16>,
 func.func @extra_work(%q: tensor<1x8x16x64xbf16>, %k: tensor<1x8x16x64xbf16>,
                       %v: tensor<1x8x16x64xbf16>) -> tensor<1x8x16x64xbf16> {
   %q2 = arith.addf %q, %q : tensor<1x8x16x64xbf16>
-  // expected-error @+1 {{convert-attn-to-nvgpu: only constants and tensor sizes may be computed before the attention (found 'arith.addf')}}
+  // expected-error @+1 {{convert-attn-to-nvvm: only constants and tensor sizes may be computed before the attention (found 'arith.addf')}}
   %o = attn.attention ins(%q2, %k, %v : tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>)
       -> tensor<1x8x16x64xbf16>
   return %o : tensor<1x8x16x64xbf16>
@@ -43,7 +43,7 @@ func.func @extra_work(%q: tensor<1x8x16x64xbf16>, %k: tensor<1x8x16x64xbf16>,
 
 func.func @constant_query(%k: tensor<1x8x16x64xbf16>, %v: tensor<1x8x16x64xbf16>) -> tensor<1x8x16x64xbf16> {
   %q = arith.constant dense<1.0> : tensor<1x8x16x64xbf16>
-  // expected-error @+1 {{convert-attn-to-nvgpu: Q, K and V must be function arguments}}
+  // expected-error @+1 {{convert-attn-to-nvvm: Q, K and V must be function arguments}}
   %o = attn.attention ins(%q, %k, %v : tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>)
       -> tensor<1x8x16x64xbf16>
   return %o : tensor<1x8x16x64xbf16>

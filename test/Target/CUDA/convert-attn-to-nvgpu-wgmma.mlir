@@ -1,9 +1,9 @@
-// RUN: attune-opt %s -split-input-file --attn-sparsify --convert-attn-to-nvgpu=mma=auto | FileCheck %s
-// RUN: attune-opt %s -split-input-file --attn-tile="tile-q=128 tile-k=128" --attn-sparsify --convert-attn-to-nvgpu=mma=wgmma | FileCheck %s --check-prefix=WGMMA
-// RUN: attune-opt %s -split-input-file --attn-sparsify --convert-attn-to-nvgpu=mma=sync | FileCheck %s --check-prefix=SYNC
-// RUN: not attune-opt %s -split-input-file --convert-attn-to-nvgpu=mma=mfma 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: attune-opt %s -split-input-file --attn-sparsify --convert-attn-to-nvvm=mma=auto | FileCheck %s
+// RUN: attune-opt %s -split-input-file --attn-tile="tile-q=128 tile-k=128" --attn-sparsify --convert-attn-to-nvvm=mma=wgmma | FileCheck %s --check-prefix=WGMMA
+// RUN: attune-opt %s -split-input-file --attn-sparsify --convert-attn-to-nvvm=mma=sync | FileCheck %s --check-prefix=SYNC
+// RUN: not attune-opt %s -split-input-file --convert-attn-to-nvvm=mma=mfma 2>&1 | FileCheck %s --check-prefix=BAD
 
-// BAD: error: convert-attn-to-nvgpu: unknown mma 'mfma' (expected sync, wgmma or auto)
+// BAD: error: convert-attn-to-nvvm: unknown mma 'mfma' (expected sync, wgmma or auto)
 
 /// sm_90a's wgmma.mma_async (mma=auto picks it): by default one warpgroup
 /// of 64 rows per CTA (128 threads), 48 keys per tile. Q, K and V land in
@@ -14,10 +14,7 @@
 /// registers and V by descriptor, transposed (`imm-trans-b 1`). Fences and
 /// waits take the registers they order as tied operands.
 // CHECK-LABEL: gpu.func @causal_fwd
-// CHECK-SAME:    attn.block = array<i64: 128, 1, 1>
-// CHECK-SAME:    attn.shared_bytes = 68616
-// CHECK-SAME:    attn.tile_k = 48
-// CHECK-SAME:    attn.tile_q = 64
+// CHECK-SAME:    attn.kernel = #attn.kernel<role = fwd, block = 128, shared_bytes = 68616, tile_q = 64, tile_k = 48>
 /// Descriptor fields (PTX ISA, "Matrix Descriptor Format"): 128-byte swizzle
 /// (bit 62), stride byte offset 1024 (64 << 32), leading byte offset 16 for
 /// the K-major Q and K (1 << 16) and Tk * 128 = 6144 for the N-major V
@@ -67,11 +64,11 @@ func.func @causal(%q: tensor<?x8x?x128xbf16>, %k: tensor<?x8x?x128xbf16>,
 /// D = 64, f16: 64 x 64 tiles, one m64n64k16 per k-step of either product.
 /// Explicit tile sizes of two warpgroups (attn-tile 128 x 128) are kept.
 // CHECK-LABEL: gpu.func @dense64_fwd
-// CHECK-SAME:    attn.block = array<i64: 128, 1, 1>
+// CHECK-SAME:    attn.kernel = #attn.kernel<role = fwd, block = 128,
 // CHECK:         wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {{.*}}, p, 1, 1, 0, 0;
 // CHECK:         wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {{.*}}, p, 1, 1, 1;
 // WGMMA-LABEL: gpu.func @dense64_fwd
-// WGMMA-SAME:    attn.block = array<i64: 256, 1, 1>
+// WGMMA-SAME:    attn.kernel = #attn.kernel<role = fwd, block = 256,
 // WGMMA:         wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16
 // WGMMA:         wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {{.*}}, p, 1, 1, 1;
 func.func @dense64(%q: tensor<?x8x?x64xf16>, %k: tensor<?x8x?x64xf16>,

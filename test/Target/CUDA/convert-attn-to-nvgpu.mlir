@@ -1,9 +1,12 @@
+// RUN: attune-opt %s -split-input-file --attn-sparsify --convert-attn-to-nvvm | FileCheck %s
+// RUN: attune-opt %s -split-input-file --attn-tile="tile-q=64 tile-k=64" --attn-sparsify --convert-attn-to-nvvm | FileCheck %s --check-prefix=TILE64
+/// The pass's former name, kept for one release, is the same pass.
 // RUN: attune-opt %s -split-input-file --attn-sparsify --convert-attn-to-nvgpu | FileCheck %s
-// RUN: attune-opt %s -split-input-file --attn-tile="tile-q=64 tile-k=64" --attn-sparsify --convert-attn-to-nvgpu | FileCheck %s --check-prefix=TILE64
 
 /// One spec becomes three kernels in a gpu.module: the FlashAttention-2
 /// kernel (one CTA per q-tile, head, batch) and, for Sq <= 16, the split-KV
-/// pair. Their launch rules are attributes (docs/CUDAArtifacts.md).
+/// pair. Their launch rules are one #attn.kernel attribute each
+/// (docs/CUDAArtifacts.md).
 
 // CHECK: module attributes {gpu.container_module}
 // CHECK: gpu.module @attn_kernels
@@ -16,11 +19,7 @@
 /// mma.sync with f32 accumulators, row max/sum across quads with shfl.bfly.
 // CHECK-LABEL: gpu.func @causal_fwd
 // CHECK-SAME:    (%{{.*}}: memref<?x8x?x64xbf16>, %{{.*}}: memref<?x8x?x64xbf16>, %{{.*}}: memref<?x8x?x64xbf16>, %{{.*}}: memref<?x8x?x64xbf16>) kernel
-// CHECK-SAME:    attn.block = array<i64: 128, 1, 1>
-// CHECK-SAME:    attn.role = "fwd"
-// CHECK-SAME:    attn.shared_bytes = 51208
-// CHECK-SAME:    attn.tile_k = 64
-// CHECK-SAME:    attn.tile_q = 128
+// CHECK-SAME:    attn.kernel = #attn.kernel<role = fwd, block = 128, shared_bytes = 51208, tile_q = 128, tile_k = 64>
 // CHECK:       nvvm.cp.async.shared.global %{{.*}}, %{{.*}}, 16, cache = cg
 // CHECK:       llvm.inline_asm has_side_effects "ldmatrix.sync.aligned.m8n8.x4.shared.b16 {$0, $1, $2, $3}, [$4+{{[0-9]+}}];", "=r,=r,=r,=r,r" %{{.*}} : (i32)
 // CHECK:       scf.for
@@ -31,15 +30,14 @@
 // CHECK:       gpu.return
 // CHECK-LABEL: gpu.func @causal_decode
 // CHECK-SAME:    memref<?x8x16x?x64xf32>, %{{.*}}: memref<?x8x16x?xf32>) kernel
-// CHECK-SAME:    attn.block = array<i64: 32, 1, 1>
-// CHECK-SAME:    attn.splits = 16
+// CHECK-SAME:    attn.kernel = #attn.kernel<role = decode, block = 32,
+// CHECK-SAME:    splits = 16
 // CHECK-LABEL: gpu.func @causal_combine
-// CHECK-SAME:    attn.block = array<i64: 64, 1, 1>
+// CHECK-SAME:    attn.kernel = #attn.kernel<role = combine, block = 64>
 
 /// Explicit tile sizes from attn-tile: 64 rows are 4 warps of 16.
 // TILE64-LABEL: gpu.func @causal_fwd
-// TILE64-SAME:    attn.tile_k = 64
-// TILE64-SAME:    attn.tile_q = 64
+// TILE64-SAME:    tile_q = 64, tile_k = 64
 func.func @causal(%q: tensor<?x8x?x64xbf16>, %k: tensor<?x8x?x64xbf16>,
                   %v: tensor<?x8x?x64xbf16>) -> tensor<?x8x?x64xbf16> {
   %o = attn.attention ins(%q, %k, %v : tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16>)

@@ -7,6 +7,7 @@
 // The CUDA target: `attn-cuda-pipeline{chip=...}` lowers a spec to PTX (in a
 // gpu.binary), and writeCUDAArtifacts turns a spec into the directory the
 // runtime loads (docs/CUDAArtifacts.md): PTX, cubins from ptxas, manifest.
+// The tile policy both use is in KernelPlan.h.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,10 +20,6 @@
 #include "llvm/ADT/SmallVector.h"
 
 #include <string>
-
-namespace attune::attn {
-class AttentionOp;
-} // namespace attune::attn
 
 namespace attune::cuda {
 
@@ -63,20 +60,6 @@ struct CUDAPipelineOptions
                                           : mma.getValue();
   }
 };
-
-/// Whether `mma` (sync, wgmma or auto) selects wgmma.mma_async for `op`:
-/// auto does where it measured faster than mma.sync (bench/RESULTS.md: so
-/// far every op the wgmma kernel takes).
-bool selectsWgmma(attn::AttentionOp op, llvm::StringRef mma);
-
-/// Tile sizes (Tq, Tk) to try for `op`, best first (`wgmma`: for kernels
-/// that may use wgmma.mma_async).
-llvm::SmallVector<std::pair<int64_t, int64_t>>
-candidateTileSizes(attn::AttentionOp op, bool wgmma = false);
-
-/// Whether the forward kernel of `op` at (tileQ, tileK) can issue its
-/// products as wgmma.mma_async (sm_90a).
-bool canUseWgmma(attn::AttentionOp op, int64_t tileQ, int64_t tileK);
 
 /// The chips the target supports.
 bool isSupportedChip(llvm::StringRef chip);

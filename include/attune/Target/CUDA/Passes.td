@@ -9,7 +9,7 @@
 
 include "mlir/Pass/PassBase.td"
 
-def ConvertAttnToNVGPU : Pass<"convert-attn-to-nvgpu", "::mlir::ModuleOp"> {
+def ConvertAttnToNVVM : Pass<"convert-attn-to-nvvm", "::mlir::ModuleOp"> {
   let summary = "Lower attn.attention to a FlashAttention-2 CUDA kernel";
   let description = [{
     Replaces every function whose body is one tiled `attn.attention` (after
@@ -31,9 +31,11 @@ def ConvertAttnToNVGPU : Pass<"convert-attn-to-nvgpu", "::mlir::ModuleOp"> {
 
     The kernel's parameters are the function's arguments, then its results
     as out-parameters, each a memref (see docs/CUDAArtifacts.md for the ABI);
-    its launch rules are attributes: `attn.block` (threads), `attn.tile_q`
-    (grid.x = ceil(Sq / tile_q), grid.y = Hq, grid.z = B) and
-    `attn.shared_bytes` (dynamic shared memory).
+    its launch rules are one typed attribute, `attn.kernel =
+    #attn.kernel<role = ..., block = ..., shared_bytes = ..., tile_q = ...>`
+    (the kernel's role, threads, dynamic shared memory, tile sizes; for
+    `fwd`, grid.x = ceil(Sq / tile_q), grid.y = Hq, grid.z = B), which the
+    artifact writer reads.
 
     With `mma=wgmma` (or `auto`, which `attn-cuda-pipeline` passes for
     sm_90a) the forward kernel issues Hopper's `wgmma.mma_async` instead:
@@ -45,6 +47,35 @@ def ConvertAttnToNVGPU : Pass<"convert-attn-to-nvgpu", "::mlir::ModuleOp"> {
     results leave unresolved casts after lowering; `ldmatrix` is inline PTX
     whose address carries the fragment's constant offset as an immediate;
     see docs/CUDATarget.md.
+  }];
+  let options = [
+    Option<"decodeTileK", "decode-tile-k", "int64_t", /*default=*/"0",
+           "Keys per k-tile of the split-KV decode kernel at most (0: the "
+           "forward kernel's, capped at 64 for D <= 64, else 32)">,
+    Option<"mma", "mma", "std::string", /*default=*/"\"sync\"",
+           "Tensor-core instructions of the forward kernel: sync "
+           "(mma.sync), wgmma (sm_90a's wgmma.mma_async where the op and "
+           "tile sizes allow it: 16-bit inputs, Tq a multiple of 64 up to "
+           "256, Tk a multiple of 16) or auto (wgmma where it measured faster)">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::NVVM::NVVMDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
+def ConvertAttnToNVGPU : Pass<"convert-attn-to-nvgpu", "::mlir::ModuleOp"> {
+  let summary = "Deprecated name of convert-attn-to-nvvm";
+  let description = [{
+    The former name of `convert-attn-to-nvvm` (the pass emits NVVM, LLVM
+    and inline PTX, no nvgpu ops), kept for one release: the same pass with
+    the same options. It will be removed in the next release.
   }];
   let options = [
     Option<"decodeTileK", "decode-tile-k", "int64_t", /*default=*/"0",

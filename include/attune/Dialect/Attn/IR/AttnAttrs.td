@@ -26,4 +26,67 @@ def Attn_LayoutAttr : EnumAttr<Attn_Dialect, Attn_LayoutEnum, "layout"> {
   let assemblyFormat = "`<` $value `>`";
 }
 
+def Attn_KernelRoleFwd : I32EnumAttrCase<"fwd", 0>;
+def Attn_KernelRoleDecode : I32EnumAttrCase<"decode", 1>;
+def Attn_KernelRoleCombine : I32EnumAttrCase<"combine", 2>;
+def Attn_KernelRolePlanes : I32EnumAttrCase<"planes", 3>;
+
+/// What a kernel of the CUDA target computes.
+def Attn_KernelRoleEnum : I32EnumAttr<"KernelRole",
+    "what a CUDA kernel computes",
+    [Attn_KernelRoleFwd, Attn_KernelRoleDecode, Attn_KernelRoleCombine,
+     Attn_KernelRolePlanes]> {
+  let cppNamespace = "::attune::attn";
+  let genSpecializedAttr = 0;
+}
+
+def Attn_KernelAttr : AttrDef<Attn_Dialect, "Kernel"> {
+  let mnemonic = "kernel";
+  let summary = "launch contract of a kernel of the CUDA target";
+  let description = [{
+    Set by `convert-attn-to-nvvm` on each `gpu.func` it emits (as the
+    discardable attribute `attn.kernel`) and read by the artifact writer,
+    which turns it into the kernel's entry of `manifest.json`
+    (docs/CUDAArtifacts.md):
+
+    - `role`: `fwd` (grid = (ceil(Sq / tile_q), Hq, B)), `decode` (split-KV,
+      grid = (splits, Hq / heads_per_cta, B), for Sq <= max_sq), `combine`
+      (merges the splits, grid = (Sq, Hq, B)) or `planes` (f32 inputs:
+      writes `operand` as `planes` bf16 planes, grid = (ceil(S / rows), H,
+      B)).
+    - `block`: threads per CTA (block = (block, 1, 1)); `shared_bytes`: its
+      dynamic shared memory.
+    - `tile_q`, `tile_k`: queries per CTA and keys per k-tile (fwd, decode).
+    - `splits`, `heads_per_cta`, `max_sq`: the decode kernel's key splits,
+      query heads packed per CTA, and longest Sq.
+    - `operand`, `planes`, `rows`: the plane kernels' tensor (`q`, `k` or
+      `v`), planes and rows per CTA.
+
+    Parameters at their defaults (0, 1 for `heads_per_cta`, "" for
+    `operand`) are not printed:
+
+    ```mlir
+    #attn.kernel<role = fwd, block = 128, shared_bytes = 51208, tile_q = 128, tile_k = 64>
+    ```
+  }];
+  let parameters = (ins
+    EnumParameter<Attn_KernelRoleEnum>:$role,
+    "int64_t":$block,
+    DefaultValuedParameter<"int64_t", "0">:$shared_bytes,
+    DefaultValuedParameter<"int64_t", "0">:$tile_q,
+    DefaultValuedParameter<"int64_t", "0">:$tile_k,
+    DefaultValuedParameter<"int64_t", "0">:$splits,
+    DefaultValuedParameter<"int64_t", "1">:$heads_per_cta,
+    DefaultValuedParameter<"int64_t", "0">:$max_sq,
+    StringRefParameter<"tensor split into planes", [{""}]>:$operand,
+    DefaultValuedParameter<"int64_t", "0">:$planes,
+    DefaultValuedParameter<"int64_t", "0">:$rows
+  );
+  let assemblyFormat = "`<` struct(params) `>`";
+  let extraClassDeclaration = [{
+    /// The name of the discardable attribute that holds it on a kernel.
+    static ::llvm::StringRef getAttrName() { return "attn.kernel"; }
+  }];
+}
+
 #endif // ATTUNE_DIALECT_ATTN_IR_ATTNATTRS_TD

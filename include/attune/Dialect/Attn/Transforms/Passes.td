@@ -75,7 +75,7 @@ def AttnSparsify : Pass<"attn-sparsify"> {
     1024 elements; beyond that the tile is partial).
 
     The classifier is target-independent IR (arith, scf, tensor.extract);
-    `convert-attn-to-cpu` and `convert-attn-to-nvgpu` inline it once per
+    `convert-attn-to-cpu` and `convert-attn-to-nvvm` inline it once per
     (q-tile, k-tile). An op without a mask gets no classifier (every tile is
     full); an op that already has one keeps it.
   }];

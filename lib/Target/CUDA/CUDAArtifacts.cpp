@@ -1,0 +1,612 @@
+//===- CUDAArtifacts.cpp - The directory the CUDA runtime loads -*- C++ -*-===//
+//
+// Part of the Attune project.
+//
+//===----------------------------------------------------------------------===//
+//
+// writeCUDAArtifacts: compiles a spec per tile configuration (the
+// candidates of KernelPlan.h, in order), assembles each with `ptxas -v`,
+// keeps the first that fits the chip's shared memory without spilling, and
+// writes its PTX, cubin, manifest.json and spec.mlir
+// (docs/CUDAArtifacts.md). The kernels' launch rules come from the kernel
+// conversion's attributes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attune/Target/CUDA/CUDAPipeline.h"
+
+#include "attune/Dialect/Attn/IR/AttnOps.h"
+#include "attune/Target/CUDA/KernelPlan.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Pass/PassManager.h"
+
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <limits>
+#include <optional>
+
+using namespace mlir;
+using namespace attune;
+using namespace attune::cuda;
+
+/// The most dynamic shared memory a CTA may use on `chip` (CUDA C
+/// Programming Guide, "Technical Specifications per Compute Capability":
+/// 163 KiB on 8.0, 227 KiB on 9.0).
+static int64_t maxSharedBytes(llvm::StringRef chip) {
+  return chip == "sm_80" ? 163 * 1024 : 227 * 1024;
+}
+
+namespace {
+/// Launch rules of one kernel, read from its attn.kernel contract before
+/// lowering.
+struct KernelInfo {
+  std::string name;
+  attn::KernelRole role = attn::KernelRole::fwd;
+  int64_t threads = 0, tileQ = 0, tileK = 0, sharedBytes = 0, splits = 0;
+  /// Split-KV: query heads per CTA and the longest Sq it takes.
+  int64_t headsPerCTA = 1, maxSq = 0;
+  /// Plane kernels (f32 inputs): the tensor ("q", "k", "v") they split
+  /// into bf16 planes, how many, and rows per CTA.
+  std::string operand;
+  int64_t planes = 0, rows = 0;
+  /// Registers per thread and spill stores, as ptxas -v reports them.
+  int64_t registers = 0, spillBytes = 0;
+};
+
+/// The kernels of one compiled spec: one PTX module, one cubin.
+struct CompiledModule {
+  std::string stem;
+  SmallVector<KernelInfo> kernels;
+  /// The most any kernel spills, and the most shared memory one uses.
+  int64_t spillBytes = 0, sharedBytes = 0;
+};
+} // namespace
+
+static std::string dtypeName(Type type) {
+  if (type.isF32())
+    return "f32";
+  if (type.isF16())
+    return "f16";
+  if (type.isBF16())
+    return "bf16";
+  if (type.isIndex() || type.isInteger(64))
+    return "i64";
+  if (type.isInteger(32))
+    return "i32";
+  if (type.isInteger(8))
+    return "i8";
+  return "";
+}
+
+/// The manifest description of the spec's function: arguments and results
+/// with symbolic shapes (Q/K/V/O/lse dimensions named by their role,
+/// captures by their `attn.dims`).
+static FailureOr<llvm::json::Object> describeFunction(func::FuncOp func,
+                                                      attn::AttentionOp op) {
+  attn::LayoutDims dims = op.getLayoutDims();
+  auto roleShape = [&](RankedTensorType type, StringRef heads, StringRef seq,
+                       StringRef feature) {
+    llvm::json::Array shape;
+    for (int64_t d = 0; d < type.getRank(); ++d) {
+      if (!type.isDynamicDim(d)) {
+        shape.push_back(type.getDimSize(d));
+        continue;
+      }
+      StringRef name = d == dims.batch  ? "B"
+                       : d == dims.head ? heads
+                       : d == dims.seq  ? seq
+                                        : feature;
+      shape.push_back(name.str());
+    }
+    return shape;
+  };
+  llvm::json::Array arguments;
+  unsigned captureIndex = 0;
+  for (BlockArgument arg : func.getArguments()) {
+    llvm::json::Object entry;
+    Type type = arg.getType();
+    auto tensor = dyn_cast<RankedTensorType>(type);
+    std::string dtype = dtypeName(tensor ? tensor.getElementType() : type);
+    if (dtype.empty())
+      return func.emitError("CUDA target: unsupported argument type ") << type,
+             failure();
+    entry["dtype"] = dtype;
+    if (arg == op.getQuery()) {
+      entry["name"] = "q";
+      entry["shape"] = roleShape(tensor, "Hq", "Sq", "D");
+    } else if (arg == op.getKey()) {
+      entry["name"] = "k";
+      entry["shape"] = roleShape(tensor, "Hkv", "Sk", "D");
+    } else if (arg == op.getValue()) {
+      entry["name"] = "v";
+      entry["shape"] = roleShape(tensor, "Hkv", "Sk", "Dv");
+    } else {
+      entry["name"] = "capture" + std::to_string(captureIndex++);
+      auto names =
+          func.getArgAttrOfType<ArrayAttr>(arg.getArgNumber(), "attn.dims");
+      if (tensor) {
+        llvm::json::Array shape;
+        for (int64_t d = 0; d < tensor.getRank(); ++d) {
+          if (!tensor.isDynamicDim(d))
+            shape.push_back(tensor.getDimSize(d));
+          else if (names && d < static_cast<int64_t>(names.size()))
+            shape.push_back(cast<StringAttr>(names[d]).getValue().str());
+          else
+            shape.push_back(
+                llvm::formatv("{0}_d{1}",
+                              entry["name"].getAsString().value_or(""), d)
+                    .str());
+        }
+        entry["shape"] = std::move(shape);
+      } else {
+        entry["shape"] = llvm::json::Array();
+        entry["scalar"] = true;
+      }
+      if (auto range = func.getArgAttrOfType<ArrayAttr>(arg.getArgNumber(),
+                                                        "attn.range")) {
+        llvm::json::Array bounds;
+        for (Attribute bound : range) {
+          if (auto i = dyn_cast<IntegerAttr>(bound))
+            bounds.push_back(i.getInt());
+          else if (auto f = dyn_cast<FloatAttr>(bound))
+            bounds.push_back(f.getValueAsDouble());
+        }
+        entry["range"] = std::move(bounds);
+      }
+    }
+    arguments.push_back(std::move(entry));
+  }
+  llvm::json::Array results;
+  {
+    auto type = cast<RankedTensorType>(op.getOutput().getType());
+    results.push_back(
+        llvm::json::Object{{"name", "o"},
+                           {"dtype", dtypeName(type.getElementType())},
+                           {"shape", roleShape(type, "Hq", "Sq", "Dv")}});
+  }
+  if (Value lse = op.getLse()) {
+    auto type = cast<RankedTensorType>(lse.getType());
+    llvm::json::Array shape;
+    for (int64_t d = 0; d < 3; ++d)
+      shape.push_back(type.isDynamicDim(d)
+                          ? llvm::json::Value(d == 0   ? "B"
+                                              : d == 1 ? "Hq"
+                                                       : "Sq")
+                          : llvm::json::Value(type.getDimSize(d)));
+    results.push_back(llvm::json::Object{
+        {"name", "lse"}, {"dtype", "f32"}, {"shape", std::move(shape)}});
+  }
+  llvm::json::Object object;
+  object["function"] = func.getSymName().str();
+  object["arguments"] = std::move(arguments);
+  object["results"] = std::move(results);
+  if (op.getNumKVHeads() != op.getNumQueryHeads())
+    object["constraints"] = llvm::json::Array{llvm::json::Object{
+        {"divisible",
+         llvm::json::Array{op.getNumQueryHeads(), op.getNumKVHeads()}}}};
+  else
+    object["constraints"] = llvm::json::Array();
+  return object;
+}
+
+/// The ptxas to run.
+static std::string findPtxas(StringRef requested) {
+  if (!requested.empty())
+    return requested.str();
+  if (const char *env = std::getenv("ATTUNE_PTXAS"))
+    return env;
+  if (llvm::sys::fs::can_execute("/usr/local/cuda/bin/ptxas"))
+    return "/usr/local/cuda/bin/ptxas";
+  if (auto found = llvm::sys::findProgramByName("ptxas"))
+    return *found;
+  return "";
+}
+/// Lowers `spec` with `options` (whose tile sizes are set) to PTX, assembles
+/// it with `assembler` into `directory` as `<stem>.ptx` / `<stem>.cubin`, and
+/// returns what the manifest needs.
+static FailureOr<CompiledModule>
+compileModule(ModuleOp spec, const CUDAPipelineOptions &options,
+              StringRef directory, StringRef stem, StringRef assembler) {
+  MLIRContext *ctx = spec.getContext();
+  Location loc = spec.getLoc();
+  OwningOpRef<ModuleOp> lowered = cast<ModuleOp>(spec->clone());
+  PassManager kernels(ctx);
+  buildCUDAKernelPipeline(kernels, options);
+  if (failed(kernels.run(*lowered)))
+    return failure();
+  CompiledModule module;
+  module.stem = stem.str();
+  WalkResult walk = lowered->walk([&](gpu::GPUFuncOp kernel) {
+    // The launch contract convert-attn-to-nvvm gives every kernel.
+    auto contract = kernel->getAttrOfType<attn::KernelAttr>(
+        attn::KernelAttr::getAttrName());
+    if (!contract) {
+      kernel.emitError("CUDA target: kernel without an attn.kernel contract");
+      return WalkResult::interrupt();
+    }
+    KernelInfo info;
+    info.name = kernel.getName().str();
+    info.role = contract.getRole();
+    info.threads = contract.getBlock();
+    info.tileQ = contract.getTileQ();
+    info.tileK = contract.getTileK();
+    info.splits = contract.getSplits();
+    info.headsPerCTA = contract.getHeadsPerCta();
+    info.maxSq = contract.getMaxSq();
+    info.rows = contract.getRows();
+    info.planes = contract.getPlanes();
+    info.sharedBytes = contract.getSharedBytes();
+    info.operand = contract.getOperand().str();
+    module.sharedBytes = std::max(module.sharedBytes, info.sharedBytes);
+    module.kernels.push_back(info);
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return failure();
+  PassManager toPTX(ctx);
+  buildCUDAToPTXPipeline(toPTX, options);
+  if (failed(toPTX.run(*lowered)))
+    return failure();
+  std::string ptx;
+  lowered->walk([&](gpu::BinaryOp binary) {
+    for (Attribute object : binary.getObjects())
+      if (auto obj = dyn_cast<gpu::ObjectAttr>(object))
+        ptx = obj.getObject().getValue().str();
+  });
+  if (ptx.empty() || module.kernels.empty())
+    return emitError(loc, "CUDA target: lowering produced no PTX"), failure();
+
+  SmallString<128> ptxPath(directory), cubinPath(directory), logPath;
+  llvm::sys::path::append(ptxPath, stem + ".ptx");
+  llvm::sys::path::append(cubinPath, stem + ".cubin");
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(ptxPath, ec);
+    if (ec)
+      return emitError(loc, "cannot write '")
+                 << ptxPath << "': " << ec.message(),
+             failure();
+    os << ptx;
+  }
+  if (llvm::sys::fs::createTemporaryFile("attune-ptxas", "log", logPath))
+    return emitError(loc, "cannot create a temporary file"), failure();
+  llvm::scope_exit removeLog([&] { llvm::sys::fs::remove(logPath); });
+  std::string arch = "-arch=" + options.chip.getValue();
+  SmallVector<StringRef> argv{assembler, arch, "-O3",    "-v",
+                              ptxPath,   "-o", cubinPath};
+  std::optional<StringRef> redirects[] = {std::nullopt, StringRef(logPath),
+                                          StringRef(logPath)};
+  std::string message;
+  int rc = llvm::sys::ExecuteAndWait(assembler, argv, std::nullopt, redirects,
+                                     0, 0, &message);
+  auto log = llvm::MemoryBuffer::getFile(logPath);
+  StringRef logText = log ? (*log)->getBuffer() : StringRef();
+  if (rc != 0)
+    return emitError(loc, "ptxas failed on ")
+               << ptxPath << " (exit " << rc << ")"
+               << (message.empty() ? "" : ": " + message) << "\n"
+               << logText,
+           failure();
+  // Per entry: "Compiling entry function 'NAME'", then "N bytes spill
+  // stores" and "Used N registers".
+  KernelInfo *current = nullptr;
+  for (StringRef line : llvm::split(logText, '\n')) {
+    size_t at = line.find("Compiling entry function '");
+    if (at != StringRef::npos) {
+      StringRef name = line.substr(at + 26).split('\'').first;
+      current = nullptr;
+      for (KernelInfo &info : module.kernels)
+        if (info.name == name)
+          current = &info;
+      continue;
+    }
+    if (!current)
+      continue;
+    at = line.find("bytes spill stores");
+    if (at != StringRef::npos) {
+      StringRef before = line.take_front(at).rtrim();
+      before = before.substr(before.rfind(' ') + 1);
+      before.getAsInteger(10, current->spillBytes);
+      module.spillBytes = std::max(module.spillBytes, current->spillBytes);
+    }
+    at = line.find("Used ");
+    if (at != StringRef::npos)
+      line.substr(at + 5).split(' ').first.getAsInteger(10, current->registers);
+  }
+  return module;
+}
+
+LogicalResult
+attune::cuda::writeCUDAArtifacts(ModuleOp spec,
+                                 const CUDAPipelineOptions &options,
+                                 StringRef directory, StringRef ptxas) {
+  Location loc = spec.getLoc();
+  if (!isSupportedChip(options.chip))
+    return emitError(loc, "CUDA target: unsupported chip '")
+           << options.chip << "' (expected sm_80 or sm_90a)";
+
+  // The spec's one attention function.
+  SmallVector<std::pair<func::FuncOp, attn::AttentionOp>> functions;
+  spec.walk([&](attn::AttentionOp op) {
+    if (auto func = dyn_cast<func::FuncOp>(op->getParentOp()))
+      functions.push_back({func, op});
+  });
+  if (functions.size() != 1)
+    return emitError(loc, "CUDA target: expected one function with one "
+                          "attn.attention, found ")
+           << functions.size();
+  FailureOr<llvm::json::Object> manifest =
+      describeFunction(functions[0].first, functions[0].second);
+  if (failed(manifest))
+    return failure();
+
+  std::string assembler = findPtxas(ptxas);
+  if (assembler.empty())
+    return emitError(loc, "CUDA target: ptxas not found (set ATTUNE_PTXAS "
+                          "or install the CUDA toolkit)");
+  if (std::error_code ec = llvm::sys::fs::create_directories(directory))
+    return emitError(loc, "cannot create '")
+           << directory << "': " << ec.message();
+
+  // With tile sizes given, compile those; otherwise try the candidates in
+  // order of measured speed and keep the first that fits the chip's shared
+  // memory and that ptxas assembles without spilling registers (masks and
+  // score regions add live values), else the first in which only the decode
+  // kernel spills, else the last that fits.
+  SmallVector<std::pair<int64_t, int64_t>> candidates;
+  if (options.tileQ > 0 || options.tileK > 0)
+    candidates.push_back({options.tileQ, options.tileK});
+  else
+    candidates = candidateTileSizes(
+        functions[0].second,
+        selectsWgmma(functions[0].second, options.kernelMma()));
+  attn::AttentionOp op = functions[0].second;
+  std::string stem = functions[0].first.getSymName().str();
+  int64_t sharedLimit = maxSharedBytes(options.chip);
+  // A configuration: (Tq, Tk, the decode kernel's Tk cap or 0).
+  using Tiles = std::tuple<int64_t, int64_t, int64_t>;
+  auto compileTiles = [&](Tiles tiles) {
+    CUDAPipelineOptions tiled;
+    tiled.chip = options.chip.getValue();
+    tiled.tileQ = std::get<0>(tiles);
+    tiled.tileK = std::get<1>(tiles);
+    tiled.decodeTileK = std::get<2>(tiles);
+    tiled.mma = options.mma.getValue();
+    return compileModule(spec, tiled, directory, stem, assembler);
+  };
+  std::optional<CompiledModule> compiled;
+  std::optional<Tiles> kept, written;
+  // The first configuration that fits and in which only the decode kernel
+  // still spills: preferred to a forward kernel of smaller tiles (the decode
+  // kernel runs only for Sq <= 16).
+  std::optional<CompiledModule> decodeSpills;
+  std::optional<Tiles> decodeSpillsTiles;
+  auto onlyDecodeSpills = [](const CompiledModule &module) {
+    return module.spillBytes > 0 &&
+           llvm::all_of(module.kernels, [](const KernelInfo &k) {
+             return k.spillBytes == 0 || k.role == attn::KernelRole::decode;
+           });
+  };
+  int64_t leastShared = std::numeric_limits<int64_t>::max();
+  for (auto [tq, tk] : candidates) {
+    Tiles tiles{tq, tk, 0};
+    FailureOr<CompiledModule> module = compileTiles(tiles);
+    if (failed(module))
+      return failure();
+    // Only the decode kernel spills (its warp does the element-wise work of
+    // 16 rows alone): try it with 16 keys per tile before giving up the
+    // forward kernel's configuration.
+    if (onlyDecodeSpills(*module)) {
+      tiles = Tiles{tq, tk, 16};
+      module = compileTiles(tiles);
+      if (failed(module))
+        return failure();
+    }
+    written = tiles;
+    leastShared = std::min(leastShared, module->sharedBytes);
+    if (module->sharedBytes > sharedLimit)
+      continue;
+    if (!decodeSpills && onlyDecodeSpills(*module)) {
+      decodeSpills = *module;
+      decodeSpillsTiles = tiles;
+    }
+    compiled = std::move(*module);
+    kept = tiles;
+    if (compiled->spillBytes == 0)
+      break;
+  }
+  if (compiled && compiled->spillBytes > 0 && decodeSpills) {
+    compiled = std::move(decodeSpills);
+    kept = decodeSpillsTiles;
+  }
+  if (!compiled)
+    return emitError(loc, "CUDA target: every tile configuration needs more "
+                          "shared memory than a CTA of ")
+           << options.chip << " has (at least " << leastShared << " bytes, "
+           << "limit " << sharedLimit << ")";
+  // The files on disk are those of the last candidate compiled.
+  if (written != kept) {
+    FailureOr<CompiledModule> module = compileTiles(*kept);
+    if (failed(module))
+      return failure();
+    compiled = std::move(*module);
+  }
+  if (compiled->spillBytes > 0) {
+    InFlightDiagnostic warning =
+        emitWarning(loc, "CUDA target: every tile configuration spills "
+                         "registers; kept tile sizes (")
+        << std::get<0>(*kept) << ", " << std::get<1>(*kept) << "), where";
+    for (const KernelInfo &kernel : compiled->kernels)
+      if (kernel.spillBytes > 0)
+        warning << " " << kernel.name << " spills " << kernel.spillBytes
+                << " bytes";
+  }
+
+  auto writeFile = [&](StringRef name, StringRef contents) -> LogicalResult {
+    SmallString<128> path(directory);
+    llvm::sys::path::append(path, name);
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec);
+    if (ec)
+      return emitError(loc, "cannot write '") << path << "': " << ec.message();
+    os << contents;
+    return success();
+  };
+
+  // Sizes for the launch rules: a symbol where the spec is dynamic.
+  auto qType = cast<RankedTensorType>(op.getQuery().getType());
+  attn::LayoutDims dims = op.getLayoutDims();
+  auto sizeOf = [&](int64_t d, StringRef symbol) -> llvm::json::Value {
+    if (qType.isDynamicDim(d))
+      return symbol.str();
+    return qType.getDimSize(d);
+  };
+  llvm::json::Value batch = sizeOf(dims.batch, "B");
+  llvm::json::Value seqQ = sizeOf(dims.seq, "Sq");
+  int64_t heads = op.getNumQueryHeads();
+  auto tensorParams = [&](StringRef list) {
+    llvm::json::Array params;
+    for (const llvm::json::Value &entry : *manifest->getArray(list)) {
+      const llvm::json::Object *object = entry.getAsObject();
+      StringRef name = *object->getString("name");
+      if (object->getBoolean("scalar").value_or(false))
+        params.push_back(llvm::json::Object{{"scalar_arg", name}});
+      else
+        params.push_back(llvm::json::Object{{"tensor", name}});
+    }
+    return params;
+  };
+  auto append = [](llvm::json::Array &to, llvm::json::Array from) {
+    for (llvm::json::Value &value : from)
+      to.push_back(std::move(value));
+  };
+
+  llvm::json::Array kernelEntries, workspace;
+  bool hasDecode = llvm::any_of(compiled->kernels, [](const KernelInfo &k) {
+    return k.role == attn::KernelRole::decode;
+  });
+  int64_t decodeRows = 0;
+  for (const KernelInfo &info : compiled->kernels)
+    if (info.role == attn::KernelRole::decode)
+      decodeRows = info.maxSq;
+  // f32 Q/K/V: bf16 planes of each (<name>_plane<p>), in workspaces of its
+  // shape, written by the plane kernels and read by the attention kernels.
+  int64_t planes = 0;
+  for (const KernelInfo &info : compiled->kernels)
+    planes = std::max(planes, info.planes);
+  auto argumentShape = [&](StringRef name) -> const llvm::json::Array & {
+    for (const llvm::json::Value &entry : *manifest->getArray("arguments"))
+      if (entry.getAsObject()->getString("name") == name)
+        return *entry.getAsObject()->getArray("shape");
+    llvm_unreachable("Q, K and V are arguments");
+  };
+  llvm::json::Array planeParams;
+  for (StringRef name : {"q", "k", "v"})
+    for (int64_t p = 0; p < planes; ++p) {
+      std::string buffer = (name + "_plane" + Twine(p)).str();
+      workspace.push_back(llvm::json::Object{
+          {"name", buffer},
+          {"dtype", "bf16"},
+          {"shape", llvm::json::Array(argumentShape(name))}});
+      planeParams.push_back(llvm::json::Object{{"tensor", buffer}});
+    }
+  for (const KernelInfo &info : compiled->kernels) {
+    llvm::json::Object entry{{"name", info.name},
+                             {"cubin", stem + ".cubin"},
+                             {"ptx", stem + ".ptx"},
+                             {"block", llvm::json::Array{info.threads, 1, 1}},
+                             {"shared_bytes", info.sharedBytes},
+                             {"registers", info.registers},
+                             {"spill_bytes", info.spillBytes}};
+    llvm::json::Array params, grid;
+    if (info.role == attn::KernelRole::planes) {
+      // grid = (ceil(S / rows), H, B) of the tensor split into planes.
+      const llvm::json::Array &shape = argumentShape(info.operand);
+      params.push_back(llvm::json::Object{{"tensor", info.operand}});
+      for (int64_t p = 0; p < info.planes; ++p)
+        params.push_back(llvm::json::Object{
+            {"tensor", info.operand + "_plane" + std::to_string(p)}});
+      grid = llvm::json::Array{
+          llvm::json::Array{llvm::json::Object{
+              {"ceildiv", llvm::json::Array{shape[dims.seq], info.rows}}}},
+          llvm::json::Array{shape[dims.head]},
+          llvm::json::Array{shape[dims.batch]}};
+    } else if (info.role == attn::KernelRole::fwd) {
+      // grid = (ceil(Sq / Tq), Hq, B)
+      append(params, tensorParams("arguments"));
+      append(params, tensorParams("results"));
+      append(params, llvm::json::Array(planeParams));
+      grid = llvm::json::Array{
+          llvm::json::Array{llvm::json::Object{
+              {"ceildiv", llvm::json::Array{seqQ, info.tileQ}}}},
+          llvm::json::Array{heads}, llvm::json::Array{batch}};
+      entry["tile_sizes"] = llvm::json::Array{info.tileQ, info.tileK};
+      if (hasDecode)
+        entry["if"] =
+            llvm::json::Object{{"gt", llvm::json::Array{seqQ, decodeRows}}};
+    } else if (info.role == attn::KernelRole::decode) {
+      // grid = (splits, Hq, B); partial results to the workspace.
+      append(params, tensorParams("arguments"));
+      params.push_back(llvm::json::Object{{"tensor", "o_part"}});
+      params.push_back(llvm::json::Object{{"tensor", "lse_part"}});
+      append(params, llvm::json::Array(planeParams));
+      grid = llvm::json::Array{llvm::json::Array{info.splits},
+                               llvm::json::Array{heads / info.headsPerCTA},
+                               llvm::json::Array{batch}};
+      entry["tile_sizes"] = llvm::json::Array{info.tileQ, info.tileK};
+      entry["if"] =
+          llvm::json::Object{{"le", llvm::json::Array{seqQ, decodeRows}}};
+      workspace.push_back(llvm::json::Object{
+          {"name", "o_part"},
+          {"dtype", "f32"},
+          {"shape", llvm::json::Array{batch, heads, info.splits, seqQ,
+                                      op.getValueHeadSize()}}});
+      workspace.push_back(llvm::json::Object{
+          {"name", "lse_part"},
+          {"dtype", "f32"},
+          {"shape", llvm::json::Array{batch, heads, info.splits, seqQ}}});
+    } else {
+      // combine: grid = (Sq, Hq, B), one thread per feature.
+      params.push_back(llvm::json::Object{{"tensor", "o_part"}});
+      params.push_back(llvm::json::Object{{"tensor", "lse_part"}});
+      append(params, tensorParams("results"));
+      grid =
+          llvm::json::Array{llvm::json::Array{seqQ}, llvm::json::Array{heads},
+                            llvm::json::Array{batch}};
+      entry["if"] =
+          llvm::json::Object{{"le", llvm::json::Array{seqQ, decodeRows}}};
+    }
+    entry["grid"] = std::move(grid);
+    entry["params"] = std::move(params);
+    kernelEntries.push_back(std::move(entry));
+  }
+
+  llvm::json::Object top;
+  top["format"] = "attune-cuda";
+  top["version"] = 1;
+  top["chip"] = options.chip.getValue();
+  for (auto &[key, value] : *manifest)
+    top[key] = std::move(value);
+  top["workspace"] = std::move(workspace);
+  top["kernels"] = std::move(kernelEntries);
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << llvm::formatv("{0:2}", llvm::json::Value(std::move(top))) << "\n";
+  if (failed(writeFile("manifest.json", text)))
+    return failure();
+
+  std::string generic;
+  llvm::raw_string_ostream gos(generic);
+  spec->print(gos, OpPrintingFlags().printGenericOpForm());
+  return writeFile("spec.mlir", generic);
+}

@@ -1,0 +1,126 @@
+//===- DecodeKernels.cpp - Split-KV decode and combine ----------*- C++ -*-===//
+//
+// Part of the Attune project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Short queries (Sq <= 16 / g): the decode kernel is the forward emitter
+// with the keys split over 16 CTAs per (K/V head, batch) and the g query
+// heads of a K/V head packed into the warp's 16 rows (KernelPlan::decode);
+// each split writes O / l and lse to a workspace, and the combine kernel
+// merges the splits. docs/CUDATarget.md ("Short queries: split-KV").
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelEmitter.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+using namespace attune;
+using namespace attune::attn;
+using namespace attune::cuda;
+
+std::pair<Value, Value> KernelEmitter::rowPosition(Value row) {
+  if (!packedHeads)
+    return {head, row};
+  Value seq = arith::MaxUIOp::create(b, loc, seqQ, idx(1));
+  Value last =
+      arith::SubIOp::create(b, loc, mul(seq, idx(packedHeads)), idx(1));
+  Value r = arith::MinUIOp::create(b, loc, row, last);
+  return {add(head, arith::DivUIOp::create(b, loc, r, seq)),
+          arith::RemUIOp::create(b, loc, r, seq)};
+}
+
+Value KernelEmitter::validRows() {
+  return packedHeads ? mul(seqQ, idx(packedHeads)) : seqQ;
+}
+
+void KernelEmitter::storePartialRow(ArrayRef<Value> o, int64_t mt, int64_t half,
+                                    Value row, Value m, Value l, Value positive,
+                                    Value inverse, Value colBase) {
+  // Partial results of this split, in f32; lse = -inf marks a split that
+  // saw no unmasked key.
+  scf::IfOp::create(b, loc, ult(row, validRows()), [&](OpBuilder &, Location) {
+    auto [rowHead, query] = rowPosition(row);
+    for (int64_t dt = 0; dt < valueDim / 8; ++dt)
+      for (int64_t e = 0; e < 2; ++e) {
+        int64_t k = (mt * valueTiles + dt) * 4 + 2 * half + e;
+        memref::StoreOp::create(b, loc, fmul(o[k], inverse), oPart,
+                                ValueRange{batch, rowHead, blockX, query,
+                                           add(colBase, idx(dt * 8 + e))});
+      }
+    Value value = select(positive, fmul(fadd(m, log2(l)), f32(std::log(2.0))),
+                         f32(-std::numeric_limits<double>::infinity()));
+    memref::StoreOp::create(b, loc, value, lsePart,
+                            ValueRange{batch, rowHead, blockX, query});
+    scf::YieldOp::create(b, loc);
+  });
+}
+
+void attune::cuda::emitCombine(OpBuilder &b, AttentionOp op, int64_t numSplits,
+                               Value oPart, Value lsePart, ValueRange outputs) {
+  Location loc = op.getLoc();
+  auto idx = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  auto f32 = [&](double v) -> Value {
+    return arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
+                                          APFloat(static_cast<float>(v)));
+  };
+  Value d = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  Value i = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  Value h = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
+  Value batch = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
+  double log2e = 1.0 / std::log(2.0);
+  Value negInf = f32(-std::numeric_limits<double>::infinity());
+  SmallVector<Value> lse;
+  Value m = negInf;
+  for (int64_t sp = 0; sp < numSplits; ++sp) {
+    lse.push_back(memref::LoadOp::create(b, loc, lsePart,
+                                         ValueRange{batch, h, idx(sp), i}));
+    m = arith::MaximumFOp::create(b, loc, m, lse.back());
+  }
+  Value empty =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, m, negInf);
+  Value base = arith::SelectOp::create(b, loc, empty, f32(0.0), m);
+  Value sum = f32(0.0), acc = f32(0.0);
+  for (int64_t sp = 0; sp < numSplits; ++sp) {
+    Value w = emitExp2(
+        b, loc,
+        arith::MulFOp::create(
+            b, loc, arith::SubFOp::create(b, loc, lse[sp], base), f32(log2e)));
+    sum = arith::AddFOp::create(b, loc, sum, w);
+    Value part = memref::LoadOp::create(b, loc, oPart,
+                                        ValueRange{batch, h, idx(sp), i, d});
+    acc = LLVM::FMAOp::create(b, loc, w, part, acc);
+  }
+  Value out = arith::SelectOp::create(b, loc, empty, f32(0.0),
+                                      arith::DivFOp::create(b, loc, acc, sum));
+  LayoutDims dims = op.getLayoutDims();
+  SmallVector<Value> at(4);
+  at[dims.batch] = batch;
+  at[dims.head] = h;
+  at[dims.seq] = i;
+  at[dims.feature] = d;
+  Type element = cast<MemRefType>(outputs[0].getType()).getElementType();
+  if (element != out.getType())
+    out = arith::TruncFOp::create(b, loc, element, out);
+  memref::StoreOp::create(b, loc, out, outputs[0], at);
+  if (outputs.size() > 1) {
+    Value log = emitLog2(b, loc, sum);
+    Value value = arith::SelectOp::create(
+        b, loc, empty, negInf,
+        arith::AddFOp::create(
+            b, loc, m, arith::MulFOp::create(b, loc, log, f32(std::log(2.0)))));
+    scf::IfOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, d, idx(0)),
+        [&](OpBuilder &, Location) {
+          memref::StoreOp::create(b, loc, value, outputs[1],
+                                  ValueRange{batch, h, i});
+          scf::YieldOp::create(b, loc);
+        });
+  }
+}

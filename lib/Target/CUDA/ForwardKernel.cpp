@@ -1,0 +1,298 @@
+//===- ForwardKernel.cpp - The attention kernel -----------------*- C++ -*-===//
+//
+// Part of the Attune project.
+//
+//===----------------------------------------------------------------------===//
+//
+// FlashAttention-2 on tensor cores: one CTA computes Tq query rows of one
+// (batch, head) (or, split-KV, one split of the keys for every query); warp
+// w owns 16 m rows. The kernel: thread indices and base pointers, the
+// k-tiles to visit (ClassTable.cpp), the prologue (Q and the first K/V tile
+// in flight), the k-loop that prefetches tile t+1 into the other buffer
+// while tile t is computed (ForwardSteps.cpp), and the epilogue O / l and
+// lse. docs/CUDATarget.md describes the whole design.
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelEmitter.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+using namespace attune;
+using namespace attune::attn;
+using namespace attune::cuda;
+
+void KernelEmitter::emitThreadIndices(Value smemBase) {
+  smem = smemBase;
+  tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  lane = remu(tid, kWarpSize);
+  warp = divu(tid, kWarpSize);
+  // Shared-window addresses fit in 32 bits.
+  sharedBase = LLVM::PtrToIntOp::create(b, loc, b.getI32Type(), smem);
+  if (useWgmma) {
+    // The tiles start at the swizzle's repeat (sharedBytes has the slack).
+    Value aligned = arith::AndIOp::create(
+        b, loc,
+        arith::AddIOp::create(b, loc, sharedBase, i32(kSwizzleAtomBytes - 1)),
+        i32(-kSwizzleAtomBytes));
+    Value skip = arith::SubIOp::create(b, loc, aligned, sharedBase);
+    smem =
+        gep(smem, arith::IndexCastUIOp::create(b, loc, b.getIndexType(), skip),
+            b.getI8Type());
+    sharedBase = aligned;
+  }
+  qFragments = fragmentOffsets(add(mul(warp, idx(16 * mTiles)), remu(lane, 16)),
+                               mul(divu(lane, 16), idx(8)), qkCols);
+  kFragments = fragmentOffsets(add(remu(lane, 8), mul(divu(lane, 16), idx(8))),
+                               mul(remu(divu(lane, 8), 2), idx(8)), qkCols);
+  vFragments =
+      fragmentOffsets(add(remu(lane, 8), mul(remu(divu(lane, 8), 2), idx(8))),
+                      mul(divu(lane, 16), idx(8)), vCols);
+}
+
+void KernelEmitter::emitBlockPointers(IRMapping &args, ValueRange outputs) {
+  blockX = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  Value qTile = numSplits ? idx(0) : blockX;
+  Value blockY = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
+  batch = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
+  if (packedHeads) {
+    // Block y is the K/V head; `head` is the first query head of its group.
+    kvHead = blockY;
+    head = mul(kvHead, idx(packedHeads));
+  } else {
+    head = blockY;
+    kvHead = divu(head, op.getGroupSize());
+  }
+  rowBegin = mul(qTile, idx(tileQ));
+
+  // f32 inputs: the first planes stand for Q, K, V (same shapes, bf16).
+  bool usePlanes = planes > 1;
+  query = usePlanes ? planeInputs[0] : args.lookup(op.getQuery());
+  Value key = usePlanes ? planeInputs[planes] : args.lookup(op.getKey());
+  Value value =
+      usePlanes ? planeInputs[2 * planes] : args.lookup(op.getValue());
+  Value output = outputs.empty() ? Value() : outputs[0];
+  seqQ = memref::DimOp::create(b, loc, query, dims.seq);
+  seqK = memref::DimOp::create(b, loc, key, dims.seq);
+
+  // Base pointers of this (batch, head) and the distance between rows.
+  auto baseOf = [&](Value memref, Value h, Value &rowStride) {
+    auto meta = memref::ExtractStridedMetadataOp::create(b, loc, memref);
+    ValueRange strides = meta.getStrides();
+    rowStride = strides[dims.seq];
+    Value offset = add(meta.getOffset(), add(mul(batch, strides[dims.batch]),
+                                             mul(h, strides[dims.head])));
+    return gep(globalPointer(memref), offset,
+               cast<MemRefType>(memref.getType()).getElementType());
+  };
+  qBase = baseOf(query, head, qRowStride);
+  kBase = baseOf(key, kvHead, kRowStride);
+  vBase = baseOf(value, kvHead, vRowStride);
+  for (int64_t p = 1; p < planes; ++p) {
+    Value unused;
+    qPlaneBases.push_back(baseOf(planeInputs[p], head, unused));
+    kPlaneBases.push_back(baseOf(planeInputs[planes + p], kvHead, unused));
+    vPlaneBases.push_back(baseOf(planeInputs[2 * planes + p], kvHead, unused));
+  }
+  if (output)
+    oBase = baseOf(output, head, oRowStride);
+}
+
+void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
+  operands = &args;
+  emitThreadIndices(smemBase);
+  emitBlockPointers(args, outputs);
+  emitTileRange();
+
+  // Per-element region ops that are the same for the whole CTA, once.
+  if (Block *score = op.getScoreBlock())
+    hoistInvariants(score, 1);
+  if (Block *mask = op.getMaskBlock())
+    hoistInvariants(mask, 0);
+  // Packed heads make h vary per row: positions are not (i, j) alone.
+  if (!packedHeads) {
+    if (Block *score = op.getScoreBlock())
+      findAffineCasts(score, 1);
+    if (Block *mask = op.getMaskBlock())
+      findAffineCasts(mask, 0);
+  }
+
+  // Prologue: Q and the first k-tile, then Q's fragments.
+  zeroFeaturePadding();
+  for (int64_t p = 0; p < planes; ++p) {
+    if (packedHeads)
+      copyPackedQueryAsync(p ? planeInputs[p] : query, p * qPlane);
+    else
+      copyTileAsync(p ? qPlaneBases[p - 1] : qBase, qRowStride, rowBegin, seqQ,
+                    idx(p * qPlane), tileQ, headDim, qkCols, useWgmma);
+  }
+  Value firstClass = classifyIfInRange(ranges.begin);
+  scf::IfOp::create(b, loc, isVisited(firstClass), [&](OpBuilder &, Location) {
+    loadKeyValue(ranges.begin, idx(0));
+    scf::YieldOp::create(b, loc);
+  });
+  NVVM::CpAsyncCommitGroupOp::create(b, loc);
+  NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
+  fenceForWgmma();
+  gpu::BarrierOp::create(b, loc);
+  if (qInRegisters) {
+    queryFragments.resize(mTiles);
+    for (int64_t mt = 0; mt < mTiles; ++mt)
+      for (int64_t kk = 0; kk < headSteps; ++kk)
+        queryFragments[mt].push_back(loadQueryFragment(mt, kk));
+  }
+
+  // The k-tile loop: prefetch tile t+1 into the other buffer while tile t
+  // is computed.
+  // Loop state: O fragments, then m and l of each row the thread holds,
+  // then the class of the current tile.
+  int64_t rowsPerThread = 2 * mTiles;
+  int64_t numState = 1 + 2 * rowsPerThread;
+  auto oType = VectorType::get({mTiles * valueTiles * 4}, b.getF32Type());
+  Value negInf = f32(-std::numeric_limits<double>::infinity());
+  SmallVector<Value> init{vector::BroadcastOp::create(b, loc, oType, f32(0.0))};
+  init.append(rowsPerThread, negInf);
+  init.append(rowsPerThread, f32(0.0));
+  init.push_back(firstClass);
+  auto buildLoop = [&](Value lower, Value upper, ValueRange initial,
+                       ScorePath path, bool prefetch = true) {
+    return scf::ForOp::create(
+        b, loc, lower, upper, idx(1), initial,
+        [&](OpBuilder &, Location, Value kt, ValueRange iter) {
+          Value buffer =
+              remu(arith::SubIOp::create(b, loc, kt, ranges.begin), 2);
+          Value next = add(kt, idx(1));
+          Value nextClass =
+              prefetch ? classifyIfInRange(next)
+                       : arith::ConstantIntOp::create(b, loc, b.getI8Type(),
+                                                      AttentionOp::kTileEmpty);
+          // Every warp is done with the other buffer (tile t-1).
+          gpu::BarrierOp::create(b, loc);
+          if (prefetch)
+            scf::IfOp::create(
+                b, loc, isVisited(nextClass), [&](OpBuilder &, Location) {
+                  loadKeyValue(next,
+                               arith::SubIOp::create(b, loc, idx(1), buffer));
+                  scf::YieldOp::create(b, loc);
+                });
+          NVVM::CpAsyncCommitGroupOp::create(b, loc);
+          // All groups but the newest are complete: tile t has landed.
+          NVVM::CpAsyncWaitGroupOp::create(b, loc, 1);
+          fenceForWgmma();
+          gpu::BarrierOp::create(b, loc);
+          Value cls = iter[numState];
+          SmallVector<Type> types(iter.take_front(numState).getTypes());
+          auto visit = scf::IfOp::create(b, loc, types, isVisited(cls),
+                                         /*withElseRegion=*/true);
+          {
+            OpBuilder::InsertionGuard guard(b);
+            b.setInsertionPointToStart(visit.thenBlock());
+            scf::YieldOp::create(
+                b, loc,
+                emitKeyTile(kt, buffer, cls, iter.take_front(numState), path));
+            b.setInsertionPointToStart(visit.elseBlock());
+            scf::YieldOp::create(b, loc, iter.take_front(numState));
+          }
+          SmallVector<Value> yields(visit.getResults());
+          yields.push_back(nextClass);
+          scf::YieldOp::create(b, loc, yields);
+        });
+  };
+  scf::ForOp loop;
+  if (!op.getMaskBlock() && !op.getScoreBlock()) {
+    // Every tile is full and all but the one that crosses Sk take the fast
+    // path: that one is peeled into a loop of its own, so that the main
+    // loop carries no element-wise code (whose registers made dense
+    // D = 128 at 128 x 64 spill), as FlashAttention-2 peels its masked
+    // iterations.
+    Value inside = arith::MaxUIOp::create(
+        b, loc, ranges.begin,
+        arith::MinUIOp::create(
+            b, loc, ranges.end,
+            arith::DivUIOp::create(b, loc, seqK, idx(tileK))));
+    scf::ForOp main = buildLoop(ranges.begin, inside, init, ScorePath::Fast);
+    // The tile that crosses Sk is the last: nothing to prefetch.
+    loop = buildLoop(inside, ranges.end, main.getResults(),
+                     ScorePath::Elementwise, /*prefetch=*/false);
+  } else {
+    loop = buildLoop(ranges.begin, ranges.end, init, ScorePath::Either);
+  }
+
+  // Epilogue: O / l, lse = (m + log2 l) ln 2; rows with l = 0 (every key
+  // masked) give O = 0 and lse = -inf.
+  SmallVector<Value> o;
+  for (int64_t k = 0; k < mTiles * valueTiles * 4; ++k)
+    o.push_back(vector::ExtractOp::create(b, loc, loop.getResult(0),
+                                          ArrayRef<int64_t>{k}));
+  Value lse = outputs.size() > 1 ? outputs[1] : Value();
+  assert((numSplits || oBase) && "the output is needed without split-KV");
+  Value lseBase, lseRowStride;
+  if (lse) {
+    auto meta = memref::ExtractStridedMetadataOp::create(b, loc, lse);
+    ValueRange strides = meta.getStrides();
+    lseRowStride = strides[2];
+    Value offset = add(meta.getOffset(),
+                       add(mul(batch, strides[0]), mul(head, strides[1])));
+    lseBase = gep(globalPointer(lse), offset, b.getF32Type());
+  }
+  Value colBase = mul(remu(lane, 4), idx(2));
+  for (int64_t r = 0; r < rowsPerThread; ++r) {
+    int64_t mt = r / 2, half = r % 2;
+    Value m = loop.getResult(1 + r);
+    Value l = loop.getResult(1 + rowsPerThread + r);
+    l = fadd(l, shuffleXor(l, 1));
+    l = fadd(l, shuffleXor(l, 2));
+    Value positive =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, l, f32(0.0));
+    Value inverse =
+        select(positive, arith::DivFOp::create(b, loc, f32(1.0), l), f32(0.0));
+    Value row = add(fragmentRow(mt), idx(8 * half));
+    if (numSplits)
+      storePartialRow(o, mt, half, row, m, l, positive, inverse, colBase);
+    else
+      storeOutputRow(o, mt, half, row, m, l, positive, inverse, colBase,
+                     lseBase, lseRowStride);
+  }
+}
+
+void KernelEmitter::storeOutputRow(ArrayRef<Value> o, int64_t mt, int64_t half,
+                                   Value row, Value m, Value l, Value positive,
+                                   Value inverse, Value colBase, Value lseBase,
+                                   Value lseRowStride) {
+  scf::IfOp::create(b, loc, ult(row, seqQ), [&](OpBuilder &, Location) {
+    Value rowOffset = mul(row, oRowStride);
+    for (int64_t dt = 0; dt < valueDim / 8; ++dt) {
+      int64_t first = (mt * valueTiles + dt) * 4 + 2 * half;
+      Value y = fmul(o[first + 1], inverse);
+      Value x = fmul(o[first], inverse);
+      Value pair =
+          outputType.isF32()
+              ? vector::FromElementsOp::create(
+                    b, loc, VectorType::get({2}, outputType), ValueRange{x, y})
+              : pack(x, y);
+      Value address =
+          gep(oBase, add(rowOffset, add(colBase, idx(dt * 8))), outputType);
+      LLVM::StoreOp::create(b, loc, pair, address,
+                            /*alignment=*/outputType.isF32() ? 8 : 4);
+    }
+    if (lseBase) {
+      Value ln2 = f32(std::log(2.0));
+      Value value = select(positive, fmul(fadd(m, log2(l)), ln2),
+                           f32(-std::numeric_limits<double>::infinity()));
+      scf::IfOp::create(b, loc,
+                        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                              remu(lane, 4), idx(0)),
+                        [&](OpBuilder &, Location) {
+                          LLVM::StoreOp::create(b, loc, value,
+                                                gep(lseBase,
+                                                    mul(row, lseRowStride),
+                                                    b.getF32Type()),
+                                                /*alignment=*/4);
+                          scf::YieldOp::create(b, loc);
+                        });
+    }
+    scf::YieldOp::create(b, loc);
+  });
+}

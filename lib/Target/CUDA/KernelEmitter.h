@@ -1,0 +1,456 @@
+//===- KernelEmitter.h - Builds the CUDA attention kernels ------*- C++ -*-===//
+//
+// Part of the Attune project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Private to lib/Target/CUDA: the state the kernel emitter's files share.
+// KernelEmitter builds the body of one attention kernel (forward or split-KV
+// decode) from a KernelPlan; its methods live by concern:
+//
+//   KernelEmitter.cpp   constants, pointers, inline PTX, fast-math helpers
+//   SharedStaging.cpp   cp.async copies into swizzled shared tiles, ldmatrix
+//   ClassTable.cpp      the k-tiles a CTA visits and their class table
+//   MmaSync.cpp         mma.sync fragments and products
+//   Wgmma.cpp           wgmma descriptors, fences and products (sm_90a)
+//   Planes.cpp          f32 inputs as three bf16 planes
+//   ForwardSteps.cpp    one k-tile: scores, softmax update, value product
+//   ForwardKernel.cpp   the kernel: prologue, k-loop, epilogue
+//   DecodeKernels.cpp   split-KV partial results and the combine kernel
+//
+// and the region lowering (inlineRegion, hoistInvariants, ...) for now in
+// ConvertAttnToNVGPU.cpp.
+//
+// The fragment layout of mma.m16n8k16 (PTX ISA, "Matrix Fragments for
+// mma.m16n8k16"), which every index computation follows: lane l holds
+//   C/D (16x8 f32): c0,c1 at row l/4,     cols 2(l%4), 2(l%4)+1
+//                   c2,c3 at row l/4 + 8, same cols
+//   A (16x16 b16):  a0 rows 0-7 / k 0-7, a1 rows 8-15 / k 0-7,
+//                   a2 rows 0-7 / k 8-15, a3 rows 8-15 / k 8-15,
+//                   each 2 halves: row l/4, k 2(l%4), 2(l%4)+1
+//   B (16x8 b16):   b0 k 0-7, b1 k 8-15; each: k 2(l%4), +1 at col l/4
+// so two adjacent C tiles of S (keys 16kk..16kk+15) are exactly the A
+// operand of P.V for k-step kk once converted to 16-bit pairs.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTUNE_LIB_TARGET_CUDA_KERNELEMITTER_H
+#define ATTUNE_LIB_TARGET_CUDA_KERNELEMITTER_H
+
+#include "attune/Dialect/Attn/IR/AttnOps.h"
+#include "attune/Dialect/Attn/Utils/RegionLowering.h"
+#include "attune/Dialect/Attn/Transforms/TileClassification.h"
+#include "attune/Target/CUDA/KernelPlan.h"
+#include "attune/Target/CUDA/Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/DenseMap.h"
+
+#include <utility>
+
+namespace attune::cuda {
+
+/// 2^x with the hardware's approximate exp2 (ex2.approx.ftz.f32):
+/// ex2(-inf) = +0, which the online softmax relies on.
+mlir::Value emitExp2(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
+
+/// log2(x) with the hardware's approximation (lg2.approx.ftz.f32).
+mlir::Value emitLog2(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
+
+/// Lets LLVM fuse `op`'s float multiply and add into an FMA (one rounding
+/// instead of two), as nvcc does by default (-fmad=true): a score region's
+/// `s + bias` after the kernel's `s * scale`, ALiBi's `slope * (j - i)`.
+void allowContraction(mlir::Operation *op);
+
+/// The combine step of split-KV: one CTA per (query, head, batch), one
+/// thread per output feature d:
+///   m = max_s lse_s, w_s = exp(lse_s - m),
+///   O = sum_s w_s O_s / sum_s w_s, lse = m + log(sum_s w_s)
+/// (O = 0 and lse = -inf when every split saw only masked keys).
+void emitCombine(mlir::OpBuilder &b, attn::AttentionOp op, int64_t numSplits,
+                 mlir::Value oPart, mlir::Value lsePart,
+                 mlir::ValueRange outputs);
+
+/// The first step for f32 inputs: one CTA per (kPlaneRows rows, head,
+/// batch) of `source` (f32 Q, K or V) writes each element x as kPlanes bf16
+/// values, plane p = bf16(x - planes before it), to the bf16 tensors
+/// `planeMemrefs` of the same shape.
+void emitPlaneKernel(mlir::OpBuilder &b, mlir::Location loc,
+                     attn::LayoutDims dims, mlir::Value source,
+                     mlir::ValueRange planeMemrefs);
+
+/// Builds the body of one attention kernel. The plan's sizes are the
+/// emitter's own fields (private inheritance: the plan is what the emitter
+/// is built from, not part of its interface).
+class KernelEmitter : private KernelPlan {
+  // The names the region lowering's declarations use.
+  using Value = mlir::Value;
+  using ValueRange = mlir::ValueRange;
+  using IRMapping = mlir::IRMapping;
+  using Block = mlir::Block;
+  using Operation = mlir::Operation;
+
+public:
+  KernelEmitter(mlir::OpBuilder &b, attn::AttentionOp op,
+                const KernelPlan &plan);
+
+  /// f32 Q/K/V: the kernel reads each of them as kPlanes bf16 tensors
+  /// x = hi + mid + lo (written by emitPlaneKernel; every plane holds the
+  /// next 8 significant bits) and computes every product a * b as the sum of
+  /// the plane products a_p b_q with p + q < kPlanes: six mma.sync whose
+  /// dropped terms are below 2^-24 relative, so O is as accurate as an f32
+  /// computation. `planeMemrefs` lists Q's planes, then K's, then V's.
+  void setPlanes(ValueRange planeMemrefs) {
+    assert(planeMemrefs.size() == 3 * static_cast<size_t>(planes));
+    planeInputs.assign(planeMemrefs.begin(), planeMemrefs.end());
+  }
+
+  /// Split-KV (the plan's numSplits): the partial results (O / l in f32 and
+  /// lse per split) go to `oPart` [B, Hq, splits, Sq, Dv] and `lsePart`
+  /// [B, Hq, splits, Sq] for emitCombine.
+  void setPartialOutputs(Value partialOutput, Value partialLse) {
+    oPart = partialOutput;
+    lsePart = partialLse;
+  }
+
+  /// Emits the kernel body at the builder's insertion point. `args` maps the
+  /// op's operands (Q, K, V, captures) to kernel arguments; `outputs` are
+  /// O and, if the op has it, lse.
+  void emit(IRMapping &args, ValueRange outputs, Value smem);
+
+private:
+  //===--------------------------------------------------------------------===//
+  // Constants, pointers and inline PTX (KernelEmitter.cpp)
+  //===--------------------------------------------------------------------===//
+
+  Value idx(int64_t v);
+  Value i32(int64_t v);
+  Value f32(double v);
+  Value add(Value x, Value y);
+  Value mul(Value x, Value y);
+  Value divu(Value x, int64_t y);
+  Value remu(Value x, int64_t y);
+  Value ult(Value x, Value y);
+  Value select(Value c, Value x, Value y);
+  Value fmax(Value x, Value y);
+  Value fmul(Value x, Value y);
+  Value fadd(Value x, Value y);
+  Value fsub(Value x, Value y);
+  Value exp2(Value x) { return emitExp2(b, loc, x); }
+  Value log2(Value x) { return emitLog2(b, loc, x); }
+
+  /// The device address of a memref's first element, as a global pointer.
+  Value globalPointer(Value memref);
+  /// `base` advanced by `offset` (index) elements of `element`.
+  Value gep(Value base, Value offset, mlir::Type element);
+  /// Inline PTX `text` with `constraints`; side effects keep it in program
+  /// order with the other inline PTX and the barriers.
+  llvm::SmallVector<Value> inlinePTX(llvm::StringRef text,
+                                     llvm::StringRef constraints,
+                                     ValueRange operands,
+                                     mlir::TypeRange results = {});
+  /// Inline PTX `text` that takes `values` (f32 or i32) and gives them back:
+  /// code that reads the results runs after it, code that computes
+  /// `values` before it (wgmma.fence and wgmma.wait_group).
+  llvm::SmallVector<Value> tiedPTX(llvm::StringRef text, ValueRange values);
+  /// Butterfly shuffle across the lanes of a quad.
+  Value shuffleXor(Value x, int64_t offset);
+
+  //===--------------------------------------------------------------------===//
+  // Shared-memory staging (SharedStaging.cpp)
+  //===--------------------------------------------------------------------===//
+
+  /// Address of element (row, col) of the swizzled 16-bit shared tile that
+  /// starts `byteOffset` bytes into shared memory and has `cols` columns.
+  /// `col` must be a multiple of 8 (one 16-byte chunk). With `blockRows`
+  /// (the tile's rows), the tile is stored as column blocks of 64 (128-byte
+  /// rows, block after block), the 128-byte swizzle layout of wgmma's
+  /// descriptors; otherwise rows are whole.
+  Value sharedAddress(Value byteOffset, Value row, Value col, int64_t cols,
+                      int64_t blockRows = 0);
+  /// A thread's ldmatrix row addresses into a swizzled tile: the thread
+  /// reads row `rowConst + rowLane`, column `colConst + colLane` (rowConst
+  /// a multiple of 8, colConst of 16, colLane 0 or 8). Then the swizzled
+  /// chunk is (colConst / 8) ^ t with t = colLane / 8 ^ rowLane % 8 < 8,
+  /// which is 8 (colConst / 64) + ((colConst / 8) % 8 ^ t): four per-thread
+  /// 32-bit shared addresses, one per (colConst / 16) % 4, and the rest a
+  /// compile-time offset (loadFragment).
+  llvm::SmallVector<Value, 4> fragmentOffsets(Value rowLane, Value colLane,
+                                              int64_t cols);
+  /// ldmatrix .x4 of the fragment rows (rowConst, colConst) of the tile at
+  /// `dynamicOffset` (index bytes, may be null) + `staticOffset` given its
+  /// fragmentOffsets. Inline PTX with the constant part as the address's
+  /// immediate: as an LLVM address it was hoisted out of the k-loop, one
+  /// 64-bit register pair per (k-step, matrix), the kernels' largest
+  /// register cost.
+  llvm::SmallVector<Value, 4> loadFragment(llvm::ArrayRef<Value> offsets,
+                                           Value dynamicOffset,
+                                           int64_t staticOffset,
+                                           int64_t rowConst, int64_t colConst,
+                                           int64_t cols, bool transpose);
+  /// Issues the cp.async copies of rows [rowBegin, rowBegin + rows) of a
+  /// (rowStride, cols) 16-bit matrix at `base` into the shared tile at
+  /// `byteOffset`, which has `sharedCols` columns; rows at or past
+  /// `rowLimit` are zero-filled. `blocked`: in wgmma's layout
+  /// (sharedAddress).
+  void copyTileAsync(Value base, Value rowStride, Value rowBegin,
+                     Value rowLimit, Value byteOffset, int64_t rows,
+                     int64_t cols, int64_t sharedCols, bool blocked = false);
+  /// Packed heads: loads row r of the Q tile from query head
+  /// head + r / Sq, position r % Sq (zero past the group's rows).
+  void copyPackedQueryAsync(Value query, int64_t byteOffset);
+  /// With a head size D that is not a multiple of 16, the last k-step of
+  /// S = Q K^T reads the 8 columns [D, D + 8) of the Q and K tiles, which no
+  /// copy writes: zeroes them, once, before the first copy.
+  void zeroFeaturePadding();
+  /// Issues the copies of k-tile `kt`'s K and V (every plane) into
+  /// `buffer` (0 or 1).
+  void loadKeyValue(Value kt, Value buffer);
+
+  //===--------------------------------------------------------------------===//
+  // The k-tiles a CTA visits (ClassTable.cpp)
+  //===--------------------------------------------------------------------===//
+
+  /// Computes `ranges` (the causal bounds, this split's share of them) and,
+  /// for masked ops, fills the class table and shrinks `ranges` to its
+  /// non-empty tiles.
+  void emitTileRange();
+  /// The class (AttentionOp::kTile*) of k-tile `kt`, from the op's
+  /// classifier and the causal ranges.
+  Value classify(Value kt);
+  /// Whether a class is not kTileEmpty.
+  Value isVisited(Value cls);
+  /// The class of `kt` (from the table where it has it), or kTileEmpty past
+  /// the range.
+  Value classifyIfInRange(Value kt);
+
+  //===--------------------------------------------------------------------===//
+  // mma.sync (MmaSync.cpp)
+  //===--------------------------------------------------------------------===//
+
+  /// One mma.sync m16n8k16: `acc` (4 f32) += A (4 x i32) * B (2 x i32).
+  void mma(llvm::ArrayRef<Value> a, Value b0, Value b1,
+           llvm::MutableArrayRef<Value> acc);
+  /// Packs two f32 into the 16-bit pair register (x in the low half).
+  Value pack(Value x, Value y);
+  /// Loads the Q fragments of this warp's m-tile `mt` for k-step `kk`.
+  llvm::SmallVector<Value, 4> loadQueryFragment(int64_t mt, int64_t kk,
+                                                int64_t plane = 0);
+  /// S (+)= Q K^T of the K tile at `kOffset` with mma.sync; the products of
+  /// the planes after the first go to `sSmall` (mmaPlanes).
+  void syncQueryKey(Value kOffset, llvm::MutableArrayRef<Value> s,
+                    llvm::MutableArrayRef<Value> sSmall);
+  /// acc (+)= P V of the V tile at `vOffset` with mma.sync, P the
+  /// probabilities `t` (score fragment layout); `small` as in mmaPlanes.
+  void syncValueProduct(llvm::ArrayRef<Value> t, Value vOffset,
+                        llvm::MutableArrayRef<Value> acc,
+                        llvm::MutableArrayRef<Value> small);
+
+  //===--------------------------------------------------------------------===//
+  // wgmma.mma_async (Wgmma.cpp)
+  //===--------------------------------------------------------------------===//
+
+  /// The wgmma descriptor of the 128-byte-swizzled tile at `byteOffset`
+  /// (index) with leading and stride byte offsets `lbo` and `sbo`.
+  Value wgmmaDescriptor(Value byteOffset, int64_t lbo, int64_t sbo);
+  /// `descriptor` advanced by `bytes` (a multiple of 16).
+  Value advanceDescriptor(Value descriptor, int64_t bytes);
+  /// wgmma reads shared memory through the async proxy: once this thread's
+  /// cp.async copies have landed, order them before those reads.
+  void fenceForWgmma();
+  /// One wgmma.mma_async m64nNk16 of this warpgroup, N = 2 acc.size():
+  /// acc (+)= A B with A either this warp's 16 rows as 4 registers
+  /// (mma.sync's A fragment layout) or the warpgroup's 64 rows by one
+  /// K-major descriptor, and B from shared memory by `descriptor`, K-major
+  /// or, `transposeB`, N-major. Without `accumulate`, acc's inputs are
+  /// ignored.
+  void wgmma(ValueRange a, Value descriptor, llvm::MutableArrayRef<Value> acc,
+             bool accumulate, bool transposeB);
+  /// s = Q K^T of the K tile at `kOffset` with wgmma (s's inputs ignored).
+  void wgmmaQueryKey(Value kOffset, llvm::SmallVector<Value> &s);
+  /// o += P V of the V tile at `vOffset` with wgmma, P the probabilities
+  /// `t` from registers.
+  void wgmmaValueProduct(llvm::ArrayRef<Value> t, Value vOffset,
+                         llvm::SmallVector<Value> &o);
+
+  //===--------------------------------------------------------------------===//
+  // f32 inputs as bf16 planes (Planes.cpp)
+  //===--------------------------------------------------------------------===//
+
+  /// The pair registers of (x, y), one per plane.
+  llvm::SmallVector<Value, kPlanes> packPlanes(Value x, Value y);
+  /// One ldmatrix .x4 B fragment per plane: loadFragment at plane p's
+  /// `dynamicOffset + p * planeBytes`.
+  llvm::SmallVector<llvm::SmallVector<Value, 4>, kPlanes>
+  loadFragmentPlanes(llvm::ArrayRef<Value> offsets, Value dynamicOffset,
+                     int64_t planeBytes, int64_t rowConst, int64_t colConst,
+                     int64_t cols, bool transpose);
+  /// acc[first, first + 8) += A B for the two 8-column halves of the B
+  /// fragments, from their planes a[p] (4 registers) and b[p] (4: two per
+  /// half): the product of the first planes into `acc`, the others into
+  /// `small` (empty with one plane). Tensor cores round their f32
+  /// accumulation toward zero, so a long chain of mma.sync into one
+  /// accumulator drifts by up to an ulp of it per step; the small terms kept
+  /// apart drift only by ulps of their own, 2^-8 smaller, magnitude.
+  void mmaPlanes(llvm::ArrayRef<llvm::SmallVector<Value, 4>> a,
+                 llvm::ArrayRef<llvm::SmallVector<Value, 4>> b,
+                 llvm::MutableArrayRef<Value> acc,
+                 llvm::MutableArrayRef<Value> small, int64_t first);
+
+  //===--------------------------------------------------------------------===//
+  // Region lowering (ConvertAttnToNVGPU.cpp)
+  //===--------------------------------------------------------------------===//
+
+  /// Where an element lies in the thread's part of the tile: (i0, j0), the
+  /// position of its first element, plus (di, dj).
+  struct ElementOffset {
+    Value i0, j0;
+    int64_t di, dj;
+  };
+  /// Clones a region's ops with `mapping` and returns its yielded value;
+  /// ops hoisted by hoistInvariants are reused, not cloned. With `at`, the
+  /// region's affine casts (findAffineCasts) become sitofp(x(i0, j0)),
+  /// computed once per castBases, plus a constant.
+  Value inlineRegion(Block *block, IRMapping &mapping,
+                     const ElementOffset *at = nullptr);
+  /// Integer-to-float conversions in a region of values affine in the
+  /// positions, x = ci i + cj j + (a CTA invariant), whose results only
+  /// feed float arithmetic (not indices): per element, sitofp(x) is
+  /// sitofp(x(i0, j0)) + (ci di + cj dj), which is exact while |x| < 2^24
+  /// (beyond, one more f32 rounding) and turns a conversion, which runs at
+  /// a sixteenth of the FMA rate, into an add: ALiBi's j - i.
+  void findAffineCasts(Block *block, unsigned firstIndexArg);
+  llvm::DenseMap<Operation *, std::pair<int64_t, int64_t>> affineCasts;
+  /// The region of each block (score: 1, mask: 0; see mapRegionArguments).
+  llvm::DenseMap<Block *, unsigned> firstIndexArgs;
+  /// sitofp(x(i0, j0)) per affine cast, for the tile being emitted (cleared
+  /// before each).
+  llvm::DenseMap<Operation *, Value> castBases;
+  /// Clones the ops of `block` that `value` depends on with `mapping`.
+  Value cloneDependencies(Block *block, Value value, IRMapping &mapping);
+  /// Maps the b, h (and, when given, i, j) and capture arguments of a score
+  /// (`firstIndexArg` 1) or mask (0) region.
+  void mapRegionArguments(Block *block, unsigned firstIndexArg, Value h,
+                          Value i, Value j, IRMapping &mapping) {
+    // The region's own accessors place the arguments; firstIndexArg only
+    // names the region.
+    assert(firstIndexArg + attn::AttentionOp::kNumIndexArgs ==
+               attn::AttentionOp::getNumLeadingArgs(block) &&
+           "score: 1, mask: 0");
+    (void)firstIndexArg;
+    llvm::SmallVector<mlir::Value> captures =
+        llvm::map_to_vector(op.getCaptures(), [&](Value capture) {
+          return operands->lookup(capture);
+        });
+    attn::mapRegionArguments(block, Value(), {batch, h, i, j}, captures,
+                             mapping);
+  }
+  /// Emits, at the insertion point, the ops of a score (`firstIndexArg` 1)
+  /// or mask (0) region that do not depend on the element, once.
+  void hoistInvariants(Block *block, unsigned firstIndexArg);
+  /// Per region: its ops hoisted out of the per-element copies.
+  llvm::DenseMap<Block *, IRMapping> hoisted;
+
+  //===--------------------------------------------------------------------===//
+  // One k-tile (ForwardSteps.cpp)
+  //===--------------------------------------------------------------------===//
+
+  /// The first row of this thread's fragments of m-tile `mt` (lane / 4 of
+  /// its 16 rows; the thread also holds that row + 8).
+  Value fragmentRow(int64_t mt);
+  /// Which score paths a k-tile body contains: the fast one (a full tile
+  /// inside Sk without a score region), the element-wise one, or both
+  /// behind a branch on the tile.
+  enum class ScorePath { Fast, Elementwise, Either };
+  /// The body of one visited k-tile: returns the updated (O, m, l).
+  llvm::SmallVector<Value> emitKeyTile(Value kt, Value buffer, Value tileClass,
+                                       ValueRange state, ScorePath path);
+  /// S = Q K^T for this warp's rows from the K tile at `kOffset`: per
+  /// m-tile, Tk / 8 accumulators of 4 (element mt * perTile + 4 nt + e).
+  llvm::SmallVector<Value> emitQueryKey(Value kOffset);
+  /// The scores of S in log2 units as (x, factor), x * factor: the raw
+  /// products on the fast path, else the masked, score-modified values.
+  std::pair<Value, Value> emitScores(llvm::ArrayRef<Value> s, Value colBegin,
+                                     Value tileClass, ScorePath path);
+  /// The element-wise path of emitScores for tiles that are not known full
+  /// and inside Sk, or that have a score region.
+  std::pair<Value, Value> emitElementwiseScores(llvm::ArrayRef<Value> s,
+                                                Value colBegin, Value inside,
+                                                Value isFull);
+  /// The online softmax over this tile's scores `t` (exponentiated in
+  /// place): updates m and l of `state` and rescales its O; returns
+  /// (O, m, l) as one list.
+  llvm::SmallVector<Value> emitSoftmaxUpdate(llvm::MutableArrayRef<Value> t,
+                                             Value factor, ValueRange state,
+                                             ScorePath path);
+  /// O += P V of the V tile at `vOffset`, P the probabilities `t`.
+  void emitValueProduct(llvm::ArrayRef<Value> t, Value vOffset,
+                        llvm::SmallVector<Value> &o);
+
+  //===--------------------------------------------------------------------===//
+  // The kernel (ForwardKernel.cpp) and split-KV (DecodeKernels.cpp)
+  //===--------------------------------------------------------------------===//
+
+  /// Thread, lane and warp indices, the shared-memory base (aligned for
+  /// wgmma) and the fragments' shared addresses.
+  void emitThreadIndices(Value smemBase);
+  /// The CTA's batch, heads and rows, and the base pointers and row strides
+  /// of Q, K, V (every plane) and O.
+  void emitBlockPointers(IRMapping &args, ValueRange outputs);
+  /// Stores row `row` (m-tile `mt`, half `half` of the thread's rows) of O
+  /// = o / l and, if the op has it, lse = (m + log2 l) ln 2.
+  void storeOutputRow(llvm::ArrayRef<Value> o, int64_t mt, int64_t half,
+                      Value row, Value m, Value l, Value positive,
+                      Value inverse, Value colBase, Value lseBase,
+                      Value lseRowStride);
+  /// Split-KV: stores row `row` of this split's partial O / l (f32) and lse
+  /// (-inf: the split saw no unmasked key) to the workspaces.
+  void storePartialRow(llvm::ArrayRef<Value> o, int64_t mt, int64_t half,
+                       Value row, Value m, Value l, Value positive,
+                       Value inverse, Value colBase);
+  /// (query head, query index) of CTA row `row`, clamped into the rows that
+  /// exist so that region reads stay in bounds.
+  std::pair<Value, Value> rowPosition(Value row);
+  /// Rows of the CTA that hold queries.
+  Value validRows();
+
+  mlir::OpBuilder &b;
+  attn::AttentionOp op;
+  mlir::Location loc;
+  attn::LayoutDims dims;
+  /// The 16-bit type of the tiles in shared memory and of the mma.sync
+  /// operands (bf16 for f32 inputs), and O's element type.
+  mlir::Type elementType, outputType;
+  /// f32 inputs: the plane tensors (setPlanes), and the base pointers of
+  /// the planes after the first of this (batch, head).
+  llvm::SmallVector<Value, 3 * kPlanes> planeInputs;
+  llvm::SmallVector<Value, kPlanes> qPlaneBases, kPlaneBases, vPlaneBases;
+  /// fragmentOffsets of the Q (A operand), K (B) and V (B, transposed)
+  /// fragments, and the 32-bit shared address of the dynamic shared memory;
+  /// set by emit().
+  llvm::SmallVector<Value, 4> qFragments, kFragments, vFragments;
+  Value sharedBase;
+
+  // Values of the kernel, set by emit().
+  IRMapping *operands = nullptr;
+  Value smem, tid, lane, warp, blockX;
+  Value batch, head, kvHead, rowBegin, seqQ, seqK;
+  /// Q (the first plane for f32 inputs), and the base pointers of this
+  /// (batch, head) and distance between rows of Q, K, V and O.
+  Value query, qBase, kBase, vBase, qRowStride, kRowStride, vRowStride;
+  Value oBase, oRowStride;
+  /// Split-KV workspaces (setPartialOutputs).
+  Value oPart, lsePart;
+  /// The k-tiles the CTA visits (emitTileRange), the last query row of the
+  /// CTA, and the class table's first tile and size.
+  attn::KeyTileRanges ranges;
+  Value lastRow, tableBegin, tableCount;
+  /// Per m-tile and k-step, when Q stays in registers.
+  llvm::SmallVector<llvm::SmallVector<llvm::SmallVector<Value, 4>>>
+      queryFragments;
+};
+
+} // namespace attune::cuda
+
+#endif // ATTUNE_LIB_TARGET_CUDA_KERNELEMITTER_H

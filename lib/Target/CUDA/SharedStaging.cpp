@@ -1,0 +1,223 @@
+//===- SharedStaging.cpp - Global to shared memory --------------*- C++ -*-===//
+//
+// Part of the Attune project.
+//
+//===----------------------------------------------------------------------===//
+//
+// How the kernels stage Q, K and V in shared memory: cp.async copies of
+// 16-byte chunks (rows past the sequence zero-filled through the copy's
+// source size), tiles whose rows' chunks are XOR-swizzled by row % 8 (the
+// 8 rows one ldmatrix phase reads then hit 8 different bank groups; with
+// wgmma, the 128-byte swizzle of its descriptors), and the ldmatrix reads of
+// mma.sync fragments from them.
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelEmitter.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+using namespace attune;
+using namespace attune::attn;
+using namespace attune::cuda;
+
+Value KernelEmitter::sharedAddress(Value byteOffset, Value row, Value col,
+                                   int64_t cols, int64_t blockRows) {
+  Value element;
+  if (blockRows && cols > 64) {
+    Value chunk =
+        arith::XOrIOp::create(b, loc, divu(remu(col, 64), 8), remu(row, 8));
+    element = add(mul(divu(col, 64), idx(blockRows * 64)),
+                  add(mul(row, idx(64)), mul(chunk, idx(8))));
+  } else {
+    Value chunk = arith::XOrIOp::create(b, loc, divu(col, 8), remu(row, 8));
+    element = add(mul(row, idx(cols)), mul(chunk, idx(8)));
+  }
+  Value bytes = add(byteOffset, mul(element, idx(kElementBytes)));
+  return gep(smem, bytes, b.getI8Type());
+}
+
+SmallVector<Value, 4>
+KernelEmitter::fragmentOffsets(Value rowLane, Value colLane, int64_t cols) {
+  Value t = arith::XOrIOp::create(b, loc, divu(colLane, 8), remu(rowLane, 8));
+  Value rowBytes = mul(rowLane, idx(cols * kElementBytes));
+  SmallVector<Value, 4> offsets;
+  for (int64_t k = 0; k < 4; ++k) {
+    Value bytes = add(
+        rowBytes, mul(arith::XOrIOp::create(b, loc, idx(2 * k), t), idx(16)));
+    offsets.push_back(arith::AddIOp::create(
+        b, loc, sharedBase,
+        arith::IndexCastOp::create(b, loc, b.getI32Type(), bytes)));
+  }
+  return offsets;
+}
+
+SmallVector<Value, 4>
+KernelEmitter::loadFragment(ArrayRef<Value> offsets, Value dynamicOffset,
+                            int64_t staticOffset, int64_t rowConst,
+                            int64_t colConst, int64_t cols, bool transpose) {
+  assert(rowConst % 8 == 0 && colConst % 16 == 0);
+  Type i32Type = b.getI32Type();
+  Value base = offsets[(colConst / 16) % 4];
+  if (dynamicOffset)
+    base = arith::AddIOp::create(
+        b, loc, base,
+        arith::IndexCastOp::create(b, loc, i32Type, dynamicOffset));
+  int64_t immediate =
+      staticOffset + rowConst * cols * kElementBytes + (colConst / 64) * 128;
+  // Side effects: it reads shared memory that cp.async and barriers order.
+  std::string text = llvm::formatv(
+      "ldmatrix.sync.aligned.m8n8.x4{0}.shared.b16 {{$0, $1, $2, $3}, "
+      "[$4+{1}];",
+      transpose ? ".trans" : "", immediate);
+  SmallVector<Type, 4> types(4, i32Type);
+  return SmallVector<Value, 4>(
+      inlinePTX(text, "=r,=r,=r,=r,r", ValueRange{base}, types));
+}
+
+void KernelEmitter::copyTileAsync(Value base, Value rowStride, Value rowBegin,
+                                  Value rowLimit, Value byteOffset,
+                                  int64_t rows, int64_t cols,
+                                  int64_t sharedCols, bool blocked) {
+  int64_t blockRows = blocked ? rows : 0;
+  int64_t chunksPerRow = cols / 8;
+  int64_t chunks = rows * chunksPerRow;
+  Type element = elementType;
+  if (threads % chunksPerRow == 0) {
+    // Each pass of the CTA copies rowsPerPass whole rows; a thread's chunks
+    // lie in one column, rowsPerPass rows apart. Its source pointer is
+    // advanced pass by pass from the tile's base, so the only per-thread
+    // values live across the k-loop are its column and first row (with
+    // offsets per pass from the thread's base LLVM hoisted one 64-bit
+    // product per chunk out of the loop).
+    int64_t rowsPerPass = threads / chunksPerRow;
+    Value threadRow = divu(tid, chunksPerRow);
+    Value col = mul(remu(tid, chunksPerRow), idx(8));
+    Value tileBase = gep(base, mul(rowBegin, rowStride), element);
+    Value firstRow = gep(tileBase, col, element);
+    Value src = gep(firstRow, mul(threadRow, rowStride), element);
+    Value passStride = mul(idx(rowsPerPass), rowStride);
+    for (int64_t pass = 0; pass * rowsPerPass < rows; ++pass) {
+      if (pass > 0)
+        src = gep(src, passStride, element);
+      Value row = add(threadRow, idx(pass * rowsPerPass));
+      auto body = [&]() {
+        Value valid = ult(add(rowBegin, row), rowLimit);
+        // Zero-filled rows read nothing; point them at the tile's first row.
+        NVVM::CpAsyncOp::create(
+            b, loc, sharedAddress(byteOffset, row, col, sharedCols, blockRows),
+            select(valid, src, firstRow), 16, NVVM::LoadCacheModifierKind::CG,
+            select(valid, i32(16), i32(0)));
+      };
+      if ((pass + 1) * rowsPerPass <= rows) {
+        body();
+        continue;
+      }
+      scf::IfOp::create(b, loc, ult(row, idx(rows)),
+                        [&](OpBuilder &, Location) {
+                          body();
+                          scf::YieldOp::create(b, loc);
+                        });
+    }
+    return;
+  }
+  for (int64_t first = 0; first < chunks; first += threads) {
+    Value chunkId = add(tid, idx(first));
+    auto body = [&]() {
+      Value row = divu(chunkId, chunksPerRow);
+      Value col = mul(remu(chunkId, chunksPerRow), idx(8));
+      Value srcRow = add(rowBegin, row);
+      Value valid = ult(srcRow, rowLimit);
+      // Zero-filled rows read nothing; point them at the tile's first row.
+      Value offset = add(mul(select(valid, srcRow, rowBegin), rowStride), col);
+      Value src = gep(base, offset, element);
+      Value dst = sharedAddress(byteOffset, row, col, sharedCols, blockRows);
+      Value srcBytes = select(valid, i32(16), i32(0));
+      NVVM::CpAsyncOp::create(b, loc, dst, src, 16,
+                              NVVM::LoadCacheModifierKind::CG, srcBytes);
+    };
+    if (first + threads <= chunks) {
+      body();
+      continue;
+    }
+    scf::IfOp::create(b, loc, ult(chunkId, idx(chunks)),
+                      [&](OpBuilder &, Location) {
+                        body();
+                        scf::YieldOp::create(b, loc);
+                      });
+  }
+}
+
+void KernelEmitter::copyPackedQueryAsync(Value query, int64_t byteOffset) {
+  int64_t chunksPerRow = headDim / 8;
+  auto meta = memref::ExtractStridedMetadataOp::create(b, loc, query);
+  ValueRange strides = meta.getStrides();
+  Value base =
+      gep(globalPointer(query),
+          add(meta.getOffset(), mul(batch, strides[dims.batch])), elementType);
+  for (int64_t first = 0; first < tileQ * chunksPerRow; first += threads) {
+    Value chunkId = add(tid, idx(first));
+    Value row = divu(chunkId, chunksPerRow);
+    Value col = mul(remu(chunkId, chunksPerRow), idx(8));
+    Value valid = ult(row, validRows());
+    auto [rowHead, position] = rowPosition(row);
+    Value offset = add(
+        add(mul(rowHead, strides[dims.head]), mul(position, strides[dims.seq])),
+        col);
+    NVVM::CpAsyncOp::create(
+        b, loc, sharedAddress(idx(byteOffset), row, col, qkCols),
+        gep(base, offset, elementType), 16, NVVM::LoadCacheModifierKind::CG,
+        select(valid, i32(16), i32(0)));
+  }
+}
+
+void KernelEmitter::zeroFeaturePadding() {
+  if (headDim % 16 == 0)
+    return;
+  // One 16-byte chunk per row of Q (each plane) and of both K buffers.
+  SmallVector<std::pair<int64_t, int64_t>> tiles; // (byte offset, rows)
+  for (int64_t p = 0; p < planes; ++p)
+    tiles.push_back({p * qPlane, tileQ});
+  for (int64_t buffer = 0; buffer < 2; ++buffer)
+    for (int64_t p = 0; p < planes; ++p)
+      tiles.push_back({qBytes + buffer * kBytes + p * kPlane, tileK});
+  Value zero = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(VectorType::get({4}, b.getI32Type()),
+                             b.getI32IntegerAttr(0).getValue()));
+  for (auto [byteOffset, rows] : tiles)
+    for (int64_t first = 0; first < rows; first += threads) {
+      Value row = add(tid, idx(first));
+      auto store = [&]() {
+        LLVM::StoreOp::create(b, loc, zero,
+                              sharedAddress(idx(byteOffset), row, idx(headDim),
+                                            qkCols, useWgmma ? rows : 0),
+                              /*alignment=*/16);
+      };
+      if (first + threads <= rows) {
+        store();
+        continue;
+      }
+      scf::IfOp::create(b, loc, ult(row, idx(rows)),
+                        [&](OpBuilder &, Location) {
+                          store();
+                          scf::YieldOp::create(b, loc);
+                        });
+    }
+}
+void KernelEmitter::loadKeyValue(Value kt, Value buffer) {
+  Value colBegin = mul(kt, idx(tileK));
+  Value kOffset = add(idx(qBytes), mul(buffer, idx(kBytes)));
+  Value vOffset = add(idx(qBytes + 2 * kBytes), mul(buffer, idx(vBytes)));
+  copyTileAsync(kBase, kRowStride, colBegin, seqK, kOffset, tileK, headDim,
+                qkCols, useWgmma);
+  copyTileAsync(vBase, vRowStride, colBegin, seqK, vOffset, tileK, valueDim,
+                vCols, useWgmma);
+  for (int64_t p = 1; p < planes; ++p) {
+    copyTileAsync(kPlaneBases[p - 1], kRowStride, colBegin, seqK,
+                  add(kOffset, idx(p * kPlane)), tileK, headDim, qkCols);
+    copyTileAsync(vPlaneBases[p - 1], vRowStride, colBegin, seqK,
+                  add(vOffset, idx(p * vPlane)), tileK, valueDim, vCols);
+  }
+}
