@@ -17,9 +17,8 @@
 //   ForwardSteps.cpp    one k-tile: scores, softmax update, value product
 //   ForwardKernel.cpp   the kernel: prologue, k-loop, epilogue
 //   DecodeKernels.cpp   split-KV partial results and the combine kernel
-//
-// and the region lowering (inlineRegion, hoistInvariants, ...) for now in
-// ConvertAttnToNVGPU.cpp.
+//   RegionInlining.cpp  the score and mask regions in a kernel (inlineRegion,
+//                       hoistInvariants, affine casts)
 //
 // The fragment layout of mma.m16n8k16 (PTX ISA, "Matrix Fragments for
 // mma.m16n8k16"), which every index computation follows: lane l holds
@@ -299,7 +298,7 @@ private:
                  llvm::MutableArrayRef<Value> small, int64_t first);
 
   //===--------------------------------------------------------------------===//
-  // Region lowering (ConvertAttnToNVGPU.cpp)
+  // Region lowering (RegionInlining.cpp)
   //===--------------------------------------------------------------------===//
 
   /// Where an element lies in the thread's part of the tile: (i0, j0), the

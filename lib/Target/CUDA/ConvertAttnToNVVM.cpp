@@ -1,4 +1,4 @@
-//===- ConvertAttnToNVGPU.cpp - attn.attention to CUDA kernels --*- C++ -*-===//
+//===- ConvertAttnToNVVM.cpp - attn.attention to CUDA kernels ---*- C++ -*-===//
 //
 // Part of the Attune project.
 //
@@ -9,8 +9,8 @@
 // says: the forward kernel, for short queries the split-KV decode and
 // combine kernels, and for f32 inputs the plane kernels first. The kernels'
 // bodies come from KernelEmitter (KernelEmitter.h lists its files); this
-// file holds the pass and, for now, the lowering of the op's score and mask
-// regions into a kernel (inlineRegion, hoistInvariants and their helpers).
+// file holds the pass and the module-level rewrites around the emitter
+// (32-bit region arithmetic, capture reads as memref reads, hardware tanh).
 // docs/CUDATarget.md describes the whole design.
 //
 //===----------------------------------------------------------------------===//
@@ -43,74 +43,6 @@ using namespace mlir;
 using namespace attune;
 using namespace attune::attn;
 using namespace attune::cuda;
-
-Value KernelEmitter::inlineRegion(Block *block, IRMapping &mapping,
-                                  const ElementOffset *at) {
-  IRMapping &invariant = hoisted[block];
-  // Hoisted ops are reused and affine casts rebuilt from their base; the
-  // rest is cloned (captures read from the kernel's buffers) and may
-  // contract into FMAs.
-  auto emitOp = [&](Operation &nested, IRMapping &mapping) {
-    if (lookupHoisted(nested, invariant, mapping))
-      return true;
-    auto affine = at ? affineCasts.find(&nested) : affineCasts.end();
-    if (affine == affineCasts.end())
-      return false;
-    Value &base = castBases[&nested];
-    if (!base) {
-      IRMapping baseMapping;
-      mapRegionArguments(block, firstIndexArgs.lookup(block), head, at->i0,
-                         at->j0, baseMapping);
-      base = cloneDependencies(block, nested.getResult(0), baseMapping);
-    }
-    auto [ci, cj] = affine->second;
-    int64_t offset = ci * at->di + cj * at->dj;
-    mapping.map(nested.getResult(0),
-                offset ? fadd(base, f32(static_cast<double>(offset))) : base);
-    return true;
-  };
-  SmallVector<Value> buffers =
-      llvm::map_to_vector(op.getCaptures(), [&](Value capture) {
-        return operands->lookup(capture);
-      });
-  return attn::inlineRegion(b, block, mapping, buffers, emitOp,
-                            allowContraction);
-}
-
-Value KernelEmitter::cloneDependencies(Block *block, Value value,
-                                       IRMapping &mapping) {
-  return attn::cloneDependencies(b, block, value, mapping, hoisted[block]);
-}
-
-void KernelEmitter::findAffineCasts(Block *block, unsigned firstIndexArg) {
-  firstIndexArgs[block] = firstIndexArg;
-  // Hoisted integers are the invariants of the affine forms.
-  IRMapping &invariant = hoisted[block];
-  for (auto [cast, form] : attn::findAffineCasts(
-           block, [&](Value v) { return invariant.contains(v); }))
-    affineCasts[cast] = form;
-}
-
-void KernelEmitter::hoistInvariants(Block *block, unsigned firstIndexArg) {
-  // Values that vary per element: s (score), i and j, and h when heads are
-  // packed into rows; everything computed from the rest (b, h, captures,
-  // constants: e.g. an ALiBi slope read) is the same for the whole CTA.
-  SmallVector<Value, 4> seeds;
-  if (AttentionOp::isScoreBlock(block))
-    seeds.push_back(AttentionOp::getScoreArg(block));
-  seeds.push_back(AttentionOp::getIndexArg(block, RegionDim::I));
-  seeds.push_back(AttentionOp::getIndexArg(block, RegionDim::J));
-  if (packedHeads)
-    seeds.push_back(AttentionOp::getIndexArg(block, RegionDim::H));
-  RegionVariance variance(block, seeds, /*opaqueOpsVary=*/true);
-  IRMapping mapping;
-  mapRegionArguments(block, firstIndexArg, head, Value(), Value(), mapping);
-  SmallVector<Value> buffers =
-      llvm::map_to_vector(op.getCaptures(), [&](Value capture) {
-        return operands->lookup(capture);
-      });
-  attn::hoistInvariants(b, block, variance, mapping, buffers, hoisted[block]);
-}
 
 /// Rewrites the tensor reads of inlined regions (tensor.extract, tensor.dim
 /// of captures, which are memrefs in the kernel) into memref reads.
