@@ -158,6 +158,13 @@ private:
     }
     return next;
   }
+  /// One element of an operand's buffer, widened to f32.
+  Value loadScalar(Value buffer, ValueRange indices) {
+    Value x = memref::LoadOp::create(b, loc, buffer, indices);
+    if (x.getType() != f32)
+      x = arith::ExtFOp::create(b, loc, f32, x);
+    return x;
+  }
   /// An f32 scratch buffer on the stack of the current thread.
   Value scratch(ArrayRef<int64_t> shape) {
     return memref::AllocaOp::create(
@@ -314,7 +321,6 @@ void CPUAttentionEmitter::emitScores(Value batch, Value kvHead,
   // is in bounds; those columns are masked afterwards.
   Value zero = splat(0.0);
   Value lastKey = arith::SubIOp::create(b, loc, seqK, idx(1));
-  Type keyElement = cast<MemRefType>(key.getType()).getElementType();
   forLoop(idx(0), idx(tileK), blockRows, [&](Value c0) {
     SmallVector<Value> keyRows;
     for (int64_t c = 0; c < blockRows; ++c)
@@ -331,13 +337,9 @@ void CPUAttentionEmitter::emitScores(Value batch, Value kvHead,
                   b, loc, vecType, qTile,
                   ValueRange{d, add(r0, idx(v * lanes))}));
             SmallVector<Value> keys;
-            for (int64_t c = 0; c < blockRows; ++c) {
-              Value k = memref::LoadOp::create(
-                  b, loc, key, operandIndices(batch, kvHead, keyRows[c], d));
-              if (keyElement != f32)
-                k = arith::ExtFOp::create(b, loc, f32, k);
-              keys.push_back(k);
-            }
+            for (int64_t c = 0; c < blockRows; ++c)
+              keys.push_back(loadScalar(
+                  key, operandIndices(batch, kvHead, keyRows[c], d)));
             scf::YieldOp::create(b, loc, fmaStep(keys, queries, acc));
           });
       for (int64_t c = 0; c < blockRows; ++c)
@@ -670,7 +672,6 @@ void CPUAttentionEmitter::emitTransposedTail(Value batch, Value kvHead,
   // score (D = 17 at 8 lanes: 1 instead of 8; as fast as the padded
   // vector even at t = lanes - 1, bench/RESULTS.md).
   int64_t first = valueDim - valueTail;
-  Type valueElement = cast<MemRefType>(value.getType()).getElementType();
   forLoop(idx(0), idx(tileQ), lanes * kBlockVectors, [&](Value r0) {
     SmallVector<Value> alphas;
     for (int64_t v = 0; v < kBlockVectors; ++v)
@@ -696,14 +697,10 @@ void CPUAttentionEmitter::emitTransposedTail(Value batch, Value kvHead,
                   b, loc, vecType, sTile,
                   ValueRange{c, add(r0, idx(v * lanes))}));
             SmallVector<Value> values;
-            for (int64_t f = 0; f < features; ++f) {
-              Value x = memref::LoadOp::create(
-                  b, loc, value,
-                  operandIndices(batch, kvHead, col, idx(first + f0 + f)));
-              if (valueElement != f32)
-                x = arith::ExtFOp::create(b, loc, f32, x);
-              values.push_back(x);
-            }
+            for (int64_t f = 0; f < features; ++f)
+              values.push_back(loadScalar(
+                  value,
+                  operandIndices(batch, kvHead, col, idx(first + f0 + f))));
             scf::YieldOp::create(b, loc, fmaStep(values, probs, acc));
           });
       for (int64_t f = 0; f < features; ++f)

@@ -383,36 +383,34 @@ initializeConversionOptions(StringRef argument, StringRef options,
                                           parse);
 }
 
-struct ConvertAttnToNVVM
-    : attune::cuda::impl::ConvertAttnToNVVMBase<ConvertAttnToNVVM> {
+/// The pass under either of its names (`Base`: the generated base of one).
+template <typename Base>
+struct ConvertAttnPass : Base {
   using Base::Base;
   LogicalResult initializeOptions(
       StringRef options,
       function_ref<LogicalResult(const Twine &)> errorHandler) override {
     return initializeConversionOptions(
-        getArgument(), options, errorHandler,
+        this->getArgument(), options, errorHandler,
         [&] { return Base::initializeOptions(options, errorHandler); });
   }
   void runOnOperation() override {
-    if (failed(convertModule(getOperation(), getArgument(), decodeTileK, mma)))
-      signalPassFailure();
+    if (failed(convertModule(this->getOperation(), this->getArgument(),
+                             this->decodeTileK, this->mma)))
+      this->signalPassFailure();
   }
+};
+
+namespace impl = attune::cuda::impl;
+
+struct ConvertAttnToNVVM
+    : ConvertAttnPass<impl::ConvertAttnToNVVMBase<ConvertAttnToNVVM>> {
+  using ConvertAttnPass::ConvertAttnPass;
 };
 
 /// `convert-attn-to-nvgpu`, the pass's former name, for one release.
 struct ConvertAttnToNVGPU
-    : attune::cuda::impl::ConvertAttnToNVGPUBase<ConvertAttnToNVGPU> {
-  using Base::Base;
-  LogicalResult initializeOptions(
-      StringRef options,
-      function_ref<LogicalResult(const Twine &)> errorHandler) override {
-    return initializeConversionOptions(
-        getArgument(), options, errorHandler,
-        [&] { return Base::initializeOptions(options, errorHandler); });
-  }
-  void runOnOperation() override {
-    if (failed(convertModule(getOperation(), getArgument(), decodeTileK, mma)))
-      signalPassFailure();
-  }
+    : ConvertAttnPass<impl::ConvertAttnToNVGPUBase<ConvertAttnToNVGPU>> {
+  using ConvertAttnPass::ConvertAttnPass;
 };
 } // namespace
