@@ -34,6 +34,8 @@
 #include "attune/Support/PassOptions.h"
 #include "attune/Target/CPU/Passes.h"
 
+#include "OperandRows.h"
+
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
@@ -56,6 +58,7 @@ namespace attune::cpu {
 
 using namespace mlir;
 using namespace attune;
+using namespace attune::cpu;
 using namespace attune::attn;
 
 namespace {
@@ -111,40 +114,6 @@ private:
     b.setInsertionPointToStart(loop.getBody());
     body(loop.getInductionVar());
   }
-  /// The indices of element (batch, head, seq, feature) of a 4-D operand.
-  SmallVector<Value, 4> operandIndices(Value batch, Value head, Value seq,
-                                       Value feature) {
-    SmallVector<Value, 4> indices(4);
-    indices[dims.batch] = batch;
-    indices[dims.head] = head;
-    indices[dims.seq] = seq;
-    indices[dims.feature] = feature;
-    return indices;
-  }
-  /// Loads `count` (default: lanes) consecutive features of `buffer`
-  /// widened to f32; lanes past `count` are 0 and not read.
-  Value loadVector(Value buffer, ValueRange indices, int64_t count = 0) {
-    Type elementType = cast<MemRefType>(buffer.getType()).getElementType();
-    auto type = VectorType::get({lanes}, elementType);
-    Value v;
-    if (count == 0 || count == lanes) {
-      v = vector::LoadOp::create(b, loc, type, buffer, indices);
-    } else {
-      Value zero = arith::ConstantOp::create(
-          b, loc, DenseElementsAttr::get(type, b.getZeroAttr(elementType)));
-      v = vector::MaskedLoadOp::create(b, loc, type, buffer, indices,
-                                       laneMask(count), zero);
-    }
-    if (elementType != f32)
-      v = arith::ExtFOp::create(b, loc, vecType, v);
-    return v;
-  }
-  /// The mask of the first `count` lanes.
-  Value laneMask(int64_t count) {
-    return vector::ConstantMaskOp::create(
-        b, loc, VectorType::get({lanes}, b.getI1Type()),
-        ArrayRef<int64_t>{count});
-  }
   /// One step of an outer-product register block: returns
   /// acc[r * n + v] + broadcast(scalars[r]) * vectors[v] for n vectors.
   SmallVector<Value> fmaStep(ArrayRef<Value> scalars, ArrayRef<Value> vectors,
@@ -158,21 +127,12 @@ private:
     }
     return next;
   }
-  /// One element of an operand's buffer, widened to f32.
-  Value loadScalar(Value buffer, ValueRange indices) {
-    Value x = memref::LoadOp::create(b, loc, buffer, indices);
-    if (x.getType() != f32)
-      x = arith::ExtFOp::create(b, loc, f32, x);
-    return x;
-  }
   /// An f32 scratch buffer on the stack of the current thread.
   Value scratch(ArrayRef<int64_t> shape) {
     return memref::AllocaOp::create(
         b, loc, MemRefType::get(shape, f32), ValueRange{},
         b.getI64IntegerAttr(64));
   }
-  /// A buffer view of `tensor` with unit stride in the innermost dimension.
-  Value bufferOf(Value tensor);
   Value exp2(Value t);
   void emitTile(ValueRange ivs);
   /// One key tile that is not empty: scores, mask and score regions
@@ -217,9 +177,12 @@ private:
   Type f32;
   VectorType vecType;
 
-  // Buffers of the operands and results.
-  Value query, key, value, output, lse;
+  // The operands and results, read and written only through their rows
+  // (OperandRows.h: the seam where producers fuse), and the captures.
+  std::optional<OperandRows> query, key, value, output, lse;
   SmallVector<Value> captureBuffers;
+  /// The sequence lengths of Q and K (the shapes of the results and the
+  /// extent of the loop over query tiles) and the number of query tiles.
   Value seqQ, seqK, numQTiles;
   // Per-thread tiles: Q^T [D, Tq], S^T/P^T [Tk, Tq] (queries in the vector
   // lanes), O's whole vectors of features [Tq, Dv - Dv mod lanes] (only if
@@ -230,21 +193,6 @@ private:
 };
 
 } // namespace
-
-Value CPUAttentionEmitter::bufferOf(Value tensor) {
-  auto type = cast<RankedTensorType>(tensor.getType());
-  SmallVector<int64_t> strides(type.getRank(), ShapedType::kDynamic);
-  if (!strides.empty())
-    strides.back() = 1;
-  auto layout =
-      StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic, strides);
-  auto memrefType =
-      MemRefType::get(type.getShape(), type.getElementType(), layout);
-  auto toBuffer =
-      bufferization::ToBufferOp::create(b, loc, memrefType, tensor);
-  toBuffer.setReadOnly(true);
-  return toBuffer;
-}
 
 /// exp2 of a vector<8xf32>: 2^t = 2^n * 2^f with n = round(t), |f| <= 1/2 and
 /// a degree-6 polynomial for 2^f (relative error ~2 ulp). Inputs below -126
@@ -294,7 +242,7 @@ void CPUAttentionEmitter::packQuery(Value batch, Value head, Value rowBegin,
           [&](OpBuilder &, Location) {
             scf::YieldOp::create(
                 b, loc,
-                loadVector(query, operandIndices(batch, head, row, d), count));
+                query->loadVector(batch, head, row, d, count));
           },
           [&](OpBuilder &, Location) {
             scf::YieldOp::create(b, loc, splat(0.0));
@@ -320,7 +268,8 @@ void CPUAttentionEmitter::emitScores(Value batch, Value kvHead,
   // vectors. Keys past Sk (last tile) read key Sk - 1 instead, so every load
   // is in bounds; those columns are masked afterwards.
   Value zero = splat(0.0);
-  Value lastKey = arith::SubIOp::create(b, loc, seqK, idx(1));
+  Value lastKey =
+      arith::SubIOp::create(b, loc, key->rowCount(batch), idx(1));
   forLoop(idx(0), idx(tileK), blockRows, [&](Value c0) {
     SmallVector<Value> keyRows;
     for (int64_t c = 0; c < blockRows; ++c)
@@ -338,8 +287,7 @@ void CPUAttentionEmitter::emitScores(Value batch, Value kvHead,
                   ValueRange{d, add(r0, idx(v * lanes))}));
             SmallVector<Value> keys;
             for (int64_t c = 0; c < blockRows; ++c)
-              keys.push_back(loadScalar(
-                  key, operandIndices(batch, kvHead, keyRows[c], d)));
+              keys.push_back(key->loadScalar(batch, kvHead, keyRows[c], d));
             scf::YieldOp::create(b, loc, fmaStep(keys, queries, acc));
           });
       for (int64_t c = 0; c < blockRows; ++c)
@@ -466,7 +414,8 @@ void CPUAttentionEmitter::emitVectorScores(Value batch, Value head,
       b, loc, DenseElementsAttr::get(indexVec, laneOffsets));
   Block *mask = op.getMaskBlock();
   Block *score = op.getScoreBlock();
-  Value lastKey = arith::SubIOp::create(b, loc, seqK, idx(1));
+  Value lastKey =
+      arith::SubIOp::create(b, loc, key->rowCount(batch), idx(1));
   forLoop(idx(0), idx(tileK), 1, [&](Value c) {
     Value j = arith::MinUIOp::create(b, loc, add(colBegin, c), lastKey);
     Value inside = lessThan(c, cols);
@@ -625,9 +574,8 @@ void CPUAttentionEmitter::emitValueBlock(Value batch, Value kvHead,
           Value col = add(colBegin, c);
           SmallVector<Value> values;
           for (int64_t v = 0; v < vectors; ++v) {
-            values.push_back(loadVector(
-                value,
-                operandIndices(batch, kvHead, col, add(e, idx(v * lanes)))));
+            values.push_back(value->loadVector(batch, kvHead, col,
+                                               add(e, idx(v * lanes))));
           }
           SmallVector<Value> probs;
           for (int64_t r = 0; r < blockRows; ++r)
@@ -698,9 +646,8 @@ void CPUAttentionEmitter::emitTransposedTail(Value batch, Value kvHead,
                   ValueRange{c, add(r0, idx(v * lanes))}));
             SmallVector<Value> values;
             for (int64_t f = 0; f < features; ++f)
-              values.push_back(loadScalar(
-                  value,
-                  operandIndices(batch, kvHead, col, idx(first + f0 + f))));
+              values.push_back(value->loadScalar(batch, kvHead, col,
+                                                 idx(first + f0 + f)));
             scf::YieldOp::create(b, loc, fmaStep(values, probs, acc));
           });
       for (int64_t f = 0; f < features; ++f)
@@ -716,7 +663,6 @@ void CPUAttentionEmitter::emitEpilogue(Value batch, Value head, Value rowBegin,
                                        Value rows) {
   // O = O / l, 0 on fully masked rows (l = 0); lse = m ln 2 + ln l, -inf
   // there.
-  Type outElement = cast<MemRefType>(output.getType()).getElementType();
   Value zero = f32Const(0.0);
   forLoop(idx(0), rows, 1, [&](Value r) {
     Value row = add(rowBegin, r);
@@ -730,22 +676,14 @@ void CPUAttentionEmitter::emitEpilogue(Value batch, Value head, Value rowBegin,
       forLoop(idx(0), idx(valueDim - valueTail), lanes, [&](Value e) {
         Value o =
             vector::LoadOp::create(b, loc, vecType, oTile, ValueRange{r, e});
-        o = arith::MulFOp::create(b, loc, o, invVec);
-        if (outElement != f32)
-          o = arith::TruncFOp::create(
-              b, loc, VectorType::get({lanes}, outElement), o);
-        vector::StoreOp::create(b, loc, o, output,
-                                operandIndices(batch, head, row, e));
+        output->storeVector(arith::MulFOp::create(b, loc, o, invVec), batch,
+                            head, row, e);
       });
     // The transposed tail, one feature at a time.
     for (int64_t f = 0; f < valueTail; ++f) {
       Value o = memref::LoadOp::create(b, loc, oTailT, ValueRange{idx(f), r});
-      o = arith::MulFOp::create(b, loc, o, inv);
-      if (outElement != f32)
-        o = arith::TruncFOp::create(b, loc, outElement, o);
-      memref::StoreOp::create(
-          b, loc, o, output,
-          operandIndices(batch, head, row, idx(valueDim - valueTail + f)));
+      output->storeScalar(arith::MulFOp::create(b, loc, o, inv), batch, head,
+                          row, idx(valueDim - valueTail + f));
     }
     if (lse) {
       Value m = memref::LoadOp::create(b, loc, rowMax, ValueRange{r});
@@ -755,8 +693,7 @@ void CPUAttentionEmitter::emitEpilogue(Value batch, Value head, Value rowBegin,
       value = arith::SelectOp::create(
           b, loc, empty, f32Const(-std::numeric_limits<double>::infinity()),
           value);
-      memref::StoreOp::create(b, loc, value, lse,
-                              ValueRange{batch, head, row});
+      lse->storeScalar(value, batch, head, row);
     }
   });
 }
@@ -825,7 +762,8 @@ void CPUAttentionEmitter::emitTile(ValueRange ivs) {
       arith::DivUIOp::create(b, loc, head, idx(op.getGroupSize()));
   Value rowBegin = mul(qTileIndex, idx(tileQ));
   Value rows = arith::MinUIOp::create(
-      b, loc, idx(tileQ), arith::SubIOp::create(b, loc, seqQ, rowBegin));
+      b, loc, idx(tileQ),
+      arith::SubIOp::create(b, loc, query->rowCount(batch), rowBegin));
 
   qTile = scratch({headDim, tileQ});
   sTile = scratch({tileK, tileQ});
@@ -856,13 +794,14 @@ void CPUAttentionEmitter::emitTile(ValueRange ivs) {
       });
     });
 
+  Value keys = key->rowCount(batch);
   KeyTileRanges ranges =
-      emitKeyTileRanges(b, loc, op, rowBegin, rows, seqK, tileK);
+      emitKeyTileRanges(b, loc, op, rowBegin, rows, keys, tileK);
   Value lastRow = add(rowBegin, arith::SubIOp::create(b, loc, rows, idx(1)));
   forLoop(ranges.begin, ranges.end, 1, [&](Value kt) {
     Value colBegin = mul(kt, idx(tileK));
     Value cols = arith::MinUIOp::create(
-        b, loc, idx(tileK), arith::SubIOp::create(b, loc, seqK, colBegin));
+        b, loc, idx(tileK), arith::SubIOp::create(b, loc, keys, colBegin));
     // The tile classifier (attn-sparsify) on this tile's box of (b, h, i, j):
     // empty tiles are skipped, full ones skip the mask.
     Value lastCol = add(colBegin, arith::SubIOp::create(b, loc, cols, idx(1)));
@@ -890,16 +829,19 @@ void CPUAttentionEmitter::emitTile(ValueRange ivs) {
 
 SmallVector<Value> CPUAttentionEmitter::emit() {
   emitShapeChecks(b, op);
-  query = bufferOf(op.getQuery());
-  key = bufferOf(op.getKey());
-  value = bufferOf(op.getValue());
+  Value queryBuffer = readOnlyBuffer(b, loc, op.getQuery());
+  Value keyBuffer = readOnlyBuffer(b, loc, op.getKey());
+  Value valueBuffer = readOnlyBuffer(b, loc, op.getValue());
   for (Value capture : op.getCaptures())
-    captureBuffers.push_back(
-        isa<RankedTensorType>(capture.getType()) ? bufferOf(capture) : Value());
-
+    captureBuffers.push_back(isa<RankedTensorType>(capture.getType())
+                                 ? readOnlyBuffer(b, loc, capture)
+                                 : Value());
   Value batchSize = tensor::DimOp::create(b, loc, op.getQuery(), dims.batch);
   seqQ = tensor::DimOp::create(b, loc, op.getQuery(), dims.seq);
   seqK = tensor::DimOp::create(b, loc, op.getKey(), dims.seq);
+  query.emplace(b, loc, queryBuffer, dims, seqQ, lanes);
+  key.emplace(b, loc, keyBuffer, dims, seqK, lanes);
+  value.emplace(b, loc, valueBuffer, dims, seqK, lanes);
 
   auto allocResult = [&](Value result) -> Value {
     auto type = cast<RankedTensorType>(result.getType());
@@ -915,9 +857,13 @@ SmallVector<Value> CPUAttentionEmitter::emit() {
         b, loc, MemRefType::get(type.getShape(), type.getElementType()),
         dynamicSizes, b.getI64IntegerAttr(64));
   };
-  output = allocResult(op.getOutput());
-  if (op.getLse())
-    lse = allocResult(op.getLse());
+  Value outputBuffer = allocResult(op.getOutput());
+  output.emplace(b, loc, outputBuffer, dims, seqQ, lanes);
+  Value lseBuffer;
+  if (op.getLse()) {
+    lseBuffer = allocResult(op.getLse());
+    lse.emplace(b, loc, lseBuffer, seqQ, lanes);
+  }
 
   numQTiles = arith::CeilDivUIOp::create(b, loc, seqQ, idx(tileQ));
   scf::ParallelOp::create(
@@ -934,7 +880,7 @@ SmallVector<Value> CPUAttentionEmitter::emit() {
         b.setInsertionPointAfter(scope);
       });
 
-  SmallVector<Value> results, buffers{output, lse};
+  SmallVector<Value> results, buffers{outputBuffer, lseBuffer};
   for (auto [result, buffer] : llvm::zip(op.getResults(), buffers)) {
     results.push_back(bufferization::ToTensorOp::create(
         b, loc, result.getType(), buffer, /*restrict=*/true,

@@ -1,0 +1,95 @@
+//===- OperandRows.h - How the CPU kernel reaches its operands --*- C++ -*-===//
+//
+// Part of the Attune project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Private to lib/Target/CPU: the operand-loads seam of the CPU kernel. The
+// kernel (ConvertAttnToCPU.cpp) reads Q, K and V and writes O and lse only
+// through OperandRows, as "feature f of row r of (batch, head)" where r is
+// a query or key position as the op sees it. Every path of the kernel (the
+// Q^T packing, the score microkernel, the P.V blocks, the transposed tail,
+// the epilogue) goes through the same four calls, so a producer that
+// changes where a row lives or what it holds is written here once.
+// docs/OperandLoads.md lists the producers this seam is meant to take and
+// what each changes, on this target and on the CUDA one.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTUNE_LIB_TARGET_CPU_OPERANDROWS_H
+#define ATTUNE_LIB_TARGET_CPU_OPERANDROWS_H
+
+#include "attune/Dialect/Attn/IR/AttnOps.h"
+
+#include "mlir/IR/Builders.h"
+
+#include <optional>
+
+namespace attune::cpu {
+
+/// A read-only buffer view of `tensor` with unit stride in the innermost
+/// dimension (any offset and outer strides: a slice of a larger tensor
+/// lowers to a view, not a copy).
+mlir::Value readOnlyBuffer(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::Value tensor);
+
+/// The rows of one operand of attn.attention for the CPU kernel.
+///
+/// Today's only implementation is a dense buffer in either layout ([B, H,
+/// S, D] or [B, S, H, D]; lse is [B, H, S], one feature per row). Loads
+/// widen to f32, stores narrow from f32 to the buffer's element type, so
+/// the kernel's arithmetic never sees the storage type.
+class OperandRows {
+public:
+  /// The rows of a 4-D `buffer` laid out as `dims`; `rowCount` is its
+  /// sequence length; `lanes` the f32 lanes of a vector.
+  OperandRows(mlir::OpBuilder &b, mlir::Location loc, mlir::Value buffer,
+              attn::LayoutDims dims, mlir::Value rowCount, int64_t lanes);
+  /// The rows of a [B, H, S] buffer of one value per row (lse).
+  OperandRows(mlir::OpBuilder &b, mlir::Location loc, mlir::Value buffer,
+              mlir::Value rowCount, int64_t lanes);
+
+  /// The rows that exist for `batch` (reads of rows at or past it are the
+  /// caller's error: the kernel clamps or masks them).
+  mlir::Value rowCount(mlir::Value batch) const {
+    (void)batch; // Dense operands: every batch has the same length.
+    return count;
+  }
+
+  /// `count` consecutive features of row `row` from `feature` (a whole
+  /// vector by default) as a vector<lanes x f32>; lanes past `count` are 0
+  /// and not read.
+  mlir::Value loadVector(mlir::Value batch, mlir::Value head, mlir::Value row,
+                         mlir::Value feature, int64_t count = 0) const;
+  /// Feature `feature` of row `row` as an f32.
+  mlir::Value loadScalar(mlir::Value batch, mlir::Value head, mlir::Value row,
+                         mlir::Value feature) const;
+  /// Stores the vector<lanes x f32> `value` as features [feature, feature +
+  /// lanes) of row `row`.
+  void storeVector(mlir::Value value, mlir::Value batch, mlir::Value head,
+                   mlir::Value row, mlir::Value feature) const;
+  /// Stores the f32 `value` as feature `feature` of row `row` (null for a
+  /// row of one value, as lse's).
+  void storeScalar(mlir::Value value, mlir::Value batch, mlir::Value head,
+                   mlir::Value row, mlir::Value feature = {}) const;
+
+private:
+  /// The buffer indices of feature `feature` of row `row` of (batch, head).
+  llvm::SmallVector<mlir::Value, 4> indices(mlir::Value batch,
+                                            mlir::Value head, mlir::Value row,
+                                            mlir::Value feature) const;
+
+  mlir::OpBuilder &b;
+  mlir::Location loc;
+  mlir::Value buffer, count;
+  unsigned batchDim, headDim, seqDim;
+  /// The feature dimension; none for a row of one value.
+  std::optional<unsigned> featureDim;
+  int64_t lanes;
+  /// The buffer's element type.
+  mlir::Type element;
+};
+
+} // namespace attune::cpu
+
+#endif // ATTUNE_LIB_TARGET_CPU_OPERANDROWS_H
