@@ -32,6 +32,7 @@
 #include "attune/Dialect/Attn/Transforms/Utils.h"
 #include "attune/Dialect/Attn/Utils/RegionLowering.h"
 #include "attune/Support/PassOptions.h"
+#include "attune/Target/CPU/KernelPlan.h"
 #include "attune/Target/CPU/Passes.h"
 
 #include "OperandRows.h"
@@ -63,24 +64,15 @@ using namespace attune::attn;
 
 namespace {
 
-/// Vectors per row of a register block.
-constexpr int64_t kBlockVectors = 2;
-
-/// Rows of a register block for `lanes`-wide vectors: 4 x 2 accumulators +
-/// 2 loads + 1 broadcast fit AVX2's 16 registers; AVX-512 has 32, room for
-/// 8 x 2.
-static int64_t blockRowsFor(int64_t lanes) { return lanes >= 16 ? 8 : 4; }
-
 constexpr double kLog2E = 1.4426950408889634;
 constexpr double kLn2 = 0.6931471805599453;
 
 /// Emits the fused loop nest of one attention op.
 class CPUAttentionEmitter {
 public:
-  CPUAttentionEmitter(OpBuilder &b, AttentionOp op, int64_t tileQ,
-                      int64_t tileK, int64_t lanes)
-      : b(b), op(op), loc(op.getLoc()), tileQ(tileQ), tileK(tileK),
-        lanes(lanes), blockRows(blockRowsFor(lanes)),
+  CPUAttentionEmitter(OpBuilder &b, AttentionOp op, const KernelPlan &plan)
+      : b(b), op(op), loc(op.getLoc()), tileQ(plan.tileQ), tileK(plan.tileK),
+        lanes(plan.lanes), blockRows(plan.blockRows()),
         dims(op.getLayoutDims()), headDim(op.getHeadSize()),
         valueDim(op.getValueHeadSize()), valueTail(valueDim % lanes) {
     f32 = b.getF32Type();
@@ -889,26 +881,6 @@ SmallVector<Value> CPUAttentionEmitter::emit() {
   return results;
 }
 
-/// Whether `tileQ` x `tileK` tiles fit the `lanes`-wide microkernels.
-/// The per-thread tiles live on the stack (memref.alloca): at most this
-/// many bytes, below the 4 MiB libomp gives a worker thread by default. The
-/// default tiles at the largest head size (4096) take 2.1 MiB.
-static constexpr int64_t kMaxTileStackBytes = 3 << 20;
-
-/// Bytes of the per-thread tiles of CPUAttentionEmitter::emitTile: Q^T,
-/// S^T, O (its vectors and its transposed tail: Dv features per query) and
-/// three row vectors. In double, so that absurd tile sizes cannot overflow.
-static double tileStackBytes(AttentionOp op, int64_t tileQ, int64_t tileK) {
-  double q = tileQ, k = tileK, d = op.getHeadSize(),
-         dv = op.getValueHeadSize();
-  return 4 * (d * q + k * q + q * dv + 3 * q);
-}
-
-static bool tilesFit(int64_t tileQ, int64_t tileK, int64_t lanes) {
-  return tileQ > 0 && tileQ % (lanes * kBlockVectors) == 0 && tileK > 0 &&
-         tileK % blockRowsFor(lanes) == 0;
-}
-
 namespace {
 struct ConvertAttnToCPU
     : attune::cpu::impl::ConvertAttnToCPUBase<ConvertAttnToCPU> {
@@ -938,36 +910,12 @@ struct ConvertAttnToCPU
     IRRewriter rewriter(&getContext());
     for (AttentionOp op : ops) {
       // The tile sizes attn-tile chose, else this pass's options.
-      auto [tileQ, tileK] = op.getTileSizesPair().value_or(
-          std::make_pair<int64_t, int64_t>(this->tileQ, this->tileK));
-      // Any head size runs at either width (tails: a masked load of Q, a
-      // transposed tail of O), so the wider one always wins; tiles too
-      // small for 16 lanes take 8.
-      int64_t lanes = vectorWidth;
-      if (lanes == 16 && !tilesFit(tileQ, tileK, 16) && tilesFit(tileQ, tileK, 8))
-        lanes = 8;
-      if (!tilesFit(tileQ, tileK, lanes)) {
-        op.emitError() << "convert-attn-to-cpu: tile sizes (" << tileQ << ", "
-                       << tileK << ") do not fit the " << lanes
-                       << "-lane microkernel: queries per tile must be a "
-                          "positive multiple of "
-                       << lanes * kBlockVectors << " and keys of "
-                       << blockRowsFor(lanes);
+      FailureOr<KernelPlan> plan =
+          KernelPlan::get(op, this->tileQ, this->tileK, vectorWidth);
+      if (failed(plan))
         return signalPassFailure();
-      }
-      if (double bytes = tileStackBytes(op, tileQ, tileK);
-          bytes > kMaxTileStackBytes) {
-        op.emitError() << "convert-attn-to-cpu: tile sizes (" << tileQ << ", "
-                       << tileK << ") at head sizes (" << op.getHeadSize()
-                       << ", " << op.getValueHeadSize() << ") need "
-                       << llvm::formatv("{0:e2}", bytes)
-                       << " bytes of per-thread tiles on the stack, above the "
-                          "limit of "
-                       << kMaxTileStackBytes << ": use smaller tile sizes";
-        return signalPassFailure();
-      }
       rewriter.setInsertionPoint(op);
-      CPUAttentionEmitter emitter(rewriter, op, tileQ, tileK, lanes);
+      CPUAttentionEmitter emitter(rewriter, op, *plan);
       rewriter.replaceOp(op, emitter.emit());
     }
     // Vectorised score regions use math functions (tanh for soft-capping,

@@ -14,6 +14,8 @@
 #ifndef ATTUNE_TARGET_CPU_CPUPIPELINE_H
 #define ATTUNE_TARGET_CPU_CPUPIPELINE_H
 
+#include "attune/Target/CPU/KernelPlan.h"
+
 #include "mlir/IR/Location.h"
 #include "mlir/Pass/PassOptions.h"
 #include "mlir/Support/LLVM.h"
@@ -48,10 +50,10 @@ struct CPUPipelineOptions : mlir::PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::init("fused")};
   Option<int64_t> tileQ{*this, "tile-q",
                         llvm::cl::desc("Query rows per tile (fused)"),
-                        llvm::cl::init(64)};
+                        llvm::cl::init(kDefaultTileQ)};
   Option<int64_t> tileK{*this, "tile-k",
                         llvm::cl::desc("Keys per tile (fused)"),
-                        llvm::cl::init(64)};
+                        llvm::cl::init(kDefaultTileK)};
   Option<int64_t> vectorWidth{
       *this, "vector-width",
       llvm::cl::desc("f32 lanes per vector (fused): 8 (AVX2), 16 (AVX-512), "

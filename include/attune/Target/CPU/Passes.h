@@ -7,6 +7,8 @@
 #ifndef ATTUNE_TARGET_CPU_PASSES_H
 #define ATTUNE_TARGET_CPU_PASSES_H
 
+#include "attune/Target/CPU/KernelPlan.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"

@@ -66,15 +66,18 @@ def ConvertAttnToCPU : Pass<"convert-attn-to-cpu"> {
 
     The loop over (batch, head, query tile) is an `scf.parallel`, which the
     CPU pipeline turns into OpenMP. Every head size takes this kernel: when
-    the vector width does not divide D or Dv, the last features are a
-    masked tail (Q^T packing, the output store) and a zero-padded copy of
-    V's last features per key tile, and the P.V product loops over blocks
-    of features, so that the IR does not grow with Dv.
+    the vector width does not divide D, Q^T packing ends in a masked load;
+    when it does not divide Dv, O's last Dv mod lanes features are computed
+    transposed (queries in the lanes, V read in place); the P.V product
+    loops over blocks of features, so that the IR does not grow with Dv.
+    The tile sizes, vector width and register blocks come from one place,
+    the CPU KernelPlan; Q, K, V, O and lse are reached only through the
+    operand-rows seam (docs/OperandLoads.md).
   }];
   let options = [
-    Option<"tileQ", "tile-q", "int64_t", /*default=*/"64",
+    Option<"tileQ", "tile-q", "int64_t", /*default=*/"kDefaultTileQ",
            "Query rows per tile of ops without tile_sizes (a multiple of 2 vectors)">,
-    Option<"tileK", "tile-k", "int64_t", /*default=*/"64",
+    Option<"tileK", "tile-k", "int64_t", /*default=*/"kDefaultTileK",
            "Keys per tile of ops without tile_sizes (a multiple of the register block's 4 or 8 keys)">,
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"8",
            "f32 lanes per vector: 8 (AVX2) or 16 (AVX-512)">

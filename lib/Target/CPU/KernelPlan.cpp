@@ -1,0 +1,58 @@
+//===- KernelPlan.cpp - The CPU kernel's tile policy ------------*- C++ -*-===//
+//
+// Part of the Attune project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attune/Target/CPU/KernelPlan.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+using namespace attune;
+using namespace attune::cpu;
+
+double KernelPlan::stackBytes(attn::AttentionOp op, int64_t tileQ,
+                              int64_t tileK) {
+  double q = tileQ, k = tileK, d = op.getHeadSize(),
+         dv = op.getValueHeadSize();
+  return 4 * (d * q + k * q + q * dv + 3 * q);
+}
+
+bool KernelPlan::fits(int64_t tileQ, int64_t tileK, int64_t lanes) {
+  KernelPlan plan{tileQ, tileK, lanes};
+  return tileQ > 0 && tileQ % (lanes * kBlockVectors) == 0 && tileK > 0 &&
+         tileK % plan.blockRows() == 0;
+}
+
+FailureOr<KernelPlan> KernelPlan::get(attn::AttentionOp op,
+                                      int64_t defaultTileQ,
+                                      int64_t defaultTileK,
+                                      int64_t vectorWidth) {
+  auto [tileQ, tileK] = op.getTileSizesPair().value_or(
+      std::make_pair(defaultTileQ, defaultTileK));
+  int64_t lanes = vectorWidth;
+  if (lanes == 16 && !fits(tileQ, tileK, 16) && fits(tileQ, tileK, 8))
+    lanes = 8;
+  KernelPlan plan{tileQ, tileK, lanes};
+  if (!fits(tileQ, tileK, lanes)) {
+    op.emitError() << "convert-attn-to-cpu: tile sizes (" << tileQ << ", "
+                   << tileK << ") do not fit the " << lanes
+                   << "-lane microkernel: queries per tile must be a "
+                      "positive multiple of "
+                   << lanes * kBlockVectors << " and keys of "
+                   << plan.blockRows();
+    return failure();
+  }
+  if (double bytes = stackBytes(op, tileQ, tileK); bytes > kMaxTileStackBytes) {
+    op.emitError() << "convert-attn-to-cpu: tile sizes (" << tileQ << ", "
+                   << tileK << ") at head sizes (" << op.getHeadSize() << ", "
+                   << op.getValueHeadSize() << ") need "
+                   << llvm::formatv("{0:e2}", bytes)
+                   << " bytes of per-thread tiles on the stack, above the "
+                      "limit of "
+                   << kMaxTileStackBytes << ": use smaller tile sizes";
+    return failure();
+  }
+  return plan;
+}
