@@ -7,6 +7,19 @@
 /// options; either way they must fit the microkernel.
 // BADTILE: error: convert-attn-to-cpu: tile sizes (24, 64) do not fit the 8-lane microkernel: queries per tile must be a positive multiple of 16 and keys of 4
 
+/// Tiles too small for 16 lanes (32 queries per tile) take 8 (the CPU
+/// KernelPlan): any head size runs at either width, so only the tiles decide.
+// RUN: attune-opt %s -split-input-file --convert-attn-to-cpu="vector-width=16 tile-q=16 tile-k=8" | FileCheck %s --check-prefix=NARROW
+// RUN: attune-opt %s -split-input-file --convert-attn-to-cpu="vector-width=16 tile-q=32 tile-k=8" | FileCheck %s --check-prefix=WIDE
+// NARROW-LABEL: func.func @dense
+//   NARROW-NOT:   vector<16xf32>
+//       NARROW:   vector.fma {{.*}} : vector<8xf32>
+//   NARROW-NOT:   vector<16xf32>
+// NARROW-LABEL: func.func @causal
+// WIDE-LABEL: func.func @dense
+//       WIDE:   vector.fma {{.*}} : vector<16xf32>
+// WIDE-LABEL: func.func @causal
+
 /// The per-thread tiles live on the stack: tile sizes whose tiles would not
 /// fit a worker thread's stack are refused, and absurd ones do not overflow.
 // RUN: not attune-opt %s -split-input-file --convert-attn-to-cpu="tile-q=4096" 2>&1 | FileCheck %s --check-prefix=BIGTILE
