@@ -90,17 +90,31 @@ void KernelEmitter::copyTileAsync(const OperandRows &source, Value rowBegin,
     // statements' order is the PTX's instruction order: keep it.)
     for (int64_t first = 0; first < chunks; first += threads) {
       Value chunkId = add(tid, idx(first));
-      Value row = divu(chunkId, chunksPerRow);
-      Value col = mul(remu(chunkId, chunksPerRow), idx(8));
-      Value srcRow = add(rowBegin, row);
-      Value valid = ult(srcRow, rowLimit);
-      RowStart start = rowStart(source, srcRow);
-      Value offset = add(start.offset, col);
-      Value srcBytes = select(valid, i32(16), i32(0));
-      Value src = gep(start.base, offset, element);
-      Value dst = sharedAddress(byteOffset, row, col, sharedCols, blockRows);
-      NVVM::CpAsyncOp::create(b, loc, dst, src, 16,
-                              NVVM::LoadCacheModifierKind::CG, srcBytes);
+      auto body = [&]() {
+        Value row = divu(chunkId, chunksPerRow);
+        Value col = mul(remu(chunkId, chunksPerRow), idx(8));
+        Value srcRow = add(rowBegin, row);
+        Value valid = ult(srcRow, rowLimit);
+        RowStart start = rowStart(source, srcRow);
+        Value offset = add(start.offset, col);
+        Value srcBytes = select(valid, i32(16), i32(0));
+        Value src = gep(start.base, offset, element);
+        Value dst = sharedAddress(byteOffset, row, col, sharedCols, blockRows);
+        NVVM::CpAsyncOp::create(b, loc, dst, src, 16,
+                                NVVM::LoadCacheModifierKind::CG, srcBytes);
+      };
+      if (first + threads <= chunks) {
+        body();
+        continue;
+      }
+      // A partial last pass (tileQ D / 8 not a multiple of the threads when
+      // D % 16 != 0): its chunks past the tile would zero-fill the shared
+      // memory after it, racing with the copy of the first K tile there.
+      scf::IfOp::create(b, loc, ult(chunkId, idx(chunks)),
+                        [&](OpBuilder &, Location) {
+                          body();
+                          scf::YieldOp::create(b, loc);
+                        });
     }
     return;
   }
