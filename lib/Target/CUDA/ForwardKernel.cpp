@@ -79,15 +79,15 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
 
   // Per-element region ops that are the same for the whole CTA, once.
   if (Block *score = op.getScoreBlock())
-    hoistInvariants(score, 1);
+    hoistInvariants(score);
   if (Block *mask = op.getMaskBlock())
-    hoistInvariants(mask, 0);
+    hoistInvariants(mask);
   // Packed heads make h vary per row: positions are not (i, j) alone.
   if (!packedHeads) {
     if (Block *score = op.getScoreBlock())
-      findAffineCasts(score, 1);
+      findAffineCasts(score);
     if (Block *mask = op.getMaskBlock())
-      findAffineCasts(mask, 0);
+      findAffineCasts(mask);
   }
 
   // Prologue: Q and the first k-tile, then Q's fragments.

@@ -343,25 +343,17 @@ private:
   /// sitofp(x(i0, j0)) + (ci di + cj dj), which is exact while |x| < 2^24
   /// (beyond, one more f32 rounding) and turns a conversion, which runs at
   /// a sixteenth of the FMA rate, into an add: ALiBi's j - i.
-  void findAffineCasts(Block *block, unsigned firstIndexArg);
+  void findAffineCasts(Block *block);
   llvm::DenseMap<Operation *, std::pair<int64_t, int64_t>> affineCasts;
-  /// The region of each block (score: 1, mask: 0; see mapRegionArguments).
-  llvm::DenseMap<Block *, unsigned> firstIndexArgs;
   /// sitofp(x(i0, j0)) per affine cast, for the tile being emitted (cleared
   /// before each).
   llvm::DenseMap<Operation *, Value> castBases;
   /// Clones the ops of `block` that `value` depends on with `mapping`.
   Value cloneDependencies(Block *block, Value value, IRMapping &mapping);
   /// Maps the b, h (and, when given, i, j) and capture arguments of a score
-  /// (`firstIndexArg` 1) or mask (0) region.
-  void mapRegionArguments(Block *block, unsigned firstIndexArg, Value h,
-                          Value i, Value j, IRMapping &mapping) {
-    // The region's own accessors place the arguments; firstIndexArg only
-    // names the region.
-    assert(firstIndexArg + attn::AttentionOp::kNumIndexArgs ==
-               attn::AttentionOp::getNumLeadingArgs(block) &&
-           "score: 1, mask: 0");
-    (void)firstIndexArg;
+  /// or mask region (not a score region's s).
+  void mapRegionArguments(Block *block, Value h, Value i, Value j,
+                          IRMapping &mapping) {
     llvm::SmallVector<mlir::Value> captures =
         llvm::map_to_vector(op.getCaptures(), [&](Value capture) {
           return operands->lookup(capture);
@@ -369,9 +361,9 @@ private:
     attn::mapRegionArguments(block, Value(), {batch, h, i, j}, captures,
                              mapping);
   }
-  /// Emits, at the insertion point, the ops of a score (`firstIndexArg` 1)
-  /// or mask (0) region that do not depend on the element, once.
-  void hoistInvariants(Block *block, unsigned firstIndexArg);
+  /// Emits, at the insertion point, the ops of a score or mask region that
+  /// do not depend on the element, once.
+  void hoistInvariants(Block *block);
   /// Per region: its ops hoisted out of the per-element copies.
   llvm::DenseMap<Block *, IRMapping> hoisted;
 
