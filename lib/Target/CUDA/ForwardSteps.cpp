@@ -192,7 +192,7 @@ std::pair<Value, Value> KernelEmitter::emitElementwiseScores(ArrayRef<Value> s,
             IRMapping mapping;
             Value scaled = fmul(value, f32(scale));
             allowContraction(scaled.getDefiningOp());
-            mapping.map(score->getArgument(0), scaled);
+            mapping.map(AttentionOp::getScoreArg(score), scaled);
             mapRegionArguments(score, rowHead, iC, jC, mapping);
             value = inlineRegion(score, mapping, &at);
           }
