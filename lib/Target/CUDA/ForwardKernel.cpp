@@ -18,6 +18,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 
 using namespace mlir;
 using namespace attune;
@@ -67,37 +68,7 @@ void KernelEmitter::emitBlockPointers(IRMapping &args, ValueRange outputs) {
   }
   rowBegin = mul(qTile, idx(tileQ));
 
-  // f32 inputs: the first planes stand for Q, K, V (same shapes, bf16).
-  bool usePlanes = planes > 1;
-  query = usePlanes ? planeInputs[0] : args.lookup(op.getQuery());
-  Value key = usePlanes ? planeInputs[planes] : args.lookup(op.getKey());
-  Value value =
-      usePlanes ? planeInputs[2 * planes] : args.lookup(op.getValue());
-  Value output = outputs.empty() ? Value() : outputs[0];
-  seqQ = memref::DimOp::create(b, loc, query, dims.seq);
-  seqK = memref::DimOp::create(b, loc, key, dims.seq);
-
-  // Base pointers of this (batch, head) and the distance between rows.
-  auto baseOf = [&](Value memref, Value h, Value &rowStride) {
-    auto meta = memref::ExtractStridedMetadataOp::create(b, loc, memref);
-    ValueRange strides = meta.getStrides();
-    rowStride = strides[dims.seq];
-    Value offset = add(meta.getOffset(), add(mul(batch, strides[dims.batch]),
-                                             mul(h, strides[dims.head])));
-    return gep(globalPointer(memref), offset,
-               cast<MemRefType>(memref.getType()).getElementType());
-  };
-  qBase = baseOf(query, head, qRowStride);
-  kBase = baseOf(key, kvHead, kRowStride);
-  vBase = baseOf(value, kvHead, vRowStride);
-  for (int64_t p = 1; p < planes; ++p) {
-    Value unused;
-    qPlaneBases.push_back(baseOf(planeInputs[p], head, unused));
-    kPlaneBases.push_back(baseOf(planeInputs[planes + p], kvHead, unused));
-    vPlaneBases.push_back(baseOf(planeInputs[2 * planes + p], kvHead, unused));
-  }
-  if (output)
-    oBase = baseOf(output, head, oRowStride);
+  emitOperandRows(args, outputs);
 }
 
 void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
@@ -108,26 +79,22 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
 
   // Per-element region ops that are the same for the whole CTA, once.
   if (Block *score = op.getScoreBlock())
-    hoistInvariants(score, 1);
+    hoistInvariants(score);
   if (Block *mask = op.getMaskBlock())
-    hoistInvariants(mask, 0);
+    hoistInvariants(mask);
   // Packed heads make h vary per row: positions are not (i, j) alone.
   if (!packedHeads) {
     if (Block *score = op.getScoreBlock())
-      findAffineCasts(score, 1);
+      findAffineCasts(score);
     if (Block *mask = op.getMaskBlock())
-      findAffineCasts(mask, 0);
+      findAffineCasts(mask);
   }
 
   // Prologue: Q and the first k-tile, then Q's fragments.
   zeroFeaturePadding();
-  for (int64_t p = 0; p < planes; ++p) {
-    if (packedHeads)
-      copyPackedQueryAsync(p ? planeInputs[p] : query, p * qPlane);
-    else
-      copyTileAsync(p ? qPlaneBases[p - 1] : qBase, qRowStride, rowBegin, seqQ,
-                    idx(p * qPlane), tileQ, headDim, qkCols, useWgmma);
-  }
+  for (int64_t p = 0; p < planes; ++p)
+    copyTileAsync(queryPlaneRows(p), rowBegin, idx(p * qPlane), tileQ, headDim,
+                  qkCols, useWgmma);
   Value firstClass = classifyIfInRange(ranges.begin);
   scf::IfOp::create(b, loc, isVisited(firstClass), [&](OpBuilder &, Location) {
     loadKeyValue(ranges.begin, idx(0));
@@ -226,17 +193,13 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
   for (int64_t k = 0; k < mTiles * valueTiles * 4; ++k)
     o.push_back(vector::ExtractOp::create(b, loc, loop.getResult(0),
                                           ArrayRef<int64_t>{k}));
-  Value lse = outputs.size() > 1 ? outputs[1] : Value();
-  assert((numSplits || oBase) && "the output is needed without split-KV");
-  Value lseBase, lseRowStride;
-  if (lse) {
-    auto meta = memref::ExtractStridedMetadataOp::create(b, loc, lse);
-    ValueRange strides = meta.getStrides();
-    lseRowStride = strides[2];
-    Value offset = add(meta.getOffset(),
-                       add(mul(batch, strides[0]), mul(head, strides[1])));
-    lseBase = gep(globalPointer(lse), offset, b.getF32Type());
-  }
+  assert((numSplits || outputRows.count) &&
+         "the output is needed without split-KV");
+  // lse [B, H, Sq]: built here, after the loop, where its pointer's
+  // arithmetic has always been emitted.
+  std::optional<OperandRows> lseRows;
+  if (outputs.size() > 1)
+    lseRows = stridedRows(outputs[1], LayoutDims{0, 1, 2, 3}, head, seqQ);
   Value colBase = mul(remu(lane, 4), idx(2));
   for (int64_t r = 0; r < rowsPerThread; ++r) {
     int64_t mt = r / 2, half = r % 2;
@@ -253,16 +216,17 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
       storePartialRow(o, mt, half, row, m, l, positive, inverse, colBase);
     else
       storeOutputRow(o, mt, half, row, m, l, positive, inverse, colBase,
-                     lseBase, lseRowStride);
+                     lseRows ? &*lseRows : nullptr);
   }
 }
 
 void KernelEmitter::storeOutputRow(ArrayRef<Value> o, int64_t mt, int64_t half,
                                    Value row, Value m, Value l, Value positive,
-                                   Value inverse, Value colBase, Value lseBase,
-                                   Value lseRowStride) {
-  scf::IfOp::create(b, loc, ult(row, seqQ), [&](OpBuilder &, Location) {
-    Value rowOffset = mul(row, oRowStride);
+                                   Value inverse, Value colBase,
+                                   const OperandRows *lse) {
+  scf::IfOp::create(b, loc, ult(row, outputRows.count), [&](OpBuilder &,
+                                                             Location) {
+    RowStart start = rowStart(outputRows, row);
     for (int64_t dt = 0; dt < valueDim / 8; ++dt) {
       int64_t first = (mt * valueTiles + dt) * 4 + 2 * half;
       Value y = fmul(o[first + 1], inverse);
@@ -273,11 +237,11 @@ void KernelEmitter::storeOutputRow(ArrayRef<Value> o, int64_t mt, int64_t half,
                     b, loc, VectorType::get({2}, outputType), ValueRange{x, y})
               : pack(x, y);
       Value address =
-          gep(oBase, add(rowOffset, add(colBase, idx(dt * 8))), outputType);
+          rowAddress(outputRows, start, add(colBase, idx(dt * 8)));
       LLVM::StoreOp::create(b, loc, pair, address,
                             /*alignment=*/outputType.isF32() ? 8 : 4);
     }
-    if (lseBase) {
+    if (lse) {
       Value ln2 = f32(std::log(2.0));
       Value value = select(positive, fmul(fadd(m, log2(l)), ln2),
                            f32(-std::numeric_limits<double>::infinity()));
@@ -285,11 +249,10 @@ void KernelEmitter::storeOutputRow(ArrayRef<Value> o, int64_t mt, int64_t half,
                         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
                                               remu(lane, 4), idx(0)),
                         [&](OpBuilder &, Location) {
-                          LLVM::StoreOp::create(b, loc, value,
-                                                gep(lseBase,
-                                                    mul(row, lseRowStride),
-                                                    b.getF32Type()),
-                                                /*alignment=*/4);
+                          LLVM::StoreOp::create(
+                              b, loc, value,
+                              rowAddress(*lse, rowStart(*lse, row)),
+                              /*alignment=*/4);
                           scf::YieldOp::create(b, loc);
                         });
     }

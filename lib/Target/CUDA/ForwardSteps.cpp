@@ -192,8 +192,8 @@ std::pair<Value, Value> KernelEmitter::emitElementwiseScores(ArrayRef<Value> s,
             IRMapping mapping;
             Value scaled = fmul(value, f32(scale));
             allowContraction(scaled.getDefiningOp());
-            mapping.map(score->getArgument(0), scaled);
-            mapRegionArguments(score, 1, rowHead, iC, jC, mapping);
+            mapping.map(AttentionOp::getScoreArg(score), scaled);
+            mapRegionArguments(score, rowHead, iC, jC, mapping);
             value = inlineRegion(score, mapping, &at);
           }
           if (!bounded) {
@@ -205,7 +205,7 @@ std::pair<Value, Value> KernelEmitter::emitElementwiseScores(ArrayRef<Value> s,
                                     remaining, constant(nt * 8 + e % 2));
           if (Block *mask = op.getMaskBlock()) {
             IRMapping mapping;
-            mapRegionArguments(mask, 0, rowHead, iC, jC, mapping);
+            mapRegionArguments(mask, rowHead, iC, jC, mapping);
             Value attend = inlineRegion(mask, mapping, &at);
             // keep &= attend || !needMask
             Value notNeeded = arith::XOrIOp::create(

@@ -9,6 +9,8 @@
 // decode) from a KernelPlan; its methods live by concern:
 //
 //   KernelEmitter.cpp   constants, pointers, inline PTX, fast-math helpers
+//   OperandRows.cpp     where the rows of Q, K, V, O and lse lie in global
+//                       memory (OperandRows.h: the seam for new sources)
 //   SharedStaging.cpp   cp.async copies into swizzled shared tiles, ldmatrix
 //   ClassTable.cpp      the k-tiles a CTA visits and their class table
 //   MmaSync.cpp         mma.sync fragments and products
@@ -41,6 +43,8 @@
 #include "attune/Dialect/Attn/Transforms/TileClassification.h"
 #include "attune/Target/CUDA/KernelPlan.h"
 #include "attune/Target/CUDA/Passes.h"
+
+#include "OperandRows.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
@@ -157,6 +161,30 @@ private:
   Value shuffleXor(Value x, int64_t offset);
 
   //===--------------------------------------------------------------------===//
+  // Operand rows in global memory (OperandRows.cpp)
+  //===--------------------------------------------------------------------===//
+
+  /// Picks the source of every operand's rows: queryRows, keyRows and
+  /// valueRows (each plane) and outputRows. The one place a new source
+  /// (OperandRows.h) is chosen.
+  void emitOperandRows(IRMapping &args, ValueRange outputs);
+  /// The dense strided rows of head `h` of `memref`, whose dimensions are
+  /// at `at`, with `count` rows.
+  OperandRows stridedRows(Value memref, attn::LayoutDims at, Value h,
+                          Value count);
+  /// Packed heads: row r of Q is query head head + r / Sq, position r % Sq
+  /// (rowPosition), Sq * g rows.
+  OperandRows packedQueryRows(Value memref);
+  /// The rows of plane `plane` of Q (queryRows, or for packed heads built
+  /// now).
+  OperandRows queryPlaneRows(int64_t plane);
+  /// Where row `row` of `rows` starts.
+  RowStart rowStart(const OperandRows &rows, Value row);
+  /// The address of feature `col` (none: the row's first) of the row that
+  /// starts at `start`.
+  Value rowAddress(const OperandRows &rows, RowStart start, Value col = {});
+
+  //===--------------------------------------------------------------------===//
   // Shared-memory staging (SharedStaging.cpp)
   //===--------------------------------------------------------------------===//
 
@@ -188,17 +216,13 @@ private:
                                            int64_t staticOffset,
                                            int64_t rowConst, int64_t colConst,
                                            int64_t cols, bool transpose);
-  /// Issues the cp.async copies of rows [rowBegin, rowBegin + rows) of a
-  /// (rowStride, cols) 16-bit matrix at `base` into the shared tile at
-  /// `byteOffset`, which has `sharedCols` columns; rows at or past
-  /// `rowLimit` are zero-filled. `blocked`: in wgmma's layout
-  /// (sharedAddress).
-  void copyTileAsync(Value base, Value rowStride, Value rowBegin,
-                     Value rowLimit, Value byteOffset, int64_t rows,
-                     int64_t cols, int64_t sharedCols, bool blocked = false);
-  /// Packed heads: loads row r of the Q tile from query head
-  /// head + r / Sq, position r % Sq (zero past the group's rows).
-  void copyPackedQueryAsync(Value query, int64_t byteOffset);
+  /// Issues the cp.async copies of features [0, cols) of rows
+  /// [rowBegin, rowBegin + rows) of `source` (16-bit) into the shared tile
+  /// at `byteOffset`, which has `sharedCols` columns; rows at or past its
+  /// count are zero-filled. `blocked`: in wgmma's layout (sharedAddress).
+  void copyTileAsync(const OperandRows &source, Value rowBegin,
+                     Value byteOffset, int64_t rows, int64_t cols,
+                     int64_t sharedCols, bool blocked = false);
   /// With a head size D that is not a multiple of 16, the last k-step of
   /// S = Q K^T reads the 8 columns [D, D + 8) of the Q and K tiles, which no
   /// copy writes: zeroes them, once, before the first copy.
@@ -319,25 +343,17 @@ private:
   /// sitofp(x(i0, j0)) + (ci di + cj dj), which is exact while |x| < 2^24
   /// (beyond, one more f32 rounding) and turns a conversion, which runs at
   /// a sixteenth of the FMA rate, into an add: ALiBi's j - i.
-  void findAffineCasts(Block *block, unsigned firstIndexArg);
+  void findAffineCasts(Block *block);
   llvm::DenseMap<Operation *, std::pair<int64_t, int64_t>> affineCasts;
-  /// The region of each block (score: 1, mask: 0; see mapRegionArguments).
-  llvm::DenseMap<Block *, unsigned> firstIndexArgs;
   /// sitofp(x(i0, j0)) per affine cast, for the tile being emitted (cleared
   /// before each).
   llvm::DenseMap<Operation *, Value> castBases;
   /// Clones the ops of `block` that `value` depends on with `mapping`.
   Value cloneDependencies(Block *block, Value value, IRMapping &mapping);
   /// Maps the b, h (and, when given, i, j) and capture arguments of a score
-  /// (`firstIndexArg` 1) or mask (0) region.
-  void mapRegionArguments(Block *block, unsigned firstIndexArg, Value h,
-                          Value i, Value j, IRMapping &mapping) {
-    // The region's own accessors place the arguments; firstIndexArg only
-    // names the region.
-    assert(firstIndexArg + attn::AttentionOp::kNumIndexArgs ==
-               attn::AttentionOp::getNumLeadingArgs(block) &&
-           "score: 1, mask: 0");
-    (void)firstIndexArg;
+  /// or mask region (not a score region's s).
+  void mapRegionArguments(Block *block, Value h, Value i, Value j,
+                          IRMapping &mapping) {
     llvm::SmallVector<mlir::Value> captures =
         llvm::map_to_vector(op.getCaptures(), [&](Value capture) {
           return operands->lookup(capture);
@@ -345,9 +361,9 @@ private:
     attn::mapRegionArguments(block, Value(), {batch, h, i, j}, captures,
                              mapping);
   }
-  /// Emits, at the insertion point, the ops of a score (`firstIndexArg` 1)
-  /// or mask (0) region that do not depend on the element, once.
-  void hoistInvariants(Block *block, unsigned firstIndexArg);
+  /// Emits, at the insertion point, the ops of a score or mask region that
+  /// do not depend on the element, once.
+  void hoistInvariants(Block *block);
   /// Per region: its ops hoisted out of the per-element copies.
   llvm::DenseMap<Block *, IRMapping> hoisted;
 
@@ -394,15 +410,15 @@ private:
   /// Thread, lane and warp indices, the shared-memory base (aligned for
   /// wgmma) and the fragments' shared addresses.
   void emitThreadIndices(Value smemBase);
-  /// The CTA's batch, heads and rows, and the base pointers and row strides
-  /// of Q, K, V (every plane) and O.
+  /// The CTA's batch, heads and rows, and the rows of its operands
+  /// (emitOperandRows).
   void emitBlockPointers(IRMapping &args, ValueRange outputs);
   /// Stores row `row` (m-tile `mt`, half `half` of the thread's rows) of O
-  /// = o / l and, if the op has it, lse = (m + log2 l) ln 2.
+  /// = o / l to outputRows and, with `lse` (the op has it), lse =
+  /// (m + log2 l) ln 2.
   void storeOutputRow(llvm::ArrayRef<Value> o, int64_t mt, int64_t half,
                       Value row, Value m, Value l, Value positive,
-                      Value inverse, Value colBase, Value lseBase,
-                      Value lseRowStride);
+                      Value inverse, Value colBase, const OperandRows *lse);
   /// Split-KV: stores row `row` of this split's partial O / l (f32) and lse
   /// (-inf: the split saw no unmasked key) to the workspaces.
   void storePartialRow(llvm::ArrayRef<Value> o, int64_t mt, int64_t half,
@@ -421,10 +437,8 @@ private:
   /// The 16-bit type of the tiles in shared memory and of the mma.sync
   /// operands (bf16 for f32 inputs), and O's element type.
   mlir::Type elementType, outputType;
-  /// f32 inputs: the plane tensors (setPlanes), and the base pointers of
-  /// the planes after the first of this (batch, head).
+  /// f32 inputs: the plane tensors (setPlanes).
   llvm::SmallVector<Value, 3 * kPlanes> planeInputs;
-  llvm::SmallVector<Value, kPlanes> qPlaneBases, kPlaneBases, vPlaneBases;
   /// fragmentOffsets of the Q (A operand), K (B) and V (B, transposed)
   /// fragments, and the 32-bit shared address of the dynamic shared memory;
   /// set by emit().
@@ -435,10 +449,12 @@ private:
   IRMapping *operands = nullptr;
   Value smem, tid, lane, warp, blockX;
   Value batch, head, kvHead, rowBegin, seqQ, seqK;
-  /// Q (the first plane for f32 inputs), and the base pointers of this
-  /// (batch, head) and distance between rows of Q, K, V and O.
-  Value query, qBase, kBase, vBase, qRowStride, kRowStride, vRowStride;
-  Value oBase, oRowStride;
+  /// The rows of this (batch, head) of Q, K and V (one per plane) and O
+  /// (emitOperandRows; Q's only without packed heads, O's only without
+  /// split-KV), and Q (its first plane for f32 inputs).
+  llvm::SmallVector<OperandRows, kPlanes> queryRows, keyRows, valueRows;
+  Value query;
+  OperandRows outputRows;
   /// Split-KV workspaces (setPartialOutputs).
   Value oPart, lsePart;
   /// The k-tiles the CTA visits (emitTileRange), the last query row of the

@@ -37,8 +37,7 @@ Value KernelEmitter::inlineRegion(Block *block, IRMapping &mapping,
     Value &base = castBases[&nested];
     if (!base) {
       IRMapping baseMapping;
-      mapRegionArguments(block, firstIndexArgs.lookup(block), head, at->i0,
-                         at->j0, baseMapping);
+      mapRegionArguments(block, head, at->i0, at->j0, baseMapping);
       base = cloneDependencies(block, nested.getResult(0), baseMapping);
     }
     auto [ci, cj] = affine->second;
@@ -60,8 +59,7 @@ Value KernelEmitter::cloneDependencies(Block *block, Value value,
   return attn::cloneDependencies(b, block, value, mapping, hoisted[block]);
 }
 
-void KernelEmitter::findAffineCasts(Block *block, unsigned firstIndexArg) {
-  firstIndexArgs[block] = firstIndexArg;
+void KernelEmitter::findAffineCasts(Block *block) {
   // Hoisted integers are the invariants of the affine forms.
   IRMapping &invariant = hoisted[block];
   for (auto [cast, form] : attn::findAffineCasts(
@@ -69,7 +67,7 @@ void KernelEmitter::findAffineCasts(Block *block, unsigned firstIndexArg) {
     affineCasts[cast] = form;
 }
 
-void KernelEmitter::hoistInvariants(Block *block, unsigned firstIndexArg) {
+void KernelEmitter::hoistInvariants(Block *block) {
   // Values that vary per element: s (score), i and j, and h when heads are
   // packed into rows; everything computed from the rest (b, h, captures,
   // constants: e.g. an ALiBi slope read) is the same for the whole CTA.
@@ -82,7 +80,7 @@ void KernelEmitter::hoistInvariants(Block *block, unsigned firstIndexArg) {
     seeds.push_back(AttentionOp::getIndexArg(block, RegionDim::H));
   RegionVariance variance(block, seeds, /*opaqueOpsVary=*/true);
   IRMapping mapping;
-  mapRegionArguments(block, firstIndexArg, head, Value(), Value(), mapping);
+  mapRegionArguments(block, head, Value(), Value(), mapping);
   SmallVector<Value> buffers =
       llvm::map_to_vector(op.getCaptures(), [&](Value capture) {
         return operands->lookup(capture);

@@ -76,14 +76,49 @@ KernelEmitter::loadFragment(ArrayRef<Value> offsets, Value dynamicOffset,
       inlinePTX(text, "=r,=r,=r,=r,r", ValueRange{base}, types));
 }
 
-void KernelEmitter::copyTileAsync(Value base, Value rowStride, Value rowBegin,
-                                  Value rowLimit, Value byteOffset,
-                                  int64_t rows, int64_t cols,
+void KernelEmitter::copyTileAsync(const OperandRows &source, Value rowBegin,
+                                  Value byteOffset, int64_t rows, int64_t cols,
                                   int64_t sharedCols, bool blocked) {
   int64_t blockRows = blocked ? rows : 0;
   int64_t chunksPerRow = cols / 8;
   int64_t chunks = rows * chunksPerRow;
-  Type element = elementType;
+  Type element = source.element;
+  Value rowLimit = source.count;
+  if (source.start) {
+    // Rows anywhere (OperandRows::start): one address per chunk. start()
+    // clamps rows, so zero-filled chunks need no other source row. (The
+    // statements' order is the PTX's instruction order: keep it.)
+    for (int64_t first = 0; first < chunks; first += threads) {
+      Value chunkId = add(tid, idx(first));
+      auto body = [&]() {
+        Value row = divu(chunkId, chunksPerRow);
+        Value col = mul(remu(chunkId, chunksPerRow), idx(8));
+        Value srcRow = add(rowBegin, row);
+        Value valid = ult(srcRow, rowLimit);
+        RowStart start = rowStart(source, srcRow);
+        Value offset = add(start.offset, col);
+        Value srcBytes = select(valid, i32(16), i32(0));
+        Value src = gep(start.base, offset, element);
+        Value dst = sharedAddress(byteOffset, row, col, sharedCols, blockRows);
+        NVVM::CpAsyncOp::create(b, loc, dst, src, 16,
+                                NVVM::LoadCacheModifierKind::CG, srcBytes);
+      };
+      if (first + threads <= chunks) {
+        body();
+        continue;
+      }
+      // A partial last pass (tileQ D / 8 not a multiple of the threads when
+      // D % 16 != 0): its chunks past the tile would zero-fill the shared
+      // memory after it, racing with the copy of the first K tile there.
+      scf::IfOp::create(b, loc, ult(chunkId, idx(chunks)),
+                        [&](OpBuilder &, Location) {
+                          body();
+                          scf::YieldOp::create(b, loc);
+                        });
+    }
+    return;
+  }
+  // Evenly spaced rows.
   if (threads % chunksPerRow == 0) {
     // Each pass of the CTA copies rowsPerPass whole rows; a thread's chunks
     // lie in one column, rowsPerPass rows apart. Its source pointer is
@@ -92,6 +127,7 @@ void KernelEmitter::copyTileAsync(Value base, Value rowStride, Value rowBegin,
     // offsets per pass from the thread's base LLVM hoisted one 64-bit
     // product per chunk out of the loop).
     int64_t rowsPerPass = threads / chunksPerRow;
+    Value base = source.base, rowStride = source.rowStride;
     Value threadRow = divu(tid, chunksPerRow);
     Value col = mul(remu(tid, chunksPerRow), idx(8));
     Value tileBase = gep(base, mul(rowBegin, rowStride), element);
@@ -130,8 +166,8 @@ void KernelEmitter::copyTileAsync(Value base, Value rowStride, Value rowBegin,
       Value srcRow = add(rowBegin, row);
       Value valid = ult(srcRow, rowLimit);
       // Zero-filled rows read nothing; point them at the tile's first row.
-      Value offset = add(mul(select(valid, srcRow, rowBegin), rowStride), col);
-      Value src = gep(base, offset, element);
+      Value src = rowAddress(
+          source, rowStart(source, select(valid, srcRow, rowBegin)), col);
       Value dst = sharedAddress(byteOffset, row, col, sharedCols, blockRows);
       Value srcBytes = select(valid, i32(16), i32(0));
       NVVM::CpAsyncOp::create(b, loc, dst, src, 16,
@@ -146,29 +182,6 @@ void KernelEmitter::copyTileAsync(Value base, Value rowStride, Value rowBegin,
                         body();
                         scf::YieldOp::create(b, loc);
                       });
-  }
-}
-
-void KernelEmitter::copyPackedQueryAsync(Value query, int64_t byteOffset) {
-  int64_t chunksPerRow = headDim / 8;
-  auto meta = memref::ExtractStridedMetadataOp::create(b, loc, query);
-  ValueRange strides = meta.getStrides();
-  Value base =
-      gep(globalPointer(query),
-          add(meta.getOffset(), mul(batch, strides[dims.batch])), elementType);
-  for (int64_t first = 0; first < tileQ * chunksPerRow; first += threads) {
-    Value chunkId = add(tid, idx(first));
-    Value row = divu(chunkId, chunksPerRow);
-    Value col = mul(remu(chunkId, chunksPerRow), idx(8));
-    Value valid = ult(row, validRows());
-    auto [rowHead, position] = rowPosition(row);
-    Value offset = add(
-        add(mul(rowHead, strides[dims.head]), mul(position, strides[dims.seq])),
-        col);
-    NVVM::CpAsyncOp::create(
-        b, loc, sharedAddress(idx(byteOffset), row, col, qkCols),
-        gep(base, offset, elementType), 16, NVVM::LoadCacheModifierKind::CG,
-        select(valid, i32(16), i32(0)));
   }
 }
 
@@ -210,14 +223,14 @@ void KernelEmitter::loadKeyValue(Value kt, Value buffer) {
   Value colBegin = mul(kt, idx(tileK));
   Value kOffset = add(idx(qBytes), mul(buffer, idx(kBytes)));
   Value vOffset = add(idx(qBytes + 2 * kBytes), mul(buffer, idx(vBytes)));
-  copyTileAsync(kBase, kRowStride, colBegin, seqK, kOffset, tileK, headDim,
-                qkCols, useWgmma);
-  copyTileAsync(vBase, vRowStride, colBegin, seqK, vOffset, tileK, valueDim,
-                vCols, useWgmma);
+  copyTileAsync(keyRows[0], colBegin, kOffset, tileK, headDim, qkCols,
+                useWgmma);
+  copyTileAsync(valueRows[0], colBegin, vOffset, tileK, valueDim, vCols,
+                useWgmma);
   for (int64_t p = 1; p < planes; ++p) {
-    copyTileAsync(kPlaneBases[p - 1], kRowStride, colBegin, seqK,
-                  add(kOffset, idx(p * kPlane)), tileK, headDim, qkCols);
-    copyTileAsync(vPlaneBases[p - 1], vRowStride, colBegin, seqK,
-                  add(vOffset, idx(p * vPlane)), tileK, valueDim, vCols);
+    copyTileAsync(keyRows[p], colBegin, add(kOffset, idx(p * kPlane)), tileK,
+                  headDim, qkCols);
+    copyTileAsync(valueRows[p], colBegin, add(vOffset, idx(p * vPlane)),
+                  tileK, valueDim, vCols);
   }
 }

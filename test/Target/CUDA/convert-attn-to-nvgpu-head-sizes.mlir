@@ -61,3 +61,22 @@ func.func @causal_d96_dv160(%q: tensor<?x4x?x96xbf16>, %k: tensor<?x4x?x96xbf16>
     }
   return %o : tensor<?x4x?x160xbf16>
 }
+
+// -----
+
+/// GQA decode (g = 4) with D = 40: the 16 packed query rows are 80 chunks of
+/// 16 bytes for the warp's 32 threads, so the third pass of the Q copy is
+/// partial and guarded. Unguarded, its last 16 chunks zero-filled rows 16-19
+/// past the Q tile: the first K tile's rows, racing with their copy.
+// SYNC-LABEL: gpu.func @gqa_d40_decode
+// SYNC-COUNT-2: nvvm.cp.async.shared.global
+// SYNC:         %[[IN:.*]] = arith.cmpi ult, %{{.*}}, %c80 : index
+// SYNC-NEXT:    scf.if %[[IN]] {
+// SYNC:           nvvm.cp.async.shared.global
+// SYNC-NEXT:    }
+func.func @gqa_d40(%q: tensor<?x8x?x40xbf16>, %k: tensor<?x2x?x40xbf16>,
+                   %v: tensor<?x2x?x40xbf16>) -> tensor<?x8x?x40xbf16> {
+  %o = attn.attention ins(%q, %k, %v : tensor<?x8x?x40xbf16>, tensor<?x2x?x40xbf16>, tensor<?x2x?x40xbf16>)
+      -> tensor<?x8x?x40xbf16>
+  return %o : tensor<?x8x?x40xbf16>
+}
