@@ -84,42 +84,7 @@ void KernelEmitter::copyTileAsync(const OperandRows &source, Value rowBegin,
   int64_t chunks = rows * chunksPerRow;
   Type element = source.element;
   Value rowLimit = source.count;
-  if (source.start) {
-    // Rows anywhere (OperandRows::start): one address per chunk. start()
-    // clamps rows, so zero-filled chunks need no other source row. (The
-    // statements' order is the PTX's instruction order: keep it.)
-    for (int64_t first = 0; first < chunks; first += threads) {
-      Value chunkId = add(tid, idx(first));
-      auto body = [&]() {
-        Value row = divu(chunkId, chunksPerRow);
-        Value col = mul(remu(chunkId, chunksPerRow), idx(8));
-        Value srcRow = add(rowBegin, row);
-        Value valid = ult(srcRow, rowLimit);
-        RowStart start = rowStart(source, srcRow);
-        Value offset = add(start.offset, col);
-        Value srcBytes = select(valid, i32(16), i32(0));
-        Value src = gep(start.base, offset, element);
-        Value dst = sharedAddress(byteOffset, row, col, sharedCols, blockRows);
-        NVVM::CpAsyncOp::create(b, loc, dst, src, 16,
-                                NVVM::LoadCacheModifierKind::CG, srcBytes);
-      };
-      if (first + threads <= chunks) {
-        body();
-        continue;
-      }
-      // A partial last pass (tileQ D / 8 not a multiple of the threads when
-      // D % 16 != 0): its chunks past the tile would zero-fill the shared
-      // memory after it, racing with the copy of the first K tile there.
-      scf::IfOp::create(b, loc, ult(chunkId, idx(chunks)),
-                        [&](OpBuilder &, Location) {
-                          body();
-                          scf::YieldOp::create(b, loc);
-                        });
-    }
-    return;
-  }
-  // Evenly spaced rows.
-  if (threads % chunksPerRow == 0) {
+  if (!source.start && threads % chunksPerRow == 0) {
     // Each pass of the CTA copies rowsPerPass whole rows; a thread's chunks
     // lie in one column, rowsPerPass rows apart. Its source pointer is
     // advanced pass by pass from the tile's base, so the only per-thread
@@ -158,6 +123,8 @@ void KernelEmitter::copyTileAsync(const OperandRows &source, Value rowBegin,
     }
     return;
   }
+  // One address per chunk: rows anywhere (OperandRows::start), or evenly
+  // spaced rows whose chunks do not divide among the threads.
   for (int64_t first = 0; first < chunks; first += threads) {
     Value chunkId = add(tid, idx(first));
     auto body = [&]() {
@@ -165,9 +132,11 @@ void KernelEmitter::copyTileAsync(const OperandRows &source, Value rowBegin,
       Value col = mul(remu(chunkId, chunksPerRow), idx(8));
       Value srcRow = add(rowBegin, row);
       Value valid = ult(srcRow, rowLimit);
-      // Zero-filled rows read nothing; point them at the tile's first row.
-      Value src = rowAddress(
-          source, rowStart(source, select(valid, srcRow, rowBegin)), col);
+      // Zero-filled rows read nothing, but name a row inside the tensor:
+      // start() clamps rows itself; evenly spaced rows point them at the
+      // tile's first row.
+      Value readRow = source.start ? srcRow : select(valid, srcRow, rowBegin);
+      Value src = rowAddress(source, rowStart(source, readRow), col);
       Value dst = sharedAddress(byteOffset, row, col, sharedCols, blockRows);
       Value srcBytes = select(valid, i32(16), i32(0));
       NVVM::CpAsyncOp::create(b, loc, dst, src, 16,
@@ -177,6 +146,9 @@ void KernelEmitter::copyTileAsync(const OperandRows &source, Value rowBegin,
       body();
       continue;
     }
+    // A partial last pass: its chunks past the tile would zero-fill the
+    // shared memory after it (the packed-heads Q copy at D % 16 = 8 raced
+    // this way with the copy of the first K tile there).
     scf::IfOp::create(b, loc, ult(chunkId, idx(chunks)),
                       [&](OpBuilder &, Location) {
                         body();
