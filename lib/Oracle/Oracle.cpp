@@ -1167,6 +1167,7 @@ public:
 private:
   LogicalResult evaluateScalarOp(Operation *op);
   LogicalResult evaluateAttention(attn::AttentionOp op);
+  LogicalResult evaluateRope(attn::RopeOp op);
   /// The slots of a region program's leading arguments.
   struct RegionArgSlots {
     /// s (score region only).
@@ -1512,6 +1513,73 @@ LogicalResult Evaluator::evaluateAttention(attn::AttentionOp op) {
   return success();
 }
 
+LogicalResult Evaluator::evaluateRope(attn::RopeOp op) {
+  // docs/Rope.md, written out again here rather than through the op's
+  // pairing helpers, which the lowerings use.
+  const Array *x = values.lookup(op.getInput()).array;
+  if (!x)
+    return mlir::emitError(op.getLoc()) << "oracle: no value for the input";
+  const Array *positions =
+      op.getPositions() ? values.lookup(op.getPositions()).array : nullptr;
+  const Array *scales =
+      op.getFreqScales() ? values.lookup(op.getFreqScales()).array : nullptr;
+  int64_t offset = op.getOffset() ? values.lookup(op.getOffset()).scalar.i : 0;
+  attn::LayoutDims dims = op.getLayoutDims();
+  int64_t batch = x->shape[dims.batch], heads = x->shape[dims.head],
+          seq = x->shape[dims.seq], features = x->shape[dims.feature];
+  int64_t rotary = op.getRotaryDim() ? int64_t(*op.getRotaryDim()) : features;
+  if (positions && positions->shape.back() != seq)
+    return mlir::emitError(op.getLoc())
+           << "oracle: positions " << formatShape(positions->shape)
+           << " do not match the input " << formatShape(x->shape);
+  if (positions && positions->shape.size() == 2 &&
+      positions->shape[0] != batch)
+    return mlir::emitError(op.getLoc())
+           << "oracle: positions " << formatShape(positions->shape)
+           << " do not match the input " << formatShape(x->shape);
+  if (scales && scales->numElements() != rotary / 2)
+    return mlir::emitError(op.getLoc())
+           << "oracle: freq_scales has " << scales->numElements()
+           << " entries, rotary_dim / 2 is " << rotary / 2;
+  bool interleaved = op.getStyle() == attn::RopeStyle::interleaved;
+  double base = op.getBase().convertToDouble();
+  double scaling = op.getScaling().convertToDouble();
+
+  Array out = *x;
+  std::array<int64_t, 4> strides = getStrides(x->shape);
+  for (int64_t b = 0; b < batch; ++b) {
+    for (int64_t s = 0; s < seq; ++s) {
+      double p = positions ? positions->data[positions->shape.size() == 2
+                                                 ? b * seq + s
+                                                 : s]
+                           : double(offset + s);
+      for (int64_t k = 0; k < rotary / 2; ++k) {
+        double theta = std::pow(base, -2.0 * double(k) / double(rotary));
+        if (scales)
+          theta *= scales->data[k];
+        double angle = p / scaling * theta;
+        double c = std::cos(angle), sn = std::sin(angle);
+        int64_t first = interleaved ? 2 * k : k;
+        int64_t second = interleaved ? 2 * k + 1 : k + rotary / 2;
+        for (int64_t h = 0; h < heads; ++h) {
+          std::array<int64_t, 4> at{};
+          at[dims.batch] = b;
+          at[dims.head] = h;
+          at[dims.seq] = s;
+          int64_t row = at[0] * strides[0] + at[1] * strides[1] +
+                        at[2] * strides[2];
+          double x1 = x->data[row + first * strides[dims.feature]];
+          double x2 = x->data[row + second * strides[dims.feature]];
+          out.data[row + first * strides[dims.feature]] = x1 * c - x2 * sn;
+          out.data[row + second * strides[dims.feature]] = x2 * c + x1 * sn;
+        }
+      }
+    }
+  }
+  bindArray(op.getResult(), std::move(out));
+  return success();
+}
+
 FailureOr<std::vector<Array>> Evaluator::run(func::FuncOp func) {
   Block &body = func.getBody().front();
   for (Operation &op : body) {
@@ -1534,6 +1602,11 @@ FailureOr<std::vector<Array>> Evaluator::run(func::FuncOp func) {
     }
     if (auto attention = dyn_cast<attn::AttentionOp>(op)) {
       if (failed(evaluateAttention(attention)))
+        return failure();
+      continue;
+    }
+    if (auto rope = dyn_cast<attn::RopeOp>(op)) {
+      if (failed(evaluateRope(rope)))
         return failure();
       continue;
     }

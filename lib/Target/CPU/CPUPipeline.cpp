@@ -67,6 +67,8 @@ void attune::cpu::buildCPUPipeline(OpPassManager &pm,
                               ? options.vectorWidth
                               : getNativeVectorWidth(options.cpu);
     pm.addPass(createConvertAttnToCPU(convert));
+    // Ropes the conversion did not fuse into a query or key load.
+    pm.addPass(attn::createAttnLowerRope());
   }
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

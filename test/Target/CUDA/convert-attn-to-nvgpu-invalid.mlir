@@ -48,3 +48,13 @@ func.func @constant_query(%k: tensor<1x8x16x64xbf16>, %v: tensor<1x8x16x64xbf16>
       -> tensor<1x8x16x64xbf16>
   return %o : tensor<1x8x16x64xbf16>
 }
+
+// -----
+
+func.func @rope(%q: tensor<1x2x16x64xbf16>, %k: tensor<1x2x16x64xbf16>,
+                %v: tensor<1x2x16x64xbf16>) -> tensor<1x2x16x64xbf16> {
+  // expected-error @+1 {{convert-attn-to-nvvm: attn.rope is not supported by the CUDA target yet (the CPU target compiles it; docs/Rope.md)}}
+  %qr = attn.rope %q : tensor<1x2x16x64xbf16>
+  %o = attn.attention ins(%qr, %k, %v : tensor<1x2x16x64xbf16>, tensor<1x2x16x64xbf16>, tensor<1x2x16x64xbf16>) -> tensor<1x2x16x64xbf16>
+  return %o : tensor<1x2x16x64xbf16>
+}

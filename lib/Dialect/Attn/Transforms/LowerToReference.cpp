@@ -298,6 +298,11 @@ struct AttnLowerToReference
     for (AttentionOp op : ops)
       if (failed(lowerToReference(rewriter, op)))
         return signalPassFailure();
+    SmallVector<RopeOp> ropes;
+    getOperation()->walk([&](RopeOp op) { ropes.push_back(op); });
+    for (RopeOp op : ropes)
+      if (failed(lowerRope(rewriter, op)))
+        return signalPassFailure();
   }
 };
 } // namespace

@@ -26,6 +26,23 @@ def Attn_LayoutAttr : EnumAttr<Attn_Dialect, Attn_LayoutEnum, "layout"> {
   let assemblyFormat = "`<` $value `>`";
 }
 
+def Attn_RopeStyleHalf : I32EnumAttrCase<"half", 0>;
+def Attn_RopeStyleInterleaved : I32EnumAttrCase<"interleaved", 1>;
+
+/// Which features `attn.rope` rotates together.
+def Attn_RopeStyleEnum : I32EnumAttr<"RopeStyle",
+    "pairing of the features attn.rope rotates",
+    [Attn_RopeStyleHalf, Attn_RopeStyleInterleaved]> {
+  let cppNamespace = "::attune::attn";
+  let genSpecializedAttr = 0;
+}
+
+def Attn_RopeStyleAttr : EnumAttr<Attn_Dialect, Attn_RopeStyleEnum, "rope_style"> {
+  let summary = "feature pairing of attn.rope: half (GPT-NeoX, Llama) or "
+                "interleaved (GPT-J)";
+  let assemblyFormat = "`<` $value `>`";
+}
+
 def Attn_KernelRoleFwd : I32EnumAttrCase<"fwd", 0>;
 def Attn_KernelRoleDecode : I32EnumAttrCase<"decode", 1>;
 def Attn_KernelRoleCombine : I32EnumAttrCase<"combine", 2>;

@@ -230,6 +230,86 @@ def Attn_AttentionOp : Attn_Op<"attention", [
 }
 
 //===----------------------------------------------------------------------===//
+// RopeOp
+//===----------------------------------------------------------------------===//
+
+def Attn_RopeOp : Attn_Op<"rope", [Pure, AttrSizedOperandSegments,
+    AllTypesMatch<["input", "result"]>]> {
+  let summary = "rotary position embedding of queries or keys";
+  let description = [{
+    Rotates pairs of features of every row of a 4-D query or key tensor
+    (`[B, H, S, D]`, or `[B, S, H, D]` with `layout(bshd)`) by an angle
+    proportional to the row's position, as in RoFormer (docs/Rope.md has
+    the exact semantics). With `R = rotary_dim` (default `D`, even, at
+    most `D`), frequency `k` in `[0, R/2)` and position `p`:
+
+    ```
+    theta_k = freq_scales[k] * base^(-2k / R)      (freq_scales: 1 if absent)
+    a(p, k) = (p / scaling) * theta_k
+    half (GPT-NeoX, Llama):  pairs (k, k + R/2)
+    interleaved (GPT-J):     pairs (2k, 2k + 1)
+    y[first]  = x[first] cos a - x[second] sin a
+    y[second] = x[second] cos a + x[first] sin a
+    y[f]      = x[f]                               for f >= R
+    ```
+
+    The position of row `s` of batch `b` is `positions[b, s]` (a `[B, S]`
+    integer tensor) or `positions[s]` (`[S]`), else `offset + s` (an
+    integer scalar), else `s`. The result has the input's type; it is
+    computed in at least f32 (the angle in f64) and rounded once. When the
+    result is the query or key of `attn.attention`, the targets apply the
+    rotation as they load the tile and no rotated tensor exists; the fused
+    form skips the rounding to the element type.
+
+    ```mlir
+    %qr = attn.rope %q positions(%pos : tensor<?x?xi32>)
+        {rotary_dim = 64, base = 10000.0, style = #attn.rope_style<half>}
+        : tensor<?x32x?x128xbf16>
+    ```
+  }];
+
+  let arguments = (ins
+    AnyRankedTensor:$input,
+    Optional<AnyRankedTensor>:$positions,
+    Optional<AnySignlessIntegerOrIndex>:$offset,
+    Optional<AnyRankedTensor>:$freq_scales,
+    OptionalAttr<I64Attr>:$rotary_dim,
+    DefaultValuedAttr<F64Attr, "10000.0">:$base,
+    DefaultValuedAttr<F64Attr, "1.0">:$scaling,
+    DefaultValuedAttr<Attn_RopeStyleAttr,
+                      "::attune::attn::RopeStyle::half">:$style,
+    DefaultValuedAttr<Attn_LayoutAttr, "::attune::attn::Layout::bhsd">:$layout
+  );
+  let results = (outs AnyRankedTensor:$result);
+
+  let assemblyFormat = [{
+    $input
+    (`positions` `(` $positions^ `:` type($positions) `)`)?
+    (`offset` `(` $offset^ `:` type($offset) `)`)?
+    (`freq_scales` `(` $freq_scales^ `:` type($freq_scales) `)`)?
+    attr-dict `:` type($input)
+  }];
+  let hasVerifier = 1;
+
+  let extraClassDeclaration = [{
+    /// Position of each logical dimension in the 4-D input.
+    LayoutDims getLayoutDims() { return ::attune::attn::getLayoutDims(getLayout()); }
+    /// The static head size D.
+    int64_t getHeadSize();
+    /// The number of rotated features R: `rotary_dim`, or D without it.
+    int64_t getNumRotated();
+    /// theta_k without `freq_scales`: base^(-2k / R), in double precision.
+    double getInverseFrequency(int64_t k);
+    /// The feature rotated with feature `f` (f < R), and whether `f` is the
+    /// first of its pair (y = x cos - partner sin) or the second (y = x cos
+    /// + partner sin).
+    std::pair<int64_t, bool> getPartner(int64_t f);
+    /// The frequency index k of feature `f` (f < R).
+    int64_t getFrequencyIndex(int64_t f);
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // YieldOp
 //===----------------------------------------------------------------------===//
 

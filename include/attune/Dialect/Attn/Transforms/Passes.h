@@ -22,6 +22,7 @@ class RewriterBase;
 namespace attune::attn {
 
 class AttentionOp;
+class RopeOp;
 
 #define GEN_PASS_DECL
 #include "attune/Dialect/Attn/Transforms/Passes.h.inc"
@@ -30,6 +31,9 @@ class AttentionOp;
 /// `attn-lower-to-reference` pass).
 mlir::LogicalResult lowerToReference(mlir::RewriterBase &rewriter,
                                      AttentionOp op);
+
+/// Replaces `op` by its materialised linalg form (see `attn-lower-rope`).
+mlir::LogicalResult lowerRope(mlir::RewriterBase &rewriter, RopeOp op);
 
 #define GEN_PASS_REGISTRATION
 #include "attune/Dialect/Attn/Transforms/Passes.h.inc"

@@ -25,7 +25,8 @@ def AttnLowerToReference : Pass<"attn-lower-to-reference"> {
     sequence length of K/V) are checked at run time with `cf.assert`.
 
     This is the executable meaning of the op: O(S^2) memory and no tiling,
-    meant as a second oracle and a baseline for the fused paths.
+    meant as a second oracle and a baseline for the fused paths. Every
+    `attn.rope` is lowered too, as `attn-lower-rope` does.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -33,6 +34,26 @@ def AttnLowerToReference : Pass<"attn-lower-to-reference"> {
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
     "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
+def AttnLowerRope : Pass<"attn-lower-rope"> {
+  let summary = "Lower attn.rope to a materialised linalg.generic";
+  let description = [{
+    Rewrites every `attn.rope` into one `linalg.generic` over its input's
+    four dimensions that writes the rotated tensor (docs/Rope.md): the body
+    reads each feature's partner with `tensor.extract` and rotates in f64,
+    the angle from the position, `base`, `scaling` and `freq_scales`.
+    Both targets run it after their attention conversion, which has fused
+    the ropes that feed a query or key into the kernel's loads; what is left
+    is materialised here. `attn-lower-to-reference` lowers every rope this
+    way.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
     "::mlir::tensor::TensorDialect"
   ];
 }
