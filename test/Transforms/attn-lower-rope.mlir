@@ -26,7 +26,8 @@
 // CHECK: math.exp
 // CHECK: %[[C:.*]] = math.cos %[[A:.*]] : f64
 // CHECK: %[[SN:.*]] = math.sin %[[A]] : f64
-// CHECK: %[[Y:.*]] = arith.truncf %{{.*}} : f64 to bf16
+// CHECK: %[[Y32:.*]] = arith.truncf %{{.*}} : f64 to f32
+// CHECK: %[[Y:.*]] = arith.truncf %[[Y32]] : f32 to bf16
 // CHECK: %[[R:.*]] = arith.select %[[INSIDE]], %[[Y]], %[[IN]] : bf16
 // CHECK: linalg.yield %[[R]]
 // REF-LABEL: func.func @half_partial

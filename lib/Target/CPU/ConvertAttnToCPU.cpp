@@ -119,10 +119,10 @@ private:
     }
     return next;
   }
-  /// An f32 scratch buffer on the stack of the current thread.
-  Value scratch(ArrayRef<int64_t> shape) {
+  /// A scratch buffer (f32 by default) on the stack of the current thread.
+  Value scratch(ArrayRef<int64_t> shape, Type element = {}) {
     return memref::AllocaOp::create(
-        b, loc, MemRefType::get(shape, f32), ValueRange{},
+        b, loc, MemRefType::get(shape, element ? element : f32), ValueRange{},
         b.getI64IntegerAttr(64));
   }
   Value exp2(Value t);
@@ -694,6 +694,8 @@ void CPUAttentionEmitter::emitKeyTile(Value batch, Value head, Value kvHead,
                                       Value rowBegin, Value rows,
                                       Value colBegin, Value cols,
                                       Value classifiedFull) {
+  if (key->isStaged())
+    key->stage(batch, kvHead, colBegin);
   emitScores(batch, kvHead, colBegin);
 
   // A tile needs the mask unless it is classified full; one that crosses
@@ -768,6 +770,13 @@ void CPUAttentionEmitter::emitTile(ValueRange ivs) {
   rowSum = scratch({tileQ});
   rowScale = scratch({tileQ});
 
+  auto stackBuffer = [&](ArrayRef<int64_t> shape, Type element) {
+    return scratch(shape, element);
+  };
+  query->prepareStaging(stackBuffer, tileQ);
+  key->prepareStaging(stackBuffer, tileK);
+  if (query->isStaged())
+    query->stage(batch, head, rowBegin);
   packQuery(batch, head, rowBegin, rows);
   forLoop(idx(0), idx(tileQ), 1, [&](Value r) {
     memref::StoreOp::create(
@@ -821,8 +830,14 @@ void CPUAttentionEmitter::emitTile(ValueRange ivs) {
 
 SmallVector<Value> CPUAttentionEmitter::emit() {
   emitShapeChecks(b, op);
-  Value queryBuffer = readOnlyBuffer(b, loc, op.getQuery());
-  Value keyBuffer = readOnlyBuffer(b, loc, op.getKey());
+  // A query or key from attn.rope is read from the rope's input and
+  // rotated as it is staged (OperandRows.h).
+  RopeOp queryRope = fusedRope(op, op.getQuery());
+  RopeOp keyRope = fusedRope(op, op.getKey());
+  Value queryBuffer = readOnlyBuffer(
+      b, loc, queryRope ? queryRope.getInput() : op.getQuery());
+  Value keyBuffer =
+      readOnlyBuffer(b, loc, keyRope ? keyRope.getInput() : op.getKey());
   Value valueBuffer = readOnlyBuffer(b, loc, op.getValue());
   for (Value capture : op.getCaptures())
     captureBuffers.push_back(isa<RankedTensorType>(capture.getType())
@@ -834,6 +849,17 @@ SmallVector<Value> CPUAttentionEmitter::emit() {
   query.emplace(b, loc, queryBuffer, dims, seqQ, lanes);
   key.emplace(b, loc, keyBuffer, dims, seqK, lanes);
   value.emplace(b, loc, valueBuffer, dims, seqK, lanes);
+  for (auto [rope, rows] : {std::make_pair(queryRope, &query),
+                            std::make_pair(keyRope, &key)}) {
+    if (!rope)
+      continue;
+    emitRopeShapeChecks(b, rope);
+    auto bufferOf = [&](Value tensor) {
+      return tensor ? readOnlyBuffer(b, loc, tensor) : Value();
+    };
+    (*rows)->setRotary(rope, bufferOf(rope.getPositions()), rope.getOffset(),
+                       bufferOf(rope.getFreqScales()));
+  }
 
   auto allocResult = [&](Value result) -> Value {
     auto type = cast<RankedTensorType>(result.getType());
@@ -915,8 +941,22 @@ struct ConvertAttnToCPU
       if (failed(plan))
         return signalPassFailure();
       rewriter.setInsertionPoint(op);
+      SmallVector<RopeOp, 2> ropes;
+      for (Value operand : {op.getQuery(), op.getKey()})
+        if (RopeOp rope = fusedRope(op, operand))
+          ropes.push_back(rope);
       CPUAttentionEmitter emitter(rewriter, op, *plan);
       rewriter.replaceOp(op, emitter.emit());
+      // A fused rope is dead unless something else reads it; the kernel
+      // read only its sizes, which are its input's.
+      for (RopeOp rope : ropes) {
+        for (OpOperand &use :
+             llvm::make_early_inc_range(rope.getResult().getUses()))
+          if (auto dim = dyn_cast<tensor::DimOp>(use.getOwner()))
+            rewriter.modifyOpInPlace(dim, [&] { use.set(rope.getInput()); });
+        if (rope->use_empty())
+          rewriter.eraseOp(rope);
+      }
     }
     // Vectorised score regions use math functions (tanh for soft-capping,
     // erf, ...) that LLVM would otherwise scalarise into libm calls per

@@ -6,6 +6,8 @@
 
 #include "attune/Target/CPU/KernelPlan.h"
 
+#include "OperandRows.h"
+
 #include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
@@ -16,7 +18,13 @@ double KernelPlan::stackBytes(attn::AttentionOp op, int64_t tileQ,
                               int64_t tileK) {
   double q = tileQ, k = tileK, d = op.getHeadSize(),
          dv = op.getValueHeadSize();
-  return 4 * (d * q + k * q + q * dv + 3 * q);
+  // Staged rows of a fused attn.rope (OperandRows.h).
+  double staged =
+      OperandRows::stagingBytes(fusedRope(op, op.getQuery()), tileQ,
+                                op.getHeadSize()) +
+      OperandRows::stagingBytes(fusedRope(op, op.getKey()), tileK,
+                                op.getHeadSize());
+  return 4 * (d * q + k * q + q * dv + 3 * q) + staged;
 }
 
 bool KernelPlan::fits(int64_t tileQ, int64_t tileK, int64_t lanes) {

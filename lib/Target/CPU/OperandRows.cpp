@@ -54,10 +54,12 @@ SmallVector<Value, 4> OperandRows::indices(Value batch, Value head, Value row,
   return result;
 }
 
-Value OperandRows::loadVector(Value batch, Value head, Value row,
-                              Value feature, int64_t count) const {
+/// `count` (0: all) of `lanes` consecutive elements of `buffer` from `at` as
+/// a vector<lanes x f32>; lanes past `count` are 0 and not read.
+static Value loadVectorFrom(OpBuilder &b, Location loc, Value buffer,
+                            ValueRange at, int64_t lanes, int64_t count) {
+  Type element = cast<MemRefType>(buffer.getType()).getElementType();
   auto type = VectorType::get({lanes}, element);
-  SmallVector<Value, 4> at = indices(batch, head, row, feature);
   Value v;
   if (count == 0 || count == lanes) {
     v = vector::LoadOp::create(b, loc, type, buffer, at);
@@ -75,8 +77,23 @@ Value OperandRows::loadVector(Value batch, Value head, Value row,
   return v;
 }
 
+Value OperandRows::loadVector(Value batch, Value head, Value row,
+                              Value feature, int64_t count) const {
+  if (isStaged())
+    return loadVectorFrom(
+        b, loc, stagedTile,
+        ValueRange{arith::SubIOp::create(b, loc, row, stagedBegin), feature},
+        lanes, count);
+  return loadVectorFrom(b, loc, buffer, indices(batch, head, row, feature),
+                        lanes, count);
+}
+
 Value OperandRows::loadScalar(Value batch, Value head, Value row,
                               Value feature) const {
+  if (isStaged())
+    return memref::LoadOp::create(
+        b, loc, stagedTile,
+        ValueRange{arith::SubIOp::create(b, loc, row, stagedBegin), feature});
   Value x = memref::LoadOp::create(b, loc, buffer,
                                    indices(batch, head, row, feature));
   if (!element.isF32())

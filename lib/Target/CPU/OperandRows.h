@@ -23,6 +23,7 @@
 
 #include "mlir/IR/Builders.h"
 
+#include <functional>
 #include <optional>
 
 namespace attune::cpu {
@@ -33,12 +34,23 @@ namespace attune::cpu {
 mlir::Value readOnlyBuffer(mlir::OpBuilder &b, mlir::Location loc,
                            mlir::Value tensor);
 
+/// The attn.rope whose result is operand `operand` (the query or key) of
+/// `op` and that the kernel applies as it stages rows, or null: the rope
+/// must use `op`'s layout (its sequence dimension is then the kernel's).
+attn::RopeOp fusedRope(attn::AttentionOp op, mlir::Value operand);
+
 /// The rows of one operand of attn.attention for the CPU kernel.
 ///
-/// Today's only implementation is a dense buffer in either layout ([B, H,
-/// S, D] or [B, S, H, D]; lse is [B, H, S], one feature per row). Loads
-/// widen to f32, stores narrow from f32 to the buffer's element type, so
-/// the kernel's arithmetic never sees the storage type.
+/// A dense buffer in either layout ([B, H, S, D] or [B, S, H, D]; lse is
+/// [B, H, S], one feature per row). Loads widen to f32, stores narrow from
+/// f32 to the buffer's element type, so the kernel's arithmetic never sees
+/// the storage type.
+///
+/// A query or key produced by attn.rope is *staged*: the buffer is the
+/// rope's input, and before the kernel reads a tile of rows it calls
+/// `stage`, which rotates them into a per-thread f32 tile (RotaryRows.cpp);
+/// the loads then read that tile. The rotated operand never exists in
+/// memory as a whole.
 class OperandRows {
 public:
   /// The rows of a 4-D `buffer` laid out as `dims`; `rowCount` is its
@@ -73,7 +85,37 @@ public:
   void storeScalar(mlir::Value value, mlir::Value batch, mlir::Value head,
                    mlir::Value row, mlir::Value feature = {}) const;
 
+  /// Makes the rows those of `rope` applied to the buffer: `positions`
+  /// (a buffer), `offset` and `scales` (a buffer) are the rope's operands
+  /// as the kernel sees them, null when absent.
+  void setRotary(attn::RopeOp rope, mlir::Value positions, mlir::Value offset,
+                 mlir::Value scales);
+  /// Whether the rows are read through a staged tile (`stage`).
+  bool isStaged() const { return static_cast<bool>(rope); }
+  /// Per thread, before any `stage`: allocates, with `scratch`, the staged
+  /// tile of `rows` rows and the rope's angle table.
+  void prepareStaging(
+      const std::function<mlir::Value(llvm::ArrayRef<int64_t>, mlir::Type)>
+          &scratch,
+      int64_t rows);
+  /// Fills the staged tile with rows [rowBegin, rowBegin + rows) of (batch,
+  /// head), rows past the last one reading the last one; until the next
+  /// `stage`, loads of those rows read the tile.
+  void stage(mlir::Value batch, mlir::Value head, mlir::Value rowBegin);
+
+  /// Bytes of the per-thread staging of `rows` rows for `rope` of head size
+  /// `features`, or 0 without a rope (KernelPlan counts them).
+  static double stagingBytes(attn::RopeOp rope, int64_t rows,
+                              int64_t features);
+
 private:
+  /// Rotates one row: the f64 position `position` of source row `source`
+  /// into row `r` of the staged tile (RotaryRows.cpp).
+  void rotateRow(mlir::Value batch, mlir::Value head, mlir::Value source,
+                 mlir::Value position, mlir::Value r) const;
+  /// The f64 position of source row `row` of `batch`.
+  mlir::Value positionOf(mlir::Value batch, mlir::Value row) const;
+
   /// The buffer indices of feature `feature` of row `row` of (batch, head).
   llvm::SmallVector<mlir::Value, 4> indices(mlir::Value batch,
                                             mlir::Value head, mlir::Value row,
@@ -88,6 +130,14 @@ private:
   int64_t lanes;
   /// The buffer's element type.
   mlir::Type element;
+
+  // Staging (attn.rope): the op, its operands as the kernel sees them, and
+  // per thread the staged tile [rows, D] (f32), the per-frequency angle
+  // table [R / 2] (f64) and the first row of the tile.
+  attn::RopeOp rope;
+  mlir::Value positions, offset, scales;
+  mlir::Value stagedTile, thetaTable, stagedBegin;
+  int64_t stagedRows = 0;
 };
 
 } // namespace attune::cpu

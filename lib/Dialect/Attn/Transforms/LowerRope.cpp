@@ -14,6 +14,7 @@
 
 #include "attune/Dialect/Attn/IR/AttnOps.h"
 #include "attune/Dialect/Attn/Transforms/Passes.h"
+#include "attune/Dialect/Attn/Transforms/Utils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -117,13 +118,18 @@ static Value rotateElement(OpBuilder &b, Location loc, RopeOp op, Value x,
       b, loc, arith::MulFOp::create(b, loc, xw, c),
       arith::MulFOp::create(b, loc, arith::MulFOp::create(b, loc, sign, xpw),
                             sn));
-  y = arith::TruncFOp::create(b, loc, x.getType(), y);
+  // Through f32: the JIT has no f64 -> bf16 / f16 conversion routine, and
+  // rounding twice moves at most a tie by one unit of the last place.
+  y = arith::TruncFOp::create(b, loc, b.getF32Type(), y);
+  if (!x.getType().isF32())
+    y = arith::TruncFOp::create(b, loc, x.getType(), y);
   return arith::SelectOp::create(b, loc, inside, y, x);
 }
 
 LogicalResult attune::attn::lowerRope(RewriterBase &rewriter, RopeOp op) {
   OpBuilder::InsertionGuard guard(rewriter);
   rewriter.setInsertionPoint(op);
+  emitRopeShapeChecks(rewriter, op);
   Location loc = op.getLoc();
   Value input = op.getInput();
   auto type = cast<RankedTensorType>(input.getType());

@@ -45,6 +45,8 @@ def AttnLowerRope : Pass<"attn-lower-rope"> {
     four dimensions that writes the rotated tensor (docs/Rope.md): the body
     reads each feature's partner with `tensor.extract` and rotates in f64,
     the angle from the position, `base`, `scaling` and `freq_scales`.
+    Dynamic sizes of `positions` and `freq_scales` that must agree with the
+    input are checked at run time with `cf.assert`.
     Both targets run it after their attention conversion, which has fused
     the ropes that feed a query or key into the kernel's loads; what is left
     is materialised here. `attn-lower-to-reference` lowers every rope this
@@ -52,6 +54,7 @@ def AttnLowerRope : Pass<"attn-lower-rope"> {
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
+    "::mlir::cf::ControlFlowDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
     "::mlir::tensor::TensorDialect"

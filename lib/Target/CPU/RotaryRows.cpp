@@ -1,0 +1,283 @@
+//===- RotaryRows.cpp - attn.rope applied as rows are staged ----*- C++ -*-===//
+//
+// Part of the Attune project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The staged rows of OperandRows (OperandRows.h): a query or key produced by
+// attn.rope is rotated tile by tile into a per-thread f32 tile as the kernel
+// reaches it, so the rotated tensor never exists (docs/Rope.md). The angle
+// p * theta_k is computed in f64 and reduced to [-pi, pi] there, so that
+// large positions keep f32 accuracy; sin and cos are then f32 vector
+// polynomials (math.sin / math.cos, expanded by the conversion).
+//
+//===----------------------------------------------------------------------===//
+
+#include "OperandRows.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace attune;
+using namespace attune::cpu;
+
+/// Entries of the angle table: one per frequency for the half pairing, one
+/// per rotated feature (each frequency twice) for interleaved pairs, so that
+/// a vector of features loads its angles contiguously.
+static int64_t thetaEntries(attn::RopeOp rope) {
+  int64_t rotary = rope.getNumRotated();
+  return rope.getStyle() == attn::RopeStyle::interleaved ? rotary
+                                                          : rotary / 2;
+}
+
+attn::RopeOp attune::cpu::fusedRope(attn::AttentionOp op, Value operand) {
+  if (operand != op.getQuery() && operand != op.getKey())
+    return {};
+  auto rope = operand.getDefiningOp<attn::RopeOp>();
+  if (!rope || rope.getLayout() != op.getLayout())
+    return {};
+  return rope;
+}
+
+double OperandRows::stagingBytes(attn::RopeOp rope, int64_t rows,
+                                  int64_t features) {
+  if (!rope)
+    return 0;
+  return 4.0 * double(rows) * double(features) + 8.0 * double(thetaEntries(rope));
+}
+
+void OperandRows::setRotary(attn::RopeOp op, Value positionsBuffer,
+                            Value offsetValue, Value scalesBuffer) {
+  rope = op;
+  positions = positionsBuffer;
+  offset = offsetValue;
+  scales = scalesBuffer;
+}
+
+/// An index constant.
+static Value index(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+/// `for (iv = lb; iv < ub; iv += step) body(iv)`.
+static void forLoop(OpBuilder &b, Location loc, Value lb, Value ub,
+                    int64_t step, function_ref<void(Value)> body) {
+  auto loop = scf::ForOp::create(b, loc, lb, ub, index(b, loc, step));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  body(loop.getInductionVar());
+}
+
+/// Calls `chunk(start, count)` over [begin, end) in whole vectors of `lanes`
+/// (a loop) and a last partial one of the remaining `(end - begin) mod
+/// lanes` elements; begin and end are static.
+static void forChunks(OpBuilder &b, Location loc, int64_t begin, int64_t end,
+                      int64_t lanes,
+                      function_ref<void(Value, int64_t)> chunk) {
+  int64_t tail = (end - begin) % lanes;
+  if (end - begin >= lanes)
+    forLoop(b, loc, index(b, loc, begin), index(b, loc, end - tail), lanes,
+            [&](Value f) { chunk(f, lanes); });
+  if (tail)
+    chunk(index(b, loc, end - tail), tail);
+}
+
+/// `count` elements of `buffer` at `at` as a vector of `type`'s shape (the
+/// rest 0), in the buffer's element type.
+static Value loadChunk(OpBuilder &b, Location loc, Value buffer, ValueRange at,
+                       int64_t lanes, int64_t count) {
+  Type element = cast<MemRefType>(buffer.getType()).getElementType();
+  auto type = VectorType::get({lanes}, element);
+  if (count == lanes)
+    return vector::LoadOp::create(b, loc, type, buffer, at);
+  Value mask = vector::ConstantMaskOp::create(
+      b, loc, VectorType::get({lanes}, b.getI1Type()),
+      ArrayRef<int64_t>{count});
+  Value zero = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(type, b.getZeroAttr(element)));
+  return vector::MaskedLoadOp::create(b, loc, type, buffer, at, mask, zero);
+}
+
+/// Stores the first `count` lanes of `value` into `buffer` at `at`.
+static void storeChunk(OpBuilder &b, Location loc, Value value, Value buffer,
+                       ValueRange at, int64_t lanes, int64_t count) {
+  if (count == lanes) {
+    vector::StoreOp::create(b, loc, value, buffer, at);
+    return;
+  }
+  Value mask = vector::ConstantMaskOp::create(
+      b, loc, VectorType::get({lanes}, b.getI1Type()),
+      ArrayRef<int64_t>{count});
+  vector::MaskedStoreOp::create(b, loc, buffer, at, mask, value);
+}
+
+/// Widens a vector to f32.
+static Value toF32(OpBuilder &b, Location loc, Value v, int64_t lanes) {
+  auto f32 = VectorType::get({lanes}, b.getF32Type());
+  return v.getType() == f32 ? v : arith::ExtFOp::create(b, loc, f32, v);
+}
+
+void OperandRows::prepareStaging(
+    const std::function<Value(ArrayRef<int64_t>, Type)> &scratch,
+    int64_t rows) {
+  if (!rope)
+    return;
+  int64_t features = cast<MemRefType>(buffer.getType()).getDimSize(*featureDim);
+  stagedRows = rows;
+  stagedTile = scratch({rows, features}, b.getF32Type());
+  // theta_k = scale_k base^(-2k / R), once per thread: R / 2 exponentials.
+  int64_t entries = thetaEntries(rope);
+  bool interleaved = rope.getStyle() == attn::RopeStyle::interleaved;
+  thetaTable = scratch({entries}, b.getF64Type());
+  double logStep = -2.0 * std::log(rope.getBase().convertToDouble()) /
+                   double(rope.getNumRotated());
+  forLoop(b, loc, index(b, loc, 0), index(b, loc, entries), 1, [&](Value e) {
+    Value k = interleaved
+                  ? arith::DivUIOp::create(b, loc, e, index(b, loc, 2))
+                  : e;
+    Value kf = arith::SIToFPOp::create(
+        b, loc, b.getF64Type(),
+        arith::IndexCastOp::create(b, loc, b.getI64Type(), k));
+    Value theta = math::ExpOp::create(
+        b, loc,
+        arith::MulFOp::create(
+            b, loc, kf,
+            arith::ConstantOp::create(b, loc, b.getF64FloatAttr(logStep))));
+    if (scales)
+      theta = arith::MulFOp::create(
+          b, loc, theta,
+          arith::ExtFOp::create(
+              b, loc, b.getF64Type(),
+              memref::LoadOp::create(b, loc, scales, ValueRange{k})
+                  .getResult()));
+    memref::StoreOp::create(b, loc, theta, thetaTable, ValueRange{e});
+  });
+}
+
+Value OperandRows::positionOf(Value batch, Value row) const {
+  Value position;
+  if (positions) {
+    SmallVector<Value, 2> at;
+    if (cast<MemRefType>(positions.getType()).getRank() == 2)
+      at.push_back(batch);
+    at.push_back(row);
+    position = memref::LoadOp::create(b, loc, positions, at);
+  } else if (offset) {
+    Value start = offset.getType().isIndex()
+                      ? offset
+                      : arith::IndexCastOp::create(b, loc, b.getIndexType(),
+                                                   offset);
+    position = arith::AddIOp::create(b, loc, start, row);
+  } else {
+    position = row;
+  }
+  if (position.getType().isIndex())
+    position = arith::IndexCastOp::create(b, loc, b.getI64Type(), position);
+  return arith::SIToFPOp::create(b, loc, b.getF64Type(), position);
+}
+
+void OperandRows::stage(Value batch, Value head, Value rowBegin) {
+  stagedBegin = rowBegin;
+  Value last = arith::SubIOp::create(b, loc, count, index(b, loc, 1));
+  forLoop(b, loc, index(b, loc, 0), index(b, loc, stagedRows), 1,
+          [&](Value r) {
+            Value source = arith::MinUIOp::create(
+                b, loc, arith::AddIOp::create(b, loc, rowBegin, r), last);
+            rotateRow(batch, head, source, positionOf(batch, source), r);
+          });
+}
+
+void OperandRows::rotateRow(Value batch, Value head, Value source,
+                            Value position, Value r) const {
+  attn::RopeOp rope = this->rope; // Accessors are not const.
+  int64_t rotary = rope.getNumRotated();
+  int64_t features = cast<MemRefType>(buffer.getType()).getDimSize(*featureDim);
+  auto f64Vec = VectorType::get({lanes}, b.getF64Type());
+  auto f32Vec = VectorType::get({lanes}, b.getF32Type());
+  // p / scaling, once per row.
+  Value scaled = arith::DivFOp::create(
+      b, loc, position,
+      arith::ConstantOp::create(
+          b, loc, b.getF64FloatAttr(rope.getScaling().convertToDouble())));
+  Value scaledVec = vector::BroadcastOp::create(b, loc, f64Vec, scaled);
+  auto f64Splat = [&](double v) {
+    return arith::ConstantOp::create(b, loc,
+                                     DenseElementsAttr::get(f64Vec, v));
+  };
+  // cos and sin (f32 vectors) of the angles of table entries [e, e + lanes):
+  // the angle reduced to [-pi, pi] in f64, then f32 polynomials.
+  auto cosSin = [&](Value e, int64_t count) {
+    Value theta = loadChunk(b, loc, thetaTable, ValueRange{e}, lanes, count);
+    Value angle = arith::MulFOp::create(b, loc, scaledVec, theta);
+    Value turns = math::RoundEvenOp::create(
+        b, loc,
+        arith::MulFOp::create(b, loc, angle, f64Splat(1.0 / (2.0 * M_PI))));
+    // 2 pi = hi + lo, hi with trailing zero bits so that turns * hi is exact
+    // for any turn count below 2^27.
+    constexpr double kTwoPiHi = 6.28318530717958623200;
+    constexpr double kTwoPiLo = 2.44929359829470635445e-16;
+    Value negTurns = arith::NegFOp::create(b, loc, turns);
+    Value reduced =
+        math::FmaOp::create(b, loc, negTurns, f64Splat(kTwoPiHi), angle);
+    reduced = math::FmaOp::create(b, loc, negTurns, f64Splat(kTwoPiLo),
+                                  reduced);
+    Value narrow = arith::TruncFOp::create(b, loc, f32Vec, reduced);
+    return std::make_pair(math::CosOp::create(b, loc, narrow).getResult(),
+                          math::SinOp::create(b, loc, narrow).getResult());
+  };
+  auto load = [&](Value f, int64_t count) {
+    return toF32(b, loc,
+                 loadChunk(b, loc, buffer, indices(batch, head, source, f),
+                           lanes, count),
+                 lanes);
+  };
+  auto store = [&](Value v, Value f, int64_t count) {
+    storeChunk(b, loc, v, stagedTile, ValueRange{r, f}, lanes, count);
+  };
+
+  if (rope.getStyle() == attn::RopeStyle::interleaved) {
+    // Features (2k, 2k + 1) are neighbours within a vector: the partner is a
+    // pair swap, and the table holds each angle twice.
+    SmallVector<int64_t> swap;
+    SmallVector<float> sign;
+    for (int64_t l = 0; l < lanes; ++l) {
+      swap.push_back(l ^ 1);
+      sign.push_back(l % 2 == 0 ? -1.0f : 1.0f);
+    }
+    Value signs = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(f32Vec, ArrayRef<float>(sign)));
+    forChunks(b, loc, 0, rotary, lanes, [&](Value f, int64_t count) {
+      Value x = load(f, count);
+      Value partner = vector::ShuffleOp::create(b, loc, x, x, swap);
+      auto [c, s] = cosSin(f, count);
+      Value ps = arith::MulFOp::create(
+          b, loc, arith::MulFOp::create(b, loc, partner, signs), s);
+      store(math::FmaOp::create(b, loc, x, c, ps), f, count);
+    });
+  } else {
+    // Features (k, k + R/2): two vectors of the same frequencies.
+    int64_t half = rotary / 2;
+    forChunks(b, loc, 0, half, lanes, [&](Value k, int64_t count) {
+      Value k2 = arith::AddIOp::create(b, loc, k, index(b, loc, half));
+      Value x1 = load(k, count), x2 = load(k2, count);
+      auto [c, s] = cosSin(k, count);
+      Value y1 = arith::SubFOp::create(b, loc,
+                                       arith::MulFOp::create(b, loc, x1, c),
+                                       arith::MulFOp::create(b, loc, x2, s));
+      Value y2 = math::FmaOp::create(b, loc, x1, s,
+                                     arith::MulFOp::create(b, loc, x2, c));
+      store(y1, k, count);
+      store(y2, k2, count);
+    });
+  }
+  // Features past R are copied.
+  forChunks(b, loc, rotary, features, lanes, [&](Value f, int64_t count) {
+    store(load(f, count), f, count);
+  });
+}
