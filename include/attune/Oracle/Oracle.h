@@ -20,6 +20,8 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Support/LLVM.h"
 #include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallVector.h"
 
 #include <cstdint>
 #include <vector>
@@ -44,6 +46,39 @@ struct Array {
 /// mlir::emitError at the offending op's location and give failure().
 mlir::FailureOr<std::vector<Array>> evaluate(mlir::func::FuncOp func,
                                              llvm::ArrayRef<Array> args);
+
+/// Concrete shapes of the tensor values of a function body.
+using ShapeMap = llvm::DenseMap<mlir::Value, llvm::SmallVector<int64_t>>;
+
+/// Propagates concrete shapes from `argShapes` (one per argument of `func`,
+/// empty for scalars) through the top level of its body, op by op, and
+/// returns the shape of every ranked tensor value there (arguments
+/// included). Integer scalars that sizes depend on (arith ops on constants,
+/// tensor.dim) are folded; a size that depends on the value of an argument
+/// or on tensor contents is an error. The rules, by op:
+///   - attn.attention: output [B, Hq, Sq, Dv] and lse [B, Hq, Sq] in its
+///     layout;
+///   - linalg (and any destination-style) ops: result k has the shape of
+///     init k;
+///   - tensor.empty (its dynamic sizes), tensor.cast, tensor.concat,
+///     tensor.extract_slice, tensor.insert_slice, tensor.collapse_shape,
+///     tensor.expand_shape: their semantics;
+///   - any other op: a fully static result type gives the shape; otherwise
+///     (the default rule, which covers shape-preserving ops such as
+///     elementwise ones) result 0 has the shape of operand 0 when both are
+///     ranked tensors of the same rank whose static sizes agree.
+/// An op no rule covers is an error naming it at its location. Add a rule
+/// to lib/Oracle/ShapeInference.cpp for an op the default does not fit.
+mlir::FailureOr<ShapeMap>
+inferShapes(mlir::func::FuncOp func,
+            llvm::ArrayRef<llvm::SmallVector<int64_t>> argShapes);
+
+/// The operand of `result`'s op whose shape `result` always has under the
+/// rules of `inferShapes` (the source of tensor.cast, an input of a
+/// linalg op indexed like the init, else the init, operand 0 under the
+/// default rule), or null. attune-run follows these chains from the
+/// attention operands back to the function arguments to name their sizes.
+mlir::Value getSameShapeOperand(mlir::OpResult result);
 
 } // namespace attune::oracle
 
