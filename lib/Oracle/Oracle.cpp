@@ -1611,17 +1611,25 @@ oracle::detail::ScalarBlock::compile(Block &block, ArrayRef<Value> arguments,
   ProgramBuilder builder(program);
   for (Value argument : arguments)
     result.impl->argumentSlots.push_back(builder.bindArgument(argument));
-  // Values the block reads from the function body: bound once.
-  Operation *parent = block.getParentOp();
+  // Values the block reads from the function body (the block may be
+  // detached): bound once.
+  llvm::SmallPtrSet<Value, 16> inside(block.args_begin(), block.args_end());
+  for (Operation &op : block)
+    op.walk([&](Operation *inner) {
+      inside.insert(inner->result_begin(), inner->result_end());
+      for (Region &region : inner->getRegions())
+        for (Block &nested : region)
+          inside.insert(nested.args_begin(), nested.args_end());
+    });
   llvm::SetVector<Value> outside;
   for (Operation &op : block)
     op.walk([&](Operation *inner) {
       for (Value operand : inner->getOperands())
-        if (!parent->isAncestor(operand.getParentRegion()->getParentOp()))
+        if (!inside.contains(operand))
           outside.insert(operand);
     });
+  Location loc = block.front().getLoc();
   for (Value value : outside) {
-    Location loc = parent->getLoc();
     if (isa<RankedTensorType>(value.getType())) {
       const Array *array = env.lookupArray(value);
       if (!array)

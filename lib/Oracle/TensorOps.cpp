@@ -12,6 +12,8 @@
 //     tensor.concat, tensor.extract_slice / tensor.insert_slice (any
 //     positive strides, rank-reducing too), tensor.collapse_shape /
 //     tensor.expand_shape;
+//   - elementwise arith/math ops on tensors (the Elementwise trait): the
+//     same op on scalars, built in a detached block, run per element;
 //   - every linalg op on tensors (linalg.generic, fill, matmul, batch_matmul,
 //     transpose, broadcast, reduce, map, ...) through its indexing maps and
 //     its scalar body: the loop bounds come from the operand shapes, each
@@ -30,6 +32,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/AffineExpr.h"
+#include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"
 
@@ -115,6 +118,7 @@ public:
   LogicalResult evaluateCollapse(tensor::CollapseShapeOp collapse);
   LogicalResult evaluateExpand(tensor::ExpandShapeOp expand);
   LogicalResult evaluateLinalg(linalg::LinalgOp linalgOp);
+  LogicalResult evaluateElementwise();
 
 private:
   /// The array of `value`, or a diagnostic.
@@ -620,6 +624,103 @@ LogicalResult TensorOpEvaluator::evaluateLinalg(linalg::LinalgOp linalgOp) {
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// Elementwise ops on tensors
+//===----------------------------------------------------------------------===//
+
+/// Whether `op` is an elementwise scalar op (arith, math) applied to
+/// tensors: the Elementwise trait, a ranked tensor result, no regions.
+static bool isElementwiseOnTensors(Operation *op) {
+  return op->hasTrait<OpTrait::Elementwise>() && op->getNumRegions() == 0 &&
+         op->getNumResults() > 0 &&
+         llvm::all_of(op->getResultTypes(),
+                      [](Type t) { return isa<RankedTensorType>(t); });
+}
+
+LogicalResult TensorOpEvaluator::evaluateElementwise() {
+  // The same op on scalars, in a detached block, run once per element.
+  Block block;
+  SmallVector<const Array *> arrays;
+  SmallVector<Type> elementTypes;
+  for (Value operand : op->getOperands()) {
+    Type element = getElementTypeOrSelf(operand.getType());
+    elementTypes.push_back(element);
+    block.addArgument(element, op->getLoc());
+    if (!isa<RankedTensorType>(operand.getType())) {
+      arrays.push_back(nullptr);
+      continue;
+    }
+    FailureOr<const Array *> a = array(operand);
+    if (failed(a))
+      return failure();
+    if (!arrays.empty() && arrays.front() &&
+        arrays.front()->shape != (*a)->shape)
+      return mlir::emitError(op->getLoc())
+             << "oracle: '" << op->getName() << "' on shapes "
+             << formatList(arrays.front()->shape) << " and "
+             << formatList((*a)->shape);
+    arrays.push_back(*a);
+  }
+  const Array *shapeSource = nullptr;
+  for (const Array *a : arrays)
+    shapeSource = shapeSource ? shapeSource : a;
+  if (!shapeSource)
+    return mlir::emitError(op->getLoc())
+           << "oracle: '" << op->getName() << "' has no tensor operand";
+  SmallVector<Type> resultTypes;
+  for (Type type : op->getResultTypes())
+    resultTypes.push_back(getElementTypeOrSelf(type));
+  OperationState state(op->getLoc(), op->getName());
+  state.addOperands(block.getArguments());
+  state.addTypes(resultTypes);
+  state.addAttributes(op->getAttrs());
+  OpBuilder builder(op->getContext());
+  builder.setInsertionPointToEnd(&block);
+  Operation *scalarOp = builder.create(state);
+  linalg::YieldOp::create(builder, op->getLoc(), scalarOp->getResults());
+
+  SmallVector<Value> arguments(block.getArguments().begin(),
+                               block.getArguments().end());
+  FailureOr<ScalarBlock> program = ScalarBlock::compile(block, arguments, env);
+  if (failed(program))
+    return failure();
+  for (auto [k, operand] : llvm::enumerate(op->getOperands()))
+    if (!arrays[k]) {
+      std::optional<Cell> cell = env.lookupScalar(operand);
+      if (!cell)
+        return mlir::emitError(op->getLoc())
+               << "oracle: no value for an operand of '" << op->getName()
+               << "'";
+      program->setArgument(k, *cell);
+    }
+  SmallVector<Array> results;
+  for (Value result : op->getResults()) {
+    if (failed(checkShape(op, result.getType(), shapeSource->shape)))
+      return failure();
+    results.push_back(Array{shapeSource->shape,
+                            std::vector<double>(shapeSource->data.size())});
+  }
+  int64_t element = 0;
+  auto context = [&] {
+    return " at element " + std::to_string(element) + " of '" +
+           op->getName().getStringRef().str() + "'";
+  };
+  for (int64_t n = shapeSource->numElements(); element < n; ++element) {
+    for (auto [k, a] : llvm::enumerate(arrays))
+      if (a)
+        program->setArgument(k, cellFromDouble(a->data[element],
+                                               elementTypes[k]));
+    if (failed(program->run(context)))
+      return failure();
+    for (auto [k, result] : llvm::enumerate(results))
+      result.data[element] =
+          doubleFromCell(program->getResult(k), resultTypes[k]);
+  }
+  for (auto [value, result] : llvm::zip(op->getResults(), results))
+    env.bindArray(value, std::move(result));
+  return success();
+}
+
 std::optional<LogicalResult>
 attune::oracle::detail::evaluateTensorOp(Operation *op, Environment &env) {
   TensorOpEvaluator evaluator(op, env);
@@ -639,5 +740,7 @@ attune::oracle::detail::evaluateTensorOp(Operation *op, Environment &env) {
     return evaluator.evaluateExpand(expand);
   if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op))
     return evaluator.evaluateLinalg(linalgOp);
+  if (isElementwiseOnTensors(op))
+    return evaluator.evaluateElementwise();
   return std::nullopt;
 }
