@@ -21,7 +21,8 @@ import tempfile
 # that the CUDA target refuses (docs/CUDATarget.md); the refusal must be this
 # diagnostic, not a crash or an artifact.
 CPU_ONLY_MARK = "Targets: CPU only"
-CUDA_REFUSAL = "CUDA target: compiles a function whose body is one attn.attention"
+CUDA_REFUSAL = ("the CUDA target compiles a function whose body is one "
+                "attn.attention on its arguments")
 
 
 def check(attunec, spec, chip, retype, out):
