@@ -1545,7 +1545,8 @@ FailureOr<std::vector<Array>> Evaluator::run(func::FuncOp func) {
         return failure();
       continue;
     }
-    if (std::optional<LogicalResult> done = oracle::detail::evaluateTensorOp(&op, *this)) {
+    if (std::optional<LogicalResult> done =
+            oracle::detail::evaluateTensorOp(&op, *this)) {
       if (failed(*done))
         return failure();
       continue;
@@ -1600,11 +1601,12 @@ struct oracle::detail::ScalarBlock::Impl {
 oracle::detail::ScalarBlock::ScalarBlock() = default;
 oracle::detail::ScalarBlock::~ScalarBlock() = default;
 oracle::detail::ScalarBlock::ScalarBlock(ScalarBlock &&) = default;
-oracle::detail::ScalarBlock &oracle::detail::ScalarBlock::operator=(ScalarBlock &&) = default;
+oracle::detail::ScalarBlock &
+oracle::detail::ScalarBlock::operator=(ScalarBlock &&) = default;
 
 FailureOr<oracle::detail::ScalarBlock>
 oracle::detail::ScalarBlock::compile(Block &block, ArrayRef<Value> arguments,
-                             Environment &env) {
+                                     Environment &env) {
   ScalarBlock result;
   result.impl = std::make_unique<Impl>();
   Program &program = result.impl->program;
@@ -1647,9 +1649,9 @@ oracle::detail::ScalarBlock::compile(Block &block, ArrayRef<Value> arguments,
   }
   llvm::SmallPtrSet<Value, 8> given(arguments.begin(), arguments.end());
   for (Operation &op : block.without_terminator()) {
-    if (op.getNumResults() > 0 &&
-        llvm::all_of(op.getResults(),
-                     [&](Value v) { return given.contains(v); }))
+    if (op.getNumResults() > 0 && llvm::all_of(op.getResults(), [&](Value v) {
+          return given.contains(v);
+        }))
       continue;
     if (failed(builder.compileOp(&op)))
       return failure();

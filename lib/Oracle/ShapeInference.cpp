@@ -118,8 +118,8 @@ static void foldIntegers(Operation *op, ShapeState &state) {
       results.size() != op->getNumResults())
     return;
   for (auto [result, folded] : llvm::zip(op->getResults(), results))
-    if (auto attr = dyn_cast_if_present<IntegerAttr>(
-            dyn_cast<Attribute>(folded)))
+    if (auto attr =
+            dyn_cast_if_present<IntegerAttr>(dyn_cast<Attribute>(folded)))
       state.integers[result] = attr.getValue().getSExtValue();
 }
 
@@ -337,7 +337,9 @@ Value attune::oracle::getSameShapeOperand(OpResult result) {
     return init->get();
   }
   if (isa<DestinationStyleOpInterface>(op))
-    return cast<DestinationStyleOpInterface>(op).getTiedOpOperand(result)->get();
+    return cast<DestinationStyleOpInterface>(op)
+        .getTiedOpOperand(result)
+        ->get();
   // Ops with an own rule that does not keep an operand's shape.
   if (isa<attn::AttentionOp, tensor::EmptyOp, tensor::ConcatOp,
           tensor::ExtractSliceOp, tensor::CollapseShapeOp,

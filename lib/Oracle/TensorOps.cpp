@@ -252,9 +252,9 @@ LogicalResult TensorOpEvaluator::checkSlice(ArrayRef<int64_t> shape,
                                             ArrayRef<int64_t> sizes,
                                             ArrayRef<int64_t> strides) {
   for (size_t k = 0; k < shape.size(); ++k) {
-    bool ok = offsets[k] >= 0 && sizes[k] >= 0 && strides[k] > 0 &&
-              (sizes[k] == 0 ||
-               offsets[k] + (sizes[k] - 1) * strides[k] < shape[k]);
+    bool ok =
+        offsets[k] >= 0 && sizes[k] >= 0 && strides[k] > 0 &&
+        (sizes[k] == 0 || offsets[k] + (sizes[k] - 1) * strides[k] < shape[k]);
     if (!ok)
       return mlir::emitError(op->getLoc())
              << "oracle: '" << op->getName() << "' with offsets "
@@ -369,8 +369,7 @@ TensorOpEvaluator::evaluateCollapse(tensor::CollapseShapeOp collapse) {
   if (failed(input))
     return failure();
   SmallVector<int64_t> shape;
-  for (const ReassociationIndices &group :
-       collapse.getReassociationIndices()) {
+  for (const ReassociationIndices &group : collapse.getReassociationIndices()) {
     int64_t size = 1;
     for (int64_t k : group)
       size *= (*input)->shape[k];
@@ -413,11 +412,9 @@ static LogicalResult linearize(AffineExpr expr, int64_t scale,
         succeeded(linearize(binary.getRHS(), scale, coeffs, constant)));
   if (expr.getKind() == AffineExprKind::Mul) {
     if (auto c = dyn_cast<AffineConstantExpr>(binary.getRHS()))
-      return linearize(binary.getLHS(), scale * c.getValue(), coeffs,
-                       constant);
+      return linearize(binary.getLHS(), scale * c.getValue(), coeffs, constant);
     if (auto c = dyn_cast<AffineConstantExpr>(binary.getLHS()))
-      return linearize(binary.getRHS(), scale * c.getValue(), coeffs,
-                       constant);
+      return linearize(binary.getRHS(), scale * c.getValue(), coeffs, constant);
   }
   return failure();
 }
@@ -447,9 +444,8 @@ LogicalResult TensorOpEvaluator::evaluateLinalg(linalg::LinalgOp linalgOp) {
     return mlir::emitError(op->getLoc())
            << "oracle: '" << op->getName() << "' must work on tensors";
   if (op->getNumRegions() != 1 || op->getRegion(0).empty())
-    return mlir::emitError(op->getLoc())
-           << "oracle does not support '" << op->getName()
-           << "' without a body";
+    return mlir::emitError(op->getLoc()) << "oracle does not support '"
+                                         << op->getName() << "' without a body";
   Block &body = op->getRegion(0).front();
   unsigned numLoops = linalgOp.getNumLoops();
   SmallVector<int64_t> bounds(numLoops, -1);
@@ -485,8 +481,8 @@ LogicalResult TensorOpEvaluator::evaluateLinalg(linalg::LinalgOp linalgOp) {
     if (map.getNumResults() != shape.size() || map.getNumSymbols() != 0)
       return mlir::emitError(op->getLoc())
              << "oracle: '" << op->getName() << "' has indexing map "
-             << AffineMapAttr::get(map)
-             << " for an operand of shape " << formatList(shape);
+             << AffineMapAttr::get(map) << " for an operand of shape "
+             << formatList(shape);
     for (auto [r, expr] : llvm::enumerate(map.getResults())) {
       access.coeffs.emplace_back(numLoops, 0);
       access.constants.push_back(0);
@@ -494,8 +490,7 @@ LogicalResult TensorOpEvaluator::evaluateLinalg(linalg::LinalgOp linalgOp) {
                            access.constants.back())))
         return mlir::emitError(op->getLoc())
                << "oracle does not support the indexing map "
-               << AffineMapAttr::get(map)
-               << " of '" << op->getName()
+               << AffineMapAttr::get(map) << " of '" << op->getName()
                << "' (results must be sums of loops times constants)";
       auto dim = dyn_cast<AffineDimExpr>(expr);
       if (!dim) {
@@ -562,8 +557,8 @@ LogicalResult TensorOpEvaluator::evaluateLinalg(linalg::LinalgOp linalgOp) {
     total *= bound;
   SmallVector<int64_t> point(numLoops, 0);
   auto context = [&] {
-    return " in '" + op->getName().getStringRef().str() +
-           "' at loop indices " + formatList(point);
+    return " in '" + op->getName().getStringRef().str() + "' at loop indices " +
+           formatList(point);
   };
   for (unsigned a = 0; a < accesses.size(); ++a)
     if (!accesses[a].array && accesses[a].blockArg >= 0)
@@ -594,9 +589,8 @@ LogicalResult TensorOpEvaluator::evaluateLinalg(linalg::LinalgOp linalgOp) {
         offset += steps[a][d] * point[d];
       const Array &source =
           a < numInputs ? *access.array : outputs[a - numInputs];
-      program->setArgument(
-          access.blockArg,
-          cellFromDouble(source.data[offset], access.elementType));
+      program->setArgument(access.blockArg, cellFromDouble(source.data[offset],
+                                                           access.elementType));
     }
     for (auto [k, dim] : llvm::enumerate(indexDims)) {
       Cell cell;
@@ -708,8 +702,8 @@ LogicalResult TensorOpEvaluator::evaluateElementwise() {
   for (int64_t n = shapeSource->numElements(); element < n; ++element) {
     for (auto [k, a] : llvm::enumerate(arrays))
       if (a)
-        program->setArgument(k, cellFromDouble(a->data[element],
-                                               elementTypes[k]));
+        program->setArgument(k,
+                             cellFromDouble(a->data[element], elementTypes[k]));
     if (failed(program->run(context)))
       return failure();
     for (auto [k, result] : llvm::enumerate(results))

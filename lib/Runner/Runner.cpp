@@ -573,10 +573,10 @@ LogicalResult Run::planResults() {
   for (auto [idx, value] : llvm::enumerate(ret.getOperands())) {
     auto tensor = dyn_cast<RankedTensorType>(value.getType());
     if (!tensor || !shapes.count(value))
-      return error(ret.getLoc()) << "result #" << idx << " of type "
-                                 << value.getType()
-                                 << " is not a ranked tensor; attune-run "
-                                    "returns tensors only";
+      return error(ret.getLoc())
+             << "result #" << idx << " of type " << value.getType()
+             << " is not a ranked tensor; attune-run "
+                "returns tensors only";
     HostValue r;
     r.type = tensor;
     r.elementType = tensor.getElementType();

@@ -253,8 +253,7 @@ TEST_F(TensorOpsTest, ConcatAlongEachDimension) {
       %d = tensor.concat dim(0) %a, %a : (tensor<2x?xf32>, tensor<2x?xf32>) -> tensor<4x?xf32>
       return %c, %d : tensor<2x?xf32>, tensor<4x?xf32>
     })mlir";
-  std::vector<Array> r =
-      run(source, {iota({2, 2}), Array{{2, 1}, {10, 20}}});
+  std::vector<Array> r = run(source, {iota({2, 2}), Array{{2, 1}, {10, 20}}});
   ASSERT_EQ(r.size(), 2u);
   EXPECT_EQ(r[0].shape, (std::vector<int64_t>{2, 3}));
   EXPECT_EQ(r[0].data, (std::vector<double>{0, 1, 10, 2, 3, 20}));
@@ -278,8 +277,8 @@ TEST_F(TensorOpsTest, Slices) {
   EXPECT_EQ(r[0].data, (std::vector<double>{5, 7, 9, 11}));
   EXPECT_EQ(r[1].shape, (std::vector<int64_t>{4}));
   EXPECT_EQ(r[1].data, (std::vector<double>{8, 9, 10, 11}));
-  EXPECT_EQ(r[2].data, (std::vector<double>{0, 5, 7, 3, 4, 9, 11, 7, 8, 9,
-                                            10, 11}));
+  EXPECT_EQ(r[2].data,
+            (std::vector<double>{0, 5, 7, 3, 4, 9, 11, 7, 8, 9, 10, 11}));
 }
 
 TEST_F(TensorOpsTest, SliceOutOfBoundsIsAnError) {

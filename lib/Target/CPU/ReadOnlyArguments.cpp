@@ -33,10 +33,10 @@ struct AttnCPUReadOnlyArguments
         continue;
       for (BlockArgument arg : func.getArguments())
         if (isa<TensorType>(arg.getType()))
-          func.setArgAttr(arg.getArgNumber(),
-                          bufferization::BufferizationDialect::
-                              kWritableAttrName,
-                          builder.getBoolAttr(false));
+          func.setArgAttr(
+              arg.getArgNumber(),
+              bufferization::BufferizationDialect::kWritableAttrName,
+              builder.getBoolAttr(false));
     }
   }
 };
