@@ -149,6 +149,31 @@ inferByRule(Operation *op, ShapeState &state) {
       shapes.push_back({(*q)[d.batch], (*q)[d.head], (*q)[d.seq]});
     return Result(shapes);
   }
+  if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {
+    // Operands must agree on every loop they index directly; compiled code
+    // would read out of bounds otherwise.
+    SmallVector<int64_t> bounds(linalgOp.getNumLoops(), -1);
+    for (OpOperand &operand : op->getOpOperands()) {
+      if (!isa<RankedTensorType>(operand.get().getType()))
+        continue;
+      auto shape = state.shapeOf(op, operand.get());
+      if (failed(shape))
+        return Result(failure());
+      AffineMap map = linalgOp.getMatchingIndexingMap(&operand);
+      for (auto [r, expr] : llvm::enumerate(map.getResults())) {
+        auto dim = dyn_cast<AffineDimExpr>(expr);
+        if (!dim || r >= shape->size())
+          continue;
+        int64_t &bound = bounds[dim.getPosition()];
+        if (bound >= 0 && bound != (*shape)[r])
+          return Result(mlir::emitError(op->getLoc())
+                        << "'" << op->getName() << "' has loop d"
+                        << dim.getPosition() << " of sizes " << bound << " and "
+                        << (*shape)[r] << " in its operands at these sizes");
+        bound = (*shape)[r];
+      }
+    }
+  }
   if (auto dps = dyn_cast<DestinationStyleOpInterface>(op)) {
     Shapes shapes;
     for (OpResult result : op->getResults()) {
@@ -181,6 +206,12 @@ inferByRule(Operation *op, ShapeState &state) {
         shape.assign(s->begin(), s->end());
         continue;
       }
+      for (auto [k, size] : llvm::enumerate(*s))
+        if (k != concat.getDim() && size != shape[k])
+          return Result(mlir::emitError(op->getLoc())
+                        << "tensor.concat of shapes " << formatShape(shape)
+                        << " and " << formatShape(*s) << " along dimension "
+                        << concat.getDim() << " at these sizes");
       shape[concat.getDim()] += (*s)[concat.getDim()];
     }
     return single(shape);

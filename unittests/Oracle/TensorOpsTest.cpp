@@ -383,6 +383,25 @@ TEST_F(TensorOpsTest, InferShapesRefusesValueDependentSizes) {
       << messages;
 }
 
+/// Operand shapes that disagree at the requested sizes are an error before
+/// anything runs: compiled code would read out of bounds.
+TEST_F(TensorOpsTest, InferShapesChecksOperandsAgree) {
+  const char *source = R"mlir(
+    func.func @f(%a: tensor<2x?xf32>, %b: tensor<?x3xf32>, %c: tensor<2x3xf32>) -> (tensor<2x3xf32>, tensor<?x3xf32>) {
+      %r = linalg.matmul ins(%a, %b : tensor<2x?xf32>, tensor<?x3xf32>) outs(%c : tensor<2x3xf32>) -> tensor<2x3xf32>
+      %s = tensor.concat dim(0) %b, %c : (tensor<?x3xf32>, tensor<2x3xf32>) -> tensor<?x3xf32>
+      return %r, %s : tensor<2x3xf32>, tensor<?x3xf32>
+    })mlir";
+  auto [good, noMessages] = inferResults(source, {{2, 4}, {4, 3}, {2, 3}});
+  ASSERT_EQ(good.size(), 2u) << noMessages;
+  EXPECT_EQ(good[1], (std::vector<int64_t>{6, 3}));
+  auto [shapes, messages] = inferResults(source, {{2, 4}, {5, 3}, {2, 3}});
+  EXPECT_TRUE(shapes.empty());
+  EXPECT_NE(messages.find("'linalg.matmul' has loop d2 of sizes 4 and 5"),
+            std::string::npos)
+      << messages;
+}
+
 /// Arguments reach attention operands through shape-preserving ops only.
 TEST_F(TensorOpsTest, SameShapeOperand) {
   const char *source = R"mlir(
