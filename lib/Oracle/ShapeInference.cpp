@@ -233,6 +233,17 @@ inferByRule(Operation *op, ShapeState &state) {
       return Result(failure());
     return single(*dest);
   }
+  if (auto pad = dyn_cast<tensor::PadOp>(op)) {
+    auto source = state.shapeOf(op, pad.getSource());
+    auto low = state.integersOf(op, pad.getMixedLowPad());
+    auto high = state.integersOf(op, pad.getMixedHighPad());
+    if (failed(source) || failed(low) || failed(high))
+      return Result(failure());
+    SmallVector<int64_t> shape;
+    for (auto [size, lo, hi] : llvm::zip(*source, *low, *high))
+      shape.push_back(size + lo + hi);
+    return single(shape);
+  }
   if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(op)) {
     auto source = state.shapeOf(op, collapse.getSrc());
     if (failed(source))
@@ -373,7 +384,7 @@ Value attune::oracle::getSameShapeOperand(OpResult result) {
         ->get();
   // Ops with an own rule that does not keep an operand's shape.
   if (isa<attn::AttentionOp, tensor::EmptyOp, tensor::ConcatOp,
-          tensor::ExtractSliceOp, tensor::CollapseShapeOp,
+          tensor::ExtractSliceOp, tensor::PadOp, tensor::CollapseShapeOp,
           tensor::ExpandShapeOp>(op))
     return nullptr;
   if (auto slice = dyn_cast<tensor::InsertSliceOp>(op))

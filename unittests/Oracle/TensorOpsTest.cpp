@@ -368,6 +368,23 @@ TEST_F(TensorOpsTest, InferShapesThroughFunction) {
   EXPECT_EQ(shapes[3], (std::vector<int64_t>{33}));
 }
 
+/// tensor.pad grows its source (the default rule would keep its shape).
+TEST_F(TensorOpsTest, InferShapesOfPad) {
+  const char *source = R"mlir(
+    func.func @f(%x: tensor<?x4xf32>) -> tensor<?x?xf32> {
+      %c1 = arith.constant 1 : index
+      %zero = arith.constant 0.0 : f32
+      %p = tensor.pad %x low[%c1, 0] high[2, %c1] {
+        ^bb0(%i: index, %j: index):
+          tensor.yield %zero : f32
+      } : tensor<?x4xf32> to tensor<?x?xf32>
+      return %p : tensor<?x?xf32>
+    })mlir";
+  auto [shapes, messages] = inferResults(source, {{3, 4}});
+  ASSERT_EQ(shapes.size(), 1u) << messages;
+  EXPECT_EQ(shapes[0], (std::vector<int64_t>{6, 5}));
+}
+
 /// A size that depends on an argument's value cannot be inferred.
 TEST_F(TensorOpsTest, InferShapesRefusesValueDependentSizes) {
   const char *source = R"mlir(

@@ -61,8 +61,8 @@ using ShapeMap = llvm::DenseMap<mlir::Value, llvm::SmallVector<int64_t>>;
 ///   - linalg (and any destination-style) ops: result k has the shape of
 ///     init k;
 ///   - tensor.empty (its dynamic sizes), tensor.cast, tensor.concat,
-///     tensor.extract_slice, tensor.insert_slice, tensor.collapse_shape,
-///     tensor.expand_shape: their semantics;
+///     tensor.extract_slice, tensor.insert_slice, tensor.pad,
+///     tensor.collapse_shape, tensor.expand_shape: their semantics;
 ///   - any other op: a fully static result type gives the shape; otherwise
 ///     (the default rule, which covers shape-preserving ops such as
 ///     elementwise ones) result 0 has the shape of operand 0 when both are
