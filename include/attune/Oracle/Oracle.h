@@ -7,7 +7,9 @@
 // The oracle evaluates a spec (a func.func around `attn.attention`) by
 // interpreting it directly in float64: the score and mask regions are
 // translated once into a flat instruction list and run element by element,
-// and the softmax is computed per row exactly as docs/Semantics.md states it.
+// and the softmax is computed per row exactly as docs/Semantics.md states it;
+// the tensor and linalg ops around attention are evaluated with the
+// oracle's own loops (lib/Oracle/TensorOps.cpp).
 // It shares no code with any lowering (no linalg, no pass pipeline, nothing
 // from lib/Dialect/Attn/Transforms, lib/Analysis or lib/Target), so it is the
 // ground truth every compiled path is checked against.
@@ -38,8 +40,9 @@ struct Array {
   int64_t numElements() const;
 };
 
-/// Interprets `func` (a func.func whose body holds attn.attention and the
-/// scalar/shape ops around it) on `args` (one Array per function argument, in
+/// Interprets `func` (a func.func whose body holds attn.attention ops and
+/// the scalar, tensor and linalg ops around them: docs/Semantics.md,
+/// "Functions around attention") on `args` (one Array per function argument, in
 /// order) in float64, and returns one Array per function result. Errors (an
 /// unsupported op, which it names; an out-of-bounds tensor.extract; a shape
 /// mismatch between args and the function type) are reported through
