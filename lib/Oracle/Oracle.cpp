@@ -27,6 +27,8 @@
 
 #include "attune/Oracle/Oracle.h"
 
+#include "OracleInternal.h"
+
 #include "attune/Dialect/Attn/IR/AttnOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -38,6 +40,7 @@
 #include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/ADT/bit.h"
@@ -53,6 +56,7 @@
 using namespace mlir;
 using namespace attune;
 using namespace attune::oracle;
+using attune::oracle::detail::Cell;
 
 int64_t Array::numElements() const {
   int64_t n = 1;
@@ -67,12 +71,7 @@ namespace {
 // Scalar representation
 //===----------------------------------------------------------------------===//
 
-/// One interpreter register: floats of any width as double, integers of any
-/// width (and index) as int64 sign-extended from their width.
-union Cell {
-  double f;
-  int64_t i;
-};
+// One interpreter register is a detail::Cell (OracleInternal.h).
 
 /// How a scalar type is held in a Cell.
 struct ScalarKind {
@@ -1156,8 +1155,23 @@ struct TopValue {
 };
 
 /// Evaluates the ops of one function body in order.
-class Evaluator {
+class Evaluator : public oracle::detail::Environment {
 public:
+  // oracle::detail::Environment, for the tensor ops of TensorOps.cpp.
+  const Array *lookupArray(Value value) override {
+    return values.lookup(value).array;
+  }
+  std::optional<Cell> lookupScalar(Value value) override {
+    auto it = values.find(value);
+    if (it == values.end())
+      return std::nullopt;
+    return it->second.scalar;
+  }
+  void bindArray(Value value, Array array) override {
+    storage.push_back(std::move(array));
+    values[value].array = &storage.back();
+  }
+
   /// Binds the function arguments; fails on a mismatch with the type.
   LogicalResult bindArguments(func::FuncOp func, ArrayRef<Array> args);
 
@@ -1180,12 +1194,6 @@ private:
   };
   LogicalResult buildRegionProgram(attn::AttentionOp op, Block *block,
                                    Program &program, RegionArgSlots &slots);
-  /// Stores `array` and binds `value` to it.
-  void bindArray(Value value, Array array) {
-    storage.push_back(std::move(array));
-    values[value].array = &storage.back();
-  }
-
   DenseMap<Value, TopValue> values;
   std::deque<Array> storage;
 };
@@ -1610,6 +1618,12 @@ FailureOr<std::vector<Array>> Evaluator::run(func::FuncOp func) {
         return failure();
       continue;
     }
+    if (std::optional<LogicalResult> done =
+            oracle::detail::evaluateTensorOp(&op, *this)) {
+      if (failed(*done))
+        return failure();
+      continue;
+    }
     if (failed(evaluateScalarOp(&op)))
       return failure();
   }
@@ -1623,4 +1637,121 @@ FailureOr<std::vector<Array>> attune::oracle::evaluate(func::FuncOp func,
   if (failed(evaluator.bindArguments(func, args)))
     return failure();
   return evaluator.run(func);
+}
+
+//===----------------------------------------------------------------------===//
+// Seams for TensorOps.cpp (OracleInternal.h)
+//===----------------------------------------------------------------------===//
+
+Cell oracle::detail::cellFromDouble(double v, Type type) {
+  ScalarKind kind = *getScalarKind(type);
+  Cell cell;
+  if (kind.isFloat)
+    cell.f = v;
+  else
+    cell.i = intFromDouble(v, kind.width);
+  return cell;
+}
+
+double oracle::detail::doubleFromCell(Cell c, Type type) {
+  ScalarKind kind = *getScalarKind(type);
+  if (kind.isFloat)
+    return c.f;
+  return kind.width == 1 ? static_cast<double>(c.i != 0)
+                         : static_cast<double>(c.i);
+}
+
+bool oracle::detail::isSupportedScalarType(Type type) {
+  return getScalarKind(type).has_value();
+}
+
+struct oracle::detail::ScalarBlock::Impl {
+  Program program;
+  std::vector<uint32_t> argumentSlots;
+  std::vector<uint32_t> resultSlots;
+};
+
+oracle::detail::ScalarBlock::ScalarBlock() = default;
+oracle::detail::ScalarBlock::~ScalarBlock() = default;
+oracle::detail::ScalarBlock::ScalarBlock(ScalarBlock &&) = default;
+oracle::detail::ScalarBlock &
+oracle::detail::ScalarBlock::operator=(ScalarBlock &&) = default;
+
+FailureOr<oracle::detail::ScalarBlock>
+oracle::detail::ScalarBlock::compile(Block &block, ArrayRef<Value> arguments,
+                                     Environment &env) {
+  ScalarBlock result;
+  result.impl = std::make_unique<Impl>();
+  Program &program = result.impl->program;
+  ProgramBuilder builder(program);
+  for (Value argument : arguments)
+    result.impl->argumentSlots.push_back(builder.bindArgument(argument));
+  // Values the block reads from the function body (the block may be
+  // detached): bound once.
+  llvm::SmallPtrSet<Value, 16> inside(block.args_begin(), block.args_end());
+  for (Operation &op : block)
+    op.walk([&](Operation *inner) {
+      inside.insert(inner->result_begin(), inner->result_end());
+      for (Region &region : inner->getRegions())
+        for (Block &nested : region)
+          inside.insert(nested.args_begin(), nested.args_end());
+    });
+  llvm::SetVector<Value> outside;
+  for (Operation &op : block)
+    op.walk([&](Operation *inner) {
+      for (Value operand : inner->getOperands())
+        if (!inside.contains(operand))
+          outside.insert(operand);
+    });
+  Location loc = block.front().getLoc();
+  for (Value value : outside) {
+    if (isa<RankedTensorType>(value.getType())) {
+      const Array *array = env.lookupArray(value);
+      if (!array)
+        return mlir::emitError(loc) << "oracle: no value for an operand";
+      if (failed(builder.bindTensor(value, *array, loc)))
+        return failure();
+      continue;
+    }
+    std::optional<Cell> cell = env.lookupScalar(value);
+    if (!cell || !getScalarKind(value.getType()))
+      return mlir::emitError(loc)
+             << "oracle: no scalar value for an operand of type "
+             << value.getType();
+    builder.bindScalar(value, *cell);
+  }
+  llvm::SmallPtrSet<Value, 8> given(arguments.begin(), arguments.end());
+  for (Operation &op : block.without_terminator()) {
+    if (op.getNumResults() > 0 && llvm::all_of(op.getResults(), [&](Value v) {
+          return given.contains(v);
+        }))
+      continue;
+    if (failed(builder.compileOp(&op)))
+      return failure();
+  }
+  Operation *terminator = block.getTerminator();
+  for (Value yielded : terminator->getOperands()) {
+    FailureOr<uint32_t> slot = builder.lookup(yielded, terminator->getLoc());
+    if (failed(slot))
+      return failure();
+    result.impl->resultSlots.push_back(*slot);
+  }
+  return result;
+}
+
+void oracle::detail::ScalarBlock::setArgument(unsigned k, Cell value) {
+  impl->program.slots[impl->argumentSlots[k]] = value;
+}
+
+LogicalResult
+oracle::detail::ScalarBlock::run(llvm::function_ref<std::string()> context) {
+  int64_t failedAt = ::execute(impl->program);
+  if (failedAt < 0)
+    return success();
+  reportFailure(impl->program, failedAt, context());
+  return failure();
+}
+
+Cell oracle::detail::ScalarBlock::getResult(unsigned k) const {
+  return impl->program.slots[impl->resultSlots[k]];
 }

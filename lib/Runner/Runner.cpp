@@ -253,6 +253,9 @@ private:
 
   /// The concrete size of `symbol`, after defaults.
   FailureOr<int64_t> sizeOf(StringRef symbol, Location loc);
+  /// Whether the check uses the half-precision tolerance: an attention op
+  /// reads other than f32, or a tensor argument or result holds f16/bf16.
+  bool halfPrecision();
   /// "B=1, Sq=128, Sk=128", for messages.
   std::string describeSizes();
   InFlightDiagnostic error(Location loc) { return emitError(loc); }
@@ -263,7 +266,10 @@ private:
   llvm::SourceMgr sourceMgr;
   OwningOpRef<ModuleOp> module;
   func::FuncOp entry;
-  attn::AttentionOp attention;
+  /// The attn.attention ops of the entry, in order.
+  SmallVector<attn::AttentionOp> attentions;
+  /// The concrete shape of every tensor value of the entry's body.
+  oracle::ShapeMap shapes;
   std::vector<HostValue> args, results;
   std::unique_ptr<ExecutionEngine> engine;
   double compileSeconds = 0;
@@ -318,6 +324,18 @@ std::string Run::describeSizes() {
   return text;
 }
 
+bool Run::halfPrecision() {
+  auto isHalf = [](Type type) {
+    Type element = getElementTypeOrSelf(type);
+    return isa<FloatType>(element) && !element.isF32() && !element.isF64();
+  };
+  for (attn::AttentionOp attention : attentions)
+    if (!getElementTypeOrSelf(attention.getQuery().getType()).isF32())
+      return true;
+  return llvm::any_of(entry.getArgumentTypes(), isHalf) ||
+         llvm::any_of(entry.getResultTypes(), isHalf);
+}
+
 LogicalResult Run::load() {
   DialectRegistry registry;
   registerAllDialects(registry);
@@ -352,30 +370,33 @@ LogicalResult Run::load() {
   }
   entry = candidates.front();
 
-  entry.walk([&](attn::AttentionOp op) {
-    if (!attention)
-      attention = op;
-  });
-  if (!attention)
+  entry.walk([&](attn::AttentionOp op) { attentions.push_back(op); });
+  if (attentions.empty())
     return error(entry.getLoc()) << "entry @" << entry.getSymName()
                                  << " holds no attn.attention";
   return success();
 }
 
 LogicalResult Run::planArguments() {
-  // Symbols of the dynamic dimensions of arguments that feed Q, K and V.
+  // Symbols of the dynamic dimensions of arguments that feed Q, K and V,
+  // directly or through ops that keep their shape (attn.rope, casts,
+  // elementwise linalg ops: oracle::getSameShapeOperand).
   DenseMap<std::pair<unsigned, unsigned>, StringRef> symbols;
-  attn::LayoutDims dims = attention.getLayoutDims();
-  auto bind = [&](Value v, StringRef seq) {
-    if (auto arg = dyn_cast<BlockArgument>(v);
-        arg && arg.getOwner() == &entry.getBody().front()) {
-      symbols[{arg.getArgNumber(), dims.batch}] = "B";
-      symbols[{arg.getArgNumber(), dims.seq}] = seq;
-    }
-  };
-  bind(attention.getQuery(), "Sq");
-  bind(attention.getKey(), "Sk");
-  bind(attention.getValue(), "Sk");
+  for (attn::AttentionOp attention : attentions) {
+    attn::LayoutDims dims = attention.getLayoutDims();
+    auto bind = [&](Value v, StringRef seq) {
+      while (auto result = dyn_cast_if_present<OpResult>(v))
+        v = oracle::getSameShapeOperand(result);
+      if (auto arg = dyn_cast_if_present<BlockArgument>(v);
+          arg && arg.getOwner() == &entry.getBody().front()) {
+        symbols[{arg.getArgNumber(), dims.batch}] = "B";
+        symbols[{arg.getArgNumber(), dims.seq}] = seq;
+      }
+    };
+    bind(attention.getQuery(), "Sq");
+    bind(attention.getKey(), "Sk");
+    bind(attention.getValue(), "Sk");
+  }
 
   for (auto [idx, type] : llvm::enumerate(entry.getArgumentTypes())) {
     Location loc = entry.getLoc();
@@ -541,37 +562,30 @@ LogicalResult Run::checkCaptureRanges() {
 }
 
 LogicalResult Run::planResults() {
+  SmallVector<SmallVector<int64_t>> argShapes;
+  for (const HostValue &v : args)
+    argShapes.push_back(v.shape);
+  FailureOr<oracle::ShapeMap> inferred = oracle::inferShapes(entry, argShapes);
+  if (failed(inferred))
+    return failure();
+  shapes = std::move(*inferred);
   auto ret = cast<func::ReturnOp>(entry.getBody().front().getTerminator());
   for (auto [idx, value] : llvm::enumerate(ret.getOperands())) {
-    auto op = value.getDefiningOp<attn::AttentionOp>();
     auto tensor = dyn_cast<RankedTensorType>(value.getType());
-    if (!op || !tensor)
+    if (!tensor || !shapes.count(value))
       return error(ret.getLoc())
-             << "result #" << idx
-             << " must be a result of attn.attention for attune-run to size it";
-    auto q = dyn_cast<BlockArgument>(op.getQuery());
-    auto v = dyn_cast<BlockArgument>(op.getValue());
-    // --bench also reads Sk from K's argument.
-    if (!q || !v || !isa<BlockArgument>(op.getKey()))
-      return error(op.getLoc()) << "attune-run needs Q, K and V to be "
-                                   "arguments of the entry function";
-    const HostValue &qv = args[q.getArgNumber()];
-    const HostValue &vv = args[v.getArgNumber()];
-    attn::LayoutDims d = op.getLayoutDims();
+             << "result #" << idx << " of type " << value.getType()
+             << " is not a ranked tensor; attune-run "
+                "returns tensors only";
     HostValue r;
     r.type = tensor;
     r.elementType = tensor.getElementType();
     r.elementSize = byteSize(r.elementType);
+    if (r.elementSize == 0)
+      return error(ret.getLoc())
+             << "result #" << idx << " has unsupported type " << tensor;
     r.isTensor = true;
-    if (value == op.getOutput()) {
-      r.shape.assign(4, 0);
-      r.shape[d.batch] = qv.shape[d.batch];
-      r.shape[d.head] = qv.shape[d.head];
-      r.shape[d.seq] = qv.shape[d.seq];
-      r.shape[d.feature] = vv.shape[d.feature];
-    } else {
-      r.shape = {qv.shape[d.batch], qv.shape[d.head], qv.shape[d.seq]};
-    }
+    r.shape = shapes.lookup(value);
     results.push_back(std::move(r));
   }
   return success();
@@ -691,8 +705,7 @@ LogicalResult Run::check(llvm::json::Object &report, bool &passed) {
              << shapeString(ref.shape) << ", compiled " << shapeString(r.shape);
     // bf16/f16 outputs and everything computed from them are held to the
     // half-precision tolerance; f32 to 1e-5 (docs/Semantics.md, "Accuracy").
-    Type inputType = getElementTypeOrSelf(attention.getQuery().getType());
-    double tolerance = inputType.isF32() ? 1e-5 : 1e-2;
+    double tolerance = halfPrecision() ? 1e-2 : 1e-5;
     double diff2 = 0, ref2 = 0, maxAbs = 0;
     // NaN must be exactly where the oracle has NaN (a NaN input gives NaN
     // rows); those elements match and stay out of the error norm.
@@ -767,14 +780,17 @@ void Run::bench(llvm::json::Object &report) {
   std::sort(cpuTimes.begin(), cpuTimes.end());
   double median = times[times.size() / 2];
   // 2 flops per multiply-add in Q.K^T (D) and P.V (Dv), over all (b,h,i,j).
-  const HostValue &q = args[cast<BlockArgument>(attention.getQuery())
-                                .getArgNumber()];
-  const HostValue &k =
-      args[cast<BlockArgument>(attention.getKey()).getArgNumber()];
-  attn::LayoutDims d = attention.getLayoutDims();
-  double flops = 2.0 * q.shape[d.batch] * q.shape[d.head] * q.shape[d.seq] *
-                 k.shape[d.seq] *
-                 (attention.getHeadSize() + attention.getValueHeadSize());
+  // Summed over the attention ops of the function: the projections,
+  // concats and other linalg/tensor ops around them are not counted.
+  double flops = 0;
+  for (attn::AttentionOp attention : attentions) {
+    ArrayRef<int64_t> q = shapes.lookup(attention.getQuery());
+    ArrayRef<int64_t> k = shapes.lookup(attention.getKey());
+    ArrayRef<int64_t> v = shapes.lookup(attention.getValue());
+    attn::LayoutDims d = attention.getLayoutDims();
+    flops += 2.0 * q[d.batch] * q[d.head] * q[d.seq] * k[d.seq] *
+             (q[d.feature] + v[d.feature]);
+  }
   double gflops = median > 0 ? flops / median * 1e-9 : 0;
   report["bench"] = llvm::json::Object{{"median_ms", median * 1e3},
                                        {"min_ms", times.front() * 1e3},

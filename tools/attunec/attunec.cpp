@@ -199,6 +199,10 @@ int main(int argc, char **argv) {
     return 1;
 
   if (isCUDA) {
+    // Refuse what the CUDA target does not compile into artifacts before
+    // retyping it.
+    if (emit != "mlir" && failed(attune::cuda::checkSupportedSpec(*spec)))
+      return 1;
     if (!gpuElementType.empty() &&
         failed(retypeAttention(*spec, gpuElementType == "bf16"
                                           ? mlir::Type(mlir::BFloat16Type::get(

@@ -70,12 +70,16 @@ void attune::cpu::buildCPUPipeline(OpPassManager &pm,
     // Ropes the conversion did not fuse into a query or key load.
     pm.addPass(attn::createAttnLowerRope());
   }
+  // Elementwise arith/math ops on tensors (around the attention ops) as
+  // linalg.generic, which bufferizes.
+  pm.addPass(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 
   // Tensors to buffers. Entry points return nothing: the caller allocates
   // the results and passes them as trailing out-parameters, so the runtime
   // and C callers own all memory.
+  pm.addPass(createAttnCPUReadOnlyArguments());
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =
@@ -86,6 +90,9 @@ void attune::cpu::buildCPUPipeline(OpPassManager &pm,
 
   // Loops, then the LLVM dialect; parallel loops become OpenMP.
   pm.addPass(createConvertSCFToOpenMPPass());
+  // Strided copies (of tensor.concat, tensor.insert_slice) as loops, not
+  // calls of a runtime function.
+  pm.addPass(createAttnCPUCopiesToLinalg());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());

@@ -55,14 +55,34 @@ static LogicalResult checkLimits(attn::AttentionOp op) {
   return success();
 }
 
+/// Refuses a tensor.expand_shape that upstream's memref lowering
+/// (expand-strided-metadata) crashes on in LLVM 22: a reassociation group
+/// with more than one dynamic size.
+static LogicalResult checkExpandShape(tensor::ExpandShapeOp op) {
+  ArrayRef<int64_t> shape = op.getResultType().getShape();
+  for (const ReassociationIndices &group : op.getReassociationIndices())
+    if (llvm::count_if(group, [&](int64_t d) {
+          return ShapedType::isDynamic(shape[d]);
+        }) > 1)
+      return op.emitOpError("has a reassociation group with more than one "
+                            "dynamic size, which the CPU target does not "
+                            "support (upstream memref lowering); make all "
+                            "but one of them static");
+  return success();
+}
+
 namespace {
 struct AttnCPUCheckLimits
     : attune::cpu::impl::AttnCPUCheckLimitsBase<AttnCPUCheckLimits> {
   using Base::Base;
   void runOnOperation() override {
-    WalkResult result = getOperation()->walk([](attn::AttentionOp op) {
-      return failed(checkLimits(op)) ? WalkResult::interrupt()
-                                     : WalkResult::advance();
+    WalkResult result = getOperation()->walk([](Operation *op) {
+      LogicalResult checked = success();
+      if (auto attention = dyn_cast<attn::AttentionOp>(op))
+        checked = checkLimits(attention);
+      else if (auto expand = dyn_cast<tensor::ExpandShapeOp>(op))
+        checked = checkExpandShape(expand);
+      return failed(checked) ? WalkResult::interrupt() : WalkResult::advance();
     });
     if (result.wasInterrupted())
       signalPassFailure();

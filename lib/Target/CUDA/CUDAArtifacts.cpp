@@ -326,6 +326,50 @@ compileModule(ModuleOp spec, const CUDAPipelineOptions &options,
   return module;
 }
 
+/// Refuses a function the CUDA target cannot compile yet: anything but one
+/// attn.attention on arguments of the function, scalar ops, and a return of
+/// the attention's results (docs/CUDATarget.md). Functions with tensor or
+/// linalg ops around attention compile for the CPU only.
+static LogicalResult checkSingleOpFunction(func::FuncOp func,
+                                           attn::AttentionOp attention) {
+  static constexpr const char *kContract =
+      "the CUDA target compiles a function whose body is one attn.attention "
+      "on its arguments (and scalar ops); compile this one for the CPU";
+  for (Operation &op : func.getBody().front()) {
+    if (&op == attention.getOperation())
+      continue;
+    if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+      for (Value operand : ret.getOperands())
+        if (operand.getDefiningOp() != attention.getOperation())
+          return ret.emitError("CUDA target: @")
+                 << func.getSymName()
+                 << " returns a value that is not a result of its "
+                    "attn.attention: "
+                 << kContract;
+      continue;
+    }
+    auto isShaped = [](Type type) { return isa<ShapedType>(type); };
+    if (llvm::any_of(op.getResultTypes(), isShaped))
+      return op.emitError("CUDA target: '")
+             << op.getName() << "' in @" << func.getSymName() << ": "
+             << kContract;
+  }
+  return success();
+}
+
+LogicalResult attune::cuda::checkSupportedSpec(ModuleOp spec) {
+  SmallVector<std::pair<func::FuncOp, attn::AttentionOp>> functions;
+  spec.walk([&](attn::AttentionOp op) {
+    if (auto func = dyn_cast<func::FuncOp>(op->getParentOp()))
+      functions.push_back({func, op});
+  });
+  if (functions.size() != 1)
+    return emitError(spec.getLoc(), "CUDA target: expected one function with "
+                                    "one attn.attention, found ")
+           << functions.size();
+  return checkSingleOpFunction(functions[0].first, functions[0].second);
+}
+
 LogicalResult
 attune::cuda::writeCUDAArtifacts(ModuleOp spec,
                                  const CUDAPipelineOptions &options,
@@ -335,16 +379,14 @@ attune::cuda::writeCUDAArtifacts(ModuleOp spec,
     return emitError(loc, "CUDA target: unsupported chip '")
            << options.chip << "' (expected sm_80 or sm_90a)";
 
+  if (failed(checkSupportedSpec(spec)))
+    return failure();
   // The spec's one attention function.
   SmallVector<std::pair<func::FuncOp, attn::AttentionOp>> functions;
   spec.walk([&](attn::AttentionOp op) {
     if (auto func = dyn_cast<func::FuncOp>(op->getParentOp()))
       functions.push_back({func, op});
   });
-  if (functions.size() != 1)
-    return emitError(loc, "CUDA target: expected one function with one "
-                          "attn.attention, found ")
-           << functions.size();
   FailureOr<llvm::json::Object> manifest =
       describeFunction(functions[0].first, functions[0].second);
   if (failed(manifest))

@@ -26,3 +26,12 @@ func.func @bytes_overflow(%q: tensor<1073741824x1073741824x1073741824x8xf32>, %k
   return %o : tensor<1073741824x1073741824x1073741824x8xf32>
 }
 
+
+// -----
+
+// Upstream's memref lowering crashes on a group of two dynamic sizes.
+func.func @expand_two_dynamic(%x: tensor<?x16xf32>, %n: index, %m: index) -> tensor<?x2x?x16xf32> {
+  // expected-error @+1 {{'tensor.expand_shape' op has a reassociation group with more than one dynamic size, which the CPU target does not support}}
+  %e = tensor.expand_shape %x [[0, 1, 2], [3]] output_shape [%n, 2, %m, 16] : tensor<?x16xf32> into tensor<?x2x?x16xf32>
+  return %e : tensor<?x2x?x16xf32>
+}

@@ -42,8 +42,42 @@ def AttnCPUCheckLimits : Pass<"attn-cpu-check-limits"> {
     (`attune::cpu::kMaxHeadSize`; the largest in use is 256, and code size
     and compile time of the fused kernel grow with it), and on every static
     shape of its operands, results and captures whose size in bytes does not
-    fit in 64 bits (no buffer of it could be addressed).
+    fit in 64 bits (no buffer of it could be addressed). It also refuses a
+    `tensor.expand_shape` with more than one dynamic size in a reassociation
+    group, whose memref form upstream's `expand-strided-metadata` crashes on
+    in LLVM 22.
   }];
+}
+
+def AttnCPUReadOnlyArguments
+    : Pass<"attn-cpu-read-only-arguments", "::mlir::ModuleOp"> {
+  let summary = "Keep bufferization from writing into the caller's inputs";
+  let description = [{
+    Runs before One-Shot Bufferize. Tensors have value semantics, but
+    bufferization of function boundaries takes tensor arguments as writable
+    buffers by default, so an op around the attention whose init is an
+    argument (an elementwise op turned into linalg.generic, a linalg op
+    written with `outs(%arg)`) would overwrite the caller's input in place.
+    This pass marks every tensor argument of every function defined in the
+    module `bufferization.writable = false`: such ops then write into a
+    copy.
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
+}
+
+def AttnCPUCopiesToLinalg : Pass<"attn-cpu-copies-to-linalg"> {
+  let summary = "Turn strided memref.copy into linalg.copy, lowered to loops";
+  let description = [{
+    Runs on bufferized code, before `convert-linalg-to-loops`. Upstream
+    lowers a `memref.copy` between buffers that are not both contiguous
+    (the subviews that `tensor.concat` and `tensor.insert_slice` bufferize
+    to) into a call of `memrefCopy` from MLIR's C runner utilities, which
+    neither the JIT nor a C program linking an `attunec` object provides.
+    This pass rewrites each such copy into `linalg.copy`, which becomes
+    plain loops; copies between contiguous identity-layout buffers stay
+    `memref.copy` (an `llvm.memcpy`).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
 def ConvertAttnToCPU : Pass<"convert-attn-to-cpu"> {

@@ -77,6 +77,13 @@ void buildCUDAToPTXPipeline(mlir::OpPassManager &pm,
 /// Registers `attn-cuda-pipeline` (both of the above).
 void registerCUDAPipeline();
 
+/// Checks that `spec` is what the CUDA target compiles: one function with
+/// one attn.attention on its arguments, scalar ops, and a return of the
+/// attention's results. Anything else (tensor or linalg ops around the
+/// attention, several attention ops) is refused with a diagnostic;
+/// writeCUDAArtifacts checks this first.
+mlir::LogicalResult checkSupportedSpec(mlir::ModuleOp spec);
+
 /// Compiles `spec` for `chip` into `directory` (created if needed):
 /// `<kernel>.ptx`, `<kernel>.cubin` (with `ptxas`), `manifest.json` and
 /// `spec.mlir`. `ptxas` is the assembler to use (empty: $ATTUNE_PTXAS, then

@@ -1,0 +1,401 @@
+//===- ShapeInference.cpp - Concrete shapes of a spec function --*- C++ -*-===//
+//
+// Part of the Attune project.
+//
+//===----------------------------------------------------------------------===//
+//
+// attune-run allocates the results of a function before running it, so it
+// needs their concrete shapes at the sizes it was asked for. This file
+// propagates shapes from the arguments through the body with one rule per
+// op (documented at `inferShapes` in Oracle.h). To support a new op whose
+// result is not shaped like its operand 0, add a case to `inferOp` (and to
+// `getSameShapeOperand` if its result has an operand's shape).
+//
+//===----------------------------------------------------------------------===//
+
+#include "attune/Oracle/Oracle.h"
+
+#include "attune/Dialect/Attn/IR/AttnOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/TypeUtilities.h"
+#include "mlir/Interfaces/DestinationStyleOpInterface.h"
+
+#include <string>
+
+using namespace mlir;
+using namespace attune;
+using namespace attune::oracle;
+
+/// Formats `shape` as `[2, 3]`.
+static std::string formatShape(ArrayRef<int64_t> shape) {
+  std::string text = "[";
+  for (auto [k, size] : llvm::enumerate(shape)) {
+    if (k)
+      text += ", ";
+    text += std::to_string(size);
+  }
+  return text + "]";
+}
+
+namespace {
+
+/// Shapes and known integer scalars of the body so far.
+class ShapeState {
+public:
+  ShapeMap shapes;
+  DenseMap<Value, int64_t> integers;
+
+  /// The shape of tensor `value`, or a diagnostic at `op`.
+  FailureOr<ArrayRef<int64_t>> shapeOf(Operation *op, Value value) {
+    auto it = shapes.find(value);
+    if (it == shapes.end())
+      return mlir::emitError(op->getLoc())
+             << "cannot tell the shape of an operand of '" << op->getName()
+             << "'";
+    return ArrayRef<int64_t>(it->second);
+  }
+
+  /// The value of integer `size`, or a diagnostic at `op`.
+  FailureOr<int64_t> integerOf(Operation *op, OpFoldResult size) {
+    if (auto attr = dyn_cast<Attribute>(size))
+      return cast<IntegerAttr>(attr).getInt();
+    auto it = integers.find(cast<Value>(size));
+    if (it == integers.end())
+      return mlir::emitError(op->getLoc())
+             << "cannot tell a size of '" << op->getName()
+             << "' before running: it must fold from constants and "
+                "tensor.dim, not depend on argument values or tensor "
+                "contents";
+    return it->second;
+  }
+
+  FailureOr<SmallVector<int64_t>> integersOf(Operation *op,
+                                             ArrayRef<OpFoldResult> sizes) {
+    SmallVector<int64_t> values;
+    for (OpFoldResult size : sizes) {
+      FailureOr<int64_t> v = integerOf(op, size);
+      if (failed(v))
+        return failure();
+      values.push_back(*v);
+    }
+    return values;
+  }
+};
+
+} // namespace
+
+/// Folds the integer scalar results of `op` whose operands are known.
+static void foldIntegers(Operation *op, ShapeState &state) {
+  if (op->getNumResults() == 0 ||
+      !llvm::all_of(op->getResultTypes(),
+                    [](Type t) { return t.isIntOrIndex(); }))
+    return;
+  if (auto dim = dyn_cast<tensor::DimOp>(op)) {
+    auto shape = state.shapes.find(dim.getSource());
+    auto index = state.integers.find(dim.getIndex());
+    if (shape != state.shapes.end() && index != state.integers.end() &&
+        index->second >= 0 &&
+        index->second < static_cast<int64_t>(shape->second.size()))
+      state.integers[dim.getResult()] = shape->second[index->second];
+    return;
+  }
+  if (op->getNumRegions() != 0)
+    return;
+  SmallVector<Attribute> operands;
+  for (Value operand : op->getOperands()) {
+    auto it = state.integers.find(operand);
+    if (it == state.integers.end() || !operand.getType().isIntOrIndex())
+      return;
+    operands.push_back(IntegerAttr::get(operand.getType(), it->second));
+  }
+  SmallVector<OpFoldResult> results;
+  if (failed(op->fold(operands, results)) ||
+      results.size() != op->getNumResults())
+    return;
+  for (auto [result, folded] : llvm::zip(op->getResults(), results))
+    if (auto attr =
+            dyn_cast_if_present<IntegerAttr>(dyn_cast<Attribute>(folded)))
+      state.integers[result] = attr.getValue().getSExtValue();
+}
+
+/// The shapes of the results of `op` by its op-specific rule; nullopt when
+/// no specific rule applies.
+static std::optional<FailureOr<SmallVector<SmallVector<int64_t>>>>
+inferByRule(Operation *op, ShapeState &state) {
+  using Shapes = SmallVector<SmallVector<int64_t>>;
+  using Result = FailureOr<Shapes>;
+  auto single = [](ArrayRef<int64_t> shape) {
+    return Result(Shapes{SmallVector<int64_t>(shape)});
+  };
+
+  if (auto attention = dyn_cast<attn::AttentionOp>(op)) {
+    auto q = state.shapeOf(op, attention.getQuery());
+    auto v = state.shapeOf(op, attention.getValue());
+    if (failed(q) || failed(v))
+      return Result(failure());
+    attn::LayoutDims d = attention.getLayoutDims();
+    SmallVector<int64_t> out(4, 0);
+    out[d.batch] = (*q)[d.batch];
+    out[d.head] = (*q)[d.head];
+    out[d.seq] = (*q)[d.seq];
+    out[d.feature] = (*v)[d.feature];
+    Shapes shapes{out};
+    if (attention.getLse())
+      shapes.push_back({(*q)[d.batch], (*q)[d.head], (*q)[d.seq]});
+    return Result(shapes);
+  }
+  if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {
+    // Operands must agree on every loop they index directly; compiled code
+    // would read out of bounds otherwise.
+    SmallVector<int64_t> bounds(linalgOp.getNumLoops(), -1);
+    for (OpOperand &operand : op->getOpOperands()) {
+      if (!isa<RankedTensorType>(operand.get().getType()))
+        continue;
+      auto shape = state.shapeOf(op, operand.get());
+      if (failed(shape))
+        return Result(failure());
+      AffineMap map = linalgOp.getMatchingIndexingMap(&operand);
+      for (auto [r, expr] : llvm::enumerate(map.getResults())) {
+        auto dim = dyn_cast<AffineDimExpr>(expr);
+        if (!dim || r >= shape->size())
+          continue;
+        int64_t &bound = bounds[dim.getPosition()];
+        if (bound >= 0 && bound != (*shape)[r])
+          return Result(mlir::emitError(op->getLoc())
+                        << "'" << op->getName() << "' has loop d"
+                        << dim.getPosition() << " of sizes " << bound << " and "
+                        << (*shape)[r] << " in its operands at these sizes");
+        bound = (*shape)[r];
+      }
+    }
+  }
+  if (auto dps = dyn_cast<DestinationStyleOpInterface>(op)) {
+    Shapes shapes;
+    for (OpResult result : op->getResults()) {
+      auto init = state.shapeOf(op, dps.getTiedOpOperand(result)->get());
+      if (failed(init))
+        return Result(failure());
+      shapes.push_back(SmallVector<int64_t>(*init));
+    }
+    return Result(shapes);
+  }
+  if (auto empty = dyn_cast<tensor::EmptyOp>(op)) {
+    auto sizes = state.integersOf(op, empty.getMixedSizes());
+    if (failed(sizes))
+      return Result(failure());
+    return single(*sizes);
+  }
+  if (auto castOp = dyn_cast<tensor::CastOp>(op)) {
+    auto source = state.shapeOf(op, castOp.getSource());
+    if (failed(source))
+      return Result(failure());
+    return single(*source);
+  }
+  if (auto concat = dyn_cast<tensor::ConcatOp>(op)) {
+    SmallVector<int64_t> shape;
+    for (Value input : concat.getInputs()) {
+      auto s = state.shapeOf(op, input);
+      if (failed(s))
+        return Result(failure());
+      if (shape.empty()) {
+        shape.assign(s->begin(), s->end());
+        continue;
+      }
+      for (auto [k, size] : llvm::enumerate(*s))
+        if (k != concat.getDim() && size != shape[k])
+          return Result(mlir::emitError(op->getLoc())
+                        << "tensor.concat of shapes " << formatShape(shape)
+                        << " and " << formatShape(*s) << " along dimension "
+                        << concat.getDim() << " at these sizes");
+      shape[concat.getDim()] += (*s)[concat.getDim()];
+    }
+    return single(shape);
+  }
+  if (auto slice = dyn_cast<tensor::ExtractSliceOp>(op)) {
+    auto sizes = state.integersOf(op, slice.getMixedSizes());
+    if (failed(sizes))
+      return Result(failure());
+    llvm::SmallBitVector dropped = slice.getDroppedDims();
+    SmallVector<int64_t> shape;
+    for (auto [k, size] : llvm::enumerate(*sizes))
+      if (!dropped.test(k))
+        shape.push_back(size);
+    return single(shape);
+  }
+  if (auto slice = dyn_cast<tensor::InsertSliceOp>(op)) {
+    auto dest = state.shapeOf(op, slice.getDest());
+    if (failed(dest))
+      return Result(failure());
+    return single(*dest);
+  }
+  if (auto pad = dyn_cast<tensor::PadOp>(op)) {
+    auto source = state.shapeOf(op, pad.getSource());
+    auto low = state.integersOf(op, pad.getMixedLowPad());
+    auto high = state.integersOf(op, pad.getMixedHighPad());
+    if (failed(source) || failed(low) || failed(high))
+      return Result(failure());
+    SmallVector<int64_t> shape;
+    for (auto [size, lo, hi] : llvm::zip(*source, *low, *high))
+      shape.push_back(size + lo + hi);
+    return single(shape);
+  }
+  if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(op)) {
+    auto source = state.shapeOf(op, collapse.getSrc());
+    if (failed(source))
+      return Result(failure());
+    SmallVector<int64_t> shape;
+    for (const ReassociationIndices &group :
+         collapse.getReassociationIndices()) {
+      int64_t size = 1;
+      for (int64_t k : group)
+        size *= (*source)[k];
+      shape.push_back(size);
+    }
+    return single(shape);
+  }
+  if (auto expand = dyn_cast<tensor::ExpandShapeOp>(op)) {
+    auto sizes = state.integersOf(op, expand.getMixedOutputShape());
+    if (failed(sizes))
+      return Result(failure());
+    return single(*sizes);
+  }
+  return std::nullopt;
+}
+
+/// Whether `type` is a ranked tensor whose static sizes agree with `shape`.
+static bool agrees(Type type, ArrayRef<int64_t> shape) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor || tensor.getRank() != static_cast<int64_t>(shape.size()))
+    return false;
+  for (auto [want, size] : llvm::zip(tensor.getShape(), shape))
+    if (!ShapedType::isDynamic(want) && want != size)
+      return false;
+  return true;
+}
+
+/// The default rule: a static result type, or result 0 shaped like
+/// operand 0.
+static FailureOr<SmallVector<SmallVector<int64_t>>>
+inferByDefault(Operation *op, ShapeState &state) {
+  SmallVector<SmallVector<int64_t>> shapes;
+  for (OpResult result : op->getResults()) {
+    auto tensor = dyn_cast<RankedTensorType>(result.getType());
+    if (!tensor) {
+      shapes.emplace_back();
+      continue;
+    }
+    if (tensor.hasStaticShape()) {
+      shapes.push_back(SmallVector<int64_t>(tensor.getShape()));
+      continue;
+    }
+    if (result.getResultNumber() == 0 && op->getNumOperands() > 0) {
+      auto it = state.shapes.find(op->getOperand(0));
+      if (it != state.shapes.end() && agrees(tensor, it->second)) {
+        shapes.push_back(it->second);
+        continue;
+      }
+    }
+    return mlir::emitError(op->getLoc())
+           << "cannot tell the shape of result #" << result.getResultNumber()
+           << " of '" << op->getName()
+           << "': no shape rule for this op, and its type " << tensor
+           << " is neither static nor shaped like its operand 0";
+  }
+  return shapes;
+}
+
+static LogicalResult inferOp(Operation *op, ShapeState &state) {
+  foldIntegers(op, state);
+  if (llvm::none_of(op->getResultTypes(),
+                    [](Type t) { return isa<RankedTensorType>(t); })) {
+    for (Type type : op->getResultTypes())
+      if (isa<ShapedType>(type))
+        return mlir::emitError(op->getLoc())
+               << "cannot tell the shape of a result of '" << op->getName()
+               << "' of type " << type;
+    return success();
+  }
+  auto byRule = inferByRule(op, state);
+  FailureOr<SmallVector<SmallVector<int64_t>>> shapes =
+      byRule ? *byRule : inferByDefault(op, state);
+  if (failed(shapes))
+    return failure();
+  for (auto [result, shape] : llvm::zip(op->getResults(), *shapes)) {
+    if (!isa<RankedTensorType>(result.getType()))
+      continue;
+    if (!agrees(result.getType(), shape) ||
+        llvm::any_of(shape, [](int64_t s) { return s < 0; }))
+      return mlir::emitError(op->getLoc())
+             << "result #" << result.getResultNumber() << " of '"
+             << op->getName() << "' would have shape " << formatShape(shape)
+             << ", which its type " << result.getType() << " does not allow";
+    state.shapes[result] = shape;
+  }
+  return success();
+}
+
+FailureOr<ShapeMap>
+attune::oracle::inferShapes(func::FuncOp func,
+                            ArrayRef<SmallVector<int64_t>> argShapes) {
+  if (func.isExternal())
+    return mlir::emitError(func.getLoc()) << "function has no body";
+  if (argShapes.size() != func.getNumArguments())
+    return mlir::emitError(func.getLoc())
+           << "expected " << func.getNumArguments() << " argument shapes, got "
+           << argShapes.size();
+  ShapeState state;
+  for (auto [arg, shape] : llvm::zip(func.getArguments(), argShapes)) {
+    if (!isa<RankedTensorType>(arg.getType()))
+      continue;
+    if (!agrees(arg.getType(), shape))
+      return mlir::emitError(func.getLoc())
+             << "argument #" << arg.getArgNumber() << " of shape "
+             << formatShape(shape) << " does not fit its type "
+             << arg.getType();
+    state.shapes[arg] = shape;
+  }
+  for (Operation &op : func.getBody().front().without_terminator())
+    if (failed(inferOp(&op, state)))
+      return failure();
+  return std::move(state.shapes);
+}
+
+Value attune::oracle::getSameShapeOperand(OpResult result) {
+  Operation *op = result.getOwner();
+  if (auto castOp = dyn_cast<tensor::CastOp>(op))
+    return castOp.getSource();
+  if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {
+    OpOperand *init = linalgOp.getDpsInitOperand(result.getResultNumber());
+    AffineMap initMap = linalgOp.getMatchingIndexingMap(init);
+    for (OpOperand *input : linalgOp.getDpsInputOperands())
+      if (isa<RankedTensorType>(input->get().getType()) &&
+          linalgOp.getMatchingIndexingMap(input) == initMap)
+        return input->get();
+    return init->get();
+  }
+  if (isa<DestinationStyleOpInterface>(op))
+    return cast<DestinationStyleOpInterface>(op)
+        .getTiedOpOperand(result)
+        ->get();
+  // Ops with an own rule that does not keep an operand's shape.
+  if (isa<attn::AttentionOp, tensor::EmptyOp, tensor::ConcatOp,
+          tensor::ExtractSliceOp, tensor::PadOp, tensor::CollapseShapeOp,
+          tensor::ExpandShapeOp>(op))
+    return nullptr;
+  if (auto slice = dyn_cast<tensor::InsertSliceOp>(op))
+    return slice.getDest();
+  // The default rule.
+  if (result.getResultNumber() == 0 && op->getNumOperands() > 0) {
+    auto type = dyn_cast<RankedTensorType>(result.getType());
+    auto source = dyn_cast<RankedTensorType>(op->getOperand(0).getType());
+    if (type && source && type.getRank() == source.getRank() &&
+        succeeded(verifyCompatibleShape(type, source)))
+      return op->getOperand(0);
+  }
+  return nullptr;
+}
