@@ -9,10 +9,9 @@
 //
 // M is read from the memory's shape (tensor.dim) and captured by the mask.
 // Unlike transformer_xl.mlir, where the caller concatenates, this function
-// takes the memory and the segment separately. Today the concatenation is
-// materialised (upstream bufferization copies both parts into one buffer on
-// the CPU); reading K and V from the two tensors in the kernel's loads,
-// without the copy, is a later step.
+// takes the memory and the segment separately. The CPU kernel reads each
+// key and value row from the memory or the segment as it stages a tile
+// (docs/OperandLoads.md): the concatenation is never materialised.
 //
 // Targets: CPU only. The CUDA target compiles a function whose body is one
 // attn.attention on its arguments, and refuses this one with a diagnostic.

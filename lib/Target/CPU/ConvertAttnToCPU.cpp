@@ -38,6 +38,7 @@
 #include "OperandRows.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -733,6 +734,8 @@ void CPUAttentionEmitter::emitKeyTile(Value batch, Value head, Value kvHead,
         });
   }
   emitSoftmaxUpdate();
+  if (value->isStaged())
+    value->stage(batch, kvHead, colBegin);
   emitValueProduct(batch, kvHead, colBegin, cols);
 }
 
@@ -775,6 +778,7 @@ void CPUAttentionEmitter::emitTile(ValueRange ivs) {
   };
   query->prepareStaging(stackBuffer, tileQ);
   key->prepareStaging(stackBuffer, tileK);
+  value->prepareStaging(stackBuffer, tileK);
   if (query->isStaged())
     query->stage(batch, head, rowBegin);
   packQuery(batch, head, rowBegin, rows);
@@ -830,25 +834,58 @@ void CPUAttentionEmitter::emitTile(ValueRange ivs) {
 
 SmallVector<Value> CPUAttentionEmitter::emit() {
   emitShapeChecks(b, op);
-  // A query or key from attn.rope is read from the rope's input and
-  // rotated as it is staged (OperandRows.h).
+  // Fused producers (OperandRows.h): a query or key from attn.rope is read
+  // from the rope's input and rotated as it is staged; a key or value from
+  // tensor.concat along the sequence is staged from the concat's inputs.
   RopeOp queryRope = fusedRope(op, op.getQuery());
   RopeOp keyRope = fusedRope(op, op.getKey());
-  Value queryBuffer = readOnlyBuffer(
-      b, loc, queryRope ? queryRope.getInput() : op.getQuery());
-  Value keyBuffer =
-      readOnlyBuffer(b, loc, keyRope ? keyRope.getInput() : op.getKey());
-  Value valueBuffer = readOnlyBuffer(b, loc, op.getValue());
+  tensor::ConcatOp keyConcat = fusedConcat(op, op.getKey());
+  tensor::ConcatOp valueConcat = fusedConcat(op, op.getValue());
+  Value queryTensor = queryRope ? queryRope.getInput() : op.getQuery();
+  Value keyTensor = keyRope ? keyRope.getInput() : op.getKey();
+  Value queryBuffer = readOnlyBuffer(b, loc, queryTensor);
+  // A concatenated operand reads its first input through `buffer`.
+  Value keyBuffer = readOnlyBuffer(
+      b, loc, keyConcat ? keyConcat.getInputs().front() : keyTensor);
+  Value valueBuffer = readOnlyBuffer(
+      b, loc,
+      valueConcat ? valueConcat.getInputs().front() : op.getValue());
   for (Value capture : op.getCaptures())
     captureBuffers.push_back(isa<RankedTensorType>(capture.getType())
                                  ? readOnlyBuffer(b, loc, capture)
                                  : Value());
-  Value batchSize = tensor::DimOp::create(b, loc, op.getQuery(), dims.batch);
-  seqQ = tensor::DimOp::create(b, loc, op.getQuery(), dims.seq);
-  seqK = tensor::DimOp::create(b, loc, op.getKey(), dims.seq);
+  Value batchSize = tensor::DimOp::create(b, loc, queryTensor, dims.batch);
+  seqQ = tensor::DimOp::create(b, loc, queryTensor, dims.seq);
+  // The inputs of a concatenation, their first rows, and the row count.
+  auto concatSources = [&](tensor::ConcatOp concat,
+                           SmallVector<Value> &buffers,
+                           SmallVector<Value> &starts) -> Value {
+    Value rows = idx(0);
+    for (Value input : concat.getInputs()) {
+      buffers.push_back(readOnlyBuffer(b, loc, input));
+      starts.push_back(rows);
+      rows = add(rows, tensor::DimOp::create(b, loc, input, dims.seq));
+    }
+    return rows;
+  };
+  SmallVector<Value> keyBuffers, keyStarts, valueBuffers, valueStarts;
+  seqK = keyConcat ? concatSources(keyConcat, keyBuffers, keyStarts)
+                   : tensor::DimOp::create(b, loc, keyTensor, dims.seq);
+  Value seqV = valueConcat
+                   ? concatSources(valueConcat, valueBuffers, valueStarts)
+                   : seqK;
+  if (valueConcat)
+    cf::AssertOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, seqK, seqV),
+        "attn.attention: key and value sequence lengths do not match");
   query.emplace(b, loc, queryBuffer, dims, seqQ, lanes);
   key.emplace(b, loc, keyBuffer, dims, seqK, lanes);
   value.emplace(b, loc, valueBuffer, dims, seqK, lanes);
+  if (keyConcat)
+    key->setSources(keyBuffers, keyStarts);
+  if (valueConcat)
+    value->setSources(valueBuffers, valueStarts);
   for (auto [rope, rows] : {std::make_pair(queryRope, &query),
                             std::make_pair(keyRope, &key)}) {
     if (!rope)
@@ -907,6 +944,41 @@ SmallVector<Value> CPUAttentionEmitter::emit() {
   return results;
 }
 
+/// Erases a fused producer (attn.rope, tensor.concat) that nothing reads
+/// but for its sizes (the run-time shape checks), which are computed from
+/// its inputs instead. One that something else reads is kept and
+/// materialised.
+static void eraseIfOnlySized(RewriterBase &rewriter, Operation *producer) {
+  if (!producer->getBlock())
+    return; // Already erased through another attention.
+  Value result = producer->getResult(0);
+  for (OpOperand &use : llvm::make_early_inc_range(result.getUses())) {
+    auto dim = dyn_cast<tensor::DimOp>(use.getOwner());
+    std::optional<int64_t> index = dim ? dim.getConstantIndex() : std::nullopt;
+    if (!index)
+      continue;
+    rewriter.setInsertionPoint(dim);
+    Value size;
+    if (auto rope = dyn_cast<RopeOp>(producer)) {
+      size = tensor::DimOp::create(rewriter, dim.getLoc(), rope.getInput(),
+                                   *index);
+    } else {
+      auto concat = cast<tensor::ConcatOp>(producer);
+      ValueRange inputs = concat.getInputs();
+      size = tensor::DimOp::create(rewriter, dim.getLoc(), inputs.front(),
+                                   *index);
+      if (*index == int64_t(concat.getDim()))
+        for (Value input : inputs.drop_front())
+          size = arith::AddIOp::create(
+              rewriter, dim.getLoc(), size,
+              tensor::DimOp::create(rewriter, dim.getLoc(), input, *index));
+    }
+    rewriter.replaceOp(dim, size);
+  }
+  if (result.use_empty())
+    rewriter.eraseOp(producer);
+}
+
 namespace {
 struct ConvertAttnToCPU
     : attune::cpu::impl::ConvertAttnToCPUBase<ConvertAttnToCPU> {
@@ -941,22 +1013,18 @@ struct ConvertAttnToCPU
       if (failed(plan))
         return signalPassFailure();
       rewriter.setInsertionPoint(op);
-      SmallVector<RopeOp, 2> ropes;
+      // Fused producers, consumers first (a rope may read a concat).
+      SmallVector<Operation *, 4> producers;
       for (Value operand : {op.getQuery(), op.getKey()})
         if (RopeOp rope = fusedRope(op, operand))
-          ropes.push_back(rope);
+          producers.push_back(rope);
+      for (Value operand : {op.getKey(), op.getValue()})
+        if (tensor::ConcatOp concat = fusedConcat(op, operand))
+          producers.push_back(concat);
       CPUAttentionEmitter emitter(rewriter, op, *plan);
       rewriter.replaceOp(op, emitter.emit());
-      // A fused rope is dead unless something else reads it; the kernel
-      // read only its sizes, which are its input's.
-      for (RopeOp rope : ropes) {
-        for (OpOperand &use :
-             llvm::make_early_inc_range(rope.getResult().getUses()))
-          if (auto dim = dyn_cast<tensor::DimOp>(use.getOwner()))
-            rewriter.modifyOpInPlace(dim, [&] { use.set(rope.getInput()); });
-        if (rope->use_empty())
-          rewriter.eraseOp(rope);
-      }
+      for (Operation *producer : producers)
+        eraseIfOnlySized(rewriter, producer);
     }
     // Vectorised score regions use math functions (tanh for soft-capping,
     // erf, ...) that LLVM would otherwise scalarise into libm calls per

@@ -18,12 +18,10 @@ double KernelPlan::stackBytes(attn::AttentionOp op, int64_t tileQ,
                               int64_t tileK) {
   double q = tileQ, k = tileK, d = op.getHeadSize(),
          dv = op.getValueHeadSize();
-  // Staged rows of a fused attn.rope (OperandRows.h).
-  double staged =
-      OperandRows::stagingBytes(fusedRope(op, op.getQuery()), tileQ,
-                                op.getHeadSize()) +
-      OperandRows::stagingBytes(fusedRope(op, op.getKey()), tileK,
-                                op.getHeadSize());
+  // Staged rows of fused producers (OperandRows.h).
+  double staged = OperandRows::stagingBytes(op, op.getQuery(), tileQ) +
+                  OperandRows::stagingBytes(op, op.getKey(), tileK) +
+                  OperandRows::stagingBytes(op, op.getValue(), tileK);
   return 4 * (d * q + k * q + q * dv + 3 * q) + staged;
 }
 

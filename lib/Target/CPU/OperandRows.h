@@ -21,6 +21,7 @@
 
 #include "attune/Dialect/Attn/IR/AttnOps.h"
 
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 
 #include <functional>
@@ -39,6 +40,11 @@ mlir::Value readOnlyBuffer(mlir::OpBuilder &b, mlir::Location loc,
 /// must use `op`'s layout (its sequence dimension is then the kernel's).
 attn::RopeOp fusedRope(attn::AttentionOp op, mlir::Value operand);
 
+/// The tensor.concat along the sequence that produces operand `operand`
+/// (the key or value, or the input of the key's fused rope) of `op` and
+/// whose inputs the kernel stages rows from, or null.
+mlir::tensor::ConcatOp fusedConcat(attn::AttentionOp op, mlir::Value operand);
+
 /// The rows of one operand of attn.attention for the CPU kernel.
 ///
 /// A dense buffer in either layout ([B, H, S, D] or [B, S, H, D]; lse is
@@ -46,11 +52,12 @@ attn::RopeOp fusedRope(attn::AttentionOp op, mlir::Value operand);
 /// f32 to the buffer's element type, so the kernel's arithmetic never sees
 /// the storage type.
 ///
-/// A query or key produced by attn.rope is *staged*: the buffer is the
-/// rope's input, and before the kernel reads a tile of rows it calls
-/// `stage`, which rotates them into a per-thread f32 tile (RotaryRows.cpp);
-/// the loads then read that tile. The rotated operand never exists in
-/// memory as a whole.
+/// An operand produced by attn.rope or a tensor.concat along the sequence
+/// is *staged*: before the kernel reads a tile of rows it calls `stage`,
+/// which copies them into a per-thread f32 tile, each row from the tensor
+/// it lives in and rotated by the rope on the way (StagedRows.cpp); the
+/// loads then read that tile. The rotated or concatenated operand never
+/// exists in memory as a whole.
 class OperandRows {
 public:
   /// The rows of a 4-D `buffer` laid out as `dims`; `rowCount` is its
@@ -90,8 +97,15 @@ public:
   /// as the kernel sees them, null when absent.
   void setRotary(attn::RopeOp rope, mlir::Value positions, mlir::Value offset,
                  mlir::Value scales);
+  /// Makes row r live in `buffers[i]` at row r - `firstRows[i]` for r in
+  /// [firstRows[i], firstRows[i + 1]) (firstRows[0] = 0; the last range
+  /// ends at the row count): the inputs of a concatenation.
+  void setSources(llvm::ArrayRef<mlir::Value> buffers,
+                  llvm::ArrayRef<mlir::Value> firstRows);
   /// Whether the rows are read through a staged tile (`stage`).
-  bool isStaged() const { return static_cast<bool>(rope); }
+  bool isStaged() const {
+    return static_cast<bool>(rope) || sourceBuffers.size() > 1;
+  }
   /// Per thread, before any `stage`: allocates, with `scratch`, the staged
   /// tile of `rows` rows and the rope's angle table.
   void prepareStaging(
@@ -103,16 +117,24 @@ public:
   /// `stage`, loads of those rows read the tile.
   void stage(mlir::Value batch, mlir::Value head, mlir::Value rowBegin);
 
-  /// Bytes of the per-thread staging of `rows` rows for `rope` of head size
-  /// `features`, or 0 without a rope (KernelPlan counts them).
-  static double stagingBytes(attn::RopeOp rope, int64_t rows,
-                              int64_t features);
+  /// Bytes of the per-thread staging of `rows` rows of operand `operand`
+  /// of `op`, 0 if it is not staged (KernelPlan counts them).
+  static double stagingBytes(attn::AttentionOp op, mlir::Value operand,
+                             int64_t rows);
 
 private:
-  /// Rotates one row: the f64 position `position` of source row `source`
-  /// into row `r` of the staged tile (RotaryRows.cpp).
-  void rotateRow(mlir::Value batch, mlir::Value head, mlir::Value source,
-                 mlir::Value position, mlir::Value r) const;
+  /// Copies row `source` of (batch, head) of buffer `from` into row `r` of
+  /// the staged tile, rotated by the rope (at the f64 `position`) if any.
+  void stageRow(mlir::Value from, mlir::Value batch, mlir::Value head,
+                mlir::Value source, mlir::Value position,
+                mlir::Value r) const;
+  /// Stores the rope's first R features of a row, read with `load(f,
+  /// count)`, rotated at `position` with `store(value, f, count)`; returns
+  /// R.
+  int64_t rotateFeatures(
+      llvm::function_ref<mlir::Value(mlir::Value, int64_t)> load,
+      llvm::function_ref<void(mlir::Value, mlir::Value, int64_t)> store,
+      mlir::Value position) const;
   /// The f64 position of source row `row` of `batch`.
   mlir::Value positionOf(mlir::Value batch, mlir::Value row) const;
 
@@ -131,9 +153,11 @@ private:
   /// The buffer's element type.
   mlir::Type element;
 
-  // Staging (attn.rope): the op, its operands as the kernel sees them, and
-  // per thread the staged tile [rows, D] (f32), the per-frequency angle
-  // table [R / 2] (f64) and the first row of the tile.
+  // Staging: the sources of a concatenation (empty: `buffer` alone) and
+  // their first rows; the rope and its operands as the kernel sees them;
+  // per thread the staged tile [rows, D] (f32), the rope's angle table
+  // (f64) and the first row of the tile.
+  llvm::SmallVector<mlir::Value, 2> sourceBuffers, sourceStarts;
   attn::RopeOp rope;
   mlir::Value positions, offset, scales;
   mlir::Value stagedTile, thetaTable, stagedBegin;

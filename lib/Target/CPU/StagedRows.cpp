@@ -1,12 +1,15 @@
-//===- RotaryRows.cpp - attn.rope applied as rows are staged ----*- C++ -*-===//
+//===- StagedRows.cpp - Producers applied as rows are staged ----*- C++ -*-===//
 //
 // Part of the Attune project.
 //
 //===----------------------------------------------------------------------===//
 //
-// The staged rows of OperandRows (OperandRows.h): a query or key produced by
-// attn.rope is rotated tile by tile into a per-thread f32 tile as the kernel
-// reaches it, so the rotated tensor never exists (docs/Rope.md). The angle
+// The staged rows of OperandRows (OperandRows.h): an operand whose rows
+// come from several tensors (tensor.concat along the sequence: a memory
+// before the segment) or that attn.rope rotates is copied tile by tile into
+// a per-thread f32 tile as the kernel reaches it, each row from its source
+// and rotated on the way, so neither the concatenation nor the rotated
+// tensor ever exists (docs/OperandLoads.md, docs/Rope.md). The rope's angle
 // p * theta_k is computed in f64 and reduced to [-pi, pi] there, so that
 // large positions keep f32 accuracy; sin and cos are then f32 vector
 // polynomials (math.sin / math.cos, expanded by the conversion).
@@ -19,6 +22,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <cmath>
@@ -45,11 +49,35 @@ attn::RopeOp attune::cpu::fusedRope(attn::AttentionOp op, Value operand) {
   return rope;
 }
 
-double OperandRows::stagingBytes(attn::RopeOp rope, int64_t rows,
-                                  int64_t features) {
-  if (!rope)
+tensor::ConcatOp attune::cpu::fusedConcat(attn::AttentionOp op,
+                                          Value operand) {
+  if (operand != op.getKey() && operand != op.getValue())
+    return {};
+  if (attn::RopeOp rope = fusedRope(op, operand))
+    operand = rope.getInput();
+  auto concat = operand.getDefiningOp<tensor::ConcatOp>();
+  if (!concat || concat.getDim() != op.getLayoutDims().seq)
+    return {};
+  return concat;
+}
+
+double OperandRows::stagingBytes(attn::AttentionOp op, Value operand,
+                                 int64_t rows) {
+  attn::RopeOp rope = fusedRope(op, operand);
+  if (!rope && !fusedConcat(op, operand))
     return 0;
-  return 4.0 * double(rows) * double(features) + 8.0 * double(thetaEntries(rope));
+  int64_t features = cast<RankedTensorType>(operand.getType())
+                         .getDimSize(op.getLayoutDims().feature);
+  double bytes = 4.0 * double(rows) * double(features);
+  if (rope)
+    bytes += 8.0 * double(thetaEntries(rope));
+  return bytes;
+}
+
+void OperandRows::setSources(ArrayRef<Value> buffers,
+                             ArrayRef<Value> firstRows) {
+  sourceBuffers.assign(buffers.begin(), buffers.end());
+  sourceStarts.assign(firstRows.begin(), firstRows.end());
 }
 
 void OperandRows::setRotary(attn::RopeOp op, Value positionsBuffer,
@@ -126,11 +154,13 @@ static Value toF32(OpBuilder &b, Location loc, Value v, int64_t lanes) {
 void OperandRows::prepareStaging(
     const std::function<Value(ArrayRef<int64_t>, Type)> &scratch,
     int64_t rows) {
-  if (!rope)
+  if (!isStaged())
     return;
   int64_t features = cast<MemRefType>(buffer.getType()).getDimSize(*featureDim);
   stagedRows = rows;
   stagedTile = scratch({rows, features}, b.getF32Type());
+  if (!rope)
+    return;
   // theta_k = scale_k base^(-2k / R), once per thread: R / 2 exponentials.
   int64_t entries = thetaEntries(rope);
   bool interleaved = rope.getStyle() == attn::RopeStyle::interleaved;
@@ -187,17 +217,61 @@ void OperandRows::stage(Value batch, Value head, Value rowBegin) {
   Value last = arith::SubIOp::create(b, loc, count, index(b, loc, 1));
   forLoop(b, loc, index(b, loc, 0), index(b, loc, stagedRows), 1,
           [&](Value r) {
-            Value source = arith::MinUIOp::create(
+            Value row = arith::MinUIOp::create(
                 b, loc, arith::AddIOp::create(b, loc, rowBegin, r), last);
-            rotateRow(batch, head, source, positionOf(batch, source), r);
+            // The rope's position is the row's, not its source row's.
+            Value position = rope ? positionOf(batch, row) : Value();
+            // Rows [start_i, start_i+1) come from source i.
+            std::function<void(unsigned)> fromSource = [&](unsigned i) {
+              Value first = sourceStarts.empty() ? Value() : sourceStarts[i];
+              Value source =
+                  first ? arith::SubIOp::create(b, loc, row, first) : row;
+              Value from = sourceBuffers.empty() ? buffer : sourceBuffers[i];
+              if (i + 1 >= std::max<size_t>(sourceBuffers.size(), 1)) {
+                stageRow(from, batch, head, source, position, r);
+                return;
+              }
+              Value here = arith::CmpIOp::create(
+                  b, loc, arith::CmpIPredicate::ult, row, sourceStarts[i + 1]);
+              scf::IfOp::create(
+                  b, loc, here,
+                  [&](OpBuilder &, Location) {
+                    stageRow(from, batch, head, source, position, r);
+                    scf::YieldOp::create(b, loc);
+                  },
+                  [&](OpBuilder &, Location) {
+                    fromSource(i + 1);
+                    scf::YieldOp::create(b, loc);
+                  });
+            };
+            fromSource(0);
           });
 }
 
-void OperandRows::rotateRow(Value batch, Value head, Value source,
-                            Value position, Value r) const {
+void OperandRows::stageRow(Value from, Value batch, Value head, Value source,
+                           Value position, Value r) const {
+  int64_t features = cast<MemRefType>(from.getType()).getDimSize(*featureDim);
+  auto load = [&](Value f, int64_t count) {
+    return toF32(b, loc,
+                 loadChunk(b, loc, from, indices(batch, head, source, f),
+                           lanes, count),
+                 lanes);
+  };
+  auto store = [&](Value v, Value f, int64_t count) {
+    storeChunk(b, loc, v, stagedTile, ValueRange{r, f}, lanes, count);
+  };
+  int64_t rotary = rope ? rotateFeatures(load, store, position) : 0;
+  // Features past R (all of them without a rope) are copied.
+  forChunks(b, loc, rotary, features, lanes, [&](Value f, int64_t count) {
+    store(load(f, count), f, count);
+  });
+}
+
+int64_t OperandRows::rotateFeatures(
+    function_ref<Value(Value, int64_t)> load,
+    function_ref<void(Value, Value, int64_t)> store, Value position) const {
   attn::RopeOp rope = this->rope; // Accessors are not const.
   int64_t rotary = rope.getNumRotated();
-  int64_t features = cast<MemRefType>(buffer.getType()).getDimSize(*featureDim);
   auto f64Vec = VectorType::get({lanes}, b.getF64Type());
   auto f32Vec = VectorType::get({lanes}, b.getF32Type());
   // p / scaling, once per row.
@@ -231,16 +305,6 @@ void OperandRows::rotateRow(Value batch, Value head, Value source,
     return std::make_pair(math::CosOp::create(b, loc, narrow).getResult(),
                           math::SinOp::create(b, loc, narrow).getResult());
   };
-  auto load = [&](Value f, int64_t count) {
-    return toF32(b, loc,
-                 loadChunk(b, loc, buffer, indices(batch, head, source, f),
-                           lanes, count),
-                 lanes);
-  };
-  auto store = [&](Value v, Value f, int64_t count) {
-    storeChunk(b, loc, v, stagedTile, ValueRange{r, f}, lanes, count);
-  };
-
   if (rope.getStyle() == attn::RopeStyle::interleaved) {
     // Features (2k, 2k + 1) are neighbours within a vector: the partner is a
     // pair swap, and the table holds each angle twice.
@@ -276,8 +340,5 @@ void OperandRows::rotateRow(Value batch, Value head, Value source,
       store(y2, k2, count);
     });
   }
-  // Features past R are copied.
-  forChunks(b, loc, rotary, features, lanes, [&](Value f, int64_t count) {
-    store(load(f, count), f, count);
-  });
+  return rotary;
 }
