@@ -9,7 +9,8 @@
 //
 // M is read from the memory's shape (tensor.dim) and captured by the mask.
 // Unlike transformer_xl.mlir, where the caller concatenates, this function
-// takes the memory and the segment separately. Today the concatenation is
+// takes the memory and the segment separately (with a static memory length:
+// transformer_xl_memory_fixed.mlir). Today the concatenation is
 // materialised (upstream bufferization copies both parts into one buffer on
 // the CPU); reading K and V from the two tensors in the kernel's loads,
 // without the copy, is a later step.
