@@ -9,8 +9,9 @@
 //
 // M is read from the memory's shape (tensor.dim) and captured by the mask.
 // Unlike transformer_xl.mlir, where the caller concatenates, this function
-// takes the memory and the segment separately. The CPU kernel reads each
-// key and value row from the memory or the segment as it stages a tile
+// takes the memory and the segment separately (with a static memory length:
+// transformer_xl_memory_fixed.mlir). The CPU kernel reads each key and
+// value row from the memory or the segment as it stages a tile
 // (docs/OperandLoads.md): the concatenation is never materialised.
 //
 // Targets: CPU only. The CUDA target compiles a function whose body is one

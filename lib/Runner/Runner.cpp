@@ -784,9 +784,9 @@ void Run::bench(llvm::json::Object &report) {
   // concats and other linalg/tensor ops around them are not counted.
   double flops = 0;
   for (attn::AttentionOp attention : attentions) {
-    ArrayRef<int64_t> q = shapes.lookup(attention.getQuery());
-    ArrayRef<int64_t> k = shapes.lookup(attention.getKey());
-    ArrayRef<int64_t> v = shapes.lookup(attention.getValue());
+    SmallVector<int64_t> q = shapes.lookup(attention.getQuery());
+    SmallVector<int64_t> k = shapes.lookup(attention.getKey());
+    SmallVector<int64_t> v = shapes.lookup(attention.getValue());
     attn::LayoutDims d = attention.getLayoutDims();
     flops += 2.0 * q[d.batch] * q[d.head] * q[d.seq] * k[d.seq] *
              (q[d.feature] + v[d.feature]);
@@ -798,7 +798,8 @@ void Run::bench(llvm::json::Object &report) {
                                        {"cpu_median_ms",
                                         cpuTimes[cpuTimes.size() / 2] * 1e3},
                                        {"cpu_min_ms", cpuTimes.front() * 1e3},
-                                       {"gflops", gflops}};
+                                       {"gflops", gflops},
+                                       {"flops", flops}};
   if (!options.json)
     os << llvm::formatv("time: median {0:f3} ms (min {1:f3} ms, {2} runs), "
                         "{3:f2} GFLOP/s; CPU time: median {4:f3} ms\n",
