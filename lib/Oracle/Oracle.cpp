@@ -1182,6 +1182,7 @@ private:
   LogicalResult evaluateScalarOp(Operation *op);
   LogicalResult evaluateAttention(attn::AttentionOp op);
   LogicalResult evaluateRope(attn::RopeOp op);
+  LogicalResult evaluateMerge(attn::MergeOp op);
   /// The slots of a region program's leading arguments.
   struct RegionArgSlots {
     /// s (score region only).
@@ -1588,6 +1589,72 @@ LogicalResult Evaluator::evaluateRope(attn::RopeOp op) {
   return success();
 }
 
+LogicalResult Evaluator::evaluateMerge(attn::MergeOp op) {
+  // docs/Merge.md: lse = log sum_i exp(lse_i), O = sum_i exp(lse_i - lse)
+  // O_i, with O = 0 and lse = -inf where every lse_i is -inf.
+  std::vector<const Array *> outputs, lses;
+  for (Value o : op.getOutputs())
+    outputs.push_back(values.lookup(o).array);
+  for (Value l : op.getLses())
+    lses.push_back(values.lookup(l).array);
+  for (auto *a : llvm::concat<const Array *>(outputs, lses))
+    if (!a)
+      return mlir::emitError(op.getLoc()) << "oracle: no value for an operand";
+  for (size_t k = 1; k < outputs.size(); ++k)
+    if (outputs[k]->shape != outputs[0]->shape ||
+        lses[k]->shape != lses[0]->shape)
+      return mlir::emitError(op.getLoc())
+             << "oracle: partial #" << k << " has shapes "
+             << formatShape(outputs[k]->shape) << " and "
+             << formatShape(lses[k]->shape) << ", partial #0 "
+             << formatShape(outputs[0]->shape) << " and "
+             << formatShape(lses[0]->shape);
+  attn::LayoutDims dims = op.getLayoutDims();
+  const std::vector<int64_t> &shape = outputs[0]->shape;
+  int64_t batch = shape[dims.batch], heads = shape[dims.head],
+          seq = shape[dims.seq], features = shape[dims.feature];
+  if (lses[0]->shape != std::vector<int64_t>{batch, heads, seq})
+    return mlir::emitError(op.getLoc())
+           << "oracle: lse " << formatShape(lses[0]->shape)
+           << " does not match O " << formatShape(shape);
+  const double negInf = -std::numeric_limits<double>::infinity();
+  Array out{shape, std::vector<double>(outputs[0]->data.size(), 0.0)};
+  Array lse{lses[0]->shape, std::vector<double>(lses[0]->data.size())};
+  std::array<int64_t, 4> strides = getStrides(shape);
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t h = 0; h < heads; ++h)
+      for (int64_t s = 0; s < seq; ++s) {
+        int64_t row = (b * heads + h) * seq + s;
+        double m = negInf;
+        for (const Array *l : lses)
+          m = std::isnan(l->data[row]) ? l->data[row]
+                                       : std::max(m, l->data[row]);
+        double total = 0.0;
+        if (m != negInf)
+          for (const Array *l : lses)
+            total += std::exp(l->data[row] - m);
+        double merged = m == negInf ? negInf : m + std::log(total);
+        lse.data[row] = merged;
+        if (merged == negInf)
+          continue;
+        std::array<int64_t, 4> at{};
+        at[dims.batch] = b;
+        at[dims.head] = h;
+        at[dims.seq] = s;
+        int64_t base = at[0] * strides[0] + at[1] * strides[1] +
+                       at[2] * strides[2] + at[3] * strides[3];
+        for (size_t k = 0; k < outputs.size(); ++k) {
+          double weight = std::exp(lses[k]->data[row] - merged);
+          for (int64_t f = 0; f < features; ++f)
+            out.data[base + f * strides[dims.feature]] +=
+                weight * outputs[k]->data[base + f * strides[dims.feature]];
+        }
+      }
+  bindArray(op.getOutput(), std::move(out));
+  bindArray(op.getLse(), std::move(lse));
+  return success();
+}
+
 FailureOr<std::vector<Array>> Evaluator::run(func::FuncOp func) {
   Block &body = func.getBody().front();
   for (Operation &op : body) {
@@ -1615,6 +1682,11 @@ FailureOr<std::vector<Array>> Evaluator::run(func::FuncOp func) {
     }
     if (auto rope = dyn_cast<attn::RopeOp>(op)) {
       if (failed(evaluateRope(rope)))
+        return failure();
+      continue;
+    }
+    if (auto merge = dyn_cast<attn::MergeOp>(op)) {
+      if (failed(evaluateMerge(merge)))
         return failure();
       continue;
     }

@@ -149,6 +149,29 @@ inferByRule(Operation *op, ShapeState &state) {
       shapes.push_back({(*q)[d.batch], (*q)[d.head], (*q)[d.seq]});
     return Result(shapes);
   }
+  if (auto merge = dyn_cast<attn::MergeOp>(op)) {
+    // Every partial has the shape of the first; compiled code would read
+    // out of bounds otherwise.
+    Shapes shapes;
+    for (ValueRange partials : {ValueRange(merge.getOutputs()),
+                                ValueRange(merge.getLses())}) {
+      auto first = state.shapeOf(op, partials.front());
+      if (failed(first))
+        return Result(failure());
+      for (auto [k, partial] : llvm::enumerate(partials)) {
+        auto shape = state.shapeOf(op, partial);
+        if (failed(shape))
+          return Result(failure());
+        if (*shape != *first)
+          return Result(mlir::emitError(op->getLoc())
+                        << "attn.merge: partial #" << k << " has shape "
+                        << formatShape(*shape) << ", partial #0 "
+                        << formatShape(*first));
+      }
+      shapes.push_back(SmallVector<int64_t>(*first));
+    }
+    return Result(shapes);
+  }
   if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {
     // Operands must agree on every loop they index directly; compiled code
     // would read out of bounds otherwise.
@@ -382,6 +405,9 @@ Value attune::oracle::getSameShapeOperand(OpResult result) {
     return cast<DestinationStyleOpInterface>(op)
         .getTiedOpOperand(result)
         ->get();
+  if (auto merge = dyn_cast<attn::MergeOp>(op))
+    return result.getResultNumber() == 0 ? merge.getOutputs().front()
+                                         : merge.getLses().front();
   // Ops with an own rule that does not keep an operand's shape.
   if (isa<attn::AttentionOp, tensor::EmptyOp, tensor::ConcatOp,
           tensor::ExtractSliceOp, tensor::PadOp, tensor::CollapseShapeOp,

@@ -69,6 +69,7 @@ void attune::cpu::buildCPUPipeline(OpPassManager &pm,
     pm.addPass(createConvertAttnToCPU(convert));
     // Ropes the conversion did not fuse into a query or key load.
     pm.addPass(attn::createAttnLowerRope());
+    pm.addPass(attn::createAttnLowerMerge());
   }
   // Elementwise arith/math ops on tensors (around the attention ops) as
   // linalg.generic, which bufferizes.

@@ -330,11 +330,12 @@ compileModule(ModuleOp spec, const CUDAPipelineOptions &options,
 /// attn.attention on arguments of the function, scalar ops, and a return of
 /// the attention's results (docs/CUDATarget.md). Functions with tensor or
 /// linalg ops around attention compile for the CPU only.
+static constexpr const char *kContract =
+    "the CUDA target compiles a function whose body is one attn.attention "
+    "on its arguments (and scalar ops); compile this one for the CPU";
+
 static LogicalResult checkSingleOpFunction(func::FuncOp func,
                                            attn::AttentionOp attention) {
-  static constexpr const char *kContract =
-      "the CUDA target compiles a function whose body is one attn.attention "
-      "on its arguments (and scalar ops); compile this one for the CPU";
   for (Operation &op : func.getBody().front()) {
     if (&op == attention.getOperation())
       continue;
@@ -363,10 +364,21 @@ LogicalResult attune::cuda::checkSupportedSpec(ModuleOp spec) {
     if (auto func = dyn_cast<func::FuncOp>(op->getParentOp()))
       functions.push_back({func, op});
   });
-  if (functions.size() != 1)
+  if (functions.empty())
     return emitError(spec.getLoc(), "CUDA target: expected one function with "
-                                    "one attn.attention, found ")
-           << functions.size();
+                                    "one attn.attention, found 0");
+  if (functions.size() > 1) {
+    // At the second attention, naming where the first is.
+    auto [func, op] = functions[1];
+    if (func == functions[0].first)
+      return op.emitError("CUDA target: @")
+             << func.getSymName() << " holds more than one attn.attention: "
+             << kContract;
+    return op.emitError("CUDA target: expected one function with one "
+                        "attn.attention, found them in @")
+           << functions[0].first.getSymName() << " and @"
+           << func.getSymName();
+  }
   return checkSingleOpFunction(functions[0].first, functions[0].second);
 }
 

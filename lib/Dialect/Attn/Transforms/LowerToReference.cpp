@@ -303,6 +303,11 @@ struct AttnLowerToReference
     for (RopeOp op : ropes)
       if (failed(lowerRope(rewriter, op)))
         return signalPassFailure();
+    SmallVector<MergeOp> merges;
+    getOperation()->walk([&](MergeOp op) { merges.push_back(op); });
+    for (MergeOp op : merges)
+      if (failed(lowerMerge(rewriter, op)))
+        return signalPassFailure();
   }
 };
 } // namespace

@@ -230,6 +230,53 @@ def Attn_AttentionOp : Attn_Op<"attention", [
 }
 
 //===----------------------------------------------------------------------===//
+// MergeOp
+//===----------------------------------------------------------------------===//
+
+def Attn_MergeOp : Attn_Op<"merge", [Pure, SameVariadicOperandSize]> {
+  let summary = "combine partial attention results exactly";
+  let description = [{
+    Merges n >= 1 partial results `(O_i, lse_i)` of attention over disjoint
+    sets of keys into the result over their union (docs/Merge.md):
+
+    ```
+    lse[b,h,s]   = log sum_i exp(lse_i[b,h,s])            (-inf if all are)
+    O[b,h,s,:]   = sum_i exp(lse_i[b,h,s] - lse[b,h,s]) * O_i[b,h,s,:]
+                                                           (0 if lse = -inf)
+    ```
+
+    Every `O_i` has the type of the first result (`[B, H, S, Dv]`, or
+    `[B, S, H, Dv]` with `layout(bshd)`; f32, f16 or bf16) and every
+    `lse_i` is f32 `[B, H, S]`, the second result's type. The sums are
+    computed in f32 with the largest `lse_i` subtracted first; O is
+    rounded once to its element type. Uses: split-KV decode, cascade
+    attention (a shared prefix attended once, merged with each request's
+    suffix), hierarchical attention (local keys at full resolution merged
+    with pooled distant ones), multi-round LSH.
+
+    ```mlir
+    %o, %lse = attn.merge (%o1, %lse1), (%o2, %lse2)
+        : tensor<?x8x?x64xbf16>, tensor<?x8x?xf32>
+    ```
+  }];
+
+  let arguments = (ins
+    Variadic<AnyRankedTensor>:$outputs,
+    Variadic<AnyRankedTensor>:$lses,
+    DefaultValuedAttr<Attn_LayoutAttr, "::attune::attn::Layout::bhsd">:$layout
+  );
+  let results = (outs AnyRankedTensor:$output, AnyRankedTensor:$lse);
+
+  let hasCustomAssemblyFormat = 1;
+  let hasVerifier = 1;
+
+  let extraClassDeclaration = [{
+    /// Position of each logical dimension in the 4-D outputs.
+    LayoutDims getLayoutDims() { return ::attune::attn::getLayoutDims(getLayout()); }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // RopeOp
 //===----------------------------------------------------------------------===//
 

@@ -22,6 +22,7 @@ class RewriterBase;
 namespace attune::attn {
 
 class AttentionOp;
+class MergeOp;
 class RopeOp;
 
 #define GEN_PASS_DECL
@@ -34,6 +35,9 @@ mlir::LogicalResult lowerToReference(mlir::RewriterBase &rewriter,
 
 /// Replaces `op` by its materialised linalg form (see `attn-lower-rope`).
 mlir::LogicalResult lowerRope(mlir::RewriterBase &rewriter, RopeOp op);
+
+/// Replaces `op` by its materialised linalg form (see `attn-lower-merge`).
+mlir::LogicalResult lowerMerge(mlir::RewriterBase &rewriter, MergeOp op);
 
 #define GEN_PASS_REGISTRATION
 #include "attune/Dialect/Attn/Transforms/Passes.h.inc"

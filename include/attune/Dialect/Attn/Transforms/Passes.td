@@ -26,7 +26,8 @@ def AttnLowerToReference : Pass<"attn-lower-to-reference"> {
 
     This is the executable meaning of the op: O(S^2) memory and no tiling,
     meant as a second oracle and a baseline for the fused paths. Every
-    `attn.rope` is lowered too, as `attn-lower-rope` does.
+    `attn.rope` and `attn.merge` is lowered too, as `attn-lower-rope` and
+    `attn-lower-merge` do.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -34,6 +35,27 @@ def AttnLowerToReference : Pass<"attn-lower-to-reference"> {
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
     "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
+def AttnLowerMerge : Pass<"attn-lower-merge"> {
+  let summary = "Lower attn.merge to linalg";
+  let description = [{
+    Rewrites every `attn.merge` into two `linalg.generic` ops on tensors
+    (docs/Merge.md): lse, the log of the sum of the partials' exponentials
+    with the largest partial lse subtracted first, and O, each partial
+    weighted by exp(lse_i - lse), in f32, rounded once to O's element type.
+    Rows whose partials are all fully masked (every lse_i = -inf) give O = 0
+    and lse = -inf. Dynamic sizes of the partials that must agree are
+    checked at run time with `cf.assert`. Both targets' pipelines and
+    `attn-lower-to-reference` lower every merge this way.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::cf::ControlFlowDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
     "::mlir::tensor::TensorDialect"
   ];
 }
