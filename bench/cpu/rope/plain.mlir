@@ -1,4 +1,4 @@
-// bench/cpu/rope.sh: examples/rope.mlir without the ropes (the same
+// bench/RESULTS.md ("RoPE on the CPU"): examples/rope.mlir without the ropes (the same
 // attention on unrotated Q and K).
 func.func @plain(%q: tensor<?x8x?x128xf32>, %k: tensor<?x2x?x128xf32>,
                  %v: tensor<?x2x?x128xf32>) -> tensor<?x8x?x128xf32> {
