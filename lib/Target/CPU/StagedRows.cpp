@@ -292,8 +292,9 @@ int64_t OperandRows::rotateFeatures(
     Value turns = math::RoundEvenOp::create(
         b, loc,
         arith::MulFOp::create(b, loc, angle, f64Splat(1.0 / (2.0 * M_PI))));
-    // 2 pi = hi + lo, hi with trailing zero bits so that turns * hi is exact
-    // for any turn count below 2^27.
+    // 2 pi as the nearest double plus its rounding error: two fused
+    // multiply-adds leave an error far below f32's resolution of the
+    // reduced angle for any position below 2^31.
     constexpr double kTwoPiHi = 6.28318530717958623200;
     constexpr double kTwoPiLo = 2.44929359829470635445e-16;
     Value negTurns = arith::NegFOp::create(b, loc, turns);
