@@ -48,6 +48,7 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/SetVector.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
@@ -949,8 +950,6 @@ SmallVector<Value> CPUAttentionEmitter::emit() {
 /// its inputs instead. One that something else reads is kept and
 /// materialised.
 static void eraseIfOnlySized(RewriterBase &rewriter, Operation *producer) {
-  if (!producer->getBlock())
-    return; // Already erased through another attention.
   Value result = producer->getResult(0);
   for (OpOperand &use : llvm::make_early_inc_range(result.getUses())) {
     auto dim = dyn_cast<tensor::DimOp>(use.getOwner());
@@ -1013,14 +1012,15 @@ struct ConvertAttnToCPU
       if (failed(plan))
         return signalPassFailure();
       rewriter.setInsertionPoint(op);
-      // Fused producers, consumers first (a rope may read a concat).
-      SmallVector<Operation *, 4> producers;
+      // Fused producers, consumers first (a rope may read a concat), each
+      // once (Q and K may be one rope, K and V one concat).
+      llvm::SetVector<Operation *> producers;
       for (Value operand : {op.getQuery(), op.getKey()})
         if (RopeOp rope = fusedRope(op, operand))
-          producers.push_back(rope);
+          producers.insert(rope);
       for (Value operand : {op.getKey(), op.getValue()})
         if (tensor::ConcatOp concat = fusedConcat(op, operand))
-          producers.push_back(concat);
+          producers.insert(concat);
       CPUAttentionEmitter emitter(rewriter, op, *plan);
       rewriter.replaceOp(op, emitter.emit());
       for (Operation *producer : producers)

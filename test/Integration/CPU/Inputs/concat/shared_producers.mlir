@@ -1,0 +1,18 @@
+// One rope as both Q and K, and one concat as both K and V (self-attention
+// over a memory and a segment, with V = K): each producer is fused once for
+// two operands and erased once.
+func.func @shared_producers(
+    %x: tensor<?x2x?x16xf32> {attn.dims = ["B", 2, "Sq", 16]},
+    %m: tensor<?x2x?x16xf32> {attn.dims = ["B", 2, "Sk", 16]})
+    -> (tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>) {
+  %r = attn.rope %x : tensor<?x2x?x16xf32>
+  %o1 = attn.attention ins(%r, %r, %x : tensor<?x2x?x16xf32>,
+                           tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>)
+      -> tensor<?x2x?x16xf32>
+  %kv = tensor.concat dim(2) %m, %x
+      : (tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>) -> tensor<?x2x?x16xf32>
+  %o2 = attn.attention ins(%x, %kv, %kv : tensor<?x2x?x16xf32>,
+                           tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>)
+      -> tensor<?x2x?x16xf32>
+  return %o1, %o2 : tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>
+}
