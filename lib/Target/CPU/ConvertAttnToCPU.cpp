@@ -838,10 +838,10 @@ SmallVector<Value> CPUAttentionEmitter::emit() {
   // Fused producers (OperandRows.h): a query or key from attn.rope is read
   // from the rope's input and rotated as it is staged; a key or value from
   // tensor.concat along the sequence is staged from the concat's inputs.
-  RopeOp queryRope = fusedRope(op, op.getQuery());
-  RopeOp keyRope = fusedRope(op, op.getKey());
-  tensor::ConcatOp keyConcat = fusedConcat(op, op.getKey());
-  tensor::ConcatOp valueConcat = fusedConcat(op, op.getValue());
+  RopeOp queryRope = fusedRope(op, Operand::Query);
+  RopeOp keyRope = fusedRope(op, Operand::Key);
+  tensor::ConcatOp keyConcat = fusedConcat(op, Operand::Key);
+  tensor::ConcatOp valueConcat = fusedConcat(op, Operand::Value);
   Value queryTensor = queryRope ? queryRope.getInput() : op.getQuery();
   Value keyTensor = keyRope ? keyRope.getInput() : op.getKey();
   Value queryBuffer = readOnlyBuffer(b, loc, queryTensor);
@@ -1015,11 +1015,11 @@ struct ConvertAttnToCPU
       // Fused producers, consumers first (a rope may read a concat), each
       // once (Q and K may be one rope, K and V one concat).
       llvm::SetVector<Operation *> producers;
-      for (Value operand : {op.getQuery(), op.getKey()})
-        if (RopeOp rope = fusedRope(op, operand))
+      for (Operand which : {Operand::Query, Operand::Key})
+        if (RopeOp rope = fusedRope(op, which))
           producers.insert(rope);
-      for (Value operand : {op.getKey(), op.getValue()})
-        if (tensor::ConcatOp concat = fusedConcat(op, operand))
+      for (Operand which : {Operand::Key, Operand::Value})
+        if (tensor::ConcatOp concat = fusedConcat(op, which))
           producers.insert(concat);
       CPUAttentionEmitter emitter(rewriter, op, *plan);
       rewriter.replaceOp(op, emitter.emit());

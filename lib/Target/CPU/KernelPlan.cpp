@@ -19,9 +19,9 @@ double KernelPlan::stackBytes(attn::AttentionOp op, int64_t tileQ,
   double q = tileQ, k = tileK, d = op.getHeadSize(),
          dv = op.getValueHeadSize();
   // Staged rows of fused producers (OperandRows.h).
-  double staged = OperandRows::stagingBytes(op, op.getQuery(), tileQ) +
-                  OperandRows::stagingBytes(op, op.getKey(), tileK) +
-                  OperandRows::stagingBytes(op, op.getValue(), tileK);
+  double staged = OperandRows::stagingBytes(op, Operand::Query, tileQ) +
+                  OperandRows::stagingBytes(op, Operand::Key, tileK) +
+                  OperandRows::stagingBytes(op, Operand::Value, tileK);
   return 4 * (d * q + k * q + q * dv + 3 * q) + staged;
 }
 

@@ -35,15 +35,22 @@ namespace attune::cpu {
 mlir::Value readOnlyBuffer(mlir::OpBuilder &b, mlir::Location loc,
                            mlir::Value tensor);
 
-/// The attn.rope whose result is operand `operand` (the query or key) of
-/// `op` and that the kernel applies as it stages rows, or null: the rope
-/// must use `op`'s layout (its sequence dimension is then the kernel's).
-attn::RopeOp fusedRope(attn::AttentionOp op, mlir::Value operand);
+/// The operands of attn.attention that producers fuse into.
+enum class Operand { Query, Key, Value };
 
-/// The tensor.concat along the sequence that produces operand `operand`
-/// (the key or value, or the input of the key's fused rope) of `op` and
+/// The value of operand `which` of `op`.
+mlir::Value getOperand(attn::AttentionOp op, Operand which);
+
+/// The attn.rope whose result is the query or key `which` of `op` and that
+/// the kernel applies as it stages rows, or null: the rope must use `op`'s
+/// layout (its sequence dimension is then the kernel's). Never the value,
+/// even when the value is the key's tensor.
+attn::RopeOp fusedRope(attn::AttentionOp op, Operand which);
+
+/// The tensor.concat along the sequence that produces the key or value
+/// `which` of `op` (for the key, also as the input of its fused rope) and
 /// whose inputs the kernel stages rows from, or null.
-mlir::tensor::ConcatOp fusedConcat(attn::AttentionOp op, mlir::Value operand);
+mlir::tensor::ConcatOp fusedConcat(attn::AttentionOp op, Operand which);
 
 /// The rows of one operand of attn.attention for the CPU kernel.
 ///
@@ -117,9 +124,9 @@ public:
   /// `stage`, loads of those rows read the tile.
   void stage(mlir::Value batch, mlir::Value head, mlir::Value rowBegin);
 
-  /// Bytes of the per-thread staging of `rows` rows of operand `operand`
-  /// of `op`, 0 if it is not staged (KernelPlan counts them).
-  static double stagingBytes(attn::AttentionOp op, mlir::Value operand,
+  /// Bytes of the per-thread staging of `rows` rows of operand `which` of
+  /// `op`, 0 if it is not staged (KernelPlan counts them).
+  static double stagingBytes(attn::AttentionOp op, Operand which,
                              int64_t rows);
 
 private:

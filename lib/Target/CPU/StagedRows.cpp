@@ -40,20 +40,33 @@ static int64_t thetaEntries(attn::RopeOp rope) {
                                                           : rotary / 2;
 }
 
-attn::RopeOp attune::cpu::fusedRope(attn::AttentionOp op, Value operand) {
-  if (operand != op.getQuery() && operand != op.getKey())
+Value attune::cpu::getOperand(attn::AttentionOp op, Operand which) {
+  switch (which) {
+  case Operand::Query:
+    return op.getQuery();
+  case Operand::Key:
+    return op.getKey();
+  case Operand::Value:
+    return op.getValue();
+  }
+  llvm_unreachable("unknown operand");
+}
+
+attn::RopeOp attune::cpu::fusedRope(attn::AttentionOp op, Operand which) {
+  if (which == Operand::Value)
     return {};
-  auto rope = operand.getDefiningOp<attn::RopeOp>();
+  auto rope = getOperand(op, which).getDefiningOp<attn::RopeOp>();
   if (!rope || rope.getLayout() != op.getLayout())
     return {};
   return rope;
 }
 
 tensor::ConcatOp attune::cpu::fusedConcat(attn::AttentionOp op,
-                                          Value operand) {
-  if (operand != op.getKey() && operand != op.getValue())
+                                          Operand which) {
+  if (which == Operand::Query)
     return {};
-  if (attn::RopeOp rope = fusedRope(op, operand))
+  Value operand = getOperand(op, which);
+  if (attn::RopeOp rope = fusedRope(op, which))
     operand = rope.getInput();
   auto concat = operand.getDefiningOp<tensor::ConcatOp>();
   if (!concat || concat.getDim() != op.getLayoutDims().seq)
@@ -61,12 +74,12 @@ tensor::ConcatOp attune::cpu::fusedConcat(attn::AttentionOp op,
   return concat;
 }
 
-double OperandRows::stagingBytes(attn::AttentionOp op, Value operand,
+double OperandRows::stagingBytes(attn::AttentionOp op, Operand which,
                                  int64_t rows) {
-  attn::RopeOp rope = fusedRope(op, operand);
-  if (!rope && !fusedConcat(op, operand))
+  attn::RopeOp rope = fusedRope(op, which);
+  if (!rope && !fusedConcat(op, which))
     return 0;
-  int64_t features = cast<RankedTensorType>(operand.getType())
+  int64_t features = cast<RankedTensorType>(getOperand(op, which).getType())
                          .getDimSize(op.getLayoutDims().feature);
   double bytes = 4.0 * double(rows) * double(features);
   if (rope)
