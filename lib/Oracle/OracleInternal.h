@@ -93,6 +93,12 @@ private:
 std::optional<mlir::LogicalResult> evaluateTensorOp(mlir::Operation *op,
                                                     Environment &env);
 
+/// Evaluates `op` if it is attn.gather_pages or attn.append_pages
+/// (PagedOps.cpp) and binds its result in `env`. Returns nullopt for any
+/// other op.
+std::optional<mlir::LogicalResult> evaluatePagedOp(mlir::Operation *op,
+                                                   Environment &env);
+
 } // namespace attune::oracle::detail
 
 #endif // ATTUNE_LIB_ORACLE_ORACLEINTERNAL_H

@@ -172,6 +172,20 @@ inferByRule(Operation *op, ShapeState &state) {
     }
     return Result(shapes);
   }
+  if (auto gather = dyn_cast<attn::GatherPagesOp>(op)) {
+    // [B, H, M * P, D] in the result's layout (docs/PagedKV.md).
+    auto cache = state.shapeOf(op, gather.getCache());
+    auto table = state.shapeOf(op, gather.getBlockTable());
+    if (failed(cache) || failed(table))
+      return Result(failure());
+    attn::LayoutDims c = gather.getCacheDims(), d = gather.getLayoutDims();
+    SmallVector<int64_t> out(4, 0);
+    out[d.batch] = (*table)[0];
+    out[d.head] = (*cache)[c.head];
+    out[d.seq] = (*table)[1] * (*cache)[c.seq];
+    out[d.feature] = (*cache)[c.feature];
+    return single(out);
+  }
   if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {
     // Operands must agree on every loop they index directly; compiled code
     // would read out of bounds otherwise.
@@ -405,11 +419,13 @@ Value attune::oracle::getSameShapeOperand(OpResult result) {
     return cast<DestinationStyleOpInterface>(op)
         .getTiedOpOperand(result)
         ->get();
+  if (auto append = dyn_cast<attn::AppendPagesOp>(op))
+    return append.getCache();
   if (auto merge = dyn_cast<attn::MergeOp>(op))
     return result.getResultNumber() == 0 ? merge.getOutputs().front()
                                          : merge.getLses().front();
   // Ops with an own rule that does not keep an operand's shape.
-  if (isa<attn::AttentionOp, tensor::EmptyOp, tensor::ConcatOp,
+  if (isa<attn::AttentionOp, attn::GatherPagesOp, tensor::EmptyOp, tensor::ConcatOp,
           tensor::ExtractSliceOp, tensor::PadOp, tensor::CollapseShapeOp,
           tensor::ExpandShapeOp>(op))
     return nullptr;

@@ -70,6 +70,8 @@ void attune::cpu::buildCPUPipeline(OpPassManager &pm,
     // Ropes the conversion did not fuse into a query or key load.
     pm.addPass(attn::createAttnLowerRope());
     pm.addPass(attn::createAttnLowerMerge());
+    // Gathers not fused into a key or value load, and appends.
+    pm.addPass(attn::createAttnLowerPages());
   }
   // Elementwise arith/math ops on tensors (around the attention ops) as
   // linalg.generic, which bufferizes.

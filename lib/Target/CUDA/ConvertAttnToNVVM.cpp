@@ -164,10 +164,17 @@ static LogicalResult convertModule(ModuleOp module, StringRef pass,
   MLIRContext *ctx = module.getContext();
   // Not lowered on this target yet; refused at the op rather than as an
   // unknown producer of the attention's operands.
-  WalkResult ropes = module.walk([&](attn::RopeOp op) {
-    op.emitError() << pass
-                   << ": attn.rope is not supported by the CUDA target yet "
-                      "(the CPU target compiles it; docs/Rope.md)";
+  WalkResult ropes = module.walk([&](Operation *op) {
+    if (isa<attn::RopeOp>(op))
+      op->emitError() << pass
+                      << ": attn.rope is not supported by the CUDA target "
+                         "yet (the CPU target compiles it; docs/Rope.md)";
+    else if (isa<attn::GatherPagesOp, attn::AppendPagesOp>(op))
+      op->emitError() << pass << ": " << op->getName()
+                      << " is not supported by the CUDA target yet (the CPU "
+                         "target compiles it; docs/PagedKV.md)";
+    else
+      return WalkResult::advance();
     return WalkResult::interrupt();
   });
   if (ropes.wasInterrupted())

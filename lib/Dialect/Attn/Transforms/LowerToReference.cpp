@@ -308,6 +308,16 @@ struct AttnLowerToReference
     for (MergeOp op : merges)
       if (failed(lowerMerge(rewriter, op)))
         return signalPassFailure();
+    SmallVector<Operation *> paged;
+    getOperation()->walk([&](Operation *op) {
+      if (isa<GatherPagesOp, AppendPagesOp>(op))
+        paged.push_back(op);
+    });
+    for (Operation *op : paged)
+      if (failed(isa<GatherPagesOp>(op)
+                     ? lowerGatherPages(rewriter, cast<GatherPagesOp>(op))
+                     : lowerAppendPages(rewriter, cast<AppendPagesOp>(op))))
+        return signalPassFailure();
   }
 };
 } // namespace

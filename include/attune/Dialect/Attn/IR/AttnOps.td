@@ -357,6 +357,131 @@ def Attn_RopeOp : Attn_Op<"rope", [Pure, AttrSizedOperandSegments,
 }
 
 //===----------------------------------------------------------------------===//
+// GatherPagesOp, AppendPagesOp
+//===----------------------------------------------------------------------===//
+
+def Attn_GatherPagesOp : Attn_Op<"gather_pages", [Pure]> {
+  let summary = "the keys or values of a paged KV cache, as one sequence";
+  let description = [{
+    Reads a paged KV cache through a block table (docs/PagedKV.md). The
+    cache holds `N` pages of `P` rows: `[N, P, H, D]` (`cache_layout(bshd)`,
+    the default; vLLM's and FlashInfer's NHD) or `[N, H, P, D]`
+    (`cache_layout(bhsd)`, HND). `block_table` (`[B, M]`, integer) lists
+    the pages of each sequence in order and `seq_lens` (`[B]`, integer) its
+    length. The result is `[B, H, M * P, D]` (or `[B, M * P, H, D]` with
+    `layout(bshd)`) in the cache's element type:
+
+    ```
+    result[b, h, j, :] = cache[block_table[b, j / P], j mod P, h, :]  if j < seq_lens[b]
+                       = 0                                            otherwise
+    ```
+
+    It is an error if some `seq_lens[b]` is outside `[0, M * P]`, or if a
+    page that holds rows below `seq_lens[b]` is outside `[0, N)`; entries
+    of pages wholly past the length are never read (they may be padding
+    such as -1). The zero rows past the length are keys like any other:
+    the attention excludes them with a mask `j < seq_lens[b]`. When the
+    result is the key or value of `attn.attention`, the targets read the
+    rows from the pages as they load a tile, and no gathered tensor exists.
+
+    ```mlir
+    %k = attn.gather_pages %k_cache[%block_table] lengths(%seq_lens)
+        : tensor<512x16x8x128xbf16>, tensor<?x64xi32>, tensor<?xi32>
+        -> tensor<?x8x1024x128xbf16>
+    ```
+  }];
+
+  let arguments = (ins
+    AnyRankedTensor:$cache,
+    AnyRankedTensor:$block_table,
+    AnyRankedTensor:$seq_lens,
+    DefaultValuedAttr<Attn_LayoutAttr, "::attune::attn::Layout::bhsd">:$layout,
+    DefaultValuedAttr<Attn_LayoutAttr,
+                      "::attune::attn::Layout::bshd">:$cache_layout
+  );
+  let results = (outs AnyRankedTensor:$result);
+
+  let assemblyFormat = [{
+    $cache `[` $block_table `]` `lengths` `(` $seq_lens `)` attr-dict `:`
+    type($cache) `,` type($block_table) `,` type($seq_lens) `->`
+    type($result)
+  }];
+  let hasVerifier = 1;
+
+  let extraClassDeclaration = [{
+    /// Position of each logical dimension in the 4-D result.
+    LayoutDims getLayoutDims() { return ::attune::attn::getLayoutDims(getLayout()); }
+    /// Position of each dimension in the cache: pages as the batch, the
+    /// rows of a page as the sequence.
+    LayoutDims getCacheDims() { return ::attune::attn::getLayoutDims(getCacheLayout()); }
+    /// The static page size P.
+    int64_t getPageSize() {
+      return getCache().getType().getDimSize(getCacheDims().seq);
+    }
+  }];
+}
+
+def Attn_AppendPagesOp : Attn_Op<"append_pages", [Pure,
+    AllTypesMatch<["cache", "result"]>]> {
+  let summary = "write new rows of keys or values into a paged KV cache";
+  let description = [{
+    Appends `S` rows per sequence to a paged KV cache (docs/PagedKV.md).
+    `cache`, `block_table` and `seq_lens` are as for `attn.gather_pages`,
+    `seq_lens` being the lengths before the append; `rows` is
+    `[B, H, S, D]` (or `[B, S, H, D]` with `layout(bshd)`) in the cache's
+    element type. The result is the cache with, for every `b`, `h` and
+    `r < S`, at `p = seq_lens[b] + r`:
+
+    ```
+    result[block_table[b, p / P], p mod P, h, :] = rows[b, h, r, :]
+    ```
+
+    and every other row unchanged. It is an error if some `seq_lens[b]` is
+    negative or `seq_lens[b] + S > M * P`, if a page written is outside
+    `[0, N)`, or if two rows are written to the same place. RoPE on the
+    new keys is an `attn.rope` of `rows`, with positions `seq_lens[b] + r`
+    (the offset form takes one offset for the batch; use `positions` when
+    the lengths differ).
+
+    ```mlir
+    %k_cache2 = attn.append_pages %k_new into %k_cache[%block_table]
+        lengths(%seq_lens)
+        : tensor<?x8x1x128xbf16>, tensor<512x16x8x128xbf16>, tensor<?x64xi32>,
+          tensor<?xi32>
+    ```
+  }];
+
+  let arguments = (ins
+    AnyRankedTensor:$rows,
+    AnyRankedTensor:$cache,
+    AnyRankedTensor:$block_table,
+    AnyRankedTensor:$seq_lens,
+    DefaultValuedAttr<Attn_LayoutAttr, "::attune::attn::Layout::bhsd">:$layout,
+    DefaultValuedAttr<Attn_LayoutAttr,
+                      "::attune::attn::Layout::bshd">:$cache_layout
+  );
+  let results = (outs AnyRankedTensor:$result);
+
+  let assemblyFormat = [{
+    $rows `into` $cache `[` $block_table `]` `lengths` `(` $seq_lens `)`
+    attr-dict `:` type($rows) `,` type($cache) `,` type($block_table) `,`
+    type($seq_lens)
+  }];
+  let hasVerifier = 1;
+
+  let extraClassDeclaration = [{
+    /// Position of each logical dimension in the 4-D rows.
+    LayoutDims getLayoutDims() { return ::attune::attn::getLayoutDims(getLayout()); }
+    /// Position of each dimension in the cache (see attn.gather_pages).
+    LayoutDims getCacheDims() { return ::attune::attn::getLayoutDims(getCacheLayout()); }
+    /// The static page size P.
+    int64_t getPageSize() {
+      return getCache().getType().getDimSize(getCacheDims().seq);
+    }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // YieldOp
 //===----------------------------------------------------------------------===//
 

@@ -21,7 +21,9 @@ class RewriterBase;
 
 namespace attune::attn {
 
+class AppendPagesOp;
 class AttentionOp;
+class GatherPagesOp;
 class MergeOp;
 class RopeOp;
 
@@ -38,6 +40,22 @@ mlir::LogicalResult lowerRope(mlir::RewriterBase &rewriter, RopeOp op);
 
 /// Replaces `op` by its materialised linalg form (see `attn-lower-merge`).
 mlir::LogicalResult lowerMerge(mlir::RewriterBase &rewriter, MergeOp op);
+
+/// Replaces `op` by its materialised linalg form (see `attn-lower-pages`).
+mlir::LogicalResult lowerGatherPages(mlir::RewriterBase &rewriter,
+                                     GatherPagesOp op);
+
+/// Replaces `op` by a loop that inserts the new rows into the cache (see
+/// `attn-lower-pages`).
+mlir::LogicalResult lowerAppendPages(mlir::RewriterBase &rewriter,
+                                     AppendPagesOp op);
+
+/// Emits the run-time checks of `op`'s operands (`cf.assert`): the batch
+/// sizes, every length in [0, pages x page size], and the id of every page
+/// that holds rows below a length in the cache. The targets call it where
+/// they fuse the gather into attention's loads, which then read pages
+/// without further checks.
+void emitGatherPagesChecks(mlir::OpBuilder &b, GatherPagesOp op);
 
 #define GEN_PASS_REGISTRATION
 #include "attune/Dialect/Attn/Transforms/Passes.h.inc"

@@ -26,8 +26,9 @@ def AttnLowerToReference : Pass<"attn-lower-to-reference"> {
 
     This is the executable meaning of the op: O(S^2) memory and no tiling,
     meant as a second oracle and a baseline for the fused paths. Every
-    `attn.rope` and `attn.merge` is lowered too, as `attn-lower-rope` and
-    `attn-lower-merge` do.
+    `attn.rope`, `attn.merge`, `attn.gather_pages` and `attn.append_pages`
+    is lowered too, as `attn-lower-rope`, `attn-lower-merge` and
+    `attn-lower-pages` do.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -56,6 +57,30 @@ def AttnLowerMerge : Pass<"attn-lower-merge"> {
     "::mlir::cf::ControlFlowDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
+def AttnLowerPages : Pass<"attn-lower-pages"> {
+  let summary = "Lower the paged KV cache ops to linalg and loops";
+  let description = [{
+    Rewrites every `attn.gather_pages` into one `linalg.generic` that reads
+    each element of the gathered tensor from its page (rows past the
+    sequence's length are 0), and every `attn.append_pages` into a loop
+    over the sequences and new rows that inserts each `[H, D]` row into its
+    page with `tensor.insert_slice` (docs/PagedKV.md). Both first check at
+    run time (`cf.assert`) that the batch sizes agree, that every length
+    (plus the new rows) is within the block table, and that every page id
+    read or written is in the cache. Both targets run it after their
+    attention conversion, which has fused the gathers that feed a key or
+    value into the kernel's loads; `attn-lower-to-reference` lowers every
+    paged op this way.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::cf::ControlFlowDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect"
   ];
 }

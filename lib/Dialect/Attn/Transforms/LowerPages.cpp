@@ -1,0 +1,309 @@
+//===- LowerPages.cpp - Paged KV cache ops to linalg and loops --*- C++ -*-===//
+//
+// Part of the Attune project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The materialised forms of the paged KV cache ops (docs/PagedKV.md):
+// attn.gather_pages as one linalg.generic that reads each element through
+// the block table, attn.append_pages as a loop over the new rows that
+// inserts each into its page. Both first check, at run time, the lengths
+// and every page id that will be read or written, so that a bad table is a
+// clear error instead of an out-of-bounds access. The targets fuse a gather
+// that feeds attention into the kernel's loads and use this for the rest.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attune/Dialect/Attn/IR/AttnOps.h"
+#include "attune/Dialect/Attn/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace attune::attn {
+#define GEN_PASS_DEF_ATTNLOWERPAGES
+#include "attune/Dialect/Attn/Transforms/Passes.h.inc"
+} // namespace attune::attn
+
+using namespace mlir;
+using namespace attune::attn;
+
+namespace {
+/// What both ops read: the cache, its table and lengths.
+struct PagedOperands {
+  Value cache, table, lengths;
+  LayoutDims cacheDims;
+  int64_t pageSize;
+  StringRef opName;
+};
+} // namespace
+
+/// Element `at` of the integer tensor `tensor` as an index (sign-extended).
+static Value extractIndex(OpBuilder &b, Location loc, Value tensor,
+                          ValueRange at) {
+  Value v = tensor::ExtractOp::create(b, loc, tensor, at);
+  if (!v.getType().isIndex())
+    v = arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
+  return v;
+}
+
+/// `cf.assert` that `dim(x, xDim) == expected`, unless both are static.
+static void assertDim(OpBuilder &b, Location loc, Value x, unsigned xDim,
+                      Value expected, const Twine &message) {
+  Value size = tensor::DimOp::create(b, loc, x, xDim);
+  Value same = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, size,
+                                     expected);
+  cf::AssertOp::create(b, loc, same, message.str());
+}
+
+/// Checks at run time that the table, the lengths and the appended `rows`
+/// ([B, H, S, D] in `dims`; null for a gather) agree, that every length plus `extra` is in [0, M * P], and
+/// that each page holding rows [first(b), first(b) + count(b)) of sequence
+/// b is in the cache, where first = 0, count = length for a gather
+/// (`extra` null) and first = length, count = `extra` for an append.
+static void emitPagedChecks(OpBuilder &b, Location loc,
+                            const PagedOperands &paged, Value rows,
+                            LayoutDims dims, Value extra) {
+  auto idx = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  auto dim = [&](Value x, unsigned d) -> Value {
+    return tensor::DimOp::create(b, loc, x, d);
+  };
+  std::string prefix = (paged.opName + ": ").str();
+  Value batch = dim(paged.table, 0);
+  auto tableType = cast<RankedTensorType>(paged.table.getType());
+  auto lengthsType = cast<RankedTensorType>(paged.lengths.getType());
+  if (tableType.isDynamicDim(0) || lengthsType.isDynamicDim(0))
+    assertDim(b, loc, paged.lengths, 0, batch,
+              prefix + "block_table and seq_lens batch sizes do not match");
+  if (rows) {
+    auto rowsType = cast<RankedTensorType>(rows.getType());
+    if (tableType.isDynamicDim(0) || rowsType.isDynamicDim(dims.batch))
+      assertDim(b, loc, rows, dims.batch, batch,
+                prefix + "block_table and rows batch sizes do not match");
+    auto cacheType = cast<RankedTensorType>(paged.cache.getType());
+    if (rowsType.isDynamicDim(dims.head))
+      assertDim(b, loc, rows, dims.head,
+                idx(cacheType.getDimSize(paged.cacheDims.head)),
+                prefix + "rows and cache head counts do not match");
+  }
+  Value capacity = arith::MulIOp::create(b, loc, dim(paged.table, 1),
+                                         idx(paged.pageSize));
+  Value numPages = dim(paged.cache, paged.cacheDims.batch);
+  auto loop = scf::ForOp::create(b, loc, idx(0), batch, idx(1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  Value seq = loop.getInductionVar();
+  Value length = extractIndex(b, loc, paged.lengths, seq);
+  Value end = extra ? arith::AddIOp::create(b, loc, length, extra) : length;
+  auto sle = [&](Value x, Value y) -> Value {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, x, y);
+  };
+  cf::AssertOp::create(
+      b, loc,
+      arith::AndIOp::create(b, loc, sle(idx(0), length), sle(end, capacity)),
+      prefix + (extra ? "a length plus the new rows exceeds the block "
+                        "table's pages x page size, or is negative"
+                      : "a length is negative or exceeds the block table's "
+                        "pages x page size"));
+  Value first = extra ? length : idx(0);
+  auto pages = scf::ForOp::create(
+      b, loc, arith::DivUIOp::create(b, loc, first, idx(paged.pageSize)),
+      arith::CeilDivUIOp::create(b, loc, end, idx(paged.pageSize)), idx(1));
+  b.setInsertionPointToStart(pages.getBody());
+  Value page = extractIndex(b, loc, paged.table,
+                            ValueRange{seq, pages.getInductionVar()});
+  cf::AssertOp::create(
+      b, loc,
+      arith::AndIOp::create(
+          b, loc, sle(idx(0), page),
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, page,
+                                numPages)),
+      prefix + "a page id in block_table is outside the cache");
+}
+
+void attune::attn::emitGatherPagesChecks(OpBuilder &b, GatherPagesOp op) {
+  PagedOperands paged{op.getCache(),     op.getBlockTable(), op.getSeqLens(),
+                      op.getCacheDims(), op.getPageSize(),   "attn.gather_pages"};
+  Location loc = op.getLoc();
+  emitPagedChecks(b, loc, paged, /*rows=*/Value(), op.getLayoutDims(),
+                  /*extra=*/Value());
+  // The result's static sizes against the table's dynamic ones.
+  RankedTensorType result = op.getResult().getType();
+  LayoutDims dims = op.getLayoutDims();
+  auto tableType = cast<RankedTensorType>(op.getBlockTable().getType());
+  auto idx = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  if (!result.isDynamicDim(dims.batch) && tableType.isDynamicDim(0))
+    assertDim(b, loc, op.getBlockTable(), 0,
+              idx(result.getDimSize(dims.batch)),
+              "attn.gather_pages: the block table's batch size does not "
+              "match the result's");
+  if (!result.isDynamicDim(dims.seq) && tableType.isDynamicDim(1)) {
+    Value rows = arith::MulIOp::create(
+        b, loc, tensor::DimOp::create(b, loc, op.getBlockTable(), 1),
+        idx(op.getPageSize()));
+    Value same = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, rows,
+                                       idx(result.getDimSize(dims.seq)));
+    cf::AssertOp::create(b, loc, same,
+                         "attn.gather_pages: the block table's pages x page "
+                         "size do not match the result's rows");
+  }
+}
+
+LogicalResult attune::attn::lowerGatherPages(RewriterBase &rewriter,
+                                             GatherPagesOp op) {
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(op);
+  emitGatherPagesChecks(rewriter, op);
+  Location loc = op.getLoc();
+  RankedTensorType type = op.getResult().getType();
+  LayoutDims dims = op.getLayoutDims(), cacheDims = op.getCacheDims();
+  SmallVector<Value> dynamicSizes;
+  for (int64_t d = 0; d < 4; ++d) {
+    if (!type.isDynamicDim(d))
+      continue;
+    if (d == dims.batch)
+      dynamicSizes.push_back(
+          tensor::DimOp::create(rewriter, loc, op.getBlockTable(), 0));
+    else // The sequence: pages x page size.
+      dynamicSizes.push_back(arith::MulIOp::create(
+          rewriter, loc,
+          tensor::DimOp::create(rewriter, loc, op.getBlockTable(), 1),
+          arith::ConstantIndexOp::create(rewriter, loc, op.getPageSize())));
+  }
+  Value init = tensor::EmptyOp::create(rewriter, loc, type, dynamicSizes);
+  int64_t pageSize = op.getPageSize();
+  auto generic = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{type}, ValueRange{}, ValueRange{init},
+      ArrayRef<AffineMap>{rewriter.getMultiDimIdentityMap(4)},
+      SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+      [&](OpBuilder &b, Location l, ValueRange) {
+        SmallVector<Value> at;
+        for (int64_t d = 0; d < 4; ++d)
+          at.push_back(linalg::IndexOp::create(b, l, d));
+        Value batch = at[dims.batch], row = at[dims.seq];
+        Value p = arith::ConstantIndexOp::create(b, l, pageSize);
+        Value inside = arith::CmpIOp::create(
+            b, l, arith::CmpIPredicate::slt, row,
+            extractIndex(b, l, op.getSeqLens(), batch));
+        // Rows past the length are 0 and read no page.
+        auto element = scf::IfOp::create(
+            b, l, inside,
+            [&](OpBuilder &, Location) {
+              Value page = extractIndex(
+                  b, l, op.getBlockTable(),
+                  ValueRange{batch, arith::DivUIOp::create(b, l, row, p)});
+              SmallVector<Value> from(4);
+              from[cacheDims.batch] = page;
+              from[cacheDims.seq] = arith::RemUIOp::create(b, l, row, p);
+              from[cacheDims.head] = at[dims.head];
+              from[cacheDims.feature] = at[dims.feature];
+              scf::YieldOp::create(
+                  b, l,
+                  tensor::ExtractOp::create(b, l, op.getCache(), from)
+                      .getResult());
+            },
+            [&](OpBuilder &, Location) {
+              scf::YieldOp::create(
+                  b, l,
+                  arith::ConstantOp::create(
+                      b, l, b.getZeroAttr(type.getElementType()))
+                      .getResult());
+            });
+        linalg::YieldOp::create(b, l, element.getResult(0));
+      });
+  rewriter.replaceOp(op, generic.getResults());
+  return success();
+}
+
+LogicalResult attune::attn::lowerAppendPages(RewriterBase &rewriter,
+                                             AppendPagesOp op) {
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(op);
+  Location loc = op.getLoc();
+  OpBuilder &b = rewriter;
+  auto idx = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  LayoutDims dims = op.getLayoutDims(), cacheDims = op.getCacheDims();
+  Value rows = op.getRows();
+  Value count = tensor::DimOp::create(b, loc, rows, dims.seq);
+  PagedOperands paged{op.getCache(),     op.getBlockTable(), op.getSeqLens(),
+                      op.getCacheDims(), op.getPageSize(),   "attn.append_pages"};
+  emitPagedChecks(b, loc, paged, rows, dims, count);
+  RankedTensorType cacheType = op.getCache().getType();
+  int64_t heads = cacheType.getDimSize(cacheDims.head);
+  int64_t features = cacheType.getDimSize(cacheDims.feature);
+  // One [H, D] row at a time: H comes before D in every layout, so the
+  // rank-reduced slices of the rows and of the cache have the same shape.
+  auto rowType = RankedTensorType::get({heads, features},
+                                       cacheType.getElementType());
+  auto slice = [&](LayoutDims d, Value batch, Value row) {
+    SmallVector<OpFoldResult> offsets(4), sizes(4);
+    offsets[d.batch] = batch;
+    offsets[d.seq] = row;
+    offsets[d.head] = b.getIndexAttr(0);
+    offsets[d.feature] = b.getIndexAttr(0);
+    sizes[d.batch] = sizes[d.seq] = b.getIndexAttr(1);
+    sizes[d.head] = b.getIndexAttr(heads);
+    sizes[d.feature] = b.getIndexAttr(features);
+    return std::make_pair(offsets, sizes);
+  };
+  SmallVector<OpFoldResult> ones(4, b.getIndexAttr(1));
+  Value batchSize = tensor::DimOp::create(b, loc, op.getBlockTable(), 0);
+  auto sequences = scf::ForOp::create(
+      b, loc, idx(0), batchSize, idx(1), ValueRange{op.getCache()},
+      [&](OpBuilder &, Location, Value seq, ValueRange outer) {
+        Value length = extractIndex(b, loc, op.getSeqLens(), seq);
+        auto rowLoop = scf::ForOp::create(
+            b, loc, idx(0), count, idx(1), outer,
+            [&](OpBuilder &, Location, Value r, ValueRange inner) {
+              Value position = arith::AddIOp::create(b, loc, length, r);
+              Value p = idx(op.getPageSize());
+              Value page = extractIndex(
+                  b, loc, op.getBlockTable(),
+                  ValueRange{seq, arith::DivUIOp::create(b, loc, position, p)});
+              auto [srcOffsets, srcSizes] = slice(dims, seq, r);
+              Value row = tensor::ExtractSliceOp::create(
+                  b, loc, rowType, rows, srcOffsets, srcSizes, ones);
+              auto [dstOffsets, dstSizes] = slice(
+                  cacheDims, page, arith::RemUIOp::create(b, loc, position, p));
+              Value updated = tensor::InsertSliceOp::create(
+                  b, loc, row, inner.front(), dstOffsets, dstSizes, ones);
+              scf::YieldOp::create(b, loc, updated);
+            });
+        scf::YieldOp::create(b, loc, rowLoop.getResults());
+      });
+  rewriter.replaceOp(op, sequences.getResults());
+  return success();
+}
+
+namespace {
+struct AttnLowerPages
+    : attune::attn::impl::AttnLowerPagesBase<AttnLowerPages> {
+  using Base::Base;
+  void runOnOperation() override {
+    SmallVector<Operation *> ops;
+    getOperation()->walk([&](Operation *op) {
+      if (isa<GatherPagesOp, AppendPagesOp>(op))
+        ops.push_back(op);
+    });
+    IRRewriter rewriter(&getContext());
+    for (Operation *op : ops) {
+      LogicalResult lowered =
+          isa<GatherPagesOp>(op)
+              ? lowerGatherPages(rewriter, cast<GatherPagesOp>(op))
+              : lowerAppendPages(rewriter, cast<AppendPagesOp>(op));
+      if (failed(lowered))
+        return signalPassFailure();
+    }
+  }
+};
+} // namespace
