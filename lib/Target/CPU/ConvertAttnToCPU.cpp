@@ -842,15 +842,23 @@ SmallVector<Value> CPUAttentionEmitter::emit() {
   RopeOp keyRope = fusedRope(op, Operand::Key);
   tensor::ConcatOp keyConcat = fusedConcat(op, Operand::Key);
   tensor::ConcatOp valueConcat = fusedConcat(op, Operand::Value);
+  attn::GatherPagesOp keyPages = fusedPages(op, Operand::Key);
+  attn::GatherPagesOp valuePages = fusedPages(op, Operand::Value);
   Value queryTensor = queryRope ? queryRope.getInput() : op.getQuery();
   Value keyTensor = keyRope ? keyRope.getInput() : op.getKey();
   Value queryBuffer = readOnlyBuffer(b, loc, queryTensor);
-  // A concatenated operand reads its first input through `buffer`.
-  Value keyBuffer = readOnlyBuffer(
-      b, loc, keyConcat ? keyConcat.getInputs().front() : keyTensor);
-  Value valueBuffer = readOnlyBuffer(
-      b, loc,
-      valueConcat ? valueConcat.getInputs().front() : op.getValue());
+  // A concatenated operand reads its first input through `buffer`, a paged
+  // one its cache.
+  auto source = [&](Value tensor, tensor::ConcatOp concat,
+                    attn::GatherPagesOp pages) {
+    if (concat)
+      return concat.getInputs().front();
+    return pages ? pages.getCache() : tensor;
+  };
+  Value keyBuffer =
+      readOnlyBuffer(b, loc, source(keyTensor, keyConcat, keyPages));
+  Value valueBuffer =
+      readOnlyBuffer(b, loc, source(op.getValue(), valueConcat, valuePages));
   for (Value capture : op.getCaptures())
     captureBuffers.push_back(isa<RankedTensorType>(capture.getType())
                                  ? readOnlyBuffer(b, loc, capture)
@@ -869,13 +877,31 @@ SmallVector<Value> CPUAttentionEmitter::emit() {
     }
     return rows;
   };
+  // The rows of a paged operand: pages x page size, after the checks of
+  // its table and lengths, which the staging then trusts (once for K and V
+  // of one table and lengths over caches of the same static page count).
+  auto pagedRows = [&](attn::GatherPagesOp pages) -> Value {
+    auto pageCount = [](attn::GatherPagesOp p) {
+      return p.getCache().getType().getDimSize(p.getCacheDims().batch);
+    };
+    if (!keyPages || pages == keyPages ||
+        pages.getBlockTable() != keyPages.getBlockTable() ||
+        pages.getSeqLens() != keyPages.getSeqLens() ||
+        ShapedType::isDynamic(pageCount(pages)) ||
+        pageCount(pages) != pageCount(keyPages))
+      attn::emitGatherPagesChecks(b, pages);
+    return mul(tensor::DimOp::create(b, loc, pages.getBlockTable(), 1),
+               idx(pages.getPageSize()));
+  };
   SmallVector<Value> keyBuffers, keyStarts, valueBuffers, valueStarts;
-  seqK = keyConcat ? concatSources(keyConcat, keyBuffers, keyStarts)
-                   : tensor::DimOp::create(b, loc, keyTensor, dims.seq);
+  seqK = keyConcat  ? concatSources(keyConcat, keyBuffers, keyStarts)
+         : keyPages ? pagedRows(keyPages)
+                    : tensor::DimOp::create(b, loc, keyTensor, dims.seq);
   Value seqV = valueConcat
                    ? concatSources(valueConcat, valueBuffers, valueStarts)
-                   : seqK;
-  if (valueConcat)
+               : valuePages && valuePages != keyPages ? pagedRows(valuePages)
+                                                      : seqK;
+  if (valueConcat || valuePages)
     cf::AssertOp::create(
         b, loc,
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, seqK, seqV),
@@ -887,6 +913,12 @@ SmallVector<Value> CPUAttentionEmitter::emit() {
     key->setSources(keyBuffers, keyStarts);
   if (valueConcat)
     value->setSources(valueBuffers, valueStarts);
+  for (auto [pages, rows] : {std::make_pair(keyPages, &key),
+                             std::make_pair(valuePages, &value)})
+    if (pages)
+      (*rows)->setPages(readOnlyBuffer(b, loc, pages.getBlockTable()),
+                        readOnlyBuffer(b, loc, pages.getSeqLens()),
+                        pages.getCacheDims(), pages.getPageSize());
   for (auto [rope, rows] : {std::make_pair(queryRope, &query),
                             std::make_pair(keyRope, &key)}) {
     if (!rope)
@@ -945,9 +977,9 @@ SmallVector<Value> CPUAttentionEmitter::emit() {
   return results;
 }
 
-/// Erases a fused producer (attn.rope, tensor.concat) that nothing reads
-/// but for its sizes (the run-time shape checks), which are computed from
-/// its inputs instead. One that something else reads is kept and
+/// Erases a fused producer (attn.rope, tensor.concat, attn.gather_pages)
+/// that nothing reads but for its sizes (the run-time shape checks), which
+/// are computed from its inputs instead. One that something else reads is kept and
 /// materialised.
 static void eraseIfOnlySized(RewriterBase &rewriter, Operation *producer) {
   Value result = producer->getResult(0);
@@ -961,6 +993,21 @@ static void eraseIfOnlySized(RewriterBase &rewriter, Operation *producer) {
     if (auto rope = dyn_cast<RopeOp>(producer)) {
       size = tensor::DimOp::create(rewriter, dim.getLoc(), rope.getInput(),
                                    *index);
+    } else if (auto pages = dyn_cast<GatherPagesOp>(producer)) {
+      LayoutDims dims = pages.getLayoutDims(), cache = pages.getCacheDims();
+      Location l = dim.getLoc();
+      if (*index == int64_t(dims.batch))
+        size = tensor::DimOp::create(rewriter, l, pages.getBlockTable(), 0);
+      else if (*index == int64_t(dims.seq))
+        size = arith::MulIOp::create(
+            rewriter, l,
+            tensor::DimOp::create(rewriter, l, pages.getBlockTable(), 1),
+            arith::ConstantIndexOp::create(rewriter, l,
+                                           pages.getPageSize()));
+      else
+        size = tensor::DimOp::create(
+            rewriter, l, pages.getCache(),
+            *index == int64_t(dims.head) ? cache.head : cache.feature);
     } else {
       auto concat = cast<tensor::ConcatOp>(producer);
       ValueRange inputs = concat.getInputs();
@@ -1018,9 +1065,12 @@ struct ConvertAttnToCPU
       for (Operand which : {Operand::Query, Operand::Key})
         if (RopeOp rope = fusedRope(op, which))
           producers.insert(rope);
-      for (Operand which : {Operand::Key, Operand::Value})
+      for (Operand which : {Operand::Key, Operand::Value}) {
         if (tensor::ConcatOp concat = fusedConcat(op, which))
           producers.insert(concat);
+        if (GatherPagesOp pages = fusedPages(op, which))
+          producers.insert(pages);
+      }
       CPUAttentionEmitter emitter(rewriter, op, *plan);
       rewriter.replaceOp(op, emitter.emit());
       for (Operation *producer : producers)

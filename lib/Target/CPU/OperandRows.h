@@ -52,6 +52,11 @@ attn::RopeOp fusedRope(attn::AttentionOp op, Operand which);
 /// whose inputs the kernel stages rows from, or null.
 mlir::tensor::ConcatOp fusedConcat(attn::AttentionOp op, Operand which);
 
+/// The attn.gather_pages that produces the key or value `which` of `op`
+/// (for the key, also as the input of its fused rope) and whose pages the
+/// kernel stages rows from, or null: it must use `op`'s layout.
+attn::GatherPagesOp fusedPages(attn::AttentionOp op, Operand which);
+
 /// The rows of one operand of attn.attention for the CPU kernel.
 ///
 /// A dense buffer in either layout ([B, H, S, D] or [B, S, H, D]; lse is
@@ -59,12 +64,12 @@ mlir::tensor::ConcatOp fusedConcat(attn::AttentionOp op, Operand which);
 /// f32 to the buffer's element type, so the kernel's arithmetic never sees
 /// the storage type.
 ///
-/// An operand produced by attn.rope or a tensor.concat along the sequence
-/// is *staged*: before the kernel reads a tile of rows it calls `stage`,
-/// which copies them into a per-thread f32 tile, each row from the tensor
-/// it lives in and rotated by the rope on the way (StagedRows.cpp); the
-/// loads then read that tile. The rotated or concatenated operand never
-/// exists in memory as a whole.
+/// An operand produced by attn.rope, a tensor.concat along the sequence or
+/// attn.gather_pages is *staged*: before the kernel reads a tile of rows it
+/// calls `stage`, which copies them into a per-thread f32 tile, each row
+/// from the tensor or page it lives in and rotated by the rope on the way
+/// (StagedRows.cpp); the loads then read that tile. The rotated,
+/// concatenated or gathered operand never exists in memory as a whole.
 class OperandRows {
 public:
   /// The rows of a 4-D `buffer` laid out as `dims`; `rowCount` is its
@@ -109,9 +114,17 @@ public:
   /// ends at the row count): the inputs of a concatenation.
   void setSources(llvm::ArrayRef<mlir::Value> buffers,
                   llvm::ArrayRef<mlir::Value> firstRows);
+  /// Makes row r of batch b row r mod P of page `table`[b, r / P] of the
+  /// buffer (a cache laid out as `cacheDims`: pages as the batch, the rows
+  /// of a page as the sequence) for r < `lengths`[b], and 0 past it: a
+  /// paged KV cache (attn.gather_pages). `table` and `lengths` are buffers
+  /// whose values the caller has checked.
+  void setPages(mlir::Value table, mlir::Value lengths,
+                attn::LayoutDims cacheDims, int64_t pageSize);
   /// Whether the rows are read through a staged tile (`stage`).
   bool isStaged() const {
-    return static_cast<bool>(rope) || sourceBuffers.size() > 1;
+    return static_cast<bool>(rope) || sourceBuffers.size() > 1 ||
+           static_cast<bool>(pageTable);
   }
   /// Per thread, before any `stage`: allocates, with `scratch`, the staged
   /// tile of `rows` rows and the rope's angle table.
@@ -130,11 +143,17 @@ public:
                              int64_t rows);
 
 private:
-  /// Copies row `source` of (batch, head) of buffer `from` into row `r` of
-  /// the staged tile, rotated by the rope (at the f64 `position`) if any.
-  void stageRow(mlir::Value from, mlir::Value batch, mlir::Value head,
-                mlir::Value source, mlir::Value position,
-                mlir::Value r) const;
+  /// Copies the row of buffer `from` whose feature f is at `at(f)` into
+  /// row `r` of the staged tile, rotated by the rope (at the f64
+  /// `position`) if any.
+  void stageRow(mlir::Value from,
+                llvm::function_ref<llvm::SmallVector<mlir::Value, 4>(
+                    mlir::Value)>
+                    at,
+                mlir::Value position, mlir::Value r) const;
+  /// Stages row `row` of `batch` from its page, or zeros past the length.
+  void stagePagedRow(mlir::Value batch, mlir::Value head, mlir::Value row,
+                     mlir::Value position, mlir::Value r) const;
   /// Stores the rope's first R features of a row, read with `load(f,
   /// count)`, rotated at `position` with `store(value, f, count)`; returns
   /// R.
@@ -161,10 +180,14 @@ private:
   mlir::Type element;
 
   // Staging: the sources of a concatenation (empty: `buffer` alone) and
-  // their first rows; the rope and its operands as the kernel sees them;
+  // their first rows; the block table and lengths of a paged `buffer`, its
+  // dimensions and page size; the rope and its operands as the kernel sees them;
   // per thread the staged tile [rows, D] (f32), the rope's angle table
   // (f64) and the first row of the tile.
   llvm::SmallVector<mlir::Value, 2> sourceBuffers, sourceStarts;
+  mlir::Value pageTable, pageLengths;
+  attn::LayoutDims cacheDims{};
+  int64_t pageSize = 0;
   attn::RopeOp rope;
   mlir::Value positions, offset, scales;
   mlir::Value stagedTile, thetaTable, stagedBegin;

@@ -74,10 +74,23 @@ tensor::ConcatOp attune::cpu::fusedConcat(attn::AttentionOp op,
   return concat;
 }
 
+attn::GatherPagesOp attune::cpu::fusedPages(attn::AttentionOp op,
+                                            Operand which) {
+  if (which == Operand::Query)
+    return {};
+  Value operand = getOperand(op, which);
+  if (attn::RopeOp rope = fusedRope(op, which))
+    operand = rope.getInput();
+  auto gather = operand.getDefiningOp<attn::GatherPagesOp>();
+  if (!gather || gather.getLayout() != op.getLayout())
+    return {};
+  return gather;
+}
+
 double OperandRows::stagingBytes(attn::AttentionOp op, Operand which,
                                  int64_t rows) {
   attn::RopeOp rope = fusedRope(op, which);
-  if (!rope && !fusedConcat(op, which))
+  if (!rope && !fusedConcat(op, which) && !fusedPages(op, which))
     return 0;
   int64_t features = cast<RankedTensorType>(getOperand(op, which).getType())
                          .getDimSize(op.getLayoutDims().feature);
@@ -91,6 +104,14 @@ void OperandRows::setSources(ArrayRef<Value> buffers,
                              ArrayRef<Value> firstRows) {
   sourceBuffers.assign(buffers.begin(), buffers.end());
   sourceStarts.assign(firstRows.begin(), firstRows.end());
+}
+
+void OperandRows::setPages(Value table, Value lengths,
+                           attn::LayoutDims dims, int64_t size) {
+  pageTable = table;
+  pageLengths = lengths;
+  cacheDims = dims;
+  pageSize = size;
 }
 
 void OperandRows::setRotary(attn::RopeOp op, Value positionsBuffer,
@@ -234,14 +255,21 @@ void OperandRows::stage(Value batch, Value head, Value rowBegin) {
                 b, loc, arith::AddIOp::create(b, loc, rowBegin, r), last);
             // The rope's position is the row's, not its source row's.
             Value position = rope ? positionOf(batch, row) : Value();
+            if (pageTable) {
+              stagePagedRow(batch, head, row, position, r);
+              return;
+            }
             // Rows [start_i, start_i+1) come from source i.
             std::function<void(unsigned)> fromSource = [&](unsigned i) {
               Value first = sourceStarts.empty() ? Value() : sourceStarts[i];
               Value source =
                   first ? arith::SubIOp::create(b, loc, row, first) : row;
               Value from = sourceBuffers.empty() ? buffer : sourceBuffers[i];
+              auto at = [&](Value f) {
+                return indices(batch, head, source, f);
+              };
               if (i + 1 >= std::max<size_t>(sourceBuffers.size(), 1)) {
-                stageRow(from, batch, head, source, position, r);
+                stageRow(from, at, position, r);
                 return;
               }
               Value here = arith::CmpIOp::create(
@@ -249,7 +277,7 @@ void OperandRows::stage(Value batch, Value head, Value rowBegin) {
               scf::IfOp::create(
                   b, loc, here,
                   [&](OpBuilder &, Location) {
-                    stageRow(from, batch, head, source, position, r);
+                    stageRow(from, at, position, r);
                     scf::YieldOp::create(b, loc);
                   },
                   [&](OpBuilder &, Location) {
@@ -261,14 +289,58 @@ void OperandRows::stage(Value batch, Value head, Value rowBegin) {
           });
 }
 
-void OperandRows::stageRow(Value from, Value batch, Value head, Value source,
-                           Value position, Value r) const {
+void OperandRows::stagePagedRow(Value batch, Value head, Value row,
+                                Value position, Value r) const {
+  Value length = memref::LoadOp::create(b, loc, pageLengths, batch);
+  if (!length.getType().isIndex())
+    length = arith::IndexCastOp::create(b, loc, b.getIndexType(), length);
+  Value inside =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, row, length);
+  Value size = index(b, loc, pageSize);
+  scf::IfOp::create(
+      b, loc, inside,
+      [&](OpBuilder &, Location) {
+        Value page = memref::LoadOp::create(
+            b, loc, pageTable,
+            ValueRange{batch, arith::DivUIOp::create(b, loc, row, size)});
+        if (!page.getType().isIndex())
+          page = arith::IndexCastOp::create(b, loc, b.getIndexType(), page);
+        Value slot = arith::RemUIOp::create(b, loc, row, size);
+        stageRow(
+            buffer,
+            [&](Value f) {
+              SmallVector<Value, 4> at(4);
+              at[cacheDims.batch] = page;
+              at[cacheDims.head] = head;
+              at[cacheDims.seq] = slot;
+              at[cacheDims.feature] = f;
+              return at;
+            },
+            position, r);
+        scf::YieldOp::create(b, loc);
+      },
+      [&](OpBuilder &, Location) {
+        // Rows past the length are 0 (docs/PagedKV.md).
+        int64_t features =
+            cast<MemRefType>(stagedTile.getType()).getDimSize(1);
+        Value zero = arith::ConstantOp::create(
+            b, loc,
+            DenseElementsAttr::get(VectorType::get({lanes}, b.getF32Type()),
+                                   0.0f));
+        forChunks(b, loc, 0, features, lanes, [&](Value f, int64_t count) {
+          storeChunk(b, loc, zero, stagedTile, ValueRange{r, f}, lanes,
+                     count);
+        });
+        scf::YieldOp::create(b, loc);
+      });
+}
+
+void OperandRows::stageRow(
+    Value from, function_ref<SmallVector<Value, 4>(Value)> at, Value position,
+    Value r) const {
   int64_t features = cast<MemRefType>(from.getType()).getDimSize(*featureDim);
   auto load = [&](Value f, int64_t count) {
-    return toF32(b, loc,
-                 loadChunk(b, loc, from, indices(batch, head, source, f),
-                           lanes, count),
-                 lanes);
+    return toF32(b, loc, loadChunk(b, loc, from, at(f), lanes, count), lanes);
   };
   auto store = [&](Value v, Value f, int64_t count) {
     storeChunk(b, loc, v, stagedTile, ValueRange{r, f}, lanes, count);
