@@ -32,6 +32,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <random>
@@ -247,6 +249,10 @@ private:
   LogicalResult checkCaptureRanges();
   LogicalResult compile();
   LogicalResult invoke();
+  /// The oracle's results on the inputs, before the compiled function
+  /// runs: inputs the definitions reject (a bad page table, say) get the
+  /// oracle's diagnostic, which names the offending element.
+  LogicalResult evaluateOracle();
   LogicalResult check(llvm::json::Object &report, bool &passed);
   void bench(llvm::json::Object &report);
   LogicalResult writeOutputs();
@@ -271,6 +277,8 @@ private:
   /// The concrete shape of every tensor value of the entry's body.
   oracle::ShapeMap shapes;
   std::vector<HostValue> args, results;
+  /// The oracle's results (--check).
+  std::vector<oracle::Array> expected;
   std::unique_ptr<ExecutionEngine> engine;
   double compileSeconds = 0;
 };
@@ -657,6 +665,19 @@ LogicalResult Run::compile() {
   return success();
 }
 
+/// SIGABRT while the compiled function runs: a run-time check (cf.assert:
+/// a size or an index of the inputs the compiler could not check) failed
+/// after printing its message to stdout. That is an error in the inputs,
+/// not a crash of the tool: flush the message, say so, exit with 1.
+extern "C" void onFailedRuntimeCheck(int) {
+  std::fflush(stdout);
+  static const char message[] =
+      "attune-run: error: a run-time check of the compiled function failed "
+      "on these inputs (its message is above)\n";
+  (void)!write(2, message, sizeof(message) - 1);
+  _exit(1);
+}
+
 LogicalResult Run::invoke() {
   // The packed interface takes a pointer to each argument: to the scalar, or
   // to the pointer to a memref descriptor.
@@ -671,7 +692,11 @@ LogicalResult Run::invoke() {
     packed.push_back(v->isTensor ? &descriptors[idx] : v->payload());
   }
   std::string name = ("_mlir_ciface_" + entry.getSymName()).str();
-  if (llvm::Error err = engine->invokePacked(name, packed)) {
+  std::fflush(stdout);
+  void (*previous)(int) = std::signal(SIGABRT, onFailedRuntimeCheck);
+  llvm::Error err = engine->invokePacked(name, packed);
+  std::signal(SIGABRT, previous);
+  if (err) {
     llvm::errs() << "attune-run: error: cannot call " << name << ": "
                  << llvm::toString(std::move(err)) << "\n";
     return failure();
@@ -679,7 +704,7 @@ LogicalResult Run::invoke() {
   return success();
 }
 
-LogicalResult Run::check(llvm::json::Object &report, bool &passed) {
+LogicalResult Run::evaluateOracle() {
   std::vector<oracle::Array> inputs;
   for (const HostValue &v : args) {
     oracle::Array a;
@@ -689,15 +714,19 @@ LogicalResult Run::check(llvm::json::Object &report, bool &passed) {
       a.data[i] = readElement(v, i);
     inputs.push_back(std::move(a));
   }
-  FailureOr<std::vector<oracle::Array>> expected =
+  FailureOr<std::vector<oracle::Array>> values =
       oracle::evaluate(entry, inputs);
-  if (failed(expected))
+  if (failed(values))
     return failure();
+  expected = std::move(*values);
+  return success();
+}
 
+LogicalResult Run::check(llvm::json::Object &report, bool &passed) {
   passed = true;
   llvm::json::Array checks;
   for (auto [idx, r] : llvm::enumerate(results)) {
-    const oracle::Array &ref = (*expected)[idx];
+    const oracle::Array &ref = expected[idx];
     if (ArrayRef<int64_t>(ref.shape) != ArrayRef<int64_t>(r.shape))
       return error(entry.getLoc())
              << "oracle result #" << idx << " has shape "
@@ -847,7 +876,8 @@ int Run::execute() {
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context, llvm::errs());
   if (failed(load()) || failed(planArguments()) || failed(planResults()) ||
       failed(allocateAll()) || failed(fillInputs()) ||
-      failed(checkCaptureRanges()) || failed(compile()) || failed(invoke()) ||
+      failed(checkCaptureRanges()) || failed(compile()) ||
+      (options.check && failed(evaluateOracle())) || failed(invoke()) ||
       failed(writeOutputs()))
     return 1;
 

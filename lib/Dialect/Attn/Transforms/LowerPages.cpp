@@ -7,7 +7,7 @@
 // The materialised forms of the paged KV cache ops (docs/PagedKV.md):
 // attn.gather_pages as one linalg.generic that reads each element through
 // the block table, attn.append_pages as a loop over the new rows that
-// inserts each into its page. Both first check, at run time, the lengths
+// inserts each into its page and flags the place written. Both first check, at run time, the lengths
 // and every page id that will be read or written, so that a bad table is a
 // clear error instead of an out-of-bounds access. The targets fuse a gather
 // that feeds attention into the kernel's loads and use this for the rest.
@@ -258,8 +258,26 @@ LogicalResult attune::attn::lowerAppendPages(RewriterBase &rewriter,
   };
   SmallVector<OpFoldResult> ones(4, b.getIndexAttr(1));
   Value batchSize = tensor::DimOp::create(b, loc, op.getBlockTable(), 0);
+  // One flag per (page, row) written, so that two rows written to one place
+  // (pages shared between sequences, or listed twice) are an error rather
+  // than an order-dependent result.
+  Value numPages = tensor::DimOp::create(b, loc, op.getCache(),
+                                         cacheDims.batch);
+  Type i8 = b.getI8Type();
+  Value written = linalg::FillOp::create(
+                      b, loc,
+                      arith::ConstantOp::create(b, loc, b.getIntegerAttr(i8, 0))
+                          .getResult(),
+                      tensor::EmptyOp::create(
+                          b, loc,
+                          ArrayRef<OpFoldResult>{numPages,
+                                                 b.getIndexAttr(op.getPageSize())},
+                          i8)
+                          .getResult())
+                      .getResult(0);
   auto sequences = scf::ForOp::create(
-      b, loc, idx(0), batchSize, idx(1), ValueRange{op.getCache()},
+      b, loc, idx(0), batchSize, idx(1),
+      ValueRange{op.getCache(), written},
       [&](OpBuilder &, Location, Value seq, ValueRange outer) {
         Value length = extractIndex(b, loc, op.getSeqLens(), seq);
         auto rowLoop = scf::ForOp::create(
@@ -270,18 +288,32 @@ LogicalResult attune::attn::lowerAppendPages(RewriterBase &rewriter,
               Value page = extractIndex(
                   b, loc, op.getBlockTable(),
                   ValueRange{seq, arith::DivUIOp::create(b, loc, position, p)});
+              Value slot = arith::RemUIOp::create(b, loc, position, p);
+              Value flag = tensor::ExtractOp::create(
+                  b, loc, inner[1], ValueRange{page, slot});
+              cf::AssertOp::create(
+                  b, loc,
+                  arith::CmpIOp::create(
+                      b, loc, arith::CmpIPredicate::eq, flag,
+                      arith::ConstantOp::create(b, loc,
+                                                b.getIntegerAttr(i8, 0))),
+                  "attn.append_pages: two rows are written to the same row "
+                  "of a page");
+              Value marked = tensor::InsertOp::create(
+                  b, loc,
+                  arith::ConstantOp::create(b, loc, b.getIntegerAttr(i8, 1)),
+                  inner[1], ValueRange{page, slot});
               auto [srcOffsets, srcSizes] = slice(dims, seq, r);
               Value row = tensor::ExtractSliceOp::create(
                   b, loc, rowType, rows, srcOffsets, srcSizes, ones);
-              auto [dstOffsets, dstSizes] = slice(
-                  cacheDims, page, arith::RemUIOp::create(b, loc, position, p));
+              auto [dstOffsets, dstSizes] = slice(cacheDims, page, slot);
               Value updated = tensor::InsertSliceOp::create(
-                  b, loc, row, inner.front(), dstOffsets, dstSizes, ones);
-              scf::YieldOp::create(b, loc, updated);
+                  b, loc, row, inner[0], dstOffsets, dstSizes, ones);
+              scf::YieldOp::create(b, loc, ValueRange{updated, marked});
             });
         scf::YieldOp::create(b, loc, rowLoop.getResults());
       });
-  rewriter.replaceOp(op, sequences.getResults());
+  rewriter.replaceOp(op, sequences.getResult(0));
   return success();
 }
 

@@ -68,10 +68,11 @@ def AttnLowerPages : Pass<"attn-lower-pages"> {
     each element of the gathered tensor from its page (rows past the
     sequence's length are 0), and every `attn.append_pages` into a loop
     over the sequences and new rows that inserts each `[H, D]` row into its
-    page with `tensor.insert_slice` (docs/PagedKV.md). Both first check at
-    run time (`cf.assert`) that the batch sizes agree, that every length
-    (plus the new rows) is within the block table, and that every page id
-    read or written is in the cache. Both targets run it after their
+    page with `tensor.insert_slice` (docs/PagedKV.md). Both check at run
+    time (`cf.assert`) that the batch sizes agree, that every length (plus
+    the new rows) is within the block table, and that every page id read or
+    written is in the cache; the append also that no two rows are written
+    to one place (a flag per row of the cache). Both targets run it after their
     attention conversion, which has fused the gathers that feed a key or
     value into the kernel's loads; `attn-lower-to-reference` lowers every
     paged op this way.
