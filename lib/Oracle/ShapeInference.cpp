@@ -15,6 +15,8 @@
 
 #include "attune/Oracle/Oracle.h"
 
+#include "OracleInternal.h"
+
 #include "attune/Dialect/Attn/IR/AttnOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -30,17 +32,7 @@
 using namespace mlir;
 using namespace attune;
 using namespace attune::oracle;
-
-/// Formats `shape` as `[2, 3]`.
-static std::string formatShape(ArrayRef<int64_t> shape) {
-  std::string text = "[";
-  for (auto [k, size] : llvm::enumerate(shape)) {
-    if (k)
-      text += ", ";
-    text += std::to_string(size);
-  }
-  return text + "]";
-}
+using attune::oracle::detail::formatShape;
 
 namespace {
 

@@ -44,13 +44,22 @@ using namespace mlir;
 using namespace attune::oracle;
 using namespace attune::oracle::detail;
 
-/// Formats `values` as `[a, b, c]`.
-static std::string formatList(ArrayRef<int64_t> values) {
+std::string attune::oracle::detail::formatList(ArrayRef<int64_t> values) {
   std::string text = "[";
   for (auto [k, v] : llvm::enumerate(values)) {
     if (k)
       text += ", ";
     text += std::to_string(v);
+  }
+  return text + "]";
+}
+
+std::string attune::oracle::detail::formatShape(ArrayRef<int64_t> shape) {
+  std::string text = "[";
+  for (auto [k, size] : llvm::enumerate(shape)) {
+    if (k)
+      text += ", ";
+    text += ShapedType::isDynamic(size) ? "?" : std::to_string(size);
   }
   return text + "]";
 }
