@@ -13,6 +13,7 @@
 
 #include "attune/Dialect/Attn/IR/AttnOps.h"
 #include "attune/Dialect/Attn/Transforms/Passes.h"
+#include "attune/Dialect/Attn/Transforms/Utils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
@@ -159,12 +160,8 @@ struct AttnLowerMerge
     : attune::attn::impl::AttnLowerMergeBase<AttnLowerMerge> {
   using Base::Base;
   void runOnOperation() override {
-    SmallVector<MergeOp> ops;
-    getOperation()->walk([&](MergeOp op) { ops.push_back(op); });
-    IRRewriter rewriter(&getContext());
-    for (MergeOp op : ops)
-      if (failed(lowerMerge(rewriter, op)))
-        return signalPassFailure();
+    if (failed(lowerAll(getOperation(), lowerMerge)))
+      signalPassFailure();
   }
 };
 } // namespace

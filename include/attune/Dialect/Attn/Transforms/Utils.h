@@ -8,6 +8,8 @@
 #define ATTUNE_DIALECT_ATTN_TRANSFORMS_UTILS_H
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/SmallVector.h"
 
 namespace attune::attn {
 
@@ -23,6 +25,22 @@ void emitShapeChecks(mlir::OpBuilder &b, AttentionOp op);
 /// The same for attn.rope: `positions` against the input's B and S, and
 /// `freq_scales` against R / 2.
 void emitRopeShapeChecks(mlir::OpBuilder &b, RopeOp op);
+
+/// Lowers every op of type `OpTy` under `root` with `lower` (`lowerRope`,
+/// ...), in walk order. The ops are collected before the first is lowered,
+/// since lowering replaces them. Fails at the first failure.
+template <typename OpTy>
+mlir::LogicalResult
+lowerAll(mlir::Operation *root,
+         mlir::LogicalResult (*lower)(mlir::RewriterBase &, OpTy)) {
+  llvm::SmallVector<OpTy> ops;
+  root->walk([&](OpTy op) { ops.push_back(op); });
+  mlir::IRRewriter rewriter(root->getContext());
+  for (OpTy op : ops)
+    if (mlir::failed(lower(rewriter, op)))
+      return mlir::failure();
+  return mlir::success();
+}
 
 } // namespace attune::attn
 
