@@ -64,6 +64,17 @@ std::string attune::oracle::detail::formatShape(ArrayRef<int64_t> shape) {
   return text + "]";
 }
 
+bool attune::oracle::detail::shapeFitsType(ArrayRef<int64_t> shape,
+                                           Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor || tensor.getRank() != static_cast<int64_t>(shape.size()))
+    return false;
+  for (auto [want, size] : llvm::zip(tensor.getShape(), shape))
+    if (!ShapedType::isDynamic(want) && want != size)
+      return false;
+  return true;
+}
+
 /// Row-major strides of `shape`.
 static SmallVector<int64_t> stridesOf(ArrayRef<int64_t> shape) {
   SmallVector<int64_t> strides(shape.size(), 1);
@@ -99,11 +110,7 @@ static FailureOr<Array> makeArray(Operation *op, ArrayRef<int64_t> shape,
 /// Checks `shape` against the static sizes of `type`.
 static LogicalResult checkShape(Operation *op, Type type,
                                 ArrayRef<int64_t> shape) {
-  auto tensor = cast<RankedTensorType>(type);
-  bool matches = tensor.getRank() == static_cast<int64_t>(shape.size());
-  for (auto [want, size] : llvm::zip(tensor.getShape(), shape))
-    matches &= ShapedType::isDynamic(want) || want == size;
-  if (matches)
+  if (shapeFitsType(shape, type))
     return success();
   return mlir::emitError(op->getLoc())
          << "oracle: '" << op->getName() << "' computes shape "
