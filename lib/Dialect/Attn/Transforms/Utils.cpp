@@ -42,10 +42,10 @@ void attune::attn::emitSizeCheck(OpBuilder &b, Operation *op, Value x,
 }
 
 void attune::attn::emitSizeCheck(OpBuilder &b, Operation *op, Value x,
-                                 unsigned xDim, int64_t expected,
+                                 unsigned xDim, OpFoldResult expected,
                                  StringRef what) {
   OpFoldResult size = tensor::getMixedSize(b, op->getLoc(), x, xDim);
-  assertSizesEqual(b, op, size, b.getIndexAttr(expected), what);
+  assertSizesEqual(b, op, size, expected, what);
 }
 
 void attune::attn::emitShapeChecks(OpBuilder &b, AttentionOp op) {
@@ -68,7 +68,7 @@ void attune::attn::emitRopeShapeChecks(OpBuilder &b, RopeOp op) {
                   "positions and input sequence lengths");
   }
   if (Value scales = op.getFreqScales())
-    emitSizeCheck(b, op, scales, 0, op.getNumRotated() / 2,
+    emitSizeCheck(b, op, scales, 0, b.getIndexAttr(op.getNumRotated() / 2),
                   "freq_scales and rotary_dim / 2");
 }
 

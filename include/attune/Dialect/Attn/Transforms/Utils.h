@@ -8,6 +8,7 @@
 #define ATTUNE_DIALECT_ATTN_TRANSFORMS_UTILS_H
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/OpDefinition.h"
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/SmallVector.h"
 
@@ -25,9 +26,11 @@ void emitSizeCheck(mlir::OpBuilder &b, mlir::Operation *op, mlir::Value x,
                    unsigned xDim, mlir::Value y, unsigned yDim,
                    llvm::StringRef what);
 
-/// The same against the size `expected`; nothing when `x`'s size is static.
+/// The same against the size `expected` (a value or an index attribute);
+/// nothing when `x`'s size is static and `expected` a constant.
 void emitSizeCheck(mlir::OpBuilder &b, mlir::Operation *op, mlir::Value x,
-                   unsigned xDim, int64_t expected, llvm::StringRef what);
+                   unsigned xDim, mlir::OpFoldResult expected,
+                   llvm::StringRef what);
 
 /// Emits run-time checks (`cf.assert`) that the dynamic sizes the verifier
 /// could not compare agree: the batch size of Q, K and V, and the sequence
