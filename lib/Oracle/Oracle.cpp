@@ -57,6 +57,8 @@ using namespace mlir;
 using namespace attune;
 using namespace attune::oracle;
 using attune::oracle::detail::Cell;
+using attune::oracle::detail::formatList;
+using attune::oracle::detail::formatShape;
 
 int64_t Array::numElements() const {
   int64_t n = 1;
@@ -683,17 +685,6 @@ static int64_t execute(Program &program) {
   return -1;
 }
 
-/// Formats `values` as `[a, b, c]`.
-static std::string formatList(llvm::ArrayRef<int64_t> values) {
-  std::string text = "[";
-  for (auto [k, v] : llvm::enumerate(values)) {
-    if (k)
-      text += ", ";
-    text += std::to_string(v);
-  }
-  return text + "]";
-}
-
 /// Reports the failure of instruction `pc` of `program` at its op's
 /// location; `context` (e.g. " at (b=0, h=1, i=2, j=3)") ends the message.
 static void reportFailure(const Program &program, int64_t pc,
@@ -1200,17 +1191,6 @@ private:
 };
 
 } // namespace
-
-/// Formats a (possibly dynamic) shape as `[2, ?, 4]`.
-static std::string formatShape(ArrayRef<int64_t> shape) {
-  std::string text = "[";
-  for (auto [k, size] : llvm::enumerate(shape)) {
-    if (k)
-      text += ", ";
-    text += ShapedType::isDynamic(size) ? "?" : std::to_string(size);
-  }
-  return text + "]";
-}
 
 /// Checks that every element of `array` is a valid integer of `width` bits:
 /// integral and in [-2^(width-1), 2^width).

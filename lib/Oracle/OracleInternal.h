@@ -9,7 +9,9 @@
 // header is what they share: the evaluator's view of the values of the body
 // (`Environment`), a scalar block compiled by Oracle.cpp's ProgramBuilder for
 // repeated runs (`ScalarBlock`, used for linalg bodies), and the dispatch
-// hook Oracle.cpp calls for every op it does not evaluate itself.
+// hook Oracle.cpp calls for every op it does not evaluate itself. It also
+// declares the shape helpers (formatting for diagnostics, agreement with a
+// type) that ShapeInference.cpp shares.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,13 +22,24 @@
 
 #include "mlir/IR/Operation.h"
 #include "mlir/IR/Value.h"
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 
 namespace attune::oracle::detail {
+
+/// Formats `values` as `[a, b, c]` (defined in TensorOps.cpp).
+std::string formatList(llvm::ArrayRef<int64_t> values);
+/// Formats a (possibly dynamic) shape as `[2, ?, 4]` (defined in
+/// TensorOps.cpp).
+std::string formatShape(llvm::ArrayRef<int64_t> shape);
+/// Whether `type` is a ranked tensor whose static sizes agree with `shape`
+/// (defined in TensorOps.cpp).
+bool shapeFitsType(llvm::ArrayRef<int64_t> shape, mlir::Type type);
 
 /// A scalar of the function body: a float of any width as a double, an
 /// integer of any width (and index) as int64 sign-extended from its width.

@@ -25,14 +25,6 @@ using namespace attune;
 using namespace attune::oracle;
 using namespace attune::oracle::detail;
 
-/// TEMPORARY until OracleInternal.h declares it.
-static std::string formatShape(ArrayRef<int64_t> shape) {
-  std::string text = "[";
-  for (auto [k, size] : llvm::enumerate(shape))
-    text += (k ? ", " : "") + std::to_string(size);
-  return text + "]";
-}
-
 namespace {
 
 /// A 4-D array read or written by (batch, head, row, feature) in a layout.

@@ -15,6 +15,8 @@
 
 #include "attune/Oracle/Oracle.h"
 
+#include "OracleInternal.h"
+
 #include "attune/Dialect/Attn/IR/AttnOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -30,17 +32,8 @@
 using namespace mlir;
 using namespace attune;
 using namespace attune::oracle;
-
-/// Formats `shape` as `[2, 3]`.
-static std::string formatShape(ArrayRef<int64_t> shape) {
-  std::string text = "[";
-  for (auto [k, size] : llvm::enumerate(shape)) {
-    if (k)
-      text += ", ";
-    text += std::to_string(size);
-  }
-  return text + "]";
-}
+using attune::oracle::detail::formatShape;
+using attune::oracle::detail::shapeFitsType;
 
 namespace {
 
@@ -304,17 +297,6 @@ inferByRule(Operation *op, ShapeState &state) {
   return std::nullopt;
 }
 
-/// Whether `type` is a ranked tensor whose static sizes agree with `shape`.
-static bool agrees(Type type, ArrayRef<int64_t> shape) {
-  auto tensor = dyn_cast<RankedTensorType>(type);
-  if (!tensor || tensor.getRank() != static_cast<int64_t>(shape.size()))
-    return false;
-  for (auto [want, size] : llvm::zip(tensor.getShape(), shape))
-    if (!ShapedType::isDynamic(want) && want != size)
-      return false;
-  return true;
-}
-
 /// The default rule: a static result type, or result 0 shaped like
 /// operand 0.
 static FailureOr<SmallVector<SmallVector<int64_t>>>
@@ -332,7 +314,7 @@ inferByDefault(Operation *op, ShapeState &state) {
     }
     if (result.getResultNumber() == 0 && op->getNumOperands() > 0) {
       auto it = state.shapes.find(op->getOperand(0));
-      if (it != state.shapes.end() && agrees(tensor, it->second)) {
+      if (it != state.shapes.end() && shapeFitsType(it->second, tensor)) {
         shapes.push_back(it->second);
         continue;
       }
@@ -365,7 +347,7 @@ static LogicalResult inferOp(Operation *op, ShapeState &state) {
   for (auto [result, shape] : llvm::zip(op->getResults(), *shapes)) {
     if (!isa<RankedTensorType>(result.getType()))
       continue;
-    if (!agrees(result.getType(), shape) ||
+    if (!shapeFitsType(shape, result.getType()) ||
         llvm::any_of(shape, [](int64_t s) { return s < 0; }))
       return mlir::emitError(op->getLoc())
              << "result #" << result.getResultNumber() << " of '"
@@ -389,7 +371,7 @@ attune::oracle::inferShapes(func::FuncOp func,
   for (auto [arg, shape] : llvm::zip(func.getArguments(), argShapes)) {
     if (!isa<RankedTensorType>(arg.getType()))
       continue;
-    if (!agrees(arg.getType(), shape))
+    if (!shapeFitsType(shape, arg.getType()))
       return mlir::emitError(func.getLoc())
              << "argument #" << arg.getArgNumber() << " of shape "
              << formatShape(shape) << " does not fit its type "

@@ -44,8 +44,7 @@ using namespace mlir;
 using namespace attune::oracle;
 using namespace attune::oracle::detail;
 
-/// Formats `values` as `[a, b, c]`.
-static std::string formatList(ArrayRef<int64_t> values) {
+std::string attune::oracle::detail::formatList(ArrayRef<int64_t> values) {
   std::string text = "[";
   for (auto [k, v] : llvm::enumerate(values)) {
     if (k)
@@ -53,6 +52,27 @@ static std::string formatList(ArrayRef<int64_t> values) {
     text += std::to_string(v);
   }
   return text + "]";
+}
+
+std::string attune::oracle::detail::formatShape(ArrayRef<int64_t> shape) {
+  std::string text = "[";
+  for (auto [k, size] : llvm::enumerate(shape)) {
+    if (k)
+      text += ", ";
+    text += ShapedType::isDynamic(size) ? "?" : std::to_string(size);
+  }
+  return text + "]";
+}
+
+bool attune::oracle::detail::shapeFitsType(ArrayRef<int64_t> shape,
+                                           Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor || tensor.getRank() != static_cast<int64_t>(shape.size()))
+    return false;
+  for (auto [want, size] : llvm::zip(tensor.getShape(), shape))
+    if (!ShapedType::isDynamic(want) && want != size)
+      return false;
+  return true;
 }
 
 /// Row-major strides of `shape`.
@@ -90,11 +110,7 @@ static FailureOr<Array> makeArray(Operation *op, ArrayRef<int64_t> shape,
 /// Checks `shape` against the static sizes of `type`.
 static LogicalResult checkShape(Operation *op, Type type,
                                 ArrayRef<int64_t> shape) {
-  auto tensor = cast<RankedTensorType>(type);
-  bool matches = tensor.getRank() == static_cast<int64_t>(shape.size());
-  for (auto [want, size] : llvm::zip(tensor.getShape(), shape))
-    matches &= ShapedType::isDynamic(want) || want == size;
-  if (matches)
+  if (shapeFitsType(shape, type))
     return success();
   return mlir::emitError(op->getLoc())
          << "oracle: '" << op->getName() << "' computes shape "

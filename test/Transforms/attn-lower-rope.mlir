@@ -60,3 +60,42 @@ func.func @interleaved_offset(%x: tensor<1x16x2x8xf32>, %o: i32)
       : tensor<1x16x2x8xf32>
   return %0 : tensor<1x16x2x8xf32>
 }
+
+/// Sizes the verifier cannot compare are checked at run time: positions
+/// against the input's B and S, freq_scales against rotary_dim / 2. A
+/// static size is compared as a constant.
+// CHECK-LABEL: func.func @dynamic_shape_checks
+// CHECK-SAME: (%[[X:.*]]: tensor<?x4x16x64xf32>, %[[P:.*]]: tensor<?x?xi32>, %[[FS:.*]]: tensor<?xf32>)
+// CHECK: %[[PB:.*]] = tensor.dim %[[P]], %c0
+// CHECK: %[[XB:.*]] = tensor.dim %[[X]], %c0
+// CHECK: %[[SAMEB:.*]] = arith.cmpi eq, %[[PB]], %[[XB]]
+// CHECK: cf.assert %[[SAMEB]], "attn.rope: positions and input batch sizes do not match"
+// CHECK: %[[PS:.*]] = tensor.dim %[[P]], %c1
+// CHECK: %[[SAMES:.*]] = arith.cmpi eq, %[[PS]], %c16
+// CHECK: cf.assert %[[SAMES]], "attn.rope: positions and input sequence lengths do not match"
+// CHECK: %[[NF:.*]] = tensor.dim %[[FS]], %c0
+// CHECK: %[[SAMEF:.*]] = arith.cmpi eq, %[[NF]], %c16
+// CHECK: cf.assert %[[SAMEF]], "attn.rope: freq_scales and rotary_dim / 2 do not match"
+// CHECK: linalg.generic
+// REF-LABEL: func.func @dynamic_shape_checks
+// REF-COUNT-3: cf.assert
+// REF: linalg.generic
+func.func @dynamic_shape_checks(%x: tensor<?x4x16x64xf32>, %p: tensor<?x?xi32>,
+                                %s: tensor<?xf32>) -> tensor<?x4x16x64xf32> {
+  %0 = attn.rope %x positions(%p : tensor<?x?xi32>) freq_scales(%s : tensor<?xf32>)
+      {rotary_dim = 32} : tensor<?x4x16x64xf32>
+  return %0 : tensor<?x4x16x64xf32>
+}
+
+/// Static sizes were compared by the verifier: no run-time check.
+// CHECK-LABEL: func.func @negative_static_shape_checks
+// CHECK-NOT: cf.assert
+// CHECK: linalg.generic
+func.func @negative_static_shape_checks(%x: tensor<2x4x16x64xf32>,
+                                        %p: tensor<2x16xi32>,
+                                        %s: tensor<32xf32>)
+    -> tensor<2x4x16x64xf32> {
+  %0 = attn.rope %x positions(%p : tensor<2x16xi32>) freq_scales(%s : tensor<32xf32>)
+      : tensor<2x4x16x64xf32>
+  return %0 : tensor<2x4x16x64xf32>
+}

@@ -10,17 +10,9 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "OracleTestFixture.h"
+
 #include "attune/Oracle/Oracle.h"
-
-#include "attune/InitAll.h"
-
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/Diagnostics.h"
-#include "mlir/IR/DialectRegistry.h"
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/IR/OwningOpRef.h"
-#include "mlir/Parser/Parser.h"
 
 #include "gtest/gtest.h"
 
@@ -28,26 +20,17 @@
 #include <cmath>
 #include <iostream>
 #include <limits>
-#include <random>
 #include <string>
 
 using namespace mlir;
 using attune::oracle::Array;
+using attune::oracle::test::OracleFixture;
+using attune::oracle::test::randomData;
 
 namespace {
 
 /// A rank-0 array holding `value`.
 static Array scalar(double value) { return Array{{}, {value}}; }
-
-/// `count` uniformly random values in [-1, 1).
-static std::vector<double> randomData(int64_t count, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<double> dist(-1.0, 1.0);
-  std::vector<double> data(count);
-  for (double &x : data)
-    x = dist(gen);
-  return data;
-}
 
 /// The bshd copy of a bhsd array of shape [B, H, S, D].
 static Array toBSHD(const Array &a) {
@@ -62,37 +45,8 @@ static Array toBSHD(const Array &a) {
   return t;
 }
 
-class OracleTest : public ::testing::Test {
+class OracleTest : public OracleFixture {
 protected:
-  OracleTest() {
-    DialectRegistry registry;
-    attune::registerAllDialects(registry);
-    context.appendDialectRegistry(registry);
-    context.loadAllAvailableDialects();
-  }
-
-  /// Parses `source` and returns its first function.
-  func::FuncOp parse(llvm::StringRef source) {
-    module = parseSourceString<ModuleOp>(source, &context);
-    if (!module)
-      return nullptr;
-    return *module->getOps<func::FuncOp>().begin();
-  }
-
-  /// Evaluates the first function of `source` and expects success.
-  std::vector<Array> run(llvm::StringRef source, llvm::ArrayRef<Array> args) {
-    func::FuncOp func = parse(source);
-    EXPECT_TRUE(func) << "failed to parse";
-    if (!func)
-      return {};
-    FailureOr<std::vector<Array>> results =
-        attune::oracle::evaluate(func, args);
-    EXPECT_TRUE(succeeded(results));
-    if (failed(results))
-      return {};
-    return *results;
-  }
-
   /// Evaluates a function of scalars returning one scalar.
   double runScalar(llvm::StringRef source, llvm::ArrayRef<double> args) {
     std::vector<Array> arrays;
@@ -105,26 +59,6 @@ protected:
     EXPECT_TRUE(results[0].shape.empty());
     return results[0].data[0];
   }
-
-  /// Evaluates the first function of `source`, expects failure and returns
-  /// the diagnostics it emitted.
-  std::string runExpectingError(llvm::StringRef source,
-                                llvm::ArrayRef<Array> args) {
-    func::FuncOp func = parse(source);
-    EXPECT_TRUE(func) << "failed to parse";
-    if (!func)
-      return {};
-    std::string messages;
-    ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
-      messages += diag.str() + "\n";
-      return success();
-    });
-    EXPECT_TRUE(failed(attune::oracle::evaluate(func, args)));
-    return messages;
-  }
-
-  MLIRContext context;
-  OwningOpRef<ModuleOp> module;
 };
 
 //===----------------------------------------------------------------------===//

@@ -10,37 +10,24 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "OracleTestFixture.h"
+
 #include "attune/Oracle/Oracle.h"
 
-#include "attune/InitAll.h"
-
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/IR/OwningOpRef.h"
-#include "mlir/Parser/Parser.h"
 
 #include "gtest/gtest.h"
 
 #include <cmath>
-#include <random>
 #include <string>
 
 using namespace mlir;
 using attune::oracle::Array;
+using attune::oracle::test::OracleFixture;
+using attune::oracle::test::randomData;
 
 namespace {
-
-/// `count` uniformly random values in [-1, 1).
-std::vector<double> randomData(int64_t count, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<double> dist(-1.0, 1.0);
-  std::vector<double> data(count);
-  for (double &x : data)
-    x = dist(gen);
-  return data;
-}
 
 /// 0, 1, 2, ... as an array of `shape`.
 Array iota(std::vector<int64_t> shape) {
@@ -51,55 +38,8 @@ Array iota(std::vector<int64_t> shape) {
   return a;
 }
 
-class TensorOpsTest : public ::testing::Test {
+class TensorOpsTest : public OracleFixture {
 protected:
-  TensorOpsTest() {
-    DialectRegistry registry;
-    attune::registerAllDialects(registry);
-    context.appendDialectRegistry(registry);
-    context.loadAllAvailableDialects();
-  }
-
-  func::FuncOp parse(llvm::StringRef source) {
-    module = parseSourceString<ModuleOp>(source, &context);
-    if (!module)
-      return nullptr;
-    return *module->getOps<func::FuncOp>().begin();
-  }
-
-  std::vector<Array> run(llvm::StringRef source, llvm::ArrayRef<Array> args) {
-    func::FuncOp func = parse(source);
-    EXPECT_TRUE(func) << "failed to parse";
-    if (!func)
-      return {};
-    std::string messages;
-    ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
-      messages += diag.str() + "\n";
-      return success();
-    });
-    FailureOr<std::vector<Array>> results =
-        attune::oracle::evaluate(func, args);
-    EXPECT_TRUE(succeeded(results)) << messages;
-    if (failed(results))
-      return {};
-    return *results;
-  }
-
-  std::string runExpectingError(llvm::StringRef source,
-                                llvm::ArrayRef<Array> args) {
-    func::FuncOp func = parse(source);
-    EXPECT_TRUE(func) << "failed to parse";
-    if (!func)
-      return {};
-    std::string messages;
-    ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
-      messages += diag.str() + "\n";
-      return success();
-    });
-    EXPECT_TRUE(failed(attune::oracle::evaluate(func, args)));
-    return messages;
-  }
-
   /// The shapes inferShapes gives the returned values, or the diagnostic.
   std::pair<std::vector<std::vector<int64_t>>, std::string>
   inferResults(llvm::StringRef source,
@@ -124,9 +64,6 @@ protected:
     }
     return {results, messages};
   }
-
-  MLIRContext context;
-  OwningOpRef<ModuleOp> module;
 };
 
 //===----------------------------------------------------------------------===//

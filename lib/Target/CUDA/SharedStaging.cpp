@@ -22,6 +22,21 @@ using namespace attune;
 using namespace attune::attn;
 using namespace attune::cuda;
 
+/// Emits `body`, one pass of a copy loop, as is where every thread of the
+/// pass has work (`inRange` null), else under `scf.if inRange`: the chunks
+/// of a partial last pass past its tile would write the shared memory after
+/// it (the packed-heads Q copy at D % 16 = 8 raced this way with the copy of
+/// the first K tile there).
+static void emitPass(OpBuilder &b, Location loc, Value inRange,
+                     function_ref<void()> body) {
+  if (!inRange)
+    return body();
+  scf::IfOp::create(b, loc, inRange, [&](OpBuilder &, Location) {
+    body();
+    scf::YieldOp::create(b, loc);
+  });
+}
+
 Value KernelEmitter::sharedAddress(Value byteOffset, Value row, Value col,
                                    int64_t cols, int64_t blockRows) {
   Value element;
@@ -111,15 +126,8 @@ void KernelEmitter::copyTileAsync(const OperandRows &source, Value rowBegin,
             select(valid, src, firstRow), 16, NVVM::LoadCacheModifierKind::CG,
             select(valid, i32(16), i32(0)));
       };
-      if ((pass + 1) * rowsPerPass <= rows) {
-        body();
-        continue;
-      }
-      scf::IfOp::create(b, loc, ult(row, idx(rows)),
-                        [&](OpBuilder &, Location) {
-                          body();
-                          scf::YieldOp::create(b, loc);
-                        });
+      bool full = (pass + 1) * rowsPerPass <= rows;
+      emitPass(b, loc, full ? Value() : ult(row, idx(rows)), body);
     }
     return;
   }
@@ -142,18 +150,8 @@ void KernelEmitter::copyTileAsync(const OperandRows &source, Value rowBegin,
       NVVM::CpAsyncOp::create(b, loc, dst, src, 16,
                               NVVM::LoadCacheModifierKind::CG, srcBytes);
     };
-    if (first + threads <= chunks) {
-      body();
-      continue;
-    }
-    // A partial last pass: its chunks past the tile would zero-fill the
-    // shared memory after it (the packed-heads Q copy at D % 16 = 8 raced
-    // this way with the copy of the first K tile there).
-    scf::IfOp::create(b, loc, ult(chunkId, idx(chunks)),
-                      [&](OpBuilder &, Location) {
-                        body();
-                        scf::YieldOp::create(b, loc);
-                      });
+    bool full = first + threads <= chunks;
+    emitPass(b, loc, full ? Value() : ult(chunkId, idx(chunks)), body);
   }
 }
 
@@ -180,15 +178,8 @@ void KernelEmitter::zeroFeaturePadding() {
                                             qkCols, useWgmma ? rows : 0),
                               /*alignment=*/16);
       };
-      if (first + threads <= rows) {
-        store();
-        continue;
-      }
-      scf::IfOp::create(b, loc, ult(row, idx(rows)),
-                        [&](OpBuilder &, Location) {
-                          store();
-                          scf::YieldOp::create(b, loc);
-                        });
+      bool full = first + threads <= rows;
+      emitPass(b, loc, full ? Value() : ult(row, idx(rows)), store);
     }
 }
 void KernelEmitter::loadKeyValue(Value kt, Value buffer) {

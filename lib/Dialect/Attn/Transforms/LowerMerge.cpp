@@ -13,9 +13,9 @@
 
 #include "attune/Dialect/Attn/IR/AttnOps.h"
 #include "attune/Dialect/Attn/Transforms/Passes.h"
+#include "attune/Dialect/Attn/Transforms/Utils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -46,33 +46,8 @@ LogicalResult attune::attn::lowerMerge(RewriterBase &rewriter, MergeOp op) {
                                  negInf(b, l));
   };
   size_t n = op.getOutputs().size();
-  // Dynamic sizes the verifier could not compare: every partial against
-  // the first, and lse's [B, H, S] against O's.
+  emitMergeShapeChecks(rewriter, op);
   LayoutDims dims = op.getLayoutDims();
-  auto check = [&](Value x, unsigned xDim, Value y, unsigned yDim,
-                   StringRef what) {
-    if (!cast<RankedTensorType>(x.getType()).isDynamicDim(xDim) &&
-        !cast<RankedTensorType>(y.getType()).isDynamicDim(yDim))
-      return;
-    Value same = arith::CmpIOp::create(
-        rewriter, loc, arith::CmpIPredicate::eq,
-        tensor::DimOp::create(rewriter, loc, x, xDim),
-        tensor::DimOp::create(rewriter, loc, y, yDim));
-    cf::AssertOp::create(rewriter, loc, same,
-                         ("attn.merge: " + what + " do not match").str());
-  };
-  for (size_t k = 1; k < n; ++k) {
-    for (unsigned d = 0; d < 4; ++d)
-      check(op.getOutputs()[k], d, op.getOutputs()[0], d,
-            "the sizes of the partial outputs");
-    for (unsigned d = 0; d < 3; ++d)
-      check(op.getLses()[k], d, op.getLses()[0], d,
-            "the sizes of the partial lse");
-  }
-  unsigned rowDims[] = {dims.batch, dims.head, dims.seq};
-  for (auto [l, o] : llvm::enumerate(rowDims))
-    check(op.getLses()[0], l, op.getOutputs()[0], o,
-          "the sizes of lse and O");
   auto parallel = [](unsigned loops) {
     return SmallVector<utils::IteratorType>(loops,
                                             utils::IteratorType::parallel);
@@ -159,12 +134,8 @@ struct AttnLowerMerge
     : attune::attn::impl::AttnLowerMergeBase<AttnLowerMerge> {
   using Base::Base;
   void runOnOperation() override {
-    SmallVector<MergeOp> ops;
-    getOperation()->walk([&](MergeOp op) { ops.push_back(op); });
-    IRRewriter rewriter(&getContext());
-    for (MergeOp op : ops)
-      if (failed(lowerMerge(rewriter, op)))
-        return signalPassFailure();
+    if (failed(lowerAll(getOperation(), lowerMerge)))
+      signalPassFailure();
   }
 };
 } // namespace

@@ -16,6 +16,7 @@
 
 #include "attune/Dialect/Attn/IR/AttnOps.h"
 #include "attune/Dialect/Attn/Transforms/Passes.h"
+#include "attune/Dialect/Attn/Transforms/Utils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
@@ -35,10 +36,10 @@ using namespace attune::attn;
 namespace {
 /// What both ops read: the cache, its table and lengths.
 struct PagedOperands {
+  Operation *op;
   Value cache, table, lengths;
   LayoutDims cacheDims;
   int64_t pageSize;
-  StringRef opName;
 };
 } // namespace
 
@@ -51,20 +52,12 @@ static Value extractIndex(OpBuilder &b, Location loc, Value tensor,
   return v;
 }
 
-/// `cf.assert` that `dim(x, xDim) == expected`, unless both are static.
-static void assertDim(OpBuilder &b, Location loc, Value x, unsigned xDim,
-                      Value expected, const Twine &message) {
-  Value size = tensor::DimOp::create(b, loc, x, xDim);
-  Value same = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, size,
-                                     expected);
-  cf::AssertOp::create(b, loc, same, message.str());
-}
-
 /// Checks at run time that the table, the lengths and the appended `rows`
-/// ([B, H, S, D] in `dims`; null for a gather) agree, that every length plus `extra` is in [0, M * P], and
-/// that each page holding rows [first(b), first(b) + count(b)) of sequence
-/// b is in the cache, where first = 0, count = length for a gather
-/// (`extra` null) and first = length, count = `extra` for an append.
+/// ([B, H, S, D] in `dims`; null for a gather) agree, that every length
+/// plus `extra` is in [0, M * P], and that each page holding rows
+/// [first(b), first(b) + count(b)) of sequence b is in the cache, where
+/// first = 0, count = length for a gather (`extra` null) and first =
+/// length, count = `extra` for an append.
 static void emitPagedChecks(OpBuilder &b, Location loc,
                             const PagedOperands &paged, Value rows,
                             LayoutDims dims, Value extra) {
@@ -74,23 +67,17 @@ static void emitPagedChecks(OpBuilder &b, Location loc,
   auto dim = [&](Value x, unsigned d) -> Value {
     return tensor::DimOp::create(b, loc, x, d);
   };
-  std::string prefix = (paged.opName + ": ").str();
+  std::string prefix = (paged.op->getName().getStringRef() + ": ").str();
   Value batch = dim(paged.table, 0);
-  auto tableType = cast<RankedTensorType>(paged.table.getType());
-  auto lengthsType = cast<RankedTensorType>(paged.lengths.getType());
-  if (tableType.isDynamicDim(0) || lengthsType.isDynamicDim(0))
-    assertDim(b, loc, paged.lengths, 0, batch,
-              prefix + "block_table and seq_lens batch sizes do not match");
+  emitSizeCheck(b, paged.op, paged.lengths, 0, paged.table, 0,
+                "block_table and seq_lens batch sizes");
   if (rows) {
-    auto rowsType = cast<RankedTensorType>(rows.getType());
-    if (tableType.isDynamicDim(0) || rowsType.isDynamicDim(dims.batch))
-      assertDim(b, loc, rows, dims.batch, batch,
-                prefix + "block_table and rows batch sizes do not match");
+    emitSizeCheck(b, paged.op, rows, dims.batch, paged.table, 0,
+                  "block_table and rows batch sizes");
     auto cacheType = cast<RankedTensorType>(paged.cache.getType());
-    if (rowsType.isDynamicDim(dims.head))
-      assertDim(b, loc, rows, dims.head,
-                idx(cacheType.getDimSize(paged.cacheDims.head)),
-                prefix + "rows and cache head counts do not match");
+    emitSizeCheck(b, paged.op, rows, dims.head,
+                  b.getIndexAttr(cacheType.getDimSize(paged.cacheDims.head)),
+                  "rows and cache head counts");
   }
   Value capacity = arith::MulIOp::create(b, loc, dim(paged.table, 1),
                                          idx(paged.pageSize));
@@ -128,8 +115,12 @@ static void emitPagedChecks(OpBuilder &b, Location loc,
 }
 
 void attune::attn::emitGatherPagesChecks(OpBuilder &b, GatherPagesOp op) {
-  PagedOperands paged{op.getCache(),     op.getBlockTable(), op.getSeqLens(),
-                      op.getCacheDims(), op.getPageSize(),   "attn.gather_pages"};
+  PagedOperands paged{op,
+                      op.getCache(),
+                      op.getBlockTable(),
+                      op.getSeqLens(),
+                      op.getCacheDims(),
+                      op.getPageSize()};
   Location loc = op.getLoc();
   emitPagedChecks(b, loc, paged, /*rows=*/Value(), op.getLayoutDims(),
                   /*extra=*/Value());
@@ -140,11 +131,11 @@ void attune::attn::emitGatherPagesChecks(OpBuilder &b, GatherPagesOp op) {
   auto idx = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(b, loc, v);
   };
-  if (!result.isDynamicDim(dims.batch) && tableType.isDynamicDim(0))
-    assertDim(b, loc, op.getBlockTable(), 0,
-              idx(result.getDimSize(dims.batch)),
-              "attn.gather_pages: the block table's batch size does not "
-              "match the result's");
+  // (Never through the result's own sizes: the checks precede the op.)
+  if (!result.isDynamicDim(dims.batch))
+    emitSizeCheck(b, op, op.getBlockTable(), 0,
+                  b.getIndexAttr(result.getDimSize(dims.batch)),
+                  "block_table and result batch sizes");
   if (!result.isDynamicDim(dims.seq) && tableType.isDynamicDim(1)) {
     Value rows = arith::MulIOp::create(
         b, loc, tensor::DimOp::create(b, loc, op.getBlockTable(), 1),
@@ -235,8 +226,12 @@ LogicalResult attune::attn::lowerAppendPages(RewriterBase &rewriter,
   LayoutDims dims = op.getLayoutDims(), cacheDims = op.getCacheDims();
   Value rows = op.getRows();
   Value count = tensor::DimOp::create(b, loc, rows, dims.seq);
-  PagedOperands paged{op.getCache(),     op.getBlockTable(), op.getSeqLens(),
-                      op.getCacheDims(), op.getPageSize(),   "attn.append_pages"};
+  PagedOperands paged{op,
+                      op.getCache(),
+                      op.getBlockTable(),
+                      op.getSeqLens(),
+                      op.getCacheDims(),
+                      op.getPageSize()};
   emitPagedChecks(b, loc, paged, rows, dims, count);
   RankedTensorType cacheType = op.getCache().getType();
   int64_t heads = cacheType.getDimSize(cacheDims.head);
@@ -322,20 +317,11 @@ struct AttnLowerPages
     : attune::attn::impl::AttnLowerPagesBase<AttnLowerPages> {
   using Base::Base;
   void runOnOperation() override {
-    SmallVector<Operation *> ops;
-    getOperation()->walk([&](Operation *op) {
-      if (isa<GatherPagesOp, AppendPagesOp>(op))
-        ops.push_back(op);
-    });
-    IRRewriter rewriter(&getContext());
-    for (Operation *op : ops) {
-      LogicalResult lowered =
-          isa<GatherPagesOp>(op)
-              ? lowerGatherPages(rewriter, cast<GatherPagesOp>(op))
-              : lowerAppendPages(rewriter, cast<AppendPagesOp>(op));
-      if (failed(lowered))
-        return signalPassFailure();
-    }
+    // Each is replaced where it is; the order does not matter.
+    Operation *root = getOperation();
+    if (failed(lowerAll(root, lowerGatherPages)) ||
+        failed(lowerAll(root, lowerAppendPages)))
+      signalPassFailure();
   }
 };
 } // namespace

@@ -158,12 +158,8 @@ struct AttnLowerRope
     : attune::attn::impl::AttnLowerRopeBase<AttnLowerRope> {
   using Base::Base;
   void runOnOperation() override {
-    SmallVector<RopeOp> ops;
-    getOperation()->walk([&](RopeOp op) { ops.push_back(op); });
-    IRRewriter rewriter(&getContext());
-    for (RopeOp op : ops)
-      if (failed(lowerRope(rewriter, op)))
-        return signalPassFailure();
+    if (failed(lowerAll(getOperation(), lowerRope)))
+      signalPassFailure();
   }
 };
 } // namespace

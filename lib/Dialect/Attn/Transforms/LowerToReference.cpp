@@ -292,32 +292,13 @@ struct AttnLowerToReference
     : attune::attn::impl::AttnLowerToReferenceBase<AttnLowerToReference> {
   using Base::Base;
   void runOnOperation() override {
-    SmallVector<AttentionOp> ops;
-    getOperation()->walk([&](AttentionOp op) { ops.push_back(op); });
-    IRRewriter rewriter(&getContext());
-    for (AttentionOp op : ops)
-      if (failed(lowerToReference(rewriter, op)))
-        return signalPassFailure();
-    SmallVector<RopeOp> ropes;
-    getOperation()->walk([&](RopeOp op) { ropes.push_back(op); });
-    for (RopeOp op : ropes)
-      if (failed(lowerRope(rewriter, op)))
-        return signalPassFailure();
-    SmallVector<MergeOp> merges;
-    getOperation()->walk([&](MergeOp op) { merges.push_back(op); });
-    for (MergeOp op : merges)
-      if (failed(lowerMerge(rewriter, op)))
-        return signalPassFailure();
-    SmallVector<Operation *> paged;
-    getOperation()->walk([&](Operation *op) {
-      if (isa<GatherPagesOp, AppendPagesOp>(op))
-        paged.push_back(op);
-    });
-    for (Operation *op : paged)
-      if (failed(isa<GatherPagesOp>(op)
-                     ? lowerGatherPages(rewriter, cast<GatherPagesOp>(op))
-                     : lowerAppendPages(rewriter, cast<AppendPagesOp>(op))))
-        return signalPassFailure();
+    Operation *root = getOperation();
+    if (failed(lowerAll(root, lowerToReference)) ||
+        failed(lowerAll(root, lowerRope)) ||
+        failed(lowerAll(root, lowerMerge)) ||
+        failed(lowerAll(root, lowerGatherPages)) ||
+        failed(lowerAll(root, lowerAppendPages)))
+      signalPassFailure();
   }
 };
 } // namespace

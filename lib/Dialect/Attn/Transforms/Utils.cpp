@@ -9,6 +9,7 @@
 #include "attune/Dialect/Attn/IR/AttnOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
@@ -16,53 +17,73 @@
 using namespace mlir;
 using namespace attune::attn;
 
+/// Asserts `size == expected` unless both are constants (a static size is a
+/// constant: no tensor.dim is emitted for it).
+static void assertSizesEqual(OpBuilder &b, Operation *op, OpFoldResult size,
+                             OpFoldResult expected, StringRef what) {
+  if (getConstantIntValue(size) && getConstantIntValue(expected))
+    return; // The verifier compared them.
+  Location loc = op->getLoc();
+  Value lhs = getValueOrCreateConstantIndexOp(b, loc, size);
+  Value rhs = getValueOrCreateConstantIndexOp(b, loc, expected);
+  Value same =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lhs, rhs);
+  cf::AssertOp::create(
+      b, loc, same,
+      (op->getName().getStringRef() + ": " + what + " do not match").str());
+}
+
+void attune::attn::emitSizeCheck(OpBuilder &b, Operation *op, Value x,
+                                 unsigned xDim, Value y, unsigned yDim,
+                                 StringRef what) {
+  OpFoldResult size = tensor::getMixedSize(b, op->getLoc(), x, xDim);
+  OpFoldResult expected = tensor::getMixedSize(b, op->getLoc(), y, yDim);
+  assertSizesEqual(b, op, size, expected, what);
+}
+
+void attune::attn::emitSizeCheck(OpBuilder &b, Operation *op, Value x,
+                                 unsigned xDim, OpFoldResult expected,
+                                 StringRef what) {
+  OpFoldResult size = tensor::getMixedSize(b, op->getLoc(), x, xDim);
+  assertSizesEqual(b, op, size, expected, what);
+}
+
 void attune::attn::emitShapeChecks(OpBuilder &b, AttentionOp op) {
-  Location loc = op.getLoc();
   LayoutDims d = op.getLayoutDims();
-  auto check = [&](Value x, Value y, unsigned dim, StringRef what) {
-    auto xt = cast<RankedTensorType>(x.getType());
-    auto yt = cast<RankedTensorType>(y.getType());
-    if (!xt.isDynamicDim(dim) && !yt.isDynamicDim(dim))
-      return; // The verifier compared them.
-    Value same = arith::CmpIOp::create(
-        b, loc, arith::CmpIPredicate::eq, tensor::DimOp::create(b, loc, x, dim),
-        tensor::DimOp::create(b, loc, y, dim));
-    cf::AssertOp::create(b, loc, same,
-                         ("attn.attention: " + what + " do not match").str());
-  };
-  check(op.getQuery(), op.getKey(), d.batch, "query and key batch sizes");
-  check(op.getQuery(), op.getValue(), d.batch, "query and value batch sizes");
-  check(op.getKey(), op.getValue(), d.seq, "key and value sequence lengths");
+  Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
+  emitSizeCheck(b, op, q, d.batch, k, d.batch, "query and key batch sizes");
+  emitSizeCheck(b, op, q, d.batch, v, d.batch, "query and value batch sizes");
+  emitSizeCheck(b, op, k, d.seq, v, d.seq, "key and value sequence lengths");
 }
 
 void attune::attn::emitRopeShapeChecks(OpBuilder &b, RopeOp op) {
-  Location loc = op.getLoc();
   LayoutDims d = op.getLayoutDims();
-  auto check = [&](Value x, unsigned xDim, Value expected, StringRef what) {
-    if (!cast<RankedTensorType>(x.getType()).isDynamicDim(xDim) &&
-        getConstantIntValue(expected))
-      return; // The verifier compared them.
-    Value same = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                       tensor::DimOp::create(b, loc, x, xDim),
-                                       expected);
-    cf::AssertOp::create(b, loc, same,
-                         ("attn.rope: " + what + " do not match").str());
-  };
-  auto dimOf = [&](unsigned dim) -> Value {
-    auto type = cast<RankedTensorType>(op.getInput().getType());
-    if (!type.isDynamicDim(dim))
-      return arith::ConstantIndexOp::create(b, loc, type.getDimSize(dim));
-    return tensor::DimOp::create(b, loc, op.getInput(), dim);
-  };
+  Value input = op.getInput();
   if (Value positions = op.getPositions()) {
-    auto type = cast<RankedTensorType>(positions.getType());
-    if (type.getRank() == 2)
-      check(positions, 0, dimOf(d.batch), "positions and input batch sizes");
-    check(positions, type.getRank() - 1, dimOf(d.seq),
-          "positions and input sequence lengths");
+    unsigned rank = cast<RankedTensorType>(positions.getType()).getRank();
+    if (rank == 2)
+      emitSizeCheck(b, op, positions, 0, input, d.batch,
+                    "positions and input batch sizes");
+    emitSizeCheck(b, op, positions, rank - 1, input, d.seq,
+                  "positions and input sequence lengths");
   }
   if (Value scales = op.getFreqScales())
-    check(scales, 0,
-          arith::ConstantIndexOp::create(b, loc, op.getNumRotated() / 2),
-          "freq_scales and rotary_dim / 2");
+    emitSizeCheck(b, op, scales, 0, b.getIndexAttr(op.getNumRotated() / 2),
+                  "freq_scales and rotary_dim / 2");
+}
+
+void attune::attn::emitMergeShapeChecks(OpBuilder &b, MergeOp op) {
+  ValueRange outputs = op.getOutputs(), lses = op.getLses();
+  for (size_t k = 1; k < outputs.size(); ++k) {
+    for (unsigned d = 0; d < 4; ++d)
+      emitSizeCheck(b, op, outputs[k], d, outputs[0], d,
+                    "the sizes of the partial outputs");
+    for (unsigned d = 0; d < 3; ++d)
+      emitSizeCheck(b, op, lses[k], d, lses[0], d,
+                    "the sizes of the partial lse");
+  }
+  LayoutDims dims = op.getLayoutDims();
+  unsigned rowDims[] = {dims.batch, dims.head, dims.seq};
+  for (auto [l, o] : llvm::enumerate(rowDims))
+    emitSizeCheck(b, op, lses[0], l, outputs[0], o, "the sizes of lse and O");
 }

@@ -8,11 +8,29 @@
 #define ATTUNE_DIALECT_ATTN_TRANSFORMS_UTILS_H
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/SmallVector.h"
 
 namespace attune::attn {
 
 class AttentionOp;
+class MergeOp;
 class RopeOp;
+
+/// Emits a run-time check (`cf.assert`) that size `xDim` of tensor `x`
+/// equals size `yDim` of tensor `y`, failing with "<op name>: <what> do not
+/// match" at `op`. Emits nothing when both sizes are static: the verifier
+/// compared those.
+void emitSizeCheck(mlir::OpBuilder &b, mlir::Operation *op, mlir::Value x,
+                   unsigned xDim, mlir::Value y, unsigned yDim,
+                   llvm::StringRef what);
+
+/// The same against the size `expected` (a value or an index attribute);
+/// nothing when `x`'s size is static and `expected` a constant.
+void emitSizeCheck(mlir::OpBuilder &b, mlir::Operation *op, mlir::Value x,
+                   unsigned xDim, mlir::OpFoldResult expected,
+                   llvm::StringRef what);
 
 /// Emits run-time checks (`cf.assert`) that the dynamic sizes the verifier
 /// could not compare agree: the batch size of Q, K and V, and the sequence
@@ -23,6 +41,26 @@ void emitShapeChecks(mlir::OpBuilder &b, AttentionOp op);
 /// The same for attn.rope: `positions` against the input's B and S, and
 /// `freq_scales` against R / 2.
 void emitRopeShapeChecks(mlir::OpBuilder &b, RopeOp op);
+
+/// The same for attn.merge: every partial's sizes against the first's, and
+/// lse's [B, H, S] against O's.
+void emitMergeShapeChecks(mlir::OpBuilder &b, MergeOp op);
+
+/// Lowers every op of type `OpTy` under `root` with `lower` (`lowerRope`,
+/// ...), in walk order. The ops are collected before the first is lowered,
+/// since lowering replaces them. Fails at the first failure.
+template <typename OpTy>
+mlir::LogicalResult
+lowerAll(mlir::Operation *root,
+         mlir::LogicalResult (*lower)(mlir::RewriterBase &, OpTy)) {
+  llvm::SmallVector<OpTy> ops;
+  root->walk([&](OpTy op) { ops.push_back(op); });
+  mlir::IRRewriter rewriter(root->getContext());
+  for (OpTy op : ops)
+    if (mlir::failed(lower(rewriter, op)))
+      return mlir::failure();
+  return mlir::success();
+}
 
 } // namespace attune::attn
 
