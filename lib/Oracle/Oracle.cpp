@@ -1336,11 +1336,7 @@ static std::array<int64_t, 4> getStrides(ArrayRef<int64_t> shape) {
 /// Checks a computed result shape against the static sizes of `type`.
 static LogicalResult checkResultShape(Operation *op, Type type,
                                       ArrayRef<int64_t> shape, StringRef what) {
-  auto tensorType = cast<RankedTensorType>(type);
-  bool matches = tensorType.getRank() == static_cast<int64_t>(shape.size());
-  for (auto [want, size] : llvm::zip(tensorType.getShape(), shape))
-    matches &= ShapedType::isDynamic(want) || want == size;
-  if (matches)
+  if (oracle::detail::shapeFitsType(shape, type))
     return success();
   return mlir::emitError(op->getLoc())
          << "oracle: the " << what << " has shape " << formatShape(shape)

@@ -135,6 +135,10 @@ static LogicalResult evaluateGather(attn::GatherPagesOp op, Environment &env) {
                op.getSeqLens(), result, dims);
   if (failed(paged))
     return failure();
+  if (!shapeFitsType(result.shape, op.getResult().getType()))
+    return emitError(op.getLoc())
+           << "oracle: the gathered shape " << formatShape(result.shape)
+           << " does not fit the result type " << op.getResult().getType();
   result.data.assign(result.numElements(), 0.0);
   Rows out{&result, dims};
   for (int64_t b = 0; b < paged->batch; ++b) {
