@@ -8,7 +8,10 @@
 //   mask(b, h, i, j) = i / seg == j / seg      (integer division)
 //
 // with seg = 32, a constant. Every tile of the mask is either fully empty or
-// fully kept when the query and key tile sizes divide seg.
+// fully kept when the query and key tile sizes divide seg. This is also
+// segmented attention (fixed-length segments): the empty tiles are skipped,
+// so the cost is O(S * seg * D), linear in S (bench/RESULTS.md, "Segmented
+// attention on the CPU").
 //
 // Expects: Q [B, 8, Sq, 64], K and V [B, 8, Sk, 64], f32; no captures.
 // With Sq > Sk, queries in segments that hold no key are fully masked
