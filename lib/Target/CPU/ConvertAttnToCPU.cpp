@@ -979,8 +979,8 @@ SmallVector<Value> CPUAttentionEmitter::emit() {
 
 /// Erases a fused producer (attn.rope, tensor.concat, attn.gather_pages)
 /// that nothing reads but for its sizes (the run-time shape checks), which
-/// are computed from its inputs instead. One that something else reads is kept and
-/// materialised.
+/// are computed from its inputs instead. One that something else reads is
+/// kept and materialised.
 static void eraseIfOnlySized(RewriterBase &rewriter, Operation *producer) {
   Value result = producer->getResult(0);
   for (OpOperand &use : llvm::make_early_inc_range(result.getUses())) {

@@ -181,9 +181,9 @@ private:
 
   // Staging: the sources of a concatenation (empty: `buffer` alone) and
   // their first rows; the block table and lengths of a paged `buffer`, its
-  // dimensions and page size; the rope and its operands as the kernel sees them;
-  // per thread the staged tile [rows, D] (f32), the rope's angle table
-  // (f64) and the first row of the tile.
+  // dimensions and page size; the rope and its operands as the kernel sees
+  // them; per thread the staged tile [rows, D] (f32), the rope's angle
+  // table (f64) and the first row of the tile.
   llvm::SmallVector<mlir::Value, 2> sourceBuffers, sourceStarts;
   mlir::Value pageTable, pageLengths;
   attn::LayoutDims cacheDims{};
