@@ -112,6 +112,10 @@ std::optional<mlir::LogicalResult> evaluateTensorOp(mlir::Operation *op,
 std::optional<mlir::LogicalResult> evaluatePagedOp(mlir::Operation *op,
                                                    Environment &env);
 
+/// The same for attn.unpack and attn.pack (VarlenOps.cpp).
+std::optional<mlir::LogicalResult> evaluateVarlenOp(mlir::Operation *op,
+                                                    Environment &env);
+
 } // namespace attune::oracle::detail
 
 #endif // ATTUNE_LIB_ORACLE_ORACLEINTERNAL_H

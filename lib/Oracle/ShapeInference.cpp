@@ -165,6 +165,42 @@ inferByRule(Operation *op, ShapeState &state) {
     }
     return Result(shapes);
   }
+  if (auto unpack = dyn_cast<attn::UnpackOp>(op)) {
+    // [B, H, S, D]: B from the offsets, S static or max_len.
+    auto packed = state.shapeOf(op, unpack.getPacked());
+    auto offsets = state.shapeOf(op, unpack.getCuSeqlens());
+    if (failed(packed) || failed(offsets))
+      return Result(failure());
+    attn::LayoutDims d = unpack.getLayoutDims();
+    int64_t seq = unpack.getResult().getType().getDimSize(d.seq);
+    if (ShapedType::isDynamic(seq)) {
+      FailureOr<int64_t> maxLen = state.integerOf(op, unpack.getMaxLen());
+      if (failed(maxLen))
+        return Result(failure());
+      seq = *maxLen;
+    }
+    SmallVector<int64_t> out(4, 0);
+    out[d.batch] = (*offsets)[0] - 1;
+    out[d.head] = (*packed)[1];
+    out[d.seq] = seq;
+    out[d.feature] = (*packed)[2];
+    return single(out);
+  }
+  if (auto pack = dyn_cast<attn::PackOp>(op)) {
+    // [T, H, D]: T static or total.
+    auto input = state.shapeOf(op, pack.getInput());
+    if (failed(input))
+      return Result(failure());
+    attn::LayoutDims d = pack.getLayoutDims();
+    int64_t total = pack.getResult().getType().getDimSize(0);
+    if (ShapedType::isDynamic(total)) {
+      FailureOr<int64_t> value = state.integerOf(op, pack.getTotal());
+      if (failed(value))
+        return Result(failure());
+      total = *value;
+    }
+    return single({total, (*input)[d.head], (*input)[d.feature]});
+  }
   if (auto gather = dyn_cast<attn::GatherPagesOp>(op)) {
     // [B, H, M * P, D] in the result's layout (docs/PagedKV.md).
     auto cache = state.shapeOf(op, gather.getCache());
@@ -407,7 +443,8 @@ Value attune::oracle::getSameShapeOperand(OpResult result) {
     return result.getResultNumber() == 0 ? merge.getOutputs().front()
                                          : merge.getLses().front();
   // Ops with an own rule that does not keep an operand's shape.
-  if (isa<attn::AttentionOp, attn::GatherPagesOp, tensor::EmptyOp, tensor::ConcatOp,
+  if (isa<attn::AttentionOp, attn::GatherPagesOp, attn::UnpackOp,
+          attn::PackOp, tensor::EmptyOp, tensor::ConcatOp,
           tensor::ExtractSliceOp, tensor::PadOp, tensor::CollapseShapeOp,
           tensor::ExpandShapeOp>(op))
     return nullptr;

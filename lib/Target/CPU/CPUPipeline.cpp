@@ -72,6 +72,8 @@ void attune::cpu::buildCPUPipeline(OpPassManager &pm,
     pm.addPass(attn::createAttnLowerMerge());
     // Gathers not fused into a key or value load, and appends.
     pm.addPass(attn::createAttnLowerPages());
+    // Unpacks not fused into a load, and packs.
+    pm.addPass(attn::createAttnLowerVarlen());
   }
   // Elementwise arith/math ops on tensors (around the attention ops) as
   // linalg.generic, which bufferizes.

@@ -173,6 +173,10 @@ static LogicalResult convertModule(ModuleOp module, StringRef pass,
       op->emitError() << pass << ": " << op->getName()
                       << " is not supported by the CUDA target yet (the CPU "
                          "target compiles it; docs/PagedKV.md)";
+    else if (isa<attn::UnpackOp, attn::PackOp>(op))
+      op->emitError() << pass << ": " << op->getName()
+                      << " is not supported by the CUDA target yet (the CPU "
+                         "target compiles it; docs/Varlen.md)";
     else
       return WalkResult::advance();
     return WalkResult::interrupt();

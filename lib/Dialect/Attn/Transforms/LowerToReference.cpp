@@ -297,7 +297,8 @@ struct AttnLowerToReference
         failed(lowerAll(root, lowerRope)) ||
         failed(lowerAll(root, lowerMerge)) ||
         failed(lowerAll(root, lowerGatherPages)) ||
-        failed(lowerAll(root, lowerAppendPages)))
+        failed(lowerAll(root, lowerAppendPages)) ||
+        failed(lowerAll(root, lowerUnpack)) || failed(lowerAll(root, lowerPack)))
       signalPassFailure();
   }
 };

@@ -482,6 +482,98 @@ def Attn_AppendPagesOp : Attn_Op<"append_pages", [Pure,
 }
 
 //===----------------------------------------------------------------------===//
+// UnpackOp, PackOp
+//===----------------------------------------------------------------------===//
+
+def Attn_UnpackOp : Attn_Op<"unpack", [Pure]> {
+  let summary = "the sequences of a packed (varlen) batch, one per batch row";
+  let description = [{
+    Reads a *varlen* batch (FlashAttention's `flash_attn_varlen_func`,
+    docs/Varlen.md): `B` sequences of different lengths packed back to back
+    as `[T, H, D]`, sequence `b` being rows `[cu_seqlens[b], cu_seqlens[b +
+    1])`. The result is `[B, H, S, D]` (or `[B, S, H, D]` with
+    `layout(bshd)`), `B = size(cu_seqlens) - 1`, in the packed tensor's
+    element type:
+
+    ```
+    result[b, h, r, :] = packed[cu_seqlens[b] + r, h, :]   if r < cu_seqlens[b + 1] - cu_seqlens[b]
+                       = 0                                  otherwise
+    ```
+
+    `S` is the result's static sequence size or, when that is dynamic, the
+    `max_len` operand. It is an error if `cu_seqlens` decreases, starts
+    below 0, ends past `T`, or holds a sequence longer than `S`. Positions
+    `r` are relative to each sequence's start, so a causal or window mask
+    written over `i` and `j` applies within each sequence; the rows past a
+    sequence's length are zeros that attention must mask (`j <
+    cu_seqlens[b + 1] - cu_seqlens[b]`). When the result is an operand of
+    `attn.attention`, the targets read the rows from the packed tensor as
+    they load a tile, and no padded tensor exists.
+
+    ```mlir
+    %q = attn.unpack %q_packed[%cu_seqlens] max_len(%max : index)
+        : tensor<?x32x128xbf16>, tensor<?xi32> -> tensor<?x32x?x128xbf16>
+    ```
+  }];
+
+  let arguments = (ins
+    AnyRankedTensor:$packed,
+    AnyRankedTensor:$cu_seqlens,
+    Optional<Index>:$max_len,
+    DefaultValuedAttr<Attn_LayoutAttr, "::attune::attn::Layout::bhsd">:$layout
+  );
+  let results = (outs AnyRankedTensor:$result);
+
+  let assemblyFormat = [{
+    $packed `[` $cu_seqlens `]` (`max_len` `(` $max_len^ `:` type($max_len) `)`)?
+    attr-dict `:` type($packed) `,` type($cu_seqlens) `->` type($result)
+  }];
+  let hasVerifier = 1;
+
+  let extraClassDeclaration = [{
+    /// Position of each logical dimension in the 4-D result.
+    LayoutDims getLayoutDims() { return ::attune::attn::getLayoutDims(getLayout()); }
+  }];
+}
+
+def Attn_PackOp : Attn_Op<"pack", [Pure]> {
+  let summary = "pack the rows of a batch of sequences back to back (varlen)";
+  let description = [{
+    The inverse of `attn.unpack` (docs/Varlen.md): the first `cu_seqlens[b
+    + 1] - cu_seqlens[b]` rows of each batch row `b` of `input` (`[B, H, S,
+    D]`, or `[B, S, H, D]` with `layout(bshd)`) are written to rows
+    `[cu_seqlens[b], cu_seqlens[b + 1])` of a `[T, H, D]` result; rows of
+    the result that no sequence covers are 0. `T` is the result's static
+    size or, when that is dynamic, the `total` operand. Errors as for
+    `attn.unpack`.
+
+    ```mlir
+    %o_packed = attn.pack %o[%cu_seqlens] total(%t : index)
+        : tensor<?x32x?x128xbf16>, tensor<?xi32> -> tensor<?x32x128xbf16>
+    ```
+  }];
+
+  let arguments = (ins
+    AnyRankedTensor:$input,
+    AnyRankedTensor:$cu_seqlens,
+    Optional<Index>:$total,
+    DefaultValuedAttr<Attn_LayoutAttr, "::attune::attn::Layout::bhsd">:$layout
+  );
+  let results = (outs AnyRankedTensor:$result);
+
+  let assemblyFormat = [{
+    $input `[` $cu_seqlens `]` (`total` `(` $total^ `:` type($total) `)`)?
+    attr-dict `:` type($input) `,` type($cu_seqlens) `->` type($result)
+  }];
+  let hasVerifier = 1;
+
+  let extraClassDeclaration = [{
+    /// Position of each logical dimension in the 4-D input.
+    LayoutDims getLayoutDims() { return ::attune::attn::getLayoutDims(getLayout()); }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // YieldOp
 //===----------------------------------------------------------------------===//
 

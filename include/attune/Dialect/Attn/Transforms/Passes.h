@@ -25,7 +25,9 @@ class AppendPagesOp;
 class AttentionOp;
 class GatherPagesOp;
 class MergeOp;
+class PackOp;
 class RopeOp;
+class UnpackOp;
 
 #define GEN_PASS_DECL
 #include "attune/Dialect/Attn/Transforms/Passes.h.inc"
@@ -56,6 +58,26 @@ mlir::LogicalResult lowerAppendPages(mlir::RewriterBase &rewriter,
 /// they fuse the gather into attention's loads, which then read pages
 /// without further checks.
 void emitGatherPagesChecks(mlir::OpBuilder &b, GatherPagesOp op);
+
+/// Replaces `op` by its materialised linalg form (see `attn-lower-varlen`).
+mlir::LogicalResult lowerUnpack(mlir::RewriterBase &rewriter, UnpackOp op);
+
+/// Replaces `op` by a zero fill and a loop that inserts each sequence's
+/// rows (see `attn-lower-varlen`).
+mlir::LogicalResult lowerPack(mlir::RewriterBase &rewriter, PackOp op);
+
+/// Emits the run-time checks (`cf.assert`) of `offsets` (cu_seqlens) of the
+/// varlen op `op`: at least one entry, from at least 0 to at most `total`
+/// packed rows, non-decreasing, no sequence longer than `seq`.
+void emitVarlenChecks(mlir::OpBuilder &b, mlir::Operation *op,
+                      mlir::Value offsets, mlir::Value total, mlir::Value seq);
+
+/// The checks of `op`'s offsets against its packed tensor and padded length;
+/// the targets call it where they fuse the unpack into attention's loads.
+void emitUnpackChecks(mlir::OpBuilder &b, UnpackOp op);
+
+/// The padded length S of `op`'s result: static, or its `max_len`.
+mlir::Value getUnpackedLength(mlir::OpBuilder &b, UnpackOp op);
 
 #define GEN_PASS_REGISTRATION
 #include "attune/Dialect/Attn/Transforms/Passes.h.inc"

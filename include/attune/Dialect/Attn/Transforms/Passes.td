@@ -26,9 +26,9 @@ def AttnLowerToReference : Pass<"attn-lower-to-reference"> {
 
     This is the executable meaning of the op: O(S^2) memory and no tiling,
     meant as a second oracle and a baseline for the fused paths. Every
-    `attn.rope`, `attn.merge`, `attn.gather_pages` and `attn.append_pages`
-    is lowered too, as `attn-lower-rope`, `attn-lower-merge` and
-    `attn-lower-pages` do.
+    `attn.rope`, `attn.merge`, `attn.gather_pages`, `attn.append_pages`,
+    `attn.unpack` and `attn.pack` is lowered too, as `attn-lower-rope`,
+    `attn-lower-merge`, `attn-lower-pages` and `attn-lower-varlen` do.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -76,6 +76,30 @@ def AttnLowerPages : Pass<"attn-lower-pages"> {
     attention conversion, which has fused the gathers that feed a key or
     value into the kernel's loads; `attn-lower-to-reference` lowers every
     paged op this way.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::cf::ControlFlowDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
+def AttnLowerVarlen : Pass<"attn-lower-varlen"> {
+  let summary = "Lower the varlen (packed batch) ops to linalg and loops";
+  let description = [{
+    Rewrites every `attn.unpack` into one `linalg.generic` that reads each
+    element of the padded batch from its packed row (rows past a
+    sequence's length are 0), and every `attn.pack` into a zero fill and a
+    loop over the sequences' rows that inserts each `[H, D]` row at its
+    packed position with `tensor.insert_slice` (docs/Varlen.md). Both first
+    check the offsets at run time (`cf.assert`): at least one entry, from at
+    least 0 to at most the packed rows, non-decreasing, no sequence longer
+    than the padded length. Both targets run it after their attention
+    conversion, which has fused the unpacks that feed attention into the
+    kernel's loads; `attn-lower-to-reference` lowers every varlen op this
+    way.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
