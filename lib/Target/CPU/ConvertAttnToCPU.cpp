@@ -844,27 +844,40 @@ SmallVector<Value> CPUAttentionEmitter::emit() {
   tensor::ConcatOp valueConcat = fusedConcat(op, Operand::Value);
   attn::GatherPagesOp keyPages = fusedPages(op, Operand::Key);
   attn::GatherPagesOp valuePages = fusedPages(op, Operand::Value);
+  attn::UnpackOp queryUnpack = fusedUnpack(op, Operand::Query);
+  attn::UnpackOp keyUnpack = fusedUnpack(op, Operand::Key);
+  attn::UnpackOp valueUnpack = fusedUnpack(op, Operand::Value);
   Value queryTensor = queryRope ? queryRope.getInput() : op.getQuery();
   Value keyTensor = keyRope ? keyRope.getInput() : op.getKey();
-  Value queryBuffer = readOnlyBuffer(b, loc, queryTensor);
   // A concatenated operand reads its first input through `buffer`, a paged
-  // one its cache.
+  // one its cache, an unpacked one the packed tensor.
   auto source = [&](Value tensor, tensor::ConcatOp concat,
-                    attn::GatherPagesOp pages) {
+                    attn::GatherPagesOp pages, attn::UnpackOp unpack) -> Value {
     if (concat)
       return concat.getInputs().front();
+    if (unpack)
+      return unpack.getPacked();
     return pages ? pages.getCache() : tensor;
   };
-  Value keyBuffer =
-      readOnlyBuffer(b, loc, source(keyTensor, keyConcat, keyPages));
-  Value valueBuffer =
-      readOnlyBuffer(b, loc, source(op.getValue(), valueConcat, valuePages));
+  Value queryBuffer =
+      readOnlyBuffer(b, loc, source(queryTensor, {}, {}, queryUnpack));
+  Value keyBuffer = readOnlyBuffer(
+      b, loc, source(keyTensor, keyConcat, keyPages, keyUnpack));
+  Value valueBuffer = readOnlyBuffer(
+      b, loc, source(op.getValue(), valueConcat, valuePages, valueUnpack));
   for (Value capture : op.getCaptures())
     captureBuffers.push_back(isa<RankedTensorType>(capture.getType())
                                  ? readOnlyBuffer(b, loc, capture)
                                  : Value());
+  // The padded rows of an unpacked operand, after the checks of its
+  // offsets, which the staging then trusts.
+  auto unpackedRows = [&](attn::UnpackOp unpack) -> Value {
+    attn::emitUnpackChecks(b, unpack);
+    return attn::getUnpackedLength(b, unpack);
+  };
   Value batchSize = tensor::DimOp::create(b, loc, queryTensor, dims.batch);
-  seqQ = tensor::DimOp::create(b, loc, queryTensor, dims.seq);
+  seqQ = queryUnpack ? unpackedRows(queryUnpack)
+                     : tensor::DimOp::create(b, loc, queryTensor, dims.seq);
   // The inputs of a concatenation, their first rows, and the row count.
   auto concatSources = [&](tensor::ConcatOp concat,
                            SmallVector<Value> &buffers,
@@ -894,14 +907,17 @@ SmallVector<Value> CPUAttentionEmitter::emit() {
                idx(pages.getPageSize()));
   };
   SmallVector<Value> keyBuffers, keyStarts, valueBuffers, valueStarts;
-  seqK = keyConcat  ? concatSources(keyConcat, keyBuffers, keyStarts)
-         : keyPages ? pagedRows(keyPages)
-                    : tensor::DimOp::create(b, loc, keyTensor, dims.seq);
+  seqK = keyConcat    ? concatSources(keyConcat, keyBuffers, keyStarts)
+         : keyPages   ? pagedRows(keyPages)
+         : keyUnpack  ? unpackedRows(keyUnpack)
+                      : tensor::DimOp::create(b, loc, keyTensor, dims.seq);
   Value seqV = valueConcat
                    ? concatSources(valueConcat, valueBuffers, valueStarts)
                : valuePages && valuePages != keyPages ? pagedRows(valuePages)
-                                                      : seqK;
-  if (valueConcat || valuePages)
+               : valueUnpack && valueUnpack != keyUnpack
+                   ? unpackedRows(valueUnpack)
+                   : seqK;
+  if (valueConcat || valuePages || valueUnpack)
     cf::AssertOp::create(
         b, loc,
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, seqK, seqV),
@@ -919,6 +935,11 @@ SmallVector<Value> CPUAttentionEmitter::emit() {
       (*rows)->setPages(readOnlyBuffer(b, loc, pages.getBlockTable()),
                         readOnlyBuffer(b, loc, pages.getSeqLens()),
                         pages.getCacheDims(), pages.getPageSize());
+  for (auto [unpack, rows] : {std::make_pair(queryUnpack, &query),
+                              std::make_pair(keyUnpack, &key),
+                              std::make_pair(valueUnpack, &value)})
+    if (unpack)
+      (*rows)->setPacked(readOnlyBuffer(b, loc, unpack.getCuSeqlens()));
   for (auto [rope, rows] : {std::make_pair(queryRope, &query),
                             std::make_pair(keyRope, &key)}) {
     if (!rope)
@@ -977,10 +998,10 @@ SmallVector<Value> CPUAttentionEmitter::emit() {
   return results;
 }
 
-/// Erases a fused producer (attn.rope, tensor.concat, attn.gather_pages)
-/// that nothing reads but for its sizes (the run-time shape checks), which
-/// are computed from its inputs instead. One that something else reads is
-/// kept and materialised.
+/// Erases a fused producer (attn.rope, tensor.concat, attn.gather_pages,
+/// attn.unpack) that nothing reads but for its sizes (the run-time shape
+/// checks), which are computed from its inputs instead. One that something
+/// else reads is kept and materialised.
 static void eraseIfOnlySized(RewriterBase &rewriter, Operation *producer) {
   Value result = producer->getResult(0);
   for (OpOperand &use : llvm::make_early_inc_range(result.getUses())) {
@@ -993,6 +1014,19 @@ static void eraseIfOnlySized(RewriterBase &rewriter, Operation *producer) {
     if (auto rope = dyn_cast<RopeOp>(producer)) {
       size = tensor::DimOp::create(rewriter, dim.getLoc(), rope.getInput(),
                                    *index);
+    } else if (auto unpack = dyn_cast<UnpackOp>(producer)) {
+      LayoutDims dims = unpack.getLayoutDims();
+      Location l = dim.getLoc();
+      if (*index == int64_t(dims.batch))
+        size = arith::SubIOp::create(
+            rewriter, l,
+            tensor::DimOp::create(rewriter, l, unpack.getCuSeqlens(), 0),
+            arith::ConstantIndexOp::create(rewriter, l, 1));
+      else if (*index == int64_t(dims.seq))
+        size = getUnpackedLength(rewriter, unpack);
+      else
+        size = tensor::DimOp::create(rewriter, l, unpack.getPacked(),
+                                     *index == int64_t(dims.head) ? 1 : 2);
     } else if (auto pages = dyn_cast<GatherPagesOp>(producer)) {
       LayoutDims dims = pages.getLayoutDims(), cache = pages.getCacheDims();
       Location l = dim.getLoc();
@@ -1065,6 +1099,9 @@ struct ConvertAttnToCPU
       for (Operand which : {Operand::Query, Operand::Key})
         if (RopeOp rope = fusedRope(op, which))
           producers.insert(rope);
+      for (Operand which : {Operand::Query, Operand::Key, Operand::Value})
+        if (UnpackOp unpack = fusedUnpack(op, which))
+          producers.insert(unpack);
       for (Operand which : {Operand::Key, Operand::Value}) {
         if (tensor::ConcatOp concat = fusedConcat(op, which))
           producers.insert(concat);

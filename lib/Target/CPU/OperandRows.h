@@ -57,6 +57,11 @@ mlir::tensor::ConcatOp fusedConcat(attn::AttentionOp op, Operand which);
 /// kernel stages rows from, or null: it must use `op`'s layout.
 attn::GatherPagesOp fusedPages(attn::AttentionOp op, Operand which);
 
+/// The attn.unpack that produces operand `which` of `op` (for Q and K, also
+/// as the input of its fused rope) and whose packed rows the kernel stages,
+/// or null: it must use `op`'s layout.
+attn::UnpackOp fusedUnpack(attn::AttentionOp op, Operand which);
+
 /// The rows of one operand of attn.attention for the CPU kernel.
 ///
 /// A dense buffer in either layout ([B, H, S, D] or [B, S, H, D]; lse is
@@ -121,10 +126,15 @@ public:
   /// whose values the caller has checked.
   void setPages(mlir::Value table, mlir::Value lengths,
                 attn::LayoutDims cacheDims, int64_t pageSize);
+  /// Makes row r of batch b row `offsets`[b] + r of the buffer (packed
+  /// sequences, [T, H, D]) for r < `offsets`[b + 1] - `offsets`[b], and 0
+  /// past it: a varlen batch (attn.unpack). `offsets` is a buffer whose
+  /// values the caller has checked.
+  void setPacked(mlir::Value offsets);
   /// Whether the rows are read through a staged tile (`stage`).
   bool isStaged() const {
     return static_cast<bool>(rope) || sourceBuffers.size() > 1 ||
-           static_cast<bool>(pageTable);
+           static_cast<bool>(pageTable) || static_cast<bool>(packedOffsets);
   }
   /// Per thread, before any `stage`: allocates, with `scratch`, the staged
   /// tile of `rows` rows and the rope's angle table.
@@ -151,9 +161,10 @@ private:
                     mlir::Value)>
                     at,
                 mlir::Value position, mlir::Value r) const;
-  /// Stages row `row` of `batch` from its page, or zeros past the length.
-  void stagePagedRow(mlir::Value batch, mlir::Value head, mlir::Value row,
-                     mlir::Value position, mlir::Value r) const;
+  /// Stages row `row` of `batch` from its page or packed row, or zeros
+  /// past the sequence's length.
+  void stageIndirectRow(mlir::Value batch, mlir::Value head, mlir::Value row,
+                        mlir::Value position, mlir::Value r) const;
   /// Stores the rope's first R features of a row, read with `load(f,
   /// count)`, rotated at `position` with `store(value, f, count)`; returns
   /// R.
@@ -181,11 +192,11 @@ private:
 
   // Staging: the sources of a concatenation (empty: `buffer` alone) and
   // their first rows; the block table and lengths of a paged `buffer`, its
-  // dimensions and page size; the rope and its operands as the kernel sees
+  // dimensions and page size; the offsets of a packed `buffer`; the rope and its operands as the kernel sees
   // them; per thread the staged tile [rows, D] (f32), the rope's angle
   // table (f64) and the first row of the tile.
   llvm::SmallVector<mlir::Value, 2> sourceBuffers, sourceStarts;
-  mlir::Value pageTable, pageLengths;
+  mlir::Value pageTable, pageLengths, packedOffsets;
   attn::LayoutDims cacheDims{};
   int64_t pageSize = 0;
   attn::RopeOp rope;

@@ -6,10 +6,12 @@
 //
 // The staged rows of OperandRows (OperandRows.h): an operand whose rows
 // come from several tensors (tensor.concat along the sequence: a memory
-// before the segment) or that attn.rope rotates is copied tile by tile into
-// a per-thread f32 tile as the kernel reaches it, each row from its source
-// and rotated on the way, so neither the concatenation nor the rotated
-// tensor ever exists (docs/OperandLoads.md, docs/Rope.md). The rope's angle
+// before the segment), from the pages of a KV cache (attn.gather_pages) or
+// from packed sequences (attn.unpack), or that attn.rope rotates, is copied
+// tile by tile into a per-thread f32 tile as the kernel reaches it, each
+// row from its source and rotated on the way, so that no concatenated,
+// gathered, padded or rotated tensor ever exists (docs/OperandLoads.md,
+// docs/Rope.md, docs/PagedKV.md, docs/Varlen.md). The rope's angle
 // p * theta_k is computed in f64 and reduced to [-pi, pi] there, so that
 // large positions keep f32 accuracy; sin and cos are then f32 vector
 // polynomials (math.sin / math.cos, expanded by the conversion).
@@ -87,10 +89,22 @@ attn::GatherPagesOp attune::cpu::fusedPages(attn::AttentionOp op,
   return gather;
 }
 
+attn::UnpackOp attune::cpu::fusedUnpack(attn::AttentionOp op,
+                                        Operand which) {
+  Value operand = getOperand(op, which);
+  if (attn::RopeOp rope = fusedRope(op, which))
+    operand = rope.getInput();
+  auto unpack = operand.getDefiningOp<attn::UnpackOp>();
+  if (!unpack || unpack.getLayout() != op.getLayout())
+    return {};
+  return unpack;
+}
+
 double OperandRows::stagingBytes(attn::AttentionOp op, Operand which,
                                  int64_t rows) {
   attn::RopeOp rope = fusedRope(op, which);
-  if (!rope && !fusedConcat(op, which) && !fusedPages(op, which))
+  if (!rope && !fusedConcat(op, which) && !fusedPages(op, which) &&
+      !fusedUnpack(op, which))
     return 0;
   int64_t features = cast<RankedTensorType>(getOperand(op, which).getType())
                          .getDimSize(op.getLayoutDims().feature);
@@ -113,6 +127,8 @@ void OperandRows::setPages(Value table, Value lengths,
   cacheDims = dims;
   pageSize = size;
 }
+
+void OperandRows::setPacked(Value offsets) { packedOffsets = offsets; }
 
 void OperandRows::setRotary(attn::RopeOp op, Value positionsBuffer,
                             Value offsetValue, Value scalesBuffer) {
@@ -190,7 +206,9 @@ void OperandRows::prepareStaging(
     int64_t rows) {
   if (!isStaged())
     return;
-  int64_t features = cast<MemRefType>(buffer.getType()).getDimSize(*featureDim);
+  // The innermost dimension: also that of a packed [T, H, D] buffer.
+  auto type = cast<MemRefType>(buffer.getType());
+  int64_t features = type.getDimSize(type.getRank() - 1);
   stagedRows = rows;
   stagedTile = scratch({rows, features}, b.getF32Type());
   if (!rope)
@@ -255,8 +273,8 @@ void OperandRows::stage(Value batch, Value head, Value rowBegin) {
                 b, loc, arith::AddIOp::create(b, loc, rowBegin, r), last);
             // The rope's position is the row's, not its source row's.
             Value position = rope ? positionOf(batch, row) : Value();
-            if (pageTable) {
-              stagePagedRow(batch, head, row, position, r);
+            if (pageTable || packedOffsets) {
+              stageIndirectRow(batch, head, row, position, r);
               return;
             }
             // Rows [start_i, start_i+1) come from source i.
@@ -289,22 +307,47 @@ void OperandRows::stage(Value batch, Value head, Value rowBegin) {
           });
 }
 
-void OperandRows::stagePagedRow(Value batch, Value head, Value row,
-                                Value position, Value r) const {
-  Value length = memref::LoadOp::create(b, loc, pageLengths, batch);
-  if (!length.getType().isIndex())
-    length = arith::IndexCastOp::create(b, loc, b.getIndexType(), length);
+void OperandRows::stageIndirectRow(Value batch, Value head, Value row,
+                                   Value position, Value r) const {
+  auto loadIndex = [&](Value from, ValueRange at) -> Value {
+    Value v = memref::LoadOp::create(b, loc, from, at);
+    if (!v.getType().isIndex())
+      v = arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
+    return v;
+  };
+  // A paged sequence's length, or a packed one's first row and length.
+  Value length, first;
+  if (pageTable) {
+    length = loadIndex(pageLengths, batch);
+  } else {
+    first = loadIndex(packedOffsets, batch);
+    length = arith::SubIOp::create(
+        b, loc,
+        loadIndex(packedOffsets,
+                  arith::AddIOp::create(b, loc, batch, index(b, loc, 1))
+                      .getResult()),
+        first);
+  }
   Value inside =
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, row, length);
-  Value size = index(b, loc, pageSize);
+  Value size = pageTable ? index(b, loc, pageSize) : Value();
   scf::IfOp::create(
       b, loc, inside,
       [&](OpBuilder &, Location) {
-        Value page = memref::LoadOp::create(
-            b, loc, pageTable,
+        if (packedOffsets) {
+          Value source = arith::AddIOp::create(b, loc, first, row);
+          stageRow(
+              buffer,
+              [&](Value f) {
+                return SmallVector<Value, 4>{source, head, f};
+              },
+              position, r);
+          scf::YieldOp::create(b, loc);
+          return;
+        }
+        Value page = loadIndex(
+            pageTable,
             ValueRange{batch, arith::DivUIOp::create(b, loc, row, size)});
-        if (!page.getType().isIndex())
-          page = arith::IndexCastOp::create(b, loc, b.getIndexType(), page);
         Value slot = arith::RemUIOp::create(b, loc, row, size);
         stageRow(
             buffer,
@@ -320,7 +363,7 @@ void OperandRows::stagePagedRow(Value batch, Value head, Value row,
         scf::YieldOp::create(b, loc);
       },
       [&](OpBuilder &, Location) {
-        // Rows past the length are 0 (docs/PagedKV.md).
+        // Rows past the length are 0 (docs/PagedKV.md, docs/Varlen.md).
         int64_t features =
             cast<MemRefType>(stagedTile.getType()).getDimSize(1);
         Value zero = arith::ConstantOp::create(
@@ -338,7 +381,7 @@ void OperandRows::stagePagedRow(Value batch, Value head, Value row,
 void OperandRows::stageRow(
     Value from, function_ref<SmallVector<Value, 4>(Value)> at, Value position,
     Value r) const {
-  int64_t features = cast<MemRefType>(from.getType()).getDimSize(*featureDim);
+  int64_t features = cast<MemRefType>(stagedTile.getType()).getDimSize(1);
   auto load = [&](Value f, int64_t count) {
     return toF32(b, loc, loadChunk(b, loc, from, at(f), lanes, count), lanes);
   };
