@@ -95,6 +95,8 @@ void attune::cpu::buildCPUPipeline(OpPassManager &pm,
 
   // Loops, then the LLVM dialect; parallel loops become OpenMP.
   pm.addPass(createConvertSCFToOpenMPPass());
+  // Threads take iterations of unequal cost in shrinking ranges.
+  pm.addPass(createAttnCPUDynamicSchedule());
   // Strided copies (of tensor.concat, tensor.insert_slice) as loops, not
   // calls of a runtime function.
   pm.addPass(createAttnCPUCopiesToLinalg());
