@@ -54,8 +54,8 @@ func.func @gather(%cache: tensor<64x16x2x128xbf16>, %table: tensor<?x8xi32>,
 // CHECK: %[[END:.*]] = arith.addi %{{.*}}, %[[S]] : index
 // CHECK: cf.assert %{{.*}}, "attn.append_pages: a length plus the new rows exceeds the block table's pages x page size, or is negative"
 // Pages [len / 16, ceil((len + S) / 16)) are written.
-// CHECK: %[[LAST:.*]] = arith.ceildivui %[[END]], %c16
 // CHECK: %[[FIRST:.*]] = arith.divui %{{.*}}, %c16
+// CHECK: %[[LAST:.*]] = arith.ceildivui %[[END]], %c16
 // CHECK: scf.for %{{.*}} = %[[FIRST]] to %[[LAST]]
 // CHECK: cf.assert %{{.*}}, "attn.append_pages: a page id in block_table is outside the cache"
 // CHECK: %[[FLAGS:.*]] = linalg.fill ins(%c0_i8 : i8) outs(%{{.*}} : tensor<?x16xi8>)

@@ -903,8 +903,8 @@ SmallVector<Value> CPUAttentionEmitter::emit() {
         ShapedType::isDynamic(pageCount(pages)) ||
         pageCount(pages) != pageCount(keyPages))
       attn::emitGatherPagesChecks(b, pages);
-    return mul(tensor::DimOp::create(b, loc, pages.getBlockTable(), 1),
-               idx(pages.getPageSize()));
+    Value count = tensor::DimOp::create(b, loc, pages.getBlockTable(), 1);
+    return mul(count, idx(pages.getPageSize()));
   };
   SmallVector<Value> keyBuffers, keyStarts, valueBuffers, valueStarts;
   seqK = keyConcat    ? concatSources(keyConcat, keyBuffers, keyStarts)
@@ -1017,11 +1017,12 @@ static void eraseIfOnlySized(RewriterBase &rewriter, Operation *producer) {
     } else if (auto unpack = dyn_cast<UnpackOp>(producer)) {
       LayoutDims dims = unpack.getLayoutDims();
       Location l = dim.getLoc();
-      if (*index == int64_t(dims.batch))
-        size = arith::SubIOp::create(
-            rewriter, l,
-            tensor::DimOp::create(rewriter, l, unpack.getCuSeqlens(), 0),
-            arith::ConstantIndexOp::create(rewriter, l, 1));
+      if (*index == int64_t(dims.batch)) {
+        Value entries =
+            tensor::DimOp::create(rewriter, l, unpack.getCuSeqlens(), 0);
+        Value one = arith::ConstantIndexOp::create(rewriter, l, 1);
+        size = arith::SubIOp::create(rewriter, l, entries, one);
+      }
       else if (*index == int64_t(dims.seq))
         size = getUnpackedLength(rewriter, unpack);
       else
@@ -1032,12 +1033,13 @@ static void eraseIfOnlySized(RewriterBase &rewriter, Operation *producer) {
       Location l = dim.getLoc();
       if (*index == int64_t(dims.batch))
         size = tensor::DimOp::create(rewriter, l, pages.getBlockTable(), 0);
-      else if (*index == int64_t(dims.seq))
-        size = arith::MulIOp::create(
-            rewriter, l,
-            tensor::DimOp::create(rewriter, l, pages.getBlockTable(), 1),
-            arith::ConstantIndexOp::create(rewriter, l,
-                                           pages.getPageSize()));
+      else if (*index == int64_t(dims.seq)) {
+        Value count =
+            tensor::DimOp::create(rewriter, l, pages.getBlockTable(), 1);
+        Value pageSize =
+            arith::ConstantIndexOp::create(rewriter, l, pages.getPageSize());
+        size = arith::MulIOp::create(rewriter, l, count, pageSize);
+      }
       else
         size = tensor::DimOp::create(
             rewriter, l, pages.getCache(),

@@ -79,10 +79,13 @@ static void emitPagedChecks(OpBuilder &b, Location loc,
                   b.getIndexAttr(cacheType.getDimSize(paged.cacheDims.head)),
                   "rows and cache head counts");
   }
-  Value capacity = arith::MulIOp::create(b, loc, dim(paged.table, 1),
-                                         idx(paged.pageSize));
+  // Ops are created one per statement: the order of function arguments'
+  // evaluation is unspecified, and the IR must not depend on the compiler.
+  Value zero = idx(0), one = idx(1), pageSize = idx(paged.pageSize);
+  Value capacity =
+      arith::MulIOp::create(b, loc, dim(paged.table, 1), pageSize);
   Value numPages = dim(paged.cache, paged.cacheDims.batch);
-  auto loop = scf::ForOp::create(b, loc, idx(0), batch, idx(1));
+  auto loop = scf::ForOp::create(b, loc, zero, batch, one);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(loop.getBody());
   Value seq = loop.getInductionVar();
@@ -91,27 +94,26 @@ static void emitPagedChecks(OpBuilder &b, Location loc,
   auto sle = [&](Value x, Value y) -> Value {
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, x, y);
   };
+  Value notNegative = sle(zero, length);
+  Value fits = sle(end, capacity);
   cf::AssertOp::create(
-      b, loc,
-      arith::AndIOp::create(b, loc, sle(idx(0), length), sle(end, capacity)),
+      b, loc, arith::AndIOp::create(b, loc, notNegative, fits),
       prefix + (extra ? "a length plus the new rows exceeds the block "
                         "table's pages x page size, or is negative"
                       : "a length is negative or exceeds the block table's "
                         "pages x page size"));
-  Value first = extra ? length : idx(0);
-  auto pages = scf::ForOp::create(
-      b, loc, arith::DivUIOp::create(b, loc, first, idx(paged.pageSize)),
-      arith::CeilDivUIOp::create(b, loc, end, idx(paged.pageSize)), idx(1));
+  Value first = extra ? length : zero;
+  Value firstPage = arith::DivUIOp::create(b, loc, first, pageSize);
+  Value endPage = arith::CeilDivUIOp::create(b, loc, end, pageSize);
+  auto pages = scf::ForOp::create(b, loc, firstPage, endPage, one);
   b.setInsertionPointToStart(pages.getBody());
   Value page = extractIndex(b, loc, paged.table,
                             ValueRange{seq, pages.getInductionVar()});
-  cf::AssertOp::create(
-      b, loc,
-      arith::AndIOp::create(
-          b, loc, sle(idx(0), page),
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, page,
-                                numPages)),
-      prefix + "a page id in block_table is outside the cache");
+  Value above = sle(zero, page);
+  Value below =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, page, numPages);
+  cf::AssertOp::create(b, loc, arith::AndIOp::create(b, loc, above, below),
+                       prefix + "a page id in block_table is outside the cache");
 }
 
 void attune::attn::emitGatherPagesChecks(OpBuilder &b, GatherPagesOp op) {
@@ -137,11 +139,11 @@ void attune::attn::emitGatherPagesChecks(OpBuilder &b, GatherPagesOp op) {
                   b.getIndexAttr(result.getDimSize(dims.batch)),
                   "block_table and result batch sizes");
   if (!result.isDynamicDim(dims.seq) && tableType.isDynamicDim(1)) {
-    Value rows = arith::MulIOp::create(
-        b, loc, tensor::DimOp::create(b, loc, op.getBlockTable(), 1),
-        idx(op.getPageSize()));
-    Value same = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, rows,
-                                       idx(result.getDimSize(dims.seq)));
+    Value pages = tensor::DimOp::create(b, loc, op.getBlockTable(), 1);
+    Value rows = arith::MulIOp::create(b, loc, pages, idx(op.getPageSize()));
+    Value want = idx(result.getDimSize(dims.seq));
+    Value same =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, rows, want);
     cf::AssertOp::create(b, loc, same,
                          "attn.gather_pages: the block table's pages x page "
                          "size do not match the result's rows");
@@ -163,11 +165,13 @@ LogicalResult attune::attn::lowerGatherPages(RewriterBase &rewriter,
     if (d == dims.batch)
       dynamicSizes.push_back(
           tensor::DimOp::create(rewriter, loc, op.getBlockTable(), 0));
-    else // The sequence: pages x page size.
-      dynamicSizes.push_back(arith::MulIOp::create(
-          rewriter, loc,
-          tensor::DimOp::create(rewriter, loc, op.getBlockTable(), 1),
-          arith::ConstantIndexOp::create(rewriter, loc, op.getPageSize())));
+    else { // The sequence: pages x page size.
+      Value pages =
+          tensor::DimOp::create(rewriter, loc, op.getBlockTable(), 1);
+      Value size =
+          arith::ConstantIndexOp::create(rewriter, loc, op.getPageSize());
+      dynamicSizes.push_back(arith::MulIOp::create(rewriter, loc, pages, size));
+    }
   }
   Value init = tensor::EmptyOp::create(rewriter, loc, type, dynamicSizes);
   int64_t pageSize = op.getPageSize();
@@ -259,24 +263,19 @@ LogicalResult attune::attn::lowerAppendPages(RewriterBase &rewriter,
   Value numPages = tensor::DimOp::create(b, loc, op.getCache(),
                                          cacheDims.batch);
   Type i8 = b.getI8Type();
-  Value written = linalg::FillOp::create(
-                      b, loc,
-                      arith::ConstantOp::create(b, loc, b.getIntegerAttr(i8, 0))
-                          .getResult(),
-                      tensor::EmptyOp::create(
-                          b, loc,
-                          ArrayRef<OpFoldResult>{numPages,
-                                                 b.getIndexAttr(op.getPageSize())},
-                          i8)
-                          .getResult())
-                      .getResult(0);
+  Value zeroFlag = arith::ConstantOp::create(b, loc, b.getIntegerAttr(i8, 0));
+  Value flags = tensor::EmptyOp::create(
+      b, loc,
+      ArrayRef<OpFoldResult>{numPages, b.getIndexAttr(op.getPageSize())}, i8);
+  Value written =
+      linalg::FillOp::create(b, loc, zeroFlag, flags).getResult(0);
+  Value zero = idx(0), one = idx(1);
   auto sequences = scf::ForOp::create(
-      b, loc, idx(0), batchSize, idx(1),
-      ValueRange{op.getCache(), written},
+      b, loc, zero, batchSize, one, ValueRange{op.getCache(), written},
       [&](OpBuilder &, Location, Value seq, ValueRange outer) {
         Value length = extractIndex(b, loc, op.getSeqLens(), seq);
         auto rowLoop = scf::ForOp::create(
-            b, loc, idx(0), count, idx(1), outer,
+            b, loc, zero, count, one, outer,
             [&](OpBuilder &, Location, Value r, ValueRange inner) {
               Value position = arith::AddIOp::create(b, loc, length, r);
               Value p = idx(op.getPageSize());

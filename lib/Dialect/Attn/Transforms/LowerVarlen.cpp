@@ -53,31 +53,34 @@ void attune::attn::emitVarlenChecks(OpBuilder &b, Operation *op,
   auto sle = [&](Value x, Value y) -> Value {
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, x, y);
   };
+  // Ops are created one per statement: the order of function arguments'
+  // evaluation is unspecified, and the IR must not depend on the compiler.
+  Value zero = idx(0), one = idx(1);
   Value entries = tensor::DimOp::create(b, loc, offsets, 0);
   cf::AssertOp::create(
       b, loc,
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, entries,
-                            idx(1)),
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, entries, one),
       prefix + "cu_seqlens is empty");
-  Value last = arith::SubIOp::create(b, loc, entries, idx(1));
+  Value last = arith::SubIOp::create(b, loc, entries, one);
+  Value start = extractIndex(b, loc, offsets, zero);
+  Value stop = extractIndex(b, loc, offsets, last);
+  Value fromZero = sle(zero, start);
+  Value withinTotal = sle(stop, total);
   cf::AssertOp::create(
-      b, loc,
-      arith::AndIOp::create(
-          b, loc, sle(idx(0), extractIndex(b, loc, offsets, idx(0))),
-          sle(extractIndex(b, loc, offsets, last), total)),
+      b, loc, arith::AndIOp::create(b, loc, fromZero, withinTotal),
       prefix + "cu_seqlens starts below 0 or ends past the packed rows");
-  auto loop = scf::ForOp::create(b, loc, idx(0), last, idx(1));
+  auto loop = scf::ForOp::create(b, loc, zero, last, one);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(loop.getBody());
   Value seqIndex = loop.getInductionVar();
   Value first = extractIndex(b, loc, offsets, seqIndex);
-  Value end = extractIndex(
-      b, loc, offsets,
-      ValueRange{arith::AddIOp::create(b, loc, seqIndex, idx(1)).getResult()});
+  Value next = arith::AddIOp::create(b, loc, seqIndex, one);
+  Value end = extractIndex(b, loc, offsets, next);
   Value length = arith::SubIOp::create(b, loc, end, first);
+  Value notNegative = sle(zero, length);
+  Value fits = sle(length, seq);
   cf::AssertOp::create(
-      b, loc, arith::AndIOp::create(b, loc, sle(idx(0), length),
-                                    sle(length, seq)),
+      b, loc, arith::AndIOp::create(b, loc, notNegative, fits),
       prefix + "cu_seqlens decreases, or a sequence is longer than the "
                "padded length");
 }
@@ -119,12 +122,13 @@ LogicalResult attune::attn::lowerUnpack(RewriterBase &rewriter, UnpackOp op) {
   for (int64_t d = 0; d < 4; ++d) {
     if (!type.isDynamicDim(d))
       continue;
-    if (d == dims.batch)
-      dynamicSizes.push_back(arith::SubIOp::create(
-          rewriter, loc,
-          tensor::DimOp::create(rewriter, loc, op.getCuSeqlens(), 0),
-          arith::ConstantIndexOp::create(rewriter, loc, 1)));
-    else // The sequence.
+    if (d == dims.batch) {
+      Value entries =
+          tensor::DimOp::create(rewriter, loc, op.getCuSeqlens(), 0);
+      Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+      dynamicSizes.push_back(
+          arith::SubIOp::create(rewriter, loc, entries, one));
+    } else // The sequence.
       dynamicSizes.push_back(op.getMaxLen());
   }
   Value init = tensor::EmptyOp::create(rewriter, loc, type, dynamicSizes);
@@ -181,13 +185,12 @@ LogicalResult attune::attn::lowerPack(RewriterBase &rewriter, PackOp op) {
   Value input = op.getInput();
   RankedTensorType type = op.getResult().getType();
   Value total = type.isDynamicDim(0) ? op.getTotal() : idx(type.getDimSize(0));
-  emitVarlenChecks(b, op, op.getCuSeqlens(), total,
-                   tensor::DimOp::create(b, loc, input, dims.seq));
-  emitSizeCheck(b, op, op.getCuSeqlens(), 0,
-                OpFoldResult(arith::AddIOp::create(
-                    b, loc, tensor::DimOp::create(b, loc, input, dims.batch),
-                    idx(1))
-                                 .getResult()),
+  Value seqLength = tensor::DimOp::create(b, loc, input, dims.seq);
+  emitVarlenChecks(b, op, op.getCuSeqlens(), total, seqLength);
+  Value one = idx(1), zeroIndex = idx(0);
+  Value batchSize = tensor::DimOp::create(b, loc, input, dims.batch);
+  Value entries = arith::AddIOp::create(b, loc, batchSize, one);
+  emitSizeCheck(b, op, op.getCuSeqlens(), 0, OpFoldResult(entries),
                 "cu_seqlens entries and the batch size + 1");
   int64_t heads = type.getDimSize(1), features = type.getDimSize(2);
   auto rowType = RankedTensorType::get({heads, features},
@@ -197,23 +200,18 @@ LogicalResult attune::attn::lowerPack(RewriterBase &rewriter, PackOp op) {
     dynamicSizes.push_back(total);
   Value zero = arith::ConstantOp::create(
       b, loc, b.getZeroAttr(type.getElementType()));
-  Value init = linalg::FillOp::create(
-                   b, loc, zero,
-                   tensor::EmptyOp::create(b, loc, type, dynamicSizes)
-                       .getResult())
-                   .getResult(0);
+  Value empty = tensor::EmptyOp::create(b, loc, type, dynamicSizes);
+  Value init = linalg::FillOp::create(b, loc, zero, empty).getResult(0);
   SmallVector<OpFoldResult> ones(4, b.getIndexAttr(1));
-  Value batchSize = tensor::DimOp::create(b, loc, input, dims.batch);
   auto sequences = scf::ForOp::create(
-      b, loc, idx(0), batchSize, idx(1), ValueRange{init},
+      b, loc, zeroIndex, batchSize, one, ValueRange{init},
       [&](OpBuilder &, Location, Value seq, ValueRange outer) {
         Value first = extractIndex(b, loc, op.getCuSeqlens(), seq);
-        Value end = extractIndex(
-            b, loc, op.getCuSeqlens(),
-            ValueRange{arith::AddIOp::create(b, loc, seq, idx(1)).getResult()});
+        Value next = arith::AddIOp::create(b, loc, seq, one);
+        Value end = extractIndex(b, loc, op.getCuSeqlens(), next);
+        Value length = arith::SubIOp::create(b, loc, end, first);
         auto rows = scf::ForOp::create(
-            b, loc, idx(0), arith::SubIOp::create(b, loc, end, first),
-            idx(1), outer,
+            b, loc, zeroIndex, length, one, outer,
             [&](OpBuilder &, Location, Value r, ValueRange inner) {
               SmallVector<OpFoldResult> offsets(4), sizes(4);
               offsets[dims.batch] = seq;
