@@ -43,15 +43,6 @@ struct PagedOperands {
 };
 } // namespace
 
-/// Element `at` of the integer tensor `tensor` as an index (sign-extended).
-static Value extractIndex(OpBuilder &b, Location loc, Value tensor,
-                          ValueRange at) {
-  Value v = tensor::ExtractOp::create(b, loc, tensor, at);
-  if (!v.getType().isIndex())
-    v = arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
-  return v;
-}
-
 /// Checks at run time that the table, the lengths and the appended `rows`
 /// ([B, H, S, D] in `dims`; null for a gather) agree, that every length
 /// plus `extra` is in [0, M * P], and that each page holding rows

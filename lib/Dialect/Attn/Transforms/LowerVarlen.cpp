@@ -34,15 +34,6 @@ namespace attune::attn {
 using namespace mlir;
 using namespace attune::attn;
 
-/// Element `at` of the integer tensor `tensor` as an index (sign-extended).
-static Value extractIndex(OpBuilder &b, Location loc, Value tensor,
-                          ValueRange at) {
-  Value v = tensor::ExtractOp::create(b, loc, tensor, at);
-  if (!v.getType().isIndex())
-    v = arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
-  return v;
-}
-
 void attune::attn::emitVarlenChecks(OpBuilder &b, Operation *op,
                                     Value offsets, Value total, Value seq) {
   Location loc = op->getLoc();

@@ -48,6 +48,14 @@ void attune::attn::emitSizeCheck(OpBuilder &b, Operation *op, Value x,
   assertSizesEqual(b, op, size, expected, what);
 }
 
+Value attune::attn::extractIndex(OpBuilder &b, Location loc, Value tensor,
+                                 ValueRange at) {
+  Value v = tensor::ExtractOp::create(b, loc, tensor, at);
+  if (!v.getType().isIndex())
+    v = arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
+  return v;
+}
+
 void attune::attn::emitShapeChecks(OpBuilder &b, AttentionOp op) {
   LayoutDims d = op.getLayoutDims();
   Value q = op.getQuery(), k = op.getKey(), v = op.getValue();

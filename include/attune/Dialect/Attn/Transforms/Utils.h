@@ -32,6 +32,11 @@ void emitSizeCheck(mlir::OpBuilder &b, mlir::Operation *op, mlir::Value x,
                    unsigned xDim, mlir::OpFoldResult expected,
                    llvm::StringRef what);
 
+/// Element `at` of the integer or index tensor `tensor` as an index
+/// (sign-extended): offsets, lengths and page ids read by the lowerings.
+mlir::Value extractIndex(mlir::OpBuilder &b, mlir::Location loc,
+                         mlir::Value tensor, mlir::ValueRange at);
+
 /// Emits run-time checks (`cf.assert`) that the dynamic sizes the verifier
 /// could not compare agree: the batch size of Q, K and V, and the sequence
 /// length of K and V. A mismatch aborts with a message instead of reading
