@@ -63,14 +63,19 @@ attn::RopeOp attune::cpu::fusedRope(attn::AttentionOp op, Operand which) {
   return rope;
 }
 
+/// Operand `which` of `op`, or the input of its fused rope: where a
+/// producer of the rows (concat, pages, unpack) is found.
+static Value rowsSource(attn::AttentionOp op, Operand which) {
+  if (attn::RopeOp rope = fusedRope(op, which))
+    return rope.getInput();
+  return getOperand(op, which);
+}
+
 tensor::ConcatOp attune::cpu::fusedConcat(attn::AttentionOp op,
                                           Operand which) {
   if (which == Operand::Query)
     return {};
-  Value operand = getOperand(op, which);
-  if (attn::RopeOp rope = fusedRope(op, which))
-    operand = rope.getInput();
-  auto concat = operand.getDefiningOp<tensor::ConcatOp>();
+  auto concat = rowsSource(op, which).getDefiningOp<tensor::ConcatOp>();
   if (!concat || concat.getDim() != op.getLayoutDims().seq)
     return {};
   return concat;
@@ -80,10 +85,7 @@ attn::GatherPagesOp attune::cpu::fusedPages(attn::AttentionOp op,
                                             Operand which) {
   if (which == Operand::Query)
     return {};
-  Value operand = getOperand(op, which);
-  if (attn::RopeOp rope = fusedRope(op, which))
-    operand = rope.getInput();
-  auto gather = operand.getDefiningOp<attn::GatherPagesOp>();
+  auto gather = rowsSource(op, which).getDefiningOp<attn::GatherPagesOp>();
   if (!gather || gather.getLayout() != op.getLayout())
     return {};
   return gather;
@@ -91,10 +93,7 @@ attn::GatherPagesOp attune::cpu::fusedPages(attn::AttentionOp op,
 
 attn::UnpackOp attune::cpu::fusedUnpack(attn::AttentionOp op,
                                         Operand which) {
-  Value operand = getOperand(op, which);
-  if (attn::RopeOp rope = fusedRope(op, which))
-    operand = rope.getInput();
-  auto unpack = operand.getDefiningOp<attn::UnpackOp>();
+  auto unpack = rowsSource(op, which).getDefiningOp<attn::UnpackOp>();
   if (!unpack || unpack.getLayout() != op.getLayout())
     return {};
   return unpack;
