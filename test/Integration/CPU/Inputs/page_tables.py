@@ -9,18 +9,9 @@ and has its length, so that their appends collide: an invalid table."""
 
 import os
 import random
-import struct
 import sys
 
-
-def write_npy(path, shape, values):
-    header = "{'descr': '<i4', 'fortran_order': False, 'shape': (%s), }" % (
-        "".join("%d, " % s for s in shape))
-    header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
-    with open(path, "wb") as f:
-        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)))
-        f.write(header.encode())
-        f.write(struct.pack("<%di" % len(values), *values))
+import int32_npy
 
 
 def main():
@@ -37,8 +28,8 @@ def main():
         table[per_seq:2 * per_seq] = table[:per_seq]
         lens[1] = lens[0]
     os.makedirs(out, exist_ok=True)
-    write_npy(os.path.join(out, "table.npy"), (batch, per_seq), table)
-    write_npy(os.path.join(out, "lens.npy"), (batch,), lens)
+    int32_npy.write(os.path.join(out, "table.npy"), (batch, per_seq), table)
+    int32_npy.write(os.path.join(out, "lens.npy"), (batch,), lens)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@
 [0, L0, L0 + L1, ...] for sequences of the given lengths, checking that
 they fit TOTAL packed rows (the rest, if any, belongs to no sequence)."""
 
-import struct
 import sys
+
+import int32_npy
 
 
 def main():
@@ -15,14 +16,7 @@ def main():
         offsets.append(offsets[-1] + n)
     if offsets[-1] > total:
         sys.exit("lengths sum to %d > %d rows" % (offsets[-1], total))
-    header = "{'descr': '<i4', 'fortran_order': False, 'shape': (%d,), }" % (
-        len(offsets))
-    header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
-    with open(path, "wb") as f:
-        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)))
-        f.write(header.encode())
-        f.write(struct.pack("<%di" % len(offsets), *offsets))
-
+    int32_npy.write(path, (len(offsets),), offsets)
 
 if __name__ == "__main__":
     main()
