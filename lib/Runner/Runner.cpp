@@ -10,6 +10,7 @@
 #include "attune/InitAll.h"
 #include "attune/Oracle/Oracle.h"
 #include "attune/Runner/Npy.h"
+#include "attune/Support/ParseSource.h"
 #include "attune/Target/CPU/CPUPipeline.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -357,7 +358,7 @@ LogicalResult Run::load() {
     return failure();
   }
   sourceMgr.AddNewSourceBuffer(std::move(*file), llvm::SMLoc());
-  module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  module = parseScreenedSourceFile(sourceMgr, &context);
   if (!module)
     return failure();
 

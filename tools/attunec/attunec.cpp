@@ -17,6 +17,7 @@
 
 #include "attune/InitAll.h"
 #include "attune/Dialect/Attn/IR/AttnOps.h"
+#include "attune/Support/ParseSource.h"
 #include "attune/Target/CPU/CPUPipeline.h"
 #include "attune/Target/CUDA/CUDAPipeline.h"
 
@@ -194,7 +195,7 @@ int main(int argc, char **argv) {
                 file.getError().message());
   sourceMgr.AddNewSourceBuffer(std::move(*file), SMLoc());
   mlir::OwningOpRef<mlir::ModuleOp> spec =
-      mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
+      attune::parseScreenedSourceFile(sourceMgr, &context);
   if (!spec)
     return 1;
 
