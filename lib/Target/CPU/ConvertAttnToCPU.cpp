@@ -83,6 +83,9 @@ public:
 
   /// Emits the lowering and returns the replacement values.
   SmallVector<Value> emit();
+  /// After `emit`: the replacement of the fused attn.pack (fusedPack), or
+  /// null.
+  Value getPackedOutput() const { return packedOutput; }
 
 private:
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
@@ -156,6 +159,11 @@ private:
   void emitTransposedTail(Value batch, Value kvHead, Value colBegin,
                           Value cols);
   void emitEpilogue(Value batch, Value head, Value rowBegin, Value rows);
+  /// The length of sequence `batch` of the fused pack.
+  Value packedLength(Value batch);
+  /// Zeroes the rows of the packed output `buffer` (`total` rows) that no
+  /// sequence covers: before the first offset and from the last one.
+  void zeroUncoveredRows(Value buffer, Value total);
 
   OpBuilder &b;
   AttentionOp op;
@@ -175,6 +183,10 @@ private:
   // (OperandRows.h: the seam where producers fuse), and the captures.
   std::optional<OperandRows> query, key, value, output, lse;
   SmallVector<Value> captureBuffers;
+  /// The attn.pack O is stored through (fusedPack), its offsets as a
+  /// buffer, and its result; null when O is stored padded.
+  PackOp outputPack;
+  Value packOffsets, packedOutput;
   /// The sequence lengths of Q and K (the shapes of the results and the
   /// extent of the loop over query tiles) and the number of query tiles.
   Value seqQ, seqK, numQTiles;
@@ -692,6 +704,39 @@ void CPUAttentionEmitter::emitEpilogue(Value batch, Value head, Value rowBegin,
   });
 }
 
+Value CPUAttentionEmitter::packedLength(Value batch) {
+  auto offsetAt = [&](Value at) -> Value {
+    Value v = memref::LoadOp::create(b, loc, packOffsets, at);
+    if (!v.getType().isIndex())
+      v = arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
+    return v;
+  };
+  Value first = offsetAt(batch);
+  Value end = offsetAt(add(batch, idx(1)));
+  return arith::SubIOp::create(b, loc, end, first);
+}
+
+void CPUAttentionEmitter::zeroUncoveredRows(Value buffer, Value total) {
+  Value offsets = outputPack.getCuSeqlens();
+  Value entries = tensor::DimOp::create(b, loc, offsets, 0);
+  Value last = arith::SubIOp::create(b, loc, entries, idx(1));
+  Value first = extractIndex(b, loc, offsets, idx(0));
+  Value end = extractIndex(b, loc, offsets, last);
+  RankedTensorType type = outputPack.getResult().getType();
+  Value zero = arith::ConstantOp::create(
+      b, loc, b.getZeroAttr(type.getElementType()));
+  for (auto [begin, stop] : {std::make_pair(idx(0), first),
+                             std::make_pair(end, total)})
+    forLoop(begin, stop, 1, [&](Value row) {
+      forLoop(idx(0), idx(type.getDimSize(1)), 1, [&](Value head) {
+        forLoop(idx(0), idx(type.getDimSize(2)), 1, [&](Value feature) {
+          memref::StoreOp::create(b, loc, zero, buffer,
+                                  ValueRange{row, head, feature});
+        });
+      });
+    });
+}
+
 void CPUAttentionEmitter::emitKeyTile(Value batch, Value head, Value kvHead,
                                       Value rowBegin, Value rows,
                                       Value colBegin, Value cols,
@@ -759,9 +804,19 @@ void CPUAttentionEmitter::emitTile(ValueRange ivs) {
   Value kvHead =
       arith::DivUIOp::create(b, loc, head, idx(op.getGroupSize()));
   Value rowBegin = mul(qTileIndex, idx(tileQ));
+  // With O stored packed, only the rows the pack keeps are computed: a
+  // query tile wholly past its sequence's length is skipped.
+  Value rowLimit = query->rowCount(batch);
+  std::optional<OpBuilder::InsertionGuard> insideSequence;
+  if (outputPack) {
+    rowLimit = packedLength(batch);
+    auto inside = scf::IfOp::create(b, loc, lessThan(rowBegin, rowLimit),
+                                    /*withElseRegion=*/false);
+    insideSequence.emplace(b);
+    b.setInsertionPointToStart(&inside.getThenRegion().front());
+  }
   Value rows = arith::MinUIOp::create(
-      b, loc, idx(tileQ),
-      arith::SubIOp::create(b, loc, query->rowCount(batch), rowBegin));
+      b, loc, idx(tileQ), arith::SubIOp::create(b, loc, rowLimit, rowBegin));
 
   qTile = scratch({headDim, tileQ});
   sTile = scratch({tileK, tileQ});
@@ -952,7 +1007,7 @@ SmallVector<Value> CPUAttentionEmitter::emit() {
                        bufferOf(rope.getFreqScales()));
   }
 
-  auto allocResult = [&](Value result) -> Value {
+  auto dynamicSizesOf = [&](Value result) {
     auto type = cast<RankedTensorType>(result.getType());
     SmallVector<Value> dynamicSizes;
     for (int64_t d = 0; d < type.getRank(); ++d) {
@@ -962,12 +1017,35 @@ SmallVector<Value> CPUAttentionEmitter::emit() {
       bool isSeq = result == op.getLse() ? d == 2 : d == dims.seq;
       dynamicSizes.push_back(isSeq ? seqQ : batchSize);
     }
+    return dynamicSizes;
+  };
+  auto alloc = [&](RankedTensorType type, ValueRange dynamicSizes) -> Value {
     return memref::AllocOp::create(
         b, loc, MemRefType::get(type.getShape(), type.getElementType()),
         dynamicSizes, b.getI64IntegerAttr(64));
   };
-  Value outputBuffer = allocResult(op.getOutput());
-  output.emplace(b, loc, outputBuffer, dims, seqQ, lanes);
+  auto allocResult = [&](Value result) -> Value {
+    return alloc(cast<RankedTensorType>(result.getType()),
+                 dynamicSizesOf(result));
+  };
+  // O's rows go straight to their packed place when an attn.pack is its
+  // only reader (docs/Varlen.md): the padded O never exists.
+  outputPack = fusedPack(op);
+  Value outputBuffer;
+  if (outputPack) {
+    Value total = attn::getPackedRows(b, outputPack);
+    attn::emitPackChecks(b, outputPack, total, seqQ, batchSize);
+    RankedTensorType type = outputPack.getResult().getType();
+    outputBuffer = alloc(type, type.isDynamicDim(0) ? ValueRange{total}
+                                                    : ValueRange{});
+    packOffsets = readOnlyBuffer(b, loc, outputPack.getCuSeqlens());
+    output.emplace(b, loc, outputBuffer, dims, seqQ, lanes);
+    output->setPacked(packOffsets);
+    zeroUncoveredRows(outputBuffer, total);
+  } else {
+    outputBuffer = allocResult(op.getOutput());
+    output.emplace(b, loc, outputBuffer, dims, seqQ, lanes);
+  }
   Value lseBuffer;
   if (op.getLse()) {
     lseBuffer = allocResult(op.getLse());
@@ -991,6 +1069,16 @@ SmallVector<Value> CPUAttentionEmitter::emit() {
 
   SmallVector<Value> results, buffers{outputBuffer, lseBuffer};
   for (auto [result, buffer] : llvm::zip(op.getResults(), buffers)) {
+    if (result == op.getOutput() && outputPack) {
+      // The pack's result; the padded O, read by nothing, is a placeholder.
+      packedOutput = bufferization::ToTensorOp::create(
+          b, loc, outputPack.getResult().getType(), buffer, /*restrict=*/true,
+          /*writable=*/true);
+      results.push_back(tensor::EmptyOp::create(
+          b, loc, cast<RankedTensorType>(result.getType()),
+          dynamicSizesOf(result)));
+      continue;
+    }
     results.push_back(bufferization::ToTensorOp::create(
         b, loc, result.getType(), buffer, /*restrict=*/true,
         /*writable=*/true));
@@ -1110,8 +1198,11 @@ struct ConvertAttnToCPU
         if (GatherPagesOp pages = fusedPages(op, which))
           producers.insert(pages);
       }
+      PackOp pack = fusedPack(op);
       CPUAttentionEmitter emitter(rewriter, op, *plan);
       rewriter.replaceOp(op, emitter.emit());
+      if (pack)
+        rewriter.replaceOp(pack, emitter.getPackedOutput());
       for (Operation *producer : producers)
         eraseIfOnlySized(rewriter, producer);
     }

@@ -45,6 +45,14 @@ OperandRows::OperandRows(OpBuilder &b, Location loc, Value buffer,
 
 SmallVector<Value, 4> OperandRows::indices(Value batch, Value head, Value row,
                                            Value feature) const {
+  if (packedOffsets) {
+    // A packed output ([T, H, D]): the row's place in its sequence's rows.
+    Value first = memref::LoadOp::create(b, loc, packedOffsets, batch);
+    if (!first.getType().isIndex())
+      first = arith::IndexCastOp::create(b, loc, b.getIndexType(), first);
+    Value packedRow = arith::AddIOp::create(b, loc, first, row);
+    return {packedRow, head, feature};
+  }
   SmallVector<Value, 4> result(featureDim ? 4 : 3);
   result[batchDim] = batch;
   result[headDim] = head;

@@ -62,6 +62,11 @@ attn::GatherPagesOp fusedPages(attn::AttentionOp op, Operand which);
 /// or null: it must use `op`'s layout.
 attn::UnpackOp fusedUnpack(attn::AttentionOp op, Operand which);
 
+/// The attn.pack that is the only reader of `op`'s output (its lse, if
+/// any, unread) and to whose packed rows the kernel stores O, or null: it
+/// must use `op`'s layout.
+attn::PackOp fusedPack(attn::AttentionOp op);
+
 /// The rows of one operand of attn.attention for the CPU kernel.
 ///
 /// A dense buffer in either layout ([B, H, S, D] or [B, S, H, D]; lse is
@@ -128,8 +133,10 @@ public:
                 attn::LayoutDims cacheDims, int64_t pageSize);
   /// Makes row r of batch b row `offsets`[b] + r of the buffer (packed
   /// sequences, [T, H, D]) for r < `offsets`[b + 1] - `offsets`[b], and 0
-  /// past it: a varlen batch (attn.unpack). `offsets` is a buffer whose
-  /// values the caller has checked.
+  /// past it: a varlen batch (attn.unpack; loads are staged). For the
+  /// output (attn.pack), stores go to that row; rows past the length must
+  /// not be stored. `offsets` is a buffer whose values the caller has
+  /// checked.
   void setPacked(mlir::Value offsets);
   /// Whether the rows are read through a staged tile (`stage`).
   bool isStaged() const {

@@ -26,6 +26,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Dominance.h"
 
 #include <cmath>
 
@@ -97,6 +98,22 @@ attn::UnpackOp attune::cpu::fusedUnpack(attn::AttentionOp op,
   if (!unpack || unpack.getLayout() != op.getLayout())
     return {};
   return unpack;
+}
+
+attn::PackOp attune::cpu::fusedPack(attn::AttentionOp op) {
+  Value output = op.getOutput();
+  if (!output.hasOneUse() || (op.getLse() && !op.getLse().use_empty()))
+    return {};
+  auto pack = dyn_cast<attn::PackOp>(*output.getUsers().begin());
+  if (!pack || pack.getLayout() != op.getLayout())
+    return {};
+  // The kernel reads the pack's offsets and row count where the attention
+  // is: they must be defined there.
+  DominanceInfo dominance;
+  for (Value operand : {Value(pack.getCuSeqlens()), Value(pack.getTotal())})
+    if (operand && !dominance.properlyDominates(operand, op))
+      return {};
+  return pack;
 }
 
 double OperandRows::stagingBytes(attn::AttentionOp op, Operand which,

@@ -95,6 +95,22 @@ void attune::attn::emitUnpackChecks(OpBuilder &b, UnpackOp op) {
   }
 }
 
+void attune::attn::emitPackChecks(OpBuilder &b, PackOp op, Value total,
+                                  Value seq, Value batch) {
+  emitVarlenChecks(b, op, op.getCuSeqlens(), total, seq);
+  Value one = arith::ConstantIndexOp::create(b, op.getLoc(), 1);
+  Value entries = arith::AddIOp::create(b, op.getLoc(), batch, one);
+  emitSizeCheck(b, op, op.getCuSeqlens(), 0, OpFoldResult(entries),
+                "cu_seqlens entries and the batch size + 1");
+}
+
+Value attune::attn::getPackedRows(OpBuilder &b, PackOp op) {
+  RankedTensorType type = op.getResult().getType();
+  if (type.isDynamicDim(0))
+    return op.getTotal();
+  return arith::ConstantIndexOp::create(b, op.getLoc(), type.getDimSize(0));
+}
+
 Value attune::attn::getUnpackedLength(OpBuilder &b, UnpackOp op) {
   int64_t seq = op.getResult().getType().getDimSize(op.getLayoutDims().seq);
   if (ShapedType::isDynamic(seq))
@@ -175,14 +191,11 @@ LogicalResult attune::attn::lowerPack(RewriterBase &rewriter, PackOp op) {
   LayoutDims dims = op.getLayoutDims();
   Value input = op.getInput();
   RankedTensorType type = op.getResult().getType();
-  Value total = type.isDynamicDim(0) ? op.getTotal() : idx(type.getDimSize(0));
+  Value total = getPackedRows(b, op);
   Value seqLength = tensor::DimOp::create(b, loc, input, dims.seq);
-  emitVarlenChecks(b, op, op.getCuSeqlens(), total, seqLength);
-  Value one = idx(1), zeroIndex = idx(0);
   Value batchSize = tensor::DimOp::create(b, loc, input, dims.batch);
-  Value entries = arith::AddIOp::create(b, loc, batchSize, one);
-  emitSizeCheck(b, op, op.getCuSeqlens(), 0, OpFoldResult(entries),
-                "cu_seqlens entries and the batch size + 1");
+  emitPackChecks(b, op, total, seqLength, batchSize);
+  Value one = idx(1), zeroIndex = idx(0);
   int64_t heads = type.getDimSize(1), features = type.getDimSize(2);
   auto rowType = RankedTensorType::get({heads, features},
                                        type.getElementType());

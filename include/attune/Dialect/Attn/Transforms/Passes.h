@@ -76,6 +76,15 @@ void emitVarlenChecks(mlir::OpBuilder &b, mlir::Operation *op,
 /// the targets call it where they fuse the unpack into attention's loads.
 void emitUnpackChecks(mlir::OpBuilder &b, UnpackOp op);
 
+/// The checks of `op`'s offsets against its packed result (`total` rows),
+/// the padded length `seq` and the batch size `batch` of its input; the
+/// targets call it where they store attention's output rows packed.
+void emitPackChecks(mlir::OpBuilder &b, PackOp op, mlir::Value total,
+                    mlir::Value seq, mlir::Value batch);
+
+/// The packed rows T of `op`'s result: static, or its `total`.
+mlir::Value getPackedRows(mlir::OpBuilder &b, PackOp op);
+
 /// The padded length S of `op`'s result: static, or its `max_len`.
 mlir::Value getUnpackedLength(mlir::OpBuilder &b, UnpackOp op);
 
