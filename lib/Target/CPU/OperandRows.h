@@ -26,6 +26,7 @@
 
 #include <functional>
 #include <optional>
+#include <utility>
 
 namespace attune::cpu {
 
@@ -172,13 +173,30 @@ private:
   /// past the sequence's length.
   void stageIndirectRow(mlir::Value batch, mlir::Value head, mlir::Value row,
                         mlir::Value position, mlir::Value r) const;
-  /// Stores the rope's first R features of a row, read with `load(f,
-  /// count)`, rotated at `position` with `store(value, f, count)`; returns
-  /// R.
+  /// Stores the rope's first R features of row `r` of the staged tile,
+  /// read with `load(f, count)`, rotated at `position` (or, with the angle
+  /// tables, at the tile's first position + r) with `store(value, f,
+  /// count)`; returns R.
   int64_t rotateFeatures(
       llvm::function_ref<mlir::Value(mlir::Value, int64_t)> load,
       llvm::function_ref<void(mlir::Value, mlir::Value, int64_t)> store,
-      mlir::Value position) const;
+      mlir::Value position, mlir::Value r) const;
+  /// cos and sin (f32 vectors) of the angles p * theta_e of the rope's
+  /// table entries [e, e + count), for the f64 `scaled` = p / scaling: the
+  /// angle reduced to [-pi, pi] in f64, then f32 polynomials.
+  std::pair<mlir::Value, mlir::Value> cosSin(mlir::Value scaled,
+                                             mlir::Value e,
+                                             int64_t count) const;
+  /// `position` / the rope's scaling, in f64.
+  mlir::Value scaledPosition(mlir::Value position) const;
+  /// Whether the rope's positions are the rows' (plus an offset), so that
+  /// its angles come from the angle tables: cos and sin at the tile's first
+  /// position (per `stage`) and at r = 0 .. rows - 1 (per thread), combined
+  /// by the angle-addition formulas, instead of a range reduction and two
+  /// polynomials per row.
+  bool usesAngleTables() const {
+    return static_cast<bool>(rope) && !positions;
+  }
   /// The f64 position of source row `row` of `batch`.
   mlir::Value positionOf(mlir::Value batch, mlir::Value row) const;
 
@@ -201,7 +219,9 @@ private:
   // their first rows; the block table and lengths of a paged `buffer`, its
   // dimensions and page size; the offsets of a packed `buffer`; the rope and its operands as the kernel sees
   // them; per thread the staged tile [rows, D] (f32), the rope's angle
-  // table (f64) and the first row of the tile.
+  // table (f64) and the first row of the tile; with usesAngleTables, per
+  // thread cos and sin of r * theta [rows, entries] and, per stage, of the
+  // first row's angles [entries] (f32).
   llvm::SmallVector<mlir::Value, 2> sourceBuffers, sourceStarts;
   mlir::Value pageTable, pageLengths, packedOffsets;
   attn::LayoutDims cacheDims{};
@@ -209,6 +229,7 @@ private:
   attn::RopeOp rope;
   mlir::Value positions, offset, scales;
   mlir::Value stagedTile, thetaTable, stagedBegin;
+  mlir::Value stepCos, stepSin, baseCos, baseSin;
   int64_t stagedRows = 0;
 };
 

@@ -127,6 +127,9 @@ double OperandRows::stagingBytes(attn::AttentionOp op, Operand which,
   double bytes = 4.0 * double(rows) * double(features);
   if (rope)
     bytes += 8.0 * double(thetaEntries(rope));
+  // The angle tables: cos and sin per row and entry, and of one position.
+  if (rope && !rope.getPositions())
+    bytes += 8.0 * double(rows + 1) * double(thetaEntries(rope));
   return bytes;
 }
 
@@ -256,6 +259,25 @@ void OperandRows::prepareStaging(
                   .getResult()));
     memref::StoreOp::create(b, loc, theta, thetaTable, ValueRange{e});
   });
+  if (!usesAngleTables())
+    return;
+  // cos and sin of r * theta / scaling for the rows r of a tile, once per
+  // thread: a tile's worth of range reductions and polynomials.
+  auto f32 = b.getF32Type();
+  stepCos = scratch({rows, entries}, f32);
+  stepSin = scratch({rows, entries}, f32);
+  baseCos = scratch({entries}, f32);
+  baseSin = scratch({entries}, f32);
+  forLoop(b, loc, index(b, loc, 0), index(b, loc, rows), 1, [&](Value r) {
+    Value scaled = scaledPosition(arith::SIToFPOp::create(
+        b, loc, b.getF64Type(),
+        arith::IndexCastOp::create(b, loc, b.getI64Type(), r)));
+    forChunks(b, loc, 0, entries, lanes, [&](Value e, int64_t count) {
+      auto [c, s] = cosSin(scaled, e, count);
+      storeChunk(b, loc, c, stepCos, ValueRange{r, e}, lanes, count);
+      storeChunk(b, loc, s, stepSin, ValueRange{r, e}, lanes, count);
+    });
+  });
 }
 
 Value OperandRows::positionOf(Value batch, Value row) const {
@@ -282,13 +304,25 @@ Value OperandRows::positionOf(Value batch, Value row) const {
 
 void OperandRows::stage(Value batch, Value head, Value rowBegin) {
   stagedBegin = rowBegin;
+  if (usesAngleTables()) {
+    // cos and sin at the tile's first position, for rotateFeatures.
+    Value scaled = scaledPosition(positionOf(batch, rowBegin));
+    forChunks(b, loc, 0, thetaEntries(rope), lanes,
+              [&](Value e, int64_t count) {
+                auto [c, s] = cosSin(scaled, e, count);
+                storeChunk(b, loc, c, baseCos, ValueRange{e}, lanes, count);
+                storeChunk(b, loc, s, baseSin, ValueRange{e}, lanes, count);
+              });
+  }
   Value last = arith::SubIOp::create(b, loc, count, index(b, loc, 1));
   forLoop(b, loc, index(b, loc, 0), index(b, loc, stagedRows), 1,
           [&](Value r) {
             Value row = arith::MinUIOp::create(
                 b, loc, arith::AddIOp::create(b, loc, rowBegin, r), last);
             // The rope's position is the row's, not its source row's.
-            Value position = rope ? positionOf(batch, row) : Value();
+            Value position = rope && !usesAngleTables()
+                                 ? positionOf(batch, row)
+                                 : Value();
             if (pageTable || packedOffsets) {
               stageIndirectRow(batch, head, row, position, r);
               return;
@@ -404,51 +438,74 @@ void OperandRows::stageRow(
   auto store = [&](Value v, Value f, int64_t count) {
     storeChunk(b, loc, v, stagedTile, ValueRange{r, f}, lanes, count);
   };
-  int64_t rotary = rope ? rotateFeatures(load, store, position) : 0;
+  int64_t rotary = rope ? rotateFeatures(load, store, position, r) : 0;
   // Features past R (all of them without a rope) are copied.
   forChunks(b, loc, rotary, features, lanes, [&](Value f, int64_t count) {
     store(load(f, count), f, count);
   });
 }
 
-int64_t OperandRows::rotateFeatures(
-    function_ref<Value(Value, int64_t)> load,
-    function_ref<void(Value, Value, int64_t)> store, Value position) const {
+Value OperandRows::scaledPosition(Value position) const {
   attn::RopeOp rope = this->rope; // Accessors are not const.
-  int64_t rotary = rope.getNumRotated();
-  auto f64Vec = VectorType::get({lanes}, b.getF64Type());
-  auto f32Vec = VectorType::get({lanes}, b.getF32Type());
-  // p / scaling, once per row.
-  Value scaled = arith::DivFOp::create(
+  return arith::DivFOp::create(
       b, loc, position,
       arith::ConstantOp::create(
           b, loc, b.getF64FloatAttr(rope.getScaling().convertToDouble())));
-  Value scaledVec = vector::BroadcastOp::create(b, loc, f64Vec, scaled);
+}
+
+std::pair<Value, Value> OperandRows::cosSin(Value scaled, Value e,
+                                            int64_t count) const {
+  auto f64Vec = VectorType::get({lanes}, b.getF64Type());
+  auto f32Vec = VectorType::get({lanes}, b.getF32Type());
   auto f64Splat = [&](double v) {
     return arith::ConstantOp::create(b, loc,
                                      DenseElementsAttr::get(f64Vec, v));
   };
-  // cos and sin (f32 vectors) of the angles of table entries [e, e + lanes):
-  // the angle reduced to [-pi, pi] in f64, then f32 polynomials.
-  auto cosSin = [&](Value e, int64_t count) {
-    Value theta = loadChunk(b, loc, thetaTable, ValueRange{e}, lanes, count);
-    Value angle = arith::MulFOp::create(b, loc, scaledVec, theta);
-    Value turns = math::RoundEvenOp::create(
-        b, loc,
-        arith::MulFOp::create(b, loc, angle, f64Splat(1.0 / (2.0 * M_PI))));
-    // 2 pi as the nearest double plus its rounding error: two fused
-    // multiply-adds leave an error far below f32's resolution of the
-    // reduced angle for any position below 2^31.
-    constexpr double kTwoPiHi = 6.28318530717958623200;
-    constexpr double kTwoPiLo = 2.44929359829470635445e-16;
-    Value negTurns = arith::NegFOp::create(b, loc, turns);
-    Value reduced =
-        math::FmaOp::create(b, loc, negTurns, f64Splat(kTwoPiHi), angle);
-    reduced = math::FmaOp::create(b, loc, negTurns, f64Splat(kTwoPiLo),
-                                  reduced);
-    Value narrow = arith::TruncFOp::create(b, loc, f32Vec, reduced);
-    return std::make_pair(math::CosOp::create(b, loc, narrow).getResult(),
-                          math::SinOp::create(b, loc, narrow).getResult());
+  Value scaledVec = vector::BroadcastOp::create(b, loc, f64Vec, scaled);
+  Value theta = loadChunk(b, loc, thetaTable, ValueRange{e}, lanes, count);
+  Value angle = arith::MulFOp::create(b, loc, scaledVec, theta);
+  Value turns = math::RoundEvenOp::create(
+      b, loc,
+      arith::MulFOp::create(b, loc, angle, f64Splat(1.0 / (2.0 * M_PI))));
+  // 2 pi as the nearest double plus its rounding error: two fused
+  // multiply-adds leave an error far below f32's resolution of the reduced
+  // angle for any position below 2^31.
+  constexpr double kTwoPiHi = 6.28318530717958623200;
+  constexpr double kTwoPiLo = 2.44929359829470635445e-16;
+  Value negTurns = arith::NegFOp::create(b, loc, turns);
+  Value reduced =
+      math::FmaOp::create(b, loc, negTurns, f64Splat(kTwoPiHi), angle);
+  reduced = math::FmaOp::create(b, loc, negTurns, f64Splat(kTwoPiLo), reduced);
+  Value narrow = arith::TruncFOp::create(b, loc, f32Vec, reduced);
+  Value c = math::CosOp::create(b, loc, narrow);
+  Value s = math::SinOp::create(b, loc, narrow);
+  return {c, s};
+}
+
+int64_t OperandRows::rotateFeatures(
+    function_ref<Value(Value, int64_t)> load,
+    function_ref<void(Value, Value, int64_t)> store, Value position,
+    Value r) const {
+  attn::RopeOp rope = this->rope; // Accessors are not const.
+  int64_t rotary = rope.getNumRotated();
+  auto f32Vec = VectorType::get({lanes}, b.getF32Type());
+  Value scaled = usesAngleTables() ? Value() : scaledPosition(position);
+  // cos and sin of entries [e, e + count) at this row's position: with the
+  // angle tables, cos(a + b) = cos a cos b - sin a sin b and sin(a + b) =
+  // sin a cos b + cos a sin b for a the tile's first angle and b = r theta.
+  auto rowCosSin = [&](Value e, int64_t count) -> std::pair<Value, Value> {
+    if (!usesAngleTables())
+      return cosSin(scaled, e, count);
+    Value ca = loadChunk(b, loc, baseCos, ValueRange{e}, lanes, count);
+    Value sa = loadChunk(b, loc, baseSin, ValueRange{e}, lanes, count);
+    Value cb = loadChunk(b, loc, stepCos, ValueRange{r, e}, lanes, count);
+    Value sb = loadChunk(b, loc, stepSin, ValueRange{r, e}, lanes, count);
+    Value sasb = arith::MulFOp::create(b, loc, sa, sb);
+    Value negSasb = arith::NegFOp::create(b, loc, sasb);
+    Value c = math::FmaOp::create(b, loc, ca, cb, negSasb);
+    Value casb = arith::MulFOp::create(b, loc, ca, sb);
+    Value s = math::FmaOp::create(b, loc, sa, cb, casb);
+    return {c, s};
   };
   if (rope.getStyle() == attn::RopeStyle::interleaved) {
     // Features (2k, 2k + 1) are neighbours within a vector: the partner is a
@@ -464,7 +521,7 @@ int64_t OperandRows::rotateFeatures(
     forChunks(b, loc, 0, rotary, lanes, [&](Value f, int64_t count) {
       Value x = load(f, count);
       Value partner = vector::ShuffleOp::create(b, loc, x, x, swap);
-      auto [c, s] = cosSin(f, count);
+      auto [c, s] = rowCosSin(f, count);
       Value ps = arith::MulFOp::create(
           b, loc, arith::MulFOp::create(b, loc, partner, signs), s);
       store(math::FmaOp::create(b, loc, x, c, ps), f, count);
@@ -475,7 +532,7 @@ int64_t OperandRows::rotateFeatures(
     forChunks(b, loc, 0, half, lanes, [&](Value k, int64_t count) {
       Value k2 = arith::AddIOp::create(b, loc, k, index(b, loc, half));
       Value x1 = load(k, count), x2 = load(k2, count);
-      auto [c, s] = cosSin(k, count);
+      auto [c, s] = rowCosSin(k, count);
       Value y1 = arith::SubFOp::create(b, loc,
                                        arith::MulFOp::create(b, loc, x1, c),
                                        arith::MulFOp::create(b, loc, x2, s));
