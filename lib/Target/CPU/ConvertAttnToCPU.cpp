@@ -111,6 +111,10 @@ private:
     b.setInsertionPointToStart(loop.getBody());
     body(loop.getInductionVar());
   }
+  /// `body(r)` for the query rows r = 0, step, ... below queryExtent.
+  void forQueries(int64_t step, function_ref<void(Value)> body) {
+    forLoop(idx(0), queryExtent, step, body);
+  }
   /// One step of an outer-product register block: returns
   /// acc[r * n + v] + broadcast(scalars[r]) * vectors[v] for n vectors.
   SmallVector<Value> fmaStep(ArrayRef<Value> scalars, ArrayRef<Value> vectors,
@@ -190,6 +194,9 @@ private:
   /// The sequence lengths of Q and K (the shapes of the results and the
   /// extent of the loop over query tiles) and the number of query tiles.
   Value seqQ, seqK, numQTiles;
+  /// Per query tile: its rows rounded up to a multiple of lanes x
+  /// kBlockVectors (at most tileQ), the extent of every loop over queries.
+  Value queryExtent;
   // Per-thread tiles: Q^T [D, Tq], S^T/P^T [Tk, Tq] (queries in the vector
   // lanes), O's whole vectors of features [Tq, Dv - Dv mod lanes] (only if
   // Dv >= lanes), O's last Dv mod lanes features transposed
@@ -239,7 +246,7 @@ void CPUAttentionEmitter::packQuery(Value batch, Value head, Value rowBegin,
   // over all key tiles. A head size that lanes does not divide ends in a
   // masked load of its last D mod lanes features.
   int64_t tail = headDim % lanes;
-  forLoop(idx(0), idx(tileQ), 1, [&](Value r) {
+  forQueries(1, [&](Value r) {
     Value inside = lessThan(r, rows);
     Value row = add(rowBegin, r);
     auto pack = [&](Value d, int64_t count) {
@@ -281,7 +288,7 @@ void CPUAttentionEmitter::emitScores(Value batch, Value kvHead,
     for (int64_t c = 0; c < blockRows; ++c)
       keyRows.push_back(arith::MinUIOp::create(
           b, loc, add(colBegin, add(c0, idx(c))), lastKey));
-    forLoop(idx(0), idx(tileQ), lanes * kBlockVectors, [&](Value r0) {
+    forQueries(lanes * kBlockVectors, [&](Value r0) {
       SmallVector<Value> init(blockRows * kBlockVectors, zero);
       auto loop = scf::ForOp::create(
           b, loc, idx(0), idx(headDim), idx(1), init,
@@ -309,7 +316,7 @@ void CPUAttentionEmitter::emitVectorScale() {
   // Full tiles without a score region: T = S * scale * log2(e).
   Value factor = splat(op.getScaleValue() * kLog2E);
   forLoop(idx(0), idx(tileK), 1, [&](Value c) {
-    forLoop(idx(0), idx(tileQ), lanes, [&](Value r) {
+    forQueries(lanes, [&](Value r) {
       Value s = vector::LoadOp::create(b, loc, vecType, sTile,
                                        ValueRange{c, r});
       vector::StoreOp::create(b, loc, arith::MulFOp::create(b, loc, s, factor),
@@ -425,7 +432,7 @@ void CPUAttentionEmitter::emitVectorScores(Value batch, Value head,
   forLoop(idx(0), idx(tileK), 1, [&](Value c) {
     Value j = arith::MinUIOp::create(b, loc, add(colBegin, c), lastKey);
     Value inside = lessThan(c, cols);
-    forLoop(idx(0), idx(tileQ), lanes, [&](Value r) {
+    forQueries(lanes, [&](Value r) {
       Value i = arith::AddIOp::create(
           b, loc, vector::BroadcastOp::create(b, loc, indexVec, add(rowBegin, r)),
           iota);
@@ -469,7 +476,7 @@ void CPUAttentionEmitter::emitElementScores(Value batch, Value head,
   Value negInf = f32Const(-std::numeric_limits<double>::infinity());
   Block *mask = op.getMaskBlock();
   Block *score = op.getScoreBlock();
-  forLoop(idx(0), idx(tileQ), 1, [&](Value r) {
+  forQueries(1, [&](Value r) {
     Value rowInside = lessThan(r, rows);
     Value i = add(rowBegin, r);
     forLoop(idx(0), idx(tileK), 1, [&](Value c) {
@@ -519,7 +526,7 @@ void CPUAttentionEmitter::emitSoftmaxUpdate() {
   // only masked keys, m' = -inf: use 0 as the reference so that P = 0 and
   // alpha = 0 rather than NaN.
   Value negInf = splat(-std::numeric_limits<double>::infinity());
-  forLoop(idx(0), idx(tileQ), lanes, [&](Value r) {
+  forQueries(lanes, [&](Value r) {
     auto maxLoop = scf::ForOp::create(
         b, loc, idx(0), idx(tileK), idx(1), ValueRange{negInf},
         [&](OpBuilder &, Location, Value c, ValueRange acc) {
@@ -561,7 +568,7 @@ void CPUAttentionEmitter::emitValueBlock(Value batch, Value kvHead,
   // O[r][e..] = alpha[r] O[r][e..] + sum_c P[r][c] V[j0 + c][e..] for
   // `vectors` vectors of features at e, in register blocks of blockRows
   // rows, reading V in place.
-  forLoop(idx(0), idx(tileQ), blockRows, [&](Value r0) {
+  forQueries(blockRows, [&](Value r0) {
     SmallVector<Value> init;
     for (int64_t r = 0; r < blockRows; ++r) {
       Value row = add(r0, idx(r));
@@ -626,7 +633,7 @@ void CPUAttentionEmitter::emitTransposedTail(Value batch, Value kvHead,
   // score (D = 17 at 8 lanes: 1 instead of 8; as fast as the padded
   // vector even at t = lanes - 1, bench/RESULTS.md).
   int64_t first = valueDim - valueTail;
-  forLoop(idx(0), idx(tileQ), lanes * kBlockVectors, [&](Value r0) {
+  forQueries(lanes * kBlockVectors, [&](Value r0) {
     SmallVector<Value> alphas;
     for (int64_t v = 0; v < kBlockVectors; ++v)
       alphas.push_back(vector::LoadOp::create(b, loc, vecType, rowScale,
@@ -817,6 +824,13 @@ void CPUAttentionEmitter::emitTile(ValueRange ivs) {
   }
   Value rows = arith::MinUIOp::create(
       b, loc, idx(tileQ), arith::SubIOp::create(b, loc, rowLimit, rowBegin));
+  // The query loops run over the rows rounded up to a register block of
+  // queries, not the whole tile: a short last tile (decode: one row) costs
+  // a block, not tileQ rows.
+  int64_t queryBlock = lanes * kBlockVectors;
+  queryExtent =
+      mul(arith::CeilDivUIOp::create(b, loc, rows, idx(queryBlock)).getResult(),
+          idx(queryBlock));
 
   qTile = scratch({headDim, tileQ});
   sTile = scratch({tileK, tileQ});
@@ -838,7 +852,7 @@ void CPUAttentionEmitter::emitTile(ValueRange ivs) {
   if (query->isStaged())
     query->stage(batch, head, rowBegin);
   packQuery(batch, head, rowBegin, rows);
-  forLoop(idx(0), idx(tileQ), 1, [&](Value r) {
+  forQueries(1, [&](Value r) {
     memref::StoreOp::create(
         b, loc, f32Const(-std::numeric_limits<double>::infinity()), rowMax,
         ValueRange{r});
@@ -850,7 +864,7 @@ void CPUAttentionEmitter::emitTile(ValueRange ivs) {
   });
   if (valueTail)
     forLoop(idx(0), idx(valueTail), 1, [&](Value f) {
-      forLoop(idx(0), idx(tileQ), lanes, [&](Value r) {
+      forQueries(lanes, [&](Value r) {
         vector::StoreOp::create(b, loc, splat(0.0), oTailT, ValueRange{f, r});
       });
     });
@@ -873,15 +887,15 @@ void CPUAttentionEmitter::emitTile(ValueRange ivs) {
     Value visit = arith::XOrIOp::create(
         b, loc, tileClass.empty, arith::ConstantIntOp::create(b, loc, 1, 1));
     scf::IfOp::create(b, loc, visit, [&](OpBuilder &, Location) {
-      emitKeyTile(batch, head, kvHead, rowBegin, rows, colBegin, cols,
-                  arith::OrIOp::create(
-                      b, loc, tileClass.full,
-                      arith::AndIOp::create(
-                          b, loc,
-                          arith::CmpIOp::create(b, loc,
-                                                arith::CmpIPredicate::uge, kt,
-                                                ranges.fullBegin),
-                          lessThan(kt, ranges.fullEnd))));
+      emitKeyTile(
+          batch, head, kvHead, rowBegin, rows, colBegin, cols,
+          arith::OrIOp::create(
+              b, loc, tileClass.full,
+              arith::AndIOp::create(
+                  b, loc,
+                  arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, kt,
+                                        ranges.fullBegin),
+                  lessThan(kt, ranges.fullEnd))));
       scf::YieldOp::create(b, loc);
     });
   });
