@@ -138,14 +138,13 @@ private:
   void emitTile(ValueRange ivs);
   /// One key tile that is not empty: scores, mask and score regions
   /// (skipping the mask when `classifiedFull`), softmax update, P.V.
-  void emitKeyTile(Value batch, Value head, Value kvHead, Value rowBegin,
-                   Value rows, Value colBegin, Value cols,
-                   Value classifiedFull);
-  void packQuery(Value batch, Value head, Value rowBegin, Value rows);
+  void emitKeyTile(Value batch, Value kvHead, Value rows, Value colBegin,
+                   Value cols, Value classifiedFull);
+  void packQuery(Value batch, Value rows);
   void emitScores(Value batch, Value kvHead, Value colBegin);
   void emitVectorScale();
-  void emitElementScores(Value batch, Value head, Value rowBegin, Value rows,
-                         Value colBegin, Value cols, Value needMask);
+  void emitElementScores(Value batch, Value rows, Value colBegin, Value cols,
+                         Value needMask);
   /// Inlines a score or mask region for one element: `score` (null for
   /// the mask) and `indices` (b, h, i, j) for its arguments.
   Value inlineRegion(Block *block, Value score, ArrayRef<Value> indices);
@@ -153,8 +152,8 @@ private:
   /// are vectors, b, h and j scalars; ops with a vector operand are
   /// rebuilt on vectors, the others stay scalar.
   Value vectorizeRegion(Block *block, Value score, ArrayRef<Value> indices);
-  void emitVectorScores(Value batch, Value head, Value rowBegin,
-                        Value colBegin, Value cols, Value needMask);
+  void emitVectorScores(Value batch, Value colBegin, Value cols,
+                        Value needMask);
   void emitSoftmaxUpdate();
   void emitValueProduct(Value batch, Value kvHead, Value colBegin, Value cols);
   /// `vectors` vectors of P.V features from feature `e`.
@@ -162,7 +161,21 @@ private:
                       Value e, int64_t vectors);
   void emitTransposedTail(Value batch, Value kvHead, Value colBegin,
                           Value cols);
-  void emitEpilogue(Value batch, Value head, Value rowBegin, Value rows);
+  void emitEpilogue(Value batch, Value rows);
+  /// The query head and position of row `r` of the current query tile.
+  Value rowHead(Value r);
+  Value rowPosition(Value r);
+  /// Fills rowHeads and rowPositions for the packed rows [rowBegin,
+  /// rowBegin + tileQ) of K/V head `kvHead`, `rowLimit` = g x Sq of them
+  /// existing (rows past it repeat the last one).
+  void emitPackedRowMap(Value kvHead, Value rowBegin, Value rowLimit);
+  /// The classifier's verdict on key tile [colBegin, lastCol] for the
+  /// current query tile: its positions [firstPos, lastPos] in heads
+  /// [firstHead, lastHead], empty (full) only when it is for every head.
+  TileClassValues emitPackedTileClass(Value batch, Value firstHead,
+                                      Value lastHead, Value firstPos,
+                                      Value lastPos, Value colBegin,
+                                      Value lastCol);
   /// The length of sequence `batch` of the fused pack.
   Value packedLength(Value batch);
   /// Zeroes the rows of the packed output `buffer` (`total` rows) that no
@@ -197,6 +210,13 @@ private:
   /// Per query tile: its rows rounded up to a multiple of lanes x
   /// kBlockVectors (at most tileQ), the extent of every loop over queries.
   Value queryExtent;
+  /// Whether a query tile holds the query heads of one K/V head (GQA
+  /// packing: packed row p is head kvHead g + p / Sq at position p mod Sq,
+  /// so that decode's g heads share the vector lanes and each K/V tile is
+  /// read once for all of them), and per tile: the head and first row of
+  /// an unpacked tile, or each row's head and position (index [tileQ]).
+  bool packHeads = false;
+  Value tileHead, tileRowBegin, rowHeads, rowPositions;
   // Per-thread tiles: Q^T [D, Tq], S^T/P^T [Tk, Tq] (queries in the vector
   // lanes), O's whole vectors of features [Tq, Dv - Dv mod lanes] (only if
   // Dv >= lanes), O's last Dv mod lanes features transposed
@@ -238,8 +258,7 @@ Value CPUAttentionEmitter::exp2(Value t) {
   return arith::SelectOp::create(b, loc, tiny, splat(0.0), result);
 }
 
-void CPUAttentionEmitter::packQuery(Value batch, Value head, Value rowBegin,
-                                    Value rows) {
+void CPUAttentionEmitter::packQuery(Value batch, Value rows) {
   // Q^T[d][r] = Q[i0 + r][d]: the score kernel then loads lanes queries of
   // one feature at once. Rows past Sq are zero so that they stay finite;
   // they are never stored. Packed once per query tile, this is amortised
@@ -248,7 +267,8 @@ void CPUAttentionEmitter::packQuery(Value batch, Value head, Value rowBegin,
   int64_t tail = headDim % lanes;
   forQueries(1, [&](Value r) {
     Value inside = lessThan(r, rows);
-    Value row = add(rowBegin, r);
+    Value head = rowHead(r);
+    Value row = rowPosition(r);
     auto pack = [&](Value d, int64_t count) {
       auto ifOp = scf::IfOp::create(
           b, loc, inside,
@@ -336,13 +356,17 @@ Value CPUAttentionEmitter::inlineRegion(Block *block, Value score,
 /// Whether every op of `block` can be evaluated on all lanes of a vector of
 /// queries, including lanes the mask excludes or that lie past Sq: only
 /// elementwise arith/math ops whose evaluation cannot trap, and reads of
-/// captures at indices that are the same for all lanes (b, h, j, constants).
-static bool isVectorizable(Block *block) {
-  // Values that differ between lanes: the score and i, and what uses them.
-  SmallVector<Value, 2> lanes;
+/// captures at indices that are the same for all lanes (b, h, j, constants;
+/// not h when `headVaries`, the lanes holding packed heads).
+static bool isVectorizable(Block *block, bool headVaries) {
+  // Values that differ between lanes: the score and i (and h), and what
+  // uses them.
+  SmallVector<Value, 3> lanes;
   if (AttentionOp::isScoreBlock(block))
     lanes.push_back(AttentionOp::getScoreArg(block));
   lanes.push_back(AttentionOp::getIndexArg(block, RegionDim::I));
+  if (headVaries)
+    lanes.push_back(AttentionOp::getIndexArg(block, RegionDim::H));
   RegionVariance variance(block, lanes);
   for (Operation &nested : block->without_terminator()) {
     if (nested.getNumRegions() != 0)
@@ -378,6 +402,9 @@ Value CPUAttentionEmitter::vectorizeRegion(Block *block, Value score,
   if (score)
     vectors.insert(score);
   vectors.insert(indices[static_cast<unsigned>(RegionDim::I)]);
+  if (Value head = indices[static_cast<unsigned>(RegionDim::H)];
+      isa<VectorType>(head.getType()))
+    vectors.insert(head);
   auto toVector = [&](Value v) -> Value {
     if (vectors.contains(v))
       return v;
@@ -408,8 +435,7 @@ Value CPUAttentionEmitter::vectorizeRegion(Block *block, Value score,
       attn::inlineRegion(b, block, map, captureBuffers, emitVectorOp));
 }
 
-void CPUAttentionEmitter::emitVectorScores(Value batch, Value head,
-                                           Value rowBegin, Value colBegin,
+void CPUAttentionEmitter::emitVectorScores(Value batch, Value colBegin,
                                            Value cols, Value needMask) {
   // Regions evaluated on 8 queries at once (one key per row of S^T). Lanes
   // past Sq compute harmless values that are never stored; rows past Sk are
@@ -433,9 +459,21 @@ void CPUAttentionEmitter::emitVectorScores(Value batch, Value head,
     Value j = arith::MinUIOp::create(b, loc, add(colBegin, c), lastKey);
     Value inside = lessThan(c, cols);
     forQueries(lanes, [&](Value r) {
-      Value i = arith::AddIOp::create(
-          b, loc, vector::BroadcastOp::create(b, loc, indexVec, add(rowBegin, r)),
-          iota);
+      // Packed heads: each lane's head and position from the row map.
+      Value i = packHeads
+                    ? vector::LoadOp::create(b, loc, indexVec, rowPositions,
+                                             ValueRange{r})
+                          .getResult()
+                    : arith::AddIOp::create(
+                          b, loc,
+                          vector::BroadcastOp::create(b, loc, indexVec,
+                                                      add(tileRowBegin, r)),
+                          iota)
+                          .getResult();
+      Value head = packHeads ? vector::LoadOp::create(b, loc, indexVec,
+                                                      rowHeads, ValueRange{r})
+                                   .getResult()
+                             : tileHead;
       Value s = vector::LoadOp::create(b, loc, vecType, sTile, ValueRange{c, r});
       s = arith::MulFOp::create(b, loc, s, scale);
       if (score)
@@ -464,8 +502,7 @@ void CPUAttentionEmitter::emitVectorScores(Value batch, Value head,
   });
 }
 
-void CPUAttentionEmitter::emitElementScores(Value batch, Value head,
-                                            Value rowBegin, Value rows,
+void CPUAttentionEmitter::emitElementScores(Value batch, Value rows,
                                             Value colBegin, Value cols,
                                             Value needMask) {
   // Partial tiles and score regions: one element at a time, the mask first
@@ -478,7 +515,8 @@ void CPUAttentionEmitter::emitElementScores(Value batch, Value head,
   Block *score = op.getScoreBlock();
   forQueries(1, [&](Value r) {
     Value rowInside = lessThan(r, rows);
-    Value i = add(rowBegin, r);
+    Value head = rowHead(r);
+    Value i = rowPosition(r);
     forLoop(idx(0), idx(tileK), 1, [&](Value c) {
       Value inside = arith::AndIOp::create(b, loc, rowInside,
                                            lessThan(c, cols));
@@ -672,13 +710,13 @@ void CPUAttentionEmitter::emitTransposedTail(Value batch, Value kvHead,
   });
 }
 
-void CPUAttentionEmitter::emitEpilogue(Value batch, Value head, Value rowBegin,
-                                       Value rows) {
+void CPUAttentionEmitter::emitEpilogue(Value batch, Value rows) {
   // O = O / l, 0 on fully masked rows (l = 0); lse = m ln 2 + ln l, -inf
   // there.
   Value zero = f32Const(0.0);
   forLoop(idx(0), rows, 1, [&](Value r) {
-    Value row = add(rowBegin, r);
+    Value head = rowHead(r);
+    Value row = rowPosition(r);
     Value l = memref::LoadOp::create(b, loc, rowSum, ValueRange{r});
     Value empty =
         arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l, zero);
@@ -744,8 +782,50 @@ void CPUAttentionEmitter::zeroUncoveredRows(Value buffer, Value total) {
     });
 }
 
-void CPUAttentionEmitter::emitKeyTile(Value batch, Value head, Value kvHead,
-                                      Value rowBegin, Value rows,
+Value CPUAttentionEmitter::rowHead(Value r) {
+  if (!packHeads)
+    return tileHead;
+  return memref::LoadOp::create(b, loc, rowHeads, ValueRange{r});
+}
+
+Value CPUAttentionEmitter::rowPosition(Value r) {
+  if (!packHeads)
+    return add(tileRowBegin, r);
+  return memref::LoadOp::create(b, loc, rowPositions, ValueRange{r});
+}
+
+void CPUAttentionEmitter::emitPackedRowMap(Value kvHead, Value rowBegin,
+                                           Value rowLimit) {
+  Value firstHead = mul(kvHead, idx(op.getGroupSize()));
+  Value lastRow = arith::SubIOp::create(b, loc, rowLimit, idx(1));
+  forLoop(idx(0), idx(tileQ), 1, [&](Value r) {
+    Value row = arith::MinUIOp::create(b, loc, add(rowBegin, r), lastRow);
+    Value head = add(firstHead, arith::DivUIOp::create(b, loc, row, seqQ));
+    Value position = arith::RemUIOp::create(b, loc, row, seqQ);
+    memref::StoreOp::create(b, loc, head, rowHeads, ValueRange{r});
+    memref::StoreOp::create(b, loc, position, rowPositions, ValueRange{r});
+  });
+}
+
+TileClassValues CPUAttentionEmitter::emitPackedTileClass(
+    Value batch, Value firstHead, Value lastHead, Value firstPos,
+    Value lastPos, Value colBegin, Value lastCol) {
+  Value yes = arith::ConstantIntOp::create(b, loc, 1, 1);
+  auto loop = scf::ForOp::create(
+      b, loc, firstHead, add(lastHead, idx(1)), idx(1), ValueRange{yes, yes},
+      [&](OpBuilder &, Location, Value h, ValueRange acc) {
+        TileClassValues one = emitTileClass(
+            b, loc, op,
+            ValueRange{batch, h, firstPos, lastPos, colBegin, lastCol},
+            op.getCaptures());
+        Value empty = arith::AndIOp::create(b, loc, acc[0], one.empty);
+        Value full = arith::AndIOp::create(b, loc, acc[1], one.full);
+        scf::YieldOp::create(b, loc, ValueRange{empty, full});
+      });
+  return {loop.getResult(0), loop.getResult(1)};
+}
+
+void CPUAttentionEmitter::emitKeyTile(Value batch, Value kvHead, Value rows,
                                       Value colBegin, Value cols,
                                       Value classifiedFull) {
   if (key->isStaged())
@@ -762,14 +842,13 @@ void CPUAttentionEmitter::emitKeyTile(Value batch, Value head, Value kvHead,
   // Scores: one multiply on full tiles without a score region; the
   // regions on 8 queries at once where they vectorise; else per element.
   bool vectorRegions =
-      (!op.getMaskBlock() || isVectorizable(op.getMaskBlock())) &&
-      (!op.getScoreBlock() || isVectorizable(op.getScoreBlock()));
+      (!op.getMaskBlock() || isVectorizable(op.getMaskBlock(), packHeads)) &&
+      (!op.getScoreBlock() || isVectorizable(op.getScoreBlock(), packHeads));
   auto emitMasked = [&]() {
     if (vectorRegions)
-      emitVectorScores(batch, head, rowBegin, colBegin, cols, needMask);
+      emitVectorScores(batch, colBegin, cols, needMask);
     else
-      emitElementScores(batch, head, rowBegin, rows, colBegin, cols,
-                        needMask);
+      emitElementScores(batch, rows, colBegin, cols, needMask);
   };
   if (op.getScoreBlock()) {
     emitMasked();
@@ -793,7 +872,8 @@ void CPUAttentionEmitter::emitKeyTile(Value batch, Value head, Value kvHead,
 }
 
 void CPUAttentionEmitter::emitTile(ValueRange ivs) {
-  Value batch = ivs[0], head = ivs[1];
+  // ivs[1] is the query head, or with packed heads the K/V head.
+  Value batch = ivs[0], head = packHeads ? Value() : ivs[1];
   // Visit query tiles in zig-zag order (0, n-1, 1, n-2, ...): the threads'
   // contiguous chunks of iterations then get equal work under causal-like
   // masks, where later query tiles see more keys.
@@ -808,12 +888,16 @@ void CPUAttentionEmitter::emitTile(ValueRange ivs) {
                             arith::SubIOp::create(b, loc, numQTiles, idx(1)),
                             half),
       half);
-  Value kvHead =
-      arith::DivUIOp::create(b, loc, head, idx(op.getGroupSize()));
+  Value kvHead = packHeads ? ivs[1]
+                           : arith::DivUIOp::create(b, loc, head,
+                                                    idx(op.getGroupSize()))
+                                 .getResult();
   Value rowBegin = mul(qTileIndex, idx(tileQ));
   // With O stored packed, only the rows the pack keeps are computed: a
   // query tile wholly past its sequence's length is skipped.
   Value rowLimit = query->rowCount(batch);
+  if (packHeads)
+    rowLimit = mul(rowLimit, idx(op.getGroupSize()));
   std::optional<OpBuilder::InsertionGuard> insideSequence;
   if (outputPack) {
     rowLimit = packedLength(batch);
@@ -842,6 +926,13 @@ void CPUAttentionEmitter::emitTile(ValueRange ivs) {
   rowMax = scratch({tileQ});
   rowSum = scratch({tileQ});
   rowScale = scratch({tileQ});
+  tileHead = head;
+  tileRowBegin = rowBegin;
+  if (packHeads) {
+    rowHeads = scratch({tileQ}, b.getIndexType());
+    rowPositions = scratch({tileQ}, b.getIndexType());
+    emitPackedRowMap(kvHead, rowBegin, rowLimit);
+  }
 
   auto stackBuffer = [&](ArrayRef<int64_t> shape, Type element) {
     return scratch(shape, element);
@@ -851,7 +942,7 @@ void CPUAttentionEmitter::emitTile(ValueRange ivs) {
   value->prepareStaging(stackBuffer, tileK);
   if (query->isStaged())
     query->stage(batch, head, rowBegin);
-  packQuery(batch, head, rowBegin, rows);
+  packQuery(batch, rows);
   forQueries(1, [&](Value r) {
     memref::StoreOp::create(
         b, loc, f32Const(-std::numeric_limits<double>::infinity()), rowMax,
@@ -870,9 +961,28 @@ void CPUAttentionEmitter::emitTile(ValueRange ivs) {
     });
 
   Value keys = key->rowCount(batch);
+  // The tile's query positions [firstPos, lastPos] and heads [firstHead,
+  // lastHead]: with packed heads, a tile across two heads holds positions
+  // from the first head's end and the next one's start, so [0, Sq - 1].
+  Value lastRowIndex = arith::SubIOp::create(b, loc, rows, idx(1));
+  Value firstPos = rowBegin;
+  Value lastPos = add(rowBegin, lastRowIndex);
+  Value firstHead = head, lastHead = head;
+  if (packHeads) {
+    firstHead = rowHead(idx(0));
+    lastHead = rowHead(lastRowIndex);
+    Value oneHead = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                          firstHead, lastHead);
+    Value first = rowPosition(idx(0));
+    Value last = rowPosition(lastRowIndex);
+    Value lastOfHead = arith::SubIOp::create(b, loc, seqQ, idx(1));
+    firstPos = arith::SelectOp::create(b, loc, oneHead, first, idx(0));
+    lastPos = arith::SelectOp::create(b, loc, oneHead, last, lastOfHead);
+  }
+  Value positions =
+      add(arith::SubIOp::create(b, loc, lastPos, firstPos), idx(1));
   KeyTileRanges ranges =
-      emitKeyTileRanges(b, loc, op, rowBegin, rows, keys, tileK);
-  Value lastRow = add(rowBegin, arith::SubIOp::create(b, loc, rows, idx(1)));
+      emitKeyTileRanges(b, loc, op, firstPos, positions, keys, tileK);
   forLoop(ranges.begin, ranges.end, 1, [&](Value kt) {
     Value colBegin = mul(kt, idx(tileK));
     Value cols = arith::MinUIOp::create(
@@ -880,15 +990,18 @@ void CPUAttentionEmitter::emitTile(ValueRange ivs) {
     // The tile classifier (attn-sparsify) on this tile's box of (b, h, i, j):
     // empty tiles are skipped, full ones skip the mask.
     Value lastCol = add(colBegin, arith::SubIOp::create(b, loc, cols, idx(1)));
-    TileClassValues tileClass = emitTileClass(
-        b, loc, op,
-        ValueRange{batch, head, rowBegin, lastRow, colBegin, lastCol},
-        op.getCaptures());
+    TileClassValues tileClass =
+        packHeads ? emitPackedTileClass(batch, firstHead, lastHead, firstPos,
+                                        lastPos, colBegin, lastCol)
+                  : emitTileClass(b, loc, op,
+                                  ValueRange{batch, head, firstPos, lastPos,
+                                             colBegin, lastCol},
+                                  op.getCaptures());
     Value visit = arith::XOrIOp::create(
         b, loc, tileClass.empty, arith::ConstantIntOp::create(b, loc, 1, 1));
     scf::IfOp::create(b, loc, visit, [&](OpBuilder &, Location) {
       emitKeyTile(
-          batch, head, kvHead, rowBegin, rows, colBegin, cols,
+          batch, kvHead, rows, colBegin, cols,
           arith::OrIOp::create(
               b, loc, tileClass.full,
               arith::AndIOp::create(
@@ -899,7 +1012,7 @@ void CPUAttentionEmitter::emitTile(ValueRange ivs) {
       scf::YieldOp::create(b, loc);
     });
   });
-  emitEpilogue(batch, head, rowBegin, rows);
+  emitEpilogue(batch, rows);
 }
 
 SmallVector<Value> CPUAttentionEmitter::emit() {
@@ -1066,10 +1179,18 @@ SmallVector<Value> CPUAttentionEmitter::emit() {
     lse.emplace(b, loc, lseBuffer, seqQ, lanes);
   }
 
-  numQTiles = arith::CeilDivUIOp::create(b, loc, seqQ, idx(tileQ));
+  // GQA: a tile holds rows of all g query heads of a K/V head, which then
+  // share the vector lanes of a short Sq (decode) and each K/V tile's
+  // reads. Not with a staged Q (its stage reads rows of one head) or a
+  // fused pack (its rows end per sequence).
+  int64_t group = op.getGroupSize();
+  packHeads = group > 1 && !query->isStaged() && !outputPack;
+  Value queryRows = packHeads ? mul(seqQ, idx(group)) : seqQ;
+  numQTiles = arith::CeilDivUIOp::create(b, loc, queryRows, idx(tileQ));
+  int64_t heads = op.getNumQueryHeads() / (packHeads ? group : 1);
   scf::ParallelOp::create(
       b, loc, ValueRange{idx(0), idx(0), idx(0)},
-      ValueRange{batchSize, idx(op.getNumQueryHeads()), numQTiles},
+      ValueRange{batchSize, idx(heads), numQTiles},
       ValueRange{idx(1), idx(1), idx(1)},
       [&](OpBuilder &, Location, ValueRange ivs) {
         // Scratch tiles live on the stack of the thread for one iteration.

@@ -22,7 +22,9 @@ double KernelPlan::stackBytes(attn::AttentionOp op, int64_t tileQ,
   double staged = OperandRows::stagingBytes(op, Operand::Query, tileQ) +
                   OperandRows::stagingBytes(op, Operand::Key, tileK) +
                   OperandRows::stagingBytes(op, Operand::Value, tileK);
-  return 4 * (d * q + k * q + q * dv + 3 * q) + staged;
+  // GQA's row map of heads and positions (index: 8 bytes each).
+  double rowMap = op.getGroupSize() > 1 ? 16 * q : 0;
+  return 4 * (d * q + k * q + q * dv + 3 * q) + staged + rowMap;
 }
 
 bool KernelPlan::fits(int64_t tileQ, int64_t tileK, int64_t lanes) {

@@ -61,8 +61,8 @@ struct KernelPlan {
                                          int64_t vectorWidth);
 
   /// Bytes of the per-thread tiles: Q^T, S^T, O (its vectors and its
-  /// transposed tail: Dv features per query), three row vectors and the
-  /// staged rows of fused producers (OperandRows.h). In
+  /// transposed tail: Dv features per query), three row vectors, GQA's row
+  /// map and the staged rows of fused producers (OperandRows.h). In
   /// double, so that absurd tile sizes cannot overflow.
   static double stackBytes(attn::AttentionOp op, int64_t tileQ,
                            int64_t tileK);
