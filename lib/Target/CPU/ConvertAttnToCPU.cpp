@@ -115,6 +115,23 @@ private:
   void forQueries(int64_t step, function_ref<void(Value)> body) {
     forLoop(idx(0), queryExtent, step, body);
   }
+  /// `body(r0, vectors)` for the register blocks of queries below
+  /// queryExtent: blocks of kBlockVectors vectors from r0 = 0, then one of
+  /// a single vector where the extent ends within a block.
+  void forQueryBlocks(function_ref<void(Value, int64_t)> body) {
+    static_assert(kBlockVectors == 2, "the last block is one vector");
+    int64_t block = lanes * kBlockVectors;
+    Value whole = mul(
+        arith::DivUIOp::create(b, loc, queryExtent, idx(block)).getResult(),
+        idx(block));
+    forLoop(idx(0), whole, block,
+            [&](Value r0) { body(r0, kBlockVectors); });
+    scf::IfOp::create(b, loc, lessThan(whole, queryExtent),
+                      [&](OpBuilder &, Location) {
+                        body(whole, 1);
+                        scf::YieldOp::create(b, loc);
+                      });
+  }
   /// One step of an outer-product register block: returns
   /// acc[r * n + v] + broadcast(scalars[r]) * vectors[v] for n vectors.
   SmallVector<Value> fmaStep(ArrayRef<Value> scalars, ArrayRef<Value> vectors,
@@ -207,8 +224,8 @@ private:
   /// The sequence lengths of Q and K (the shapes of the results and the
   /// extent of the loop over query tiles) and the number of query tiles.
   Value seqQ, seqK, numQTiles;
-  /// Per query tile: its rows rounded up to a multiple of lanes x
-  /// kBlockVectors (at most tileQ), the extent of every loop over queries.
+  /// Per query tile: its rows rounded up to a multiple of lanes (at most
+  /// tileQ), the extent of every loop over queries.
   Value queryExtent;
   /// Whether a query tile holds the query heads of one K/V head (GQA
   /// packing: packed row p is head kvHead g + p / Sq at position p mod Sq,
@@ -308,13 +325,13 @@ void CPUAttentionEmitter::emitScores(Value batch, Value kvHead,
     for (int64_t c = 0; c < blockRows; ++c)
       keyRows.push_back(arith::MinUIOp::create(
           b, loc, add(colBegin, add(c0, idx(c))), lastKey));
-    forQueries(lanes * kBlockVectors, [&](Value r0) {
-      SmallVector<Value> init(blockRows * kBlockVectors, zero);
+    forQueryBlocks([&](Value r0, int64_t vectors) {
+      SmallVector<Value> init(blockRows * vectors, zero);
       auto loop = scf::ForOp::create(
           b, loc, idx(0), idx(headDim), idx(1), init,
           [&](OpBuilder &, Location, Value d, ValueRange acc) {
             SmallVector<Value> queries;
-            for (int64_t v = 0; v < kBlockVectors; ++v)
+            for (int64_t v = 0; v < vectors; ++v)
               queries.push_back(vector::LoadOp::create(
                   b, loc, vecType, qTile,
                   ValueRange{d, add(r0, idx(v * lanes))}));
@@ -324,9 +341,9 @@ void CPUAttentionEmitter::emitScores(Value batch, Value kvHead,
             scf::YieldOp::create(b, loc, fmaStep(keys, queries, acc));
           });
       for (int64_t c = 0; c < blockRows; ++c)
-        for (int64_t v = 0; v < kBlockVectors; ++v)
+        for (int64_t v = 0; v < vectors; ++v)
           vector::StoreOp::create(
-              b, loc, loop.getResult(c * kBlockVectors + v), sTile,
+              b, loc, loop.getResult(c * vectors + v), sTile,
               ValueRange{add(c0, idx(c)), add(r0, idx(v * lanes))});
     });
   });
@@ -671,16 +688,16 @@ void CPUAttentionEmitter::emitTransposedTail(Value batch, Value kvHead,
   // score (D = 17 at 8 lanes: 1 instead of 8; as fast as the padded
   // vector even at t = lanes - 1, bench/RESULTS.md).
   int64_t first = valueDim - valueTail;
-  forQueries(lanes * kBlockVectors, [&](Value r0) {
+  forQueryBlocks([&](Value r0, int64_t vectors) {
     SmallVector<Value> alphas;
-    for (int64_t v = 0; v < kBlockVectors; ++v)
+    for (int64_t v = 0; v < vectors; ++v)
       alphas.push_back(vector::LoadOp::create(b, loc, vecType, rowScale,
                                               add(r0, idx(v * lanes))));
     for (int64_t f0 = 0; f0 < valueTail; f0 += blockRows) {
       int64_t features = std::min(blockRows, valueTail - f0);
       SmallVector<Value> init;
       for (int64_t f = 0; f < features; ++f)
-        for (int64_t v = 0; v < kBlockVectors; ++v) {
+        for (int64_t v = 0; v < vectors; ++v) {
           Value o = vector::LoadOp::create(
               b, loc, vecType, oTailT,
               ValueRange{idx(f0 + f), add(r0, idx(v * lanes))});
@@ -691,7 +708,7 @@ void CPUAttentionEmitter::emitTransposedTail(Value batch, Value kvHead,
           [&](OpBuilder &, Location, Value c, ValueRange acc) {
             Value col = add(colBegin, c);
             SmallVector<Value> probs;
-            for (int64_t v = 0; v < kBlockVectors; ++v)
+            for (int64_t v = 0; v < vectors; ++v)
               probs.push_back(vector::LoadOp::create(
                   b, loc, vecType, sTile,
                   ValueRange{c, add(r0, idx(v * lanes))}));
@@ -702,9 +719,9 @@ void CPUAttentionEmitter::emitTransposedTail(Value batch, Value kvHead,
             scf::YieldOp::create(b, loc, fmaStep(values, probs, acc));
           });
       for (int64_t f = 0; f < features; ++f)
-        for (int64_t v = 0; v < kBlockVectors; ++v)
+        for (int64_t v = 0; v < vectors; ++v)
           vector::StoreOp::create(
-              b, loc, loop.getResult(f * kBlockVectors + v), oTailT,
+              b, loc, loop.getResult(f * vectors + v), oTailT,
               ValueRange{idx(f0 + f), add(r0, idx(v * lanes))});
     }
   });
@@ -908,13 +925,12 @@ void CPUAttentionEmitter::emitTile(ValueRange ivs) {
   }
   Value rows = arith::MinUIOp::create(
       b, loc, idx(tileQ), arith::SubIOp::create(b, loc, rowLimit, rowBegin));
-  // The query loops run over the rows rounded up to a register block of
-  // queries, not the whole tile: a short last tile (decode: one row) costs
-  // a block, not tileQ rows.
-  int64_t queryBlock = lanes * kBlockVectors;
+  // The query loops run over the rows rounded up to a vector of queries,
+  // not the whole tile: a short last tile (decode: one row per head) costs
+  // a vector, not tileQ rows.
   queryExtent =
-      mul(arith::CeilDivUIOp::create(b, loc, rows, idx(queryBlock)).getResult(),
-          idx(queryBlock));
+      mul(arith::CeilDivUIOp::create(b, loc, rows, idx(lanes)).getResult(),
+          idx(lanes));
 
   qTile = scratch({headDim, tileQ});
   sTile = scratch({tileK, tileQ});

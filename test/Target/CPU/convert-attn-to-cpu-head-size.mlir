@@ -5,17 +5,19 @@
 /// the P.V product loops over blocks of 2 vectors of features instead of
 /// unrolling them. At D = Dv = 4091 = 8 * 511 + 3 (the CPU target's largest
 /// head sizes are 4096): the Q.K^T block (4 x 2
-/// FMAs), the softmax sum (1), one looped P.V block (4 x 2), the block of
-/// what is left, one vector (4 x 1), and the transposed tail of 3 features
-/// (3 x 2).
+/// FMAs) and its one-vector block for a tile that ends within a block of
+/// queries (4 x 1), the softmax sum (1), one looped P.V block (4 x 2), the
+/// block of what is left, one vector (4 x 1), and the transposed tail of 3
+/// features (3 x 2, and 3 x 1 for the one-vector block).
 // CHECK-LABEL: func.func @huge_head_size
-// CHECK-COUNT-27: vector.fma
+// CHECK-COUNT-34: vector.fma
 //     CHECK-NOT: vector.fma
 /// With 16 lanes, 4091 = 16 * 255 + 11: the left-over block is a vector
 /// again, R = 8 rows per block (8 x 2 FMAs per block, 8 x 1 for the
-/// vector), and the tail of 11 features two blocks (8 x 2 and 3 x 2).
+/// vector and the one-vector Q.K^T block), and the tail of 11 features two
+/// blocks (8 x 2 and 3 x 2, and 8 x 1 and 3 x 1).
 // WIDE-LABEL: func.func @huge_head_size
-// WIDE-COUNT-63: vector.fma
+// WIDE-COUNT-82: vector.fma
 //     WIDE-NOT: vector.fma
 func.func @huge_head_size(%q: tensor<1x1x?x4091xf32>, %k: tensor<1x1x?x4091xf32>, %v: tensor<1x1x?x4091xf32>) -> tensor<1x1x?x4091xf32> {
   %o = attn.attention ins(%q, %k, %v : tensor<1x1x?x4091xf32>, tensor<1x1x?x4091xf32>, tensor<1x1x?x4091xf32>) -> tensor<1x1x?x4091xf32>
@@ -26,11 +28,11 @@ func.func @huge_head_size(%q: tensor<1x1x?x4091xf32>, %k: tensor<1x1x?x4091xf32>
 
 /// A head size below one vector is all tail: Q^T is packed with a masked
 /// load, and P.V is one transposed block of 3 features x 2 query vectors
-/// (6 FMAs) after Q.K^T (8) and the softmax sum (1); O is stored one
-/// feature at a time, no masked store.
+/// (6 FMAs, and 3 for one vector) after Q.K^T (8, and 4 for one vector) and
+/// the softmax sum (1); O is stored one feature at a time, no masked store.
 // CHECK-LABEL: func.func @tiny_head_size
 //       CHECK:   vector.maskedload {{.*}} vector<8xi1>, vector<8xf32> into vector<8xf32>
-// CHECK-COUNT-15: vector.fma
+// CHECK-COUNT-22: vector.fma
 //     CHECK-NOT: vector.fma
 //     CHECK-NOT: vector.maskedstore
 /// 16 lanes: 3 features are one masked vector of Q too.
