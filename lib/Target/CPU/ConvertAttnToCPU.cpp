@@ -75,6 +75,7 @@ public:
   CPUAttentionEmitter(OpBuilder &b, AttentionOp op, const KernelPlan &plan)
       : b(b), op(op), loc(op.getLoc()), tileQ(plan.tileQ), tileK(plan.tileK),
         lanes(plan.lanes), blockRows(plan.blockRows()),
+        fuseProducers(plan.fuseProducers),
         dims(op.getLayoutDims()), headDim(op.getHeadSize()),
         valueDim(op.getValueHeadSize()), valueTail(valueDim % lanes) {
     f32 = b.getF32Type();
@@ -206,6 +207,8 @@ private:
   /// f32 lanes per vector (8: AVX2, 16: AVX-512) and rows per register
   /// block.
   int64_t lanes, blockRows;
+  /// Whether producers of Q, K and V are fused (KernelPlan).
+  bool fuseProducers;
   LayoutDims dims;
   int64_t headDim, valueDim;
   /// Dv mod lanes: the last features of O, kept transposed in oTailT.
@@ -1036,15 +1039,23 @@ SmallVector<Value> CPUAttentionEmitter::emit() {
   // Fused producers (OperandRows.h): a query or key from attn.rope is read
   // from the rope's input and rotated as it is staged; a key or value from
   // tensor.concat along the sequence is staged from the concat's inputs.
-  RopeOp queryRope = fusedRope(op, Operand::Query);
-  RopeOp keyRope = fusedRope(op, Operand::Key);
-  tensor::ConcatOp keyConcat = fusedConcat(op, Operand::Key);
-  tensor::ConcatOp valueConcat = fusedConcat(op, Operand::Value);
-  attn::GatherPagesOp keyPages = fusedPages(op, Operand::Key);
-  attn::GatherPagesOp valuePages = fusedPages(op, Operand::Value);
-  attn::UnpackOp queryUnpack = fusedUnpack(op, Operand::Query);
-  attn::UnpackOp keyUnpack = fusedUnpack(op, Operand::Key);
-  attn::UnpackOp valueUnpack = fusedUnpack(op, Operand::Value);
+  // None when the plan materialises them (their staged rows would not fit
+  // the stack).
+  RopeOp queryRope, keyRope;
+  tensor::ConcatOp keyConcat, valueConcat;
+  attn::GatherPagesOp keyPages, valuePages;
+  attn::UnpackOp queryUnpack, keyUnpack, valueUnpack;
+  if (fuseProducers) {
+    queryRope = fusedRope(op, Operand::Query);
+    keyRope = fusedRope(op, Operand::Key);
+    keyConcat = fusedConcat(op, Operand::Key);
+    valueConcat = fusedConcat(op, Operand::Value);
+    keyPages = fusedPages(op, Operand::Key);
+    valuePages = fusedPages(op, Operand::Value);
+    queryUnpack = fusedUnpack(op, Operand::Query);
+    keyUnpack = fusedUnpack(op, Operand::Key);
+    valueUnpack = fusedUnpack(op, Operand::Value);
+  }
   Value queryTensor = queryRope ? queryRope.getInput() : op.getQuery();
   Value keyTensor = keyRope ? keyRope.getInput() : op.getKey();
   // A concatenated operand reads its first input through `buffer`, a paged
@@ -1337,17 +1348,19 @@ struct ConvertAttnToCPU
       // Fused producers, consumers first (a rope may read a concat), each
       // once (Q and K may be one rope, K and V one concat).
       llvm::SetVector<Operation *> producers;
-      for (Operand which : {Operand::Query, Operand::Key})
-        if (RopeOp rope = fusedRope(op, which))
-          producers.insert(rope);
-      for (Operand which : {Operand::Query, Operand::Key, Operand::Value})
-        if (UnpackOp unpack = fusedUnpack(op, which))
-          producers.insert(unpack);
-      for (Operand which : {Operand::Key, Operand::Value}) {
-        if (tensor::ConcatOp concat = fusedConcat(op, which))
-          producers.insert(concat);
-        if (GatherPagesOp pages = fusedPages(op, which))
-          producers.insert(pages);
+      if (plan->fuseProducers) {
+        for (Operand which : {Operand::Query, Operand::Key})
+          if (RopeOp rope = fusedRope(op, which))
+            producers.insert(rope);
+        for (Operand which : {Operand::Query, Operand::Key, Operand::Value})
+          if (UnpackOp unpack = fusedUnpack(op, which))
+            producers.insert(unpack);
+        for (Operand which : {Operand::Key, Operand::Value}) {
+          if (tensor::ConcatOp concat = fusedConcat(op, which))
+            producers.insert(concat);
+          if (GatherPagesOp pages = fusedPages(op, which))
+            producers.insert(pages);
+        }
       }
       PackOp pack = fusedPack(op);
       CPUAttentionEmitter emitter(rewriter, op, *plan);

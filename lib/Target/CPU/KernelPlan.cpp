@@ -15,13 +15,15 @@ using namespace attune;
 using namespace attune::cpu;
 
 double KernelPlan::stackBytes(attn::AttentionOp op, int64_t tileQ,
-                              int64_t tileK) {
+                              int64_t tileK, bool fuseProducers) {
   double q = tileQ, k = tileK, d = op.getHeadSize(),
          dv = op.getValueHeadSize();
   // Staged rows of fused producers (OperandRows.h).
-  double staged = OperandRows::stagingBytes(op, Operand::Query, tileQ) +
-                  OperandRows::stagingBytes(op, Operand::Key, tileK) +
-                  OperandRows::stagingBytes(op, Operand::Value, tileK);
+  double staged =
+      fuseProducers ? OperandRows::stagingBytes(op, Operand::Query, tileQ) +
+                          OperandRows::stagingBytes(op, Operand::Key, tileK) +
+                          OperandRows::stagingBytes(op, Operand::Value, tileK)
+                    : 0;
   // GQA's row map of heads and positions (index: 8 bytes each).
   double rowMap = op.getGroupSize() > 1 ? 16 * q : 0;
   return 4 * (d * q + k * q + q * dv + 3 * q) + staged + rowMap;
@@ -52,7 +54,11 @@ FailureOr<KernelPlan> KernelPlan::get(attn::AttentionOp op,
                    << plan.blockRows();
     return failure();
   }
-  if (double bytes = stackBytes(op, tileQ, tileK); bytes > kMaxTileStackBytes) {
+  // Producers whose staged rows do not fit are materialised instead.
+  if (stackBytes(op, tileQ, tileK) > kMaxTileStackBytes)
+    plan.fuseProducers = false;
+  if (double bytes = stackBytes(op, tileQ, tileK, plan.fuseProducers);
+      bytes > kMaxTileStackBytes) {
     op.emitError() << "convert-attn-to-cpu: tile sizes (" << tileQ << ", "
                    << tileK << ") at head sizes (" << op.getHeadSize() << ", "
                    << op.getValueHeadSize() << ") need "

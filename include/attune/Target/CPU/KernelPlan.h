@@ -44,6 +44,10 @@ struct KernelPlan {
   int64_t tileQ, tileK;
   /// f32 lanes per vector (8: AVX2, 16: AVX-512).
   int64_t lanes;
+  /// Whether producers of Q, K and V (rope, concat, pages, unpack) are
+  /// fused into the loads (staged); if their staged tiles do not fit the
+  /// stack, they are materialised by their own lowerings instead.
+  bool fuseProducers = true;
 
   /// Rows of a register block: 4 x 2 accumulators + 2 loads + 1 broadcast
   /// fit AVX2's 16 registers; AVX-512 has 32, room for 8 x 2.
@@ -54,7 +58,8 @@ struct KernelPlan {
   /// small for 16 (any head size runs at either width, so the wider one
   /// always wins when it fits). Emits an error on `op` and fails when the
   /// tiles fit no microkernel or the per-thread tiles exceed
-  /// kMaxTileStackBytes.
+  /// kMaxTileStackBytes even without the producers' staged rows (with
+  /// them only, the plan does not fuse producers).
   static mlir::FailureOr<KernelPlan> get(attn::AttentionOp op,
                                          int64_t defaultTileQ,
                                          int64_t defaultTileK,
@@ -65,7 +70,7 @@ struct KernelPlan {
   /// map and the staged rows of fused producers (OperandRows.h). In
   /// double, so that absurd tile sizes cannot overflow.
   static double stackBytes(attn::AttentionOp op, int64_t tileQ,
-                           int64_t tileK);
+                           int64_t tileK, bool fuseProducers = true);
   /// Whether `tileQ` x `tileK` tiles fit the `lanes`-wide microkernels.
   static bool fits(int64_t tileQ, int64_t tileK, int64_t lanes);
 };
