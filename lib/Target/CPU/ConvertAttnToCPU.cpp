@@ -1019,15 +1019,15 @@ void CPUAttentionEmitter::emitTile(ValueRange ivs) {
     Value visit = arith::XOrIOp::create(
         b, loc, tileClass.empty, arith::ConstantIntOp::create(b, loc, 1, 1));
     scf::IfOp::create(b, loc, visit, [&](OpBuilder &, Location) {
-      emitKeyTile(
-          batch, kvHead, rows, colBegin, cols,
-          arith::OrIOp::create(
-              b, loc, tileClass.full,
-              arith::AndIOp::create(
-                  b, loc,
-                  arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, kt,
-                                        ranges.fullBegin),
-                  lessThan(kt, ranges.fullEnd))));
+      // One op per statement: argument evaluation order is unspecified.
+      Value pastFullBegin = arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::uge, kt, ranges.fullBegin);
+      Value beforeFullEnd = lessThan(kt, ranges.fullEnd);
+      Value inFullRange =
+          arith::AndIOp::create(b, loc, pastFullBegin, beforeFullEnd);
+      Value classifiedFull =
+          arith::OrIOp::create(b, loc, tileClass.full, inFullRange);
+      emitKeyTile(batch, kvHead, rows, colBegin, cols, classifiedFull);
       scf::YieldOp::create(b, loc);
     });
   });
