@@ -84,8 +84,9 @@ public:
 
   /// Emits the lowering and returns the replacement values.
   SmallVector<Value> emit();
-  /// After `emit`: the replacement of the fused attn.pack (fusedPack), or
-  /// null.
+  /// After `emit`: the attn.pack fused into O's stores (fusedPack) and its
+  /// replacement, or nulls.
+  PackOp getFusedPack() const { return outputPack; }
   Value getPackedOutput() const { return packedOutput; }
 
 private:
@@ -770,14 +771,8 @@ void CPUAttentionEmitter::emitEpilogue(Value batch, Value rows) {
 }
 
 Value CPUAttentionEmitter::packedLength(Value batch) {
-  auto offsetAt = [&](Value at) -> Value {
-    Value v = memref::LoadOp::create(b, loc, packOffsets, at);
-    if (!v.getType().isIndex())
-      v = arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
-    return v;
-  };
-  Value first = offsetAt(batch);
-  Value end = offsetAt(add(batch, idx(1)));
+  Value first = loadIndex(b, loc, packOffsets, batch);
+  Value end = loadIndex(b, loc, packOffsets, add(batch, idx(1)));
   return arith::SubIOp::create(b, loc, end, first);
 }
 
@@ -1362,10 +1357,9 @@ struct ConvertAttnToCPU
             producers.insert(pages);
         }
       }
-      PackOp pack = fusedPack(op);
       CPUAttentionEmitter emitter(rewriter, op, *plan);
       rewriter.replaceOp(op, emitter.emit());
-      if (pack)
+      if (PackOp pack = emitter.getFusedPack())
         rewriter.replaceOp(pack, emitter.getPackedOutput());
       for (Operation *producer : producers)
         eraseIfOnlySized(rewriter, producer);

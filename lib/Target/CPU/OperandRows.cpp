@@ -30,6 +30,14 @@ Value attune::cpu::readOnlyBuffer(OpBuilder &b, Location loc, Value tensor) {
   return toBuffer;
 }
 
+Value attune::cpu::loadIndex(OpBuilder &b, Location loc, Value buffer,
+                             ValueRange at) {
+  Value v = memref::LoadOp::create(b, loc, buffer, at);
+  if (!v.getType().isIndex())
+    v = arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
+  return v;
+}
+
 OperandRows::OperandRows(OpBuilder &b, Location loc, Value buffer,
                          attn::LayoutDims dims, Value rowCount, int64_t lanes)
     : b(b), loc(loc), buffer(buffer), count(rowCount), batchDim(dims.batch),
@@ -47,9 +55,7 @@ SmallVector<Value, 4> OperandRows::indices(Value batch, Value head, Value row,
                                            Value feature) const {
   if (packedOffsets) {
     // A packed output ([T, H, D]): the row's place in its sequence's rows.
-    Value first = memref::LoadOp::create(b, loc, packedOffsets, batch);
-    if (!first.getType().isIndex())
-      first = arith::IndexCastOp::create(b, loc, b.getIndexType(), first);
+    Value first = loadIndex(b, loc, packedOffsets, batch);
     Value packedRow = arith::AddIOp::create(b, loc, first, row);
     return {packedRow, head, feature};
   }

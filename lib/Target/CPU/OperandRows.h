@@ -36,6 +36,11 @@ namespace attune::cpu {
 mlir::Value readOnlyBuffer(mlir::OpBuilder &b, mlir::Location loc,
                            mlir::Value tensor);
 
+/// Element `at` of the integer or index buffer `buffer` as an index: the
+/// offsets, lengths and page ids the kernel reads.
+mlir::Value loadIndex(mlir::OpBuilder &b, mlir::Location loc,
+                      mlir::Value buffer, mlir::ValueRange at);
+
 /// The operands of attn.attention that producers fuse into.
 enum class Operand { Query, Key, Value };
 

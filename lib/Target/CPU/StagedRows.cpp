@@ -359,21 +359,15 @@ void OperandRows::stage(Value batch, Value head, Value rowBegin) {
 
 void OperandRows::stageIndirectRow(Value batch, Value head, Value row,
                                    Value position, Value r) const {
-  auto loadIndex = [&](Value from, ValueRange at) -> Value {
-    Value v = memref::LoadOp::create(b, loc, from, at);
-    if (!v.getType().isIndex())
-      v = arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
-    return v;
-  };
   // A paged sequence's length, or a packed one's first row and length.
   Value length, first;
   if (pageTable) {
-    length = loadIndex(pageLengths, batch);
+    length = loadIndex(b, loc, pageLengths, batch);
   } else {
-    first = loadIndex(packedOffsets, batch);
+    first = loadIndex(b, loc, packedOffsets, batch);
     length = arith::SubIOp::create(
         b, loc,
-        loadIndex(packedOffsets,
+        loadIndex(b, loc, packedOffsets,
                   arith::AddIOp::create(b, loc, batch, index(b, loc, 1))
                       .getResult()),
         first);
@@ -396,7 +390,7 @@ void OperandRows::stageIndirectRow(Value batch, Value head, Value row,
           return;
         }
         Value page = loadIndex(
-            pageTable,
+            b, loc, pageTable,
             ValueRange{batch, arith::DivUIOp::create(b, loc, row, size)});
         Value slot = arith::RemUIOp::create(b, loc, row, size);
         stageRow(
