@@ -59,11 +59,14 @@ mlir::OwningOpRef<mlir::ModuleOp>
 attune::fuzz::parseSpec(FuzzContext &ctx, const uint8_t *data, size_t size) {
   llvm::StringRef text(reinterpret_cast<const char *>(data), size);
   // Through the screen Attune's tools use: the crashes it stops are
-  // upstream's (ParseSource.h), and are reported as errors.
+  // upstream's (ParseSource.h), and are reported as errors. MLIR's lexer
+  // finds the end of its buffer at a NUL past it (as files read by the tools
+  // have): libFuzzer's bytes have none, so they are copied into a buffer
+  // that does. Without it the lexer read past the input, into whatever
+  // followed it on the heap (CI's parse fuzzer, input `vectorf.u`).
   llvm::SourceMgr sourceMgr;
   sourceMgr.AddNewSourceBuffer(
-      llvm::MemoryBuffer::getMemBuffer(text, "fuzz", /*RequiresNull=*/false),
-      llvm::SMLoc());
+      llvm::MemoryBuffer::getMemBufferCopy(text, "fuzz"), llvm::SMLoc());
   return parseScreenedSourceFile(sourceMgr, &ctx.context);
 }
 

@@ -68,7 +68,11 @@ for t in "${targets[@]}"; do
     artifact=$(grep -o "Test unit written to .*" "$log" | tail -n 1 |
                  sed 's/Test unit written to //' || true)
     summary+=("$t: CRASH after ${execs:-?} inputs: ${artifact:-see $log}")
-    tail -n 40 "$log"
+    # The report's header and stack (the shadow-byte map after them says
+    # little), then the input libFuzzer saved: what CI's log must show.
+    sed -n '/ERROR: \|runtime error\|attune-fuzz: \|deadly signal/,/^$/p' "$log" |
+      head -n 60
+    grep -A 6 "^MS: " "$log" | tail -n 7
   fi
 done
 printf 'fuzz: %s\n' "${summary[@]}"
