@@ -10,12 +10,9 @@
 // M is read from the memory's shape (tensor.dim) and captured by the mask.
 // Unlike transformer_xl.mlir, where the caller concatenates, this function
 // takes the memory and the segment separately (with a static memory length:
-// transformer_xl_memory_fixed.mlir). The CPU kernel reads each key and
-// value row from the memory or the segment as it stages a tile
+// transformer_xl_memory_fixed.mlir). Both targets read each key and value
+// row from the memory or the segment as they stage a tile
 // (docs/OperandLoads.md): the concatenation is never materialised.
-//
-// Targets: CPU only. The CUDA target compiles a function whose body is one
-// attn.attention on its arguments, and refuses this one with a diagnostic.
 //
 // Expects: Q, K_cur and V_cur [B, 8, Sq, 64], K_mem and V_mem [B, 8, M, 64]
 // with M named Sk (so attune-run's Sk is the memory length here), f32.

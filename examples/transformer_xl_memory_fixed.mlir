@@ -1,13 +1,10 @@
 // Transformer-XL's memory with a fixed length, M = 64 cached positions: as
 // transformer_xl_memory.mlir (K and V are tensor.concat of the memory and
 // the current segment along the sequence, read from the two tensors by the
-// CPU kernel's loads), but the memory's length is static, so the mask is a constant offset and
-// the attention's key length is 64 + Sq:
+// kernels' loads on both targets), but the memory's length is static, so
+// the mask is a constant offset and the attention's key length is 64 + Sq:
 //
 //   mask(b, h, i, j) = j <= i + 64
-//
-// Targets: CPU only. The CUDA target compiles a function whose body is one
-// attn.attention on its arguments, and refuses this one with a diagnostic.
 //
 // Expects: Q, K_cur and V_cur [B, 8, Sq, 64], K_mem and V_mem [B, 8, 64, 64],
 // f32.

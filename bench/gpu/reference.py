@@ -1135,6 +1135,17 @@ class _Interp:
         return [_Val(self.be.scalar(int(arr.shape[d]), "int"),
                      op.result_types[0])]
 
+    def _concat(self, op, args, active, env):
+        """tensor.concat (K and V of Transformer-XL's memory examples)."""
+        d = _parse_int_attr(op.attrs["dim"])
+        xs = [a.x for a in args]
+        if any(x.ndim != xs[0].ndim for x in xs) or not 0 <= d < xs[0].ndim:
+            raise ReferenceError(f"{op}: dimension {d} of ranks "
+                                 f"{[x.ndim for x in xs]}")
+        xp = self.be.xp
+        out = xp.cat(xs, d) if self.be.torch else xp.concatenate(xs, d)
+        return [_Val(out, op.result_types[0])]
+
     def _scf_if(self, op, args, active, env):
         be = self.be
         c = args[0].x
@@ -1198,6 +1209,7 @@ _Interp._HANDLERS.update({
     "math.absi": _Interp._absi,
     "tensor.extract": _Interp._extract,
     "tensor.dim": _Interp._dim,
+    "tensor.concat": _Interp._concat,
     "scf.if": _Interp._scf_if,
     "attn.attention": _Interp._attention,
 })

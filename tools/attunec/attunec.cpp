@@ -110,16 +110,30 @@ static mlir::LogicalResult retypeAttention(mlir::ModuleOp module,
     auto retype = [&](mlir::Type type) {
       return mlir::cast<RankedTensorType>(type).clone(element);
     };
+    // Q, K and V, or the parts of a tensor.concat read as K or V (retyped
+    // with it).
+    SmallVector<mlir::Value> sources;
     for (mlir::Value operand : {op.getQuery(), op.getKey(), op.getValue()}) {
-      auto arg = mlir::dyn_cast<BlockArgument>(operand);
+      auto concat = operand.getDefiningOp<mlir::tensor::ConcatOp>();
+      if (!concat || operand == op.getQuery()) {
+        sources.push_back(operand);
+        continue;
+      }
+      if (concat.getType().getElementType() != element)
+        concat.getResult().setType(retype(concat.getType()));
+      llvm::append_range(sources, concat.getInputs());
+    }
+    for (mlir::Value source : sources) {
+      auto arg = mlir::dyn_cast<BlockArgument>(source);
       if (!arg || arg.getOwner()->getParentOp() != func) {
         op.emitError("--gpu-element-type: Q, K and V must be function "
-                     "arguments");
+                     "arguments or K and V tensor.concat of them");
         return WalkResult::interrupt();
       }
       for (OpOperand &use : arg.getUses())
         if (use.getOwner() != op &&
-            !mlir::isa<mlir::tensor::DimOp>(use.getOwner())) {
+            !mlir::isa<mlir::tensor::DimOp, mlir::tensor::ConcatOp>(
+                use.getOwner())) {
           op.emitError("--gpu-element-type: Q, K and V may only be used by "
                        "the attention");
           return WalkResult::interrupt();

@@ -15,6 +15,8 @@
 
 #include "attune/Target/CUDA/CUDAPipeline.h"
 
+#include "OperandSources.h"
+
 #include "attune/Dialect/Attn/IR/AttnOps.h"
 #include "attune/Target/CUDA/KernelPlan.h"
 
@@ -55,8 +57,9 @@ struct KernelInfo {
   int64_t threads = 0, tileQ = 0, tileK = 0, sharedBytes = 0, splits = 0;
   /// Split-KV: query heads per CTA and the longest Sq it takes.
   int64_t headsPerCTA = 1, maxSq = 0;
-  /// Plane kernels (f32 inputs): the tensor ("q", "k", "v") they split
-  /// into bf16 planes, how many, and rows per CTA.
+  /// Plane kernels (f32 inputs): the role of the source they split into
+  /// bf16 planes ("q", "k", "v", "k0", ...: OperandSources.h), how many, and
+  /// rows per CTA.
   std::string operand;
   int64_t planes = 0, rows = 0;
   /// Registers per thread and spill stores, as ptxas -v reports them.
@@ -110,6 +113,10 @@ static FailureOr<llvm::json::Object> describeFunction(func::FuncOp func,
     }
     return shape;
   };
+  std::string reason;
+  std::optional<OperandSources> sources = getOperandSources(op, reason);
+  if (!sources)
+    return op.emitError("CUDA target: ") << reason, failure();
   llvm::json::Array arguments;
   unsigned captureIndex = 0;
   for (BlockArgument arg : func.getArguments()) {
@@ -121,15 +128,13 @@ static FailureOr<llvm::json::Object> describeFunction(func::FuncOp func,
       return func.emitError("CUDA target: unsupported argument type ") << type,
              failure();
     entry["dtype"] = dtype;
-    if (arg == op.getQuery()) {
-      entry["name"] = "q";
-      entry["shape"] = roleShape(tensor, "Hq", "Sq", "D");
-    } else if (arg == op.getKey()) {
-      entry["name"] = "k";
-      entry["shape"] = roleShape(tensor, "Hkv", "Sk", "D");
-    } else if (arg == op.getValue()) {
-      entry["name"] = "v";
-      entry["shape"] = roleShape(tensor, "Hkv", "Sk", "Dv");
+    if (const OperandSource *source = sources->find(arg)) {
+      // Named by its first role (K and V may be one argument).
+      entry["name"] = source->role;
+      bool isQuery = source->role == "q";
+      entry["shape"] =
+          roleShape(tensor, isQuery ? "Hq" : "Hkv", source->seqName,
+                    source->role[0] == 'v' ? "Dv" : "D");
     } else {
       entry["name"] = "capture" + std::to_string(captureIndex++);
       auto names =
@@ -327,12 +332,14 @@ compileModule(ModuleOp spec, const CUDAPipelineOptions &options,
 }
 
 /// Refuses a function the CUDA target cannot compile yet: anything but one
-/// attn.attention on arguments of the function, scalar ops, and a return of
-/// the attention's results (docs/CUDATarget.md). Functions with tensor or
+/// attn.attention on arguments of the function (K and V may be
+/// concatenations of arguments), scalar ops, and a return of the
+/// attention's results (docs/CUDATarget.md). Functions with other tensor or
 /// linalg ops around attention compile for the CPU only.
 static constexpr const char *kContract =
     "the CUDA target compiles a function whose body is one attn.attention "
-    "on its arguments (and scalar ops); compile this one for the CPU";
+    "on its arguments (K and V may be tensor.concat of arguments; and "
+    "scalar ops); compile this one for the CPU";
 
 static LogicalResult checkSingleOpFunction(func::FuncOp func,
                                            attn::AttentionOp attention) {
@@ -350,7 +357,8 @@ static LogicalResult checkSingleOpFunction(func::FuncOp func,
       continue;
     }
     auto isShaped = [](Type type) { return isa<ShapedType>(type); };
-    if (llvm::any_of(op.getResultTypes(), isShaped))
+    if (llvm::any_of(op.getResultTypes(), isShaped) &&
+        !isSourceConcat(&op, attention))
       return op.emitError("CUDA target: '")
              << op.getName() << "' in @" << func.getSymName() << ": "
              << kContract;
@@ -558,22 +566,35 @@ attune::cuda::writeCUDAArtifacts(ModuleOp spec,
   int64_t planes = 0;
   for (const KernelInfo &info : compiled->kernels)
     planes = std::max(planes, info.planes);
+  // Planes per source of Q, K and V (OperandSources.h), in its order; a
+  // source is split from the argument the manifest names by its first role.
+  std::string reason;
+  std::optional<OperandSources> sources = getOperandSources(op, reason);
+  assert(sources && "describeFunction checked the sources");
+  auto sourceArgument = [&](StringRef role) {
+    for (const OperandSource &source : sources->all)
+      if (source.role == role)
+        return sources->find(source.argument);
+    llvm_unreachable("plane kernels split sources");
+  };
   auto argumentShape = [&](StringRef name) -> const llvm::json::Array & {
     for (const llvm::json::Value &entry : *manifest->getArray("arguments"))
       if (entry.getAsObject()->getString("name") == name)
         return *entry.getAsObject()->getArray("shape");
-    llvm_unreachable("Q, K and V are arguments");
+    llvm_unreachable("the sources are named arguments");
   };
   llvm::json::Array planeParams;
-  for (StringRef name : {"q", "k", "v"})
-    for (int64_t p = 0; p < planes; ++p) {
-      std::string buffer = (name + "_plane" + Twine(p)).str();
-      workspace.push_back(llvm::json::Object{
-          {"name", buffer},
-          {"dtype", "bf16"},
-          {"shape", llvm::json::Array(argumentShape(name))}});
-      planeParams.push_back(llvm::json::Object{{"tensor", buffer}});
-    }
+  if (planes > 0)
+    for (const OperandSource &source : sources->all)
+      for (int64_t p = 0; p < planes; ++p) {
+        std::string buffer = source.role + "_plane" + std::to_string(p);
+        workspace.push_back(llvm::json::Object{
+            {"name", buffer},
+            {"dtype", "bf16"},
+            {"shape", llvm::json::Array(
+                          argumentShape(sourceArgument(source.role)->role))}});
+        planeParams.push_back(llvm::json::Object{{"tensor", buffer}});
+      }
   for (const KernelInfo &info : compiled->kernels) {
     llvm::json::Object entry{{"name", info.name},
                              {"cubin", stem + ".cubin"},
@@ -585,8 +606,9 @@ attune::cuda::writeCUDAArtifacts(ModuleOp spec,
     llvm::json::Array params, grid;
     if (info.role == attn::KernelRole::planes) {
       // grid = (ceil(S / rows), H, B) of the tensor split into planes.
-      const llvm::json::Array &shape = argumentShape(info.operand);
-      params.push_back(llvm::json::Object{{"tensor", info.operand}});
+      StringRef argument = sourceArgument(info.operand)->role;
+      const llvm::json::Array &shape = argumentShape(argument);
+      params.push_back(llvm::json::Object{{"tensor", argument}});
       for (int64_t p = 0; p < info.planes; ++p)
         params.push_back(llvm::json::Object{
             {"tensor", info.operand + "_plane" + std::to_string(p)}});

@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "KernelEmitter.h"
+#include "OperandSources.h"
 
 #include "attune/Dialect/Attn/Utils/RegionLowering.h"
 #include "attune/Support/PassOptions.h"
@@ -99,19 +100,23 @@ static std::string unsupportedReason(func::FuncOp func, AttentionOp op) {
       ret.getOperands() != ValueRange(op.getResults()))
     return "the function must end with one attn.attention and the return "
            "of its results";
-  for (Operation &producer : body) {
-    if (&producer == op.getOperation())
-      break;
+  // Concatenations are judged as sources of K and V, after the rest.
+  auto producers = [&] {
+    return llvm::make_range(body.begin(), op->getIterator());
+  };
+  for (Operation &producer : producers())
     if (!isa<arith::ConstantOp, tensor::DimOp, arith::AddIOp, arith::SubIOp,
-             arith::MulIOp>(producer))
-      return "only constants and tensor sizes may be computed before the "
-             "attention (found '" +
+             arith::MulIOp, tensor::ConcatOp>(producer))
+      return "only constants, tensor sizes and the concatenations K and V "
+             "are read from may be computed before the attention (found '" +
              producer.getName().getStringRef().str() + "')";
-  }
-  for (Value operand :
-       {op.getQuery(), op.getKey(), op.getValue()})
-    if (!isa<BlockArgument>(operand))
-      return "Q, K and V must be function arguments";
+  std::string reason;
+  if (!getOperandSources(op, reason))
+    return reason;
+  for (Operation &producer : producers())
+    if (isa<tensor::ConcatOp>(producer) && !isSourceConcat(&producer, op))
+      return "a tensor.concat before the attention must be read as its K or "
+             "V";
   return "";
 }
 
@@ -251,10 +256,12 @@ static LogicalResult convertModule(ModuleOp module, StringRef pass,
       resultTypes.push_back(kernelTypeOf(type));
 
     // Creates a kernel with `params` and launch contract `contract`; `body`
-    // fills it given the entry block, after the function's size
-    // computations are recomputed.
+    // fills it given the entry block. A kernel whose first parameters are
+    // the function's arguments (`takesArguments`) gets the function's size
+    // computations, recomputed, first; the others (planes, combine) get
+    // neither, since their parameters are other tensors.
     auto buildKernel = [&](StringRef suffix, ArrayRef<Type> params,
-                           KernelAttr contract,
+                           KernelAttr contract, bool takesArguments,
                            function_ref<void(Block &, IRMapping &)> body) {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToEnd(gpuModule.getBody());
@@ -269,13 +276,17 @@ static LogicalResult convertModule(ModuleOp module, StringRef pass,
       Block &entry = kernel.getBody().front();
       b.setInsertionPointToStart(&entry);
       IRMapping args;
-      for (auto [funcArg, kernelArg] :
-           llvm::zip(func.getArguments(), entry.getArguments()))
-        args.map(funcArg, kernelArg);
-      for (Operation &producer : func.getBody().front()) {
-        if (&producer == op.getOperation())
-          break;
-        b.clone(producer, args);
+      if (takesArguments) {
+        for (auto [funcArg, kernelArg] :
+             llvm::zip(func.getArguments(), entry.getArguments()))
+          args.map(funcArg, kernelArg);
+        // Concatenations are read from their parts (OperandSources.h).
+        for (Operation &producer : func.getBody().front()) {
+          if (&producer == op.getOperation())
+            break;
+          if (!isSourceConcat(&producer, op))
+            b.clone(producer, args);
+        }
       }
       body(entry, args);
       gpu::ReturnOp::create(b, loc);
@@ -295,10 +306,12 @@ static LogicalResult convertModule(ModuleOp module, StringRef pass,
     SmallVector<Type> planeTypes;
     if (plan.planes > 1) {
       Type bf16 = BFloat16Type::get(ctx);
-      Value operands[] = {op.getQuery(), op.getKey(), op.getValue()};
-      StringRef names[] = {"q", "k", "v"};
-      for (auto [operand, name] : llvm::zip(operands, names)) {
-        auto type = cast<MemRefType>(kernelTypeOf(operand.getType()));
+      std::string reason;
+      std::optional<OperandSources> sources = getOperandSources(op, reason);
+      assert(sources && "checked by unsupportedReason");
+      for (const OperandSource &source : sources->all) {
+        StringRef name = source.role;
+        auto type = cast<MemRefType>(kernelTypeOf(source.argument.getType()));
         SmallVector<Type> params{type};
         params.append(kPlanes, MemRefType::get(type.getShape(), bf16));
         planeTypes.append(params.begin() + 1, params.end());
@@ -308,7 +321,7 @@ static LogicalResult convertModule(ModuleOp module, StringRef pass,
                                     /*tile_k=*/0, /*splits=*/0,
                                     /*heads_per_cta=*/1, /*max_sq=*/0, name,
                                     kPlanes, kPlaneRows),
-                    [&](Block &entry, IRMapping &) {
+                    /*takesArguments=*/false, [&](Block &entry, IRMapping &) {
                       emitPlaneKernel(b, loc, op.getLayoutDims(),
                                       entry.getArgument(0),
                                       entry.getArguments().drop_front());
@@ -331,7 +344,7 @@ static LogicalResult convertModule(ModuleOp module, StringRef pass,
                                 /*heads_per_cta=*/1,
                                 /*max_sq=*/0, /*operand=*/"", /*planes=*/0,
                                 /*rows=*/0),
-                [&](Block &entry, IRMapping &args) {
+                /*takesArguments=*/true, [&](Block &entry, IRMapping &args) {
                   usePlanes(emitter, entry);
                   emitter.emit(args,
                                entry.getArguments().slice(argTypes.size(),
@@ -366,7 +379,7 @@ static LogicalResult convertModule(ModuleOp module, StringRef pass,
                                 decode.headsPerCTA(), decode.maxSplitQueries(),
                                 /*operand=*/"",
                                 /*planes=*/0, /*rows=*/0),
-                [&](Block &entry, IRMapping &args) {
+                /*takesArguments=*/true, [&](Block &entry, IRMapping &args) {
                   ValueRange workspace =
                       entry.getArguments().drop_front(argTypes.size());
                   usePlanes(splitter, entry);
@@ -381,7 +394,7 @@ static LogicalResult convertModule(ModuleOp module, StringRef pass,
                                 /*tile_q=*/0, /*tile_k=*/0, /*splits=*/0,
                                 /*heads_per_cta=*/1, /*max_sq=*/0,
                                 /*operand=*/"", /*planes=*/0, /*rows=*/0),
-                [&](Block &entry, IRMapping &) {
+                /*takesArguments=*/false, [&](Block &entry, IRMapping &) {
                   emitCombine(b, op, decode.numSplits, entry.getArgument(0),
                               entry.getArgument(1),
                               entry.getArguments().drop_front(2));

@@ -103,9 +103,10 @@ public:
   /// next 8 significant bits) and computes every product a * b as the sum of
   /// the plane products a_p b_q with p + q < kPlanes: six mma.sync whose
   /// dropped terms are below 2^-24 relative, so O is as accurate as an f32
-  /// computation. `planeMemrefs` lists Q's planes, then K's, then V's.
+  /// computation. `planeMemrefs` lists the planes of each source of Q, K
+  /// and V in the order of OperandSources (Q's, K's parts', V's parts').
   void setPlanes(ValueRange planeMemrefs) {
-    assert(planeMemrefs.size() == 3 * static_cast<size_t>(planes));
+    assert(planeMemrefs.size() % planes == 0);
     planeInputs.assign(planeMemrefs.begin(), planeMemrefs.end());
   }
 
@@ -175,6 +176,10 @@ private:
   /// Packed heads: row r of Q is query head head + r / Sq, position r % Sq
   /// (rowPosition), Sq * g rows.
   OperandRows packedQueryRows(Value memref);
+  /// The rows of head `h` of the concatenation of `parts` along the
+  /// sequence (`count` rows in all): each row read from its part. One part
+  /// is stridedRows.
+  OperandRows concatRows(llvm::ArrayRef<Value> parts, Value h, Value count);
   /// The rows of plane `plane` of Q (queryRows, or for packed heads built
   /// now).
   OperandRows queryPlaneRows(int64_t plane);

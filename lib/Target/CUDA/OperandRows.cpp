@@ -5,12 +5,14 @@
 //===----------------------------------------------------------------------===//
 //
 // The sources of the rows of Q, K, V, O and lse (OperandRows.h): dense
-// strided tensors in either layout, and the packed query heads of split-KV
-// decode.
+// strided tensors in either layout, the packed query heads of split-KV
+// decode, and K and V read from the parts of a concatenation
+// (OperandSources.h).
 //
 //===----------------------------------------------------------------------===//
 
 #include "KernelEmitter.h"
+#include "OperandSources.h"
 
 using namespace mlir;
 using namespace attune;
@@ -18,35 +20,86 @@ using namespace attune::attn;
 using namespace attune::cuda;
 
 void KernelEmitter::emitOperandRows(IRMapping &args, ValueRange outputs) {
-  // f32 inputs: the first planes stand for Q, K, V (same shapes, bf16).
+  std::string reason;
+  std::optional<OperandSources> sources = getOperandSources(op, reason);
+  assert(sources && "the conversion checked the operands' sources");
+  // f32 inputs: kPlanes bf16 planes per source (setPlanes), in the order of
+  // the sources; else the sources themselves.
   bool usePlanes = planes > 1;
-  query = usePlanes ? planeInputs[0] : args.lookup(op.getQuery());
-  Value key = usePlanes ? planeInputs[planes] : args.lookup(op.getKey());
-  Value value =
-      usePlanes ? planeInputs[2 * planes] : args.lookup(op.getValue());
+  auto memrefOf = [&](unsigned source, int64_t plane) -> Value {
+    if (usePlanes)
+      return planeInputs[source * planes + plane];
+    return args.lookup(sources->all[source].argument);
+  };
+  // Plane `plane` of the parts of operand `operand` (one unless concat).
+  auto partsOf = [&](unsigned operand, int64_t plane) {
+    SmallVector<Value, 2> parts;
+    for (unsigned s = sources->first[operand]; s < sources->first[operand + 1];
+         ++s)
+      parts.push_back(memrefOf(s, plane));
+    return parts;
+  };
+  query = memrefOf(0, 0);
   Value output = outputs.empty() ? Value() : outputs[0];
   seqQ = memref::DimOp::create(b, loc, query, dims.seq);
-  seqK = memref::DimOp::create(b, loc, key, dims.seq);
+  seqK = Value();
+  for (Value part : partsOf(1, 0)) {
+    Value length = memref::DimOp::create(b, loc, part, dims.seq);
+    seqK = seqK ? add(seqK, length) : length;
+  }
 
   // Packed heads: Q's rows are built by the prologue, at its copy
   // (queryPlaneRows), where their index arithmetic has always been emitted;
   // earlier, it reorders the PTX and, through the register counts, can
   // change the tile search's choice.
-  auto queryPlane = [&](Value memref) {
+  for (int64_t p = 0; p < planes; ++p) {
     if (!packedHeads)
-      queryRows.push_back(stridedRows(memref, dims, head, seqQ));
-  };
-  queryPlane(query);
-  keyRows.push_back(stridedRows(key, dims, kvHead, seqK));
-  valueRows.push_back(stridedRows(value, dims, kvHead, seqK));
-  for (int64_t p = 1; p < planes; ++p) {
-    queryPlane(planeInputs[p]);
-    keyRows.push_back(stridedRows(planeInputs[planes + p], dims, kvHead, seqK));
-    valueRows.push_back(
-        stridedRows(planeInputs[2 * planes + p], dims, kvHead, seqK));
+      queryRows.push_back(stridedRows(memrefOf(0, p), dims, head, seqQ));
+    keyRows.push_back(concatRows(partsOf(1, p), kvHead, seqK));
+    valueRows.push_back(concatRows(partsOf(2, p), kvHead, seqK));
   }
   if (output)
     outputRows = stridedRows(output, dims, head, seqQ);
+}
+
+OperandRows KernelEmitter::concatRows(ArrayRef<Value> parts, Value h,
+                                      Value count) {
+  if (parts.size() == 1)
+    return stridedRows(parts[0], dims, h, count);
+  // Each part's rows, and the first row of the concatenation it holds.
+  SmallVector<OperandRows, 2> partRows;
+  SmallVector<Value, 2> firstRows;
+  Value first = idx(0);
+  for (Value part : parts) {
+    Value length = memref::DimOp::create(b, loc, part, dims.seq);
+    partRows.push_back(stridedRows(part, dims, h, length));
+    firstRows.push_back(first);
+    first = add(first, length);
+  }
+  OperandRows rows;
+  rows.count = count;
+  rows.element = partRows[0].element;
+  // Row r of the part whose first row is the last at or before r; rows at
+  // or past `count` (zero-filled) are clamped to the last row, or to row 0
+  // of the first part when there is none (the address is not read).
+  rows.start = [this, partRows, firstRows, count](Value row) {
+    // One op per statement: argument order differs between compilers.
+    Value one = idx(1), zero = idx(0);
+    Value countLess1 = arith::SubIOp::create(b, loc, count, one);
+    Value last = arith::MaxSIOp::create(b, loc, countLess1, zero);
+    Value r = arith::MinUIOp::create(b, loc, row, last);
+    RowStart start{partRows[0].base, mul(r, partRows[0].rowStride)};
+    for (size_t i = 1; i < partRows.size(); ++i) {
+      Value inPart = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, r,
+                                           firstRows[i]);
+      Value partRow = arith::SubIOp::create(b, loc, r, firstRows[i]);
+      Value offset = mul(partRow, partRows[i].rowStride);
+      start.base = select(inPart, partRows[i].base, start.base);
+      start.offset = select(inPart, offset, start.offset);
+    }
+    return start;
+  };
+  return rows;
 }
 
 OperandRows KernelEmitter::queryPlaneRows(int64_t plane) {

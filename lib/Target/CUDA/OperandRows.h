@@ -25,8 +25,8 @@
 //                   spaced, so `rowStride` stays and the copies keep their
 //                   pointer advance.
 //   permutation     `start` reads perm[r] and gives perm[r] * row stride.
-//   memory concat   K/V from two tensors: `start` selects the memory tensor
-//                   (base and row) for r < its length, else the new one
+//   memory concat   done (concatRows): K/V from the parts of a concat;
+//                   `start` selects the part (base and row) holding r
 //                   (RowStart's own base is what makes this possible).
 //   RoPE on load    not an address: a value transform (rotating feature
 //                   pairs by a position-dependent angle) that cp.async

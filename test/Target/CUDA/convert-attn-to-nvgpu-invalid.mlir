@@ -33,7 +33,7 @@ func.func @tiles(%q: tensor<1x8x16x64xbf16>, %k: tensor<1x8x16x64xbf16>,
 func.func @extra_work(%q: tensor<1x8x16x64xbf16>, %k: tensor<1x8x16x64xbf16>,
                       %v: tensor<1x8x16x64xbf16>) -> tensor<1x8x16x64xbf16> {
   %q2 = arith.addf %q, %q : tensor<1x8x16x64xbf16>
-  // expected-error @+1 {{convert-attn-to-nvvm: only constants and tensor sizes may be computed before the attention (found 'arith.addf')}}
+  // expected-error @+1 {{convert-attn-to-nvvm: only constants, tensor sizes and the concatenations K and V are read from may be computed before the attention (found 'arith.addf')}}
   %o = attn.attention ins(%q2, %k, %v : tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>)
       -> tensor<1x8x16x64xbf16>
   return %o : tensor<1x8x16x64xbf16>
@@ -57,4 +57,53 @@ func.func @rope(%q: tensor<1x2x16x64xbf16>, %k: tensor<1x2x16x64xbf16>,
   %qr = attn.rope %q : tensor<1x2x16x64xbf16>
   %o = attn.attention ins(%qr, %k, %v : tensor<1x2x16x64xbf16>, tensor<1x2x16x64xbf16>, tensor<1x2x16x64xbf16>) -> tensor<1x2x16x64xbf16>
   return %o : tensor<1x2x16x64xbf16>
+}
+
+// -----
+
+func.func @concat_of_heads(%q: tensor<1x8x16x64xbf16>, %k0: tensor<1x4x16x64xbf16>,
+                           %k1: tensor<1x4x16x64xbf16>, %v: tensor<1x8x16x64xbf16>) -> tensor<1x8x16x64xbf16> {
+  %k = tensor.concat dim(1) %k0, %k1 : (tensor<1x4x16x64xbf16>, tensor<1x4x16x64xbf16>) -> tensor<1x8x16x64xbf16>
+  // expected-error @+1 {{convert-attn-to-nvvm: Q, K and V must be function arguments, or K and V a tensor.concat of function arguments along the sequence (dimension 2); K is not}}
+  %o = attn.attention ins(%q, %k, %v : tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>)
+      -> tensor<1x8x16x64xbf16>
+  return %o : tensor<1x8x16x64xbf16>
+}
+
+// -----
+
+func.func @concat_of_keys_only(%q: tensor<1x8x16x64xbf16>, %k0: tensor<1x8x8x64xbf16>,
+                               %k1: tensor<1x8x8x64xbf16>, %v: tensor<1x8x16x64xbf16>) -> tensor<1x8x16x64xbf16> {
+  %k = tensor.concat dim(2) %k0, %k1 : (tensor<1x8x8x64xbf16>, tensor<1x8x8x64xbf16>) -> tensor<1x8x16x64xbf16>
+  // expected-error @+1 {{convert-attn-to-nvvm: K and V must be concatenations of as many parts (K has 2, V 1)}}
+  %o = attn.attention ins(%q, %k, %v : tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>)
+      -> tensor<1x8x16x64xbf16>
+  return %o : tensor<1x8x16x64xbf16>
+}
+
+// -----
+
+func.func @concat_parts_of_other_lengths(
+    %q: tensor<1x8x?x64xbf16>,
+    %k0: tensor<1x8x?x64xbf16> {attn.dims = [1, 8, "Sk", 64]}, %k1: tensor<1x8x?x64xbf16>,
+    %v0: tensor<1x8x?x64xbf16> {attn.dims = [1, 8, "Sq", 64]}, %v1: tensor<1x8x?x64xbf16>) -> tensor<1x8x?x64xbf16> {
+  %k = tensor.concat dim(2) %k0, %k1 : (tensor<1x8x?x64xbf16>, tensor<1x8x?x64xbf16>) -> tensor<1x8x?x64xbf16>
+  %v = tensor.concat dim(2) %v0, %v1 : (tensor<1x8x?x64xbf16>, tensor<1x8x?x64xbf16>) -> tensor<1x8x?x64xbf16>
+  // expected-error @+1 {{convert-attn-to-nvvm: part 0 of the K and V concatenations must have the same sequence length, the same static size or the same attn.dims name (K's is Sk, V's Sq)}}
+  %o = attn.attention ins(%q, %k, %v : tensor<1x8x?x64xbf16>, tensor<1x8x?x64xbf16>, tensor<1x8x?x64xbf16>)
+      -> tensor<1x8x?x64xbf16>
+  return %o : tensor<1x8x?x64xbf16>
+}
+
+// -----
+
+func.func @concat_used_twice(%q: tensor<1x8x16x64xbf16>, %k0: tensor<1x8x8x64xbf16>,
+                             %k1: tensor<1x8x8x64xbf16>) -> tensor<1x8x16x64xbf16> {
+  %k = tensor.concat dim(2) %k0, %k1 : (tensor<1x8x8x64xbf16>, tensor<1x8x8x64xbf16>) -> tensor<1x8x16x64xbf16>
+  %c0 = arith.constant 0 : index
+  %x = tensor.dim %k, %c0 : tensor<1x8x16x64xbf16>
+  // expected-error @+1 {{convert-attn-to-nvvm: the tensor.concat read as K may only be used by the attention}}
+  %o = attn.attention ins(%q, %k, %k : tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>)
+      -> tensor<1x8x16x64xbf16>
+  return %o : tensor<1x8x16x64xbf16>
 }

@@ -1,0 +1,130 @@
+//===- OperandSources.cpp - The tensors Q, K and V are read from -*- C++
+//-*-===//
+//
+// Part of the Attune project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "OperandSources.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace attune;
+using namespace attune::cuda;
+
+const OperandSource *OperandSources::find(Value argument) const {
+  for (const OperandSource &source : all)
+    if (source.argument == argument)
+      return &source;
+  return nullptr;
+}
+
+/// The concatenation along the sequence that produces K or V of `op`, or
+/// null if `operand` is not one.
+static tensor::ConcatOp sourceConcat(Value operand, attn::AttentionOp op) {
+  auto concat = operand.getDefiningOp<tensor::ConcatOp>();
+  if (!concat || concat.getDim() != op.getLayoutDims().seq)
+    return nullptr;
+  return concat;
+}
+
+bool attune::cuda::isSourceConcat(Operation *producer, attn::AttentionOp op) {
+  auto concat = dyn_cast<tensor::ConcatOp>(producer);
+  return concat && (sourceConcat(op.getKey(), op) == concat ||
+                    sourceConcat(op.getValue(), op) == concat);
+}
+
+std::optional<OperandSources>
+attune::cuda::getOperandSources(attn::AttentionOp op, std::string &reason) {
+  auto func = dyn_cast<func::FuncOp>(op->getParentOp());
+  auto isArgument = [&](Value value) {
+    auto arg = dyn_cast<BlockArgument>(value);
+    return arg && func && arg.getOwner() == &func.getBody().front();
+  };
+  int64_t seqDim = op.getLayoutDims().seq;
+  // Each operand's arguments.
+  SmallVector<SmallVector<BlockArgument, 2>, 3> parts;
+  StringRef names[] = {"Q", "K", "V"};
+  for (auto [index, operand] :
+       llvm::enumerate(ValueRange{op.getQuery(), op.getKey(), op.getValue()})) {
+    SmallVector<BlockArgument, 2> &args = parts.emplace_back();
+    if (isArgument(operand)) {
+      args.push_back(cast<BlockArgument>(operand));
+      continue;
+    }
+    tensor::ConcatOp concat = index ? sourceConcat(operand, op) : nullptr;
+    if (!concat) {
+      reason = "Q, K and V must be function arguments, or K and V a "
+               "tensor.concat of function arguments along the sequence "
+               "(dimension " +
+               std::to_string(seqDim) + "); " + names[index].str() + " is not";
+      return std::nullopt;
+    }
+    for (Operation *user : concat->getUsers())
+      if (user != op.getOperation()) {
+        reason = "the tensor.concat read as " + names[index].str() +
+                 " may only be used by the attention (the kernels read its "
+                 "parts; it is never materialised)";
+        return std::nullopt;
+      }
+    for (Value input : concat.getInputs()) {
+      if (!isArgument(input)) {
+        reason = "the parts of the tensor.concat read as " +
+                 names[index].str() + " must be function arguments";
+        return std::nullopt;
+      }
+      args.push_back(cast<BlockArgument>(input));
+    }
+  }
+  bool concatenated = parts[1].size() > 1 || parts[2].size() > 1 ||
+                      sourceConcat(op.getKey(), op) ||
+                      sourceConcat(op.getValue(), op);
+  if (concatenated && parts[1].size() != parts[2].size()) {
+    reason = "K and V must be concatenations of as many parts (K has " +
+             std::to_string(parts[1].size()) + ", V " +
+             std::to_string(parts[2].size()) + ")";
+    return std::nullopt;
+  }
+
+  // The sequence length of part `i` as the manifest names it: a static size
+  // or a symbol.
+  auto partLength = [&](BlockArgument arg, size_t i) -> std::string {
+    auto type = cast<RankedTensorType>(arg.getType());
+    if (!type.isDynamicDim(seqDim))
+      return std::to_string(type.getDimSize(seqDim));
+    if (auto dims =
+            func.getArgAttrOfType<ArrayAttr>(arg.getArgNumber(), "attn.dims"))
+      if (seqDim < static_cast<int64_t>(dims.size()))
+        if (auto name = dyn_cast<StringAttr>(dims[seqDim]))
+          return name.getValue().str();
+    return "Sk" + std::to_string(i);
+  };
+  OperandSources sources;
+  const char *roles[] = {"q", "k", "v"};
+  for (unsigned operand = 0; operand < 3; ++operand) {
+    sources.first[operand] = sources.all.size();
+    for (auto [i, arg] : llvm::enumerate(parts[operand])) {
+      OperandSource source{arg, roles[operand], operand == 0 ? "Sq" : "Sk"};
+      if (concatenated && operand > 0) {
+        source.role += std::to_string(i);
+        source.seqName = partLength(arg, i);
+      }
+      sources.all.push_back(std::move(source));
+    }
+  }
+  sources.first[3] = sources.all.size();
+  if (concatenated)
+    for (size_t i = 0; i < parts[1].size(); ++i)
+      if (partLength(parts[1][i], i) != partLength(parts[2][i], i)) {
+        reason = "part " + std::to_string(i) +
+                 " of the K and V concatenations must have the same "
+                 "sequence length, the same static size or the same "
+                 "attn.dims name (K's is " +
+                 partLength(parts[1][i], i) + ", V's " +
+                 partLength(parts[2][i], i) + ")";
+        return std::nullopt;
+      }
+  return sources;
+}
