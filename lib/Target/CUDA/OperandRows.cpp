@@ -79,6 +79,8 @@ OperandRows KernelEmitter::concatRows(ArrayRef<Value> parts, Value h,
   OperandRows rows;
   rows.count = count;
   rows.element = partRows[0].element;
+  for (auto [part, first] : llvm::zip(partRows, firstRows))
+    rows.segments.push_back({first, part.base, part.rowStride});
   // Row r of the part whose first row is the last at or before r; rows at
   // or past `count` (zero-filled) are clamped to the last row, or to row 0
   // of the first part when there is none (the address is not read).

@@ -47,6 +47,8 @@
 
 #include "mlir/IR/Value.h"
 
+#include "llvm/ADT/SmallVector.h"
+
 #include <functional>
 
 namespace attune::cuda {
@@ -75,6 +77,16 @@ struct OperandRows {
   /// evenly spaced rows are instead pointed at the tile's first row by the
   /// copy.
   std::function<RowStart(mlir::Value row)> start;
+  /// Rows evenly spaced within each of several segments (the parts of a
+  /// concatenation): segment i holds rows [first, next segment's first) and
+  /// row r of it starts at `base` + (r - first) * `rowStride`. Set together
+  /// with `start`; the copies that can use it advance one pointer per
+  /// segment pass by pass and pick between them, instead of computing every
+  /// chunk's address through `start`.
+  struct Segment {
+    mlir::Value first, base, rowStride;
+  };
+  llvm::SmallVector<Segment, 2> segments;
 };
 
 } // namespace attune::cuda

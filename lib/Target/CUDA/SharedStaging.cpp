@@ -99,27 +99,57 @@ void KernelEmitter::copyTileAsync(const OperandRows &source, Value rowBegin,
   int64_t chunks = rows * chunksPerRow;
   Type element = source.element;
   Value rowLimit = source.count;
-  if (!source.start && threads % chunksPerRow == 0) {
+  bool segmented = !source.segments.empty();
+  if ((!source.start || segmented) && threads % chunksPerRow == 0) {
     // Each pass of the CTA copies rowsPerPass whole rows; a thread's chunks
     // lie in one column, rowsPerPass rows apart. Its source pointer is
     // advanced pass by pass from the tile's base, so the only per-thread
     // values live across the k-loop are its column and first row (with
     // offsets per pass from the thread's base LLVM hoisted one 64-bit
-    // product per chunk out of the loop).
+    // product per chunk out of the loop). Segmented rows (a concatenation)
+    // keep one such pointer per segment, each as if its segment's rows went
+    // on across the whole tile, and each pass picks the pointer of the
+    // segment holding its row.
     int64_t rowsPerPass = threads / chunksPerRow;
-    Value base = source.base, rowStride = source.rowStride;
+    SmallVector<OperandRows::Segment, 2> segments(source.segments);
+    if (!segmented)
+      segments.push_back({Value(), source.base, source.rowStride});
     Value threadRow = divu(tid, chunksPerRow);
     Value col = mul(remu(tid, chunksPerRow), idx(8));
-    Value tileBase = gep(base, mul(rowBegin, rowStride), element);
-    Value firstRow = gep(tileBase, col, element);
-    Value src = gep(firstRow, mul(threadRow, rowStride), element);
-    Value passStride = mul(idx(rowsPerPass), rowStride);
+    // Per segment: its pointer at the tile's first row, and this thread's.
+    SmallVector<Value, 2> firstRows, srcs, passStrides;
+    for (const OperandRows::Segment &segment : segments) {
+      Value tileRow =
+          segment.first ? arith::SubIOp::create(b, loc, rowBegin, segment.first)
+                        : rowBegin;
+      Value tileBase =
+          gep(segment.base, mul(tileRow, segment.rowStride), element);
+      firstRows.push_back(gep(tileBase, col, element));
+      srcs.push_back(
+          gep(firstRows.back(), mul(threadRow, segment.rowStride), element));
+      passStrides.push_back(mul(idx(rowsPerPass), segment.rowStride));
+    }
+    // The segment holding row `r` of the tensor picks among `values`.
+    auto pick = [&](Value r, ArrayRef<Value> values) {
+      Value picked = values[0];
+      for (size_t i = 1; i < segments.size(); ++i) {
+        Value inSegment = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::uge, r, segments[i].first);
+        picked = select(inSegment, values[i], picked);
+      }
+      return picked;
+    };
+    // The tile's first row exists (the k-loop visits tiles below count).
+    Value firstRow = pick(rowBegin, firstRows);
     for (int64_t pass = 0; pass * rowsPerPass < rows; ++pass) {
       if (pass > 0)
-        src = gep(src, passStride, element);
+        for (auto [src, passStride] : llvm::zip(srcs, passStrides))
+          src = gep(src, passStride, element);
       Value row = add(threadRow, idx(pass * rowsPerPass));
       auto body = [&]() {
-        Value valid = ult(add(rowBegin, row), rowLimit);
+        Value sourceRow = add(rowBegin, row);
+        Value valid = ult(sourceRow, rowLimit);
+        Value src = pick(sourceRow, srcs);
         // Zero-filled rows read nothing; point them at the tile's first row.
         NVVM::CpAsyncOp::create(
             b, loc, sharedAddress(byteOffset, row, col, sharedCols, blockRows),
