@@ -1,5 +1,4 @@
-//===- OperandSources.cpp - The tensors Q, K and V are read from -*- C++
-//-*-===//
+//===- OperandSources.cpp - Where Q, K and V are read from ------*- C++ -*-===//
 //
 // Part of the Attune project.
 //
