@@ -93,9 +93,10 @@ static std::string dtypeName(Type type) {
 
 /// The manifest description of the spec's function: arguments and results
 /// with symbolic shapes (Q/K/V/O/lse dimensions named by their role,
-/// captures by their `attn.dims`).
-static FailureOr<llvm::json::Object> describeFunction(func::FuncOp func,
-                                                      attn::AttentionOp op) {
+/// captures by their `attn.dims`; Q, K and V by `sources`).
+static FailureOr<llvm::json::Object>
+describeFunction(func::FuncOp func, attn::AttentionOp op,
+                 const OperandSources &sources) {
   attn::LayoutDims dims = op.getLayoutDims();
   auto roleShape = [&](RankedTensorType type, StringRef heads, StringRef seq,
                        StringRef feature) {
@@ -113,10 +114,6 @@ static FailureOr<llvm::json::Object> describeFunction(func::FuncOp func,
     }
     return shape;
   };
-  std::string reason;
-  std::optional<OperandSources> sources = getOperandSources(op, reason);
-  if (!sources)
-    return op.emitError("CUDA target: ") << reason, failure();
   llvm::json::Array arguments;
   unsigned captureIndex = 0;
   for (BlockArgument arg : func.getArguments()) {
@@ -128,7 +125,7 @@ static FailureOr<llvm::json::Object> describeFunction(func::FuncOp func,
       return func.emitError("CUDA target: unsupported argument type ") << type,
              failure();
     entry["dtype"] = dtype;
-    if (const OperandSource *source = sources->find(arg)) {
+    if (const OperandSource *source = sources.find(arg)) {
       // Named by its first role (K and V may be one argument).
       entry["name"] = source->role;
       bool isQuery = source->role == "q";
@@ -407,8 +404,15 @@ attune::cuda::writeCUDAArtifacts(ModuleOp spec,
     if (auto func = dyn_cast<func::FuncOp>(op->getParentOp()))
       functions.push_back({func, op});
   });
+  // The tensors Q, K and V are read from: the manifest's names for them and
+  // the plane workspaces of f32 inputs.
+  std::string reason;
+  std::optional<OperandSources> sources =
+      getOperandSources(functions[0].second, reason);
+  if (!sources)
+    return functions[0].second.emitError("CUDA target: ") << reason;
   FailureOr<llvm::json::Object> manifest =
-      describeFunction(functions[0].first, functions[0].second);
+      describeFunction(functions[0].first, functions[0].second, *sources);
   if (failed(manifest))
     return failure();
 
@@ -568,9 +572,6 @@ attune::cuda::writeCUDAArtifacts(ModuleOp spec,
     planes = std::max(planes, info.planes);
   // Planes per source of Q, K and V (OperandSources.h), in its order; a
   // source is split from the argument the manifest names by its first role.
-  std::string reason;
-  std::optional<OperandSources> sources = getOperandSources(op, reason);
-  assert(sources && "describeFunction checked the sources");
   auto sourceArgument = [&](StringRef role) {
     for (const OperandSource &source : sources->all)
       if (source.role == role)

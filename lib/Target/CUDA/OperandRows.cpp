@@ -66,37 +66,35 @@ OperandRows KernelEmitter::concatRows(ArrayRef<Value> parts, Value h,
                                       Value count) {
   if (parts.size() == 1)
     return stridedRows(parts[0], dims, h, count);
-  // Each part's rows, and the first row of the concatenation it holds.
-  SmallVector<OperandRows, 2> partRows;
-  SmallVector<Value, 2> firstRows;
+  // Each part's evenly spaced rows, from the first row of the concatenation
+  // it holds.
+  OperandRows rows;
+  rows.count = count;
   Value first = idx(0);
   for (Value part : parts) {
     Value length = memref::DimOp::create(b, loc, part, dims.seq);
-    partRows.push_back(stridedRows(part, dims, h, length));
-    firstRows.push_back(first);
+    OperandRows partRows = stridedRows(part, dims, h, length);
+    rows.element = partRows.element;
+    rows.segments.push_back({first, partRows.base, partRows.rowStride});
     first = add(first, length);
   }
-  OperandRows rows;
-  rows.count = count;
-  rows.element = partRows[0].element;
-  for (auto [part, first] : llvm::zip(partRows, firstRows))
-    rows.segments.push_back({first, part.base, part.rowStride});
   // Row r of the part whose first row is the last at or before r; rows at
   // or past `count` (zero-filled) are clamped to the last row, or to row 0
   // of the first part when there is none (the address is not read).
-  rows.start = [this, partRows, firstRows, count](Value row) {
+  rows.start = [this, segments = rows.segments, count](Value row) {
     // One op per statement: argument order differs between compilers.
     Value one = idx(1), zero = idx(0);
     Value countLess1 = arith::SubIOp::create(b, loc, count, one);
     Value last = arith::MaxSIOp::create(b, loc, countLess1, zero);
     Value r = arith::MinUIOp::create(b, loc, row, last);
-    RowStart start{partRows[0].base, mul(r, partRows[0].rowStride)};
-    for (size_t i = 1; i < partRows.size(); ++i) {
+    RowStart start{segments[0].base, mul(r, segments[0].rowStride)};
+    for (const OperandRows::Segment &segment :
+         ArrayRef(segments).drop_front()) {
       Value inPart = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, r,
-                                           firstRows[i]);
-      Value partRow = arith::SubIOp::create(b, loc, r, firstRows[i]);
-      Value offset = mul(partRow, partRows[i].rowStride);
-      start.base = select(inPart, partRows[i].base, start.base);
+                                           segment.first);
+      Value partRow = arith::SubIOp::create(b, loc, r, segment.first);
+      Value offset = mul(partRow, segment.rowStride);
+      start.base = select(inPart, segment.base, start.base);
       start.offset = select(inPart, offset, start.offset);
     }
     return start;
