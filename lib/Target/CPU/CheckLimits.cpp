@@ -71,6 +71,20 @@ static LogicalResult checkExpandShape(tensor::ExpandShapeOp op) {
   return success();
 }
 
+/// Refuses a tensor.dim or memref.dim of a constant dimension outside
+/// [0, rank): undefined behaviour, which an upstream fold of the CPU
+/// pipeline crashes on in LLVM 22 (fuzz/findings/README.md).
+static LogicalResult checkDim(Operation *op, Value source,
+                              std::optional<int64_t> index) {
+  auto type = dyn_cast<ShapedType>(source.getType());
+  if (!index || !type || !type.hasRank() ||
+      (*index >= 0 && *index < type.getRank()))
+    return success();
+  return op->emitOpError("reads dimension ")
+         << *index << " of a rank-" << type.getRank()
+         << " value, which does not exist";
+}
+
 namespace {
 struct AttnCPUCheckLimits
     : attune::cpu::impl::AttnCPUCheckLimitsBase<AttnCPUCheckLimits> {
@@ -82,6 +96,10 @@ struct AttnCPUCheckLimits
         checked = checkLimits(attention);
       else if (auto expand = dyn_cast<tensor::ExpandShapeOp>(op))
         checked = checkExpandShape(expand);
+      else if (auto dim = dyn_cast<tensor::DimOp>(op))
+        checked = checkDim(dim, dim.getSource(), dim.getConstantIndex());
+      else if (auto dim = dyn_cast<memref::DimOp>(op))
+        checked = checkDim(dim, dim.getSource(), dim.getConstantIndex());
       return failed(checked) ? WalkResult::interrupt() : WalkResult::advance();
     });
     if (result.wasInterrupted())

@@ -35,3 +35,24 @@ func.func @expand_two_dynamic(%x: tensor<?x16xf32>, %n: index, %m: index) -> ten
   %e = tensor.expand_shape %x [[0, 1, 2], [3]] output_shape [%n, 2, %m, 16] : tensor<?x16xf32> into tensor<?x2x?x16xf32>
   return %e : tensor<?x2x?x16xf32>
 }
+
+// -----
+
+// A dimension that does not exist is undefined behaviour; an upstream fold
+// of the pipeline crashed on this one (fuzz/corpus/spec/cpu-dim-out-of-range.mlir).
+func.func @dim_out_of_range(%q: tensor<?x8x?x64xf32>) -> tensor<?x8x32x64xf32> {
+  %c = arith.constant -1 : index
+  // expected-error @+1 {{'tensor.dim' op reads dimension -1 of a rank-4 value, which does not exist}}
+  %n = tensor.dim %q, %c : tensor<?x8x?x64xf32>
+  %e = tensor.empty(%n) : tensor<?x8x32x64xf32>
+  return %e : tensor<?x8x32x64xf32>
+}
+
+// -----
+
+func.func @memref_dim_out_of_range(%x: memref<?x4xf32>) -> index {
+  %c = arith.constant 2 : index
+  // expected-error @+1 {{'memref.dim' op reads dimension 2 of a rank-2 value, which does not exist}}
+  %n = memref.dim %x, %c : memref<?x4xf32>
+  return %n : index
+}

@@ -45,7 +45,9 @@ def AttnCPUCheckLimits : Pass<"attn-cpu-check-limits"> {
     fit in 64 bits (no buffer of it could be addressed). It also refuses a
     `tensor.expand_shape` with more than one dynamic size in a reassociation
     group, whose memref form upstream's `expand-strided-metadata` crashes on
-    in LLVM 22.
+    in LLVM 22, and a `tensor.dim` or `memref.dim` of a constant dimension
+    outside `[0, rank)` (undefined behaviour, which an upstream fold of the
+    pipeline crashes on).
   }];
 }
 
