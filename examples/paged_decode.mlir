@@ -17,8 +17,9 @@
 // fully masked leading rows (O = 0, lse = -inf). Page ids of pages wholly
 // past len[b] are never read.
 //
-// Targets: CPU only. The CUDA target refuses attn.gather_pages with a
-// diagnostic.
+// On CUDA the kernels' copies read each key and value row from its page;
+// a length or a page id the table cannot hold fails a device-side
+// assertion, which the launch reports.
 //
 // Expects: Q [B, 8, Sq, 128], bf16; K and V caches [80, 16, 2, 128], bf16;
 // block_table [B, 8] i32 of page ids in [0, 80); seq_lens [B] i32 in

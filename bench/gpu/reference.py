@@ -1146,6 +1146,38 @@ class _Interp:
         out = xp.cat(xs, d) if self.be.torch else xp.concatenate(xs, d)
         return [_Val(out, op.result_types[0])]
 
+    def _gather_pages(self, op, args, active, env):
+        """attn.gather_pages (docs/PagedKV.md): row j of sequence b is slot
+        j mod P of page block_table[b, j / P], zero at or past seq_lens[b];
+        a length outside [0, M P] or a page id outside [0, N) of a row below
+        the length is an error."""
+        be = self.be
+        cache, table, lens = args[0].x, self.ints(args[1]), self.ints(args[2])
+        layout = op.attrs.get("layout", "bhsd")
+        cache_layout = op.attrs.get("cache_layout", "bshd")
+        if cache.ndim != 4 or table.ndim != 2 or lens.ndim != 1:
+            raise ReferenceError(f"{op}: ranks {cache.ndim}, {table.ndim}, "
+                                 f"{lens.ndim}")
+        # The cache as [N, H, P, D].
+        pages = be.swap12(cache) if "bshd" in cache_layout else cache
+        n, p = int(pages.shape[0]), int(pages.shape[2])
+        m = int(table.shape[1])
+        if be.any((lens < 0) | (lens > m * p)):
+            raise ReferenceError(f"{op}: a length outside [0, {m * p}]")
+        rows = be.arange(0, m * p)
+        live = rows[None, :] < lens[:, None]                    # [B, M P]
+        ids = table[:, rows // p]                               # [B, M P]
+        if be.any(live & ((ids < 0) | (ids >= n))):
+            raise ReferenceError(f"{op}: a page id outside [0, {n}) below "
+                                 "a sequence's length")
+        ids = be.where(live, ids, be.scalar(0, "int"))
+        gathered = pages[ids, :, (rows % p)[None, :], :]        # [B, M P, H, D]
+        gathered = be.where(live[:, :, None, None], gathered,
+                            be.scalar(0.0, "float"))
+        # Advanced indices first: [B, M P, H, D] is bshd.
+        out = gathered if "bshd" in layout else be.swap12(gathered)
+        return [_Val(out, op.result_types[0])]
+
     def _scf_if(self, op, args, active, env):
         be = self.be
         c = args[0].x
@@ -1210,6 +1242,7 @@ _Interp._HANDLERS.update({
     "tensor.extract": _Interp._extract,
     "tensor.dim": _Interp._dim,
     "tensor.concat": _Interp._concat,
+    "attn.gather_pages": _Interp._gather_pages,
     "scf.if": _Interp._scf_if,
     "attn.attention": _Interp._attention,
 })

@@ -125,7 +125,16 @@ describeFunction(func::FuncOp func, attn::AttentionOp op,
       return func.emitError("CUDA target: unsupported argument type ") << type,
              failure();
     entry["dtype"] = dtype;
-    if (const OperandSource *source = sources.find(arg)) {
+    const OperandSource *source = sources.find(arg);
+    if (source && source->pages) {
+      // A paged cache: only its page count may be dynamic.
+      entry["name"] = source->role;
+      llvm::json::Array shape;
+      for (int64_t d = 0; d < tensor.getRank(); ++d)
+        shape.push_back(tensor.isDynamicDim(d) ? llvm::json::Value("Npages")
+                                               : tensor.getDimSize(d));
+      entry["shape"] = std::move(shape);
+    } else if (source) {
       // Named by its first role (K and V may be one argument).
       entry["name"] = source->role;
       bool isQuery = source->role == "q";
@@ -335,7 +344,8 @@ compileModule(ModuleOp spec, const CUDAPipelineOptions &options,
 /// linalg ops around attention compile for the CPU only.
 static constexpr const char *kContract =
     "the CUDA target compiles a function whose body is one attn.attention "
-    "on its arguments (K and V may be tensor.concat of arguments; and "
+    "on its arguments (K and V may be tensor.concat of arguments or "
+    "attn.gather_pages of a paged cache; and "
     "scalar ops); compile this one for the CPU";
 
 static LogicalResult checkSingleOpFunction(func::FuncOp func,
@@ -355,7 +365,7 @@ static LogicalResult checkSingleOpFunction(func::FuncOp func,
     }
     auto isShaped = [](Type type) { return isa<ShapedType>(type); };
     if (llvm::any_of(op.getResultTypes(), isShaped) &&
-        !isSourceConcat(&op, attention))
+        !isSourceProducer(&op, attention))
       return op.emitError("CUDA target: '")
              << op.getName() << "' in @" << func.getSymName() << ": "
              << kContract;

@@ -100,23 +100,26 @@ static std::string unsupportedReason(func::FuncOp func, AttentionOp op) {
       ret.getOperands() != ValueRange(op.getResults()))
     return "the function must end with one attn.attention and the return "
            "of its results";
-  // Concatenations are judged as sources of K and V, after the rest.
+  // Concatenations and gathers are judged as sources of K and V, after the
+  // rest.
   auto producers = [&] {
     return llvm::make_range(body.begin(), op->getIterator());
   };
   for (Operation &producer : producers())
     if (!isa<arith::ConstantOp, tensor::DimOp, arith::AddIOp, arith::SubIOp,
-             arith::MulIOp, tensor::ConcatOp>(producer))
-      return "only constants, tensor sizes and the concatenations K and V "
-             "are read from may be computed before the attention (found '" +
+             arith::MulIOp, tensor::ConcatOp, GatherPagesOp>(producer))
+      return "only constants, tensor sizes and the concatenations or gathers "
+             "of pages K and V are read from may be computed before the "
+             "attention (found '" +
              producer.getName().getStringRef().str() + "')";
   std::string reason;
   if (!getOperandSources(op, reason))
     return reason;
   for (Operation &producer : producers())
-    if (isa<tensor::ConcatOp>(producer) && !isSourceConcat(&producer, op))
-      return "a tensor.concat before the attention must be read as its K or "
-             "V";
+    if (isa<tensor::ConcatOp, GatherPagesOp>(producer) &&
+        !isSourceProducer(&producer, op))
+      return "a " + producer.getName().getStringRef().str() +
+             " before the attention must be read as its K or V";
   return "";
 }
 
@@ -174,7 +177,7 @@ static LogicalResult convertModule(ModuleOp module, StringRef pass,
       op->emitError() << pass
                       << ": attn.rope is not supported by the CUDA target "
                          "yet (the CPU target compiles it; docs/Rope.md)";
-    else if (isa<attn::GatherPagesOp, attn::AppendPagesOp>(op))
+    else if (isa<attn::AppendPagesOp>(op))
       op->emitError() << pass << ": " << op->getName()
                       << " is not supported by the CUDA target yet (the CPU "
                          "target compiles it; docs/PagedKV.md)";
@@ -280,11 +283,12 @@ static LogicalResult convertModule(ModuleOp module, StringRef pass,
         for (auto [funcArg, kernelArg] :
              llvm::zip(func.getArguments(), entry.getArguments()))
           args.map(funcArg, kernelArg);
-        // Concatenations are read from their parts (OperandSources.h).
+        // Concatenations and gathers are read from their parts and pages
+        // (OperandSources.h).
         for (Operation &producer : func.getBody().front()) {
           if (&producer == op.getOperation())
             break;
-          if (!isSourceConcat(&producer, op))
+          if (!isSourceProducer(&producer, op))
             b.clone(producer, args);
         }
       }

@@ -180,6 +180,14 @@ private:
   /// sequence (`count` rows in all): each row read from its part. One part
   /// is stridedRows.
   OperandRows concatRows(llvm::ArrayRef<Value> parts, Value h, Value count);
+  /// The rows of head `h` of the paged cache `cache` that `pages` reads
+  /// (its block table and lengths mapped by `args`): row r is slot r % P of
+  /// page table[batch, r / P], and the rows at or past the sequence's
+  /// length are zero-filled. A length outside [0, M P] or a page id outside
+  /// [0, N) of a row below it fails a device-side assertion (the launch
+  /// reports it) instead of reading outside the cache.
+  OperandRows pagedRows(attn::GatherPagesOp pages, Value cache, Value h,
+                        IRMapping &args);
   /// The rows of plane `plane` of Q (queryRows, or for packed heads built
   /// now).
   OperandRows queryPlaneRows(int64_t plane);
@@ -228,6 +236,11 @@ private:
   void copyTileAsync(const OperandRows &source, Value rowBegin,
                      Value byteOffset, int64_t rows, int64_t cols,
                      int64_t sharedCols, bool blocked = false);
+  /// copyTileAsync of rows on pages (OperandRows::pages) whose passes each
+  /// stay on one page: one table read per page, not per chunk.
+  void copyPagedTileAsync(const OperandRows &source, Value rowBegin,
+                          Value byteOffset, int64_t rows, int64_t cols,
+                          int64_t sharedCols, int64_t blockRows);
   /// With a head size D that is not a multiple of 16, the last k-step of
   /// S = Q K^T reads the 8 columns [D, D + 8) of the Q and K tiles, which no
   /// copy writes: zeroes them, once, before the first copy.

@@ -6,8 +6,8 @@
 //
 // The sources of the rows of Q, K, V, O and lse (OperandRows.h): dense
 // strided tensors in either layout, the packed query heads of split-KV
-// decode, and K and V read from the parts of a concatenation
-// (OperandSources.h).
+// decode, K and V read from the parts of a concatenation, and K and V read
+// from the pages of a paged KV cache (OperandSources.h).
 //
 //===----------------------------------------------------------------------===//
 
@@ -43,7 +43,14 @@ void KernelEmitter::emitOperandRows(IRMapping &args, ValueRange outputs) {
   Value output = outputs.empty() ? Value() : outputs[0];
   seqQ = memref::DimOp::create(b, loc, query, dims.seq);
   seqK = Value();
-  for (Value part : partsOf(1, 0)) {
+  attn::GatherPagesOp keyPages = sources->of(1).front().pages;
+  if (keyPages) {
+    // M pages of P rows per sequence (the gather's result).
+    Value table = args.lookup(keyPages.getBlockTable());
+    seqK = mul(memref::DimOp::create(b, loc, table, 1),
+               idx(keyPages.getPageSize()));
+  }
+  for (Value part : keyPages ? SmallVector<Value, 2>() : partsOf(1, 0)) {
     Value length = memref::DimOp::create(b, loc, part, dims.seq);
     seqK = seqK ? add(seqK, length) : length;
   }
@@ -55,6 +62,13 @@ void KernelEmitter::emitOperandRows(IRMapping &args, ValueRange outputs) {
   for (int64_t p = 0; p < planes; ++p) {
     if (!packedHeads)
       queryRows.push_back(stridedRows(memrefOf(0, p), dims, head, seqQ));
+    if (keyPages) {
+      // Caches are 16-bit (OperandSources.cpp): one plane.
+      keyRows.push_back(pagedRows(keyPages, partsOf(1, p)[0], kvHead, args));
+      valueRows.push_back(pagedRows(sources->of(2).front().pages,
+                                    partsOf(2, p)[0], kvHead, args));
+      continue;
+    }
     keyRows.push_back(concatRows(partsOf(1, p), kvHead, seqK));
     valueRows.push_back(concatRows(partsOf(2, p), kvHead, seqK));
   }
@@ -97,6 +111,75 @@ OperandRows KernelEmitter::concatRows(ArrayRef<Value> parts, Value h,
       start.base = select(inPart, segment.base, start.base);
       start.offset = select(inPart, offset, start.offset);
     }
+    return start;
+  };
+  return rows;
+}
+
+/// `value` (any signless integer or index) as an index, sign-extended.
+static Value asIndex(OpBuilder &b, Location loc, Value value) {
+  if (value.getType().isIndex())
+    return value;
+  return arith::IndexCastOp::create(b, loc, b.getIndexType(), value);
+}
+
+OperandRows KernelEmitter::pagedRows(attn::GatherPagesOp pages, Value cache,
+                                     Value h, IRMapping &args) {
+  Value table = args.lookup(pages.getBlockTable());
+  Value lengths = args.lookup(pages.getSeqLens());
+  int64_t pageSize = pages.getPageSize();
+  attn::LayoutDims at = pages.getCacheDims();
+  OperandRows rows;
+  rows.element = cast<MemRefType>(cache.getType()).getElementType();
+  // The sequence's length, checked against the table's M P rows (the
+  // gather's contract, docs/PagedKV.md): a negative one would read as a
+  // huge unsigned row count.
+  Value length =
+      asIndex(b, loc, memref::LoadOp::create(b, loc, lengths, batch));
+  Value capacity = mul(memref::DimOp::create(b, loc, table, 1), idx(pageSize));
+  Value lengthValid = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::ule, length, capacity);
+  cf::AssertOp::create(b, loc, lengthValid,
+                       "attn.gather_pages: a sequence length is outside [0, "
+                       "pages in its block table x page size]");
+  rows.count = length;
+  auto meta = memref::ExtractStridedMetadataOp::create(b, loc, cache);
+  ValueRange strides = meta.getStrides();
+  Value pageCount = memref::DimOp::create(b, loc, cache, at.batch);
+  Value base = gep(globalPointer(cache), meta.getOffset(), rows.element);
+  Value headOffset = mul(h, strides[at.head]);
+  Value pageStride = strides[at.batch], slotStride = strides[at.seq];
+  // Row 0 of page `page` (index) of the table's row of this batch. Entries
+  // of pages wholly past the length are not checked (they may be padding
+  // such as -1); reading them is in bounds, page < M.
+  auto pageStart = [this, table, length, pageCount, base, headOffset,
+                    pageStride, pageSize](Value page) {
+    Value entry =
+        memref::LoadOp::create(b, loc, table, ValueRange{batch, page});
+    Value id = asIndex(b, loc, entry);
+    Value inCache = ult(id, pageCount);
+    Value firstRow = mul(page, idx(pageSize));
+    Value pastLength = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::uge, firstRow, length);
+    Value valid = arith::OrIOp::create(b, loc, inCache, pastLength);
+    cf::AssertOp::create(b, loc, valid,
+                         "attn.gather_pages: a block table entry of a row "
+                         "below the sequence's length is not a page of the "
+                         "cache");
+    Value safeId = select(inCache, id, idx(0));
+    return RowStart{base, add(mul(safeId, pageStride), headOffset)};
+  };
+  rows.pages = OperandRows::Pages{pageSize, slotStride, pageStart};
+  // Rows at or past the length (zero-filled, their address not read) are
+  // clamped to the last row below it, or to row 0 when there is none.
+  rows.start = [this, length, pageStart, slotStride, pageSize](Value row) {
+    // One op per statement: argument order differs between compilers.
+    Value one = idx(1), zero = idx(0);
+    Value lengthLess1 = arith::SubIOp::create(b, loc, length, one);
+    Value last = arith::MaxSIOp::create(b, loc, lengthLess1, zero);
+    Value r = arith::MinUIOp::create(b, loc, row, last);
+    RowStart start = pageStart(divu(r, pageSize));
+    start.offset = add(start.offset, mul(remu(r, pageSize), slotStride));
     return start;
   };
   return rows;

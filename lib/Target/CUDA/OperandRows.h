@@ -17,9 +17,11 @@
 // an OperandRows, chosen for its operands by KernelEmitter::emitOperandRows
 // (and, for Q, queryPlaneRows):
 //
-//   page table      K/V: `start` reads the page of row r / page size and
-//                   gives page * page stride + (r % page size) * row stride;
-//                   no `rowStride` (pages are not evenly spaced).
+//   page table      done (pagedRows): K/V; `start` reads the page of row
+//                   r / page size and gives page * page stride + (r % page
+//                   size) * row stride; no `rowStride` (pages are not evenly
+//                   spaced), but `pages` lets a copy read one table entry per
+//                   page.
 //   varlen offsets  every operand: `count` is the sequence's own length and
 //                   the rows start cu_seqlens[b] rows in; still evenly
 //                   spaced, so `rowStride` stays and the copies keep their
@@ -50,6 +52,7 @@
 #include "llvm/ADT/SmallVector.h"
 
 #include <functional>
+#include <optional>
 
 namespace attune::cuda {
 
@@ -87,6 +90,17 @@ struct OperandRows {
     mlir::Value first, base, rowStride;
   };
   llvm::SmallVector<Segment, 2> segments;
+  /// Rows on pages of `size` rows (a paged KV cache): row r is row r % size
+  /// of page r / size, whose row 0 `pageStart` gives (it reads the block
+  /// table), and a page's rows are `slotStride` apart. Set together with
+  /// `start`; the copies whose passes each stay on one page read one table
+  /// entry per page of the tile instead of one per chunk.
+  struct Pages {
+    int64_t size = 0;
+    mlir::Value slotStride;
+    std::function<RowStart(mlir::Value page)> pageStart;
+  };
+  std::optional<Pages> pages;
 };
 
 } // namespace attune::cuda

@@ -29,10 +29,62 @@ static tensor::ConcatOp sourceConcat(Value operand, attn::AttentionOp op) {
   return concat;
 }
 
-bool attune::cuda::isSourceConcat(Operation *producer, attn::AttentionOp op) {
-  auto concat = dyn_cast<tensor::ConcatOp>(producer);
-  return concat && (sourceConcat(op.getKey(), op) == concat ||
-                    sourceConcat(op.getValue(), op) == concat);
+/// The gather of pages that produces K or V of `op` in its layout, or null
+/// if `operand` is not one.
+static attn::GatherPagesOp sourceGather(Value operand, attn::AttentionOp op) {
+  auto gather = operand.getDefiningOp<attn::GatherPagesOp>();
+  if (!gather || gather.getLayout() != op.getLayout())
+    return nullptr;
+  return gather;
+}
+
+bool attune::cuda::isSourceProducer(Operation *producer,
+                                    attn::AttentionOp op) {
+  if (auto concat = dyn_cast<tensor::ConcatOp>(producer))
+    return sourceConcat(op.getKey(), op) == concat ||
+           sourceConcat(op.getValue(), op) == concat;
+  if (auto gather = dyn_cast<attn::GatherPagesOp>(producer))
+    return sourceGather(op.getKey(), op) == gather ||
+           sourceGather(op.getValue(), op) == gather;
+  return false;
+}
+
+/// Why the gathers of pages that produce K and V (at least one of them
+/// does) cannot be read by the kernels, or an empty string.
+static std::string checkGathers(attn::AttentionOp op,
+                                function_ref<bool(Value)> isArgument) {
+  attn::GatherPagesOp key = sourceGather(op.getKey(), op);
+  attn::GatherPagesOp value = sourceGather(op.getValue(), op);
+  if (!key || !value)
+    return "K and V must both be attn.gather_pages in the attention's "
+           "layout, or neither";
+  if (key.getBlockTable() != value.getBlockTable() ||
+      key.getSeqLens() != value.getSeqLens())
+    return "the attn.gather_pages read as K and V must use the same block "
+           "table and lengths";
+  for (attn::GatherPagesOp gather : {key, value}) {
+    StringRef name = gather == key ? "K" : "V";
+    for (Operation *user : gather->getUsers())
+      if (user != op.getOperation())
+        return ("the attn.gather_pages read as " + name +
+                " may only be used by the attention (the kernels read its "
+                "pages; it is never materialised)")
+            .str();
+    if (!isArgument(gather.getCache()) || !isArgument(gather.getBlockTable()) ||
+        !isArgument(gather.getSeqLens()))
+      return ("the cache, block table and lengths of the attn.gather_pages "
+              "read as " +
+              name + " must be function arguments")
+          .str();
+    // f32 inputs are split into bf16 planes by a kernel of their own, which
+    // would copy the whole cache.
+    if (!gather.getCache().getType().getElementType().isBF16() &&
+        !gather.getCache().getType().getElementType().isF16())
+      return "a paged KV cache must be bf16 or f16 on this target (f32 "
+             "inputs are split into bf16 planes, which would copy the whole "
+             "cache)";
+  }
+  return "";
 }
 
 std::optional<OperandSources>
@@ -53,12 +105,21 @@ attune::cuda::getOperandSources(attn::AttentionOp op, std::string &reason) {
       args.push_back(cast<BlockArgument>(operand));
       continue;
     }
+    if (index && sourceGather(operand, op)) {
+      // A paged cache: one source, the cache, checked below.
+      args.push_back(
+          dyn_cast<BlockArgument>(sourceGather(operand, op).getCache()));
+      continue;
+    }
     tensor::ConcatOp concat = index ? sourceConcat(operand, op) : nullptr;
     if (!concat) {
       reason = "Q, K and V must be function arguments, or K and V a "
                "tensor.concat of function arguments along the sequence "
                "(dimension " +
-               std::to_string(seqDim) + "); " + names[index].str() + " is not";
+               std::to_string(seqDim) +
+               ") or attn.gather_pages of a paged cache in the "
+               "attention's layout; " +
+               names[index].str() + " is not";
       return std::nullopt;
     }
     for (Operation *user : concat->getUsers())
@@ -76,6 +137,13 @@ attune::cuda::getOperandSources(attn::AttentionOp op, std::string &reason) {
       }
       args.push_back(cast<BlockArgument>(input));
     }
+  }
+  attn::GatherPagesOp keyPages = sourceGather(op.getKey(), op);
+  attn::GatherPagesOp valuePages = sourceGather(op.getValue(), op);
+  if (keyPages || valuePages) {
+    reason = checkGathers(op, isArgument);
+    if (!reason.empty())
+      return std::nullopt;
   }
   bool concatenated = parts[1].size() > 1 || parts[2].size() > 1 ||
                       sourceConcat(op.getKey(), op) ||
@@ -105,8 +173,13 @@ attune::cuda::getOperandSources(attn::AttentionOp op, std::string &reason) {
   for (unsigned operand = 0; operand < 3; ++operand) {
     sources.first[operand] = sources.all.size();
     for (auto [i, arg] : llvm::enumerate(parts[operand])) {
-      OperandSource source{arg, roles[operand], operand == 0 ? "Sq" : "Sk"};
-      if (concatenated && operand > 0) {
+      OperandSource source{arg, roles[operand], operand == 0 ? "Sq" : "Sk",
+                           nullptr};
+      if (keyPages && operand > 0) {
+        source.role += "_cache";
+        source.seqName.clear();
+        source.pages = operand == 1 ? keyPages : valuePages;
+      } else if (concatenated && operand > 0) {
         source.role += std::to_string(i);
         source.seqName = partLength(arg, i);
       }

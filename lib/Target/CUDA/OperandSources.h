@@ -10,7 +10,8 @@
 // arguments along the sequence (Transformer-XL's memory and segment): the
 // kernels then read each key and value row from its part
 // (OperandRows.cpp's concatRows) and the concatenation is never
-// materialised. The conversion (kernel parameters, plane kernels), the
+// materialised; or K and V are attn.gather_pages of function arguments (a
+// paged KV cache): the kernels read each row from its page (pagedRows). The conversion (kernel parameters, plane kernels), the
 // emitter (operand rows) and the manifest (argument names and shapes, plane
 // workspaces) take the sources in the same order from here.
 //
@@ -37,8 +38,12 @@ struct OperandSource {
   /// The manifest's name of its sequence dimension when dynamic: "Sq",
   /// "Sk", or for part i of a concatenation the argument's `attn.dims`
   /// name, else "Sk<i>" (the same for K's and V's part i, so the runtime
-  /// checks that they have the same length).
+  /// checks that they have the same length). Empty for a paged cache.
   std::string seqName;
+  /// A paged KV cache ("k_cache", "v_cache"): the gather that reads it. Its
+  /// block table and lengths are function arguments too (captures in the
+  /// manifest's terms).
+  attn::GatherPagesOp pages;
 };
 
 /// Q's, K's and V's sources, in that order.
@@ -60,9 +65,10 @@ struct OperandSources {
 std::optional<OperandSources> getOperandSources(attn::AttentionOp op,
                                                 std::string &reason);
 
-/// Whether `producer` is a concatenation getOperandSources reads from (the
-/// conversion does not copy it into the kernels).
-bool isSourceConcat(mlir::Operation *producer, attn::AttentionOp op);
+/// Whether `producer` is a concatenation or a gather of pages that
+/// getOperandSources reads from (the conversion does not copy it into the
+/// kernels).
+bool isSourceProducer(mlir::Operation *producer, attn::AttentionOp op);
 
 } // namespace attune::cuda
 

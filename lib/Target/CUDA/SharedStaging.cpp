@@ -161,6 +161,10 @@ void KernelEmitter::copyTileAsync(const OperandRows &source, Value rowBegin,
     }
     return;
   }
+  if (source.pages && threads % chunksPerRow == 0 &&
+      source.pages->size % (threads / chunksPerRow) == 0)
+    return copyPagedTileAsync(source, rowBegin, byteOffset, rows, cols,
+                              sharedCols, blockRows);
   // One address per chunk: rows anywhere (OperandRows::start), or evenly
   // spaced rows whose chunks do not divide among the threads.
   for (int64_t first = 0; first < chunks; first += threads) {
@@ -182,6 +186,58 @@ void KernelEmitter::copyTileAsync(const OperandRows &source, Value rowBegin,
     };
     bool full = first + threads <= chunks;
     emitPass(b, loc, full ? Value() : ult(chunkId, idx(chunks)), body);
+  }
+}
+
+void KernelEmitter::copyPagedTileAsync(const OperandRows &source,
+                                       Value rowBegin, Value byteOffset,
+                                       int64_t rows, int64_t cols,
+                                       int64_t sharedCols, int64_t blockRows) {
+  // As the evenly spaced copy: each pass copies rowsPerPass whole rows, a
+  // thread's chunks in one column. rowsPerPass divides the page size and
+  // the tile's first row (a multiple of the tile size, which rowsPerPass
+  // divides), so every pass lies on one page: the threads of a pass read
+  // the same table entry (a broadcast), once per page of the tile where the
+  // tile and page sizes say which passes share a page.
+  const OperandRows::Pages &pages = *source.pages;
+  int64_t chunksPerRow = cols / 8;
+  int64_t rowsPerPass = threads / chunksPerRow;
+  assert(rows % rowsPerPass == 0 && pages.size % rowsPerPass == 0);
+  Value threadRow = divu(tid, chunksPerRow);
+  Value col = mul(remu(tid, chunksPerRow), idx(8));
+  Value threadOffset = add(mul(threadRow, pages.slotStride), col);
+  // The page of the pass starting at tile row `passRow`, and its first row's
+  // slot: one page per tile when pages hold whole tiles, pages at constant
+  // offsets when tiles hold whole pages, else computed per pass.
+  bool onePage = pages.size % rows == 0, wholePages = rows % pages.size == 0;
+  Value tilePage = divu(rowBegin, pages.size);
+  Value tileSlot = remu(rowBegin, pages.size);
+  llvm::DenseMap<int64_t, RowStart> pageStarts;
+  auto passPage = [&](int64_t passRow) -> std::pair<RowStart, Value> {
+    if (onePage || wholePages) {
+      int64_t page = onePage ? 0 : passRow / pages.size;
+      auto [it, inserted] = pageStarts.try_emplace(page);
+      if (inserted)
+        it->second = pages.pageStart(add(tilePage, idx(page)));
+      Value slot = onePage ? add(tileSlot, idx(passRow))
+                           : idx(passRow % pages.size);
+      return {it->second, slot};
+    }
+    Value row = add(rowBegin, idx(passRow));
+    return {pages.pageStart(divu(row, pages.size)), remu(row, pages.size)};
+  };
+  for (int64_t passRow = 0; passRow < rows; passRow += rowsPerPass) {
+    auto [page, slot] = passPage(passRow);
+    Value row = add(threadRow, idx(passRow));
+    Value valid = ult(add(rowBegin, row), source.count);
+    Value offset =
+        add(page.offset, add(mul(slot, pages.slotStride), threadOffset));
+    // Zero-filled rows read nothing; point them at the page's first row.
+    Value readOffset = select(valid, offset, page.offset);
+    NVVM::CpAsyncOp::create(
+        b, loc, sharedAddress(byteOffset, row, col, sharedCols, blockRows),
+        rowAddress(source, RowStart{page.base, readOffset}), 16,
+        NVVM::LoadCacheModifierKind::CG, select(valid, i32(16), i32(0)));
   }
 }
 

@@ -33,7 +33,7 @@ func.func @tiles(%q: tensor<1x8x16x64xbf16>, %k: tensor<1x8x16x64xbf16>,
 func.func @extra_work(%q: tensor<1x8x16x64xbf16>, %k: tensor<1x8x16x64xbf16>,
                       %v: tensor<1x8x16x64xbf16>) -> tensor<1x8x16x64xbf16> {
   %q2 = arith.addf %q, %q : tensor<1x8x16x64xbf16>
-  // expected-error @+1 {{convert-attn-to-nvvm: only constants, tensor sizes and the concatenations K and V are read from may be computed before the attention (found 'arith.addf')}}
+  // expected-error @+1 {{convert-attn-to-nvvm: only constants, tensor sizes and the concatenations or gathers of pages K and V are read from may be computed before the attention (found 'arith.addf')}}
   %o = attn.attention ins(%q2, %k, %v : tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>)
       -> tensor<1x8x16x64xbf16>
   return %o : tensor<1x8x16x64xbf16>
@@ -64,7 +64,7 @@ func.func @rope(%q: tensor<1x2x16x64xbf16>, %k: tensor<1x2x16x64xbf16>,
 func.func @concat_of_heads(%q: tensor<1x8x16x64xbf16>, %k0: tensor<1x4x16x64xbf16>,
                            %k1: tensor<1x4x16x64xbf16>, %v: tensor<1x8x16x64xbf16>) -> tensor<1x8x16x64xbf16> {
   %k = tensor.concat dim(1) %k0, %k1 : (tensor<1x4x16x64xbf16>, tensor<1x4x16x64xbf16>) -> tensor<1x8x16x64xbf16>
-  // expected-error @+1 {{convert-attn-to-nvvm: Q, K and V must be function arguments, or K and V a tensor.concat of function arguments along the sequence (dimension 2); K is not}}
+  // expected-error @+1 {{convert-attn-to-nvvm: Q, K and V must be function arguments, or K and V a tensor.concat of function arguments along the sequence (dimension 2) or attn.gather_pages of a paged cache in the attention's layout; K is not}}
   %o = attn.attention ins(%q, %k, %v : tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>)
       -> tensor<1x8x16x64xbf16>
   return %o : tensor<1x8x16x64xbf16>
@@ -106,4 +106,63 @@ func.func @concat_used_twice(%q: tensor<1x8x16x64xbf16>, %k0: tensor<1x8x8x64xbf
   %o = attn.attention ins(%q, %k, %k : tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>)
       -> tensor<1x8x16x64xbf16>
   return %o : tensor<1x8x16x64xbf16>
+}
+
+// -----
+
+func.func @paged_key_only(%q: tensor<2x8x1x64xbf16>, %kc: tensor<9x16x2x64xbf16>,
+                          %v: tensor<2x2x32x64xbf16>, %t: tensor<2x2xi32>,
+                          %n: tensor<2xi32>) -> tensor<2x8x1x64xbf16> {
+  %k = attn.gather_pages %kc[%t] lengths(%n) : tensor<9x16x2x64xbf16>, tensor<2x2xi32>, tensor<2xi32> -> tensor<2x2x32x64xbf16>
+  // expected-error @+1 {{convert-attn-to-nvvm: K and V must both be attn.gather_pages in the attention's layout, or neither}}
+  %o = attn.attention ins(%q, %k, %v : tensor<2x8x1x64xbf16>, tensor<2x2x32x64xbf16>, tensor<2x2x32x64xbf16>)
+      -> tensor<2x8x1x64xbf16>
+  return %o : tensor<2x8x1x64xbf16>
+}
+
+// -----
+
+func.func @paged_other_tables(%q: tensor<2x8x1x64xbf16>, %kc: tensor<9x16x2x64xbf16>,
+                              %vc: tensor<9x16x2x64xbf16>, %t: tensor<2x2xi32>,
+                              %t2: tensor<2x2xi32>, %n: tensor<2xi32>) -> tensor<2x8x1x64xbf16> {
+  %k = attn.gather_pages %kc[%t] lengths(%n) : tensor<9x16x2x64xbf16>, tensor<2x2xi32>, tensor<2xi32> -> tensor<2x2x32x64xbf16>
+  %v = attn.gather_pages %vc[%t2] lengths(%n) : tensor<9x16x2x64xbf16>, tensor<2x2xi32>, tensor<2xi32> -> tensor<2x2x32x64xbf16>
+  // expected-error @+1 {{convert-attn-to-nvvm: the attn.gather_pages read as K and V must use the same block table and lengths}}
+  %o = attn.attention ins(%q, %k, %v : tensor<2x8x1x64xbf16>, tensor<2x2x32x64xbf16>, tensor<2x2x32x64xbf16>)
+      -> tensor<2x8x1x64xbf16>
+  return %o : tensor<2x8x1x64xbf16>
+}
+
+// -----
+
+func.func @paged_used_twice(%q: tensor<2x8x1x64xbf16>, %kc: tensor<9x16x2x64xbf16>,
+                            %t: tensor<2x2xi32>, %n: tensor<2xi32>) -> tensor<2x8x1x64xbf16> {
+  %k = attn.gather_pages %kc[%t] lengths(%n) : tensor<9x16x2x64xbf16>, tensor<2x2xi32>, tensor<2xi32> -> tensor<2x2x32x64xbf16>
+  %c0 = arith.constant 0 : index
+  %x = tensor.dim %k, %c0 : tensor<2x2x32x64xbf16>
+  // expected-error @+1 {{convert-attn-to-nvvm: the attn.gather_pages read as K may only be used by the attention}}
+  %o = attn.attention ins(%q, %k, %k : tensor<2x8x1x64xbf16>, tensor<2x2x32x64xbf16>, tensor<2x2x32x64xbf16>)
+      -> tensor<2x8x1x64xbf16>
+  return %o : tensor<2x8x1x64xbf16>
+}
+
+// -----
+
+func.func @paged_f32(%q: tensor<2x8x1x64xf32>, %kc: tensor<9x16x2x64xf32>,
+                     %t: tensor<2x2xi32>, %n: tensor<2xi32>) -> tensor<2x8x1x64xf32> {
+  %k = attn.gather_pages %kc[%t] lengths(%n) : tensor<9x16x2x64xf32>, tensor<2x2xi32>, tensor<2xi32> -> tensor<2x2x32x64xf32>
+  // expected-error @+1 {{convert-attn-to-nvvm: a paged KV cache must be bf16 or f16 on this target}}
+  %o = attn.attention ins(%q, %k, %k : tensor<2x8x1x64xf32>, tensor<2x2x32x64xf32>, tensor<2x2x32x64xf32>)
+      -> tensor<2x8x1x64xf32>
+  return %o : tensor<2x8x1x64xf32>
+}
+
+// -----
+
+func.func @append_pages(%q: tensor<2x8x1x64xbf16>, %kc: tensor<9x16x2x64xbf16>,
+                        %new: tensor<2x2x1x64xbf16>, %t: tensor<2x2xi32>,
+                        %n: tensor<2xi32>) -> tensor<9x16x2x64xbf16> {
+  // expected-error @+1 {{convert-attn-to-nvvm: attn.append_pages is not supported by the CUDA target yet (the CPU target compiles it; docs/PagedKV.md)}}
+  %c = attn.append_pages %new into %kc[%t] lengths(%n) : tensor<2x2x1x64xbf16>, tensor<9x16x2x64xbf16>, tensor<2x2xi32>, tensor<2xi32>
+  return %c : tensor<9x16x2x64xbf16>
 }

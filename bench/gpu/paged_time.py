@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+#===- bench/gpu/paged_time.py - Paged KV decode vs contiguous and peers ---===#
+#
+# Part of the Attune project.
+#
+# Decoding over a paged KV cache on the GPU (issue 14's row: B = 32,
+# Hq = 32, Hkv = 8, D = 128, bf16, pages of 16 rows, L = 4k ... 32k), same
+# run, one query token per sequence:
+#
+#   paged        bench/gpu/paged/bench_paged_decode.mlir: K/V read from
+#                pages in random order through the block table
+#   contiguous   bench/gpu/paged/bench_contiguous_decode.mlir: the same
+#                attention on contiguous K/V [B, 8, L, 128]
+#   sdpa         torch SDPA (enable_gqa) on the contiguous K/V
+#   copy         a device-to-device copy of as many bytes as K and V hold:
+#                bandwidth = 2 bytes / time (read and write)
+#
+# Bandwidth of a decode = the bytes of K and V it must read / time. Every
+# output is compared with SDPA's. Then, each in a fresh process (a failed
+# device-side assertion ends the CUDA context): a block table entry outside
+# the cache and a length past the table, with the runtime's host-side
+# capture checks off, must fail the launch, not return.
+#
+# Run (on the GPU machine, PYTHONPATH=python, the runtime built):
+#   python3 bench/gpu/paged_time.py --artifacts DIR [--lengths 4096,32768]
+#
+#===----------------------------------------------------------------------===#
+
+import argparse
+import subprocess
+import sys
+
+import torch
+import torch.nn.functional as F
+
+import attune.cuda as acuda
+
+B, HQ, HKV, D, P = 32, 32, 8, 128, 16
+
+
+def median_seconds(fn, iters=30):
+    for _ in range(3):
+        fn()
+    torch.cuda.synchronize()
+    st = [torch.cuda.Event(enable_timing=True) for _ in range(iters)]
+    en = [torch.cuda.Event(enable_timing=True) for _ in range(iters)]
+    for i in range(iters):
+        st[i].record()
+        fn()
+        en[i].record()
+    torch.cuda.synchronize()
+    ts = sorted(s.elapsed_time(e) for s, e in zip(st, en))
+    return ts[len(ts) // 2] / 1e3
+
+
+def paged_inputs(L, seed):
+    """Contiguous K/V and the same rows as pages in random order."""
+    dev, bf = "cuda", torch.bfloat16
+    g = torch.Generator(device=dev).manual_seed(seed)
+    q = torch.randn(B, HQ, 1, D, generator=g, device=dev, dtype=bf)
+    k = torch.randn(B, HKV, L, D, generator=g, device=dev, dtype=bf)
+    v = torch.randn(B, HKV, L, D, generator=g, device=dev, dtype=bf)
+    pages = B * L // P
+    table = torch.randperm(pages, generator=g, device=dev).view(B, L // P)
+    table = table.to(torch.int32)
+
+    def paged(x):
+        cache = torch.empty(pages, P, HKV, D, device=dev, dtype=bf)
+        cache[table.flatten().long()] = x.view(B, HKV, L // P, P, D).permute(
+            0, 2, 3, 1, 4).reshape(pages, P, HKV, D)
+        return cache
+    lens = torch.full((B,), L, device=dev, dtype=torch.int32)
+    return q, k, v, paged(k), paged(v), table, lens
+
+
+def timings(args):
+    paged = acuda.load(f"{args.artifacts}/bench_paged_decode",
+                       check_captures=False)
+    contiguous = acuda.load(f"{args.artifacts}/bench_contiguous_decode",
+                            check_captures=False)
+    print(f"# {torch.cuda.get_device_name()}, torch {torch.__version__}; "
+          f"B={B} Hq={HQ} Hkv={HKV} D={D} P={P} Sq=1 bf16; ms (GB/s of K+V)")
+    for L in (int(x) for x in args.lengths.split(",")):
+        q, k, v, kc, vc, table, lens = paged_inputs(L, L)
+        o = torch.empty(B, HQ, 1, D, device="cuda", dtype=torch.bfloat16)
+        o2 = torch.empty_like(o)
+        ref = F.scaled_dot_product_attention(q, k, v, enable_gqa=True)
+        paged(q, kc, vc, table, lens, out=o)
+        contiguous(q, k, v, lens, out=o2)
+        torch.cuda.synchronize()
+        err = max(float((o.float() - ref.float()).abs().max()),
+                  float((o2.float() - ref.float()).abs().max()))
+        kv_bytes = 2 * k.numel() * k.element_size()
+        src = torch.empty(kv_bytes // 2, device="cuda", dtype=torch.bfloat16)
+        dst = torch.empty_like(src)
+        rows = {
+            "paged": lambda: paged(q, kc, vc, table, lens, out=o),
+            "contiguous": lambda: contiguous(q, k, v, lens, out=o2),
+            "sdpa": lambda: F.scaled_dot_product_attention(q, k, v,
+                                                           enable_gqa=True),
+            "copy": lambda: dst.copy_(src),
+        }
+        t = {n: median_seconds(fn) for n, fn in rows.items()}
+        bw = {n: kv_bytes / t[n] / 1e9 for n in rows}
+        bw["copy"] = 2 * kv_bytes / t["copy"] / 1e9
+        cells = "  ".join(f"{n} {t[n] * 1e3:.3f} ({bw[n]:.0f})" for n in rows)
+        print(f"L={L}: {cells}  paged/copy-BW {bw['paged'] / bw['copy']:.2f}"
+              f"  paged vs sdpa {t['sdpa'] / t['paged']:.2f}x  paged vs "
+              f"contiguous {t['contiguous'] / t['paged']:.2f}x  max|err| "
+              f"{err:.2e}", flush=True)
+        del q, k, v, kc, vc, src, dst
+
+
+def bad_call(args):
+    """One call with a broken table or length; exits 0 if it failed."""
+    paged = acuda.load(f"{args.artifacts}/bench_paged_decode",
+                       check_captures=False)
+    L = 1024
+    q, k, v, kc, vc, table, lens = paged_inputs(L, 1)
+    if args.bad == "page":
+        table[3, 5] = kc.shape[0]          # one past the last page
+    else:
+        lens[2] = L + 1                    # past the table's M P rows
+    o = torch.empty(B, HQ, 1, D, device="cuda", dtype=torch.bfloat16)
+    try:
+        paged(q, kc, vc, table, lens, out=o)
+        torch.cuda.synchronize()
+    except Exception as e:  # noqa: BLE001
+        print(f"bad {args.bad}: the call failed as it must: "
+              f"{str(e).splitlines()[0][:200]}")
+        return 0
+    print(f"bad {args.bad}: FAIL, the call returned")
+    return 1
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--artifacts", required=True)
+    ap.add_argument("--lengths", default="4096,8192,16384,32768")
+    ap.add_argument("--bad", choices=["page", "length"],
+                    help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.bad:
+        return bad_call(args)
+    timings(args)
+    status = 0
+    for bad in ("page", "length"):
+        run = subprocess.run([sys.executable, __file__, "--artifacts",
+                              args.artifacts, "--bad", bad],
+                             capture_output=True, text=True)
+        print(run.stdout.strip() or run.stderr.strip()[-300:])
+        status |= run.returncode
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
