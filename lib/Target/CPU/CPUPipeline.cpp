@@ -100,6 +100,7 @@ void attune::cpu::buildCPUPipeline(OpPassManager &pm,
   // Strided copies (of tensor.concat, tensor.insert_slice) as loops, not
   // calls of a runtime function.
   pm.addPass(createAttnCPUCopiesToLinalg());
+  pm.addPass(createAttnCPUInnermostParallel());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());

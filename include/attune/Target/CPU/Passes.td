@@ -82,6 +82,24 @@ def AttnCPUCopiesToLinalg : Pass<"attn-cpu-copies-to-linalg"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def AttnCPUInnermostParallel : Pass<"attn-cpu-innermost-parallel"> {
+  let summary = "Put a contraction's stride-1 output loop innermost";
+  let description = [{
+    Runs before `convert-linalg-to-loops`. A `linalg.generic` with
+    reduction loops whose output's last dimension is a parallel loop `d`,
+    read by every input that uses it as its last dimension (stride 1), gets
+    `d` as its innermost loop (upstream `interchangeGenericOp`; the other
+    loops keep their order). Written with the reduction innermost, such an
+    op (Linformer's projections `E . K` over the sequence,
+    `examples/linformer.mlir`) lowers to a scalar float reduction, which
+    LLVM does not vectorise without reassociation; with `d` innermost the
+    inner loop is an elementwise multiply-add over contiguous rows, which
+    LLVM's loop vectoriser turns into vector FMAs, and every element's sum
+    keeps its order. Measured in bench/RESULTS.md ("Linformer on the CPU").
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def AttnCPUDynamicSchedule : Pass<"attn-cpu-dynamic-schedule"> {
   let summary = "Give OpenMP worksharing loops a guided schedule";
   let description = [{

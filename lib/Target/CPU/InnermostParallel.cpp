@@ -1,0 +1,91 @@
+//===- InnermostParallel.cpp - Stride-1 parallel loop innermost -*- C++ -*-===//
+//
+// Part of the Attune project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The linalg ops around the attention (Linformer's projections E.K and F.V,
+// pooling, other contractions over the sequence) become plain loops on the
+// CPU, in the op's iterator order. A contraction written with its
+// reduction innermost, out[b, h, p, d] += E[p, s] K[b, h, s, d] over
+// (b, h, p, d, s), then runs a scalar reduction that LLVM cannot vectorise
+// without reassociating floats; with the output's stride-1 dimension d
+// innermost, (b, h, p, s, d), the inner loop is an elementwise multiply-add
+// over contiguous rows that LLVM's loop vectoriser turns into vector FMAs,
+// with the same sum in the same order per element.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attune/Target/CPU/Passes.h"
+
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace attune::cpu {
+#define GEN_PASS_DEF_ATTNCPUINNERMOSTPARALLEL
+#include "attune/Target/CPU/Passes.h.inc"
+} // namespace attune::cpu
+
+using namespace mlir;
+
+/// The loop that `map`'s last result is, if that result is a loop dimension
+/// which appears nowhere else in `map`.
+static std::optional<unsigned> lastDimension(AffineMap map) {
+  if (map.getNumResults() == 0)
+    return std::nullopt;
+  auto last = dyn_cast<AffineDimExpr>(map.getResults().back());
+  if (!last)
+    return std::nullopt;
+  for (AffineExpr result : map.getResults().drop_back())
+    if (result.isFunctionOfDim(last.getPosition()))
+      return std::nullopt;
+  return last.getPosition();
+}
+
+/// The new loop order of `op` (old loop indices, outermost first) that puts
+/// the output's stride-1 loop innermost, or nothing when `op` has no
+/// reduction, that loop is already innermost, or some operand reads it at a
+/// stride other than 1.
+static std::optional<SmallVector<unsigned>> innermostOrder(linalg::GenericOp op) {
+  if (op.getNumReductionLoops() == 0 || op.getNumDpsInits() != 1)
+    return std::nullopt;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  std::optional<unsigned> inner = lastDimension(maps.back());
+  unsigned loops = op.getNumLoops();
+  if (!inner || *inner == loops - 1 ||
+      !linalg::isParallelIterator(op.getIteratorTypesArray()[*inner]))
+    return std::nullopt;
+  for (AffineMap map : ArrayRef(maps).drop_back()) {
+    if (!map.isFunctionOfDim(*inner))
+      continue;
+    if (lastDimension(map) != inner)
+      return std::nullopt;
+  }
+  SmallVector<unsigned> order;
+  for (unsigned loop = 0; loop < loops; ++loop)
+    if (loop != *inner)
+      order.push_back(loop);
+  order.push_back(*inner);
+  return order;
+}
+
+namespace {
+struct AttnCPUInnermostParallel
+    : attune::cpu::impl::AttnCPUInnermostParallelBase<
+          AttnCPUInnermostParallel> {
+  using Base::Base;
+  void runOnOperation() override {
+    SmallVector<linalg::GenericOp> ops;
+    getOperation()->walk([&](linalg::GenericOp op) { ops.push_back(op); });
+    IRRewriter rewriter(&getContext());
+    for (linalg::GenericOp op : ops) {
+      std::optional<SmallVector<unsigned>> order = innermostOrder(op);
+      if (!order)
+        continue;
+      rewriter.setInsertionPoint(op);
+      // A permutation of the loops is always valid for a linalg op.
+      (void)linalg::interchangeGenericOp(rewriter, op, *order);
+    }
+  }
+};
+} // namespace

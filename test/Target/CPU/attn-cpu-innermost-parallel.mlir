@@ -1,0 +1,71 @@
+// RUN: attune-opt %s -split-input-file --attn-cpu-innermost-parallel | FileCheck %s
+
+/// Linformer's projection K' = E . K, written with the reduction over the
+/// sequence innermost: the output's stride-1 loop d moves innermost, the
+/// reduction s before it, the other loops keep their order.
+
+// CHECK-DAG: #[[E:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d2, d3)>
+// CHECK-DAG: #[[K:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d3, d4)>
+// CHECK-DAG: #[[O:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>
+// CHECK-LABEL: func.func @projection
+// CHECK:         linalg.generic {indexing_maps = [#[[E]], #[[K]], #[[O]]], iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel"]}
+#e = affine_map<(b, h, p, d, s) -> (p, s)>
+#x = affine_map<(b, h, p, d, s) -> (b, h, s, d)>
+#o = affine_map<(b, h, p, d, s) -> (b, h, p, d)>
+func.func @projection(%e: memref<32x?xf32>, %k: memref<?x8x?x64xf32>,
+                      %out: memref<?x8x32x64xf32>) {
+  linalg.generic {indexing_maps = [#e, #x, #o],
+                  iterator_types = ["parallel", "parallel", "parallel",
+                                    "parallel", "reduction"]}
+      ins(%e, %k : memref<32x?xf32>, memref<?x8x?x64xf32>)
+      outs(%out : memref<?x8x32x64xf32>) {
+    ^bb0(%a: f32, %b: f32, %acc: f32):
+      %m = arith.mulf %a, %b : f32
+      %s = arith.addf %acc, %m : f32
+      linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+/// An input reads d at a stride other than 1 (a transposed K): unchanged.
+
+// CHECK-LABEL: func.func @transposed
+// CHECK:         iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]
+#e = affine_map<(b, h, p, d, s) -> (p, s)>
+#x = affine_map<(b, h, p, d, s) -> (b, h, d, s)>
+#o = affine_map<(b, h, p, d, s) -> (b, h, p, d)>
+func.func @transposed(%e: memref<32x?xf32>, %k: memref<?x8x64x?xf32>,
+                      %out: memref<?x8x32x64xf32>) {
+  linalg.generic {indexing_maps = [#e, #x, #o],
+                  iterator_types = ["parallel", "parallel", "parallel",
+                                    "parallel", "reduction"]}
+      ins(%e, %k : memref<32x?xf32>, memref<?x8x64x?xf32>)
+      outs(%out : memref<?x8x32x64xf32>) {
+    ^bb0(%a: f32, %b: f32, %acc: f32):
+      %m = arith.mulf %a, %b : f32
+      %s = arith.addf %acc, %m : f32
+      linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+/// No reduction (an elementwise op): unchanged, even with d not innermost.
+
+// CHECK-LABEL: func.func @elementwise
+// CHECK:         indexing_maps = [#{{.*}}, #{{.*}}], iterator_types = ["parallel", "parallel"]
+// CHECK-SAME:    ins(%{{.*}} : memref<4x8xf32>)
+#in = affine_map<(i, j) -> (j, i)>
+#out = affine_map<(i, j) -> (j, i)>
+func.func @elementwise(%x: memref<4x8xf32>, %y: memref<4x8xf32>) {
+  linalg.generic {indexing_maps = [#in, #out],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%x : memref<4x8xf32>) outs(%y : memref<4x8xf32>) {
+    ^bb0(%a: f32, %b: f32):
+      linalg.yield %a : f32
+  }
+  return
+}
