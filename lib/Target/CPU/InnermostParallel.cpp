@@ -46,7 +46,8 @@ static std::optional<unsigned> lastDimension(AffineMap map) {
 /// the output's stride-1 loop innermost, or nothing when `op` has no
 /// reduction, that loop is already innermost, or some operand reads it at a
 /// stride other than 1.
-static std::optional<SmallVector<unsigned>> innermostOrder(linalg::GenericOp op) {
+static std::optional<SmallVector<unsigned>>
+innermostOrder(linalg::GenericOp op) {
   if (op.getNumReductionLoops() == 0 || op.getNumDpsInits() != 1)
     return std::nullopt;
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
