@@ -17,7 +17,7 @@ LLVM_PREFIX=/usr/lib/llvm-22
 
 # Everything the build and tests need. Benchmarks add their own.
 source "$ATTUNE_ROOT/scripts/packages.sh"
-ensure_packages setup cmake ninja-build g++ python3 git \
+ensure_packages setup cmake ninja-build g++ python3 python3-psutil git \
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools \
   libgtest-dev libomp-22-dev zlib1g-dev libzstd-dev
 

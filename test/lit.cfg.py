@@ -23,6 +23,16 @@ config.substitutions.append(
      "%s -Wl,-rpath,%s" % (config.openmp_library,
                            os.path.dirname(config.openmp_library))))
 
+# A test that hangs (a tool deadlocked in LLVM's crash handler after heap
+# corruption has been seen) fails after this many seconds instead of running
+# into CI's limit. The slowest test takes a few minutes, more under the
+# sanitizers. lit needs psutil for it (python3-psutil, scripts/setup.sh).
+try:
+    import psutil  # noqa: F401
+    lit_config.maxIndividualTestTime = 1800
+except ImportError:
+    lit_config.note("psutil is missing: no per-test time limit")
+
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 # The smaller size set of the sanitized run (scripts/sanitize.sh).
 llvm_config.with_system_environment(["ATTUNE_CHECK_SIZES"])
