@@ -151,11 +151,16 @@ OperandRows KernelEmitter::pagedRows(attn::GatherPagesOp pages, Value cache,
   Value pageStride = strides[at.batch], slotStride = strides[at.seq];
   // Row 0 of page `page` (index) of the table's row of this batch. Entries
   // of pages wholly past the length are not checked (they may be padding
-  // such as -1); reading them is in bounds, page < M.
+  // such as -1). The last key tile may reach past the M pages when the tile
+  // size does not divide M P: its page index is clamped to the table (the
+  // rows there are zero-filled, their address not read).
+  Value lastPage = arith::SubIOp::create(
+      b, loc, memref::DimOp::create(b, loc, table, 1), idx(1));
   auto pageStart = [this, table, length, pageCount, base, headOffset,
-                    pageStride, pageSize](Value page) {
+                    pageStride, pageSize, lastPage](Value page) {
+    Value tablePage = arith::MinUIOp::create(b, loc, page, lastPage);
     Value entry =
-        memref::LoadOp::create(b, loc, table, ValueRange{batch, page});
+        memref::LoadOp::create(b, loc, table, ValueRange{batch, tablePage});
     Value id = asIndex(b, loc, entry);
     Value inCache = ult(id, pageCount);
     Value firstRow = mul(page, idx(pageSize));

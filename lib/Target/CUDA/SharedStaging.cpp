@@ -162,6 +162,7 @@ void KernelEmitter::copyTileAsync(const OperandRows &source, Value rowBegin,
     return;
   }
   if (source.pages && threads % chunksPerRow == 0 &&
+      rows % (threads / chunksPerRow) == 0 &&
       source.pages->size % (threads / chunksPerRow) == 0)
     return copyPagedTileAsync(source, rowBegin, byteOffset, rows, cols,
                               sharedCols, blockRows);
@@ -194,9 +195,9 @@ void KernelEmitter::copyPagedTileAsync(const OperandRows &source,
                                        int64_t rows, int64_t cols,
                                        int64_t sharedCols, int64_t blockRows) {
   // As the evenly spaced copy: each pass copies rowsPerPass whole rows, a
-  // thread's chunks in one column. rowsPerPass divides the page size and
-  // the tile's first row (a multiple of the tile size, which rowsPerPass
-  // divides), so every pass lies on one page: the threads of a pass read
+  // thread's chunks in one column (no partial last pass: rowsPerPass
+  // divides the tile). rowsPerPass divides the page size and the tile's
+  // first row (a multiple of the tile size), so every pass lies on one page: the threads of a pass read
   // the same table entry (a broadcast), once per page of the tile where the
   // tile and page sizes say which passes share a page.
   const OperandRows::Pages &pages = *source.pages;
