@@ -110,10 +110,17 @@ static mlir::LogicalResult retypeAttention(mlir::ModuleOp module,
     auto retype = [&](mlir::Type type) {
       return mlir::cast<RankedTensorType>(type).clone(element);
     };
-    // Q, K and V, or the parts of a tensor.concat read as K or V (retyped
-    // with it).
+    // Q, K and V, or the parts of a tensor.concat or the cache of an
+    // attn.gather_pages read as K or V (retyped with it).
     SmallVector<mlir::Value> sources;
     for (mlir::Value operand : {op.getQuery(), op.getKey(), op.getValue()}) {
+      auto gather = operand.getDefiningOp<attune::attn::GatherPagesOp>();
+      if (gather && operand != op.getQuery()) {
+        if (gather.getType().getElementType() != element)
+          gather.getResult().setType(retype(gather.getType()));
+        sources.push_back(gather.getCache());
+        continue;
+      }
       auto concat = operand.getDefiningOp<mlir::tensor::ConcatOp>();
       if (!concat || operand == op.getQuery()) {
         sources.push_back(operand);
@@ -127,18 +134,21 @@ static mlir::LogicalResult retypeAttention(mlir::ModuleOp module,
       auto arg = mlir::dyn_cast<BlockArgument>(source);
       if (!arg || arg.getOwner()->getParentOp() != func) {
         op.emitError("--gpu-element-type: Q, K and V must be function "
-                     "arguments or K and V tensor.concat of them");
+                     "arguments, or K and V tensor.concat of them or "
+                     "attn.gather_pages of a cache that is one");
         return WalkResult::interrupt();
       }
       for (OpOperand &use : arg.getUses())
         if (use.getOwner() != op &&
-            !mlir::isa<mlir::tensor::DimOp, mlir::tensor::ConcatOp>(
-                use.getOwner())) {
+            !mlir::isa<mlir::tensor::DimOp, mlir::tensor::ConcatOp,
+                       attune::attn::GatherPagesOp>(use.getOwner())) {
           op.emitError("--gpu-element-type: Q, K and V may only be used by "
                        "the attention");
           return WalkResult::interrupt();
         }
-      arg.setType(retype(arg.getType()));
+      if (mlir::cast<RankedTensorType>(arg.getType()).getElementType() !=
+          element)
+        arg.setType(retype(arg.getType()));
     }
     mlir::Value output = op.getOutput();
     for (OpOperand &use : output.getUses())
