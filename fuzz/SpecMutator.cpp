@@ -340,12 +340,16 @@ std::string attune::fuzz::generateSpec(uint64_t seed) {
 /// The [begin, end) ranges of the shapes inside `tensor<...>` types.
 static std::vector<std::pair<size_t, size_t>> tensorTypes(const std::string &s) {
   std::vector<std::pair<size_t, size_t>> ranges;
-  for (size_t pos = s.find("tensor<"); pos != std::string::npos;
-       pos = s.find("tensor<", pos + 1)) {
+  // The next type starts after this one's '>': ranges never overlap. (They
+  // did for "tensor<tensor<...>", and rewriteTypes then appended the rest
+  // of the text once per overlapping range, which a few rewrites of a
+  // mutant grew to gigabytes: an out-of-memory of the parse fuzzer.)
+  for (size_t pos = s.find("tensor<"); pos != std::string::npos;) {
     size_t begin = pos + 7, end = s.find('>', begin);
     if (end == std::string::npos)
       break;
     ranges.push_back({begin, end});
+    pos = s.find("tensor<", end);
   }
   return ranges;
 }
