@@ -191,6 +191,9 @@ private:
   /// The rows of plane `plane` of Q (queryRows, or for packed heads built
   /// now).
   OperandRows queryPlaneRows(int64_t plane);
+  /// `row` clamped to the last of `count` rows, or to row 0 when there is
+  /// none: a row a zero-filled copy names without reading it.
+  Value clampRow(Value row, Value count);
   /// Where row `row` of `rows` starts.
   RowStart rowStart(const OperandRows &rows, Value row);
   /// The address of feature `col` (none: the row's first) of the row that

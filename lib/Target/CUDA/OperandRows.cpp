@@ -96,11 +96,7 @@ OperandRows KernelEmitter::concatRows(ArrayRef<Value> parts, Value h,
   // or past `count` (zero-filled) are clamped to the last row, or to row 0
   // of the first part when there is none (the address is not read).
   rows.start = [this, segments = rows.segments, count](Value row) {
-    // One op per statement: argument order differs between compilers.
-    Value one = idx(1), zero = idx(0);
-    Value countLess1 = arith::SubIOp::create(b, loc, count, one);
-    Value last = arith::MaxSIOp::create(b, loc, countLess1, zero);
-    Value r = arith::MinUIOp::create(b, loc, row, last);
+    Value r = clampRow(row, count);
     RowStart start{segments[0].base, mul(r, segments[0].rowStride)};
     for (const OperandRows::Segment &segment :
          ArrayRef(segments).drop_front()) {
@@ -178,11 +174,7 @@ OperandRows KernelEmitter::pagedRows(attn::GatherPagesOp pages, Value cache,
   // Rows at or past the length (zero-filled, their address not read) are
   // clamped to the last row below it, or to row 0 when there is none.
   rows.start = [this, length, pageStart, slotStride, pageSize](Value row) {
-    // One op per statement: argument order differs between compilers.
-    Value one = idx(1), zero = idx(0);
-    Value lengthLess1 = arith::SubIOp::create(b, loc, length, one);
-    Value last = arith::MaxSIOp::create(b, loc, lengthLess1, zero);
-    Value r = arith::MinUIOp::create(b, loc, row, last);
+    Value r = clampRow(row, length);
     RowStart start = pageStart(divu(r, pageSize));
     start.offset = add(start.offset, mul(remu(r, pageSize), slotStride));
     return start;
@@ -226,6 +218,14 @@ OperandRows KernelEmitter::packedQueryRows(Value memref) {
         base, add(mul(rowHead, headStride), mul(position, seqStride))};
   };
   return rows;
+}
+
+Value KernelEmitter::clampRow(Value row, Value count) {
+  // One op per statement: argument order differs between compilers.
+  Value one = idx(1), zero = idx(0);
+  Value countLess1 = arith::SubIOp::create(b, loc, count, one);
+  Value last = arith::MaxSIOp::create(b, loc, countLess1, zero);
+  return arith::MinUIOp::create(b, loc, row, last);
 }
 
 RowStart KernelEmitter::rowStart(const OperandRows &rows, Value row) {
