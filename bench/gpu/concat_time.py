@@ -24,21 +24,7 @@ import sys
 import torch
 
 import attune.cuda as acuda
-
-
-def median_seconds(fn, iters=20):
-    for _ in range(3):
-        fn()
-    torch.cuda.synchronize()
-    st = [torch.cuda.Event(enable_timing=True) for _ in range(iters)]
-    en = [torch.cuda.Event(enable_timing=True) for _ in range(iters)]
-    for i in range(iters):
-        st[i].record()
-        fn()
-        en[i].record()
-    torch.cuda.synchronize()
-    ts = sorted(s.elapsed_time(e) for s, e in zip(st, en))
-    return ts[len(ts) // 2] / 1e3
+from timing import median_seconds
 
 
 def main():

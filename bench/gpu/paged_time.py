@@ -34,23 +34,9 @@ import torch
 import torch.nn.functional as F
 
 import attune.cuda as acuda
+from timing import median_seconds
 
 B, HQ, HKV, D, P = 32, 32, 8, 128, 16
-
-
-def median_seconds(fn, iters=30):
-    for _ in range(3):
-        fn()
-    torch.cuda.synchronize()
-    st = [torch.cuda.Event(enable_timing=True) for _ in range(iters)]
-    en = [torch.cuda.Event(enable_timing=True) for _ in range(iters)]
-    for i in range(iters):
-        st[i].record()
-        fn()
-        en[i].record()
-    torch.cuda.synchronize()
-    ts = sorted(s.elapsed_time(e) for s, e in zip(st, en))
-    return ts[len(ts) // 2] / 1e3
 
 
 def paged_inputs(L, seed):
@@ -100,7 +86,8 @@ def timings(args):
                                                            enable_gqa=True),
             "copy": lambda: dst.copy_(src),
         }
-        t = {n: median_seconds(fn) for n, fn in rows.items()}
+        t = {n: median_seconds(fn, iters=30)
+             for n, fn in rows.items()}
         bw = {n: kv_bytes / t[n] / 1e9 for n in rows}
         bw["copy"] = 2 * kv_bytes / t["copy"] / 1e9
         cells = "  ".join(f"{n} {t[n] * 1e3:.3f} ({bw[n]:.0f})" for n in rows)

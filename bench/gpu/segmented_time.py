@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 import attune.cuda as acuda
 
-from paged_time import median_seconds
+from timing import median_seconds
 
 SEG = 32
 
@@ -55,8 +55,8 @@ def main():
             return x.view(B, H, n, SEG, D)
         ref = F.scaled_dot_product_attention(split(q), split(k), split(v))
         err = float((o.float() - ref.reshape(B, H, S, D).float()).abs().max())
-        t_seg = median_seconds(lambda: segmented(q, k, v, out=o))
-        t_dense = median_seconds(lambda: dense(q, k, v, out=o))
+        t_seg = median_seconds(lambda: segmented(q, k, v, out=o), iters=30)
+        t_dense = median_seconds(lambda: dense(q, k, v, out=o), iters=30)
         f_seg = 4.0 * B * H * D * S * SEG
         f_dense = 4.0 * B * H * D * S * S
         per_token = t_seg / S
