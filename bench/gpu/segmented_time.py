@@ -61,7 +61,8 @@ def main():
         f_dense = 4.0 * B * H * D * S * S
         per_token = t_seg / S
         base = base or per_token
-        print(f"S={S}: segmented {t_seg * 1e3:.3f} ({f_seg / t_seg / 1e12:.1f})"
+        print(f"S={S}: segmented {t_seg * 1e3:.3f} "
+              f"({f_seg / t_seg / 1e12:.1f})"
               f"  dense {t_dense * 1e3:.3f} ({f_dense / t_dense / 1e12:.0f})"
               f"  dense/segmented {t_dense / t_seg:.1f}x  segmented time per "
               f"token vs the first size {per_token / base:.2f}  max|err| "
