@@ -16,13 +16,14 @@
 // [T, T] mask exists anywhere. The padded length is the packed size, an
 // upper bound on every sequence's length.
 //
-// Targets: CPU only. The CUDA target refuses the varlen ops with a
-// diagnostic.
+// Targets: CPU and CUDA. Both read each sequence's rows from the packed
+// tensors as they load a tile and store O's rows in their packed places.
 //
 // Expects: Q [Tq, 8, 64], K and V [Tk, 2, 64], bf16 (Tq named Sq, Tk named
 // Sk); cu_q and cu_k [5] i32 offsets, non-decreasing from 0 to at most Tq,
 // Tk. Random inputs are not valid offsets: test/Integration/CPU/varlen.test
-// passes valid ones (Inputs/varlen_offsets.py).
+// passes valid ones (Inputs/varlen_offsets.py), and the GPU check draws
+// them (bench/gpu/run.py, by the manifest's names cu_seqlens_q and _k).
 
 func.func @varlen(
     %q_packed: tensor<?x8x64xbf16> {attn.dims = ["Sq", 8, 64]},

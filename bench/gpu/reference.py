@@ -1178,6 +1178,47 @@ class _Interp:
         out = gathered if "bshd" in layout else be.swap12(gathered)
         return [_Val(out, op.result_types[0])]
 
+    def _varlen_offsets(self, op, cu, T, S):
+        """The offsets of attn.unpack / attn.pack as Python ints, checked
+        (docs/Varlen.md): non-empty, from >= 0, non-decreasing, to <= T,
+        every length <= S."""
+        cu = [int(c) for c in cu.tolist()]
+        if not cu or cu[0] < 0 or cu[-1] > T or any(
+                b < a or b - a > S for a, b in zip(cu, cu[1:])):
+            raise ReferenceError(f"{op}: invalid offsets {cu[:8]} for {T} "
+                                 f"packed rows of at most {S}")
+        return cu
+
+    def _unpack(self, op, args, active, env):
+        """attn.unpack: result[b, h, r] = packed[cu[b] + r, h] for r below
+        sequence b's length, 0 past it."""
+        be = self.be
+        packed = args[0].x
+        bshd = "bshd" in op.attrs.get("layout", "bhsd")
+        shape = op.result_types[0].shape
+        S = int(args[2].x) if len(args) > 2 else shape[1 if bshd else 2]
+        T, H, D = (int(n) for n in packed.shape)
+        cu = self._varlen_offsets(op, self.ints(args[1]), T, S)
+        out = be.zeros((len(cu) - 1, S, H, D))
+        for b, (lo, hi) in enumerate(zip(cu, cu[1:])):
+            out[b, :hi - lo] = packed[lo:hi]
+        return [_Val(out if bshd else be.swap12(out), op.result_types[0])]
+
+    def _pack(self, op, args, active, env):
+        """attn.pack: rows [cu[b], cu[b + 1]) of the result are the first
+        rows of batch row b; rows no sequence covers are 0."""
+        be = self.be
+        x = args[0].x
+        bshd = "bshd" in op.attrs.get("layout", "bhsd")
+        x = x if bshd else be.swap12(x)                     # [B, S, H, D]
+        T = int(args[2].x) if len(args) > 2 else \
+            op.result_types[0].shape[0]
+        cu = self._varlen_offsets(op, self.ints(args[1]), T, int(x.shape[1]))
+        out = be.zeros((T, int(x.shape[2]), int(x.shape[3])))
+        for b, (lo, hi) in enumerate(zip(cu, cu[1:])):
+            out[lo:hi] = x[b, :hi - lo]
+        return [_Val(out, op.result_types[0])]
+
     def _scf_if(self, op, args, active, env):
         be = self.be
         c = args[0].x
@@ -1243,6 +1284,8 @@ _Interp._HANDLERS.update({
     "tensor.dim": _Interp._dim,
     "tensor.concat": _Interp._concat,
     "attn.gather_pages": _Interp._gather_pages,
+    "attn.unpack": _Interp._unpack,
+    "attn.pack": _Interp._pack,
     "scf.if": _Interp._scf_if,
     "attn.attention": _Interp._attention,
 })

@@ -376,12 +376,30 @@ class Worker:
             else:
                 x = torch.randn(shape, generator=gen, device=self.dev)
             return x.to(self.DT[dt])
+        name = a.get("name", "")
+        if name.startswith("cu_seqlens_") and len(shape) == 1:
+            return self.gen_offsets(name, shape[0], sizes, gen, zero_first,
+                                    self.DT[dt])
         lo, hi = rng if rng else (0, 8)
         x = torch.randint(int(lo), int(hi), shape, generator=gen,
                           device=self.dev)
         if zero_first and x.dim() == 1 and x.numel() >= 2 and int(lo) <= 0:
             x[0] = 0
         return x.to(self.DT[dt])
+
+    def gen_offsets(self, name, n, sizes, gen, covered, dtype):
+        """Offsets of a varlen batch (docs/Varlen.md): n non-decreasing
+        values in [0, T], T the packed rows of the tensor they cut (Sq for
+        cu_seqlens_q and _o, Sk for _k and _v). Random cuts give empty and
+        unequal sequences; `covered` pins the first to 0 and the last to T,
+        else rows before the first and after the last stay uncovered."""
+        torch = self.torch
+        T = int(sizes["Sq" if name[-1] in "qo" else "Sk"])
+        cuts = torch.randint(0, T + 1, (n,), generator=gen, device=self.dev)
+        cuts = torch.sort(cuts).values
+        if covered:
+            cuts[0], cuts[-1] = 0, T
+        return cuts.to(dtype)
 
     def alloc_results(self, man, sizes, poison=True):
         torch = self.torch

@@ -507,11 +507,26 @@ def make_inputs(spec, sizes, rng, force_zero_len=False):
     attn.range when given), rounded to the element type; integers uniform
     in attn.range (default [0, 8))."""
     shapes = spec.argument_shapes(sizes)
+    # Offsets of a varlen batch (attn.unpack / attn.pack operand 1): valid
+    # ones, cutting the packed tensor's rows (docs/Varlen.md).
+    index = {a.name: k for k, a in enumerate(spec.arguments)}
+    packed_rows = {}
+    for op in spec.body.ops:
+        if op.name in ("attn.unpack", "attn.pack") and len(op.operands) > 1:
+            cut = op.operands[0] if op.name == "attn.unpack" else None
+            rows = shapes[index[cut]][0] if cut in index else sizes["Sq"]
+            packed_rows.setdefault(op.operands[1], rows)
     inputs = []
     for a, shape in zip(spec.arguments, shapes):
         t = a.type
         elem = t.elem if t.kind == "tensor" else t
         shp = tuple(shape) if shape is not None else ()
+        if a.name in packed_rows and len(shp) == 1:
+            cuts = np.sort(rng.integers(0, packed_rows[a.name] + 1, size=shp))
+            if force_zero_len:
+                cuts[0], cuts[-1] = 0, packed_rows[a.name]
+            inputs.append(cuts.astype(np_dtype(elem)))
+            continue
         if elem.kind == "float":
             if a.range:
                 x = rng.uniform(a.range[0], a.range[1], size=shp)

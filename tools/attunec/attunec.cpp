@@ -93,9 +93,10 @@ static int fail(const Twine &message) {
 }
 
 /// Changes the element type of the Q, K, V and O of every attn.attention
-/// whose Q, K, V are function arguments and whose O is returned directly
-/// (the spec convention), in place: an f32 spec becomes the same computation
-/// on 16-bit inputs. Captures are untouched.
+/// whose Q, K, V are function arguments (or the concatenations, gathers of
+/// pages or unpacks of them the CUDA kernels read) and whose O is returned
+/// directly or through an attn.pack (the spec convention), in place: an f32
+/// spec becomes the same computation on 16-bit inputs. Captures are untouched.
 static mlir::LogicalResult retypeAttention(mlir::ModuleOp module,
                                            mlir::Type element) {
   using mlir::BlockArgument, mlir::FunctionType, mlir::OpOperand,
@@ -114,6 +115,13 @@ static mlir::LogicalResult retypeAttention(mlir::ModuleOp module,
     // attn.gather_pages read as K or V (retyped with it).
     SmallVector<mlir::Value> sources;
     for (mlir::Value operand : {op.getQuery(), op.getKey(), op.getValue()}) {
+      // The packed tensor of an attn.unpack (a varlen batch).
+      if (auto unpack = operand.getDefiningOp<attune::attn::UnpackOp>()) {
+        if (unpack.getType().getElementType() != element)
+          unpack.getResult().setType(retype(unpack.getType()));
+        sources.push_back(unpack.getPacked());
+        continue;
+      }
       auto gather = operand.getDefiningOp<attune::attn::GatherPagesOp>();
       if (gather && operand != op.getQuery()) {
         if (gather.getType().getElementType() != element)
@@ -134,14 +142,16 @@ static mlir::LogicalResult retypeAttention(mlir::ModuleOp module,
       auto arg = mlir::dyn_cast<BlockArgument>(source);
       if (!arg || arg.getOwner()->getParentOp() != func) {
         op.emitError("--gpu-element-type: Q, K and V must be function "
-                     "arguments, or K and V tensor.concat of them or "
-                     "attn.gather_pages of a cache that is one");
+                     "arguments or attn.unpack of one, or K and V "
+                     "tensor.concat of them or attn.gather_pages of a cache "
+                     "that is one");
         return WalkResult::interrupt();
       }
       for (OpOperand &use : arg.getUses())
         if (use.getOwner() != op &&
             !mlir::isa<mlir::tensor::DimOp, mlir::tensor::ConcatOp,
-                       attune::attn::GatherPagesOp>(use.getOwner())) {
+                       attune::attn::GatherPagesOp, attune::attn::UnpackOp>(
+                use.getOwner())) {
           op.emitError("--gpu-element-type: Q, K and V may only be used by "
                        "the attention");
           return WalkResult::interrupt();
@@ -151,11 +161,19 @@ static mlir::LogicalResult retypeAttention(mlir::ModuleOp module,
         arg.setType(retype(arg.getType()));
     }
     mlir::Value output = op.getOutput();
-    for (OpOperand &use : output.getUses())
+    for (OpOperand &use : output.getUses()) {
+      // O packed back (a varlen batch): the pack's result is returned.
+      if (auto pack = mlir::dyn_cast<attune::attn::PackOp>(use.getOwner());
+          pack && use.getOperandNumber() == 0) {
+        pack.getResult().setType(retype(pack.getType()));
+        continue;
+      }
       if (!mlir::isa<func::ReturnOp>(use.getOwner())) {
-        op.emitError("--gpu-element-type: O may only be returned");
+        op.emitError("--gpu-element-type: O may only be returned, or packed "
+                     "by attn.pack and returned");
         return WalkResult::interrupt();
       }
+    }
     output.setType(retype(output.getType()));
     SmallVector<mlir::Type> results;
     for (mlir::Value v : func.getBody().front().getTerminator()->getOperands())

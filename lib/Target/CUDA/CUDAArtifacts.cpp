@@ -114,6 +114,21 @@ describeFunction(func::FuncOp func, attn::AttentionOp op,
     }
     return shape;
   };
+  // The offsets of a varlen batch, named as FlashAttention names them
+  // (cu_seqlens_q for Q's and the pack's, cu_seqlens_k for K's, ...), so
+  // that launchers and test generators know them.
+  std::string reason;
+  FailureOr<attn::PackOp> pack = getFusedPack(op, reason);
+  if (failed(pack))
+    return op.emitError("CUDA target: ") << reason, failure();
+  auto offsetsName = [&](BlockArgument arg) -> std::string {
+    for (OperandSource source : sources.all)
+      if (source.unpack && source.unpack.getCuSeqlens() == arg)
+        return "cu_seqlens_" + source.role;
+    if (*pack && pack->getCuSeqlens() == arg)
+      return "cu_seqlens_o";
+    return "";
+  };
   llvm::json::Array arguments;
   unsigned captureIndex = 0;
   for (BlockArgument arg : func.getArguments()) {
@@ -134,6 +149,15 @@ describeFunction(func::FuncOp func, attn::AttentionOp op,
         shape.push_back(tensor.isDynamicDim(d) ? llvm::json::Value("Npages")
                                                : tensor.getDimSize(d));
       entry["shape"] = std::move(shape);
+    } else if (source && source->unpack) {
+      // A packed varlen tensor [T, H, D]: only T may be dynamic.
+      entry["name"] = source->role;
+      llvm::json::Array shape;
+      for (int64_t d = 0; d < tensor.getRank(); ++d)
+        shape.push_back(tensor.isDynamicDim(d)
+                            ? llvm::json::Value(source->seqName)
+                            : tensor.getDimSize(d));
+      entry["shape"] = std::move(shape);
     } else if (source) {
       // Named by its first role (K and V may be one argument).
       entry["name"] = source->role;
@@ -142,7 +166,10 @@ describeFunction(func::FuncOp func, attn::AttentionOp op,
           roleShape(tensor, isQuery ? "Hq" : "Hkv", source->seqName,
                     source->role[0] == 'v' ? "Dv" : "D");
     } else {
-      entry["name"] = "capture" + std::to_string(captureIndex++);
+      std::string offsets = offsetsName(arg);
+      entry["name"] = offsets.empty()
+                          ? "capture" + std::to_string(captureIndex++)
+                          : offsets;
       auto names =
           func.getArgAttrOfType<ArrayAttr>(arg.getArgNumber(), "attn.dims");
       if (tensor) {
@@ -178,7 +205,18 @@ describeFunction(func::FuncOp func, attn::AttentionOp op,
     arguments.push_back(std::move(entry));
   }
   llvm::json::Array results;
-  {
+  if (*pack) {
+    // O packed [T, H, Dv]: T static or the packed queries' ("Sq").
+    auto type = pack->getType();
+    llvm::json::Array shape;
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      shape.push_back(type.isDynamicDim(d) ? llvm::json::Value("Sq")
+                                           : type.getDimSize(d));
+    results.push_back(
+        llvm::json::Object{{"name", "o"},
+                           {"dtype", dtypeName(type.getElementType())},
+                           {"shape", std::move(shape)}});
+  } else {
     auto type = cast<RankedTensorType>(op.getOutput().getType());
     results.push_back(
         llvm::json::Object{{"name", "o"},
@@ -345,17 +383,29 @@ compileModule(ModuleOp spec, const CUDAPipelineOptions &options,
 static constexpr const char *kContract =
     "the CUDA target compiles a function whose body is one attn.attention "
     "on its arguments (K and V may be tensor.concat of arguments or "
-    "attn.gather_pages of a paged cache; and "
+    "attn.gather_pages of a paged cache, Q, K and V attn.unpack of "
+    "arguments and O go through an attn.pack; and "
     "scalar ops); compile this one for the CPU";
 
 static LogicalResult checkSingleOpFunction(func::FuncOp func,
                                            attn::AttentionOp attention) {
+  // The pack of O whose rows the kernels store in place.
+  std::string reason;
+  FailureOr<attn::PackOp> pack = getFusedPack(attention, reason);
+  if (failed(pack))
+    return attention.emitError("CUDA target: ") << reason;
+  auto isFusedPack = [&](Operation *producer) {
+    return *pack && pack->getOperation() == producer;
+  };
   for (Operation &op : func.getBody().front()) {
     if (&op == attention.getOperation())
       continue;
+    if (isFusedPack(&op))
+      continue;
     if (auto ret = dyn_cast<func::ReturnOp>(op)) {
       for (Value operand : ret.getOperands())
-        if (operand.getDefiningOp() != attention.getOperation())
+        if (operand.getDefiningOp() != attention.getOperation() &&
+            !isFusedPack(operand.getDefiningOp()))
           return ret.emitError("CUDA target: @")
                  << func.getSymName()
                  << " returns a value that is not a result of its "

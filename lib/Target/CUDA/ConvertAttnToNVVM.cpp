@@ -91,35 +91,40 @@ static std::string unsupportedReason(func::FuncOp func, AttentionOp op) {
     if (d % 8 != 0 || d < 8 || d > 256)
       return "head sizes must be multiples of 8 in [8, 256], got " +
              std::to_string(d);
-  // The body must be the attention, the return of its results, and before
-  // them only constants and sizes of the arguments (captures such as Sk - Sq),
-  // which the kernel recomputes.
+  // The body must be the attention, the return of its results (or of the
+  // attn.pack of its O), and before them only constants and sizes of the
+  // arguments (captures such as Sk - Sq), which the kernel recomputes.
   Block &body = func.getBody().front();
   auto ret = dyn_cast<func::ReturnOp>(body.getTerminator());
-  if (op->getNextNode() != ret ||
-      ret.getOperands() != ValueRange(op.getResults()))
-    return "the function must end with one attn.attention and the return "
-           "of its results";
-  // Concatenations and gathers are judged as sources of K and V, after the
-  // rest.
+  std::string reason;
+  FailureOr<PackOp> pack = getFusedPack(op, reason);
+  if (failed(pack))
+    return reason;
+  Operation *last = *pack ? pack->getOperation() : op.getOperation();
+  if (last->getNextNode() != ret ||
+      ret.getOperands() != ValueRange(last->getResults()))
+    return "the function must end with one attn.attention (its O may go "
+           "through an attn.pack) and the return of its results";
+  // Concatenations, gathers and unpacks are judged as sources of Q, K and
+  // V, after the rest.
   auto producers = [&] {
     return llvm::make_range(body.begin(), op->getIterator());
   };
   for (Operation &producer : producers())
     if (!isa<arith::ConstantOp, tensor::DimOp, arith::AddIOp, arith::SubIOp,
-             arith::MulIOp, tensor::ConcatOp, GatherPagesOp>(producer))
-      return "only constants, tensor sizes and the concatenations or gathers "
-             "of pages K and V are read from may be computed before the "
-             "attention (found '" +
+             arith::MulIOp, tensor::ConcatOp, GatherPagesOp, UnpackOp>(
+            producer))
+      return "only constants, tensor sizes and the concatenations, gathers "
+             "of pages or unpacks Q, K and V are read from may be computed "
+             "before the attention (found '" +
              producer.getName().getStringRef().str() + "')";
-  std::string reason;
   if (!getOperandSources(op, reason))
     return reason;
   for (Operation &producer : producers())
-    if (isa<tensor::ConcatOp, GatherPagesOp>(producer) &&
+    if (isa<tensor::ConcatOp, GatherPagesOp, UnpackOp>(producer) &&
         !isSourceProducer(&producer, op))
       return "a " + producer.getName().getStringRef().str() +
-             " before the attention must be read as its K or V";
+             " before the attention must be read as its Q, K or V";
   return "";
 }
 
@@ -181,10 +186,6 @@ static LogicalResult convertModule(ModuleOp module, StringRef pass,
       op->emitError() << pass << ": " << op->getName()
                       << " is not supported by the CUDA target yet (the CPU "
                          "target compiles it; docs/PagedKV.md)";
-    else if (isa<attn::UnpackOp, attn::PackOp>(op))
-      op->emitError() << pass << ": " << op->getName()
-                      << " is not supported by the CUDA target yet (the CPU "
-                         "target compiles it; docs/Varlen.md)";
     else
       return WalkResult::advance();
     return WalkResult::interrupt();
@@ -360,7 +361,16 @@ static LogicalResult convertModule(ModuleOp module, StringRef pass,
     // step, when Sq may be <= kDecodeRows.
     auto qType = cast<RankedTensorType>(op.getQuery().getType());
     int64_t seqQ = qType.getDimSize(op.getLayoutDims().seq);
-    if (!ShapedType::isDynamic(seqQ) && seqQ > kDecodeRows) {
+    // Varlen batches: the forward kernel only (split-KV decode would take
+    // every sequence as Sq rows long).
+    std::string reason;
+    std::optional<OperandSources> sources = getOperandSources(op, reason);
+    bool varlen = llvm::any_of(sources->all,
+                               [](const OperandSource &source) {
+                                 return source.unpack;
+                               }) ||
+                  *getFusedPack(op, reason);
+    if (varlen || (!ShapedType::isDynamic(seqQ) && seqQ > kDecodeRows)) {
       func.erase();
       continue;
     }

@@ -75,6 +75,23 @@ void KernelEmitter::emit(IRMapping &args, ValueRange outputs, Value smemBase) {
   operands = &args;
   emitThreadIndices(smemBase);
   emitBlockPointers(args, outputs);
+  if (!packedOutput) {
+    emitAttention(outputs);
+    return;
+  }
+  // O goes through a fused attn.pack: the CTA zeroes its share of the rows
+  // no sequence covers, and a tile wholly past its sequence's rows, whose
+  // rows the pack drops, is not computed (the condition is the same for
+  // the whole CTA, so its barriers stay uniform).
+  zeroUncoveredRows();
+  scf::IfOp::create(b, loc, ult(rowBegin, outputRows.count),
+                    [&](OpBuilder &, Location) {
+                      emitAttention(outputs);
+                      scf::YieldOp::create(b, loc);
+                    });
+}
+
+void KernelEmitter::emitAttention(ValueRange outputs) {
   emitTileRange();
 
   // Per-element region ops that are the same for the whole CTA, once.

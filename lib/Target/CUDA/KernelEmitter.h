@@ -188,6 +188,17 @@ private:
   /// reports it) instead of reading outside the cache.
   OperandRows pagedRows(attn::GatherPagesOp pages, Value cache, Value h,
                         IRMapping &args);
+  /// The rows of head `h` of sequence `batch` of the packed [T, H, D]
+  /// tensor `packed` (a varlen batch): rows [offsets[b], offsets[b + 1]),
+  /// evenly spaced. Offsets that are negative, decrease, reach past T or
+  /// give a sequence longer than `padded` rows fail a device-side assertion
+  /// naming `opName` (the launch reports it) and read no row.
+  OperandRows varlenRows(Value offsets, Value packed, Value h, Value padded,
+                         llvm::StringRef opName);
+  /// A fused attn.pack (packedOutput): zeroes this CTA's share of the
+  /// output's rows that no sequence covers, rows [0, offsets[0]) in batch
+  /// 0's CTAs and [offsets[B], T) in batch B - 1's, for its head.
+  void zeroUncoveredRows();
   /// The rows of plane `plane` of Q (queryRows, or for packed heads built
   /// now).
   OperandRows queryPlaneRows(int64_t plane);
@@ -434,6 +445,9 @@ private:
   /// The CTA's batch, heads and rows, and the rows of its operands
   /// (emitOperandRows).
   void emitBlockPointers(IRMapping &args, ValueRange outputs);
+  /// The kernel after its block pointers: the k-tiles, the prologue, the
+  /// k-loop and the epilogue.
+  void emitAttention(ValueRange outputs);
   /// Stores row `row` (m-tile `mt`, half `half` of the thread's rows) of O
   /// = o / l to outputRows and, with `lse` (the op has it), lse =
   /// (m + log2 l) ln 2.
@@ -476,6 +490,9 @@ private:
   llvm::SmallVector<OperandRows, kPlanes> queryRows, keyRows, valueRows;
   Value query;
   OperandRows outputRows;
+  /// O goes through a fused attn.pack: the packed output [T, H, Dv] and
+  /// the pack's offsets (null otherwise).
+  Value packedOutput, packOffsets;
   /// Split-KV workspaces (setPartialOutputs).
   Value oPart, lsePart;
   /// The k-tiles the CTA visits (emitTileRange), the last query row of the

@@ -6,8 +6,9 @@
 //
 // The sources of the rows of Q, K, V, O and lse (OperandRows.h): dense
 // strided tensors in either layout, the packed query heads of split-KV
-// decode, K and V read from the parts of a concatenation, and K and V read
-// from the pages of a paged KV cache (OperandSources.h).
+// decode, K and V read from the parts of a concatenation, K and V read
+// from the pages of a paged KV cache, and the rows of one sequence of a
+// packed varlen batch, read and written (OperandSources.h).
 //
 //===----------------------------------------------------------------------===//
 
@@ -41,16 +42,39 @@ void KernelEmitter::emitOperandRows(IRMapping &args, ValueRange outputs) {
   };
   query = memrefOf(0, 0);
   Value output = outputs.empty() ? Value() : outputs[0];
-  seqQ = memref::DimOp::create(b, loc, query, dims.seq);
+  // A varlen operand's padded sequence length: the unpack's static size or
+  // its max_len (computed in the kernel like the function's other sizes).
+  auto paddedLength = [&](const OperandSource &source) -> Value {
+    attn::UnpackOp unpack = source.unpack;
+    int64_t size = unpack.getType().getDimSize(dims.seq);
+    if (!ShapedType::isDynamic(size))
+      return idx(size);
+    return args.lookup(unpack.getMaxLen());
+  };
+  const OperandSource &querySource = sources->of(0).front();
+  seqQ = querySource.unpack
+             ? paddedLength(querySource)
+             : Value(memref::DimOp::create(b, loc, query, dims.seq));
   seqK = Value();
-  attn::GatherPagesOp keyPages = sources->of(1).front().pages;
+  const OperandSource &keySource = sources->of(1).front();
+  const OperandSource &valueSource = sources->of(2).front();
+  if (keySource.unpack)
+    seqK = paddedLength(keySource);
+  // Rows of operand `source` of a varlen batch.
+  auto unpackedRows = [&](const OperandSource &source, Value memref, Value h) {
+    attn::UnpackOp unpack = source.unpack;
+    return varlenRows(args.lookup(unpack.getCuSeqlens()), memref, h,
+                      paddedLength(source), "attn.unpack");
+  };
+  attn::GatherPagesOp keyPages = keySource.pages;
   if (keyPages) {
     // M pages of P rows per sequence (the gather's result).
     Value table = args.lookup(keyPages.getBlockTable());
     seqK = mul(memref::DimOp::create(b, loc, table, 1),
                idx(keyPages.getPageSize()));
   }
-  for (Value part : keyPages ? SmallVector<Value, 2>() : partsOf(1, 0)) {
+  for (Value part :
+       keyPages || keySource.unpack ? SmallVector<Value, 2>() : partsOf(1, 0)) {
     Value length = memref::DimOp::create(b, loc, part, dims.seq);
     seqK = seqK ? add(seqK, length) : length;
   }
@@ -61,7 +85,9 @@ void KernelEmitter::emitOperandRows(IRMapping &args, ValueRange outputs) {
   // change the tile search's choice.
   for (int64_t p = 0; p < planes; ++p) {
     if (!packedHeads)
-      queryRows.push_back(stridedRows(memrefOf(0, p), dims, head, seqQ));
+      queryRows.push_back(querySource.unpack
+                              ? unpackedRows(querySource, memrefOf(0, p), head)
+                              : stridedRows(memrefOf(0, p), dims, head, seqQ));
     if (keyPages) {
       // Caches are 16-bit (OperandSources.cpp): one plane.
       keyRows.push_back(pagedRows(keyPages, partsOf(1, p)[0], kvHead, args));
@@ -69,11 +95,26 @@ void KernelEmitter::emitOperandRows(IRMapping &args, ValueRange outputs) {
                                     partsOf(2, p)[0], kvHead, args));
       continue;
     }
-    keyRows.push_back(concatRows(partsOf(1, p), kvHead, seqK));
-    valueRows.push_back(concatRows(partsOf(2, p), kvHead, seqK));
+    // Varlen batches are 16-bit (OperandSources.cpp): one plane.
+    keyRows.push_back(keySource.unpack
+                          ? unpackedRows(keySource, partsOf(1, p)[0], kvHead)
+                          : concatRows(partsOf(1, p), kvHead, seqK));
+    valueRows.push_back(
+        valueSource.unpack ? unpackedRows(valueSource, partsOf(2, p)[0], kvHead)
+                           : concatRows(partsOf(2, p), kvHead, seqK));
   }
-  if (output)
+  if (!output)
+    return;
+  FailureOr<attn::PackOp> pack = getFusedPack(op, reason);
+  assert(succeeded(pack) && "the conversion checked the pack");
+  if (!*pack) {
     outputRows = stridedRows(output, dims, head, seqQ);
+    return;
+  }
+  // O's rows go to their places in the packed output.
+  packedOutput = output;
+  packOffsets = args.lookup(pack->getCuSeqlens());
+  outputRows = varlenRows(packOffsets, output, head, seqQ, "attn.pack");
 }
 
 OperandRows KernelEmitter::concatRows(ArrayRef<Value> parts, Value h,
@@ -180,6 +221,105 @@ OperandRows KernelEmitter::pagedRows(attn::GatherPagesOp pages, Value cache,
     return start;
   };
   return rows;
+}
+
+OperandRows KernelEmitter::varlenRows(Value offsets, Value packed, Value h,
+                                      Value padded, StringRef opName) {
+  // One op per statement: argument order differs between compilers.
+  Value first = asIndex(b, loc, memref::LoadOp::create(b, loc, offsets, batch));
+  Value nextBatch = add(batch, idx(1));
+  Value next =
+      asIndex(b, loc, memref::LoadOp::create(b, loc, offsets, nextBatch));
+  Value total = memref::DimOp::create(b, loc, packed, 0);
+  Value length = arith::SubIOp::create(b, loc, next, first);
+  auto sle = [&](Value x, Value y) -> Value {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, x, y);
+  };
+  // 0 <= first <= next <= T and next - first <= padded (docs/Varlen.md).
+  Value valid = sle(idx(0), first);
+  valid = arith::AndIOp::create(b, loc, valid, sle(first, next));
+  valid = arith::AndIOp::create(b, loc, valid, sle(next, total));
+  valid = arith::AndIOp::create(b, loc, valid, sle(length, padded));
+  cf::AssertOp::create(
+      b, loc, valid,
+      (opName + ": cu_seqlens is negative, decreases or reaches past the "
+                "packed rows, or a sequence is longer than the padded length")
+          .str());
+  OperandRows rows;
+  rows.count = select(valid, length, idx(0));
+  rows.element = cast<MemRefType>(packed.getType()).getElementType();
+  auto meta = memref::ExtractStridedMetadataOp::create(b, loc, packed);
+  ValueRange strides = meta.getStrides();
+  rows.rowStride = strides[0];
+  Value safeFirst = select(valid, first, idx(0));
+  Value offset = add(meta.getOffset(),
+                     add(mul(safeFirst, strides[0]), mul(h, strides[1])));
+  rows.base = gep(globalPointer(packed), offset, rows.element);
+  return rows;
+}
+
+void KernelEmitter::zeroUncoveredRows() {
+  // 8 elements per store (Dv is a multiple of 8: unsupportedReason), 16 or
+  // 32 bytes.
+  int64_t chunks = valueDim / 8;
+  auto meta = memref::ExtractStridedMetadataOp::create(b, loc, packedOutput);
+  ValueRange strides = meta.getStrides();
+  Value base = gep(globalPointer(packedOutput),
+                   add(meta.getOffset(), mul(head, strides[1])), outputType);
+  Value total = memref::DimOp::create(b, loc, packedOutput, 0);
+  Value lastBatch = arith::SubIOp::create(
+      b, loc, memref::DimOp::create(b, loc, packOffsets, 0), idx(1));
+  Value zero = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(VectorType::get({8}, outputType),
+                             b.getZeroAttr(outputType)));
+  // The CTAs of one (batch, head) share the rows, a tile each in turn.
+  Value sweep =
+      mul(gpu::GridDimOp::create(b, loc, gpu::Dimension::x), idx(tileQ));
+  auto zeroRows = [&](Value isOwner, Value begin, Value end) {
+    scf::IfOp::create(b, loc, isOwner, [&](OpBuilder &, Location) {
+      // Offsets outside [0, T] fail the assertion of varlenRows; clamped
+      // here all the same.
+      Value lo = arith::MinSIOp::create(
+          b, loc, arith::MaxSIOp::create(b, loc, begin, idx(0)), total);
+      Value hi = arith::MinSIOp::create(
+          b, loc, arith::MaxSIOp::create(b, loc, end, idx(0)), total);
+      Value start = add(lo, rowBegin);
+      scf::ForOp::create(
+          b, loc, start, hi, sweep, ValueRange{},
+          [&](OpBuilder &, Location, Value tileRow, ValueRange) {
+            scf::ForOp::create(
+                b, loc, tid, idx(tileQ * chunks), idx(threads), ValueRange{},
+                [&](OpBuilder &, Location, Value e, ValueRange) {
+                  Value row = add(tileRow, divu(e, chunks));
+                  scf::IfOp::create(
+                      b, loc, ult(row, hi), [&](OpBuilder &, Location) {
+                        Value col = mul(remu(e, chunks), idx(8));
+                        Value at = add(mul(row, strides[0]), col);
+                        LLVM::StoreOp::create(b, loc, zero,
+                                              gep(base, at, outputType),
+                                              /*alignment=*/16);
+                        scf::YieldOp::create(b, loc);
+                      });
+                  scf::YieldOp::create(b, loc);
+                });
+            scf::YieldOp::create(b, loc);
+          });
+      scf::YieldOp::create(b, loc);
+    });
+  };
+  Value firstRow = asIndex(
+      b, loc, memref::LoadOp::create(b, loc, packOffsets, ValueRange{idx(0)}));
+  Value endRow =
+      asIndex(b, loc,
+              memref::LoadOp::create(b, loc, packOffsets,
+                                     ValueRange{add(lastBatch, idx(1))}));
+  zeroRows(
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, batch, idx(0)),
+      idx(0), firstRow);
+  zeroRows(
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, batch, lastBatch),
+      endRow, total);
 }
 
 OperandRows KernelEmitter::queryPlaneRows(int64_t plane) {

@@ -22,10 +22,10 @@
 //                   size) * row stride; no `rowStride` (pages are not evenly
 //                   spaced), but `pages` lets a copy read one table entry per
 //                   page.
-//   varlen offsets  every operand: `count` is the sequence's own length and
-//                   the rows start cu_seqlens[b] rows in; still evenly
-//                   spaced, so `rowStride` stays and the copies keep their
-//                   pointer advance.
+//   varlen offsets  done (varlenRows): every operand and O; `count` is the
+//                   sequence's own length and the rows start cu_seqlens[b]
+//                   rows in; still evenly spaced, so `rowStride` stays and
+//                   the copies keep their pointer advance.
 //   permutation     `start` reads perm[r] and gives perm[r] * row stride.
 //   memory concat   done (concatRows): K/V from the parts of a concat;
 //                   `start` selects the part (base and row) holding r
@@ -40,7 +40,8 @@
 //
 // emitCombine (the split-KV combine kernel) writes the final O and lse with
 // memref.store outside the emitter and does not use this yet: an output
-// producer (varlen, permutation) touches it in one more place.
+// producer (a permutation; varlen batches are forward-kernel only) touches
+// it in one more place.
 //
 //===----------------------------------------------------------------------===//
 

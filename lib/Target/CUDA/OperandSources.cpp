@@ -9,6 +9,8 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
+#include <array>
+
 using namespace mlir;
 using namespace attune;
 using namespace attune::cuda;
@@ -38,8 +40,34 @@ static attn::GatherPagesOp sourceGather(Value operand, attn::AttentionOp op) {
   return gather;
 }
 
+/// The unpack of a varlen batch that produces Q, K or V of `op` in its
+/// layout, or null if `operand` is not one.
+static attn::UnpackOp sourceUnpack(Value operand, attn::AttentionOp op) {
+  auto unpack = operand.getDefiningOp<attn::UnpackOp>();
+  if (!unpack || unpack.getLayout() != op.getLayout())
+    return nullptr;
+  return unpack;
+}
+
+/// Q, K and V of `op`. (A named array: a braced ValueRange in a range-for
+/// would point at an initializer list that is gone when the loop runs.)
+static std::array<Value, 3> operandsOf(attn::AttentionOp op) {
+  return {op.getQuery(), op.getKey(), op.getValue()};
+}
+
+/// Whether `value` is `tensor.dim %argument, 0`.
+static bool isRowCountOf(Value value, Value argument) {
+  auto dim = value.getDefiningOp<tensor::DimOp>();
+  std::optional<int64_t> index = dim ? dim.getConstantIndex() : std::nullopt;
+  return dim && dim.getSource() == argument && index == 0;
+}
+
 bool attune::cuda::isSourceProducer(Operation *producer,
                                     attn::AttentionOp op) {
+  if (auto unpack = dyn_cast<attn::UnpackOp>(producer))
+    return llvm::any_of(operandsOf(op), [&](Value operand) {
+      return sourceUnpack(operand, op) == unpack;
+    });
   if (auto concat = dyn_cast<tensor::ConcatOp>(producer))
     return sourceConcat(op.getKey(), op) == concat ||
            sourceConcat(op.getValue(), op) == concat;
@@ -87,6 +115,38 @@ static std::string checkGathers(attn::AttentionOp op,
   return "";
 }
 
+/// Why the unpack that produces operand `name` cannot be read by the
+/// kernels, or an empty string.
+static std::string checkUnpack(attn::UnpackOp unpack, attn::AttentionOp op,
+                               StringRef name,
+                               function_ref<bool(Value)> isArgument) {
+  for (Operation *user : unpack->getUsers())
+    if (user != op.getOperation())
+      return ("the attn.unpack read as " + name +
+              " may only be used by the attention (the kernels read its "
+              "packed rows; it is never materialised)")
+          .str();
+  if (!isArgument(unpack.getPacked()) || !isArgument(unpack.getCuSeqlens()))
+    return ("the packed tensor and offsets of the attn.unpack read as " + name +
+            " must be function arguments")
+        .str();
+  Type element = unpack.getPacked().getType().getElementType();
+  // f32 inputs are split into bf16 planes by kernels of their own, which
+  // do not know packed tensors.
+  if (!element.isBF16() && !element.isF16())
+    return ("the attn.unpack read as " + name +
+            " must be bf16 or f16 on this target (f32 inputs are split into "
+            "bf16 planes, which do not take packed tensors)")
+        .str();
+  // The grid has one batch row per sequence.
+  if (unpack.getType().isDynamicDim(op.getLayoutDims().batch))
+    return ("the attn.unpack read as " + name +
+            " must have a static batch size (offsets of static size) on "
+            "this target")
+        .str();
+  return "";
+}
+
 std::optional<OperandSources>
 attune::cuda::getOperandSources(attn::AttentionOp op, std::string &reason) {
   auto func = dyn_cast<func::FuncOp>(op->getParentOp());
@@ -98,11 +158,19 @@ attune::cuda::getOperandSources(attn::AttentionOp op, std::string &reason) {
   // Each operand's arguments.
   SmallVector<SmallVector<BlockArgument, 2>, 3> parts;
   StringRef names[] = {"Q", "K", "V"};
-  for (auto [index, operand] :
-       llvm::enumerate(ValueRange{op.getQuery(), op.getKey(), op.getValue()})) {
+  std::array<Value, 3> operands = operandsOf(op);
+  for (auto [index, operand] : llvm::enumerate(operands)) {
     SmallVector<BlockArgument, 2> &args = parts.emplace_back();
     if (isArgument(operand)) {
       args.push_back(cast<BlockArgument>(operand));
+      continue;
+    }
+    if (attn::UnpackOp unpack = sourceUnpack(operand, op)) {
+      // A varlen operand: one source, the packed tensor.
+      reason = checkUnpack(unpack, op, names[index], isArgument);
+      if (!reason.empty())
+        return std::nullopt;
+      args.push_back(cast<BlockArgument>(unpack.getPacked()));
       continue;
     }
     if (index && sourceGather(operand, op)) {
@@ -117,8 +185,9 @@ attune::cuda::getOperandSources(attn::AttentionOp op, std::string &reason) {
                "tensor.concat of function arguments along the sequence "
                "(dimension " +
                std::to_string(seqDim) +
-               ") or attn.gather_pages of a paged cache in the "
-               "attention's layout; " +
+               ") or attn.gather_pages of a paged cache, or any of them an "
+               "attn.unpack of a function argument, in the attention's "
+               "layout; " +
                names[index].str() + " is not";
       return std::nullopt;
     }
@@ -174,7 +243,8 @@ attune::cuda::getOperandSources(attn::AttentionOp op, std::string &reason) {
     sources.first[operand] = sources.all.size();
     for (auto [i, arg] : llvm::enumerate(parts[operand])) {
       OperandSource source{arg, roles[operand], operand == 0 ? "Sq" : "Sk",
-                           nullptr};
+                           nullptr, nullptr};
+      source.unpack = sourceUnpack(operands[operand], op);
       if (keyPages && operand > 0) {
         source.role += "_cache";
         source.seqName.clear();
@@ -199,4 +269,46 @@ attune::cuda::getOperandSources(attn::AttentionOp op, std::string &reason) {
         return std::nullopt;
       }
   return sources;
+}
+
+FailureOr<attn::PackOp> attune::cuda::getFusedPack(attn::AttentionOp op,
+                                                   std::string &reason) {
+  auto pack = dyn_cast_or_null<attn::PackOp>(op->getNextNode());
+  attn::UnpackOp query = sourceUnpack(op.getQuery(), op);
+  if (!pack || pack.getInput() != op.getOutput()) {
+    // O is returned padded [B, H, S, Dv]; the manifest names a dynamic S
+    // "Sq", the packed queries' row count, which must then be S.
+    if (query && query.getMaxLen() &&
+        !isRowCountOf(query.getMaxLen(), query.getPacked())) {
+      reason = "the max_len of the attn.unpack read as Q must be the packed "
+               "queries' row count (tensor.dim of them along 0) when O is "
+               "returned padded";
+      return failure();
+    }
+    return attn::PackOp();
+  }
+  auto fail = [&](const char *why) {
+    reason = why;
+    return failure();
+  };
+  auto func = dyn_cast<func::FuncOp>(op->getParentOp());
+  auto offsets = dyn_cast<BlockArgument>(pack.getCuSeqlens());
+  if (!func || !offsets || offsets.getOwner() != &func.getBody().front())
+    return fail("the offsets of the attn.pack of O must be a function "
+                "argument");
+  if (pack.getLayout() != op.getLayout())
+    return fail("the attn.pack of O must be in the attention's layout");
+  if (op.getLse())
+    return fail("an attention whose O goes through attn.pack may not have "
+                "an lse result on this target");
+  if (!op.getOutput().hasOneUse())
+    return fail("the O that goes through attn.pack may only be used by it");
+  // The result's rows: static, or the packed queries' row count, which the
+  // manifest names "Sq".
+  if (pack.getTotal() &&
+      !(query && isRowCountOf(pack.getTotal(), query.getPacked())))
+    return fail("the total of the attn.pack of O must be static or the "
+                "packed queries' row count (tensor.dim of the packed Q along "
+                "0) on this target");
+  return pack;
 }

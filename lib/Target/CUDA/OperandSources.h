@@ -11,9 +11,13 @@
 // kernels then read each key and value row from its part
 // (OperandRows.cpp's concatRows) and the concatenation is never
 // materialised; or K and V are attn.gather_pages of function arguments (a
-// paged KV cache): the kernels read each row from its page (pagedRows). The conversion (kernel parameters, plane kernels), the
-// emitter (operand rows) and the manifest (argument names and shapes, plane
-// workspaces) take the sources in the same order from here.
+// paged KV cache): the kernels read each row from its page (pagedRows); or
+// any of them is an attn.unpack of a packed [T, H, D] argument (a varlen
+// batch): the kernels read sequence b's rows from its rows of the packed
+// tensor (varlenRows). The conversion (kernel parameters, plane kernels),
+// the emitter (operand rows) and the manifest (argument names and shapes,
+// plane workspaces) take the sources in the same order from here; the
+// attn.pack that O may go through is found here too (getFusedPack).
 //
 //===----------------------------------------------------------------------===//
 
@@ -44,6 +48,9 @@ struct OperandSource {
   /// block table and lengths are function arguments too (captures in the
   /// manifest's terms).
   attn::GatherPagesOp pages;
+  /// A varlen operand: the unpack that reads the packed argument. Its
+  /// offsets and padded length come from the function too.
+  attn::UnpackOp unpack;
 };
 
 /// Q's, K's and V's sources, in that order.
@@ -65,10 +72,17 @@ struct OperandSources {
 std::optional<OperandSources> getOperandSources(attn::AttentionOp op,
                                                 std::string &reason);
 
-/// Whether `producer` is a concatenation or a gather of pages that
-/// getOperandSources reads from (the conversion does not copy it into the
-/// kernels).
+/// Whether `producer` is a concatenation, a gather of pages or an unpack
+/// that getOperandSources reads from (the conversion does not copy it into
+/// the kernels).
 bool isSourceProducer(mlir::Operation *producer, attn::AttentionOp op);
+
+/// The attn.pack that `op`'s O goes through to the function's result, whose
+/// rows the kernels store in their packed places (a varlen batch), or null
+/// when O is returned as it is. On failure (a pack the kernels cannot
+/// write), `reason` says why.
+mlir::FailureOr<attn::PackOp> getFusedPack(attn::AttentionOp op,
+                                           std::string &reason);
 
 } // namespace attune::cuda
 

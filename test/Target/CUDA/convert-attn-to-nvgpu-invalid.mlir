@@ -33,7 +33,7 @@ func.func @tiles(%q: tensor<1x8x16x64xbf16>, %k: tensor<1x8x16x64xbf16>,
 func.func @extra_work(%q: tensor<1x8x16x64xbf16>, %k: tensor<1x8x16x64xbf16>,
                       %v: tensor<1x8x16x64xbf16>) -> tensor<1x8x16x64xbf16> {
   %q2 = arith.addf %q, %q : tensor<1x8x16x64xbf16>
-  // expected-error @+1 {{convert-attn-to-nvvm: only constants, tensor sizes and the concatenations or gathers of pages K and V are read from may be computed before the attention (found 'arith.addf')}}
+  // expected-error @+1 {{convert-attn-to-nvvm: only constants, tensor sizes and the concatenations, gathers of pages or unpacks Q, K and V are read from may be computed before the attention (found 'arith.addf')}}
   %o = attn.attention ins(%q2, %k, %v : tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>)
       -> tensor<1x8x16x64xbf16>
   return %o : tensor<1x8x16x64xbf16>
@@ -64,7 +64,7 @@ func.func @rope(%q: tensor<1x2x16x64xbf16>, %k: tensor<1x2x16x64xbf16>,
 func.func @concat_of_heads(%q: tensor<1x8x16x64xbf16>, %k0: tensor<1x4x16x64xbf16>,
                            %k1: tensor<1x4x16x64xbf16>, %v: tensor<1x8x16x64xbf16>) -> tensor<1x8x16x64xbf16> {
   %k = tensor.concat dim(1) %k0, %k1 : (tensor<1x4x16x64xbf16>, tensor<1x4x16x64xbf16>) -> tensor<1x8x16x64xbf16>
-  // expected-error @+1 {{convert-attn-to-nvvm: Q, K and V must be function arguments, or K and V a tensor.concat of function arguments along the sequence (dimension 2) or attn.gather_pages of a paged cache in the attention's layout; K is not}}
+  // expected-error @+1 {{convert-attn-to-nvvm: Q, K and V must be function arguments, or K and V a tensor.concat of function arguments along the sequence (dimension 2) or attn.gather_pages of a paged cache, or any of them an attn.unpack of a function argument, in the attention's layout; K is not}}
   %o = attn.attention ins(%q, %k, %v : tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>)
       -> tensor<1x8x16x64xbf16>
   return %o : tensor<1x8x16x64xbf16>
@@ -165,4 +165,75 @@ func.func @append_pages(%q: tensor<2x8x1x64xbf16>, %kc: tensor<9x16x2x64xbf16>,
   // expected-error @+1 {{convert-attn-to-nvvm: attn.append_pages is not supported by the CUDA target yet (the CPU target compiles it; docs/PagedKV.md)}}
   %c = attn.append_pages %new into %kc[%t] lengths(%n) : tensor<2x2x1x64xbf16>, tensor<9x16x2x64xbf16>, tensor<2x2xi32>, tensor<2xi32>
   return %c : tensor<9x16x2x64xbf16>
+}
+
+// -----
+
+// Varlen batches (docs/Varlen.md): what the kernels cannot read or write.
+
+func.func @unpack_used_elsewhere(%qp: tensor<?x2x64xbf16>, %k: tensor<2x2x?x64xbf16>,
+                                 %v: tensor<2x2x?x64xbf16>, %cu: tensor<3xi32>) -> tensor<2x2x16x64xbf16> {
+  %c2 = arith.constant 2 : index
+  %q = attn.unpack %qp[%cu] : tensor<?x2x64xbf16>, tensor<3xi32> -> tensor<2x2x16x64xbf16>
+  %n = tensor.dim %q, %c2 : tensor<2x2x16x64xbf16>
+  // expected-error @+1 {{convert-attn-to-nvvm: the attn.unpack read as Q may only be used by the attention (the kernels read its packed rows; it is never materialised)}}
+  %o = attn.attention ins(%q, %k, %v : tensor<2x2x16x64xbf16>, tensor<2x2x?x64xbf16>, tensor<2x2x?x64xbf16>) -> tensor<2x2x16x64xbf16>
+  return %o : tensor<2x2x16x64xbf16>
+}
+
+// -----
+
+func.func @unpack_f32(%q: tensor<2x2x16x64xf32>, %kp: tensor<?x2x64xf32>,
+                      %v: tensor<2x2x16x64xf32>, %cu: tensor<3xi32>) -> tensor<2x2x16x64xf32> {
+  %k = attn.unpack %kp[%cu] : tensor<?x2x64xf32>, tensor<3xi32> -> tensor<2x2x16x64xf32>
+  // expected-error @+1 {{convert-attn-to-nvvm: the attn.unpack read as K must be bf16 or f16 on this target}}
+  %o = attn.attention ins(%q, %k, %v : tensor<2x2x16x64xf32>, tensor<2x2x16x64xf32>, tensor<2x2x16x64xf32>) -> tensor<2x2x16x64xf32>
+  return %o : tensor<2x2x16x64xf32>
+}
+
+// -----
+
+func.func @unpack_dynamic_batch(%q: tensor<?x2x16x64xbf16>, %k: tensor<?x2x16x64xbf16>,
+                                %vp: tensor<?x2x64xbf16>, %cu: tensor<?xi32>) -> tensor<?x2x16x64xbf16> {
+  %v = attn.unpack %vp[%cu] : tensor<?x2x64xbf16>, tensor<?xi32> -> tensor<?x2x16x64xbf16>
+  // expected-error @+1 {{convert-attn-to-nvvm: the attn.unpack read as V must have a static batch size (offsets of static size) on this target}}
+  %o = attn.attention ins(%q, %k, %v : tensor<?x2x16x64xbf16>, tensor<?x2x16x64xbf16>, tensor<?x2x16x64xbf16>) -> tensor<?x2x16x64xbf16>
+  return %o : tensor<?x2x16x64xbf16>
+}
+
+// -----
+
+func.func @padded_output_short_max_len(%qp: tensor<?x2x64xbf16>, %k: tensor<2x2x?x64xbf16>,
+                                       %v: tensor<2x2x?x64xbf16>, %cu: tensor<3xi32>) -> tensor<2x2x?x64xbf16> {
+  %c64 = arith.constant 64 : index
+  %q = attn.unpack %qp[%cu] max_len(%c64 : index) : tensor<?x2x64xbf16>, tensor<3xi32> -> tensor<2x2x?x64xbf16>
+  // expected-error @+1 {{convert-attn-to-nvvm: the max_len of the attn.unpack read as Q must be the packed queries' row count (tensor.dim of them along 0) when O is returned padded}}
+  %o = attn.attention ins(%q, %k, %v : tensor<2x2x?x64xbf16>, tensor<2x2x?x64xbf16>, tensor<2x2x?x64xbf16>) -> tensor<2x2x?x64xbf16>
+  return %o : tensor<2x2x?x64xbf16>
+}
+
+// -----
+
+func.func @pack_with_lse(%qp: tensor<?x2x64xbf16>, %k: tensor<2x2x?x64xbf16>,
+                         %v: tensor<2x2x?x64xbf16>, %cu: tensor<3xi32>) -> tensor<?x2x64xbf16> {
+  %c0 = arith.constant 0 : index
+  %t = tensor.dim %qp, %c0 : tensor<?x2x64xbf16>
+  %q = attn.unpack %qp[%cu] max_len(%t : index) : tensor<?x2x64xbf16>, tensor<3xi32> -> tensor<2x2x?x64xbf16>
+  // expected-error @+1 {{convert-attn-to-nvvm: an attention whose O goes through attn.pack may not have an lse result on this target}}
+  %o, %lse = attn.attention ins(%q, %k, %v : tensor<2x2x?x64xbf16>, tensor<2x2x?x64xbf16>, tensor<2x2x?x64xbf16>) -> tensor<2x2x?x64xbf16>, tensor<2x2x?xf32>
+  %p = attn.pack %o[%cu] total(%t : index) : tensor<2x2x?x64xbf16>, tensor<3xi32> -> tensor<?x2x64xbf16>
+  return %p : tensor<?x2x64xbf16>
+}
+
+// -----
+
+func.func @pack_other_total(%qp: tensor<?x2x64xbf16>, %k: tensor<2x2x?x64xbf16>,
+                            %v: tensor<2x2x?x64xbf16>, %cu: tensor<3xi32>, %t2: index) -> tensor<?x2x64xbf16> {
+  %c0 = arith.constant 0 : index
+  %t = tensor.dim %qp, %c0 : tensor<?x2x64xbf16>
+  %q = attn.unpack %qp[%cu] max_len(%t : index) : tensor<?x2x64xbf16>, tensor<3xi32> -> tensor<2x2x?x64xbf16>
+  // expected-error @+1 {{convert-attn-to-nvvm: the total of the attn.pack of O must be static or the packed queries' row count (tensor.dim of the packed Q along 0) on this target}}
+  %o = attn.attention ins(%q, %k, %v : tensor<2x2x?x64xbf16>, tensor<2x2x?x64xbf16>, tensor<2x2x?x64xbf16>) -> tensor<2x2x?x64xbf16>
+  %p = attn.pack %o[%cu] total(%t2 : index) : tensor<2x2x?x64xbf16>, tensor<3xi32> -> tensor<?x2x64xbf16>
+  return %p : tensor<?x2x64xbf16>
 }
