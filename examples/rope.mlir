@@ -11,10 +11,9 @@
 // of frequency k = f mod 64 (the "half" pairing of GPT-NeoX and Llama; base
 // 500000 as in Llama 3; docs/Rope.md). Grouped-query heads: 8 query heads
 // share 2 K/V heads. The CPU target applies the rotation as it loads Q and
-// K tiles: no rotated copy of Q or K is written.
-//
-// Targets: CPU only. The CUDA target does not fuse attn.rope yet and
-// refuses this function with a diagnostic.
+// K tiles: no rotated copy of Q or K is written. The CUDA target rotates Q
+// and K by a kernel of their own into workspaces the attention reads
+// (docs/CUDATarget.md, "attn.rope").
 //
 // Expects: Q [B, 8, Sq, 128], K and V [B, 2, Sk, 128], f32; no captures.
 

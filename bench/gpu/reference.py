@@ -1178,6 +1178,64 @@ class _Interp:
         out = gathered if "bshd" in layout else be.swap12(gathered)
         return [_Val(out, op.result_types[0])]
 
+    def _rope(self, op, args, active, env):
+        """attn.rope (docs/Rope.md): feature pairs rotated by
+        (p / scaling) freq_scales[k] base^(-2k / R), the angle in float64;
+        pairs (k, k + R/2) (half) or (2k, 2k + 1) (interleaved)."""
+        be, xp = self.be, self.be.xp
+        seg = op.attrs.get("operandSegmentSizes", "array<i32: 1, 0, 0, 0>")
+        present = [int(n) for n in re.findall(r"-?\d+", seg.split(":", 1)[1])]
+        rest = iter(args[1:])
+        positions, offset, scales = (next(rest) if n else None
+                                     for n in present[1:4])
+        x = args[0].x
+        bshd = "bshd" in op.attrs.get("layout", "bhsd")
+        x = x if bshd else be.swap12(x)                     # [B, S, H, D]
+        S, D = int(x.shape[1]), int(x.shape[3])
+        R = _parse_int_attr(op.attrs["rotary_dim"]) \
+            if "rotary_dim" in op.attrs else D
+        base = float(_split_typed(op.attrs["base"])[0]) \
+            if "base" in op.attrs else 10000.0
+        scaling = float(_split_typed(op.attrs["scaling"])[0]) \
+            if "scaling" in op.attrs else 1.0
+        interleaved = "interleaved" in op.attrs.get("style", "")
+        kw = dict(dtype=xp.float64)
+        if be.torch:
+            kw["device"] = x.device
+        if positions is not None:
+            p = self.ints(positions)
+            p = p[None, :] if p.ndim == 1 else p
+        else:
+            p = be.arange(0, S)[None, :]
+            if offset is not None:
+                p = p + int(offset.x)
+        p = p.to(xp.float64) if be.torch else p.astype(xp.float64)
+        theta = xp.asarray([base ** (-2.0 * i / R) for i in range(R // 2)],
+                           **kw)
+        if scales is not None:
+            sc = scales.x
+            theta = theta * (sc.to(xp.float64) if be.torch
+                             else sc.astype(xp.float64))
+        angle = (p / scaling)[:, :, None] * theta[None, None, :]   # [B|1, S, R/2]
+        cos = xp.cos(angle)[:, :, None, :]
+        sin = xp.sin(angle)[:, :, None, :]
+        xf = x.to(xp.float64) if be.torch else x.astype(xp.float64)
+        if interleaved:
+            a, b = xf[..., 0:R:2], xf[..., 1:R:2]
+        else:
+            a, b = xf[..., :R // 2], xf[..., R // 2:R]
+        ya, yb = a * cos - b * sin, b * cos + a * sin
+        y = xf * 1.0
+        if interleaved:
+            y[..., 0:R:2], y[..., 1:R:2] = ya, yb
+        else:
+            y[..., :R // 2], y[..., R // 2:R] = ya, yb
+        # Not rounded to the element type: the fused form's values (a
+        # materialised rope differs by that one rounding, within the
+        # checks' tolerance; docs/Rope.md).
+        y = y.to(x.dtype) if be.torch else y.astype(x.dtype)
+        return [_Val(y if bshd else be.swap12(y), op.result_types[0])]
+
     def _varlen_offsets(self, op, cu, T, S):
         """The offsets of attn.unpack / attn.pack as Python ints, checked
         (docs/Varlen.md): non-empty, from >= 0, non-decreasing, to <= T,
@@ -1285,6 +1343,7 @@ _Interp._HANDLERS.update({
     "tensor.concat": _Interp._concat,
     "attn.gather_pages": _Interp._gather_pages,
     "attn.unpack": _Interp._unpack,
+    "attn.rope": _Interp._rope,
     "attn.pack": _Interp._pack,
     "scf.if": _Interp._scf_if,
     "attn.attention": _Interp._attention,
@@ -1503,8 +1562,11 @@ class Spec:
         att = self.attentions[0]
         seq_dim = 2 if att.layout == "bhsd" else 1
         arg_index = {a.name: k for k, a in enumerate(self.arguments)}
+        # An attn.rope keeps its input's shape: look through it.
+        rope_input = {op.results[0]: op.operands[0] for op in self.body.ops
+                      if op.name == "attn.rope" and op.results}
         for operand, seq in zip(att.op.operands[:3], ("Sq", "Sk", "Sk")):
-            k = arg_index.get(operand)
+            k = arg_index.get(rope_input.get(operand, operand))
             if k is not None:
                 syms[(k, 0)] = "B"
                 syms[(k, seq_dim)] = seq

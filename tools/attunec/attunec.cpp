@@ -94,9 +94,10 @@ static int fail(const Twine &message) {
 
 /// Changes the element type of the Q, K, V and O of every attn.attention
 /// whose Q, K, V are function arguments (or the concatenations, gathers of
-/// pages or unpacks of them the CUDA kernels read) and whose O is returned
-/// directly or through an attn.pack (the spec convention), in place: an f32
-/// spec becomes the same computation on 16-bit inputs. Captures are untouched.
+/// pages, unpacks or ropes of them the CUDA kernels read) and whose O is
+/// returned directly or through an attn.pack (the spec convention), in place:
+/// an f32 spec becomes the same computation on 16-bit inputs. Captures are
+/// untouched.
 static mlir::LogicalResult retypeAttention(mlir::ModuleOp module,
                                            mlir::Type element) {
   using mlir::BlockArgument, mlir::FunctionType, mlir::OpOperand,
@@ -115,6 +116,13 @@ static mlir::LogicalResult retypeAttention(mlir::ModuleOp module,
     // attn.gather_pages read as K or V (retyped with it).
     SmallVector<mlir::Value> sources;
     for (mlir::Value operand : {op.getQuery(), op.getKey(), op.getValue()}) {
+      // The input of an attn.rope (its result has the input's type).
+      if (auto rope = operand.getDefiningOp<attune::attn::RopeOp>()) {
+        if (rope.getType().getElementType() != element)
+          rope.getResult().setType(retype(rope.getType()));
+        sources.push_back(rope.getInput());
+        continue;
+      }
       // The packed tensor of an attn.unpack (a varlen batch).
       if (auto unpack = operand.getDefiningOp<attune::attn::UnpackOp>()) {
         if (unpack.getType().getElementType() != element)
@@ -142,7 +150,7 @@ static mlir::LogicalResult retypeAttention(mlir::ModuleOp module,
       auto arg = mlir::dyn_cast<BlockArgument>(source);
       if (!arg || arg.getOwner()->getParentOp() != func) {
         op.emitError("--gpu-element-type: Q, K and V must be function "
-                     "arguments or attn.unpack of one, or K and V "
+                     "arguments or attn.unpack or attn.rope of one, or K and V "
                      "tensor.concat of them or attn.gather_pages of a cache "
                      "that is one");
         return WalkResult::interrupt();
@@ -150,8 +158,8 @@ static mlir::LogicalResult retypeAttention(mlir::ModuleOp module,
       for (OpOperand &use : arg.getUses())
         if (use.getOwner() != op &&
             !mlir::isa<mlir::tensor::DimOp, mlir::tensor::ConcatOp,
-                       attune::attn::GatherPagesOp, attune::attn::UnpackOp>(
-                use.getOwner())) {
+                       attune::attn::GatherPagesOp, attune::attn::UnpackOp,
+                       attune::attn::RopeOp>(use.getOwner())) {
           op.emitError("--gpu-element-type: Q, K and V may only be used by "
                        "the attention");
           return WalkResult::interrupt();

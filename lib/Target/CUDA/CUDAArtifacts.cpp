@@ -383,8 +383,8 @@ compileModule(ModuleOp spec, const CUDAPipelineOptions &options,
 static constexpr const char *kContract =
     "the CUDA target compiles a function whose body is one attn.attention "
     "on its arguments (K and V may be tensor.concat of arguments or "
-    "attn.gather_pages of a paged cache, Q, K and V attn.unpack of "
-    "arguments and O go through an attn.pack; and "
+    "attn.gather_pages of a paged cache, Q, K and V attn.unpack or "
+    "attn.rope of arguments and O go through an attn.pack; and "
     "scalar ops); compile this one for the CPU";
 
 static LogicalResult checkSingleOpFunction(func::FuncOp func,
@@ -644,6 +644,25 @@ attune::cuda::writeCUDAArtifacts(ModuleOp spec,
         return *entry.getAsObject()->getArray("shape");
     llvm_unreachable("the sources are named arguments");
   };
+  // Operands rotated by attn.rope: a workspace <role>_rope of the rope
+  // input's shape each, written by its rope kernel and read by the
+  // attention kernels (after the results, before the planes).
+  llvm::json::Array ropeParams;
+  for (const OperandSource &source : sources->all) {
+    if (!source.rope)
+      continue;
+    std::string buffer = source.role + "_rope";
+    const llvm::json::Object *argument = nullptr;
+    for (const llvm::json::Value &entry : *manifest->getArray("arguments"))
+      if (entry.getAsObject()->getString("name") ==
+          sources->find(source.argument)->role)
+        argument = entry.getAsObject();
+    workspace.push_back(llvm::json::Object{
+        {"name", buffer},
+        {"dtype", *argument->getString("dtype")},
+        {"shape", llvm::json::Array(*argument->getArray("shape"))}});
+    ropeParams.push_back(llvm::json::Object{{"tensor", buffer}});
+  }
   llvm::json::Array planeParams;
   if (planes > 0)
     for (const OperandSource &source : sources->all)
@@ -669,7 +688,12 @@ attune::cuda::writeCUDAArtifacts(ModuleOp spec,
       // grid = (ceil(S / rows), H, B) of the tensor split into planes.
       StringRef argument = sourceArgument(info.operand)->role;
       const llvm::json::Array &shape = argumentShape(argument);
-      params.push_back(llvm::json::Object{{"tensor", argument}});
+      // A rotated source is split from its rope kernel's workspace.
+      bool rotated = llvm::any_of(sources->all, [&](const OperandSource &s) {
+        return s.rope && s.role == info.operand;
+      });
+      params.push_back(llvm::json::Object{
+          {"tensor", rotated ? info.operand + "_rope" : argument.str()}});
       for (int64_t p = 0; p < info.planes; ++p)
         params.push_back(llvm::json::Object{
             {"tensor", info.operand + "_plane" + std::to_string(p)}});
@@ -678,10 +702,30 @@ attune::cuda::writeCUDAArtifacts(ModuleOp spec,
               {"ceildiv", llvm::json::Array{shape[dims.seq], info.rows}}}},
           llvm::json::Array{shape[dims.head]},
           llvm::json::Array{shape[dims.batch]}};
+    } else if (info.role == attn::KernelRole::rope) {
+      // grid = (ceil(S / rows), H, B) of the rotated tensor, in the rope's
+      // layout.
+      attn::RopeOp rope;
+      StringRef argument;
+      for (const OperandSource &source : sources->all)
+        if (source.rope && source.role == info.operand) {
+          rope = source.rope;
+          argument = sources->find(source.argument)->role;
+        }
+      attn::LayoutDims at = rope.getLayoutDims();
+      const llvm::json::Array &shape = argumentShape(argument);
+      append(params, tensorParams("arguments"));
+      params.push_back(llvm::json::Object{{"tensor", info.operand + "_rope"}});
+      grid = llvm::json::Array{
+          llvm::json::Array{llvm::json::Object{
+              {"ceildiv", llvm::json::Array{shape[at.seq], info.rows}}}},
+          llvm::json::Array{shape[at.head]},
+          llvm::json::Array{shape[at.batch]}};
     } else if (info.role == attn::KernelRole::fwd) {
       // grid = (ceil(Sq / Tq), Hq, B)
       append(params, tensorParams("arguments"));
       append(params, tensorParams("results"));
+      append(params, llvm::json::Array(ropeParams));
       append(params, llvm::json::Array(planeParams));
       grid = llvm::json::Array{
           llvm::json::Array{llvm::json::Object{
@@ -696,6 +740,7 @@ attune::cuda::writeCUDAArtifacts(ModuleOp spec,
       append(params, tensorParams("arguments"));
       params.push_back(llvm::json::Object{{"tensor", "o_part"}});
       params.push_back(llvm::json::Object{{"tensor", "lse_part"}});
+      append(params, llvm::json::Array(ropeParams));
       append(params, llvm::json::Array(planeParams));
       grid = llvm::json::Array{llvm::json::Array{info.splits},
                                llvm::json::Array{heads / info.headsPerCTA},

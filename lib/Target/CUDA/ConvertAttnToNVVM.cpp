@@ -112,16 +112,16 @@ static std::string unsupportedReason(func::FuncOp func, AttentionOp op) {
   };
   for (Operation &producer : producers())
     if (!isa<arith::ConstantOp, tensor::DimOp, arith::AddIOp, arith::SubIOp,
-             arith::MulIOp, tensor::ConcatOp, GatherPagesOp, UnpackOp>(
+             arith::MulIOp, tensor::ConcatOp, GatherPagesOp, UnpackOp, RopeOp>(
             producer))
       return "only constants, tensor sizes and the concatenations, gathers "
-             "of pages or unpacks Q, K and V are read from may be computed "
-             "before the attention (found '" +
+             "of pages, unpacks or ropes Q, K and V are read from may be "
+             "computed before the attention (found '" +
              producer.getName().getStringRef().str() + "')";
   if (!getOperandSources(op, reason))
     return reason;
   for (Operation &producer : producers())
-    if (isa<tensor::ConcatOp, GatherPagesOp, UnpackOp>(producer) &&
+    if (isa<tensor::ConcatOp, GatherPagesOp, UnpackOp, RopeOp>(producer) &&
         !isSourceProducer(&producer, op))
       return "a " + producer.getName().getStringRef().str() +
              " before the attention must be read as its Q, K or V";
@@ -177,12 +177,8 @@ static LogicalResult convertModule(ModuleOp module, StringRef pass,
   MLIRContext *ctx = module.getContext();
   // Not lowered on this target yet; refused at the op rather than as an
   // unknown producer of the attention's operands.
-  WalkResult ropes = module.walk([&](Operation *op) {
-    if (isa<attn::RopeOp>(op))
-      op->emitError() << pass
-                      << ": attn.rope is not supported by the CUDA target "
-                         "yet (the CPU target compiles it; docs/Rope.md)";
-    else if (isa<attn::AppendPagesOp>(op))
+  WalkResult unsupported = module.walk([&](Operation *op) {
+    if (isa<attn::AppendPagesOp>(op))
       op->emitError() << pass << ": " << op->getName()
                       << " is not supported by the CUDA target yet (the CPU "
                          "target compiles it; docs/PagedKV.md)";
@@ -190,7 +186,7 @@ static LogicalResult convertModule(ModuleOp module, StringRef pass,
       return WalkResult::advance();
     return WalkResult::interrupt();
   });
-  if (ropes.wasInterrupted())
+  if (unsupported.wasInterrupted())
     return failure();
   SmallVector<std::pair<func::FuncOp, AttentionOp>> work;
   WalkResult walk = module.walk([&](AttentionOp op) {
@@ -304,16 +300,65 @@ static LogicalResult convertModule(ModuleOp module, StringRef pass,
           b, loc, LLVM::LLVMPointerType::get(ctx, 3), "attn_shared_memory");
     };
 
-    // f32 Q/K/V: first their bf16 planes, into workspaces the attention
-    // kernels read (kPlanes per tensor, Q's, K's, V's).
     KernelPlan plan = KernelPlan::forward(op, tileQ, tileK, mma);
     KernelEmitter emitter(b, op, plan);
+    std::string reason;
+    std::optional<OperandSources> sources = getOperandSources(op, reason);
+    assert(sources && "checked by unsupportedReason");
+    // Operands rotated by attn.rope: first a rope kernel per such source
+    // writes it rotated to a workspace of its type (RopeKernel.cpp), which
+    // the plane kernels (f32) or the attention kernels read instead;
+    // `ropeSlot` gives each source's workspace among `ropeTypes`, or -1.
+    SmallVector<Type> ropeTypes;
+    SmallVector<int> ropeSlot;
+    for (const OperandSource &source : sources->all) {
+      attn::RopeOp rope = source.rope;
+      if (!rope) {
+        ropeSlot.push_back(-1);
+        continue;
+      }
+      auto type = cast<MemRefType>(kernelTypeOf(source.argument.getType()));
+      ropeSlot.push_back(ropeTypes.size());
+      ropeTypes.push_back(type);
+      std::string suffix = "_rope_" + source.role;
+      LLVM::GlobalOp table;
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(gpuModule.getBody());
+        table = createRopeThetaTable(
+            b, loc, rope, (func.getSymName() + suffix + "_theta").str());
+      }
+      SmallVector<Type> params(argTypes);
+      params.push_back(type);
+      BlockArgument input = source.argument;
+      buildKernel(suffix, params,
+                  KernelAttr::get(ctx, KernelRole::rope, kPlaneThreads,
+                                  /*shared_bytes=*/0, /*tile_q=*/0,
+                                  /*tile_k=*/0, /*splits=*/0,
+                                  /*heads_per_cta=*/1, /*max_sq=*/0,
+                                  source.role, /*planes=*/0, kPlaneRows),
+                  /*takesArguments=*/true, [&](Block &entry, IRMapping &args) {
+                    emitRopeKernel(b, loc, rope, args.lookup(input),
+                                   entry.getArguments().back(), args, table);
+                  });
+    }
+    // Passes the rope workspaces (parameters [first, first + count)) to
+    // `kernel`.
+    auto useRotated = [&](KernelEmitter &kernel, Block &entry, unsigned first) {
+      if (ropeTypes.empty())
+        return;
+      SmallVector<Value> rotated;
+      for (int slot : ropeSlot)
+        rotated.push_back(slot < 0 ? Value() : entry.getArgument(first + slot));
+      kernel.setRotated(rotated);
+    };
+
+    // f32 Q/K/V: then their bf16 planes (of the rotated workspace for a
+    // rotated source), into workspaces the attention kernels read (kPlanes
+    // per tensor, Q's, K's, V's).
     SmallVector<Type> planeTypes;
     if (plan.planes > 1) {
       Type bf16 = BFloat16Type::get(ctx);
-      std::string reason;
-      std::optional<OperandSources> sources = getOperandSources(op, reason);
-      assert(sources && "checked by unsupportedReason");
       for (const OperandSource &source : sources->all) {
         StringRef name = source.role;
         auto type = cast<MemRefType>(kernelTypeOf(source.argument.getType()));
@@ -342,6 +387,7 @@ static LogicalResult convertModule(ModuleOp module, StringRef pass,
     // The kernel for every query length.
     SmallVector<Type> params(argTypes);
     llvm::append_range(params, resultTypes);
+    llvm::append_range(params, ropeTypes);
     llvm::append_range(params, planeTypes);
     buildKernel("_fwd", params,
                 KernelAttr::get(ctx, KernelRole::fwd, plan.threads,
@@ -351,6 +397,8 @@ static LogicalResult convertModule(ModuleOp module, StringRef pass,
                                 /*rows=*/0),
                 /*takesArguments=*/true, [&](Block &entry, IRMapping &args) {
                   usePlanes(emitter, entry);
+                  useRotated(emitter, entry,
+                             argTypes.size() + resultTypes.size());
                   emitter.emit(args,
                                entry.getArguments().slice(argTypes.size(),
                                                           resultTypes.size()),
@@ -363,8 +411,6 @@ static LogicalResult convertModule(ModuleOp module, StringRef pass,
     int64_t seqQ = qType.getDimSize(op.getLayoutDims().seq);
     // Varlen batches: the forward kernel only (split-KV decode would take
     // every sequence as Sq rows long).
-    std::string reason;
-    std::optional<OperandSources> sources = getOperandSources(op, reason);
     bool varlen = llvm::any_of(sources->all,
                                [](const OperandSource &source) {
                                  return source.unpack;
@@ -385,6 +431,7 @@ static LogicalResult convertModule(ModuleOp module, StringRef pass,
     KernelEmitter splitter(b, op, decode);
     SmallVector<Type> splitParams(argTypes);
     splitParams.append({oPartType, lsePartType});
+    llvm::append_range(splitParams, ropeTypes);
     llvm::append_range(splitParams, planeTypes);
     buildKernel("_decode", splitParams,
                 KernelAttr::get(ctx, KernelRole::decode, decode.threads,
@@ -397,6 +444,7 @@ static LogicalResult convertModule(ModuleOp module, StringRef pass,
                   ValueRange workspace =
                       entry.getArguments().drop_front(argTypes.size());
                   usePlanes(splitter, entry);
+                  useRotated(splitter, entry, argTypes.size() + 2);
                   splitter.setPartialOutputs(workspace[0], workspace[1]);
                   splitter.emit(args, {}, sharedMemory());
                 });

@@ -16,6 +16,7 @@
 //   MmaSync.cpp         mma.sync fragments and products
 //   Wgmma.cpp           wgmma descriptors, fences and products (sm_90a)
 //   Planes.cpp          f32 inputs as three bf16 planes
+//   RopeKernel.cpp      operands rotated by attn.rope, a kernel of their own
 //   ForwardSteps.cpp    one k-tile: scores, softmax update, value product
 //   ForwardKernel.cpp   the kernel: prologue, k-loop, epilogue
 //   DecodeKernels.cpp   split-KV partial results and the combine kernel
@@ -83,6 +84,22 @@ void emitPlaneKernel(mlir::OpBuilder &b, mlir::Location loc,
                      attn::LayoutDims dims, mlir::Value source,
                      mlir::ValueRange planeMemrefs);
 
+/// The table of theta_k = base^(-2k / R), k < R / 2, of `rope`, as a
+/// constant global `name` (f64) of the gpu.module at the builder's
+/// insertion point (RopeKernel.cpp).
+mlir::LLVM::GlobalOp createRopeThetaTable(mlir::OpBuilder &b,
+                                          mlir::Location loc, attn::RopeOp rope,
+                                          llvm::StringRef name);
+
+/// The rope kernel of an operand that `rope` rotates (RopeKernel.cpp): one
+/// CTA per (kPlaneRows rows, head, batch) of `input` (the rope's input, in
+/// the rope's layout) writes them rotated to `output`, of the same type.
+/// `args` maps the function's values (positions, offset, frequency scales)
+/// to the kernel's; `table` is createRopeThetaTable's.
+void emitRopeKernel(mlir::OpBuilder &b, mlir::Location loc, attn::RopeOp rope,
+                    mlir::Value input, mlir::Value output,
+                    const mlir::IRMapping &args, mlir::LLVM::GlobalOp table);
+
 /// Builds the body of one attention kernel. The plan's sizes are the
 /// emitter's own fields (private inheritance: the plan is what the emitter
 /// is built from, not part of its interface).
@@ -113,6 +130,12 @@ public:
   /// Split-KV (the plan's numSplits): the partial results (O / l in f32 and
   /// lse per split) go to `oPart` [B, Hq, splits, Sq, Dv] and `lsePart`
   /// [B, Hq, splits, Sq] for emitCombine.
+  /// Operands rotated by attn.rope: `rotated[s]` is the workspace the rope
+  /// kernel wrote source `s` (OperandSources) to, or null.
+  void setRotated(ValueRange rotated) {
+    rotatedInputs.assign(rotated.begin(), rotated.end());
+  }
+
   void setPartialOutputs(Value partialOutput, Value partialLse) {
     oPart = partialOutput;
     lsePart = partialLse;
@@ -474,6 +497,8 @@ private:
   mlir::Type elementType, outputType;
   /// f32 inputs: the plane tensors (setPlanes).
   llvm::SmallVector<Value, 3 * kPlanes> planeInputs;
+  /// Rotated operands (setRotated).
+  llvm::SmallVector<Value, 3> rotatedInputs;
   /// fragmentOffsets of the Q (A operand), K (B) and V (B, transposed)
   /// fragments, and the 32-bit shared address of the dynamic shared memory;
   /// set by emit().

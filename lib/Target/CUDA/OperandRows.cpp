@@ -30,6 +30,8 @@ void KernelEmitter::emitOperandRows(IRMapping &args, ValueRange outputs) {
   auto memrefOf = [&](unsigned source, int64_t plane) -> Value {
     if (usePlanes)
       return planeInputs[source * planes + plane];
+    if (source < rotatedInputs.size() && rotatedInputs[source])
+      return rotatedInputs[source];
     return args.lookup(sources->all[source].argument);
   };
   // Plane `plane` of the parts of operand `operand` (one unless concat).

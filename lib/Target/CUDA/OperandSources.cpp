@@ -49,6 +49,12 @@ static attn::UnpackOp sourceUnpack(Value operand, attn::AttentionOp op) {
   return unpack;
 }
 
+/// The attn.rope that produces Q, K or V of `op`, or null if `operand` is
+/// not one.
+static attn::RopeOp sourceRope(Value operand) {
+  return operand.getDefiningOp<attn::RopeOp>();
+}
+
 /// Q, K and V of `op`. (A named array: a braced ValueRange in a range-for
 /// would point at an initializer list that is gone when the loop runs.)
 static std::array<Value, 3> operandsOf(attn::AttentionOp op) {
@@ -64,6 +70,10 @@ static bool isRowCountOf(Value value, Value argument) {
 
 bool attune::cuda::isSourceProducer(Operation *producer,
                                     attn::AttentionOp op) {
+  if (auto rope = dyn_cast<attn::RopeOp>(producer))
+    return llvm::any_of(operandsOf(op), [&](Value operand) {
+      return sourceRope(operand) == rope;
+    });
   if (auto unpack = dyn_cast<attn::UnpackOp>(producer))
     return llvm::any_of(operandsOf(op), [&](Value operand) {
       return sourceUnpack(operand, op) == unpack;
@@ -147,6 +157,26 @@ static std::string checkUnpack(attn::UnpackOp unpack, attn::AttentionOp op,
   return "";
 }
 
+/// Why the rope that produces operand `name` cannot be read by the kernels,
+/// or an empty string.
+static std::string checkRope(attn::RopeOp rope, attn::AttentionOp op,
+                             StringRef name,
+                             function_ref<bool(Value)> isArgument) {
+  for (Operation *user : rope->getUsers())
+    if (user != op.getOperation())
+      return ("the attn.rope read as " + name +
+              " may only be used by the attention")
+          .str();
+  if (!isArgument(rope.getInput()) ||
+      (rope.getPositions() && !isArgument(rope.getPositions())) ||
+      (rope.getFreqScales() && !isArgument(rope.getFreqScales())))
+    return ("the input, positions and frequency scales of the attn.rope "
+            "read as " +
+            name + " must be function arguments")
+        .str();
+  return "";
+}
+
 std::optional<OperandSources>
 attune::cuda::getOperandSources(attn::AttentionOp op, std::string &reason) {
   auto func = dyn_cast<func::FuncOp>(op->getParentOp());
@@ -163,6 +193,14 @@ attune::cuda::getOperandSources(attn::AttentionOp op, std::string &reason) {
     SmallVector<BlockArgument, 2> &args = parts.emplace_back();
     if (isArgument(operand)) {
       args.push_back(cast<BlockArgument>(operand));
+      continue;
+    }
+    if (attn::RopeOp rope = sourceRope(operand)) {
+      // A rotated operand: one source, the rope's input.
+      reason = checkRope(rope, op, names[index], isArgument);
+      if (!reason.empty())
+        return std::nullopt;
+      args.push_back(cast<BlockArgument>(rope.getInput()));
       continue;
     }
     if (attn::UnpackOp unpack = sourceUnpack(operand, op)) {
@@ -186,8 +224,8 @@ attune::cuda::getOperandSources(attn::AttentionOp op, std::string &reason) {
                "(dimension " +
                std::to_string(seqDim) +
                ") or attn.gather_pages of a paged cache, or any of them an "
-               "attn.unpack of a function argument, in the attention's "
-               "layout; " +
+               "attn.unpack of a function argument in the attention's "
+               "layout or an attn.rope of one; " +
                names[index].str() + " is not";
       return std::nullopt;
     }
@@ -242,9 +280,10 @@ attune::cuda::getOperandSources(attn::AttentionOp op, std::string &reason) {
   for (unsigned operand = 0; operand < 3; ++operand) {
     sources.first[operand] = sources.all.size();
     for (auto [i, arg] : llvm::enumerate(parts[operand])) {
-      OperandSource source{arg, roles[operand], operand == 0 ? "Sq" : "Sk",
-                           nullptr, nullptr};
+      OperandSource source{arg,     roles[operand], operand == 0 ? "Sq" : "Sk",
+                           nullptr, nullptr,        nullptr};
       source.unpack = sourceUnpack(operands[operand], op);
+      source.rope = sourceRope(operands[operand]);
       if (keyPages && operand > 0) {
         source.role += "_cache";
         source.seqName.clear();

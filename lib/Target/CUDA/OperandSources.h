@@ -14,7 +14,9 @@
 // paged KV cache): the kernels read each row from its page (pagedRows); or
 // any of them is an attn.unpack of a packed [T, H, D] argument (a varlen
 // batch): the kernels read sequence b's rows from its rows of the packed
-// tensor (varlenRows). The conversion (kernel parameters, plane kernels),
+// tensor (varlenRows); or any of them is an attn.rope of an argument,
+// rotated into a workspace by a kernel of its own (RopeKernel.cpp). The
+// conversion (kernel parameters, plane kernels),
 // the emitter (operand rows) and the manifest (argument names and shapes,
 // plane workspaces) take the sources in the same order from here; the
 // attn.pack that O may go through is found here too (getFusedPack).
@@ -51,6 +53,10 @@ struct OperandSource {
   /// A varlen operand: the unpack that reads the packed argument. Its
   /// offsets and padded length come from the function too.
   attn::UnpackOp unpack;
+  /// An operand rotated by attn.rope: a kernel of its own writes the
+  /// rotated argument to the workspace "<role>_rope", which the attention
+  /// kernels read instead (RopeKernel.cpp).
+  attn::RopeOp rope;
 };
 
 /// Q's, K's and V's sources, in that order.
@@ -72,8 +78,8 @@ struct OperandSources {
 std::optional<OperandSources> getOperandSources(attn::AttentionOp op,
                                                 std::string &reason);
 
-/// Whether `producer` is a concatenation, a gather of pages or an unpack
-/// that getOperandSources reads from (the conversion does not copy it into
+/// Whether `producer` is a concatenation, a gather of pages, an unpack or a
+/// rope that getOperandSources reads from (the conversion does not copy it into
 /// the kernels).
 bool isSourceProducer(mlir::Operation *producer, attn::AttentionOp op);
 

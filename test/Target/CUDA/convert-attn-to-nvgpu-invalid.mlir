@@ -33,7 +33,7 @@ func.func @tiles(%q: tensor<1x8x16x64xbf16>, %k: tensor<1x8x16x64xbf16>,
 func.func @extra_work(%q: tensor<1x8x16x64xbf16>, %k: tensor<1x8x16x64xbf16>,
                       %v: tensor<1x8x16x64xbf16>) -> tensor<1x8x16x64xbf16> {
   %q2 = arith.addf %q, %q : tensor<1x8x16x64xbf16>
-  // expected-error @+1 {{convert-attn-to-nvvm: only constants, tensor sizes and the concatenations, gathers of pages or unpacks Q, K and V are read from may be computed before the attention (found 'arith.addf')}}
+  // expected-error @+1 {{convert-attn-to-nvvm: only constants, tensor sizes and the concatenations, gathers of pages, unpacks or ropes Q, K and V are read from may be computed before the attention (found 'arith.addf')}}
   %o = attn.attention ins(%q2, %k, %v : tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>)
       -> tensor<1x8x16x64xbf16>
   return %o : tensor<1x8x16x64xbf16>
@@ -51,10 +51,25 @@ func.func @constant_query(%k: tensor<1x8x16x64xbf16>, %v: tensor<1x8x16x64xbf16>
 
 // -----
 
-func.func @rope(%q: tensor<1x2x16x64xbf16>, %k: tensor<1x2x16x64xbf16>,
-                %v: tensor<1x2x16x64xbf16>) -> tensor<1x2x16x64xbf16> {
-  // expected-error @+1 {{convert-attn-to-nvvm: attn.rope is not supported by the CUDA target yet (the CPU target compiles it; docs/Rope.md)}}
-  %qr = attn.rope %q : tensor<1x2x16x64xbf16>
+// -----
+
+func.func @rope_used_elsewhere(%q: tensor<1x2x16x64xbf16>, %k: tensor<1x2x16x64xbf16>,
+                               %v: tensor<1x2x16x64xbf16>) -> tensor<1x2x16x64xbf16> {
+  %c2 = arith.constant 2 : index
+  %kr = attn.rope %k : tensor<1x2x16x64xbf16>
+  %n = tensor.dim %kr, %c2 : tensor<1x2x16x64xbf16>
+  // expected-error @+1 {{convert-attn-to-nvvm: the attn.rope read as K may only be used by the attention}}
+  %o = attn.attention ins(%q, %kr, %v : tensor<1x2x16x64xbf16>, tensor<1x2x16x64xbf16>, tensor<1x2x16x64xbf16>) -> tensor<1x2x16x64xbf16>
+  return %o : tensor<1x2x16x64xbf16>
+}
+
+// -----
+
+func.func @rope_of_computed(%q: tensor<1x2x16x64xbf16>, %k: tensor<1x2x16x64xbf16>,
+                            %v: tensor<1x2x16x64xbf16>, %pos: tensor<16xi32>) -> tensor<1x2x16x64xbf16> {
+  %c = arith.constant dense<3> : tensor<16xi32>
+  %qr = attn.rope %q positions(%c : tensor<16xi32>) : tensor<1x2x16x64xbf16>
+  // expected-error @+1 {{convert-attn-to-nvvm: the input, positions and frequency scales of the attn.rope read as Q must be function arguments}}
   %o = attn.attention ins(%qr, %k, %v : tensor<1x2x16x64xbf16>, tensor<1x2x16x64xbf16>, tensor<1x2x16x64xbf16>) -> tensor<1x2x16x64xbf16>
   return %o : tensor<1x2x16x64xbf16>
 }
@@ -64,7 +79,7 @@ func.func @rope(%q: tensor<1x2x16x64xbf16>, %k: tensor<1x2x16x64xbf16>,
 func.func @concat_of_heads(%q: tensor<1x8x16x64xbf16>, %k0: tensor<1x4x16x64xbf16>,
                            %k1: tensor<1x4x16x64xbf16>, %v: tensor<1x8x16x64xbf16>) -> tensor<1x8x16x64xbf16> {
   %k = tensor.concat dim(1) %k0, %k1 : (tensor<1x4x16x64xbf16>, tensor<1x4x16x64xbf16>) -> tensor<1x8x16x64xbf16>
-  // expected-error @+1 {{convert-attn-to-nvvm: Q, K and V must be function arguments, or K and V a tensor.concat of function arguments along the sequence (dimension 2) or attn.gather_pages of a paged cache, or any of them an attn.unpack of a function argument, in the attention's layout; K is not}}
+  // expected-error @+1 {{convert-attn-to-nvvm: Q, K and V must be function arguments, or K and V a tensor.concat of function arguments along the sequence (dimension 2) or attn.gather_pages of a paged cache, or any of them an attn.unpack of a function argument in the attention's layout or an attn.rope of one; K is not}}
   %o = attn.attention ins(%q, %k, %v : tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>)
       -> tensor<1x8x16x64xbf16>
   return %o : tensor<1x8x16x64xbf16>

@@ -47,12 +47,13 @@ def Attn_KernelRoleFwd : I32EnumAttrCase<"fwd", 0>;
 def Attn_KernelRoleDecode : I32EnumAttrCase<"decode", 1>;
 def Attn_KernelRoleCombine : I32EnumAttrCase<"combine", 2>;
 def Attn_KernelRolePlanes : I32EnumAttrCase<"planes", 3>;
+def Attn_KernelRoleRope : I32EnumAttrCase<"rope", 4>;
 
 /// What a kernel of the CUDA target computes.
 def Attn_KernelRoleEnum : I32EnumAttr<"KernelRole",
     "what a CUDA kernel computes",
     [Attn_KernelRoleFwd, Attn_KernelRoleDecode, Attn_KernelRoleCombine,
-     Attn_KernelRolePlanes]> {
+     Attn_KernelRolePlanes, Attn_KernelRoleRope]> {
   let cppNamespace = "::attune::attn";
   let genSpecializedAttr = 0;
 }
@@ -68,16 +69,17 @@ def Attn_KernelAttr : AttrDef<Attn_Dialect, "Kernel"> {
 
     - `role`: `fwd` (grid = (ceil(Sq / tile_q), Hq, B)), `decode` (split-KV,
       grid = (splits, Hq / heads_per_cta, B), for Sq <= max_sq), `combine`
-      (merges the splits, grid = (Sq, Hq, B)) or `planes` (f32 inputs:
+      (merges the splits, grid = (Sq, Hq, B)), `planes` (f32 inputs:
       writes `operand` as `planes` bf16 planes, grid = (ceil(S / rows), H,
-      B)).
+      B)) or `rope` (writes `operand` rotated by its `attn.rope` to the
+      workspace `<operand>_rope`, grid = (ceil(S / rows), H, B)).
     - `block`: threads per CTA (block = (block, 1, 1)); `shared_bytes`: its
       dynamic shared memory.
     - `tile_q`, `tile_k`: queries per CTA and keys per k-tile (fwd, decode).
     - `splits`, `heads_per_cta`, `max_sq`: the decode kernel's key splits,
       query heads packed per CTA, and longest Sq.
-    - `operand`, `planes`, `rows`: the plane kernels' tensor (`q`, `k` or
-      `v`), planes and rows per CTA.
+    - `operand`, `planes`, `rows`: the plane and rope kernels' tensor (`q`,
+      `k` or `v`), planes and rows per CTA.
 
     Parameters at their defaults (0, 1 for `heads_per_cta`, "" for
     `operand`) are not printed:

@@ -1,0 +1,40 @@
+// RUN: attune-opt %s --attn-tile="tile-q=64 tile-k=64" --convert-attn-to-nvvm | FileCheck %s
+
+/// Q and K rotated by attn.rope (docs/Rope.md): a rope kernel per rotated
+/// operand writes it to a workspace of its type (the last parameter), with
+/// the angles' theta_k = 10000^(-2k / 64) from a constant table and the
+/// angle reduced to [-pi, pi] in f64 before the hardware's sine and cosine;
+/// the attention kernels take the workspaces after the results (forward)
+/// or the split-KV partials (decode) and read Q and K from them.
+
+// CHECK-DAG:   llvm.mlir.global internal constant @f_rope_q_theta(dense<[1.000000e+00, {{.*}}]> : tensor<32xf64>) {addr_space = 1 : i32, alignment = 8 : i64} : !llvm.array<32 x f64>
+// CHECK-DAG:   llvm.mlir.global internal constant @f_rope_k_theta(
+// CHECK-LABEL: gpu.func @f_rope_q
+// CHECK-SAME:    (%[[Q:.*]]: memref<?x2x?x64xbf16>, %{{.*}}: memref<?x1x?x64xbf16>, %{{.*}}: memref<?x1x?x64xbf16>, %[[POS:.*]]: memref<?xi32>, %[[OUT:.*]]: memref<?x2x?x64xbf16>) kernel
+// CHECK-SAME:    #attn.kernel<role = rope, block = 128, operand = "q", rows = 16>
+// CHECK-NOT:     attn.rope
+// CHECK:         llvm.mlir.addressof @f_rope_q_theta
+// CHECK:         memref.load %[[POS]]
+// CHECK:         llvm.call_intrinsic "llvm.nvvm.sin.approx.f"
+// CHECK:         llvm.call_intrinsic "llvm.nvvm.cos.approx.f"
+// CHECK:         memref.store %{{.*}}, %[[OUT]]
+// CHECK-LABEL: gpu.func @f_rope_k
+// CHECK-SAME:    #attn.kernel<role = rope, block = 128, operand = "k", rows = 16>
+// CHECK-NOT:     memref.load %[[POS]]
+// CHECK-LABEL: gpu.func @f_fwd
+// CHECK-SAME:    %{{.*}}: memref<?x2x?x64xbf16>, %[[QR:.*]]: memref<?x2x?x64xbf16>, %[[KR:.*]]: memref<?x1x?x64xbf16>) kernel
+// CHECK:         memref.extract_strided_metadata %[[QR]]
+// CHECK:         memref.extract_strided_metadata %[[KR]]
+// CHECK-LABEL: gpu.func @f_decode
+// CHECK-SAME:    %{{.*}}: memref<?x2x16x?x64xf32>, %{{.*}}: memref<?x2x16x?xf32>, %{{.*}}: memref<?x2x?x64xbf16>, %{{.*}}: memref<?x1x?x64xbf16>) kernel
+func.func @f(%q: tensor<?x2x?x64xbf16>, %k: tensor<?x1x?x64xbf16>,
+             %v: tensor<?x1x?x64xbf16>, %pos: tensor<?xi32>)
+    -> tensor<?x2x?x64xbf16> {
+  %qr = attn.rope %q positions(%pos : tensor<?xi32>) : tensor<?x2x?x64xbf16>
+  %kr = attn.rope %k : tensor<?x1x?x64xbf16>
+  %o = attn.attention
+      ins(%qr, %kr, %v : tensor<?x2x?x64xbf16>, tensor<?x1x?x64xbf16>,
+                         tensor<?x1x?x64xbf16>)
+      -> tensor<?x2x?x64xbf16>
+  return %o : tensor<?x2x?x64xbf16>
+}
