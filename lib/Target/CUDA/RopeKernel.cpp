@@ -87,6 +87,26 @@ void attune::cuda::emitRopeKernel(OpBuilder &b, Location loc,
   auto cmp = [&](arith::CmpIPredicate predicate, Value x, Value y) -> Value {
     return arith::CmpIOp::create(b, loc, predicate, x, y);
   };
+  // Sizes the verifier could not compare (dynamic) are checked here, as
+  // the CPU target's run-time checks do: a device-side assertion the launch
+  // reports, instead of a read past the positions or the scales.
+  auto check = [&](Value actual, Value expected, StringRef what) {
+    cf::AssertOp::create(b, loc,
+                         cmp(arith::CmpIPredicate::eq, actual, expected),
+                         ("attn.rope: " + what).str());
+  };
+  if (positions) {
+    int64_t rank = cast<MemRefType>(positions.getType()).getRank();
+    check(memref::DimOp::create(b, loc, positions, rank - 1), seq,
+          "the positions' last size is not the input's sequence length");
+    if (rank == 2)
+      check(memref::DimOp::create(b, loc, positions, 0),
+            memref::DimOp::create(b, loc, input, dims.batch),
+            "the positions' first size is not the input's batch size");
+  }
+  if (scales)
+    check(memref::DimOp::create(b, loc, scales, 0), idx(half),
+          "freq_scales does not hold rotary_dim / 2 values");
   auto load = [&](Value feature) -> Value {
     SmallVector<Value> index(at);
     index[dims.feature] = feature;

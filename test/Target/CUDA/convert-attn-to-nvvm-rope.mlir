@@ -2,7 +2,8 @@
 
 /// Q and K rotated by attn.rope (docs/Rope.md): a rope kernel per rotated
 /// operand writes it to a workspace of its type (the last parameter), with
-/// the angles' theta_k = 10000^(-2k / 64) from a constant table and the
+/// the positions' size checked by a device-side assertion, the angles'
+/// theta_k = 10000^(-2k / 64) from a constant table and the
 /// angle reduced to [-pi, pi] in f64 before the hardware's sine and cosine;
 /// the attention kernels take the workspaces after the results (forward)
 /// or the split-KV partials (decode) and read Q and K from them.
@@ -14,6 +15,7 @@
 // CHECK-SAME:    #attn.kernel<role = rope, block = 128, operand = "q", rows = 16>
 // CHECK-NOT:     attn.rope
 // CHECK:         llvm.mlir.addressof @f_rope_q_theta
+// CHECK:         cf.assert %{{.*}}, "attn.rope: the positions' last size is not the input's sequence length"
 // CHECK:         memref.load %[[POS]]
 // CHECK:         llvm.call_intrinsic "llvm.nvvm.sin.approx.f"
 // CHECK:         llvm.call_intrinsic "llvm.nvvm.cos.approx.f"
