@@ -269,8 +269,10 @@ void KernelEmitter::zeroUncoveredRows() {
   Value base = gep(globalPointer(packedOutput),
                    add(meta.getOffset(), mul(head, strides[1])), outputType);
   Value total = memref::DimOp::create(b, loc, packedOutput, 0);
-  Value lastBatch = arith::SubIOp::create(
+  // B = the offsets' size - 1 sequences; the last is B - 1.
+  Value numBatches = arith::SubIOp::create(
       b, loc, memref::DimOp::create(b, loc, packOffsets, 0), idx(1));
+  Value lastBatch = arith::SubIOp::create(b, loc, numBatches, idx(1));
   Value zero = arith::ConstantOp::create(
       b, loc,
       DenseElementsAttr::get(VectorType::get({8}, outputType),
@@ -312,10 +314,8 @@ void KernelEmitter::zeroUncoveredRows() {
   };
   Value firstRow = asIndex(
       b, loc, memref::LoadOp::create(b, loc, packOffsets, ValueRange{idx(0)}));
-  Value endRow =
-      asIndex(b, loc,
-              memref::LoadOp::create(b, loc, packOffsets,
-                                     ValueRange{add(lastBatch, idx(1))}));
+  Value endRow = asIndex(
+      b, loc, memref::LoadOp::create(b, loc, packOffsets, numBatches));
   zeroRows(
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, batch, idx(0)),
       idx(0), firstRow);

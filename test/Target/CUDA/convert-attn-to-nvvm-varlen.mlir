@@ -19,10 +19,17 @@
 // CHECK:         cf.assert %{{.*}}, "attn.unpack: cu_seqlens
 // CHECK:         memref.load %[[CUQ]][%[[BATCH]]] : memref<3xi32>
 // CHECK:         cf.assert %{{.*}}, "attn.pack: cu_seqlens
-/// The rows no sequence covers: 16-byte zero stores in two sweeps.
+/// The rows no sequence covers: 16-byte zero stores in two sweeps, rows
+/// [0, cu[0]) by batch 0's CTAs and [cu[B], T) by batch B - 1's (B = the
+/// offsets' size - 1).
+// CHECK:         %[[SIZE:.*]] = memref.dim %[[CUQ]], %{{.*}} : memref<3xi32>
+// CHECK-NEXT:    %[[B:.*]] = arith.subi %[[SIZE]], %{{.*}} : index
+// CHECK:         %[[LAST:.*]] = arith.subi %[[B]], %{{.*}} : index
 // CHECK:         %[[ZERO:.*]] = arith.constant dense<0.000000e+00> : vector<8xbf16>
 // CHECK:         gpu.grid_dim x
+// CHECK:         memref.load %[[CUQ]][%[[B]]] : memref<3xi32>
 // CHECK:         llvm.store %[[ZERO]], %{{.*}} {alignment = 16 : i64} : vector<8xbf16>, !llvm.ptr<1>
+// CHECK:         arith.cmpi eq, %[[BATCH]], %[[LAST]] : index
 // CHECK:         llvm.store %[[ZERO]], %{{.*}} {alignment = 16 : i64} : vector<8xbf16>, !llvm.ptr<1>
 /// The attention, only for a tile whose first row is inside its sequence.
 // CHECK:         %[[INSIDE:.*]] = arith.cmpi ult, %{{.*}}, %{{.*}} : index
