@@ -23,7 +23,7 @@
 /// [0, cu[0]) by batch 0's CTAs and [cu[B], T) by batch B - 1's (B = the
 /// offsets' size - 1).
 // CHECK:         %[[SIZE:.*]] = memref.dim %[[CUQ]], %{{.*}} : memref<3xi32>
-// CHECK-NEXT:    %[[B:.*]] = arith.subi %[[SIZE]], %{{.*}} : index
+// CHECK:         %[[B:.*]] = arith.subi %[[SIZE]], %{{.*}} : index
 // CHECK:         %[[LAST:.*]] = arith.subi %[[B]], %{{.*}} : index
 // CHECK:         %[[ZERO:.*]] = arith.constant dense<0.000000e+00> : vector<8xbf16>
 // CHECK:         gpu.grid_dim x
