@@ -6,6 +6,7 @@
 
 #include "Launch.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -72,6 +73,7 @@ static Status checkTensor(const Manifest &m, int index,
       b.values[sym] = size;
       b.sourceTensor[sym] = index;
       b.sourceDim[sym] = d;
+      b.bound[sym] = true;
       continue;
     }
     if (b.values[sym] != size) {
@@ -127,6 +129,7 @@ Status attune::rt::bindTensors(const Manifest &m, const attune_rt_tensor *args,
   out.values.assign(m.symbols.size(), 0);
   out.sourceTensor.assign(m.symbols.size(), -1);
   out.sourceDim.assign(m.symbols.size(), -1);
+  out.bound.assign(m.symbols.size(), false);
 
   if (numArgs != m.numArguments)
     return countError(m, TensorRole::Argument, numArgs);
@@ -144,6 +147,108 @@ Status attune::rt::bindTensors(const Manifest &m, const attune_rt_tensor *args,
       if (Status s = checkTensor(m, m.numArguments + i, results[i], out);
           !s.isOk())
         return s;
+  return evaluateDerivedSymbols(m, out);
+}
+
+/// x / n rounded towards negative or positive infinity (n >= 1, so neither
+/// overflows).
+static int64_t floorDiv(int64_t x, int64_t n) { return x / n - (x % n < 0); }
+static int64_t ceilDiv(int64_t x, int64_t n) { return x / n + (x % n > 0); }
+
+/// Evaluates a post-order expression into `scratch` (one value per node);
+/// false if an operation overflows int64.
+static bool evaluateExpr(const std::vector<ExprNode> &nodes, const Bindings &b,
+                         std::vector<int64_t> &scratch) {
+  scratch.resize(nodes.size());
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const ExprNode &n = nodes[i];
+    int64_t x = n.lhs >= 0 ? scratch[n.lhs] : 0;
+    int64_t y = n.rhs >= 0 ? scratch[n.rhs] : 0;
+    int64_t &r = scratch[i];
+    switch (n.op) {
+    case ExprNode::Op::Integer:
+      r = n.value;
+      break;
+    case ExprNode::Op::Symbol:
+      r = b.values[n.symbol];
+      break;
+    case ExprNode::Op::Add:
+      if (__builtin_add_overflow(x, y, &r))
+        return false;
+      break;
+    case ExprNode::Op::Sub:
+      if (__builtin_sub_overflow(x, y, &r))
+        return false;
+      break;
+    case ExprNode::Op::Mul:
+      if (__builtin_mul_overflow(x, y, &r))
+        return false;
+      break;
+    case ExprNode::Op::FloorDiv:
+      r = floorDiv(x, n.value);
+      break;
+    case ExprNode::Op::CeilDiv:
+      r = ceilDiv(x, n.value);
+      break;
+    case ExprNode::Op::Max:
+      r = std::max(x, y);
+      break;
+    case ExprNode::Op::Min:
+      r = std::min(x, y);
+      break;
+    }
+  }
+  return true;
+}
+
+/// "Sq = 130, Sk = 77": the symbols `nodes` reads, each once, with values.
+static std::string operandValues(const Manifest &m,
+                                 const std::vector<ExprNode> &nodes,
+                                 const Bindings &b) {
+  std::string out;
+  std::vector<bool> listed(m.symbols.size(), false);
+  for (const ExprNode &n : nodes) {
+    if (n.op != ExprNode::Op::Symbol || listed[n.symbol])
+      continue;
+    listed[n.symbol] = true;
+    out += cat(out.empty() ? "" : ", ", m.symbols[n.symbol].name, " = ",
+               b.values[n.symbol]);
+  }
+  return out;
+}
+
+Status attune::rt::evaluateDerivedSymbols(const Manifest &m, Bindings &b) {
+  std::vector<int64_t> scratch;
+  for (size_t sym = 0; sym < m.symbols.size(); ++sym) {
+    const SymbolInfo &info = m.symbols[sym];
+    if (!info.isDerived())
+      continue;
+    bool ready = true;
+    for (const ExprNode &n : info.expr)
+      ready &= n.op != ExprNode::Op::Symbol || b.isBound(n.symbol);
+    // Without the results, a symbol only a result defines is unknown.
+    if (!ready)
+      continue;
+    bool fits = evaluateExpr(info.expr, b, scratch);
+    int64_t value = scratch.back();
+    if (!fits || value < 0) {
+      // Messages are built only on failure: this runs at every launch.
+      std::string values = operandValues(m, info.expr, b);
+      std::string what =
+          cat("derived symbol '", info.name,
+              "' = ", m.describeExpr(static_cast<int>(sym)),
+              fits ? cat(" is ", value) : std::string(" overflows int64"),
+              values.empty() ? "" : " for " + values);
+      if (!fits)
+        return Status::error(ATTUNE_RT_ERROR_UNSUPPORTED, what);
+      return Status::error(ATTUNE_RT_ERROR_TENSOR,
+                           cat(what, ", but a symbol cannot be negative "
+                                     "(these shapes do not suit the "
+                                     "artifact)"));
+    }
+    b.values[sym] = value;
+    b.bound[sym] = true;
+  }
   return Status::ok();
 }
 
@@ -155,8 +260,8 @@ Status attune::rt::checkConstraints(const Manifest &m, const Bindings &b,
     if (!bound) {
       if (skipUnbound)
         continue;
-      // Every symbol is defined by an argument or result, so a full binding
-      // binds all of them.
+      // Every symbol is defined by an argument or result, or derived from
+      // them, so a full binding binds all of them.
       return Status::error(ATTUNE_RT_ERROR_INVALID_ARGUMENT,
                            "constraint on an unbound symbol");
     }
@@ -261,6 +366,57 @@ Status attune::rt::computeGrid(const Manifest &m, int kernel,
   return Status::ok();
 }
 
+/// The number of elements of `shape`, 0 if a dimension is 0; false if it
+/// overflows int64.
+static bool elementCount(const std::vector<int64_t> &shape, int64_t &count) {
+  count = 1;
+  bool overflow = false;
+  for (int64_t size : shape) {
+    if (size == 0) {
+      count = 0;
+      return true;
+    }
+    overflow |= __builtin_mul_overflow(count, size, &count);
+  }
+  return !overflow;
+}
+
+/// The values of `dims`, e.g. "[2, 40, 128]".
+static std::string describeValues(const std::vector<int64_t> &dims) {
+  std::string out = "[";
+  for (size_t d = 0; d < dims.size(); ++d)
+    out += cat(d ? ", " : "", dims[d]);
+  return out + "]";
+}
+
+/// Checks that parameter `p` of kernel `kernel`, if a view, has as many
+/// elements as its buffer: the kernel indexes the buffer's memory through it.
+static Status checkView(const Manifest &m, int kernel, int p,
+                        const Bindings &b) {
+  const KernelParam &param = m.kernels[kernel].params[p];
+  if (param.kind != KernelParam::Kind::Tensor || !param.view)
+    return Status::ok();
+  std::vector<int64_t> buffer = shapeOf(m, param.tensor, b), view;
+  for (const DimExpr &d : *param.view)
+    view.push_back(b.evaluate(d));
+  int64_t bufferCount, viewCount;
+  bool bufferFits = elementCount(buffer, bufferCount);
+  bool viewFits = elementCount(view, viewCount);
+  if (bufferFits && viewFits && bufferCount == viewCount)
+    return Status::ok();
+  auto count = [](bool fits, int64_t n) {
+    return fits ? cat(n, " elements") : std::string("more than 2^63 elements");
+  };
+  return Status::error(
+      ATTUNE_RT_ERROR_TENSOR,
+      cat("kernel '", m.kernels[kernel].name, "' parameter ", p, " views ",
+          m.describeTensor(param.tensor), " ", m.describeShape(param.tensor),
+          " = ", describeValues(buffer), " (", count(bufferFits, bufferCount),
+          ") as ", m.describe(*param.view), " = ", describeValues(view), " (",
+          count(viewFits, viewCount),
+          "), but a view must have as many elements as its buffer"));
+}
+
 Status attune::rt::planLaunch(const Manifest &m, const attune_rt_tensor *args,
                               int64_t numArgs,
                               const attune_rt_tensor *results,
@@ -305,6 +461,9 @@ Status attune::rt::planLaunch(const Manifest &m, const attune_rt_tensor *args,
       return s;
     const std::vector<KernelParam> &params = m.kernels[k].params;
     for (size_t p = 0; p < params.size(); ++p) {
+      if (Status s = checkView(m, static_cast<int>(k), static_cast<int>(p), b);
+          !s.isOk())
+        return s;
       if (params[p].kind != KernelParam::Kind::Scalar ||
           params[p].scalarType != DType::I32)
         continue;
@@ -504,7 +663,12 @@ void attune::rt::packParams(const Manifest &m, int kernel, const Bindings &b,
       push(slot, 4);
       continue;
     }
-    std::vector<int64_t> shape = shapeOf(m, p.tensor, b);
+    std::vector<int64_t> shape;
+    if (p.view)
+      for (const DimExpr &d : *p.view)
+        shape.push_back(b.evaluate(d));
+    else
+      shape = shapeOf(m, p.tensor, b);
     uint64_t address = addresses[p.tensor];
     push(address, 8); // allocated pointer
     push(address, 8); // aligned pointer

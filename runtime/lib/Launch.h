@@ -6,9 +6,10 @@
 //
 // Everything between "the caller handed us tensors" and "call cuLaunchKernel"
 // that needs no driver: checking the tensors against the manifest (binding
-// its symbols), the constraints, which kernels' conditions hold, the grid of
-// every kernel that runs, workspace sizes and the kernel parameter values. Kept apart from the driver calls so it is
-// unit-tested on machines without a GPU.
+// its symbols, then evaluating the derived ones), the constraints, which
+// kernels' conditions hold, the grid of every kernel that runs, view shapes,
+// workspace sizes and the kernel parameter values. Kept apart from the driver
+// calls so it is unit-tested on machines without a GPU.
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,15 +25,18 @@
 
 namespace attune::rt {
 
-/// Symbol values bound from the caller's tensors.
+/// Symbol values bound from the caller's tensors, and the derived symbols'
+/// values computed from them.
 struct Bindings {
   std::vector<int64_t> values;
   /// For each symbol, the tensor (index into Manifest::tensors) and dimension
-  /// whose size bound it; -1 while unbound.
+  /// whose size bound it; -1 while unbound and for a derived symbol.
   std::vector<int> sourceTensor;
   std::vector<int> sourceDim;
+  /// Whether each symbol has a value.
+  std::vector<bool> bound;
 
-  bool isBound(int symbol) const { return sourceTensor[symbol] >= 0; }
+  bool isBound(int symbol) const { return bound[symbol]; }
   /// Value of an integer or a bound symbol.
   int64_t evaluate(const DimExpr &expr) const {
     return expr.isSymbol() ? values[expr.symbol] : expr.value;
@@ -44,10 +48,18 @@ struct Bindings {
 /// tensor in order its dtype, rank, every dimension (static sizes, symbols
 /// unified with their first occurrence), contiguity and data pointer (null
 /// only without elements, 16-byte aligned; not for scalar arguments, whose
-/// `data` is their value). The first failure is returned.
+/// `data` is their value); then evaluates the derived symbols
+/// (evaluateDerivedSymbols). The first failure is returned.
 Status bindTensors(const Manifest &m, const attune_rt_tensor *args,
                    int64_t numArgs, const attune_rt_tensor *results,
                    int64_t numResults, bool withResults, Bindings &out);
+
+/// Evaluates, in order, every derived symbol whose operands are bound (all of
+/// them once the results are bound; without the results, those that use no
+/// symbol only a result defines stay unbound). A value that overflows int64
+/// is ATTUNE_RT_ERROR_UNSUPPORTED, a negative one ATTUNE_RT_ERROR_TENSOR (the
+/// shapes do not suit the artifact), each naming the symbol.
+Status evaluateDerivedSymbols(const Manifest &m, Bindings &b);
 
 /// Checks the constraints. With `skipUnbound`, constraints on a symbol that
 /// is not bound are skipped (used when only the arguments are known).
@@ -95,9 +107,10 @@ struct LaunchPlan {
 
 /// Runs every check that precedes a launch: bindTensors (with results),
 /// checkConstraints, the kernels' conditions (at least one kernel must be
-/// enabled), computeGrid and that every i32 scalar parameter fits for every
-/// enabled kernel, and the sizes of the workspace buffers launched kernels
-/// name.
+/// enabled), computeGrid, that every i32 scalar parameter fits and that every
+/// view has its buffer's element count (ATTUNE_RT_ERROR_TENSOR otherwise)
+/// for every enabled kernel, and the sizes of the workspace buffers launched
+/// kernels name.
 Status planLaunch(const Manifest &m, const attune_rt_tensor *args,
                   int64_t numArgs, const attune_rt_tensor *results,
                   int64_t numResults, LaunchPlan &plan);
@@ -147,7 +160,8 @@ struct PackedParams {
 /// address of every manifest tensor (arguments, results, workspace; for a
 /// scalar argument, its value's bits). A `{"tensor": t}` parameter becomes
 /// the MLIR memref descriptor fields: allocated pointer, aligned pointer,
-/// offset 0, rank sizes, rank strides (contiguous row-major, in elements).
+/// offset 0, rank sizes, rank strides (contiguous row-major, in elements);
+/// the sizes are the parameter's view shape if it has one.
 void packParams(const Manifest &m, int kernel, const Bindings &b,
                 const std::vector<uint64_t> &addresses, PackedParams &out);
 

@@ -158,15 +158,110 @@ std::string Manifest::describe(const Condition &condition) const {
              " ", describe(condition.rhs));
 }
 
-std::string Manifest::describeShape(int tensor) const {
+std::string Manifest::describe(const std::vector<DimExpr> &shape) const {
   std::string out = "[";
-  const TensorSpec &spec = tensors[tensor];
-  for (size_t d = 0; d < spec.shape.size(); ++d) {
+  for (size_t d = 0; d < shape.size(); ++d) {
     if (d)
       out += ", ";
-    out += describe(spec.shape[d]);
+    out += describe(shape[d]);
   }
   return out + "]";
+}
+
+std::string Manifest::describeShape(int tensor) const {
+  return describe(tensors[tensor].shape);
+}
+
+/// The manifest key of an operator node ("add", ...).
+static const char *exprKey(ExprNode::Op op) {
+  switch (op) {
+  case ExprNode::Op::Add:
+    return "add";
+  case ExprNode::Op::Sub:
+    return "sub";
+  case ExprNode::Op::Mul:
+    return "mul";
+  case ExprNode::Op::FloorDiv:
+    return "floordiv";
+  case ExprNode::Op::CeilDiv:
+    return "ceildiv";
+  case ExprNode::Op::Max:
+    return "max";
+  case ExprNode::Op::Min:
+    return "min";
+  case ExprNode::Op::Integer:
+  case ExprNode::Op::Symbol:
+    break;
+  }
+  return nullptr;
+}
+
+/// Every operator of a derived symbol's expression, in the order messages
+/// list them.
+static constexpr ExprNode::Op exprOps[] = {
+    ExprNode::Op::Add,      ExprNode::Op::Sub,     ExprNode::Op::Mul,
+    ExprNode::Op::FloorDiv, ExprNode::Op::CeilDiv, ExprNode::Op::Max,
+    ExprNode::Op::Min};
+
+/// Appends node `i` of `nodes` to `out` in infix form, operands of + - *
+/// parenthesized when nested; stops once `out` is past `limit` characters
+/// (a hostile expression may have a million nodes).
+static void printExpr(const Manifest &m, const std::vector<ExprNode> &nodes,
+                      int i, bool nested, size_t limit, std::string &out) {
+  if (out.size() > limit)
+    return;
+  const ExprNode &n = nodes[i];
+  const char *infix = nullptr;
+  switch (n.op) {
+  case ExprNode::Op::Integer:
+    out += std::to_string(n.value);
+    return;
+  case ExprNode::Op::Symbol:
+    out += m.symbols[n.symbol].name;
+    return;
+  case ExprNode::Op::FloorDiv:
+  case ExprNode::Op::CeilDiv:
+    out += cat(exprKey(n.op), "(");
+    printExpr(m, nodes, n.lhs, false, limit, out);
+    out += cat(", ", n.value, ")");
+    return;
+  case ExprNode::Op::Max:
+  case ExprNode::Op::Min:
+    out += cat(exprKey(n.op), "(");
+    printExpr(m, nodes, n.lhs, false, limit, out);
+    out += ", ";
+    printExpr(m, nodes, n.rhs, false, limit, out);
+    out += ")";
+    return;
+  case ExprNode::Op::Add:
+    infix = " + ";
+    break;
+  case ExprNode::Op::Sub:
+    infix = " - ";
+    break;
+  case ExprNode::Op::Mul:
+    infix = " * ";
+    break;
+  }
+  if (nested)
+    out += "(";
+  printExpr(m, nodes, n.lhs, true, limit, out);
+  out += infix;
+  printExpr(m, nodes, n.rhs, true, limit, out);
+  if (nested)
+    out += ")";
+}
+
+std::string Manifest::describeExpr(int symbol) const {
+  constexpr size_t limit = 200;
+  const std::vector<ExprNode> &nodes = symbols[symbol].expr;
+  std::string out;
+  if (!nodes.empty())
+    printExpr(*this, nodes, static_cast<int>(nodes.size()) - 1,
+              /*nested=*/false, limit, out);
+  if (out.size() > limit)
+    out = out.substr(0, limit) + "...";
+  return out;
 }
 
 namespace {
@@ -183,6 +278,11 @@ private:
   Manifest &m;
   std::map<std::string, int> symbolIndex;
   std::map<std::string, int> tensorIndex;
+  /// The first `symbols` entry of each derived symbol name, so that a
+  /// reference to one not yet defined is told apart from an unknown name.
+  std::map<std::string, size_t> derivedEntry;
+  /// The `symbols` entry being read.
+  size_t currentEntry = 0;
 
   static Status error(const std::string &path, const std::string &what) {
     return Status::error(ATTUNE_RT_ERROR_MANIFEST,
@@ -271,10 +371,16 @@ private:
     if (it == symbolIndex.end())
       return error(path, cat("symbol '", v.string,
                              "' does not appear in any argument or result "
-                             "shape, so its value is unknown"));
+                             "shape",
+                             derivedEntry.empty() ? "" : " nor in \"symbols\"",
+                             ", so its value is unknown"));
     out.symbol = it->second;
     return Status::ok();
   }
+
+  Status readDerivedSymbols(const JsonValue &root);
+  Status readExpr(const JsonValue &v, const std::string &path, int depth,
+                  std::vector<ExprNode> &nodes);
 
   Status readTensor(const JsonValue &v, const std::string &path,
                     TensorRole role, TensorSpec &spec);
@@ -340,7 +446,7 @@ Status ManifestReader::readTensor(const JsonValue &v, const std::string &path,
       auto [sym, added] = symbolIndex.emplace(
           dim.string, static_cast<int>(m.symbols.size()));
       if (added)
-        m.symbols.push_back({dim.string, tensor, static_cast<int>(d)});
+        m.symbols.push_back({dim.string, tensor, static_cast<int>(d), {}});
       expr.symbol = sym->second;
     } else if (Status s = readUse(dim, dimPath, 0, expr); !s.isOk()) {
       return s;
@@ -407,6 +513,149 @@ Status ManifestReader::readTensorList(const JsonValue &root, const char *key,
   return Status::ok();
 }
 
+Status ManifestReader::readExpr(const JsonValue &v, const std::string &path,
+                                int depth, std::vector<ExprNode> &nodes) {
+  ExprNode node;
+  if (v.isInt()) {
+    node.value = v.integer;
+    nodes.push_back(node);
+    return Status::ok();
+  }
+  if (v.isString() && !v.string.empty()) {
+    auto it = symbolIndex.find(v.string);
+    if (it == symbolIndex.end()) {
+      auto later = derivedEntry.find(v.string);
+      if (later != derivedEntry.end() && later->second == currentEntry)
+        return error(path,
+                     cat("derived symbol '", v.string, "' refers to itself"));
+      if (later != derivedEntry.end())
+        return error(path, cat("derived symbol '", v.string, "' is defined by ",
+                               element("symbols", later->second),
+                               ", not before this one (an expression may use "
+                               "the argument and result symbols and earlier "
+                               "derived symbols)"));
+      return error(path, cat("symbol '", v.string,
+                             "' does not appear in any argument or result "
+                             "shape nor earlier in \"symbols\", so its "
+                             "value is unknown"));
+    }
+    node.op = ExprNode::Op::Symbol;
+    node.symbol = it->second;
+    nodes.push_back(node);
+    return Status::ok();
+  }
+  static const char *expected =
+      "expected an integer, a symbol name or an operation such as "
+      "{\"add\": [x, y]} or {\"floordiv\": [x, n]}";
+  if (!v.isObject())
+    return error(path, cat(expected, ", got ", v.kindName()));
+  if (v.object.size() != 1)
+    return error(path, cat(expected, ", got an object with ", v.object.size(),
+                           " members"));
+  // Parsing recurses once per level: bounded far below the JSON reader's
+  // depth so that evaluation and messages stay cheap too.
+  if (depth >= maxExprDepth)
+    return error(path, cat("expression nested more than ", maxExprDepth,
+                           " operations deep"));
+  const auto &[key, operands] = v.object.front();
+  bool known = false;
+  for (ExprNode::Op op : exprOps)
+    if (key == exprKey(op)) {
+      node.op = op;
+      known = true;
+    }
+  if (!known)
+    return error(path, cat("unknown operation \"", key,
+                           "\" (this runtime knows \"add\", \"sub\", "
+                           "\"mul\", \"floordiv\", \"ceildiv\", \"max\" "
+                           "and \"min\")"));
+  std::string opPath = member(path, key.c_str());
+  bool divides =
+      node.op == ExprNode::Op::FloorDiv || node.op == ExprNode::Op::CeilDiv;
+  const char *shape = divides ? "[x, n]" : "[x, y]";
+  if (!operands.isArray())
+    return error(opPath, cat("expected two operands ", shape, ", got ",
+                             operands.kindName()));
+  if (operands.array.size() != 2)
+    return error(opPath, cat("expected two operands ", shape, ", got ",
+                             operands.array.size()));
+  if (Status s =
+          readExpr(operands.array[0], element(opPath, 0), depth + 1, nodes);
+      !s.isOk())
+    return s;
+  node.lhs = static_cast<int>(nodes.size()) - 1;
+  if (divides) {
+    // A literal divisor: never zero, and the result's sign follows x's.
+    if (Status s = readInt(operands.array[1], element(opPath, 1), 1,
+                           std::numeric_limits<int64_t>::max(), node.value);
+        !s.isOk())
+      return s;
+  } else {
+    if (Status s =
+            readExpr(operands.array[1], element(opPath, 1), depth + 1, nodes);
+        !s.isOk())
+      return s;
+    node.rhs = static_cast<int>(nodes.size()) - 1;
+  }
+  nodes.push_back(node);
+  return Status::ok();
+}
+
+Status ManifestReader::readDerivedSymbols(const JsonValue &root) {
+  const JsonValue *list;
+  if (Status s = get(root, "", "symbols", false, list); !s.isOk())
+    return s;
+  if (!list)
+    return Status::ok();
+  if (Status s =
+          expectKind(*list, "symbols", JsonValue::Kind::Array, "an array");
+      !s.isOk())
+    return s;
+  for (size_t i = 0; i < list->array.size(); ++i) {
+    const JsonValue *name = list->array[i].find("name");
+    if (name && name->isString())
+      derivedEntry.emplace(name->string, i);
+  }
+  for (size_t i = 0; i < list->array.size(); ++i) {
+    const JsonValue &v = list->array[i];
+    std::string path = element("symbols", i);
+    currentEntry = i;
+    if (Status s = expectKind(v, path, JsonValue::Kind::Object, "an object");
+        !s.isOk())
+      return s;
+    const JsonValue *name, *value;
+    SymbolInfo info;
+    if (Status s = get(v, path, "name", true, name); !s.isOk())
+      return s;
+    std::string namePath = member(path, "name");
+    if (Status s = readName(*name, namePath, info.name); !s.isOk())
+      return s;
+    auto known = symbolIndex.find(info.name);
+    if (known != symbolIndex.end()) {
+      const SymbolInfo &other = m.symbols[known->second];
+      // A shape binds its symbols from the caller's tensors; a derived one
+      // is computed, and the two could disagree.
+      if (!other.isDerived())
+        return error(namePath,
+                     cat("symbol '", info.name, "' is in the shape of ",
+                         m.describeTensor(other.tensor),
+                         "; a derived symbol needs a name no argument or "
+                         "result shape uses"));
+      return error(namePath,
+                   cat("duplicate derived symbol '", info.name, "' (also ",
+                       element("symbols", derivedEntry[info.name]), ")"));
+    }
+    if (Status s = get(v, path, "value", true, value); !s.isOk())
+      return s;
+    if (Status s = readExpr(*value, member(path, "value"), 0, info.expr);
+        !s.isOk())
+      return s;
+    symbolIndex.emplace(info.name, static_cast<int>(m.symbols.size()));
+    m.symbols.push_back(std::move(info));
+  }
+  return Status::ok();
+}
+
 Status ManifestReader::readConstraint(const JsonValue &v,
                                       const std::string &path) {
   if (Status s = expectKind(v, path, JsonValue::Kind::Object, "an object");
@@ -446,6 +695,26 @@ Status ManifestReader::readParam(const JsonValue &v, const std::string &path,
   if ((tensor != nullptr) + (scalar != nullptr) + (scalarArg != nullptr) != 1)
     return error(path, "expected {\"tensor\": name}, {\"scalar\": dtype, "
                        "\"symbol\": name} or {\"scalar_arg\": name}");
+  // A view reshapes a buffer; on a value it would be silently meaningless.
+  const JsonValue *view = v.find("shape");
+  std::string viewPath = member(path, "shape");
+  if (view && !tensor)
+    return error(viewPath, "only a {\"tensor\": name} parameter can have a "
+                           "\"shape\" (a view of the buffer)");
+  if (view) {
+    if (Status s =
+            expectKind(*view, viewPath, JsonValue::Kind::Array, "an array");
+        !s.isOk())
+      return s;
+    param.view.emplace();
+    for (size_t d = 0; d < view->array.size(); ++d) {
+      DimExpr dim;
+      if (Status s = readUse(view->array[d], element(viewPath, d), 0, dim);
+          !s.isOk())
+        return s;
+      param.view->push_back(dim);
+    }
+  }
   if (tensor || scalarArg) {
     const char *key = tensor ? "tensor" : "scalar_arg";
     std::string name;
@@ -684,6 +953,9 @@ Status ManifestReader::read(const JsonValue &root) {
   if (Status s = readTensorList(root, "results", TensorRole::Result, true,
                                 m.numResults);
       !s.isOk())
+    return s;
+  // After the shapes that define symbols, before everything that uses them.
+  if (Status s = readDerivedSymbols(root); !s.isOk())
     return s;
   if (Status s = readTensorList(root, "workspace", TensorRole::Workspace,
                                 false, m.numWorkspace);

@@ -6,9 +6,10 @@
 //
 // manifest.json (docs/CUDAArtifacts.md, version 1) parsed and validated into
 // a form the launcher uses without further checks: every symbol a grid,
-// constraint, kernel condition, workspace or scalar parameter uses is defined
-// by an argument or result shape, every tensor a kernel parameter names
-// exists.
+// constraint, kernel condition, workspace, view or scalar parameter uses is
+// defined by an argument or result shape or is a derived symbol (`symbols`,
+// an expression of the symbols before it), every tensor a kernel parameter
+// names exists.
 //
 //===----------------------------------------------------------------------===//
 
@@ -90,6 +91,11 @@ struct KernelParam {
   /// For Scalar: I32 or I64, and the value passed.
   DType scalarType = DType::I64;
   DimExpr scalar;
+  /// For Tensor, `{"tensor": t, "shape": [...]}`: the sizes the kernel sees
+  /// the buffer with (a reshape: same address, contiguous row-major strides,
+  /// any rank; the element counts must match at launch). Unset: the buffer's
+  /// own shape.
+  std::optional<std::vector<DimExpr>> view;
 };
 
 /// A kernel's optional `if`, e.g. {"le": ["Sq", 16]}: the kernel is launched
@@ -126,12 +132,37 @@ struct Constraint {
   DimExpr dividend, divisor;
 };
 
-/// A symbol and the first tensor dimension that has it, which defines its
-/// value (arguments before results).
+/// One node of a derived symbol's expression. A symbol's nodes are kept in
+/// post-order (operands before their operator, the root last), so evaluating
+/// it is one loop, whatever a hostile manifest nests.
+struct ExprNode {
+  enum class Op { Integer, Symbol, Add, Sub, Mul, FloorDiv, CeilDiv, Max, Min };
+  Op op = Op::Integer;
+  /// Integer: the value. FloorDiv and CeilDiv: the divisor (>= 1).
+  int64_t value = 0;
+  /// Symbol: index into Manifest::symbols, always of an earlier symbol.
+  int symbol = -1;
+  /// The operands' indices in the node list: both for Add, Sub, Mul, Max
+  /// and Min, `lhs` alone for FloorDiv and CeilDiv.
+  int lhs = -1, rhs = -1;
+};
+
+/// The most operators a derived symbol's expression nests; deeper is a
+/// manifest error (parsing and printing recurse once per level).
+constexpr int maxExprDepth = 64;
+
+/// A symbol: either defined by the first tensor dimension that has it
+/// (arguments before results), or derived (top-level `symbols`) from the
+/// symbols before it.
 struct SymbolInfo {
   std::string name;
+  /// The defining tensor and dimension; -1 for a derived symbol.
   int tensor = -1;
   int dim = -1;
+  /// A derived symbol's expression in post-order; empty otherwise.
+  std::vector<ExprNode> expr;
+
+  bool isDerived() const { return !expr.empty(); }
 };
 
 /// A validated version-1 manifest.
@@ -143,8 +174,8 @@ struct Manifest {
   int numArguments = 0;
   int numResults = 0;
   int numWorkspace = 0;
-  /// Every symbol, in order of first appearance in the argument and result
-  /// shapes.
+  /// Every symbol: those of the argument and result shapes in order of first
+  /// appearance, then the derived ones in `symbols` order.
   std::vector<SymbolInfo> symbols;
   std::vector<Constraint> constraints;
   std::vector<KernelSpec> kernels;
@@ -162,6 +193,11 @@ struct Manifest {
   std::string describe(const DimExpr &expr) const;
   /// A condition for messages, e.g. "Sq <= 16".
   std::string describe(const Condition &condition) const;
+  /// A derived symbol's expression for messages, e.g. "max(Sk - Sq, 0)"
+  /// (cut short past a few hundred characters).
+  std::string describeExpr(int symbol) const;
+  /// A list of dimensions for messages, e.g. "[B, 8, Sq, 128]".
+  std::string describe(const std::vector<DimExpr> &shape) const;
 };
 
 /// Parses and validates the text of manifest.json. Does not read cubins.

@@ -502,6 +502,95 @@ TEST_F(CApiTest, NoConditionHoldsMakesNoDriverCall) {
   EXPECT_EQ(launched(), (std::vector<std::string>{"split", "combine"}));
 }
 
+/// A merge of two halves through a workspace sized by derived symbols and
+/// seen by `merge` through a view.
+const char *derivedManifest = R"({
+  "format": "attune-cuda", "version": 1, "function": "merge", "chip": "sm_80",
+  "arguments": [{"name": "x", "dtype": "f32", "shape": ["B", "S", 8]}],
+  "results": [{"name": "y", "dtype": "f32", "shape": ["B", "S", 8]}],
+  "symbols": [{"name": "s0", "value": {"mul": ["S", 4]}},
+              {"name": "half", "value": {"sub": [{"floordiv": ["S", 2]}, 1]}}],
+  "workspace": [{"name": "partial", "dtype": "f32", "shape": ["B", "s0"]}],
+  "kernels": [
+    {"name": "split", "cubin": "split.cubin", "block": [32, 1, 1],
+     "grid": [["half"], ["B"], []], "if": {"gt": ["half", 0]},
+     "params": [{"tensor": "x"}, {"tensor": "partial"}]},
+    {"name": "combine", "cubin": "combine.cubin", "block": [32, 1, 1],
+     "grid": [[{"ceildiv": ["s0", 64]}], [], []],
+     "params": [{"tensor": "partial", "shape": ["B", "S", 4]},
+                {"tensor": "y", "shape": ["s0", 4]},
+                {"scalar": "i64", "symbol": "half"}]}
+  ]
+})";
+
+TEST_F(CApiTest, DerivedSymbolsSizeWorkspacesAndViewsReachTheKernel) {
+  load(derivedManifest);
+  EXPECT_STREQ(attune_rt_tensor_dim_symbol(module, ATTUNE_RT_WORKSPACE, 0, 1),
+               "s0");
+  auto launchMerge = [&](int64_t b, int64_t s) {
+    Tensor x(0x100000, ATTUNE_RT_F32, {b, s, 8}),
+        y(0x200000, ATTUNE_RT_F32, {b, s, 8});
+    attune_rt_tensor a = x.view(), r = y.view();
+    return attune_rt_launch(module, &a, 1, &r, 1, nullptr);
+  };
+  // B = 2, S = 10: s0 = 40, half = 4.
+  ASSERT_EQ(launchMerge(2, 10), ATTUNE_RT_OK) << attune_rt_last_error();
+  EXPECT_EQ(launched(), (std::vector<std::string>{"split", "combine"}));
+  // 2 * 40 floats, rounded up to 256 bytes.
+  ASSERT_EQ(fake->allocations, (std::vector<uint64_t>{512}));
+  uint64_t ws = fake->allocatedAddresses[0];
+  EXPECT_EQ(
+      std::vector<unsigned>(fake->launches[0].grid, fake->launches[0].grid + 3),
+      (std::vector<unsigned>{4, 2, 1}));
+  EXPECT_EQ(fake->launches[0].params,
+            (std::vector<uint64_t>{0x100000, 0x100000, 0, 2, 10, 8, 80, 8, 1,
+                                   ws, ws, 0, 2, 40, 40, 1}));
+  EXPECT_EQ(fake->launches[1].grid[0], 1u);
+  EXPECT_EQ(
+      fake->launches[1].params,
+      (std::vector<uint64_t>{ws, ws, 0, 2, 10, 4, 40, 4, 1,      // [B, S, 4]
+                             0x200000, 0x200000, 0, 40, 4, 4, 1, // [s0, 4]
+                             4}));
+
+  // S = 2: half = 0, so `split` is skipped.
+  fake->launches.clear();
+  ASSERT_EQ(launchMerge(2, 2), ATTUNE_RT_OK) << attune_rt_last_error();
+  EXPECT_EQ(launched(), (std::vector<std::string>{"combine"}));
+
+  // S = 1: half = -1; B = 3, S = 10: y as [s0, 4] has 160 elements of 240.
+  // Neither makes a driver call.
+  fake->reset();
+  fake->currentContext = reinterpret_cast<void *>(0x1000);
+  EXPECT_EQ(launchMerge(2, 1), ATTUNE_RT_ERROR_TENSOR);
+  EXPECT_STREQ(attune_rt_last_error(),
+               "derived symbol 'half' = floordiv(S, 2) - 1 is -1 for S = 1, "
+               "but a symbol cannot be negative (these shapes do not suit the "
+               "artifact)");
+  EXPECT_EQ(launchMerge(3, 10), ATTUNE_RT_ERROR_TENSOR);
+  EXPECT_STREQ(attune_rt_last_error(),
+               "kernel 'combine' parameter 1 views result 'y' [B, S, 8] = [3, "
+               "10, 8] (240 elements) as [s0, 4] = [40, 4] (160 elements), but "
+               "a view must have as many elements as its buffer");
+  EXPECT_TRUE(fake->launches.empty());
+  EXPECT_TRUE(fake->allocations.empty());
+  EXPECT_TRUE(fake->loadedImages.empty());
+
+  // attune_rt_check and attune_rt_result_shapes evaluate them too.
+  Tensor x(0x100000, ATTUNE_RT_F32, {2, 1, 8}),
+      y(0x200000, ATTUNE_RT_F32, {2, 1, 8});
+  attune_rt_tensor a = x.view(), r = y.view();
+  EXPECT_EQ(attune_rt_check(module, &a, 1, &r, 1), ATTUNE_RT_ERROR_TENSOR);
+  int64_t dims[3];
+  EXPECT_EQ(attune_rt_result_shapes(module, &a, 1, dims, 3),
+            ATTUNE_RT_ERROR_TENSOR);
+  x = Tensor(0x100000, ATTUNE_RT_F32, {2, 6, 8});
+  a = x.view();
+  ASSERT_EQ(attune_rt_result_shapes(module, &a, 1, dims, 3), ATTUNE_RT_OK)
+      << attune_rt_last_error();
+  EXPECT_EQ(std::vector<int64_t>(dims, dims + 3),
+            (std::vector<int64_t>{2, 6, 8}));
+}
+
 TEST_F(CApiTest, MalformedConditionIsALoadError) {
   std::string json = conditionalManifest();
   size_t at = json.find(R"("le")");

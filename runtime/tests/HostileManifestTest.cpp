@@ -101,10 +101,39 @@ void planAndPack(const Manifest &m) {
   }
 }
 
-TEST(HostileManifest, EveryValueOfEveryKindAndEveryMissingMember) {
+/// documentMaskManifest() with derived symbols, used by a grid, an `if`, a
+/// workspace shape, a view and a scalar.
+const char *derivedManifest = R"({
+  "format": "attune-cuda", "version": 1, "function": "document_mask",
+  "chip": "sm_90a",
+  "arguments": [
+    {"name": "q", "dtype": "bf16", "shape": ["B", "Hq", "Sq", 128]},
+    {"name": "k", "dtype": "bf16", "shape": ["B", "Hkv", "Sk", 128]},
+    {"name": "q_doc", "dtype": "i32", "shape": ["B", "Sq"], "range": [0, 4]}
+  ],
+  "results": [{"name": "o", "dtype": "bf16", "shape": ["B", "Hq", "Sq", 128]}],
+  "symbols": [{"name": "s0", "value": {"mul": ["Sq", 4]}},
+              {"name": "n", "value": {"max": [{"sub": ["Sk", 1]},
+                                              {"ceildiv": ["s0", 64]}]}}],
+  "constraints": [{"divisible": ["s0", "Hkv"]}],
+  "workspace": [{"name": "w", "dtype": "f32", "shape": ["B", "Hq", "s0"]}],
+  "kernels": [{
+    "name": "fwd", "cubin": "fwd.cubin", "block": [128, 1, 1],
+    "grid": [[{"ceildiv": ["s0", 256]}], ["Hq"], ["B"]],
+    "if": {"ge": ["n", 1]},
+    "params": [{"tensor": "q", "shape": ["B", "Hq", "s0", 32]},
+               {"tensor": "k"}, {"tensor": "q_doc"},
+               {"tensor": "w", "shape": ["B", "Hq", "Sq", 4]},
+               {"tensor": "o"}, {"scalar": "i32", "symbol": "n"}]
+  }]
+})";
+
+class EveryMutant : public ::testing::TestWithParam<const char *> {};
+
+TEST_P(EveryMutant, EveryValueOfEveryKindAndEveryMissingMember) {
   JsonValue original;
   std::string error;
-  ASSERT_TRUE(parseJson(documentMaskManifest(), original, error)) << error;
+  ASSERT_TRUE(parseJson(GetParam(), original, error)) << error;
   const char *replacements[] = {"null",
                                 "true",
                                 "-1",
@@ -118,7 +147,8 @@ TEST(HostileManifest, EveryValueOfEveryKindAndEveryMissingMember) {
                                 "[]",
                                 "[[]]",
                                 "{}",
-                                "{\"le\": [\"Sq\", 16]}"};
+                                "{\"le\": [\"Sq\", 16]}",
+                                "{\"mul\": [\"Sq\", 2]}"};
   std::vector<JsonValue> values;
   for (const char *text : replacements) {
     values.emplace_back();
@@ -178,6 +208,10 @@ TEST(HostileManifest, EveryValueOfEveryKindAndEveryMissingMember) {
   EXPECT_GT(mutants, 1500);
   EXPECT_GT(valid, 50) << mutants; // e.g. another static size or range
 }
+
+INSTANTIATE_TEST_SUITE_P(HostileManifest, EveryMutant,
+                         ::testing::Values(documentMaskManifest(),
+                                           derivedManifest));
 
 /// documentMaskManifest() with `from` replaced by `to`.
 std::string documentMaskWith(const std::string &from, const std::string &to) {
@@ -239,6 +273,63 @@ TEST(HostileManifest, SizesThatOverflowAreErrors) {
                     bad);
   EXPECT_EQ(s.message(), "kernels[0].block: 67108864 threads per block, "
                          "above CUDA's limit of 1024");
+}
+
+TEST(HostileManifest, DeepOrWideExpressionsAreBounded) {
+  // documentMaskManifest() with derived symbol s0 = `expr`.
+  auto withSymbol = [](const std::string &expr) {
+    return documentMaskWith(R"("workspace": [])",
+                            R"("symbols": [{"name": "s0", "value": )" + expr +
+                                R"(}], "workspace": [])");
+  };
+  // Sq + 1 + 1 + ..., `depth` operations deep.
+  auto nested = [](int depth) {
+    std::string expr = R"("Sq")";
+    for (int i = 0; i < depth; ++i)
+      expr = R"({"add": [)" + expr + ", 1]}";
+    return expr;
+  };
+  DocumentMaskTensors t;
+  std::vector<attune_rt_tensor> args = views(t.args),
+                                results = views(t.results);
+  Manifest m;
+  Status s = parseManifest(withSymbol(nested(maxExprDepth)), m);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  LaunchPlan plan;
+  s = planLaunch(m, args.data(), args.size(), results.data(), results.size(),
+                 plan);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  EXPECT_EQ(plan.bindings.values.back(), 130 + maxExprDepth);
+
+  // One more level is an error naming the path; so is any depth the JSON
+  // reader accepts (512), without recursing that deep.
+  std::string path = "symbols[0].value";
+  for (int i = 0; i < maxExprDepth; ++i)
+    path += ".add[0]";
+  EXPECT_EQ(parseManifest(withSymbol(nested(maxExprDepth + 1)), m).message(),
+            path + ": expression nested more than 64 operations deep");
+  for (int depth : {500, 2000}) {
+    s = parseManifest(withSymbol(nested(depth)), m);
+    EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_MANIFEST) << depth;
+  }
+
+  // A quarter of a million nodes, as wide as the depth allows: evaluated in
+  // one pass, and described in a bounded message.
+  std::function<std::string(int)> tree = [&](int depth) -> std::string {
+    if (depth == 0)
+      return R"("Sq")";
+    std::string half = tree(depth - 1);
+    return R"({"add": [)" + half + ", " + half + "]}";
+  };
+  s = parseManifest(withSymbol(R"({"sub": [0, )" + tree(17) + "]}"), m);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  EXPECT_EQ(m.symbols.back().expr.size(), 2u * (1 << 17) + 1);
+  s = planLaunch(m, args.data(), args.size(), results.data(), results.size(),
+                 plan);
+  EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_TENSOR);
+  EXPECT_NE(s.message().find("is -17039360 for Sq = 130"), std::string::npos)
+      << s.message();
+  EXPECT_LT(s.message().size(), 400u);
 }
 
 TEST(HostileManifest, HugeArraysAreBoundedOrHarmless) {

@@ -430,6 +430,7 @@ TEST(Conditions, EveryComparison) {
   b.values = {16};
   b.sourceTensor = {0};
   b.sourceDim = {0};
+  b.bound = {true};
   DimExpr sq, c15, c16, c17;
   sq.symbol = 0;
   c15.value = 15;
@@ -539,6 +540,243 @@ TEST(Conditions, NoKernelEnabledIsAnError) {
             "compute the results (kernel 'split' runs if Sq <= 16 (Sq = 17); "
             "kernel 'combine' runs if Sq <= 16 (Sq = 17))");
   EXPECT_TRUE(planConditional(m, 4, 16, 100, plan).isOk());
+}
+
+/// Derived symbols used by a workspace shape, grids, conditions, a
+/// constraint, scalars and views: `small` runs while s0 = 4 Sq <= 64,
+/// `large` otherwise.
+const char *derivedManifest = R"({
+  "format": "attune-cuda", "version": 1, "function": "f", "chip": "sm_80",
+  "arguments": [{"name": "q", "dtype": "f16", "shape": ["B", "Sq", 64]},
+                {"name": "k", "dtype": "f16", "shape": ["B", "Sk", 64]}],
+  "results": [{"name": "o", "dtype": "f32", "shape": ["B", "Sq", 64]}],
+  "symbols": [{"name": "s0", "value": {"mul": ["Sq", 4]}},
+              {"name": "rows", "value": {"mul": ["B", "Sq"]}},
+              {"name": "extra", "value": {"sub": ["Sk", "Sq"]}},
+              {"name": "tiles", "value": {"ceildiv": ["s0", 64]}}],
+  "constraints": [{"divisible": ["rows", 2]}],
+  "workspace": [{"name": "partial", "dtype": "f32", "shape": ["B", "s0", 16]}],
+  "kernels": [
+    {"name": "small", "cubin": "k.cubin", "block": [64, 1, 1],
+     "if": {"le": ["s0", 64]},
+     "grid": [["tiles"], [{"ceildiv": ["s0", 32]}], ["B"]],
+     "params": [{"tensor": "q", "shape": ["rows", 64]},
+                {"tensor": "partial", "shape": ["B", "Sq", 4, 16]},
+                {"scalar": "i64", "symbol": "extra"}]},
+    {"name": "large", "cubin": "k.cubin", "block": [64, 1, 1],
+     "if": {"gt": ["s0", 64]},
+     "grid": [["tiles"], ["B"], []],
+     "params": [{"tensor": "partial"}, {"tensor": "o", "shape": ["rows", 64]},
+                {"scalar": "i32", "symbol": "s0"}]}
+  ]
+})";
+
+/// derivedManifest with `from` replaced by `to`.
+std::string derivedWith(const std::string &from, const std::string &to) {
+  std::string json = derivedManifest;
+  size_t at = json.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  return at == std::string::npos ? json : json.replace(at, from.size(), to);
+}
+
+/// Plans a launch of `m` (a derivedManifest) with the given sizes.
+Status planDerived(const Manifest &m, int64_t b, int64_t sq, int64_t sk,
+                   LaunchPlan &plan) {
+  std::vector<Tensor> args = {Tensor(0x1000, ATTUNE_RT_F16, {b, sq, 64}),
+                              Tensor(0x2000, ATTUNE_RT_F16, {b, sk, 64})};
+  std::vector<Tensor> results = {Tensor(0x3000, ATTUNE_RT_F32, {b, sq, 64})};
+  std::vector<attune_rt_tensor> a = views(args), r = views(results);
+  return planLaunch(m, a.data(), a.size(), r.data(), r.size(), plan);
+}
+
+TEST(DerivedSymbols, SizeTheWorkspaceAndDriveGridsAndConditions) {
+  Manifest m;
+  ASSERT_TRUE(parseManifest(derivedManifest, m).isOk());
+  LaunchPlan plan;
+  // B = 2, Sq = 10, Sk = 12: s0 = 40, rows = 20, extra = 2, tiles = 1.
+  Status s = planDerived(m, 2, 10, 12, plan);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  EXPECT_EQ(plan.bindings.values,
+            (std::vector<int64_t>{2, 10, 12, 40, 20, 2, 1}));
+  EXPECT_EQ(plan.bindings.bound, std::vector<bool>(7, true));
+  EXPECT_EQ(plan.bindings.sourceTensor,
+            (std::vector<int>{0, 0, 1, -1, -1, -1, -1}));
+  EXPECT_EQ(plan.enabled, (std::vector<bool>{true, false}));
+  // [tiles, ceildiv(s0, 32), B].
+  EXPECT_EQ(plan.grids[0], (std::array<uint32_t, 3>{1, 2, 2}));
+  // f32 [B, s0, 16].
+  EXPECT_EQ(plan.workspaceBytes, (std::vector<uint64_t>{4 * 2 * 40 * 16}));
+
+  // Sq = 20: s0 = 80 > 64, the other kernel, tiles = 2.
+  s = planDerived(m, 2, 20, 20, plan);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  EXPECT_EQ(plan.enabled, (std::vector<bool>{false, true}));
+  EXPECT_EQ(plan.grids[1], (std::array<uint32_t, 3>{2, 2, 1}));
+  EXPECT_EQ(plan.workspaceBytes, (std::vector<uint64_t>{4 * 2 * 80 * 16}));
+
+  // A constraint on a derived symbol: rows = 1 * 9 is odd.
+  s = planDerived(m, 1, 9, 9, plan);
+  EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_CONSTRAINT);
+  EXPECT_EQ(s.message(), "constraint divisible(rows, 2) does not hold: 9 is "
+                         "not a multiple of 2 (rows = 9)");
+}
+
+TEST(DerivedSymbols, ViewsPassTheirSizesAndContiguousStrides) {
+  Manifest m;
+  ASSERT_TRUE(parseManifest(derivedManifest, m).isOk());
+  LaunchPlan plan;
+  ASSERT_TRUE(planDerived(m, 2, 10, 12, plan).isOk());
+  std::vector<uint64_t> addresses = {0x1000, 0x2000, 0x3000, 0xA000};
+  PackedParams p;
+  packParams(m, 0, plan.bindings, addresses, p);
+  EXPECT_EQ(p.slots, (std::vector<uint64_t>{
+                         0x1000, 0x1000, 0,            // q [B, Sq, 64] viewed
+                         20, 64, 64, 1,                //   as [rows, 64]
+                         0xA000, 0xA000, 0,            // partial [B, s0, 16]
+                         2, 10, 4, 16, 640, 64, 16, 1, // as [B, Sq, 4, 16]
+                         2}));                         // i64 extra
+  ASSERT_TRUE(planDerived(m, 2, 20, 20, plan).isOk());
+  packParams(m, 1, plan.bindings, addresses, p);
+  EXPECT_EQ(p.slots, (std::vector<uint64_t>{
+                         0xA000, 0xA000, 0, 2, 80, 16, 1280, 16, 1, // own
+                         0x3000, 0x3000, 0, 40, 64, 64, 1, // o as [rows, 64]
+                         80}));                            // i32 s0
+  EXPECT_EQ(p.sizes.back(), 4);
+}
+
+TEST(DerivedSymbols, ViewElementCountMustMatchItsBuffer) {
+  Manifest m;
+  // k is [B, Sk, 64]; [rows, 64] holds B * Sq * 64 elements.
+  ASSERT_TRUE(parseManifest(derivedWith(R"({"tensor": "q", "shape")",
+                                        R"({"tensor": "k", "shape")"),
+                            m)
+                  .isOk());
+  LaunchPlan plan;
+  EXPECT_TRUE(planDerived(m, 2, 10, 10, plan).isOk());
+  Status s = planDerived(m, 2, 10, 12, plan);
+  EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_TENSOR);
+  EXPECT_EQ(s.message(),
+            "kernel 'small' parameter 0 views argument 'k' [B, Sk, 64] = "
+            "[2, 12, 64] (1536 elements) as [rows, 64] = [20, 64] (1280 "
+            "elements), but a view must have as many elements as its buffer");
+
+  // A view of more than 2^63 elements.
+  ASSERT_TRUE(
+      parseManifest(derivedWith(R"({"tensor": "o", "shape": ["rows", 64]})",
+                                R"({"tensor": "o", "shape": ["rows",
+                                           4611686018427387904, 4]})"),
+                    m)
+          .isOk());
+  s = planDerived(m, 2, 20, 20, plan);
+  EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_TENSOR);
+  EXPECT_EQ(s.message(),
+            "kernel 'large' parameter 1 views result 'o' [B, Sq, 64] = [2, "
+            "20, 64] (2560 elements) as [rows, 4611686018427387904, 4] = [40, "
+            "4611686018427387904, 4] (more than 2^63 elements), but a view "
+            "must have as many elements as its buffer");
+  // ... which is not checked while its kernel does not run.
+  EXPECT_TRUE(planDerived(m, 2, 10, 10, plan).isOk());
+
+  // Empty buffers match empty views.
+  ASSERT_TRUE(parseManifest(derivedManifest, m).isOk());
+  EXPECT_TRUE(planDerived(m, 0, 10, 10, plan).isOk());
+}
+
+TEST(DerivedSymbols, NegativeOrOverflowingValuesAreErrors) {
+  Manifest m;
+  ASSERT_TRUE(parseManifest(derivedManifest, m).isOk());
+  LaunchPlan plan;
+  Status s = planDerived(m, 2, 10, 8, plan);
+  EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_TENSOR);
+  EXPECT_EQ(s.message(),
+            "derived symbol 'extra' = Sk - Sq is -2 for Sk = 8, Sq = 10, but "
+            "a symbol cannot be negative (these shapes do not suit the "
+            "artifact)");
+
+  ASSERT_TRUE(
+      parseManifest(derivedWith(R"({"mul": ["Sq", 4]})",
+                                R"({"mul": ["Sq", 4611686018427387904]})"),
+                    m)
+          .isOk());
+  s = planDerived(m, 2, 10, 12, plan);
+  EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_UNSUPPORTED);
+  EXPECT_EQ(s.message(), "derived symbol 's0' = Sq * 4611686018427387904 "
+                         "overflows int64 for Sq = 10");
+  // 2 * 2^62 overflows too, 1 * 2^62 does not (then tiles = 2^56).
+  s = planDerived(m, 2, 2, 12, plan);
+  EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_UNSUPPORTED);
+  s = planDerived(m, 2, 1, 12, plan);
+  EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_UNSUPPORTED);
+  EXPECT_EQ(s.message(), "kernel 'large' grid dimension x is "
+                         "72057594037927936, above CUDA's limit of 2147483647 "
+                         "(the shapes are too large for this kernel)");
+}
+
+TEST(DerivedSymbols, EveryOperationRoundsAsDocumented) {
+  // x [N] and y [N, R], with `symbols` and a constraint on r1.
+  auto manifest = [](const std::string &symbols) {
+    return R"({
+    "format": "attune-cuda", "version": 1, "function": "f", "chip": "sm_80",
+    "arguments": [{"name": "x", "dtype": "f32", "shape": ["N"]}],
+    "results": [{"name": "y", "dtype": "f32", "shape": ["N", "R"]}],
+    "symbols": )" +
+           symbols + R"(,
+    "constraints": [{"divisible": ["r1", 3]}],
+    "kernels": [{"name": "k", "cubin": "k.cubin", "block": [1, 1, 1],
+                 "grid": [[], [], []], "params": []}]})";
+  };
+  Manifest m;
+  Status s = parseManifest(manifest(R"([
+      {"name": "neg", "value": {"sub": ["N", 10]}},
+      {"name": "r1", "value": {"add": ["R", "neg"]}}])"),
+                           m);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  // A derived symbol must not be negative, even one that only serves other
+  // expressions.
+  Tensor x(0x1000, ATTUNE_RT_F32, {3});
+  attune_rt_tensor a = x.view();
+  Bindings b;
+  s = bindTensors(m, &a, 1, nullptr, 0, /*withResults=*/false, b);
+  EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_TENSOR);
+  EXPECT_EQ(s.message(), "derived symbol 'neg' = N - 10 is -7 for N = 3, but "
+                         "a symbol cannot be negative (these shapes do not "
+                         "suit the artifact)");
+
+  // Values inside an expression may be negative.
+  std::string json = manifest(R"([
+      {"name": "fd", "value": {"add": [{"floordiv": [{"sub": ["N", 10]}, 2]},
+                                       10]}},
+      {"name": "cd", "value": {"add": [{"ceildiv": [{"sub": ["N", 10]}, 2]},
+                                       10]}},
+      {"name": "fdp", "value": {"floordiv": ["N", 2]}},
+      {"name": "cdp", "value": {"ceildiv": ["N", 2]}},
+      {"name": "lo", "value": {"min": ["N", 2]}},
+      {"name": "hi", "value": {"max": ["N", 5]}},
+      {"name": "prod", "value": {"mul": [{"add": ["N", 1]}, "hi"]}},
+      {"name": "lit", "value": 7},
+      {"name": "pos", "value": {"max": [{"sub": ["N", 10]}, 0]}},
+      {"name": "r1", "value": {"add": ["R", "lit"]}}])");
+  ASSERT_TRUE(parseManifest(json, m).isOk());
+  s = bindTensors(m, &a, 1, nullptr, 0, /*withResults=*/false, b);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  // N = 3: floordiv(-7, 2) = -4, ceildiv(-7, 2) = -3 (towards -inf, +inf).
+  std::vector<int64_t> values(b.values.begin() + 2, b.values.end() - 1);
+  EXPECT_EQ(values, (std::vector<int64_t>{6, 7, 1, 2, 2, 5, 20, 7, 0}));
+  // Without the results, R and r1, which uses it, stay unbound.
+  EXPECT_FALSE(b.isBound(1));  // R
+  EXPECT_FALSE(b.isBound(11)); // r1
+  // So its constraint is skipped until the results are known.
+  EXPECT_TRUE(checkConstraints(m, b, /*skipUnbound=*/true).isOk());
+
+  Tensor y(0x2000, ATTUNE_RT_F32, {3, 4});
+  attune_rt_tensor r = y.view();
+  s = bindTensors(m, &a, 1, &r, 1, /*withResults=*/true, b);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  EXPECT_EQ(b.values[11], 11);
+  s = checkConstraints(m, b, /*skipUnbound=*/false);
+  EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_CONSTRAINT);
+  EXPECT_EQ(s.message(), "constraint divisible(r1, 3) does not hold: 11 is "
+                         "not a multiple of 3 (r1 = 11)");
 }
 
 } // namespace

@@ -411,6 +411,234 @@ TEST(Manifest, MalformedConditionsAreClearErrors) {
             "or result shape, so its value is unknown");
 }
 
+/// manifestWith() plus top-level `"symbols": symbols` (and `overrides`).
+std::string
+manifestWithSymbols(const std::string &symbols,
+                    std::map<std::string, std::string> overrides = {}) {
+  std::string json = manifestWith(overrides);
+  return json.insert(json.size() - 1, ", \"symbols\": " + symbols);
+}
+
+TEST(Manifest, DerivedSymbolsParse) {
+  std::string symbols = R"([
+      {"name": "s0", "value": {"mul": ["N", 4]}},
+      {"name": "d", "value": {"max": [{"sub": ["M", "s0"]}, 0]}},
+      {"name": "t", "value": {"add": [{"floordiv": ["s0", 3]},
+                                      {"ceildiv": [{"min": ["d", 7]}, 2]}]}},
+      {"name": "c", "value": -5},
+      {"name": "alias", "value": "M"}])";
+  // Every place a symbol is used: workspace shape, grid factors (plain and in
+  // ceildiv), if, scalar parameter, constraint and view shape.
+  std::map<std::string, std::string> uses = {
+      {"workspace", R"([{"name": "w", "dtype": "f32", "shape": ["s0", "t"]}])"},
+      {"constraints", R"([{"divisible": ["s0", 4]}, {"divisible": [8, "t"]}])"},
+      {"kernels", R"([{"name": "k", "cubin": "k.cubin", "block": [128, 1, 1],
+             "grid": [[{"ceildiv": ["s0", 64]}], ["d"], ["alias"]],
+             "if": {"le": ["t", "c"]},
+             "params": [{"tensor": "w", "shape": ["t", 2, "s0"]},
+                        {"tensor": "x", "shape": []},
+                        {"tensor": "z"},
+                        {"scalar": "i64", "symbol": "d"}]}])"}};
+  Manifest m;
+  Status s = parseManifest(manifestWithSymbols(symbols, uses), m);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  std::vector<std::string> names;
+  for (const SymbolInfo &sym : m.symbols)
+    names.push_back(sym.name);
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"N", "M", "s0", "d", "t", "c", "alias"}));
+  EXPECT_FALSE(m.symbols[0].isDerived());
+  EXPECT_TRUE(m.symbols[2].isDerived());
+  EXPECT_EQ(m.symbols[2].tensor, -1);
+  // Post-order: N, 4, mul.
+  using Op = ExprNode::Op;
+  const std::vector<ExprNode> &s0 = m.symbols[2].expr;
+  ASSERT_EQ(s0.size(), 3u);
+  EXPECT_EQ(s0[0].op, Op::Symbol);
+  EXPECT_EQ(s0[0].symbol, 0);
+  EXPECT_EQ(s0[1].op, Op::Integer);
+  EXPECT_EQ(s0[1].value, 4);
+  EXPECT_EQ(s0[2].op, Op::Mul);
+  EXPECT_EQ(s0[2].lhs, 0);
+  EXPECT_EQ(s0[2].rhs, 1);
+  // The divisor of floordiv and ceildiv is the node's value, not a node.
+  const std::vector<ExprNode> &t = m.symbols[4].expr;
+  ASSERT_EQ(t.size(), 7u);
+  EXPECT_EQ(t[1].op, Op::FloorDiv);
+  EXPECT_EQ(t[1].value, 3);
+  EXPECT_EQ(t[1].rhs, -1);
+  EXPECT_EQ(m.describeExpr(2), "N * 4");
+  EXPECT_EQ(m.describeExpr(3), "max(M - s0, 0)");
+  EXPECT_EQ(m.describeExpr(4), "floordiv(s0, 3) + ceildiv(min(d, 7), 2)");
+  EXPECT_EQ(m.describeExpr(5), "-5");
+  EXPECT_EQ(m.describeExpr(6), "M");
+  EXPECT_EQ(m.describeExpr(0), "");
+
+  EXPECT_EQ(m.describeShape(3), "[s0, t]");
+  EXPECT_EQ(m.constraints[0].dividend.symbol, 2);
+  EXPECT_EQ(m.constraints[1].divisor.symbol, 4);
+  const KernelSpec &k = m.kernels[0];
+  EXPECT_EQ(k.grid[0][0].value.symbol, 2);
+  EXPECT_EQ(k.grid[1][0].value.symbol, 3);
+  EXPECT_EQ(k.grid[2][0].value.symbol, 6);
+  EXPECT_EQ(m.describe(*k.condition), "t <= c");
+  ASSERT_TRUE(k.params[0].view.has_value());
+  EXPECT_EQ(m.describe(*k.params[0].view), "[t, 2, s0]");
+  ASSERT_TRUE(k.params[1].view.has_value());
+  EXPECT_TRUE(k.params[1].view->empty());
+  EXPECT_FALSE(k.params[2].view.has_value());
+  EXPECT_EQ(k.params[3].scalar.symbol, 3);
+
+  // An empty list is no symbols at all.
+  s = parseManifest(manifestWithSymbols("[]"), m);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  EXPECT_EQ(m.symbols.size(), 2u);
+}
+
+TEST(Manifest, DerivedSymbolsStayOutOfArgumentAndResultShapes) {
+  // A name a shape uses, an argument's or a result's, cannot be derived: the
+  // caller's tensors and the expression could disagree.
+  EXPECT_EQ(
+      manifestError(manifestWithSymbols(R"([{"name": "N", "value": 4}])")),
+      "symbols[0].name: symbol 'N' is in the shape of argument 'x'; a "
+      "derived symbol needs a name no argument or result shape uses");
+  EXPECT_EQ(
+      manifestError(manifestWithSymbols(
+          R"([{"name": "R", "value": {"mul": ["N", 2]}}])",
+          {{"results",
+            R"([{"name": "z", "dtype": "f32", "shape": ["N", "R"]}])"}})),
+      "symbols[0].name: symbol 'R' is in the shape of result 'z'; a derived "
+      "symbol needs a name no argument or result shape uses");
+}
+
+TEST(Manifest, MalformedDerivedSymbolsAreClearErrors) {
+  const std::string unknownTail =
+      "' does not appear in any argument or result shape nor earlier in "
+      "\"symbols\", so its value is unknown";
+  const std::string expected =
+      "expected an integer, a symbol name or an operation such as {\"add\": "
+      "[x, y]} or {\"floordiv\": [x, n]}";
+  std::vector<std::pair<std::string, std::string>> cases = {
+      {"{}", "symbols: expected an array, got an object"},
+      {"[1]", "symbols[0]: expected an object, got an integer"},
+      {R"([{"value": 1}])", "symbols[0]: missing member \"name\""},
+      {R"([{"name": "", "value": 1}])",
+       "symbols[0].name: expected a non-empty string"},
+      {R"([{"name": 3, "value": 1}])",
+       "symbols[0].name: expected a string, got an integer"},
+      {R"([{"name": "a"}])", "symbols[0]: missing member \"value\""},
+      {R"([{"name": "a", "value": 1}, {"name": "a", "value": 2}])",
+       "symbols[1].name: duplicate derived symbol 'a' (also symbols[0])"},
+      {R"([{"name": "a", "value": "b"}, {"name": "b", "value": 1}])",
+       "symbols[0].value: derived symbol 'b' is defined by symbols[1], not "
+       "before this one (an expression may use the argument and result "
+       "symbols and earlier derived symbols)"},
+      {R"([{"name": "a", "value": {"add": ["a", 1]}}])",
+       "symbols[0].value.add[0]: derived symbol 'a' refers to itself"},
+      {R"([{"name": "a", "value": "Q"}])",
+       "symbols[0].value: symbol 'Q" + unknownTail},
+      {R"([{"name": "a", "value": {"max": [{"sub": ["N", {"mul": [2, "Z"]}]},
+                                          0]}}])",
+       "symbols[0].value.max[0].sub[1].mul[1]: symbol 'Z" + unknownTail},
+      {R"([{"name": "a", "value": ""}])",
+       "symbols[0].value: " + expected + ", got a string"},
+      {R"([{"name": "a", "value": 1.5}])",
+       "symbols[0].value: " + expected + ", got a non-integer number"},
+      {R"([{"name": "a", "value": null}])",
+       "symbols[0].value: " + expected + ", got null"},
+      {R"([{"name": "a", "value": true}])",
+       "symbols[0].value: " + expected + ", got a boolean"},
+      {R"([{"name": "a", "value": ["add", 1, 2]}])",
+       "symbols[0].value: " + expected + ", got an array"},
+      {R"([{"name": "a", "value": {}}])",
+       "symbols[0].value: " + expected + ", got an object with 0 members"},
+      {R"([{"name": "a", "value": {"add": [1, 2], "sub": [1, 2]}}])",
+       "symbols[0].value: " + expected + ", got an object with 2 members"},
+      {R"([{"name": "a", "value": {"div": ["N", 2]}}])",
+       "symbols[0].value: unknown operation \"div\" (this runtime knows "
+       "\"add\", \"sub\", \"mul\", \"floordiv\", \"ceildiv\", \"max\" and "
+       "\"min\")"},
+      {R"([{"name": "a", "value": {"add": ["N"]}}])",
+       "symbols[0].value.add: expected two operands [x, y], got 1"},
+      {R"([{"name": "a", "value": {"min": ["N", 1, 2]}}])",
+       "symbols[0].value.min: expected two operands [x, y], got 3"},
+      {R"([{"name": "a", "value": {"sub": 1}}])",
+       "symbols[0].value.sub: expected two operands [x, y], got an integer"},
+      {R"([{"name": "a", "value": {"floordiv": ["N"]}}])",
+       "symbols[0].value.floordiv: expected two operands [x, n], got 1"},
+      {R"([{"name": "a", "value": {"floordiv": ["N", 0]}}])",
+       "symbols[0].value.floordiv[1]: expected an integer in [1, "
+       "9223372036854775807], got 0"},
+      {R"([{"name": "a", "value": {"ceildiv": ["N", -2]}}])",
+       "symbols[0].value.ceildiv[1]: expected an integer in [1, "
+       "9223372036854775807], got -2"},
+      {R"([{"name": "a", "value": {"ceildiv": ["N", "M"]}}])",
+       "symbols[0].value.ceildiv[1]: expected an integer, got a string"},
+      {R"([{"name": "a", "value": {"mul": ["N", {"add": [1, 2.0]}]}}])",
+       "symbols[0].value.mul[1].add[1]: " + expected +
+           ", got a non-integer number"},
+  };
+  for (const auto &[symbols, message] : cases)
+    EXPECT_EQ(manifestError(manifestWithSymbols(symbols)), message) << symbols;
+
+  // With derived symbols, an unknown one elsewhere says where it looked.
+  EXPECT_EQ(
+      manifestError(manifestWithSymbols(
+          R"([{"name": "a", "value": 1}])",
+          {{"workspace",
+            R"([{"name": "w", "dtype": "f32", "shape": ["b"]}])"}})),
+      "workspace[0].shape[0]: symbol 'b' does not appear in any argument or "
+      "result shape nor in \"symbols\", so its value is unknown");
+}
+
+TEST(Manifest, MalformedViewsAreClearErrors) {
+  auto withParams = [](const std::string &params) {
+    return manifestWithSymbols(
+        R"([{"name": "s", "value": {"mul": ["N", 16]}}])",
+        {{"kernels", kernelWith({{"params", params}})}});
+  };
+  Manifest m;
+  Status s = parseManifest(withParams(R"([{"tensor": "x", "shape": ["s"]},
+                                          {"tensor": "w", "shape": [1, "s"]}])"),
+                           m);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  EXPECT_EQ(m.kernels[0].params[0].view->at(0).symbol, 2);
+
+  std::vector<std::pair<std::string, std::string>> cases = {
+      {R"([{"tensor": "x", "shape": "s"}])",
+       "kernels[0].params[0].shape: expected an array, got a string"},
+      {R"([{"tensor": "x", "shape": [-1]}])",
+       "kernels[0].params[0].shape[0]: expected an integer in [0, "
+       "9223372036854775807], got -1"},
+      {R"([{"tensor": "x", "shape": [16, 1.5]}])",
+       "kernels[0].params[0].shape[1]: expected an integer or a symbol name, "
+       "got a non-integer number"},
+      {R"([{"tensor": "x", "shape": [{"mul": ["N", 16]}]}])",
+       "kernels[0].params[0].shape[0]: expected an integer or a symbol name, "
+       "got an object"},
+      {R"([{"tensor": "x", "shape": ["Q"]}])",
+       "kernels[0].params[0].shape[0]: symbol 'Q' does not appear in any "
+       "argument or result shape nor in \"symbols\", so its value is "
+       "unknown"},
+      {R"([{"scalar": "i32", "symbol": "s", "shape": [1]}])",
+       "kernels[0].params[0].shape: only a {\"tensor\": name} parameter can "
+       "have a \"shape\" (a view of the buffer)"},
+  };
+  for (const auto &[params, message] : cases)
+    EXPECT_EQ(manifestError(withParams(params)), message) << params;
+  EXPECT_EQ(manifestError(manifestWith(
+                {{"arguments",
+                  R"([{"name": "x", "dtype": "f32", "shape": ["N", 16]},
+                      {"name": "y", "dtype": "f16", "shape": ["M"]},
+                      {"name": "c", "dtype": "f32", "shape": [],
+                       "scalar": true}])"},
+                 {"kernels",
+                  kernelWith({{"params",
+                               R"([{"scalar_arg": "c", "shape": []}])"}})}})),
+            "kernels[0].params[0].shape: only a {\"tensor\": name} parameter "
+            "can have a \"shape\" (a view of the buffer)");
+}
+
 TEST(Manifest, InformativeKernelMembersAreIgnored) {
   // What attunec writes besides what the runtime needs.
   std::string k = kernelWith({});
