@@ -18,29 +18,49 @@
 # A row whose keys are all masked gives O = 0 and lse = -inf. The score and
 # mask regions are interpreted *vectorised*: every region value is an array
 # broadcast over the index grids b [B,1,1,1], h [1,H,1,1], i [1,1,c,1] and
-# j [1,1,1,Sk], for one chunk of c queries at a time (so S = 8192 fits).
+# j [1,1,1,Sk], for one chunk of c queries at a time (so S = 8192 fits). The
+# score region runs only where the mask keeps the key (its undefined
+# behaviour elsewhere is no error).
+#
+# The function body may hold several attentions and the ops around them
+# (multi-op functions: examples/cascade.mlir, hierarchical.mlir,
+# linformer.mlir): arith ops on index values and elementwise on tensors,
+# tensor.dim / empty / cast / collapse_shape / expand_shape / extract_slice
+# / insert_slice / concat, splat constants, attn.rope / unpack / pack /
+# gather_pages, attn.merge (docs/Merge.md), and linalg.generic on tensors
+# with its named forms fill, copy, broadcast, transpose, map, reduce,
+# matmul and batch_matmul. A linalg op is evaluated vectorised over its
+# parallel loops (in chunks of at most max_elems points) while its
+# reduction loops run serially, point by point, accumulating in the
+# region's order from the outputs' initial values; indexing maps may be any
+# affine expressions of the loops (+, *, floordiv, ceildiv, mod).
 #
 # Integers (any width, and index = 64 bits) are held as int64 arrays
 # sign-extended from their width, and every op re-normalises its result, so
 # wrap-around and the unsigned ops (divui, remui, shrui, cmpi ult, maxui, ...)
 # follow MLIR's arith semantics exactly without unsigned array types (torch
 # has almost none). i1 is held as bool. Floats are held in the evaluation
-# dtype (float32, or float64 with numpy) and are rounded only by
-# arith.truncf. Operations MLIR calls undefined or poison (integer division
-# by zero, signed division overflow, over-wide shifts, out-of-range
-# float-to-int conversions, out-of-bounds tensor.extract) raise
-# ReferenceError, as the project's C++ oracle reports them; an op this file
-# does not know raises UnsupportedOpError naming it.
+# dtype (float32, or float64 with numpy) and are rounded by arith.truncf,
+# by a write to a tensor of bf16 / f16 elements (a linalg op's result,
+# attn.merge's O), and where an op computes with a bf16 / f16 O of an
+# attention or merge (the O a function returns is not rounded, so that
+# checks measure it in ulps). Operations MLIR calls undefined or poison
+# (integer division by zero, signed division overflow, over-wide shifts,
+# out-of-range float-to-int conversions, out-of-bounds tensor.extract, an
+# extract_slice or indexing map past its tensor) raise ReferenceError, as
+# the project's C++ oracle reports them; an op this file does not know
+# raises UnsupportedOpError naming it.
 #
 # No dependency beyond the array module: numpy here, torch on the GPU
 # machine (imported lazily, never by this file).
 #
 #   spec = reference.load_spec("dir/spec.mlir")
 #   ev = spec.evaluate([q, k, v, doc_ids, ...], xp=torch)   # or numpy
-#   ev.outputs[0], ev.outputs[1], ev.fully_masked[0]
+#   ev.outputs[0], ev.outputs[1], ev.fully_masked[0]   # None: not attention
 #
 #===----------------------------------------------------------------------===#
 
+import itertools
 import json
 import math
 import re
@@ -481,6 +501,196 @@ def _parse_json_list(text):
         return None
 
 
+# A dynamic entry of static_sizes / static_offsets / static_output_shape.
+_DYNAMIC = -(1 << 63)
+
+
+def _parse_i64_array(text):
+    """'array<i64: 1, -9223372036854775808>' -> [1, -9223372036854775808];
+    '[1, 2]' too."""
+    body = text.split(":", 1)[1] if text.lstrip().startswith("array<") \
+        else text
+    return [int(n) for n in re.findall(r"-?\d+", body)]
+
+
+def _kind(t):
+    """'float', 'bool' or 'int': how values of type t (or of its elements)
+    are held."""
+    e = t.elem if t.kind == "tensor" else t
+    if e.kind == "float":
+        return "float"
+    if e.is_int:
+        return "bool" if e.int_width == 1 else "int"
+    raise UnsupportedOpError(f"values of type {t}")
+
+
+def _elem(t):
+    return t.elem if t.kind == "tensor" else t
+
+
+def _scalar_view(op):
+    """An elementwise op on tensors as the same op on their elements."""
+    v = Op(op.name, op.line)
+    v.results, v.operands, v.attrs = op.results, op.operands, op.attrs
+    v.operand_types = [_elem(t) for t in op.operand_types]
+    v.result_types = [_elem(t) for t in op.result_types]
+    return v
+
+
+def _parse_reassociation(text):
+    """'[[0, 1], [2]]' -> [[0, 1], [2]]."""
+    groups = _parse_json_list(text)
+    if not isinstance(groups, list) or not all(
+            isinstance(g, list) for g in groups):
+        raise ParseError(f"reassociation {text}")
+    return groups
+
+
+class AffineMap:
+    """A parsed affine_map: `dims` loop dimensions, no symbols, and one
+    expression per result, each a tuple tree: ('dim', k), ('const', c),
+    ('add' | 'mul' | 'floordiv' | 'ceildiv' | 'mod', a, b)."""
+
+    _TOKEN = re.compile(r"\s*(->|floordiv|ceildiv|mod|[A-Za-z_][A-Za-z0-9_]*"
+                        r"|\d+|[-+*(),\[\]])")
+
+    def __init__(self, text):
+        self.text = text
+        m = re.fullmatch(r"\s*affine_map<(.*)>\s*", text, re.S)
+        if not m:
+            raise UnsupportedOpError(f"indexing map {text}")
+        toks = []
+        body = m.group(1)
+        p = 0
+        while p < len(body):
+            if body[p:].strip() == "":
+                break
+            t = self._TOKEN.match(body, p)
+            if not t:
+                raise ParseError(f"affine map {text}")
+            toks.append(t.group(1))
+            p = t.end()
+        self._toks, self._p = toks, 0
+        names = self._name_list("(", ")")
+        if self._peek() == "[":
+            if self._name_list("[", "]"):
+                raise UnsupportedOpError(f"affine map with symbols: {text}")
+        self._eat("->")
+        self._names = {n: k for k, n in enumerate(names)}
+        self.dims = len(names)
+        self.results = []
+        self._eat("(")
+        if self._peek() != ")":
+            while True:
+                self.results.append(self._expr())
+                if self._peek() != ",":
+                    break
+                self._eat(",")
+        self._eat(")")
+        if self._p != len(self._toks):
+            raise ParseError(f"affine map {text}")
+
+    def _peek(self):
+        return self._toks[self._p] if self._p < len(self._toks) else None
+
+    def _eat(self, tok):
+        if self._peek() != tok:
+            raise ParseError(f"affine map {self.text}: expected {tok!r}")
+        self._p += 1
+
+    def _name_list(self, open_, close):
+        self._eat(open_)
+        names = []
+        while self._peek() != close:
+            if self._peek() is None:
+                raise ParseError(f"affine map {self.text}: expected "
+                                 f"{close!r}")
+            names.append(self._toks[self._p])
+            self._p += 1
+            if self._peek() == ",":
+                self._p += 1
+        self._eat(close)
+        return names
+
+    def _expr(self):
+        e = self._term()
+        while self._peek() in ("+", "-"):
+            op = self._toks[self._p]
+            self._p += 1
+            r = self._term()
+            e = ("add", e, r if op == "+" else ("mul", r, ("const", -1)))
+        return e
+
+    def _term(self):
+        e = self._unary()
+        while self._peek() in ("*", "floordiv", "ceildiv", "mod"):
+            op = self._toks[self._p]
+            self._p += 1
+            e = ("mul" if op == "*" else op, e, self._unary())
+        return e
+
+    def _unary(self):
+        if self._peek() == "-":
+            self._p += 1
+            return ("mul", self._unary(), ("const", -1))
+        t = self._peek()
+        if t == "(":
+            self._p += 1
+            e = self._expr()
+            self._eat(")")
+            return e
+        if t is not None and t.isdigit():
+            self._p += 1
+            return ("const", int(t))
+        if t in self._names:
+            self._p += 1
+            return ("dim", self._names[t])
+        raise UnsupportedOpError(f"affine map {self.text}: {t!r}")
+
+    def pure(self):
+        """Per result, the loop dimension it is (an int), ('const', c), or
+        None for a compound expression."""
+        out = []
+        for e in self.results:
+            out.append(e[1] if e[0] == "dim" else e if e[0] == "const"
+                       else None)
+        return out
+
+    def evaluate(self, e, dims, floordiv):
+        """The value of expression e for loop values `dims` (ints or
+        integer arrays that broadcast together)."""
+        kind = e[0]
+        if kind == "dim":
+            return dims[e[1]]
+        if kind == "const":
+            return e[1]
+        a = self.evaluate(e[1], dims, floordiv)
+        b = self.evaluate(e[2], dims, floordiv)
+        if kind == "add":
+            return a + b
+        if kind == "mul":
+            return a * b
+        if isinstance(b, int) and b <= 0:
+            raise UnsupportedOpError(f"affine map {self.text}: division by "
+                                     f"{b}")
+        if kind == "floordiv":
+            return floordiv(a, b)
+        if kind == "ceildiv":
+            return -floordiv(-a, b)
+        return a - floordiv(a, b) * b  # mod: non-negative for b > 0
+
+    @staticmethod
+    def identity(n):
+        names = ", ".join(f"d{k}" for k in range(n))
+        return AffineMap(f"affine_map<({names}) -> ({names})>")
+
+    @staticmethod
+    def of_dims(n, results):
+        names = ", ".join(f"d{k}" for k in range(n))
+        res = ", ".join(f"d{k}" for k in results)
+        return AffineMap(f"affine_map<({names}) -> ({res})>")
+
+
 #===----------------------------------------------------------------------===#
 # Array backends
 #===----------------------------------------------------------------------===#
@@ -630,6 +840,32 @@ class _Backend:
             return x.expand(tuple(shape))
         return self.xp.broadcast_to(x, tuple(shape))
 
+    def materialise(self, x, shape):
+        """x broadcast to `shape` as a new, writable array."""
+        if self.torch:
+            return x.expand(tuple(shape)).clone()
+        return self.xp.array(self.xp.broadcast_to(x, tuple(shape)))
+
+    def permute(self, x, order):
+        order = tuple(int(k) for k in order)
+        if order == tuple(range(len(order))):
+            return x
+        if self.torch:
+            return x.permute(*order)
+        return self.xp.transpose(x, order)
+
+    def copy(self, x):
+        return x.clone() if self.torch else x.copy()
+
+    def kind_of(self, x):
+        """'float', 'bool' or 'int': the kind of an evaluation array."""
+        if x.dtype == self.bool:
+            return "bool"
+        if self.torch:
+            return "float" if x.dtype.is_floating_point else "int"
+        return "float" if self.xp.issubdtype(x.dtype, self.xp.floating) \
+            else "int"
+
     # Rounding of floats to narrower formats (arith.truncf).
     def round_to(self, x, name):
         xp = self.xp
@@ -696,9 +932,26 @@ _MATH_UNARY = {
 }
 
 
+# Ops that only move their operands' elements (rounding commutes with them).
+_DATA_MOVEMENT = frozenset((
+    "attn.pack", "attn.unpack", "tensor.collapse_shape", "tensor.expand_shape",
+    "tensor.extract_slice", "tensor.insert_slice", "tensor.cast",
+    "tensor.concat", "linalg.transpose", "linalg.copy", "linalg.broadcast"))
+
+_TERMINATORS = ("attn.yield", "scf.yield", "func.return", "linalg.yield",
+                "tensor.yield")
+
+
 class _Interp:
-    def __init__(self, be):
+    def __init__(self, be, aliases=None):
         self.be = be
+        self.aliases = aliases or {}
+        self.max_elems = 1 << 24
+        self.masked_rows = {}
+        self.raw_outputs = {}  # op id -> O as computed
+        self.round_o = set()   # ids of ops whose O is rounded for its users
+        self.loop_values = None  # linalg.index: loop dimension -> value
+        self._maps = {}
 
     # -- integer helpers (values are int64 sign-extended from width w) -----
 
@@ -776,7 +1029,7 @@ class _Interp:
         for (name, _), v in zip(block.args, arg_vals):
             env[name] = v
         for op in block.ops:
-            if op.name in ("attn.yield", "scf.yield", "func.return"):
+            if op.name in _TERMINATORS:
                 return [env[o] for o in op.operands]
             outs = self.eval_op(op, env, active)
             for name, v in zip(op.results, outs):
@@ -789,6 +1042,15 @@ class _Interp:
         except KeyError as e:
             raise ReferenceError(f"{op}: use of undefined value {e}") from None
         name = op.name
+        if name.startswith(("arith.", "math.")) and \
+                name != "arith.constant" and any(
+                    t.kind == "tensor" for t in op.result_types):
+            # Elementwise on tensors: the scalar op on whole arrays.
+            if op.info is None:
+                op.info = _scalar_view(op)
+            outs = self.eval_op(op.info, dict(zip(op.info.operands, [
+                _Val(a.x, _elem(a.t)) for a in args])), active)
+            return [_Val(o.x, t) for o, t in zip(outs, op.result_types)]
         handler = self._HANDLERS.get(name)
         if handler is not None:
             return handler(self, op, args, active, env)
@@ -808,13 +1070,22 @@ class _Interp:
         lit, ty = _split_typed(text)
         rt = op.result_types[0]
         if rt.kind == "tensor" or lit.startswith("dense"):
-            raise UnsupportedOpError(f"{op}: tensor constants")
+            # A splat (dense<1.5> : tensor<4x8xf32>); no element lists.
+            m = re.fullmatch(r"dense<\s*([^\[\]<>,]+?)\s*>", lit)
+            if rt.kind != "tensor" or not m or None in rt.shape:
+                raise UnsupportedOpError(f"{op}: tensor constants other "
+                                         "than splats of a static shape")
+            x = self._scalar_constant(op, m.group(1), rt.elem)
+            return [_Val(self.be.materialise(x, rt.shape), rt)]
+        return [_Val(self._scalar_constant(op, lit, rt), rt)]
+
+    def _scalar_constant(self, op, lit, rt):
         v = _parse_scalar_literal(lit, rt)
         if rt.kind == "float":
-            return [_Val(self.be.scalar(float(v), "float"), rt)]
-        if rt.int_width == 1:
-            return [_Val(self.be.scalar(bool(v) if isinstance(v, bool)
-                                        else bool(v & 1), "bool"), rt)]
+            return self.be.scalar(float(v), "float")
+        if rt.is_int and rt.int_width == 1:
+            return self.be.scalar(bool(v) if isinstance(v, bool)
+                                  else bool(v & 1), "bool")
         if rt.is_int:
             iv = int(v)
             w = rt.int_width
@@ -826,7 +1097,7 @@ class _Interp:
                 iv &= (1 << 64) - 1
                 if iv >= 1 << 63:
                     iv -= 1 << 64
-            return [_Val(self.be.scalar(iv, "int"), rt)]
+            return self.be.scalar(iv, "int")
         raise UnsupportedOpError(f"{op}: constant of type {rt}")
 
     # Integer binary ops.
@@ -1300,6 +1571,560 @@ class _Interp:
                 res.append(_Val(be.where(c, a.x, b.x), t))
         return res
 
+    # -- the function body around the attentions: shapes, linalg, merge ----
+
+    def resolve(self, text):
+        """An attribute's text, an alias (#map3) replaced by its value."""
+        text = text.strip()
+        return self.aliases.get(text, text)
+
+    def affine_map(self, text):
+        text = self.resolve(text)
+        m = self._maps.get(text)
+        if m is None:
+            m = self._maps[text] = AffineMap(text)
+        return m
+
+    def attr_list(self, op, key):
+        """The items of a list attribute ([#map, affine_map<...>]) as texts,
+        aliases resolved."""
+        text = self.resolve(op.attrs[key])
+        sc = _Scanner(text)
+        sc.expect("[")
+        items = []
+        while not sc.peek("]"):
+            items.append(self.resolve(sc.balanced(",]")))
+            if not sc.accept(","):
+                break
+        sc.expect("]")
+        return items
+
+    def index_value(self, v):
+        """A Python int from a scalar index/integer value."""
+        return int(self.ints(v))
+
+    def mixed(self, op, static_text, dynamic):
+        """Static sizes/offsets with their dynamic entries (_DYNAMIC) taken,
+        in order, from the values `dynamic`."""
+        static = _parse_i64_array(static_text)
+        it = iter(dynamic)
+        out = []
+        for n in static:
+            if n == _DYNAMIC:
+                v = next(it, None)
+                if v is None:
+                    raise ParseError(f"{op}: fewer dynamic operands than "
+                                     "dynamic entries")
+                n = self.index_value(v)
+            out.append(n)
+        if next(it, None) is not None:
+            raise ParseError(f"{op}: more dynamic operands than dynamic "
+                             "entries")
+        return out
+
+    def segments(self, op, default):
+        text = op.attrs.get("operandSegmentSizes")
+        return _parse_i64_array(text) if text else default
+
+    def check_shape(self, op, shape, t, what="result"):
+        """The concrete shape against the static sizes of tensor type t."""
+        shape = [int(n) for n in shape]
+        if len(shape) != len(t.shape) or any(
+                n is not None and n != m for n, m in zip(t.shape, shape)):
+            raise ReferenceError(f"{op}: the {what} has shape {tuple(shape)}, "
+                                 f"its type is {t}")
+        if any(n < 0 for n in shape):
+            raise ReferenceError(f"{op}: a negative size in {tuple(shape)}")
+        return shape
+
+    def store(self, x, elem):
+        """A value written to a tensor of element type `elem`: floats
+        rounded to bf16 / f16 (f32 and f64 keep the evaluation dtype, as the
+        attention's results do)."""
+        if elem.kind == "float" and elem.name not in ("f32", "f64"):
+            if self.be.kind_of(x) != "float":
+                x = self.be.to_float(x)
+            return self.be.round_to(x, elem.name)
+        return x
+
+    def output(self, op, o):
+        """O of an attn.attention / attn.merge: kept as computed for the
+        function's result (so that checks can measure a bf16/f16 result in
+        ulps), and rounded to its element type, as the type says, where an
+        op computes with it (Spec.round_o: attn.merge of bf16 partials sums
+        rounded values)."""
+        self.raw_outputs[id(op)] = o
+        if id(op) in self.round_o:
+            o = self.store(o, op.result_types[0].elem)
+        return o
+
+    def _empty(self, op, args, active, env):
+        """tensor.empty: its contents are undefined, so floats are NaN (as
+        in the C++ oracle: a spec that reads them fails its check) and
+        integers 0."""
+        t = op.result_types[0]
+        it = iter(args)
+        shape = [self.index_value(next(it)) if n is None else n
+                 for n in t.shape]
+        shape = self.check_shape(op, shape, t)
+        kind = _kind(t)
+        x = self.be.full(shape, float("nan")) if kind == "float" else \
+            self.be.zeros(shape, kind)
+        return [_Val(x, t)]
+
+    def _collapse_shape(self, op, args, active, env):
+        x = args[0].x
+        t = op.result_types[0]
+        groups = _parse_reassociation(self.resolve(op.attrs["reassociation"]))
+        shape = []
+        for g in groups:
+            n = 1
+            for d in g:
+                n *= int(x.shape[d])
+            shape.append(n)
+        self.check_shape(op, shape, t)
+        return [_Val(x.reshape(tuple(shape)), t)]
+
+    def _expand_shape(self, op, args, active, env):
+        x = args[0].x
+        t = op.result_types[0]
+        groups = _parse_reassociation(self.resolve(op.attrs["reassociation"]))
+        if len(groups) != x.ndim:
+            raise ReferenceError(f"{op}: {len(groups)} groups for a rank-"
+                                 f"{x.ndim} source")
+        if "static_output_shape" in op.attrs:
+            shape = self.mixed(op, op.attrs["static_output_shape"], args[1:])
+        else:
+            # The older form: at most one dynamic size per group, implied.
+            shape = list(t.shape)
+            for gi, g in enumerate(groups):
+                dyn = [d for d in g if shape[d] is None]
+                known = 1
+                for d in g:
+                    known *= shape[d] if shape[d] is not None else 1
+                if len(dyn) > 1:
+                    raise UnsupportedOpError(f"{op}: several dynamic sizes "
+                                             "in one group")
+                if dyn:
+                    shape[dyn[0]] = int(x.shape[gi]) // known if known else 0
+        for gi, g in enumerate(groups):
+            n = 1
+            for d in g:
+                n *= shape[d]
+            if n != int(x.shape[gi]):
+                raise ReferenceError(
+                    f"{op}: output sizes {[shape[d] for d in g]} do not "
+                    f"multiply to the source's dimension {gi} "
+                    f"({int(x.shape[gi])})")
+        shape = self.check_shape(op, shape, t)
+        return [_Val(x.reshape(tuple(shape)), t)]
+
+    def slices(self, op, shape, offsets, sizes, strides):
+        """The Python slices of offsets/sizes/strides within `shape`; a
+        slice out of bounds is undefined behaviour."""
+        if not len(offsets) == len(sizes) == len(strides) == len(shape):
+            raise ReferenceError(f"{op}: {len(offsets)} offsets, "
+                                 f"{len(sizes)} sizes, {len(strides)} "
+                                 f"strides for rank {len(shape)}")
+        out = []
+        for d, (o, n, s, dim) in enumerate(zip(offsets, sizes, strides,
+                                               shape)):
+            dim = int(dim)
+            if s < 1:
+                raise UnsupportedOpError(f"{op}: stride {s}")
+            if o < 0 or n < 0 or (n > 0 and o + (n - 1) * s >= dim) or \
+                    o > dim:
+                raise ReferenceError(
+                    f"{op}: slice offset {o} size {n} stride {s} out of "
+                    f"bounds in dimension {d} (size {dim})")
+            out.append(slice(o, o + (n - 1) * s + 1 if n else o, s))
+        return tuple(out)
+
+    def _slice_operands(self, op, args, first):
+        """offsets, sizes, strides of tensor.extract_slice (first = 1) or
+        tensor.insert_slice (first = 2)."""
+        seg = self.segments(op, None)
+        if seg is None or len(seg) != first + 3:
+            raise ParseError(f"{op}: operandSegmentSizes")
+        rest = args[first:]
+        no, ns = seg[first], seg[first + 1]
+        return (self.mixed(op, op.attrs["static_offsets"], rest[:no]),
+                self.mixed(op, op.attrs["static_sizes"], rest[no:no + ns]),
+                self.mixed(op, op.attrs["static_strides"], rest[no + ns:]))
+
+    def _extract_slice(self, op, args, active, env):
+        x = args[0].x
+        t = op.result_types[0]
+        offsets, sizes, strides = self._slice_operands(op, args, 1)
+        r = x[self.slices(op, x.shape, offsets, sizes, strides)]
+        if len(t.shape) != len(sizes):
+            # Rank-reducing: drop unit sizes the result type leaves out,
+            # matching the kept ones in order (as MLIR does).
+            kept, k = [], 0
+            for n in sizes:
+                if k < len(t.shape) and t.shape[k] in (None, n):
+                    kept.append(n)
+                    k += 1
+                elif n != 1:
+                    raise UnsupportedOpError(f"{op}: rank reduction of "
+                                             f"{sizes} to {t}")
+            if k != len(t.shape):
+                raise UnsupportedOpError(f"{op}: rank reduction of {sizes} "
+                                         f"to {t}")
+            r = r.reshape(tuple(kept))
+        self.check_shape(op, r.shape, t)
+        return [_Val(r, t)]
+
+    def _insert_slice(self, op, args, active, env):
+        src, dest = args[0].x, args[1].x
+        t = op.result_types[0]
+        offsets, sizes, strides = self._slice_operands(op, args, 2)
+        idx = self.slices(op, dest.shape, offsets, sizes, strides)
+        n = 1
+        for s in sizes:
+            n *= s
+        if int(math.prod(int(m) for m in src.shape)) != n:
+            raise ReferenceError(f"{op}: source {tuple(src.shape)} into a "
+                                 f"slice of sizes {sizes}")
+        out = self.be.copy(dest)
+        out[idx] = src.reshape(tuple(sizes))
+        return [_Val(out, t)]
+
+    def _tensor_cast(self, op, args, active, env):
+        t = op.result_types[0]
+        self.check_shape(op, args[0].x.shape, t)
+        return [_Val(args[0].x, t)]
+
+    def _linalg_index(self, op, args, active, env):
+        d = _parse_int_attr(op.attrs["dim"])
+        if self.loop_values is None or d not in self.loop_values:
+            raise ReferenceError(f"{op}: loop {d} outside a linalg op's "
+                                 "loops")
+        return [_Val(self.loop_values[d], op.result_types[0])]
+
+    def _linalg(self, op, args, active, env):
+        """linalg.generic and the named ops as generics: fill, copy,
+        broadcast, transpose, map, reduce, matmul, batch_matmul (their
+        region, printed in generic form, is the body)."""
+        name = op.name.split(".", 1)[1]
+        seg = self.segments(op, [len(args) - len(op.results),
+                                 len(op.results)])
+        n_in = seg[0]
+        ins, outs = args[:n_in], args[n_in:]
+        if len(outs) != len(op.results) or any(
+                v.t.kind != "tensor" for v in outs):
+            raise UnsupportedOpError(f"{op}: linalg on buffers (results must "
+                                     "be the outputs' tensors)")
+        if not op.regions or op.regions[0].empty:
+            raise UnsupportedOpError(f"{op}: no region")
+        block = op.regions[0].blocks[0]
+        rank = len(outs[0].t.shape)
+        if name == "generic":
+            maps = [self.affine_map(m)
+                    for m in self.attr_list(op, "indexing_maps")]
+            iters = re.findall(r"parallel|reduction|window",
+                               self.resolve(op.attrs["iterator_types"]))
+        elif name in ("matmul", "batch_matmul"):
+            if "indexing_maps" in op.attrs:
+                maps = [self.affine_map(m)
+                        for m in self.attr_list(op, "indexing_maps")]
+            else:
+                m, n_, k = (0, 1, 2) if name == "matmul" else (1, 2, 3)
+                lead = [] if name == "matmul" else [0]
+                loops = k + 1
+                maps = [AffineMap.of_dims(loops, lead + [m, k]),
+                        AffineMap.of_dims(loops, lead + [k, n_]),
+                        AffineMap.of_dims(loops, lead + [m, n_])]
+            out_dims = set(maps[-1].pure())
+            iters = ["parallel" if d in out_dims else "reduction"
+                     for d in range(maps[-1].dims)]
+        elif name == "reduce":
+            added = _parse_i64_array(op.attrs["dimensions"])
+            rank = len(ins[0].t.shape)
+            maps = [AffineMap.identity(rank)] * len(ins) + [AffineMap.of_dims(
+                rank, [d for d in range(rank) if d not in added])] * len(outs)
+            iters = ["reduction" if d in added else "parallel"
+                     for d in range(rank)]
+        elif name in ("fill", "copy", "broadcast", "transpose", "map"):
+            out_map = AffineMap.identity(rank)
+            if name == "fill":
+                in_map = AffineMap.of_dims(rank, [])
+            elif name in ("copy", "map"):
+                in_map = out_map
+            elif name == "broadcast":
+                added = _parse_i64_array(op.attrs["dimensions"])
+                in_map = AffineMap.of_dims(
+                    rank, [d for d in range(rank) if d not in added])
+            else:
+                perm = _parse_i64_array(op.attrs["permutation"])
+                if sorted(perm) != list(range(rank)):
+                    raise ParseError(f"{op}: permutation {perm}")
+                inv = [0] * rank
+                for i, p in enumerate(perm):
+                    inv[p] = i
+                in_map = AffineMap.of_dims(rank, inv)
+            maps = [in_map] * len(ins) + [out_map]
+            iters = ["parallel"] * rank
+        else:
+            raise UnsupportedOpError(f"the reference cannot evaluate "
+                                     f"'{op.name}' ({op})")
+        return self.generic(op, ins, outs, maps, iters, block, env)
+
+    def generic(self, op, ins, outs, maps, iters, block, env):
+        """Evaluates a linalg.generic on tensors: every region value is an
+        array over the parallel loops (in loop order), and the reduction
+        loops run serially, point by point in loop order, each step feeding
+        the outputs' values of the last one (the outs' values at the first),
+        so memory stays O(output) and the sums are accumulated in the
+        region's order. The parallel loops are cut into chunks of at most
+        max_elems points along the largest one."""
+        be = self.be
+        n = len(iters)
+        operands = list(ins) + list(outs)
+        # linalg.map's body has no arguments for its inits.
+        with_inits = len(block.args) != len(ins)
+        if len(maps) != len(operands) or \
+                len(block.args) != len(operands) and with_inits:
+            raise ParseError(f"{op}: {len(maps)} indexing maps and "
+                             f"{len(block.args)} block arguments for "
+                             f"{len(operands)} operands")
+        sizes = [None] * n
+        for v, m in zip(operands, maps):
+            if m.dims != n:
+                raise ParseError(f"{op}: an indexing map of {m.dims} loops, "
+                                 f"{n} iterator types")
+            if v.t.kind != "tensor":
+                if m.results:
+                    raise ParseError(f"{op}: a scalar operand with results "
+                                     f"in its map {m.text}")
+                continue
+            if len(m.results) != v.x.ndim:
+                raise ReferenceError(f"{op}: map {m.text} for a rank-"
+                                     f"{v.x.ndim} operand")
+            for k, d in enumerate(m.pure()):
+                if isinstance(d, int):
+                    s = int(v.x.shape[k])
+                    if sizes[d] is None:
+                        sizes[d] = s
+                    elif sizes[d] != s:
+                        raise ReferenceError(f"{op}: loop d{d} has sizes "
+                                             f"{sizes[d]} and {s}")
+        if None in sizes:
+            raise UnsupportedOpError(f"{op}: loop d{sizes.index(None)} is "
+                                     "not a dimension of an operand")
+        if any(it not in ("parallel", "reduction") for it in iters):
+            raise UnsupportedOpError(f"{op}: iterator types {iters}")
+        par = [d for d in range(n) if iters[d] == "parallel"]
+        red = [d for d in range(n) if iters[d] == "reduction"]
+        out_dims = []
+        for v, m in zip(outs, maps[len(ins):]):
+            pure = m.pure()
+            if sorted(p for p in pure if isinstance(p, int)) != par or \
+                    not all(isinstance(p, int) for p in pure):
+                raise UnsupportedOpError(
+                    f"{op}: output map {m.text} is not a permutation of the "
+                    "parallel loops")
+            out_dims.append(pure)
+        res_types = [v.t for v in outs]
+        total = 1
+        for d in par:
+            total *= sizes[d]
+        steps = 1
+        for d in red:
+            steps *= sizes[d]
+        if total == 0 or steps == 0:
+            # No point runs the region: the outputs are the inits.
+            return [_Val(v.x, t) for v, t in zip(outs, op.result_types)]
+        # Chunks along the largest parallel loop.
+        pc, chunk = None, None
+        if par and total > self.max_elems:
+            pc = max(par, key=lambda d: sizes[d])
+            chunk = max(1, self.max_elems // max(1, total // sizes[pc]))
+        bounds = [None] if pc is None else \
+            [(c, min(sizes[pc], c + chunk))
+             for c in range(0, sizes[pc], chunk)]
+        results = [None] * len(outs)
+        if pc is not None:
+            results = [be.zeros([int(s) for s in v.x.shape], _kind(v.t))
+                       for v in outs]
+        local = dict(env)
+        arg_types = [t for _, t in block.args]
+        saved = self.loop_values
+        try:
+            for bnd in bounds:
+                ranges = {d: (0, sizes[d]) for d in par}
+                if bnd is not None:
+                    ranges[pc] = bnd
+                gshape = [ranges[d][1] - ranges[d][0] for d in par]
+                loop_values = {}
+                for a, d in enumerate(par):
+                    shp = [1] * len(par)
+                    shp[a] = gshape[a]
+                    loop_values[d] = be.arange(*ranges[d]).reshape(
+                        tuple(shp))
+                fixed = {}  # inputs that no reduction loop moves
+                for k, (v, m) in enumerate(zip(ins, maps)):
+                    if not any(isinstance(p, int) and p in red
+                               for p in m.pure()) and not any(
+                            p is None for p in m.pure()):
+                        fixed[k] = self.fetch(op, v, m, par, ranges, gshape,
+                                              {}, loop_values)
+                acc = [self.fetch(op, v, m, par, ranges, gshape, {},
+                                  loop_values)
+                       for v, m in zip(outs, maps[len(ins):])]
+                for point in itertools.product(*[range(sizes[d])
+                                                 for d in red]):
+                    rv = dict(zip(red, point))
+                    values = dict(loop_values)
+                    for d, i in rv.items():
+                        values[d] = be.scalar(i, "int")
+                    self.loop_values = values
+                    vals = []
+                    for k, (v, m) in enumerate(zip(ins, maps)):
+                        x = fixed[k] if k in fixed else self.fetch(
+                            op, v, m, par, ranges, gshape, rv, values)
+                        vals.append(_Val(x, arg_types[k]))
+                    if with_inits:
+                        vals += [_Val(x, arg_types[len(ins) + k])
+                                 for k, x in enumerate(acc)]
+                    ys = self.run_block(block, vals, local, None)
+                    if len(ys) != len(outs):
+                        raise ParseError(f"{op}: the region yields "
+                                         f"{len(ys)} values for "
+                                         f"{len(outs)} outputs")
+                    acc = [self.store(y.x, t.elem)
+                           for y, t in zip(ys, res_types)]
+                for k, (x, pure) in enumerate(zip(acc, out_dims)):
+                    x = be.broadcast_to(x, gshape)
+                    x = be.permute(x, [par.index(p) for p in pure])
+                    if bnd is None:
+                        results[k] = be.materialise(x, x.shape)
+                    else:
+                        idx = tuple(slice(*bnd) if p == pc else slice(None)
+                                    for p in pure)
+                        results[k][idx] = x
+        finally:
+            self.loop_values = saved
+        return [_Val(r, t) for r, t in zip(results, op.result_types)]
+
+    def fetch(self, op, v, m, par, ranges, gshape, rv, loop_values):
+        """Operand v through map m at the reduction point rv, as an array
+        broadcast over the parallel loops' grid of this chunk."""
+        be = self.be
+        x = v.x
+        if v.t.kind != "tensor":
+            return x
+        pure = m.pure()
+        dims = [p for p in pure if isinstance(p, int)]
+        if None not in pure and len(set(dims)) == len(dims):
+            # Loops and constants only: a strided view, permuted.
+            idx, axes = [], []
+            for k, p in enumerate(pure):
+                size = int(x.shape[k])
+                if isinstance(p, tuple):
+                    if not 0 <= p[1] < size:
+                        raise ReferenceError(f"{op}: index {p[1]} out of "
+                                             f"bounds in dimension {k} "
+                                             f"(size {size})")
+                    idx.append(p[1])
+                elif p in rv:
+                    idx.append(rv[p])
+                else:
+                    lo, hi = ranges[p]
+                    idx.append(slice(None) if (lo, hi) == (0, size)
+                               else slice(lo, hi))
+                    axes.append(par.index(p))
+            y = x[tuple(idx)]
+            if not be.torch:
+                y = be.xp.asarray(y)
+            order = sorted(range(len(axes)), key=lambda a: axes[a])
+            y = be.permute(y, order)
+            present = set(axes)
+            return y.reshape(tuple(gshape[a] if a in present else 1
+                                   for a in range(len(par))))
+        # Compound expressions: a gather with index arrays.
+        values = {d: loop_values[d] for d in par}
+        values.update(rv)
+
+        def floordiv(a, b):
+            if isinstance(a, int) and isinstance(b, int):
+                return a // b
+            return be.floordiv(a, b)
+        idx, any_array = [], False
+        for k, e in enumerate(m.results):
+            size = int(x.shape[k])
+            i = m.evaluate(e, values, floordiv)
+            if isinstance(i, int):
+                if not 0 <= i < size:
+                    raise ReferenceError(f"{op}: index {i} out of bounds in "
+                                         f"dimension {k} (size {size})")
+            else:
+                any_array = True
+                if be.any((i < 0) | (i >= size)):
+                    raise ReferenceError(f"{op}: an index out of bounds in "
+                                         f"dimension {k} (size {size}) of "
+                                         f"map {m.text}")
+            idx.append(i)
+        if any_array:
+            idx = [be.scalar(i, "int") if isinstance(i, int) else i
+                   for i in idx]
+        y = x[tuple(idx)]
+        return y if be.torch else be.xp.asarray(y)
+
+    def _merge(self, op, args, active, env):
+        """attn.merge (docs/Merge.md): m = max_i lse_i, lse = m + log sum_i
+        exp(lse_i - m), O = sum_i exp(lse_i - lse) O_i, in the evaluation
+        dtype; O = 0 and lse = -inf where every lse_i is -inf; a NaN lse
+        makes the row NaN. O is rounded to its element type when that is
+        narrower than f32."""
+        be = self.be
+        if not args or len(args) % 2:
+            raise ParseError(f"{op}: needs (O, lse) pairs")
+        n = len(args) // 2
+        outs = [a.x for a in args[:n]]
+        lses = [a.x for a in args[n:]]
+        bshd = "bshd" in op.attrs.get("layout", "bhsd")
+        o0 = outs[0]
+        if o0.ndim != 4:
+            raise ReferenceError(f"{op}: O of rank {o0.ndim}")
+        B, S, H = (int(o0.shape[0]), int(o0.shape[1]), int(o0.shape[2])) \
+            if bshd else (int(o0.shape[0]), int(o0.shape[2]),
+                          int(o0.shape[1]))
+        for k in range(n):
+            if tuple(outs[k].shape) != tuple(o0.shape) or \
+                    tuple(int(s) for s in lses[k].shape) != (B, H, S):
+                raise ReferenceError(
+                    f"{op}: partial #{k} has shapes {tuple(outs[k].shape)} "
+                    f"and {tuple(lses[k].shape)}, partial #0 "
+                    f"{tuple(o0.shape)} and lse [{B}, {H}, {S}]")
+        neg_inf = be.scalar(float("-inf"), "float")
+        zero = be.scalar(0.0, "float")
+        m = lses[0]
+        for x in lses[1:]:
+            m = be.maximum(m, x)  # NaN propagates
+        none = m == float("-inf")
+        m0 = be.where(none, zero, m)
+        total = be.fn("exp")(lses[0] - m0)
+        for x in lses[1:]:
+            total = total + be.fn("exp")(x - m0)
+        lse = be.where(none, neg_inf, m + be.fn("log")(total))
+        gone = lse == float("-inf")
+
+        def rows(x):  # [B, H, S] -> broadcastable to O
+            return (be.swap12(x) if bshd else x).reshape(
+                (B, S, H, 1) if bshd else (B, H, S, 1))
+        lse_o = rows(lse)
+        o = None
+        for k in range(n):
+            w = be.fn("exp")(rows(lses[k]) - lse_o)
+            o = w * outs[k] if o is None else o + w * outs[k]
+        gone_o = rows(gone)
+        o = be.where(gone_o, zero, o)
+        t_o, t_l = op.result_types[0], op.result_types[1]
+        o = self.output(op, o)
+        self.masked_rows[id(op)] = (gone_o, gone)
+        return [_Val(o, t_o), _Val(lse, t_l)]
+
     def _attention(self, op, args, active, env):
         return _evaluate_attention(self, op, args)
 
@@ -1347,7 +2172,18 @@ _Interp._HANDLERS.update({
     "attn.pack": _Interp._pack,
     "scf.if": _Interp._scf_if,
     "attn.attention": _Interp._attention,
+    "attn.merge": _Interp._merge,
+    "tensor.empty": _Interp._empty,
+    "tensor.collapse_shape": _Interp._collapse_shape,
+    "tensor.expand_shape": _Interp._expand_shape,
+    "tensor.extract_slice": _Interp._extract_slice,
+    "tensor.insert_slice": _Interp._insert_slice,
+    "tensor.cast": _Interp._tensor_cast,
+    "linalg.index": _Interp._linalg_index,
 })
+for _n in ("generic", "fill", "copy", "broadcast", "transpose", "matmul",
+           "batch_matmul", "map", "reduce"):
+    _Interp._HANDLERS["linalg." + _n] = _Interp._linalg
 
 
 #===----------------------------------------------------------------------===#
@@ -1419,19 +2255,23 @@ def _evaluate_attention(interp, op, args):
             iidx = be.arange(i0, i1).reshape(1, 1, c, 1)
             grid = [_Val(bidx, t_index), _Val(hidx, t_index),
                     _Val(iidx, t_index), _Val(jidx, t_index)]
-            if info.score is not None:
-                out = interp.run_block(info.score, [_Val(s, t_f32)] + grid
-                                       + captures, {}, None)
-                r = out[0].x
-                if tuple(r.shape) != (B, Hq, c, Sk):
-                    r = be.broadcast_to(r, (B, Hq, c, Sk)) + \
-                        be.zeros((B, Hq, c, Sk))
-                s = r
+            keep = None
             if info.mask is not None:
                 out = interp.run_block(info.mask, grid + captures, {}, None)
                 keep = out[0].x
                 if keep.dtype != be.bool:
                     keep = keep != 0
+            if info.score is not None:
+                # Evaluated only where the mask keeps the key: undefined
+                # behaviour on masked lanes is not an error.
+                out = interp.run_block(info.score, [_Val(s, t_f32)] + grid
+                                       + captures, {}, keep)
+                r = out[0].x
+                if tuple(r.shape) != (B, Hq, c, Sk):
+                    r = be.broadcast_to(r, (B, Hq, c, Sk)) + \
+                        be.zeros((B, Hq, c, Sk))
+                s = r
+            if keep is not None:
                 s = be.where(keep, s, be.scalar(float("-inf"), "float"))
             m = be.amax_last(s)
             finite = m > float("-inf")
@@ -1452,6 +2292,11 @@ def _evaluate_attention(interp, op, args):
         o = be.swap12(o)
         dead_o = be.swap12(dead_o)
     interp.masked_rows[id(op)] = (dead_o, dead)
+    # O as the function returns it: not rounded to its element type, so
+    # that checks can measure a bf16/f16 result in ulps; as other ops
+    # compute with it: rounded, as its type says (attn.merge of bf16
+    # partials sums rounded values).
+    o = interp.output(op, o)
     res = [_Val(o, op.result_types[0])]
     if info.num_results > 1:
         res.append(_Val(lse, op.result_types[1]))
@@ -1476,16 +2321,21 @@ class Argument:
 class Evaluation:
     """Results of one evaluation: `outputs` (one array per function result,
     in the evaluation dtype; O in the op's layout), and `fully_masked`: for
-    each result of an attn.attention, a boolean array broadcastable to it
-    that is true on rows whose keys are all masked (O must be exactly 0
-    there, lse exactly -inf); None for other results."""
+    each result of an attn.attention or attn.merge, a boolean array
+    broadcastable to it that is true on rows whose keys are all masked (O
+    must be exactly 0 there, lse exactly -inf); None for other results
+    (those of linalg or tensor ops, an argument returned as it is)."""
 
     def __init__(self, outputs, fully_masked):
         self.outputs, self.fully_masked = outputs, fully_masked
 
 
 class Spec:
-    """A parsed spec: its entry function and attention ops."""
+    """A parsed spec: its entry function and attention ops.
+    `rounds_intermediates`: whether an op computes with an attention's (or
+    merge's) bf16/f16 O, which the reference then rounds first (so results
+    past it carry that rounding, and can be one rounding flip away from
+    another evaluation's, not within an ulp)."""
 
     def __init__(self, text, entry=None):
         ops, self.aliases = _Scanner(text).top_level()
@@ -1540,6 +2390,7 @@ class Spec:
             raise ParseError(f"@{self.name} does not end in func.return")
         self.result_types = list(ret.operand_types)
         self._symbols = self._derive_symbols()
+        self._mark_rounding()
 
     def _arg_attrs(self):
         text = self.func.attrs.get("arg_attrs")
@@ -1556,26 +2407,138 @@ class Spec:
         return out
 
     def _derive_symbols(self):
-        """Symbol per (argument, dim) for the dynamic dims of Q, K and V
-        (B and Sq/Sk, as attune-run names them), and from attn.dims."""
+        """Symbol per (argument, dim) for the dynamic dims of the arguments,
+        by attune-run's rule (lib/Runner/Runner.cpp, planArguments): B and
+        Sq / Sk for the arguments that feed Q, K and V of each attention, in
+        order (a later attention's role wins), directly or through ops that
+        keep an operand's shape (_same_shape_operand); then the names in
+        the arguments' attn.dims for the dims still unnamed."""
         syms = {}
-        att = self.attentions[0]
-        seq_dim = 2 if att.layout == "bhsd" else 1
         arg_index = {a.name: k for k, a in enumerate(self.arguments)}
-        # An attn.rope keeps its input's shape: look through it.
-        rope_input = {op.results[0]: op.operands[0] for op in self.body.ops
-                      if op.name == "attn.rope" and op.results}
-        for operand, seq in zip(att.op.operands[:3], ("Sq", "Sk", "Sk")):
-            k = arg_index.get(rope_input.get(operand, operand))
-            if k is not None:
-                syms[(k, 0)] = "B"
-                syms[(k, seq_dim)] = seq
+        producers = {}
+        for op in self.body.ops:
+            for r_i, r in enumerate(op.results):
+                producers[r] = (op, r_i)
+
+        def source(v):
+            for _ in range(1000):
+                if v in arg_index:
+                    return arg_index[v]
+                prod = producers.get(v)
+                v = self._same_shape_operand(*prod) if prod else None
+                if v is None:
+                    return None
+            return None
+        for att in self.attentions:
+            seq_dim = 2 if att.layout == "bhsd" else 1
+            for operand, seq in zip(att.op.operands[:3], ("Sq", "Sk", "Sk")):
+                k = source(operand)
+                if k is not None:
+                    syms[(k, 0)] = "B"
+                    syms[(k, seq_dim)] = seq
         for k, a in enumerate(self.arguments):
             if a.dims:
                 for d, s in enumerate(a.dims):
                     if isinstance(s, str):
                         syms.setdefault((k, d), s)
         return syms
+
+    def _mark_rounding(self):
+        """self.round_o: the ids of the attn.attention / attn.merge ops
+        whose O reaches, directly or through ops that only move data, an op
+        that computes with it (which then reads it rounded to its element
+        type)."""
+        users = {}
+
+        def note(op, top):
+            for o in op.operands:
+                users.setdefault(o, []).append(top)
+            for region in op.regions:
+                for block in region.blocks:
+                    for nested in block.ops:
+                        note(nested, None)  # a use inside a region computes
+        for op in self.body.ops:
+            note(op, op)
+        self.round_o = set()
+        for op in self.body.ops:
+            if op.name not in ("attn.attention", "attn.merge"):
+                continue
+            todo, seen = [op.results[0]], set()
+            while todo and id(op) not in self.round_o:
+                v = todo.pop()
+                if v in seen:
+                    continue
+                seen.add(v)
+                for user in users.get(v, []):
+                    if user is not None and user.name == "func.return":
+                        continue
+                    if user is not None and user.name in _DATA_MOVEMENT:
+                        todo.extend(user.results)
+                    else:
+                        self.round_o.add(id(op))
+        self.rounds_intermediates = any(
+            op.result_types[0].kind == "tensor" and
+            op.result_types[0].elem.kind == "float" and
+            op.result_types[0].elem.name not in ("f32", "f64")
+            for op in self.body.ops if id(op) in self.round_o)
+
+    def _same_shape_operand(self, op, r_i):
+        """The operand whose shape result r_i of op has, or None: the rule
+        of oracle::getSameShapeOperand (lib/Oracle/ShapeInference.cpp)."""
+        name = op.name
+        if name == "tensor.cast":
+            return op.operands[0]
+        if name.startswith("linalg.") and len(op.results) > r_i:
+            seg = op.attrs.get("operandSegmentSizes")
+            n_in = _parse_i64_array(seg)[0] if seg else \
+                len(op.operands) - len(op.results)
+            init = n_in + r_i
+            if init >= len(op.operands):
+                return None
+            maps = None
+            if "indexing_maps" in op.attrs:
+                try:
+                    sc = _Scanner(self._resolve(op.attrs["indexing_maps"]))
+                    sc.expect("[")
+                    maps = []
+                    while not sc.peek("]"):
+                        maps.append(re.sub(r"\s+", "", self._resolve(
+                            sc.balanced(",]"))))
+                        if not sc.accept(","):
+                            break
+                except ParseError:
+                    maps = None
+            elif name == "linalg.copy":
+                maps = ["identity"] * len(op.operands)
+            if maps is not None and len(maps) == len(op.operands):
+                for k in range(n_in):
+                    if op.operand_types[k].kind == "tensor" and \
+                            maps[k] == maps[init]:
+                        return op.operands[k]
+            return op.operands[init]
+        if name == "attn.append_pages":
+            return op.operands[1]
+        if name == "attn.merge":
+            return op.operands[0 if r_i == 0 else len(op.operands) // 2]
+        if name in ("attn.attention", "attn.gather_pages", "attn.unpack",
+                    "attn.pack", "tensor.empty", "tensor.concat",
+                    "tensor.extract_slice", "tensor.pad",
+                    "tensor.collapse_shape", "tensor.expand_shape"):
+            return None
+        if name == "tensor.insert_slice":
+            return op.operands[1]
+        if r_i == 0 and op.operands and op.result_types:
+            t, src = op.result_types[0], op.operand_types[0]
+            if t.kind == "tensor" and src.kind == "tensor" and \
+                    len(t.shape) == len(src.shape) and all(
+                        a is None or b is None or a == b
+                        for a, b in zip(t.shape, src.shape)):
+                return op.operands[0]
+        return None
+
+    def _resolve(self, text):
+        text = text.strip()
+        return self.aliases.get(text, text)
 
     def argument_shapes(self, sizes):
         """Concrete shapes of the arguments for sizes {"B":.., "Sq":..,
@@ -1621,9 +2584,9 @@ class Spec:
         if dtype == "float64" and xp.__name__ == "torch":
             pass  # allowed, though the GPU run uses float32
         be = _Backend(xp, dtype, device)
-        interp = _Interp(be)
+        interp = _Interp(be, self.aliases)
         interp.max_elems = max_elems
-        interp.masked_rows = {}
+        interp.round_o = self.round_o
         env = {}
         for a, x in zip(self.arguments, inputs):
             t = a.type
@@ -1653,17 +2616,21 @@ class Spec:
             with xp.errstate(all="ignore"):
                 outs = interp.run_block(self.body, [env[a.name] for a in
                                                     self.arguments], env, None)
-        # Which results are attention results (for the masked-row maps).
+        # Which results are attention (or merge) results, for the
+        # masked-row maps.
         producers = {}
         for op in self.body.ops:
             for r_i, r in enumerate(op.results):
                 producers[r] = (op, r_i)
         ret = self.body.ops[-1]
         masked = []
-        for name in ret.operands:
+        outs = list(outs)
+        for k, name in enumerate(ret.operands):
             prod = producers.get(name)
-            if prod and prod[0].name == "attn.attention" and \
-                    id(prod[0]) in interp.masked_rows:
+            if prod and prod[1] == 0 and id(prod[0]) in interp.raw_outputs:
+                outs[k] = _Val(interp.raw_outputs[id(prod[0])], outs[k].t)
+            if prod and prod[0].name in ("attn.attention", "attn.merge") \
+                    and id(prod[0]) in interp.masked_rows:
                 masked.append(interp.masked_rows[id(prod[0])][prod[1]])
             else:
                 masked.append(None)
