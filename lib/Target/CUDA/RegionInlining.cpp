@@ -17,6 +17,10 @@
 
 #include "attune/Dialect/Attn/Utils/RegionLowering.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
 using namespace mlir;
 using namespace attune;
 using namespace attune::attn;
@@ -25,11 +29,47 @@ using namespace attune::cuda;
 Value KernelEmitter::inlineRegion(Block *block, IRMapping &mapping,
                                   const ElementOffset *at) {
   IRMapping &invariant = hoisted[block];
+  SmallVector<Value> buffers =
+      llvm::map_to_vector(op.getCaptures(), [&](Value capture) {
+        return operands->lookup(capture);
+      });
+  // The score region runs at the masked elements of a partial tile too
+  // (their scores become -inf after), where the op's semantics do not
+  // promise its capture reads are in bounds (docs/Semantics.md: it is
+  // evaluated only where the mask keeps the key): those reads are clamped
+  // into the capture.
+  bool clampReads = AttentionOp::isScoreBlock(block) && op.getMaskBlock();
+  auto clampedRead = [&](Operation &nested, IRMapping &mapping) {
+    auto extract = dyn_cast<tensor::ExtractOp>(nested);
+    if (!extract)
+      return false;
+    std::optional<unsigned> capture =
+        AttentionOp::getCaptureNumber(block, extract.getTensor());
+    if (!capture || !buffers[*capture] ||
+        !isa<MemRefType>(buffers[*capture].getType()))
+      return false;
+    Value buffer = buffers[*capture];
+    Location loc = nested.getLoc();
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    SmallVector<Value> indices;
+    for (auto [d, index] : llvm::enumerate(extract.getIndices())) {
+      Value size = memref::DimOp::create(b, loc, buffer, d);
+      Value last = arith::SubIOp::create(
+          b, loc, arith::MaxUIOp::create(b, loc, size, one), one);
+      indices.push_back(
+          arith::MinUIOp::create(b, loc, mapping.lookupOrDefault(index), last));
+    }
+    mapping.map(extract.getResult(),
+                memref::LoadOp::create(b, loc, buffer, indices));
+    return true;
+  };
   // Hoisted ops are reused and affine casts rebuilt from their base; the
   // rest is cloned (captures read from the kernel's buffers) and may
   // contract into FMAs.
   auto emitOp = [&](Operation &nested, IRMapping &mapping) {
     if (lookupHoisted(nested, invariant, mapping))
+      return true;
+    if (clampReads && clampedRead(nested, mapping))
       return true;
     auto affine = at ? affineCasts.find(&nested) : affineCasts.end();
     if (affine == affineCasts.end())
@@ -46,10 +86,6 @@ Value KernelEmitter::inlineRegion(Block *block, IRMapping &mapping,
                 offset ? fadd(base, f32(static_cast<double>(offset))) : base);
     return true;
   };
-  SmallVector<Value> buffers =
-      llvm::map_to_vector(op.getCaptures(), [&](Value capture) {
-        return operands->lookup(capture);
-      });
   return attn::inlineRegion(b, block, mapping, buffers, emitOp,
                             allowContraction);
 }
