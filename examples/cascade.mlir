@@ -13,8 +13,9 @@
 // to one sequence for the prefix (bshd makes that a reshape, no copy) and
 // the prefix's lse is put back in [B, H, S] order by a transpose.
 //
-// Targets: CPU only. The CUDA target compiles a function whose body is one
-// attn.attention on its arguments, and refuses this one with a diagnostic.
+// Targets: CPU and CUDA. On CUDA it is a program (docs/CUDATarget.md,
+// "Programs"): its steps run as kernels in order over workspaces, and it is
+// compiled as written (f32), not retyped by --gpu-element-type.
 //
 // Expects (bshd): Q [4, Sq, 8, 64], the requests' K and V [4, Sq, 2, 64],
 // the prefix's K and V [1, P, 2, 64] with P named Sk, f32.

@@ -16,8 +16,9 @@
 // part is a sliding window (empty tiles skipped), the pooled part a
 // 16-times shorter causal attention.
 //
-// Targets: CPU only. The CUDA target compiles a function whose body is one
-// attn.attention on its arguments, and refuses this one with a diagnostic.
+// Targets: CPU and CUDA. On CUDA it is a program (docs/CUDATarget.md,
+// "Programs"): its steps run as kernels in order over workspaces, and it is
+// compiled as written (f32), not retyped by --gpu-element-type.
 //
 // Expects: Q [B, 4, Sq, 64], K and V [B, 4, Sk, 64], f32.
 

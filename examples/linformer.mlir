@@ -12,8 +12,9 @@
 // CPU the projections go through upstream bufferization and linalg loops and
 // the projected K', V' are materialised.
 //
-// Targets: CPU only. The CUDA target compiles a function whose body is one
-// attn.attention on its arguments, and refuses this one with a diagnostic.
+// Targets: CPU and CUDA. On CUDA it is a program (docs/CUDATarget.md,
+// "Programs"): its steps run as kernels in order over workspaces, and it is
+// compiled as written (f32), not retyped by --gpu-element-type.
 //
 // Expects: Q [B, 8, Sq, 64], K and V [B, 8, Sk, 64], E and F [32, Sk], f32;
 // no mask. K, V, E and F name their dynamic sizes in `attn.dims`, since

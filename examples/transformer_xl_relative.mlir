@@ -23,8 +23,9 @@
 // as in the paper's implementation (which also shifts it rather than
 // gathering). docs/Memory.md describes the memory family.
 //
-// Targets: CPU only. The CUDA target compiles a function whose body is one
-// attn.attention on its arguments, and refuses this one with a diagnostic.
+// Targets: CPU and CUDA. On CUDA it is a program (docs/CUDATarget.md,
+// "Programs"): its steps run as kernels in order over workspaces, and it is
+// compiled as written (f32), not retyped by --gpu-element-type.
 //
 // Expects: Q [B, 8, Sq, 64], K and V [B, 8, Sk, 64] (Sk = M + Sq; the
 // check also runs Sk < Sq, where the first rows are fully masked),
@@ -38,9 +39,9 @@
 #rel_o = affine_map<(b, h, i, r, d) -> (b, h, i, r)>
 
 func.func @transformer_xl_relative(
-    %q: tensor<?x8x?x64xf32>,
-    %k: tensor<?x8x?x64xf32>,
-    %v: tensor<?x8x?x64xf32>,
+    %q: tensor<?x8x?x64xf32> {attn.dims = ["B", 8, "Sq", 64]},
+    %k: tensor<?x8x?x64xf32> {attn.dims = ["B", 8, "Sk", 64]},
+    %v: tensor<?x8x?x64xf32> {attn.dims = ["B", 8, "Sk", 64]},
     %p: tensor<?x64xf32> {attn.dims = ["Sk", 64]},
     %u: tensor<8x64xf32>,
     %w: tensor<8x64xf32>) -> tensor<?x8x?x64xf32> {

@@ -254,6 +254,11 @@ int main(int argc, char **argv) {
     // retyping it.
     if (emit != "mlir" && failed(attune::cuda::checkSupportedSpec(*spec)))
       return 1;
+    if (!gpuElementType.empty() && emit != "mlir" &&
+        !attune::cuda::isSingleAttentionSpec(*spec))
+      return fail("--gpu-element-type retypes a function of one "
+                  "attn.attention; this one is a program of several steps "
+                  "(docs/CUDATarget.md, \"Programs\"): compile it as written");
     if (!gpuElementType.empty() &&
         failed(retypeAttention(*spec, gpuElementType == "bf16"
                                           ? mlir::Type(mlir::BFloat16Type::get(

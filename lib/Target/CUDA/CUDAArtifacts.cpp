@@ -15,6 +15,7 @@
 
 #include "attune/Target/CUDA/CUDAPipeline.h"
 
+#include "Artifacts.h"
 #include "OperandSources.h"
 
 #include "attune/Dialect/Attn/IR/AttnOps.h"
@@ -48,34 +49,7 @@ static int64_t maxSharedBytes(llvm::StringRef chip) {
   return chip == "sm_80" ? 163 * 1024 : 227 * 1024;
 }
 
-namespace {
-/// Launch rules of one kernel, read from its attn.kernel contract before
-/// lowering.
-struct KernelInfo {
-  std::string name;
-  attn::KernelRole role = attn::KernelRole::fwd;
-  int64_t threads = 0, tileQ = 0, tileK = 0, sharedBytes = 0, splits = 0;
-  /// Split-KV: query heads per CTA and the longest Sq it takes.
-  int64_t headsPerCTA = 1, maxSq = 0;
-  /// Plane kernels (f32 inputs): the role of the source they split into
-  /// bf16 planes ("q", "k", "v", "k0", ...: OperandSources.h), how many, and
-  /// rows per CTA.
-  std::string operand;
-  int64_t planes = 0, rows = 0;
-  /// Registers per thread and spill stores, as ptxas -v reports them.
-  int64_t registers = 0, spillBytes = 0;
-};
-
-/// The kernels of one compiled spec: one PTX module, one cubin.
-struct CompiledModule {
-  std::string stem;
-  SmallVector<KernelInfo> kernels;
-  /// The most any kernel spills, and the most shared memory one uses.
-  int64_t spillBytes = 0, sharedBytes = 0;
-};
-} // namespace
-
-static std::string dtypeName(Type type) {
+std::string attune::cuda::dtypeName(Type type) {
   if (type.isF32())
     return "f32";
   if (type.isF16())
@@ -249,7 +223,7 @@ describeFunction(func::FuncOp func, attn::AttentionOp op,
 }
 
 /// The ptxas to run.
-static std::string findPtxas(StringRef requested) {
+std::string attune::cuda::findPtxas(StringRef requested) {
   if (!requested.empty())
     return requested.str();
   if (const char *env = std::getenv("ATTUNE_PTXAS"))
@@ -263,9 +237,10 @@ static std::string findPtxas(StringRef requested) {
 /// Lowers `spec` with `options` (whose tile sizes are set) to PTX, assembles
 /// it with `assembler` into `directory` as `<stem>.ptx` / `<stem>.cubin`, and
 /// returns what the manifest needs.
-static FailureOr<CompiledModule>
-compileModule(ModuleOp spec, const CUDAPipelineOptions &options,
-              StringRef directory, StringRef stem, StringRef assembler) {
+FailureOr<CompiledModule>
+attune::cuda::compileModule(ModuleOp spec, const CUDAPipelineOptions &options,
+                            StringRef directory, StringRef stem,
+                            StringRef assembler) {
   MLIRContext *ctx = spec.getContext();
   Location loc = spec.getLoc();
   OwningOpRef<ModuleOp> lowered = cast<ModuleOp>(spec->clone());
@@ -423,41 +398,53 @@ static LogicalResult checkSingleOpFunction(func::FuncOp func,
   return success();
 }
 
-LogicalResult attune::cuda::checkSupportedSpec(ModuleOp spec) {
+/// The functions of `spec` that hold attn.attention ops, once per op.
+static SmallVector<std::pair<func::FuncOp, attn::AttentionOp>>
+attentionFunctions(ModuleOp spec) {
   SmallVector<std::pair<func::FuncOp, attn::AttentionOp>> functions;
   spec.walk([&](attn::AttentionOp op) {
     if (auto func = dyn_cast<func::FuncOp>(op->getParentOp()))
       functions.push_back({func, op});
   });
-  if (functions.empty())
+  return functions;
+}
+
+LogicalResult attune::cuda::checkSingleAttentionSpec(ModuleOp spec) {
+  auto functions = attentionFunctions(spec);
+  if (functions.size() != 1)
     return emitError(spec.getLoc(), "CUDA target: expected one function with "
-                                    "one attn.attention, found 0");
-  if (functions.size() > 1) {
-    // At the second attention, naming where the first is.
-    auto [func, op] = functions[1];
-    if (func == functions[0].first)
-      return op.emitError("CUDA target: @")
-             << func.getSymName() << " holds more than one attn.attention: "
-             << kContract;
-    return op.emitError("CUDA target: expected one function with one "
-                        "attn.attention, found them in @")
-           << functions[0].first.getSymName() << " and @"
-           << func.getSymName();
-  }
+                                    "one attn.attention, found ")
+           << functions.size();
   return checkSingleOpFunction(functions[0].first, functions[0].second);
 }
 
-LogicalResult
-attune::cuda::writeCUDAArtifacts(ModuleOp spec,
-                                 const CUDAPipelineOptions &options,
-                                 StringRef directory, StringRef ptxas) {
-  Location loc = spec.getLoc();
-  if (!isSupportedChip(options.chip))
-    return emitError(loc, "CUDA target: unsupported chip '")
-           << options.chip << "' (expected sm_80 or sm_90a)";
+bool attune::cuda::isSingleAttentionSpec(ModuleOp spec) {
+  ScopedDiagnosticHandler quiet(spec.getContext(),
+                                [](Diagnostic &) { return success(); });
+  return succeeded(checkSingleAttentionSpec(spec));
+}
 
-  if (failed(checkSupportedSpec(spec)))
-    return failure();
+LogicalResult attune::cuda::checkSupportedSpec(ModuleOp spec) {
+  auto functions = attentionFunctions(spec);
+  if (functions.empty())
+    return emitError(spec.getLoc(), "CUDA target: expected one function with "
+                                    "attn.attention, found 0");
+  for (auto [func, op] : functions)
+    if (func != functions[0].first)
+      return op.emitError("CUDA target: expected one function with "
+                          "attn.attention, found them in @")
+             << functions[0].first.getSymName() << " and @"
+             << func.getSymName();
+  if (isSingleAttentionSpec(spec))
+    return success();
+  // A program: its steps, outlined, report the one-attention diagnostics.
+  return checkProgram(spec);
+}
+
+FailureOr<llvm::json::Object> attune::cuda::compileAttentionFunction(
+    ModuleOp spec, const CUDAPipelineOptions &options, StringRef directory,
+    StringRef assembler) {
+  Location loc = spec.getLoc();
   // The spec's one attention function.
   SmallVector<std::pair<func::FuncOp, attn::AttentionOp>> functions;
   spec.walk([&](attn::AttentionOp op) {
@@ -475,14 +462,6 @@ attune::cuda::writeCUDAArtifacts(ModuleOp spec,
       describeFunction(functions[0].first, functions[0].second, *sources);
   if (failed(manifest))
     return failure();
-
-  std::string assembler = findPtxas(ptxas);
-  if (assembler.empty())
-    return emitError(loc, "CUDA target: ptxas not found (set ATTUNE_PTXAS "
-                          "or install the CUDA toolkit)");
-  if (std::error_code ec = llvm::sys::fs::create_directories(directory))
-    return emitError(loc, "cannot create '")
-           << directory << "': " << ec.message();
 
   // With tile sizes given, compile those; otherwise try the candidates in
   // order of measured speed and keep the first that fits the chip's shared
@@ -577,17 +556,6 @@ attune::cuda::writeCUDAArtifacts(ModuleOp spec,
         warning << " " << kernel.name << " spills " << kernel.spillBytes
                 << " bytes";
   }
-
-  auto writeFile = [&](StringRef name, StringRef contents) -> LogicalResult {
-    SmallString<128> path(directory);
-    llvm::sys::path::append(path, name);
-    std::error_code ec;
-    llvm::raw_fd_ostream os(path, ec);
-    if (ec)
-      return emitError(loc, "cannot write '") << path << "': " << ec.message();
-    os << contents;
-    return success();
-  };
 
   // Sizes for the launch rules: a symbol where the spec is dynamic.
   auto qType = cast<RankedTensorType>(op.getQuery().getType());
@@ -773,14 +741,54 @@ attune::cuda::writeCUDAArtifacts(ModuleOp spec,
     kernelEntries.push_back(std::move(entry));
   }
 
+  llvm::json::Object object = std::move(*manifest);
+  object["workspace"] = std::move(workspace);
+  object["kernels"] = std::move(kernelEntries);
+  return object;
+}
+
+LogicalResult
+attune::cuda::writeCUDAArtifacts(ModuleOp spec,
+                                 const CUDAPipelineOptions &options,
+                                 StringRef directory, StringRef ptxas) {
+  Location loc = spec.getLoc();
+  if (!isSupportedChip(options.chip))
+    return emitError(loc, "CUDA target: unsupported chip '")
+           << options.chip << "' (expected sm_80 or sm_90a)";
+  if (failed(checkSupportedSpec(spec)))
+    return failure();
+  std::string assembler = findPtxas(ptxas);
+  if (assembler.empty())
+    return emitError(loc, "CUDA target: ptxas not found (set ATTUNE_PTXAS "
+                          "or install the CUDA toolkit)");
+  if (std::error_code ec = llvm::sys::fs::create_directories(directory))
+    return emitError(loc, "cannot create '")
+           << directory << "': " << ec.message();
+
+  FailureOr<llvm::json::Object> body =
+      isSingleAttentionSpec(spec)
+          ? compileAttentionFunction(spec, options, directory, assembler)
+          : compileProgram(spec, options, directory, assembler);
+  if (failed(body))
+    return failure();
+
+  auto writeFile = [&](StringRef name, StringRef contents) -> LogicalResult {
+    SmallString<128> path(directory);
+    llvm::sys::path::append(path, name);
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec);
+    if (ec)
+      return emitError(loc, "cannot write '") << path << "': " << ec.message();
+    os << contents;
+    return success();
+  };
+
   llvm::json::Object top;
   top["format"] = "attune-cuda";
   top["version"] = 1;
   top["chip"] = options.chip.getValue();
-  for (auto &[key, value] : *manifest)
+  for (auto &[key, value] : *body)
     top[key] = std::move(value);
-  top["workspace"] = std::move(workspace);
-  top["kernels"] = std::move(kernelEntries);
   std::string text;
   llvm::raw_string_ostream os(text);
   os << llvm::formatv("{0:2}", llvm::json::Value(std::move(top))) << "\n";

@@ -77,12 +77,17 @@ void buildCUDAToPTXPipeline(mlir::OpPassManager &pm,
 /// Registers `attn-cuda-pipeline` (both of the above).
 void registerCUDAPipeline();
 
-/// Checks that `spec` is what the CUDA target compiles: one function with
-/// one attn.attention on its arguments, scalar ops, and a return of the
-/// attention's results. Anything else (tensor or linalg ops around the
-/// attention, several attention ops) is refused with a diagnostic;
+/// Checks that `spec` is what the CUDA target compiles: one public function
+/// that is either one attn.attention on its arguments (with the producers
+/// its kernels read through, scalar ops, and a return of its results) or a
+/// program of several attention and linalg steps (docs/CUDATarget.md,
+/// "Programs"). Anything else is refused with a diagnostic;
 /// writeCUDAArtifacts checks this first.
 mlir::LogicalResult checkSupportedSpec(mlir::ModuleOp spec);
+
+/// Whether `spec` is one function of one attn.attention on its arguments
+/// (not a program): what --gpu-element-type can retype.
+bool isSingleAttentionSpec(mlir::ModuleOp spec);
 
 /// Compiles `spec` for `chip` into `directory` (created if needed):
 /// `<kernel>.ptx`, `<kernel>.cubin` (with `ptxas`), `manifest.json` and

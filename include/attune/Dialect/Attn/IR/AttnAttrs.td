@@ -48,12 +48,13 @@ def Attn_KernelRoleDecode : I32EnumAttrCase<"decode", 1>;
 def Attn_KernelRoleCombine : I32EnumAttrCase<"combine", 2>;
 def Attn_KernelRolePlanes : I32EnumAttrCase<"planes", 3>;
 def Attn_KernelRoleRope : I32EnumAttrCase<"rope", 4>;
+def Attn_KernelRoleLinalg : I32EnumAttrCase<"linalg", 5>;
 
 /// What a kernel of the CUDA target computes.
 def Attn_KernelRoleEnum : I32EnumAttr<"KernelRole",
     "what a CUDA kernel computes",
     [Attn_KernelRoleFwd, Attn_KernelRoleDecode, Attn_KernelRoleCombine,
-     Attn_KernelRolePlanes, Attn_KernelRoleRope]> {
+     Attn_KernelRolePlanes, Attn_KernelRoleRope, Attn_KernelRoleLinalg]> {
   let cppNamespace = "::attune::attn";
   let genSpecializedAttr = 0;
 }
@@ -71,8 +72,10 @@ def Attn_KernelAttr : AttrDef<Attn_Dialect, "Kernel"> {
       grid = (splits, Hq / heads_per_cta, B), for Sq <= max_sq), `combine`
       (merges the splits, grid = (Sq, Hq, B)), `planes` (f32 inputs:
       writes `operand` as `planes` bf16 planes, grid = (ceil(S / rows), H,
-      B)) or `rope` (writes `operand` rotated by its `attn.rope` to the
-      workspace `<operand>_rope`, grid = (ceil(S / rows), H, B)).
+      B)), `rope` (writes `operand` rotated by its `attn.rope` to the
+      workspace `<operand>_rope`, grid = (ceil(S / rows), H, B)) or
+      `linalg` (a linalg step of a program: one thread per point of the
+      op's parallel iteration space, grid = (ceil(points / block), 1, 1)).
     - `block`: threads per CTA (block = (block, 1, 1)); `shared_bytes`: its
       dynamic shared memory.
     - `tile_q`, `tile_k`: queries per CTA and keys per k-tile (fwd, decode).

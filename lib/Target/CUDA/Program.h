@@ -1,0 +1,58 @@
+//===- Program.h - Functions of several steps on CUDA -----------*- C++ -*-===//
+//
+// Part of the Attune project.
+//
+//===----------------------------------------------------------------------===//
+//
+// A CUDA program: a function whose body holds several attention and linalg
+// steps and the reshapes, slices and size computations between them
+// (docs/CUDATarget.md, "Programs"). Program.cpp splits it into steps and
+// writes one manifest; this header is what its linalg kernels
+// (LinalgKernel.cpp) need.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTUNE_LIB_TARGET_CUDA_PROGRAM_H
+#define ATTUNE_LIB_TARGET_CUDA_PROGRAM_H
+
+#include "ProgramSizes.h"
+
+#include "attune/Dialect/Attn/IR/AttnOps.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/Builders.h"
+
+#include <functional>
+#include <string>
+
+namespace attune::cuda {
+
+/// Threads per CTA of a linalg kernel.
+constexpr int64_t kLinalgThreads = 256;
+
+/// The manifest name of the buffer that holds `root` (a program argument or
+/// a step's result), or failure with a diagnostic.
+using BufferNamer = std::function<mlir::FailureOr<std::string>(mlir::Value)>;
+
+/// What the manifest needs of a linalg kernel.
+struct LinalgKernel {
+  std::string name;
+  /// Its parameters in order: `{"tensor": buffer}` and
+  /// `{"scalar": "i64", "symbol": s}`.
+  llvm::json::Array params;
+  /// Its points (threads that work): an integer or a symbol.
+  llvm::json::Value count = 0;
+};
+
+/// Emits `op`, a linalg.generic on tensors of the program, as a gpu.func
+/// named `name` where `b` points (in a gpu.module): one thread per point of
+/// its parallel iteration space.
+mlir::FailureOr<LinalgKernel> emitLinalgKernel(mlir::OpBuilder &b,
+                                               mlir::linalg::GenericOp op,
+                                               llvm::StringRef name,
+                                               ProgramSizes &sizes,
+                                               const BufferNamer &bufferOf);
+
+} // namespace attune::cuda
+
+#endif // ATTUNE_LIB_TARGET_CUDA_PROGRAM_H
