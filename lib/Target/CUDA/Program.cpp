@@ -39,13 +39,18 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/RegionUtils.h"
 
 #include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
 using namespace attune;
@@ -172,6 +177,19 @@ static LogicalResult prepare(func::FuncOp func) {
       return op.emitError("CUDA target: cannot generalise this linalg op");
   }
   return success();
+}
+
+/// `x` (f32) rounded by the PTX instruction `asm`; null for other types.
+static Value roundF32(OpBuilder &b, Location loc, Value x, StringRef asm_) {
+  if (!x.getType().isF32())
+    return Value();
+  return LLVM::InlineAsmOp::create(
+             b, loc, b.getF32Type(), ValueRange{x}, b.getStringAttr(asm_),
+             b.getStringAttr("=f,f"), UnitAttr(), UnitAttr(),
+             LLVM::TailCallKindAttr::get(
+                 b.getContext(), LLVM::tailcallkind::TailCallKind::None),
+             LLVM::AsmDialectAttr(), ArrayAttr())
+      .getResult(0);
 }
 
 namespace {
@@ -669,6 +687,56 @@ FailureOr<json::Object> ProgramCompiler::run() {
   }
 
   if (!dryRun && !linalgKernels.empty()) {
+    // exp, log, tanh, ... (the merge's among them) as polynomials: the NVVM
+    // lowering would call libdevice, which links only where the CUDA
+    // toolkit is found at compile time, and the attention kernels never
+    // need it either.
+    RewritePatternSet approximations(ctx);
+    populateMathPolynomialApproximationPatterns(approximations);
+    if (failed(applyPatternsGreedily(*linalgModule, std::move(approximations))))
+      return func.emitError("CUDA target: cannot expand the math functions "
+                            "of the linalg steps"),
+             failure();
+    // What is left (fma, floor, absf, ...) as LLVM intrinsics, for the same
+    // reason; a math op with none is refused here.
+    SmallVector<Operation *> left;
+    linalgModule->walk([&](Operation *op) {
+      if (isa<math::MathDialect>(op->getDialect()))
+        left.push_back(op);
+    });
+    for (Operation *op : left) {
+      OpBuilder b(op);
+      Location loc = op->getLoc();
+      Type type = op->getResult(0).getType();
+      ValueRange in = op->getOperands();
+      Value out =
+          TypeSwitch<Operation *, Value>(op)
+              .Case<math::FmaOp>([&](auto) {
+                return LLVM::FMAOp::create(b, loc, type, in[0], in[1], in[2]);
+              })
+              // The NVVM lowering sends llvm.floor/ceil to libdevice too.
+              .Case<math::FloorOp>([&](auto) {
+                return roundF32(b, loc, in[0], "cvt.rmi.f32.f32 $0, $1;");
+              })
+              .Case<math::CeilOp>([&](auto) {
+                return roundF32(b, loc, in[0], "cvt.rpi.f32.f32 $0, $1;");
+              })
+              .Case<math::AbsFOp>(
+                  [&](auto) { return LLVM::FAbsOp::create(b, loc, in[0]); })
+              .Case<math::SqrtOp>(
+                  [&](auto) { return LLVM::SqrtOp::create(b, loc, in[0]); })
+              .Case<math::CopySignOp>([&](auto) {
+                return LLVM::CopySignOp::create(b, loc, in[0], in[1]);
+              })
+              .Default([](auto) { return Value(); });
+      if (!out)
+        return op->emitError("CUDA target: '")
+                   << op->getName()
+                   << "' in a linalg step has no lowering without libdevice",
+               failure();
+      op->getResult(0).replaceAllUsesWith(out);
+      op->erase();
+    }
     CUDAPipelineOptions plain;
     plain.chip = options.chip.getValue();
     FailureOr<CompiledModule> module =
