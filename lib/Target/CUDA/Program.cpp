@@ -506,7 +506,12 @@ LogicalResult ProgramCompiler::attentionStep(attn::AttentionOp op) {
       if (!name)
         name = object.getString("scalar_arg");
       if (name) {
-        param = json::Object(params.find(*name)->second);
+        auto known = params.find(*name);
+        if (known == params.end())
+          return op.emitError("CUDA target: internal error: a kernel of the "
+                              "attention step reads '")
+                 << *name << "', which its manifest does not define";
+        param = json::Object(known->second);
         continue;
       }
       if (failed(renameSymbols(*object.get("symbol"), symbols)))
