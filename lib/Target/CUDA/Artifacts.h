@@ -23,6 +23,7 @@
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/Support/JSON.h"
 
+#include <optional>
 #include <string>
 
 namespace attune::cuda {
@@ -54,6 +55,11 @@ struct CompiledModule {
 /// The manifest name of an element type ("f32", "bf16", "i32", ...; index
 /// is "i64"), or "" when the runtime has none for it.
 std::string dtypeName(mlir::Type type);
+
+/// The manifest "range" of argument `index` of `func` (its `attn.range`),
+/// if it has one.
+std::optional<llvm::json::Array> argumentRange(mlir::func::FuncOp func,
+                                               unsigned index);
 
 /// The ptxas to run: `requested`, else $ATTUNE_PTXAS, else the CUDA
 /// toolkit's; "" if none is found.

@@ -65,6 +65,21 @@ std::string attune::cuda::dtypeName(Type type) {
   return "";
 }
 
+std::optional<llvm::json::Array> attune::cuda::argumentRange(func::FuncOp func,
+                                                             unsigned index) {
+  auto range = func.getArgAttrOfType<ArrayAttr>(index, "attn.range");
+  if (!range)
+    return std::nullopt;
+  llvm::json::Array bounds;
+  for (Attribute bound : range) {
+    if (auto i = dyn_cast<IntegerAttr>(bound))
+      bounds.push_back(i.getInt());
+    else if (auto f = dyn_cast<FloatAttr>(bound))
+      bounds.push_back(f.getValueAsDouble());
+  }
+  return bounds;
+}
+
 /// The manifest description of the spec's function: arguments and results
 /// with symbolic shapes (Q/K/V/O/lse dimensions named by their role,
 /// captures by their `attn.dims`; Q, K and V by `sources`).
@@ -164,17 +179,9 @@ describeFunction(func::FuncOp func, attn::AttentionOp op,
         entry["shape"] = llvm::json::Array();
         entry["scalar"] = true;
       }
-      if (auto range = func.getArgAttrOfType<ArrayAttr>(arg.getArgNumber(),
-                                                        "attn.range")) {
-        llvm::json::Array bounds;
-        for (Attribute bound : range) {
-          if (auto i = dyn_cast<IntegerAttr>(bound))
-            bounds.push_back(i.getInt());
-          else if (auto f = dyn_cast<FloatAttr>(bound))
-            bounds.push_back(f.getValueAsDouble());
-        }
-        entry["range"] = std::move(bounds);
-      }
+      if (std::optional<llvm::json::Array> range =
+              argumentRange(func, arg.getArgNumber()))
+        entry["range"] = std::move(*range);
     }
     arguments.push_back(std::move(entry));
   }

@@ -155,12 +155,14 @@ static LogicalResult prepare(func::FuncOp func) {
   // Attention operands through slices: copied.
   SmallVector<attn::AttentionOp> attentions;
   func.walk([&](attn::AttentionOp op) { attentions.push_back(op); });
-  for (attn::AttentionOp op : attentions)
-    for (Operation *member : attentionGroup(op))
+  for (attn::AttentionOp op : attentions) {
+    SmallVector<Operation *> group = attentionGroup(op);
+    for (Operation *member : group)
       for (OpOperand &operand : member->getOpOperands())
         if (isa<RankedTensorType>(operand.get().getType()) &&
             !contiguousRoot(operand.get()))
-          operand.set(copyOf(rewriter, operand.get(), attentionGroup(op)[0]));
+          operand.set(copyOf(rewriter, operand.get(), group.front()));
+  }
 
   SmallVector<linalg::LinalgOp> named;
   func.walk([&](linalg::LinalgOp op) {
@@ -600,17 +602,9 @@ FailureOr<json::Object> ProgramCompiler::run() {
                        {"shape", sizes.argumentShape(arg.getArgNumber())}};
     if (!tensor)
       entry["scalar"] = true;
-    if (auto range = func.getArgAttrOfType<ArrayAttr>(arg.getArgNumber(),
-                                                      "attn.range")) {
-      json::Array bounds;
-      for (Attribute bound : range) {
-        if (auto i = dyn_cast<IntegerAttr>(bound))
-          bounds.push_back(i.getInt());
-        else if (auto f = dyn_cast<FloatAttr>(bound))
-          bounds.push_back(f.getValueAsDouble());
-      }
-      entry["range"] = std::move(bounds);
-    }
+    if (std::optional<json::Array> range =
+            argumentRange(func, arg.getArgNumber()))
+      entry["range"] = std::move(*range);
     if (tensor)
       buffers[arg] = name;
     arguments.push_back(std::move(entry));
