@@ -70,12 +70,15 @@ class Error(RuntimeError):
         self.status = status
 
 
-TensorInfo = namedtuple("TensorInfo", "name dtype shape range scalar")
+TensorInfo = namedtuple("TensorInfo",
+                        "name dtype shape range scalar in_place_of")
 TensorInfo.__doc__ = """A manifest argument, result or workspace buffer.
 
 name: str; dtype: manifest dtype name ("bf16", ...); shape: tuple whose entries
 are ints (static) or str (symbols); range: (lo, hi) or None; scalar: True for
-a scalar argument passed by value (a Python number)."""
+a scalar argument passed by value (a Python number); in_place_of: for a result
+the kernels write into an argument's buffer (a paged KV cache appended to),
+that argument's index, else None."""
 
 
 class _Tensor(ctypes.Structure):
@@ -150,6 +153,7 @@ def _library():
         "attune_rt_tensor_range": (
             c.c_int, [module_p, c.c_int32, c.c_int32,
                       c.POINTER(c.c_double), c.POINTER(c.c_double)]),
+        "attune_rt_result_in_place_of": (c.c_int32, [module_p, c.c_int32]),
         "attune_rt_result_shapes": (
             c.c_int, [module_p, tensor_p, c.c_int64, c.POINTER(c.c_int64),
                       c.c_int64]),
@@ -282,6 +286,8 @@ class Module:
             lo, hi = ctypes.c_double(), ctypes.c_double()
             has_range = lib.attune_rt_tensor_range(h, kind, i, ctypes.byref(lo),
                                                    ctypes.byref(hi))
+            in_place = (lib.attune_rt_result_in_place_of(h, i)
+                        if kind == _RESULT else -1)
             rng = None
             if has_range:
                 rng = tuple(int(x) if x.is_integer() else x
@@ -290,7 +296,8 @@ class Module:
                 lib.attune_rt_tensor_name(h, kind, i).decode(),
                 _DTYPE_NAMES[lib.attune_rt_tensor_dtype(h, kind, i)],
                 tuple(shape), rng,
-                bool(lib.attune_rt_tensor_is_scalar(h, kind, i))))
+                bool(lib.attune_rt_tensor_is_scalar(h, kind, i)),
+                in_place if kind == _RESULT and in_place >= 0 else None))
         return infos
 
     @property
@@ -426,7 +433,9 @@ class Module:
 
         ``out``: the results to write (a tuple in the manifest's result order,
         or a tensor when there is one result); by default they are allocated
-        with torch.empty. ``stream``: a torch.cuda.Stream or CUstream handle;
+        with torch.empty, except that a result written in place into an
+        argument (``in_place_of``, e.g. an appended KV cache) is that
+        argument's tensor, updated by the call. ``stream``: a torch.cuda.Stream or CUstream handle;
         default torch.cuda.current_stream() of the tensors' device. Returns
         the result tensor, a tuple of them if there are several, or None.
         """
@@ -447,8 +456,9 @@ class Module:
                 device = torch.device("cuda", torch.cuda.current_device())
             shapes = self._result_shapes(arg_array, len(args))
             dtypes = {code: dt for dt, code in _torch_dtypes(torch).items()}
-            out = tuple(torch.empty(shape, device=device,
-                                    dtype=dtypes[_DTYPE_CODES[r.dtype]])
+            out = tuple(args[r.in_place_of] if r.in_place_of is not None
+                        else torch.empty(shape, device=device,
+                                         dtype=dtypes[_DTYPE_CODES[r.dtype]])
                         for shape, r in zip(shapes, self.results))
         out = tuple(out)
         res_array, device = self._descriptors(torch, "result", self.results,

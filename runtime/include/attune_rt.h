@@ -174,6 +174,13 @@ ATTUNE_RT_API int attune_rt_tensor_range(const attune_rt_module *module,
                                          int32_t kind, int32_t index,
                                          double *lo, double *hi);
 
+/// The argument a result is written in place into (manifest
+/// `"in_place_of"`, e.g. a paged KV cache appended to): its index among the
+/// arguments, or -1 if result `index` is a buffer of its own or out of range.
+/// The caller passes that argument's buffer as the result.
+ATTUNE_RT_API int32_t attune_rt_result_in_place_of(
+    const attune_rt_module *module, int32_t index);
+
 /// Checks `args` (all arguments, in manifest order) and computes the shape of
 /// every result from them: the dimensions of result 0, then of result 1, ...
 /// into `dims` (`capacity` entries, at least the sum of the result ranks).

@@ -625,6 +625,12 @@ int attune_rt_tensor_range(const attune_rt_module *module, int32_t kind,
   return 1;
 }
 
+int32_t attune_rt_result_in_place_of(const attune_rt_module *module,
+                                     int32_t index) {
+  int t = tensorIndex(module, ATTUNE_RT_RESULT, index);
+  return t < 0 ? -1 : module->manifest.tensors[t].inPlaceOf;
+}
+
 int attune_rt_result_shapes(attune_rt_module *module,
                             const attune_rt_tensor *args, int64_t num_args,
                             int64_t *dims, int64_t capacity) {

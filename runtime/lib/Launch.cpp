@@ -143,10 +143,20 @@ Status attune::rt::bindTensors(const Manifest &m, const attune_rt_tensor *args,
     if (Status s = checkTensor(m, i, args[i], out); !s.isOk())
       return s;
   if (withResults)
-    for (int i = 0; i < m.numResults; ++i)
+    for (int i = 0; i < m.numResults; ++i) {
       if (Status s = checkTensor(m, m.numArguments + i, results[i], out);
           !s.isOk())
         return s;
+      // The kernels write this result into the argument's buffer, so the
+      // caller must pass that buffer: any other would be left unwritten.
+      int source = m.tensors[m.numArguments + i].inPlaceOf;
+      if (source >= 0 && results[i].data != args[source].data)
+        return tensorError(cat(
+            m.describeTensor(m.numArguments + i),
+            " is written in place into ", m.describeTensor(source),
+            ": pass that argument's buffer as the result (got 0x", std::hex,
+            results[i].data, ", the argument is 0x", args[source].data, ")"));
+    }
   return evaluateDerivedSymbols(m, out);
 }
 

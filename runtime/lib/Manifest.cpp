@@ -403,7 +403,7 @@ Status ManifestReader::readTensor(const JsonValue &v, const std::string &path,
       !s.isOk())
     return s;
   spec.role = role;
-  const JsonValue *name, *dtype, *shape, *range, *scalar;
+  const JsonValue *name, *dtype, *shape, *range, *scalar, *inPlace;
   if (Status s = get(v, path, "name", true, name); !s.isOk())
     return s;
   if (Status s = readName(*name, member(path, "name"), spec.name); !s.isOk())
@@ -486,6 +486,42 @@ Status ManifestReader::readTensor(const JsonValue &v, const std::string &path,
       return error(rangePath,
                    cat("empty range [", spec.rangeLo, ", ", spec.rangeHi,
                        ") (it is half-open: lo must be below hi)"));
+  }
+
+  if (Status s = get(v, path, "in_place_of", false, inPlace); !s.isOk())
+    return s;
+  if (inPlace) {
+    std::string inPlacePath = member(path, "in_place_of");
+    if (role != TensorRole::Result)
+      return error(inPlacePath, "only results can be written in place");
+    if (!inPlace->isString())
+      return error(inPlacePath,
+                   cat("expected an argument name, got ", inPlace->kindName()));
+    auto arg = tensorIndex.find(inPlace->string);
+    if (arg == tensorIndex.end() || arg->second >= m.numArguments)
+      return error(inPlacePath,
+                   cat("'", inPlace->string, "' is not an argument"));
+    const TensorSpec &source = m.tensors[arg->second];
+    if (source.scalar)
+      return error(inPlacePath, cat("argument '", source.name,
+                                    "' is a scalar, not a buffer"));
+    bool sameShape = source.dtype == spec.dtype &&
+                     source.shape.size() == spec.shape.size();
+    for (size_t d = 0; sameShape && d < spec.shape.size(); ++d)
+      sameShape = source.shape[d].symbol == spec.shape[d].symbol &&
+                  (spec.shape[d].isSymbol() ||
+                   source.shape[d].value == spec.shape[d].value);
+    if (!sameShape)
+      return error(inPlacePath,
+                   cat("argument '", source.name,
+                       "' does not have the result's dtype and shape"));
+    for (int i = m.numArguments; i < static_cast<int>(m.tensors.size()); ++i)
+      if (m.tensors[i].inPlaceOf == arg->second)
+        return error(inPlacePath,
+                     cat("argument '", source.name,
+                         "' is already written in place by ",
+                         m.describeTensor(i)));
+    spec.inPlaceOf = arg->second;
   }
   return Status::ok();
 }

@@ -71,6 +71,10 @@ struct TensorSpec {
   /// The optional `range` [lo, hi), informative only (integers or floats).
   bool hasRange = false;
   double rangeLo = 0, rangeHi = 0;
+  /// A result the kernels write in place into an argument (`"in_place_of"`,
+  /// e.g. a paged KV cache appended to): that argument's index, else -1.
+  /// The caller passes the argument's buffer as the result too.
+  int inPlaceOf = -1;
 };
 
 /// One factor of a grid dimension: ceil(value / divisor) (divisor 1 for a

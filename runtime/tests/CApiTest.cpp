@@ -171,6 +171,8 @@ TEST_F(CApiTest, Queries) {
   EXPECT_EQ(hi, 4);
   EXPECT_EQ(attune_rt_tensor_range(module, ATTUNE_RT_ARGUMENT, 0, &lo, &hi), 0);
   EXPECT_EQ(attune_rt_tensor_is_scalar(module, ATTUNE_RT_ARGUMENT, 0), 0);
+  EXPECT_EQ(attune_rt_result_in_place_of(module, 0), -1);
+  EXPECT_EQ(attune_rt_result_in_place_of(module, 2), -1);
   EXPECT_STREQ(attune_rt_dtype_name(ATTUNE_RT_BF16), "bf16");
   EXPECT_EQ(attune_rt_dtype_name(6), nullptr);
   EXPECT_EQ(attune_rt_dtype_size(ATTUNE_RT_I64), 8);

@@ -621,6 +621,33 @@ TEST(DerivedSymbols, SizeTheWorkspaceAndDriveGridsAndConditions) {
                          "not a multiple of 2 (rows = 9)");
 }
 
+TEST(DerivedSymbols, InPlaceResultsAreTheArgumentsBuffer) {
+  // o written in place into q: the caller passes q's buffer as o.
+  Manifest m;
+  Status parsed = parseManifest(
+      derivedWith(R"({"name": "o", "dtype": "f32", "shape": ["B", "Sq", 64]})",
+                  R"({"name": "o", "dtype": "f16", "shape": ["B", "Sq", 64],
+                      "in_place_of": "q"})"),
+      m);
+  ASSERT_TRUE(parsed.isOk()) << parsed.message();
+  ASSERT_EQ(m.tensors[2].inPlaceOf, 0);
+  auto plan = [&](uint64_t result) {
+    std::vector<Tensor> args = {Tensor(0x1000, ATTUNE_RT_F16, {2, 10, 64}),
+                                Tensor(0x2000, ATTUNE_RT_F16, {2, 12, 64})};
+    std::vector<Tensor> results = {Tensor(result, ATTUNE_RT_F16, {2, 10, 64})};
+    std::vector<attune_rt_tensor> a = views(args), r = views(results);
+    LaunchPlan p;
+    return planLaunch(m, a.data(), a.size(), r.data(), r.size(), p);
+  };
+  EXPECT_TRUE(plan(0x1000).isOk());
+  Status s = plan(0x3000);
+  EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_TENSOR);
+  EXPECT_EQ(s.message(),
+            "result 'o' is written in place into argument 'q': pass that "
+            "argument's buffer as the result (got 0x3000, the argument is "
+            "0x1000)");
+}
+
 TEST(DerivedSymbols, ViewsPassTheirSizesAndContiguousStrides) {
   Manifest m;
   ASSERT_TRUE(parseManifest(derivedManifest, m).isOk());

@@ -639,6 +639,57 @@ TEST(Manifest, MalformedViewsAreClearErrors) {
             "can have a \"shape\" (a view of the buffer)");
 }
 
+TEST(Manifest, InPlaceResults) {
+  // A result the kernels write into an argument's buffer (a paged KV cache
+  // appended to): "in_place_of" names the argument.
+  auto withResults = [](const std::string &results) {
+    return manifestWith({{"results", results}});
+  };
+  Manifest m;
+  Status s = parseManifest(
+      withResults(R"([{"name": "z", "dtype": "f32", "shape": ["N", 16],
+                       "in_place_of": "x"}])"),
+      m);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  EXPECT_EQ(m.tensors[2].inPlaceOf, 0);
+  EXPECT_EQ(m.tensors[0].inPlaceOf, -1);
+
+  std::vector<std::pair<std::string, std::string>> cases = {
+      {R"([{"name": "z", "dtype": "f32", "shape": ["N", 16],
+            "in_place_of": 0}])",
+       "results[0].in_place_of: expected an argument name, got an integer"},
+      {R"([{"name": "z", "dtype": "f32", "shape": ["N", 16],
+            "in_place_of": "w"}])",
+       "results[0].in_place_of: 'w' is not an argument"},
+      {R"([{"name": "z", "dtype": "f16", "shape": ["M"]},
+           {"name": "z2", "dtype": "f16", "shape": ["M"],
+            "in_place_of": "z"}])",
+       "results[1].in_place_of: 'z' is not an argument"},
+      {R"([{"name": "z", "dtype": "f32", "shape": ["N", 8],
+            "in_place_of": "x"}])",
+       "results[0].in_place_of: argument 'x' does not have the result's "
+       "dtype and shape"},
+      {R"([{"name": "z", "dtype": "f32", "shape": ["M"],
+            "in_place_of": "y"}])",
+       "results[0].in_place_of: argument 'y' does not have the result's "
+       "dtype and shape"},
+      {R"([{"name": "z", "dtype": "f32", "shape": ["N", 16],
+            "in_place_of": "x"},
+           {"name": "z2", "dtype": "f32", "shape": ["N", 16],
+            "in_place_of": "x"}])",
+       "results[1].in_place_of: argument 'x' is already written in place by "
+       "result 'z'"},
+  };
+  for (const auto &[results, message] : cases)
+    EXPECT_EQ(manifestError(withResults(results)), message) << results;
+  EXPECT_EQ(manifestError(manifestWith(
+                {{"arguments",
+                  R"([{"name": "x", "dtype": "f32", "shape": ["N", 16],
+                       "in_place_of": "x"},
+                      {"name": "y", "dtype": "f16", "shape": ["M"]}])"}})),
+            "arguments[0].in_place_of: only results can be written in place");
+}
+
 TEST(Manifest, InformativeKernelMembersAreIgnored) {
   // What attunec writes besides what the runtime needs.
   std::string k = kernelWith({});

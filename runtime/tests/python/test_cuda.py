@@ -56,11 +56,11 @@ class LoadTest(unittest.TestCase):
                          ["q", "k", "v", "q_doc", "kv_doc"])
         self.assertEqual(m.arguments[0],
                          cuda.TensorInfo("q", "bf16", ("B", "Hq", "Sq", 128),
-                                         None, False))
+                                         None, False, None))
         self.assertEqual(m.arguments[3].range, (0, 4))
         self.assertEqual(m.results[1],
                          cuda.TensorInfo("lse", "f32", ("B", "Hq", "Sq"), None,
-                                         False))
+                                         False, None))
         self.assertEqual(m.workspace, [])
         self.assertIn("document_mask (sm_90a)", repr(m))
         m.close()

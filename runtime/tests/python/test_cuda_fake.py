@@ -196,7 +196,7 @@ class ScalarArgumentTest(unittest.TestCase):
         m = cuda.load(tmp)
         self.assertEqual(m.arguments[1],
                          cuda.TensorInfo("capture0", "f32", (), (1.5, 50),
-                                         True))
+                                         True, None))
         x = torch.Tensor((10,), torch.float32)
         y = m(x, 30.0)
         self.assertEqual(y.shape, (10,))
@@ -206,6 +206,44 @@ class ScalarArgumentTest(unittest.TestCase):
             m(x, "30")
         self.assertEqual(str(ctx.exception),
                          "argument 'capture0' is an f32 scalar; got str '30'")
+        m.close()
+        for name in ("manifest.json", "k.cubin"):
+            os.remove(os.path.join(tmp, name))
+        os.rmdir(tmp)
+
+
+class InPlaceResultTest(unittest.TestCase):
+    def test_in_place_results_are_the_arguments_tensor(self):
+        import tempfile
+        tmp = tempfile.mkdtemp()
+        with open(os.path.join(tmp, "manifest.json"), "w") as f:
+            f.write("""{"format": "attune-cuda", "version": 1,
+              "function": "append", "chip": "sm_80",
+              "arguments": [
+                {"name": "x", "dtype": "f32", "shape": ["N"]},
+                {"name": "cache", "dtype": "f32", "shape": [16]}],
+              "results": [{"name": "y", "dtype": "f32", "shape": ["N"]},
+                          {"name": "cache_out", "dtype": "f32",
+                           "shape": [16], "in_place_of": "cache"}],
+              "kernels": [{"name": "k", "cubin": "k.cubin",
+                           "block": [32, 1, 1], "grid": [["N"], [], []],
+                           "params": [{"tensor": "x"}, {"tensor": "cache"},
+                                      {"tensor": "y"}]}]}""")
+        with open(os.path.join(tmp, "k.cubin"), "w") as f:
+            f.write("cubin")
+        m = cuda.load(tmp)
+        self.assertEqual(m.results[1].in_place_of, 1)
+        self.assertIsNone(m.results[0].in_place_of)
+        x = torch.Tensor((10,), torch.float32)
+        cache = torch.Tensor((16,), torch.float32)
+        y, out = m(x, cache)
+        self.assertIs(out, cache)
+        with self.assertRaises(cuda.Error) as ctx:
+            m(x, cache, out=(y, torch.Tensor((16,), torch.float32)))
+        self.assertEqual(ctx.exception.status, cuda.ERROR_TENSOR)
+        self.assertIn("result 'cache_out' is written in place into argument "
+                      "'cache': pass that argument's buffer as the result",
+                      str(ctx.exception))
         m.close()
         for name in ("manifest.json", "k.cubin"):
             os.remove(os.path.join(tmp, name))
