@@ -634,7 +634,7 @@ FailureOr<llvm::json::Object> attune::cuda::compileAttentionFunction(
         argument = entry.getAsObject();
     workspace.push_back(llvm::json::Object{
         {"name", buffer},
-        {"dtype", *argument->getString("dtype")},
+        {"dtype", argument->getString("dtype")->str()},
         {"shape", llvm::json::Array(*argument->getArray("shape"))}});
     ropeParams.push_back(llvm::json::Object{{"tensor", buffer}});
   }
