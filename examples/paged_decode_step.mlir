@@ -12,12 +12,16 @@
 //
 // Pages hold P = 5 rows (any size works: vLLM uses 16, FlashInfer any), 24
 // pages per cache, 6 pages per sequence (30 rows). Grouped-query heads: 4
-// query heads share 2 K/V heads. The query's rope is fused into the
-// kernel's Q loads and the gathers into its K and V loads; the append and
-// the new keys' rope are their own loops. The updated caches are returned.
+// query heads share 2 K/V heads. The updated caches are returned.
 //
-// Targets: CPU only. The CUDA target refuses the paged ops and attn.rope
-// with a diagnostic.
+// Targets: CPU and CUDA. On the CPU the query's rope is fused into the
+// kernel's Q loads and the gathers into its K and V loads; the append and
+// the new keys' rope are their own loops. On CUDA the function compiles as
+// a program (docs/CUDATarget.md, "Programs"): the positions and lengths
+// are linalg kernels, each append a kernel that writes the new rows into
+// the caller's cache in place (the manifest's "in_place_of") with the
+// keys' rope applied as it writes, the query's rope a kernel of its own,
+// and the attention reads the caches through the block table.
 //
 // Expects: Q [B, 4, Sq, 64], K_new and V_new [B, 2, Sq, 64], caches
 // [24, 5, 2, 64], bf16; block_table [B, 6] i32 of pages in [0, 24), no page

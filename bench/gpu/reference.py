@@ -27,13 +27,14 @@
 # linformer.mlir): arith ops on index values and elementwise on tensors,
 # tensor.dim / empty / cast / collapse_shape / expand_shape / extract_slice
 # / insert_slice / concat, splat constants, attn.rope / unpack / pack /
-# gather_pages, attn.merge (docs/Merge.md), and linalg.generic on tensors
-# with its named forms fill, copy, broadcast, transpose, map, reduce,
-# matmul and batch_matmul. A linalg op is evaluated vectorised over its
-# parallel loops (in chunks of at most max_elems points) while its
-# reduction loops run serially, point by point, accumulating in the
-# region's order from the outputs' initial values; indexing maps may be any
-# affine expressions of the loops (+, *, floordiv, ceildiv, mod).
+# gather_pages / append_pages, attn.merge (docs/Merge.md), and
+# linalg.generic on tensors with its named forms fill, copy, broadcast,
+# transpose, map, reduce, matmul and batch_matmul. A linalg op is
+# evaluated vectorised over its parallel loops (in chunks of at most
+# max_elems points) while its reduction loops run serially, point by
+# point, accumulating in the region's order from the outputs' initial
+# values; indexing maps may be any affine expressions of the loops (+, *,
+# floordiv, ceildiv, mod).
 #
 # Integers (any width, and index = 64 bits) are held as int64 arrays
 # sign-extended from their width, and every op re-normalises its result, so
@@ -42,14 +43,14 @@
 # has almost none). i1 is held as bool. Floats are held in the evaluation
 # dtype (float32, or float64 with numpy) and are rounded by arith.truncf,
 # by a write to a tensor of bf16 / f16 elements (a linalg op's result,
-# attn.merge's O), and where an op computes with a bf16 / f16 O of an
-# attention or merge (the O a function returns is not rounded, so that
-# checks measure it in ulps). Operations MLIR calls undefined or poison
-# (integer division by zero, signed division overflow, over-wide shifts,
-# out-of-range float-to-int conversions, out-of-bounds tensor.extract, an
-# extract_slice or indexing map past its tensor) raise ReferenceError, as
-# the project's C++ oracle reports them; an op this file does not know
-# raises UnsupportedOpError naming it.
+# attn.merge's O, attn.append_pages's rows), and where an op computes
+# with a bf16 / f16 O of an attention or merge (the O a function returns
+# is not rounded, so that checks measure it in ulps). Operations MLIR calls
+# undefined or poison (integer division by zero, signed division overflow,
+# over-wide shifts, out-of-range float-to-int conversions, out-of-bounds
+# tensor.extract, an extract_slice or indexing map past its tensor) raise
+# ReferenceError, as the project's C++ oracle reports them; an op this file
+# does not know raises UnsupportedOpError naming it.
 #
 # No dependency beyond the array module: numpy here, torch on the GPU
 # machine (imported lazily, never by this file).
@@ -1449,6 +1450,71 @@ class _Interp:
         out = gathered if "bshd" in layout else be.swap12(gathered)
         return [_Val(out, op.result_types[0])]
 
+    def _append_pages(self, op, args, active, env):
+        """attn.append_pages (docs/PagedKV.md): a copy of the cache in which
+        row r of sequence b, at p = seq_lens[b] + r, is written to slot
+        p mod P of page block_table[b, p / P] (rounded to the cache's
+        element type, as any write to its tensor); every other row is
+        unchanged. A negative length or one with seq_lens[b] + S > M P, a
+        page id outside [0, N) where a row is written, or two rows written
+        to one slot of a page is an error, named with its indices."""
+        be = self.be
+        rows, cache = args[0].x, args[1].x
+        table, lens = self.ints(args[2]), self.ints(args[3])
+        layout = op.attrs.get("layout", "bhsd")
+        cache_layout = op.attrs.get("cache_layout", "bshd")
+        if rows.ndim != 4 or cache.ndim != 4 or table.ndim != 2 or \
+                lens.ndim != 1:
+            raise ReferenceError(f"{op}: ranks {rows.ndim}, {cache.ndim}, "
+                                 f"{table.ndim}, {lens.ndim}")
+        # The new rows as [B, S, H, D], the cache as [N, P, H, D].
+        new = rows if "bshd" in layout else be.swap12(rows)
+        pages = cache if "bshd" in cache_layout else be.swap12(cache)
+        n, p = int(pages.shape[0]), int(pages.shape[1])
+        nb, s = int(new.shape[0]), int(new.shape[1])
+        m = int(table.shape[1])
+        if int(table.shape[0]) != nb or int(lens.shape[0]) != nb or \
+                tuple(new.shape[2:]) != tuple(pages.shape[2:]):
+            raise ReferenceError(
+                f"{op}: block_table {tuple(table.shape)}, seq_lens "
+                f"{tuple(lens.shape)} and rows {tuple(rows.shape)} do not "
+                f"match the cache {tuple(cache.shape)}")
+        bad = (lens < 0) | (lens + s > m * p)
+        if be.any(bad):
+            b = bad.tolist().index(True)
+            n_b = int(lens[b])
+            raise ReferenceError(
+                f"{op}: seq_lens[{b}] = {n_b} is negative" if n_b < 0 else
+                f"{op}: seq_lens[{b}] = {n_b} plus {s} new rows exceeds the "
+                f"table's {m * p} rows")
+        pos = lens[:, None] + be.arange(0, s)[None, :]          # [B, S]
+        ids = table[be.arange(0, nb)[:, None], pos // p]        # [B, S]
+        bad = (ids < 0) | (ids >= n)
+        if be.any(bad):
+            flat = bad.reshape(-1).tolist().index(True)
+            b, r = divmod(flat, s)
+            j = int(pos[b, r])
+            raise ReferenceError(
+                f"{op}: block_table[{b}, {j // p}] = {int(ids[b, r])} is "
+                f"outside the cache's {n} pages (row {r} of sequence {b} is "
+                f"written to it)")
+        slots = pos % p
+        where = (ids * p + slots).reshape(-1).tolist()
+        if len(set(where)) != len(where):
+            first = {}
+            for k, w in enumerate(where):
+                if w in first:
+                    (b0, r0), (b1, r1) = divmod(first[w], s), divmod(k, s)
+                    raise ReferenceError(
+                        f"{op}: row {r1} of sequence {b1} and row {r0} of "
+                        f"sequence {b0} are both written to row {w % p} of "
+                        f"page {w // p}")
+                first[w] = k
+        out = be.copy(pages)
+        out[ids, slots] = self.store(new, op.result_types[0].elem)
+        out = out if "bshd" in cache_layout else be.swap12(out)
+        return [_Val(out, op.result_types[0])]
+
     def _rope(self, op, args, active, env):
         """attn.rope (docs/Rope.md): feature pairs rotated by
         (p / scaling) freq_scales[k] base^(-2k / R), the angle in float64;
@@ -2167,6 +2233,7 @@ _Interp._HANDLERS.update({
     "tensor.dim": _Interp._dim,
     "tensor.concat": _Interp._concat,
     "attn.gather_pages": _Interp._gather_pages,
+    "attn.append_pages": _Interp._append_pages,
     "attn.unpack": _Interp._unpack,
     "attn.rope": _Interp._rope,
     "attn.pack": _Interp._pack,
@@ -2414,25 +2481,10 @@ class Spec:
         keep an operand's shape (_same_shape_operand); then the names in
         the arguments' attn.dims for the dims still unnamed."""
         syms = {}
-        arg_index = {a.name: k for k, a in enumerate(self.arguments)}
-        producers = {}
-        for op in self.body.ops:
-            for r_i, r in enumerate(op.results):
-                producers[r] = (op, r_i)
-
-        def source(v):
-            for _ in range(1000):
-                if v in arg_index:
-                    return arg_index[v]
-                prod = producers.get(v)
-                v = self._same_shape_operand(*prod) if prod else None
-                if v is None:
-                    return None
-            return None
         for att in self.attentions:
             seq_dim = 2 if att.layout == "bhsd" else 1
             for operand, seq in zip(att.op.operands[:3], ("Sq", "Sk", "Sk")):
-                k = source(operand)
+                k = self._source_argument(operand)
                 if k is not None:
                     syms[(k, 0)] = "B"
                     syms[(k, seq_dim)] = seq
@@ -2442,6 +2494,57 @@ class Spec:
                     if isinstance(s, str):
                         syms.setdefault((k, d), s)
         return syms
+
+    def _source_argument(self, v):
+        """The index of the argument whose shape value v has, directly or
+        through ops that keep an operand's shape (_same_shape_operand), or
+        None."""
+        arg_index = {a.name: k for k, a in enumerate(self.arguments)}
+        producers = {}
+        for op in self.body.ops:
+            for r_i, r in enumerate(op.results):
+                producers[r] = (op, r_i)
+        for _ in range(1000):
+            if v in arg_index:
+                return arg_index[v]
+            prod = producers.get(v)
+            v = self._same_shape_operand(*prod) if prod else None
+            if v is None:
+                return None
+        return None
+
+    def append_tables(self, shapes):
+        """The attn.append_pages ops of the function, for harnesses that draw
+        valid inputs for them (docs/PagedKV.md: a block table that lists no
+        page twice, lengths that leave room for the new rows), given the
+        arguments' concrete shapes (argument_shapes; None for scalars): one
+        dict per op with `table` and `lengths`, the indices of the arguments
+        that are its block_table and seq_lens (None when the function
+        computes them), and its sizes `pages` N, `page_size` P, `batch` B,
+        `max_pages` M and `new_rows` S."""
+        def shape_of(op, k):
+            src = self._source_argument(op.operands[k])
+            shape = shapes[src] if src is not None and \
+                shapes[src] is not None else op.operand_types[k].shape
+            if shape is None or any(n is None for n in shape):
+                raise ReferenceError(f"{op}: cannot tell the shape of "
+                                     f"operand {k}")
+            return [int(n) for n in shape]
+        arg_index = {a.name: k for k, a in enumerate(self.arguments)}
+        out = []
+        for op in self.body.ops:
+            if op.name != "attn.append_pages":
+                continue
+            rows, cache, table = (shape_of(op, k) for k in range(3))
+            bshd = "bshd" in op.attrs.get("layout", "bhsd")
+            cache_bshd = "bshd" in op.attrs.get("cache_layout", "bshd")
+            out.append(dict(
+                table=arg_index.get(op.operands[2]),
+                lengths=arg_index.get(op.operands[3]),
+                pages=cache[0], page_size=cache[1 if cache_bshd else 2],
+                batch=table[0], max_pages=table[1],
+                new_rows=rows[1 if bshd else 2]))
+        return out
 
     def _mark_rounding(self):
         """self.round_o: the ids of the attn.attention / attn.merge ops

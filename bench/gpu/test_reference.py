@@ -15,7 +15,9 @@
 #   1. print the spec in generic form with `attune-opt --mlir-print-op-generic`
 #      (what an artifact's spec.mlir holds) and parse it with reference.py;
 #   2. draw seeded inputs here (floats ~ N(0, 1) rounded to the spec's element
-#      type, captures in their attn.range), write them as .npy;
+#      type, captures in their attn.range; valid varlen offsets, and valid
+#      block tables and lengths for attn.append_pages, a size whose new rows
+#      cannot fit in the table being a SKIP), write them as .npy;
 #   3. `attune-run SPEC --check --input=N=FILE ... --output-dir DIR`: the CPU
 #      path on the same inputs, itself checked against the C++ oracle;
 #   4. evaluate reference.py (numpy, float32 and float64) on the same inputs
@@ -34,7 +36,8 @@
 # function bodies use the tensor and linalg ops and attn.merge forms the
 # examples do not (stress_body, stress_merge_bf16). Unit tests check the
 # integer helpers, the errors, and what attune-run cannot (indexing maps
-# with floordiv / mod, splat constants).
+# with floordiv / mod, splat constants, attn.append_pages's layouts and
+# errors).
 #
 # Run: python3 bench/gpu/test_reference.py --build build [--quick] [-v]
 # Exits non-zero if any check fails. Needs numpy only.
@@ -70,14 +73,13 @@ SIZES = [
 ]
 QUICK_SIZES = [(1, 1, 1), (2, 17, 113), (1, 113, 17), (2, 37, 53)]
 # Extra sizes where a spec's structure only shows at larger S.
-EXTRA_SIZES = {"bench_window": [(1, 1500, 1500), (1, 1100, 1300)]}
+EXTRA_SIZES = {"bench_window": [(1, 1500, 1500), (1, 1100, 1300)],
+               # Every page of the cache in the tables (4 x 6 of 24), the
+               # table full (30 new rows), a page boundary mid-append.
+               "paged_decode_step": [(4, 5, 5), (2, 30, 30), (3, 12, 12)]}
 
 # Examples not checked here, and why.
-NOT_CHECKED = {
-    "paged_decode_step": "attn.append_pages, which the reference does not "
-    "evaluate, and page tables that list no page twice (random ones do): "
-    "test/Integration/CPU/paged.test checks it with valid tables",
-}
+NOT_CHECKED = {}
 
 # Stress specs: regions that use what the examples do not. Each must verify,
 # and compile and pass --check in attune-run on at least one CPU pipeline;
@@ -720,6 +722,26 @@ func.func @stress_merge_bf16(
 """
 
 
+# For Tester.append_unit_tests: an append whose rows are bshd and whose
+# cache is HND (bhsd), the combination examples/paged_decode_step.mlir does
+# not use, with i64 tables.
+APPEND_UNIT = r"""
+func.func @append(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
+                  %v: tensor<?x2x?x8xf32>, %rows: tensor<2x3x2x8xf32>,
+                  %cache: tensor<5x2x4x8xf32>, %table: tensor<2x3xi64>,
+                  %lens: tensor<2xi64>)
+    -> (tensor<?x2x?x8xf32>, tensor<5x2x4x8xf32>) {
+  %o = attn.attention ins(%q, %k, %v : tensor<?x2x?x8xf32>,
+      tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>) -> tensor<?x2x?x8xf32>
+  %c = attn.append_pages %rows into %cache[%table] lengths(%lens)
+      {layout = #attn.layout<bshd>, cache_layout = #attn.layout<bhsd>}
+      : tensor<2x3x2x8xf32>, tensor<5x2x4x8xf32>, tensor<2x3xi64>,
+        tensor<2xi64>
+  return %o, %c : tensor<?x2x?x8xf32>, tensor<5x2x4x8xf32>
+}
+"""
+
+
 # For Tester.body_unit_tests.
 BODY_UNIT = r"""
 #in = affine_map<(i, j) -> (i floordiv 3, (j + i) mod 5, j ceildiv 2)>
@@ -777,11 +799,54 @@ def np_dtype(ty):
     return {8: np.int8, 16: np.int16, 32: np.int32, 64: np.int64}[ty.width]
 
 
+class DoesNotFit(Exception):
+    """Sizes at which no valid inputs exist (the new rows of an
+    attn.append_pages past its block table's M P rows): that size is
+    skipped, not failed."""
+
+
+def page_tables(spec, shapes, rng):
+    """Valid block tables and lengths for the spec's attn.append_pages ops
+    (docs/PagedKV.md), by argument index: B M distinct page ids drawn at
+    random from [0, N) for a block table, lengths in [0, M P - S] (room for
+    the S new rows), the first 0 and the last M P - S when B > 1. Raises
+    DoesNotFit when S > M P, ValueError when B M > N."""
+    pages, room = {}, {}
+    for a in spec.append_tables(shapes):
+        k = a["table"]
+        if k is not None:
+            pages[k] = min(a["pages"], pages.get(k, a["pages"]))
+        if a["lengths"] is not None:
+            r = a["max_pages"] * a["page_size"] - a["new_rows"]
+            if r < 0:
+                raise DoesNotFit(
+                    f"{a['new_rows']} new rows do not fit in the block "
+                    f"table's {a['max_pages']} pages of {a['page_size']} "
+                    "rows")
+            room[a["lengths"]] = min(r, room.get(a["lengths"], r))
+    out = {}
+    for k, n in pages.items():
+        B, M = shapes[k]
+        if B * M > n:
+            raise ValueError(
+                f"{spec.arguments[k].name}: {B} sequences of {M} pages need "
+                f"{B * M} distinct pages, the cache has {n}")
+        out[k] = rng.permutation(n)[:B * M].reshape(B, M)
+    for k, r in room.items():
+        x = rng.integers(0, r + 1, size=tuple(shapes[k]))
+        if x.size > 1:
+            x[0], x[-1] = 0, r
+        out[k] = x
+    return out
+
+
 def make_inputs(spec, sizes, rng, force_zero_len=False):
     """Seeded inputs for `spec` at sizes: floats ~ N(0, 1) (uniform in
     attn.range when given), rounded to the element type; integers uniform
-    in attn.range (default [0, 8))."""
+    in attn.range (default [0, 8)); valid offsets of a varlen batch, and
+    valid block tables and lengths of an attn.append_pages (page_tables)."""
     shapes = spec.argument_shapes(sizes)
+    paged = page_tables(spec, shapes, rng)
     # Offsets of a varlen batch (attn.unpack / attn.pack operand 1): valid
     # ones, cutting the packed tensor's rows (docs/Varlen.md).
     index = {a.name: k for k, a in enumerate(spec.arguments)}
@@ -801,6 +866,9 @@ def make_inputs(spec, sizes, rng, force_zero_len=False):
             if force_zero_len:
                 cuts[0], cuts[-1] = 0, packed_rows[a.name]
             inputs.append(cuts.astype(np_dtype(elem)))
+            continue
+        if len(inputs) in paged:
+            inputs.append(paged[len(inputs)].astype(np_dtype(elem)))
             continue
         if elem.kind == "float":
             if a.range:
@@ -950,6 +1018,9 @@ class Tester:
             try:
                 inputs = make_inputs(spec, sizes, rng,
                                      force_zero_len=(n % 2 == 1))
+            except DoesNotFit as e:
+                self.report(None, f"{label}: skipped: {e}")
+                continue
             except Exception as e:  # noqa: BLE001
                 self.report(False, f"{label}: inputs: {e}")
                 continue
@@ -1096,6 +1167,7 @@ class Tester:
                     f"shifts, unsigned compare, bit counts ({bad} wrong)")
         self.error_tests()
         self.body_unit_tests()
+        self.append_unit_tests()
 
     def body_unit_tests(self):
         """What attune-run cannot check (its oracle takes sums of loops
@@ -1138,6 +1210,70 @@ class Tester:
                         + (f" ({', '.join(bad)} wrong)" if bad else ""))
         except Exception as e:  # noqa: BLE001
             self.report(False, f"unit: body ops: {type(e).__name__}: {e}")
+
+    def append_unit_tests(self):
+        """attn.append_pages with bshd rows into an HND cache against Python
+        loops, bit for bit (numpy, and torch when it imports): pages written
+        across a page boundary, table entries past the rows written that
+        are not page ids (never read); and its three errors."""
+        p = self.tmp / "append_unit.mlir"
+        p.write_text(APPEND_UNIT)
+        try:
+            spec = reference.parse_spec(self.generic(p))
+            rng = np.random.default_rng(11)
+            q = rng.standard_normal((1, 2, 3, 8)).astype(np.float32)
+            rows = rng.standard_normal((2, 3, 2, 8)).astype(np.float32)
+            cache = rng.standard_normal((5, 2, 4, 8)).astype(np.float32)
+            # Sequence 0 writes rows 2-4 (pages 3, 0), sequence 1 rows 9-11
+            # (page 4); -1 and 7 are never written to.
+            table = np.array([[3, 0, -1], [-1, 7, 4]], np.int64)
+            lens = np.array([2, 9], np.int64)
+            want = cache.copy()
+            for b in range(2):
+                for r in range(3):
+                    j = lens[b] + r
+                    want[table[b, j // 4], :, j % 4, :] = rows[b, r]
+            bad = []
+            backends = [("numpy", np, lambda x: x)]
+            if self.torch is not None:
+                backends.append(("torch", self.torch,
+                                 lambda x: self.torch.from_numpy(x.copy())))
+            for label, xp, conv in backends:
+                ev = spec.evaluate([conv(x) for x in (q, q, q, rows, cache,
+                                                       table, lens)], xp=xp)
+                got = ev.outputs[1]
+                got = got.numpy() if label == "torch" else got
+                if not np.array_equal(got, want):
+                    bad.append(f"{label}: the cache differs")
+            errors = {
+                "a length past the table": (table, np.array([2, 10]),
+                                            "exceeds the table's 12 rows"),
+                "a negative length": (table, np.array([-1, 9]),
+                                      "seq_lens[0] = -1 is negative"),
+                "a page id outside the cache": (
+                    np.array([[3, 5, -1], [-1, 7, 4]]), lens,
+                    "block_table[0, 1] = 5 is outside the cache's 5 pages"),
+                "two rows written to one place": (
+                    np.array([[3, 0, -1], [-1, 7, 3]]), lens,
+                    "row 1 of sequence 1 and row 0 of sequence 0 are both "
+                    "written to row 2 of page 3"),
+            }
+            for what, (t, n, needle) in errors.items():
+                for label, xp, conv in backends:
+                    try:
+                        spec.evaluate([conv(np.asarray(x)) for x in (
+                            q, q, q, rows, cache, t.astype(np.int64),
+                            n.astype(np.int64))], xp=xp)
+                        bad.append(f"{label}: {what} is not reported")
+                    except reference.ReferenceError as e:
+                        if needle not in str(e):
+                            bad.append(f"{label}: {what}: {e}")
+            self.report(not bad, "unit: attn.append_pages (bshd rows, HND "
+                        "cache) against loops, and its errors"
+                        + (f" ({'; '.join(bad)})" if bad else ""))
+        except Exception as e:  # noqa: BLE001
+            self.report(False, f"unit: attn.append_pages: "
+                        f"{type(e).__name__}: {e}")
 
     def error_tests(self):
         """Undefined behaviour and unknown ops raise, naming the op."""

@@ -91,6 +91,17 @@ mlir::LLVM::GlobalOp createRopeThetaTable(mlir::OpBuilder &b,
                                           mlir::Location loc, attn::RopeOp rope,
                                           llvm::StringRef name);
 
+/// Feature `f` (index) of a row that `rope` rotates, whose value is `x`
+/// (f32), at `position` (i64): x itself past rotary_dim, else x cos a -+
+/// partner sin a (docs/Rope.md). `load` gives the row's feature at an
+/// index as f32, `loadScale` (null without freq_scales) freq_scales[k];
+/// `thetas` is the address of createRopeThetaTable's table. Returns f32.
+mlir::Value emitRotatedFeature(
+    mlir::OpBuilder &b, mlir::Location loc, attn::RopeOp rope, mlir::Value f,
+    mlir::Value x, llvm::function_ref<mlir::Value(mlir::Value)> load,
+    mlir::Value position,
+    llvm::function_ref<mlir::Value(mlir::Value)> loadScale, mlir::Value thetas);
+
 /// The rope kernel of an operand that `rope` rotates (RopeKernel.cpp): one
 /// CTA per (kPlaneRows rows, head, batch) of `input` (the rope's input, in
 /// the rope's layout) writes them rotated to `output`, of the same type.

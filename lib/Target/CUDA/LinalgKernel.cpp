@@ -23,10 +23,11 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "Program.h"
+#include "StepKernel.h"
 
 #include "mlir/Dialect/Affine/Utils.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -36,180 +37,12 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/Transforms/RegionUtils.h"
 
+#include "llvm/Support/FormatVariadic.h"
+
 using namespace mlir;
 using namespace attune;
 using namespace attune::cuda;
 namespace json = llvm::json;
-
-namespace {
-/// Builds one kernel: its parameters as they are needed (a memref per
-/// buffer read or written, an i64 per symbol), expressions at its entry.
-class KernelBuilder {
-public:
-  KernelBuilder(gpu::GPUFuncOp kernel, scf::IfOp guard, ProgramSizes &sizes,
-                const BufferNamer &bufferOf, json::Array &params)
-      : kernel(kernel), prelude(guard), sizes(sizes), bufferOf(bufferOf),
-        params(params) {}
-
-  /// The kernel parameter of the buffer `root` (a program argument or a
-  /// step's result), added on first use.
-  FailureOr<Value> buffer(Value root) {
-    auto it = buffers.find(root);
-    if (it != buffers.end())
-      return it->second;
-    FailureOr<std::string> name = bufferOf(root);
-    if (failed(name))
-      return failure();
-    auto tensor = cast<RankedTensorType>(root.getType());
-    Value arg = addParameter(
-        MemRefType::get(tensor.getShape(), tensor.getElementType()));
-    params.push_back(json::Object{{"tensor", *name}});
-    return buffers[root] = arg;
-  }
-
-  /// `expr` (ProgramSizes) as an index value at the kernel's entry.
-  Value materialize(const json::Value &expr) {
-    Location loc = kernel.getLoc();
-    if (std::optional<int64_t> c = expr.getAsInteger())
-      return arith::ConstantIndexOp::create(prelude, loc, *c);
-    std::string key = ProgramSizes::key(expr);
-    if (Value known = values.lookup(key))
-      return known;
-    Value result;
-    if (std::optional<StringRef> symbol = expr.getAsString()) {
-      Value arg = addParameter(prelude.getI64Type());
-      params.push_back(
-          json::Object{{"scalar", "i64"}, {"symbol", symbol->str()}});
-      result =
-          arith::IndexCastOp::create(prelude, loc, prelude.getIndexType(), arg);
-    } else {
-      const json::Object &object = *expr.getAsObject();
-      StringRef op = object.begin()->first;
-      const json::Array &operands = *object.begin()->second.getAsArray();
-      Value lhs = materialize(operands[0]);
-      Value rhs = materialize(operands[1]);
-      if (op == "add")
-        result = arith::AddIOp::create(prelude, loc, lhs, rhs);
-      else if (op == "sub")
-        result = arith::SubIOp::create(prelude, loc, lhs, rhs);
-      else if (op == "mul")
-        result = arith::MulIOp::create(prelude, loc, lhs, rhs);
-      else if (op == "floordiv")
-        result = arith::DivUIOp::create(prelude, loc, lhs, rhs);
-      else if (op == "ceildiv")
-        result = arith::CeilDivUIOp::create(prelude, loc, lhs, rhs);
-      else if (op == "max")
-        result = arith::MaxUIOp::create(prelude, loc, lhs, rhs);
-      else
-        result = arith::MinUIOp::create(prelude, loc, lhs, rhs);
-    }
-    return values[key] = result;
-  }
-
-  /// Dimension `d` of `tensor`, at the kernel's entry.
-  FailureOr<Value> size(Value tensor, int64_t d) {
-    FailureOr<json::Value> expr = sizes.dim(tensor, d);
-    if (failed(expr))
-      return failure();
-    return materialize(sizes.name(*expr));
-  }
-
-  FailureOr<Value> mixed(OpFoldResult value) {
-    if (std::optional<int64_t> c = getConstantIntValue(value))
-      return materialize(json::Value(*c));
-    FailureOr<json::Value> expr = sizes.index(cast<Value>(value));
-    if (failed(expr))
-      return failure();
-    return materialize(sizes.name(*expr));
-  }
-
-  /// Loads element `at` of `tensor` with `b`: the index is carried back
-  /// through the views (collapse_shape, expand_shape, extract_slice) to the
-  /// buffer they view.
-  FailureOr<Value> load(OpBuilder &b, Value tensor, SmallVector<Value> at) {
-    Location loc = kernel.getLoc();
-    while (true) {
-      Operation *op = tensor.getDefiningOp();
-      if (auto collapse = dyn_cast_or_null<tensor::CollapseShapeOp>(op)) {
-        // Each collapsed index spreads over its group, last dim fastest.
-        SmallVector<Value> source(collapse.getSrcType().getRank());
-        for (auto [g, group] :
-             llvm::enumerate(collapse.getReassociationIndices())) {
-          Value rest = at[g];
-          for (int64_t k = group.size() - 1; k > 0; --k) {
-            FailureOr<Value> n = size(collapse.getSrc(), group[k]);
-            if (failed(n))
-              return failure();
-            source[group[k]] = arith::RemUIOp::create(b, loc, rest, *n);
-            rest = arith::DivUIOp::create(b, loc, rest, *n);
-          }
-          source[group[0]] = rest;
-        }
-        tensor = collapse.getSrc();
-        at = std::move(source);
-        continue;
-      }
-      if (auto expand = dyn_cast_or_null<tensor::ExpandShapeOp>(op)) {
-        SmallVector<Value> source;
-        for (const ReassociationIndices &group :
-             expand.getReassociationIndices()) {
-          Value linear = at[group[0]];
-          for (int64_t k : ArrayRef<int64_t>(group).drop_front()) {
-            FailureOr<Value> n = size(expand.getResult(), k);
-            if (failed(n))
-              return failure();
-            linear = arith::AddIOp::create(
-                b, loc, arith::MulIOp::create(b, loc, linear, *n), at[k]);
-          }
-          source.push_back(linear);
-        }
-        tensor = expand.getSrc();
-        at = std::move(source);
-        continue;
-      }
-      if (auto slice = dyn_cast_or_null<tensor::ExtractSliceOp>(op)) {
-        llvm::SmallBitVector dropped = slice.getDroppedDims();
-        SmallVector<Value> source;
-        unsigned next = 0;
-        for (auto [i, offset, stride] : llvm::enumerate(
-                 slice.getMixedOffsets(), slice.getMixedStrides())) {
-          FailureOr<Value> o = mixed(offset), s = mixed(stride);
-          if (failed(o) || failed(s))
-            return failure();
-          if (dropped.test(i)) {
-            source.push_back(*o);
-            continue;
-          }
-          Value step = arith::MulIOp::create(b, loc, at[next++], *s);
-          source.push_back(arith::AddIOp::create(b, loc, *o, step));
-        }
-        tensor = slice.getSource();
-        at = std::move(source);
-        continue;
-      }
-      FailureOr<Value> memref = buffer(tensor);
-      if (failed(memref))
-        return failure();
-      return memref::LoadOp::create(b, loc, *memref, at).getResult();
-    }
-  }
-
-private:
-  Value addParameter(Type type) {
-    unsigned index = kernel.getNumArguments();
-    (void)kernel.insertArgument(index, type, DictionaryAttr(), kernel.getLoc());
-    return kernel.getArgument(index);
-  }
-
-  gpu::GPUFuncOp kernel;
-  OpBuilder prelude;
-  ProgramSizes &sizes;
-  const BufferNamer &bufferOf;
-  json::Array &params;
-  DenseMap<Value, Value> buffers;
-  llvm::StringMap<Value> values;
-};
-} // namespace
 
 /// The value `value` of a region or an init has in the kernel when it is
 /// a constant (cloned with `b`), else null.
@@ -224,27 +57,10 @@ FailureOr<LinalgKernel>
 attune::cuda::emitLinalgKernel(OpBuilder &b, linalg::GenericOp op,
                                StringRef name, ProgramSizes &sizes,
                                const BufferNamer &bufferOf) {
-  MLIRContext *ctx = b.getContext();
   Location loc = op.getLoc();
   LinalgKernel result;
-  result.name = name.str();
-
-  auto kernel = gpu::GPUFuncOp::create(b, loc, name, b.getFunctionType({}, {}));
-  kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), UnitAttr::get(ctx));
-  kernel.setKnownBlockSizeAttr(
-      b.getDenseI32ArrayAttr({static_cast<int32_t>(kLinalgThreads), 1, 1}));
-  kernel->setAttr(attn::KernelAttr::getAttrName(),
-                  attn::KernelAttr::get(ctx, attn::KernelRole::linalg,
-                                        kLinalgThreads, 0, 0, 0, 0, 1, 0, "", 0,
-                                        0));
-  Block &entry = kernel.getBody().front();
-  OpBuilder body = OpBuilder::atBlockBegin(&entry);
-  // Everything the guard's body needs is computed before it (the builder
-  // puts sizes and parameters there).
-  Value trueValue = arith::ConstantIntOp::create(body, loc, 1, 1);
-  auto guard = scf::IfOp::create(body, loc, trueValue, /*withElse=*/false);
-  gpu::ReturnOp::create(body, loc);
-  KernelBuilder kb(kernel, guard, sizes, bufferOf, result.params);
+  StepKernelBuilder kb(b, loc, name, attn::KernelRole::linalg, sizes, bufferOf,
+                       result);
 
   // The size of every loop, from an operand dimension it indexes directly.
   unsigned loops = op.getNumLoops();
@@ -293,24 +109,42 @@ attune::cuda::emitLinalgKernel(OpBuilder &b, linalg::GenericOp op,
   json::Value count = 1;
   for (unsigned l : parallel)
     count = ProgramSizes::combine("mul", std::move(count), extent[l]);
-  result.count = sizes.name(count);
 
-  // t = the thread's point; the guard is t < count.
-  OpBuilder pre(guard);
-  Value tid = gpu::ThreadIdOp::create(pre, loc, gpu::Dimension::x);
-  Value block = gpu::BlockIdOp::create(pre, loc, gpu::Dimension::x);
-  Value threads = arith::ConstantIndexOp::create(pre, loc, kLinalgThreads);
-  Value t = arith::AddIOp::create(
-      pre, loc, arith::MulIOp::create(pre, loc, block, threads), tid);
-  Value total = kb.materialize(result.count);
-  guard.getConditionMutable().assign(
-      arith::CmpIOp::create(pre, loc, arith::CmpIPredicate::ult, t, total));
-  trueValue.getDefiningOp()->erase();
+  kb.setPoints(sizes.name(count));
 
-  OpBuilder in = guard.getThenBodyBuilder();
+  OpBuilder &in = kb.body();
+  // Every operand dimension a loop indexes directly has the loop's size
+  // (linalg's rule): checked where the sizes are not the same expression,
+  // as a device-side assertion, rather than reading or writing past one.
+  for (OpOperand &operand : op->getOpOperands()) {
+    if (!isa<RankedTensorType>(operand.get().getType()))
+      continue;
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    for (auto [r, expr] : llvm::enumerate(map.getResults())) {
+      auto d = dyn_cast<AffineDimExpr>(expr);
+      if (!d)
+        continue;
+      FailureOr<json::Value> n = sizes.dim(operand.get(), r);
+      if (failed(n))
+        return failure();
+      json::Value named = sizes.name(*n);
+      const json::Value &loop = extent[d.getPosition()];
+      if (ProgramSizes::key(named) == ProgramSizes::key(loop))
+        continue;
+      Value same =
+          arith::CmpIOp::create(in, loc, arith::CmpIPredicate::eq,
+                                kb.materialize(named), kb.materialize(loop));
+      cf::AssertOp::create(
+          in, loc, same,
+          llvm::formatv("linalg step: dimension {0} of operand {1} is not "
+                        "the size of loop {2}",
+                        r, operand.getOperandNumber(), d.getPosition())
+              .str());
+    }
+  }
   SmallVector<Value> ivs(loops);
   {
-    Value rest = t;
+    Value rest = kb.point();
     for (unsigned l : llvm::reverse(parallel)) {
       Value n = kb.materialize(extent[l]);
       ivs[l] = arith::RemUIOp::create(in, loc, rest, n);
@@ -325,17 +159,18 @@ attune::cuda::emitLinalgKernel(OpBuilder &b, linalg::GenericOp op,
     return indices;
   };
 
-  // Values the region uses from above: constants only.
+  // Values the region uses from above: constants, sizes, scalar arguments.
   SetVector<Value> above;
   getUsedValuesDefinedAbove(op.getRegion(), above);
   IRMapping outer;
   for (Value value : above) {
-    Value clone = cloneConstant(pre, value);
-    if (!clone)
+    FailureOr<Value> inside = kb.scalar(value);
+    if (failed(inside))
       return op.emitError("CUDA target: the region of a linalg step may use "
-                          "only constants from outside it"),
+                          "from outside it only constants, integer sizes of "
+                          "the arguments and scalar arguments"),
              failure();
-    outer.map(value, clone);
+    outer.map(value, *inside);
   }
 
   // The outputs' initial values.
@@ -347,12 +182,12 @@ attune::cuda::emitLinalgKernel(OpBuilder &b, linalg::GenericOp op,
     Value source = init.get();
     if (arg.use_empty() || source.getDefiningOp<tensor::EmptyOp>()) {
       // Unread, or undefined (an empty tensor): zero.
-      inits.push_back(arith::ConstantOp::create(pre, loc, element,
-                                                pre.getZeroAttr(element)));
+      inits.push_back(
+          arith::ConstantOp::create(in, loc, element, in.getZeroAttr(element)));
       continue;
     }
     if (auto fill = source.getDefiningOp<linalg::FillOp>()) {
-      Value value = cloneConstant(pre, fill.value());
+      Value value = cloneConstant(in, fill.value());
       if (!value)
         return fill.emitError("CUDA target: a linalg.fill that initialises a "
                               "linalg step must fill a constant"),
@@ -382,9 +217,13 @@ attune::cuda::emitLinalgKernel(OpBuilder &b, linalg::GenericOp op,
         if (failed(loaded))
           return failure();
         value = *loaded;
-      } else if (!(value = cloneConstant(at, input->get()))) {
+      } else if (FailureOr<Value> inside = kb.scalar(input->get());
+                 succeeded(inside)) {
+        value = *inside;
+      } else {
         return op.emitError("CUDA target: a scalar input of a linalg step "
-                            "must be a constant"),
+                            "must be a constant, an integer size of the "
+                            "arguments or a scalar argument"),
                failure();
       }
       map.map(arg, value);

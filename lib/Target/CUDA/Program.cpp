@@ -146,8 +146,8 @@ static LogicalResult prepare(func::FuncOp func) {
   for (OpOperand &operand : ret->getOpOperands()) {
     Value value = operand.get();
     Operation *def = value.getDefiningOp();
-    bool own =
-        def && isa<linalg::LinalgOp, attn::AttentionOp, attn::PackOp>(def);
+    bool own = def && isa<linalg::LinalgOp, attn::AttentionOp, attn::PackOp,
+                          attn::AppendPagesOp>(def);
     if (isa<RankedTensorType>(value.getType()) &&
         (!own || !returned.insert(value).second))
       operand.set(copyOf(rewriter, value, ret));
@@ -209,6 +209,9 @@ private:
   FailureOr<std::string> bufferOf(Value root);
   LogicalResult attentionStep(attn::AttentionOp op);
   LogicalResult linalgStep(linalg::GenericOp op, OpBuilder &kernels);
+  LogicalResult appendStep(attn::AppendPagesOp op, OpBuilder &kernels);
+  /// Appends `kernel` (a step kernel of the linalg module) to the manifest.
+  void addStepKernel(LinalgKernel &kernel);
   LogicalResult checkAssert(cf::AssertOp op);
 
   /// `size` with argument symbols unified by attention steps replaced by
@@ -533,23 +536,62 @@ LogicalResult ProgramCompiler::linalgStep(linalg::GenericOp op,
       emitLinalgKernel(kernelBuilder, op, name, sizes, namer);
   if (failed(kernel))
     return failure();
-  json::Value grid = kernel->count;
+  addStepKernel(*kernel);
+  return success();
+}
+
+/// The attn.rope whose result is `op`'s rows and is read by nothing else
+/// (applied by the append kernel), or null.
+static attn::RopeOp fusedRope(attn::AppendPagesOp op) {
+  auto rope = op.getRows().getDefiningOp<attn::RopeOp>();
+  return rope && rope->hasOneUse() ? rope : attn::RopeOp();
+}
+
+LogicalResult ProgramCompiler::appendStep(attn::AppendPagesOp op,
+                                          OpBuilder &kernelBuilder) {
+  attn::RopeOp rope = fusedRope(op);
+  if (rope && rope.getLayout() != op.getLayout())
+    return op.emitError("CUDA target: the attn.rope of the appended rows "
+                        "reads them in another layout than the append");
+  std::string name =
+      (func.getSymName() + "_s" + std::to_string(steps++) + "_append").str();
+  std::string flags = name + "_written";
+  FailureOr<json::Value> pages =
+      sizes.dim(op.getCache(), op.getCacheDims().batch);
+  if (failed(pages))
+    return failure();
+  workspace.push_back(json::Object{
+      {"name", flags},
+      {"dtype", "i32"},
+      {"shape", json::Array{sizes.name(*pages), op.getPageSize()}}});
+  BufferNamer namer = [&](Value root) { return bufferOf(root); };
+  FailureOr<SmallVector<LinalgKernel>> emitted =
+      emitAppendKernels(kernelBuilder, op, rope, name, flags, sizes, namer);
+  if (failed(emitted))
+    return failure();
+  for (LinalgKernel &kernel : *emitted)
+    addStepKernel(kernel);
+  return success();
+}
+
+void ProgramCompiler::addStepKernel(LinalgKernel &kernel) {
+  const std::string &name = kernel.name;
+  json::Value grid = kernel.count;
   if (std::optional<int64_t> n = grid.getAsInteger())
-    grid = (*n + kLinalgThreads - 1) / kLinalgThreads;
+    grid = (*n + kStepThreads - 1) / kStepThreads;
   else
-    grid = json::Object{{"ceildiv", json::Array{grid, kLinalgThreads}}};
+    grid = json::Object{{"ceildiv", json::Array{grid, kStepThreads}}};
   std::string cubin = (func.getSymName() + "_linalg").str();
   kernels.push_back(
       json::Object{{"name", name},
                    {"cubin", cubin + ".cubin"},
                    {"ptx", cubin + ".ptx"},
-                   {"block", json::Array{kLinalgThreads, 1, 1}},
+                   {"block", json::Array{kStepThreads, 1, 1}},
                    {"grid", json::Array{json::Array{std::move(grid)},
                                         json::Array{}, json::Array{}}},
                    {"shared_bytes", 0},
-                   {"params", std::move(kernel->params)}});
+                   {"params", std::move(kernel.params)}});
   linalgKernels.push_back(name);
-  return success();
 }
 
 void ProgramCompiler::renameAliases(json::Object &object) const {
@@ -610,6 +652,31 @@ FailureOr<json::Object> ProgramCompiler::run() {
     arguments.push_back(std::move(entry));
   }
   auto ret = cast<func::ReturnOp>(body.getTerminator());
+  // Appends write into the caller's cache buffer: its result is that
+  // buffer, which the function must return (the manifest's "in_place_of"),
+  // and nothing may read the cache as it was before.
+  for (Operation &op : body) {
+    auto append = dyn_cast<attn::AppendPagesOp>(op);
+    if (!append)
+      continue;
+    auto cache = dyn_cast<BlockArgument>(append.getCache());
+    if (!cache || cache.getOwner() != &body)
+      return append.emitError("CUDA target: the cache of an "
+                              "attn.append_pages must be an argument of "
+                              "the function (it is appended to in place)"),
+             failure();
+    if (!cache.hasOneUse())
+      return append.emitError("CUDA target: the cache is appended to in "
+                              "place, so nothing else may read it: use "
+                              "the append's result"),
+             failure();
+    if (!llvm::is_contained(ret.getOperands(), append.getResult()))
+      return append.emitError("CUDA target: the cache is appended to in "
+                              "place; return the append's result, so that "
+                              "the update is one of the function's results"),
+             failure();
+    buffers[append.getResult()] = buffers[cache];
+  }
   for (auto [k, value] : llvm::enumerate(ret.getOperands())) {
     auto type = dyn_cast<RankedTensorType>(value.getType());
     if (!type)
@@ -631,9 +698,15 @@ FailureOr<json::Object> ProgramCompiler::run() {
                    << ", computed from the argument sizes; the CUDA runtime "
                       "sizes results by the arguments' symbols only",
                failure();
-    results.push_back(json::Object{{"name", name},
-                                   {"dtype", dtypeName(type.getElementType())},
-                                   {"shape", std::move(*shape)}});
+    json::Object entry{{"name", name},
+                       {"dtype", dtypeName(type.getElementType())},
+                       {"shape", std::move(*shape)}};
+    if (value.getDefiningOp<attn::AppendPagesOp>()) {
+      entry["in_place_of"] = buffers[value];
+      results.push_back(std::move(entry));
+      continue;
+    }
+    results.push_back(std::move(entry));
     buffers[value] = name;
   }
 
@@ -648,13 +721,22 @@ FailureOr<json::Object> ProgramCompiler::run() {
   kernelBuilder.setInsertionPointToStart(gpuModule.getBody());
 
   llvm::SmallPtrSet<Operation *, 16> claimed;
-  for (Operation &op : body)
+  for (Operation &op : body) {
     if (auto attention = dyn_cast<attn::AttentionOp>(op))
       for (Operation *member : attentionGroup(attention))
         claimed.insert(member);
+    if (auto append = dyn_cast<attn::AppendPagesOp>(op))
+      if (attn::RopeOp rope = fusedRope(append))
+        claimed.insert(rope);
+  }
   for (Operation &op : body) {
     if (auto attention = dyn_cast<attn::AttentionOp>(op)) {
       if (failed(attentionStep(attention)))
+        return failure();
+      continue;
+    }
+    if (auto append = dyn_cast<attn::AppendPagesOp>(op)) {
+      if (failed(appendStep(append, kernelBuilder)))
         return failure();
       continue;
     }
@@ -680,6 +762,7 @@ FailureOr<json::Object> ProgramCompiler::run() {
                  << op.getName() << "' in @" << func.getSymName()
                  << ": a CUDA program holds attention steps (with the "
                     "producers their kernels read through), attn.merge, "
+                    "attn.append_pages (with the attn.rope of its rows), "
                     "linalg ops, tensor reshapes and slices, and scalar "
                     "size computations",
              failure();

@@ -27,14 +27,14 @@
 
 namespace attune::cuda {
 
-/// Threads per CTA of a linalg kernel.
-constexpr int64_t kLinalgThreads = 256;
+/// Threads per CTA of a step kernel (linalg, append).
+constexpr int64_t kStepThreads = 256;
 
 /// The manifest name of the buffer that holds `root` (a program argument or
 /// a step's result), or failure with a diagnostic.
 using BufferNamer = std::function<mlir::FailureOr<std::string>(mlir::Value)>;
 
-/// What the manifest needs of a linalg kernel.
+/// What the manifest needs of a step kernel (linalg, append).
 struct LinalgKernel {
   std::string name;
   /// Its parameters in order: `{"tensor": buffer}` and
@@ -52,6 +52,16 @@ mlir::FailureOr<LinalgKernel> emitLinalgKernel(mlir::OpBuilder &b,
                                                llvm::StringRef name,
                                                ProgramSizes &sizes,
                                                const BufferNamer &bufferOf);
+
+/// Emits the kernels of `op`, an attn.append_pages of a program whose
+/// cache is an argument written in place, where `b` points (in a
+/// gpu.module): `<name>_clear` zeroes `flags` (an i32 workspace [pages,
+/// page size]), then `<name>` writes each row, rotated by `rope` when it
+/// is not null (the attn.rope whose result is op's rows) (AppendKernel.cpp).
+mlir::FailureOr<llvm::SmallVector<LinalgKernel>>
+emitAppendKernels(mlir::OpBuilder &b, attn::AppendPagesOp op, attn::RopeOp rope,
+                  llvm::StringRef name, llvm::StringRef flags,
+                  ProgramSizes &sizes, const BufferNamer &bufferOf);
 
 } // namespace attune::cuda
 

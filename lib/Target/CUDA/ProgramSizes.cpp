@@ -71,10 +71,18 @@ ProgramSizes::ProgramSizes(func::FuncOp func) : func(func) {
   };
   DenseMap<Value, Role> roles;
   unsigned attentions = 0;
+  // An operand that attn.rope rotates (in the attention's layout) has the
+  // role of the rope's input.
   func.walk([&](attn::AttentionOp op) {
-    roles.try_emplace(op.getQuery(), Role{"q", op, attentions});
-    roles.try_emplace(op.getKey(), Role{"k", op, attentions});
-    roles.try_emplace(op.getValue(), Role{"v", op, attentions});
+    auto unrotated = [&](Value operand) -> Value {
+      if (auto rope = operand.getDefiningOp<attn::RopeOp>();
+          rope && rope.getLayout() == op.getLayout())
+        return rope.getInput();
+      return operand;
+    };
+    roles.try_emplace(unrotated(op.getQuery()), Role{"q", op, attentions});
+    roles.try_emplace(unrotated(op.getKey()), Role{"k", op, attentions});
+    roles.try_emplace(unrotated(op.getValue()), Role{"v", op, attentions});
     ++attentions;
   });
   llvm::StringSet<> used;
@@ -230,6 +238,8 @@ FailureOr<json::Value> ProgramSizes::dim(Value tensor, int64_t d) {
   }
   if (auto rope = dyn_cast<attn::RopeOp>(op))
     return dim(rope.getInput(), d);
+  if (auto append = dyn_cast<attn::AppendPagesOp>(op))
+    return dim(append.getCache(), d);
   if (auto attention = dyn_cast<attn::AttentionOp>(op)) {
     // O: Q's shape with V's head size; lse: [B, Hq, Sq] of Q.
     attn::LayoutDims at = attention.getLayoutDims();

@@ -59,6 +59,100 @@ static Value approx(OpBuilder &b, Location loc, StringRef name, Value x) {
       .getResult(0);
 }
 
+Value attune::cuda::emitRotatedFeature(OpBuilder &b, Location loc,
+                                       attn::RopeOp rope, Value f, Value x,
+                                       function_ref<Value(Value)> load,
+                                       Value position,
+                                       function_ref<Value(Value)> loadScale,
+                                       Value thetas) {
+  auto idx = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  auto cmp = [&](arith::CmpIPredicate predicate, Value x, Value y) -> Value {
+    return arith::CmpIOp::create(b, loc, predicate, x, y);
+  };
+  int64_t rotated = rope.getNumRotated(), half = rotated / 2;
+  bool interleaved = rope.getStyle() == RopeStyle::interleaved;
+  Type f32 = b.getF32Type(), f64 = b.getF64Type();
+  Value isRotated = cmp(arith::CmpIPredicate::ult, f, idx(rotated));
+  auto y = scf::IfOp::create(b, loc, TypeRange{f32}, isRotated,
+                             /*withElseRegion=*/true);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(y.thenBlock());
+    // The pair and frequency of feature f (RopeOp::getPartner).
+    Value isFirst, k, partner;
+    if (interleaved) {
+      isFirst = cmp(arith::CmpIPredicate::eq,
+                    arith::RemUIOp::create(b, loc, f, idx(2)), idx(0));
+      k = arith::DivUIOp::create(b, loc, f, idx(2));
+      Value up = arith::AddIOp::create(b, loc, f, idx(1));
+      Value down = arith::SubIOp::create(b, loc, f, idx(1));
+      partner = arith::SelectOp::create(b, loc, isFirst, up, down);
+    } else {
+      isFirst = cmp(arith::CmpIPredicate::ult, f, idx(half));
+      Value up = arith::AddIOp::create(b, loc, f, idx(half));
+      Value down = arith::SubIOp::create(b, loc, f, idx(half));
+      k = arith::SelectOp::create(b, loc, isFirst, f, down);
+      partner = arith::SelectOp::create(b, loc, isFirst, up, down);
+    }
+    Value other = load(partner);
+    // a = (p / scaling) theta_k in f64, reduced to [-pi, pi] there
+    // (exact to f32 rounding for positions in the millions), then
+    // the hardware's sine and cosine (absolute error 2^-20.9 on
+    // [-pi, pi], below the 16-bit result's rounding).
+    Value k64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), k);
+    Value entry = LLVM::GEPOp::create(b, loc, thetas.getType(), f64, thetas,
+                                      ValueRange{k64});
+    Value theta = LLVM::LoadOp::create(b, loc, f64, entry);
+    if (loadScale) {
+      Value scale = loadScale(k);
+      theta = arith::MulFOp::create(b, loc, theta,
+                                    arith::ExtFOp::create(b, loc, f64, scale));
+    }
+    Value p = arith::SIToFPOp::create(b, loc, f64, position);
+    Value scaling = arith::ConstantOp::create(
+        b, loc, b.getF64FloatAttr(rope.getScaling().convertToDouble()));
+    Value angle = arith::MulFOp::create(
+        b, loc, arith::DivFOp::create(b, loc, p, scaling), theta);
+    Value turns = arith::MulFOp::create(
+        b, loc, angle,
+        arith::ConstantOp::create(b, loc, b.getF64FloatAttr(0.5 / M_PI)));
+    // round(turns), away from zero at halves: truncation of
+    // turns +- 0.5.
+    Value nonNegative = arith::CmpFOp::create(
+        b, loc, arith::CmpFPredicate::OGE, turns,
+        arith::ConstantOp::create(b, loc, b.getF64FloatAttr(0.0)));
+    Value halfTurn = arith::SelectOp::create(
+        b, loc, nonNegative,
+        arith::ConstantOp::create(b, loc, b.getF64FloatAttr(0.5)),
+        arith::ConstantOp::create(b, loc, b.getF64FloatAttr(-0.5)));
+    Value whole = arith::SIToFPOp::create(
+        b, loc, f64,
+        arith::FPToSIOp::create(
+            b, loc, b.getI64Type(),
+            arith::AddFOp::create(b, loc, turns, halfTurn)));
+    Value reduced = arith::SubFOp::create(
+        b, loc, angle,
+        arith::MulFOp::create(
+            b, loc, whole,
+            arith::ConstantOp::create(b, loc, b.getF64FloatAttr(2 * M_PI))));
+    Value r = arith::TruncFOp::create(b, loc, f32, reduced);
+    Value sin = approx(b, loc, "llvm.nvvm.sin.approx.f", r);
+    Value cos = approx(b, loc, "llvm.nvvm.cos.approx.f", r);
+    // first: x cos - other sin; second: x cos + other sin.
+    Value signedSin = arith::SelectOp::create(
+        b, loc, isFirst, arith::NegFOp::create(b, loc, sin), sin);
+    Value value =
+        arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, x, cos),
+                              arith::MulFOp::create(b, loc, other, signedSin));
+    scf::YieldOp::create(b, loc, value);
+    b.setInsertionPointToStart(y.elseBlock());
+    scf::YieldOp::create(b, loc, x);
+  }
+  return y.getResult(0);
+}
+
 void attune::cuda::emitRopeKernel(OpBuilder &b, Location loc,
                                   attn::RopeOp rope, Value input, Value output,
                                   const IRMapping &args, LLVM::GlobalOp table) {
@@ -67,9 +161,8 @@ void attune::cuda::emitRopeKernel(OpBuilder &b, Location loc,
   };
   LayoutDims dims = rope.getLayoutDims();
   int64_t features = rope.getHeadSize();
-  int64_t rotated = rope.getNumRotated(), half = rotated / 2;
-  bool interleaved = rope.getStyle() == RopeStyle::interleaved;
-  Type f32 = b.getF32Type(), f64 = b.getF64Type();
+  int64_t half = rope.getNumRotated() / 2;
+  Type f32 = b.getF32Type();
   Type element = cast<MemRefType>(input.getType()).getElementType();
   Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   Value rowBlock = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
@@ -126,100 +219,28 @@ void attune::cuda::emitRopeKernel(OpBuilder &b, Location loc,
         Value inside = cmp(arith::CmpIPredicate::ult, row, seq);
         scf::IfOp::create(b, loc, inside, [&](OpBuilder &, Location) {
           Value x = load(f);
-          Value isRotated = cmp(arith::CmpIPredicate::ult, f, idx(rotated));
-          auto y = scf::IfOp::create(b, loc, TypeRange{f32}, isRotated,
-                                     /*withElseRegion=*/true);
-          {
-            OpBuilder::InsertionGuard guard(b);
-            b.setInsertionPointToStart(y.thenBlock());
-            // The pair and frequency of feature f (RopeOp::getPartner).
-            Value isFirst, k, partner;
-            if (interleaved) {
-              isFirst = cmp(arith::CmpIPredicate::eq,
-                            arith::RemUIOp::create(b, loc, f, idx(2)), idx(0));
-              k = arith::DivUIOp::create(b, loc, f, idx(2));
-              Value up = arith::AddIOp::create(b, loc, f, idx(1));
-              Value down = arith::SubIOp::create(b, loc, f, idx(1));
-              partner = arith::SelectOp::create(b, loc, isFirst, up, down);
-            } else {
-              isFirst = cmp(arith::CmpIPredicate::ult, f, idx(half));
-              Value up = arith::AddIOp::create(b, loc, f, idx(half));
-              Value down = arith::SubIOp::create(b, loc, f, idx(half));
-              k = arith::SelectOp::create(b, loc, isFirst, f, down);
-              partner = arith::SelectOp::create(b, loc, isFirst, up, down);
-            }
-            Value other = load(partner);
-            // The row's position: positions[b, s] or [s], else offset + s.
-            Value position;
-            if (positions) {
-              SmallVector<Value> index;
-              if (cast<MemRefType>(positions.getType()).getRank() == 2)
-                index.push_back(at[dims.batch]);
-              index.push_back(row);
-              position =
-                  asI64(b, loc, memref::LoadOp::create(b, loc, positions, index));
-            } else {
-              position = asI64(b, loc, row);
-              if (offset)
-                position = arith::AddIOp::create(b, loc, position,
-                                                 asI64(b, loc, offset));
-            }
-            // a = (p / scaling) theta_k in f64, reduced to [-pi, pi] there
-            // (exact to f32 rounding for positions in the millions), then
-            // the hardware's sine and cosine (absolute error 2^-20.9 on
-            // [-pi, pi], below the 16-bit result's rounding).
-            Value k64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), k);
-            Value entry = LLVM::GEPOp::create(
-                b, loc, thetas.getType(), f64, thetas, ValueRange{k64});
-            Value theta = LLVM::LoadOp::create(b, loc, f64, entry);
-            if (scales) {
-              Value scale = memref::LoadOp::create(b, loc, scales, k);
-              theta = arith::MulFOp::create(
-                  b, loc, theta, arith::ExtFOp::create(b, loc, f64, scale));
-            }
-            Value p = arith::SIToFPOp::create(b, loc, f64, position);
-            Value scaling = arith::ConstantOp::create(
-                b, loc, b.getF64FloatAttr(rope.getScaling().convertToDouble()));
-            Value angle = arith::MulFOp::create(
-                b, loc, arith::DivFOp::create(b, loc, p, scaling), theta);
-            Value turns = arith::MulFOp::create(
-                b, loc, angle,
-                arith::ConstantOp::create(b, loc,
-                                          b.getF64FloatAttr(0.5 / M_PI)));
-            // round(turns), away from zero at halves: truncation of
-            // turns +- 0.5.
-            Value nonNegative = arith::CmpFOp::create(
-                b, loc, arith::CmpFPredicate::OGE, turns,
-                arith::ConstantOp::create(b, loc, b.getF64FloatAttr(0.0)));
-            Value halfTurn = arith::SelectOp::create(
-                b, loc, nonNegative,
-                arith::ConstantOp::create(b, loc, b.getF64FloatAttr(0.5)),
-                arith::ConstantOp::create(b, loc, b.getF64FloatAttr(-0.5)));
-            Value whole = arith::SIToFPOp::create(
-                b, loc, f64,
-                arith::FPToSIOp::create(
-                    b, loc, b.getI64Type(),
-                    arith::AddFOp::create(b, loc, turns, halfTurn)));
-            Value reduced = arith::SubFOp::create(
-                b, loc, angle,
-                arith::MulFOp::create(
-                    b, loc, whole,
-                    arith::ConstantOp::create(b, loc,
-                                              b.getF64FloatAttr(2 * M_PI))));
-            Value r = arith::TruncFOp::create(b, loc, f32, reduced);
-            Value sin = approx(b, loc, "llvm.nvvm.sin.approx.f", r);
-            Value cos = approx(b, loc, "llvm.nvvm.cos.approx.f", r);
-            // first: x cos - other sin; second: x cos + other sin.
-            Value signedSin = arith::SelectOp::create(
-                b, loc, isFirst, arith::NegFOp::create(b, loc, sin), sin);
-            Value value = arith::AddFOp::create(
-                b, loc, arith::MulFOp::create(b, loc, x, cos),
-                arith::MulFOp::create(b, loc, other, signedSin));
-            scf::YieldOp::create(b, loc, value);
-            b.setInsertionPointToStart(y.elseBlock());
-            scf::YieldOp::create(b, loc, x);
+          // The row's position: positions[b, s] or [s], else offset + s.
+          Value position;
+          if (positions) {
+            SmallVector<Value> index;
+            if (cast<MemRefType>(positions.getType()).getRank() == 2)
+              index.push_back(at[dims.batch]);
+            index.push_back(row);
+            position =
+                asI64(b, loc, memref::LoadOp::create(b, loc, positions, index));
+          } else {
+            position = asI64(b, loc, row);
+            if (offset)
+              position = arith::AddIOp::create(b, loc, position,
+                                               asI64(b, loc, offset));
           }
-          Value result = y.getResult(0);
+          auto loadScale = [&](Value k) -> Value {
+            return memref::LoadOp::create(b, loc, scales, k);
+          };
+          Value rotated = emitRotatedFeature(
+              b, loc, rope, f, x, load, position,
+              scales ? function_ref<Value(Value)>(loadScale) : nullptr, thetas);
+          Value result = rotated;
           if (!element.isF32())
             result = arith::TruncFOp::create(b, loc, element, result);
           memref::StoreOp::create(b, loc, result, output, at);

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # Prints an artifact's manifest.json compactly for FileCheck: one line per
-# argument, result, derived symbol, workspace and kernel (name, grid as
+# argument, result (and the argument it is written in place into),
+# derived symbol, workspace and kernel (name, grid as
 # three products of factors, `if`
 # and parameters, a tensor parameter as NAME or NAME[view shape], a symbol
 # parameter as $SYMBOL, a scalar argument as %NAME).
@@ -35,7 +36,9 @@ m = json.load(open(sys.argv[1]))
 for a in m["arguments"]:
     print(f"argument {a['name']} {a['dtype']} {text(a['shape'])}")
 for r in m["results"]:
-    print(f"result {r['name']} {r['dtype']} {text(r['shape'])}")
+    in_place = (f" in place of {r['in_place_of']}" if "in_place_of" in r
+                else "")
+    print(f"result {r['name']} {r['dtype']} {text(r['shape'])}{in_place}")
 for s in m.get("symbols", []):
     print(f"symbol {s['name']} = {text(s['value'])}")
 for w in m["workspace"]:

@@ -49,12 +49,14 @@ def Attn_KernelRoleCombine : I32EnumAttrCase<"combine", 2>;
 def Attn_KernelRolePlanes : I32EnumAttrCase<"planes", 3>;
 def Attn_KernelRoleRope : I32EnumAttrCase<"rope", 4>;
 def Attn_KernelRoleLinalg : I32EnumAttrCase<"linalg", 5>;
+def Attn_KernelRoleAppend : I32EnumAttrCase<"append", 6>;
 
 /// What a kernel of the CUDA target computes.
 def Attn_KernelRoleEnum : I32EnumAttr<"KernelRole",
     "what a CUDA kernel computes",
     [Attn_KernelRoleFwd, Attn_KernelRoleDecode, Attn_KernelRoleCombine,
-     Attn_KernelRolePlanes, Attn_KernelRoleRope, Attn_KernelRoleLinalg]> {
+     Attn_KernelRolePlanes, Attn_KernelRoleRope, Attn_KernelRoleLinalg,
+     Attn_KernelRoleAppend]> {
   let cppNamespace = "::attune::attn";
   let genSpecializedAttr = 0;
 }
@@ -75,7 +77,10 @@ def Attn_KernelAttr : AttrDef<Attn_Dialect, "Kernel"> {
       B)), `rope` (writes `operand` rotated by its `attn.rope` to the
       workspace `<operand>_rope`, grid = (ceil(S / rows), H, B)) or
       `linalg` (a linalg step of a program: one thread per point of the
-      op's parallel iteration space, grid = (ceil(points / block), 1, 1)).
+      op's parallel iteration space, grid = (ceil(points / block), 1, 1))
+      or `append` (an `attn.append_pages` step of a program, in place: one
+      thread per flag to clear, then one per element of the rows, the same
+      grid).
     - `block`: threads per CTA (block = (block, 1, 1)); `shared_bytes`: its
       dynamic shared memory.
     - `tile_q`, `tile_k`: queries per CTA and keys per k-tile (fwd, decode).
