@@ -91,6 +91,19 @@ mlir::LLVM::GlobalOp createRopeThetaTable(mlir::OpBuilder &b,
                                           mlir::Location loc, attn::RopeOp rope,
                                           llvm::StringRef name);
 
+/// p / scaling (f64) of `position` (i64), the first factor of every angle
+/// of a row `rope` rotates.
+mlir::Value emitScaledPosition(mlir::OpBuilder &b, mlir::Location loc,
+                               attn::RopeOp rope, mlir::Value position);
+
+/// sin and cos (f32) of pair `k`'s angle (p / scaling) theta_k of a row at
+/// `scaled` (emitScaledPosition), `loadScale` and `thetas` as below.
+std::pair<mlir::Value, mlir::Value>
+emitRopeSinCos(mlir::OpBuilder &b, mlir::Location loc, attn::RopeOp rope,
+               mlir::Value k, mlir::Value scaled,
+               llvm::function_ref<mlir::Value(mlir::Value)> loadScale,
+               mlir::Value thetas);
+
 /// Feature `f` (index) of a row that `rope` rotates, whose value is `x`
 /// (f32), at `position` (i64): x itself past rotary_dim, else x cos a -+
 /// partner sin a (docs/Rope.md). `load` gives the row's feature at an

@@ -19,12 +19,17 @@
 
 #include "KernelEmitter.h"
 
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
 #include <cmath>
 
 using namespace mlir;
 using namespace attune;
 using namespace attune::attn;
 using namespace attune::cuda;
+
+/// Elements of a 16-byte chunk of a 16-bit tensor.
+static constexpr int64_t kChunk = 8;
 
 LLVM::GlobalOp attune::cuda::createRopeThetaTable(OpBuilder &b, Location loc,
                                                   attn::RopeOp rope,
@@ -59,6 +64,59 @@ static Value approx(OpBuilder &b, Location loc, StringRef name, Value x) {
       .getResult(0);
 }
 
+Value attune::cuda::emitScaledPosition(OpBuilder &b, Location loc,
+                                       attn::RopeOp rope, Value position) {
+  Type f64 = b.getF64Type();
+  Value p = arith::SIToFPOp::create(b, loc, f64, position);
+  Value scaling = arith::ConstantOp::create(
+      b, loc, b.getF64FloatAttr(rope.getScaling().convertToDouble()));
+  return arith::DivFOp::create(b, loc, p, scaling);
+}
+
+std::pair<Value, Value> attune::cuda::emitRopeSinCos(
+    OpBuilder &b, Location loc, attn::RopeOp rope, Value k, Value scaled,
+    function_ref<Value(Value)> loadScale, Value thetas) {
+  Type f32 = b.getF32Type(), f64 = b.getF64Type();
+  // a = (p / scaling) theta_k in f64, reduced to [-pi, pi] there
+  // (exact to f32 rounding for positions in the millions), then
+  // the hardware's sine and cosine (absolute error 2^-20.9 on
+  // [-pi, pi], below the 16-bit result's rounding).
+  Value k64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), k);
+  Value entry = LLVM::GEPOp::create(b, loc, thetas.getType(), f64, thetas,
+                                    ValueRange{k64});
+  Value theta = LLVM::LoadOp::create(b, loc, f64, entry);
+  if (loadScale) {
+    Value scale = loadScale(k);
+    theta = arith::MulFOp::create(b, loc, theta,
+                                  arith::ExtFOp::create(b, loc, f64, scale));
+  }
+  Value angle = arith::MulFOp::create(b, loc, scaled, theta);
+  Value turns = arith::MulFOp::create(
+      b, loc, angle,
+      arith::ConstantOp::create(b, loc, b.getF64FloatAttr(0.5 / M_PI)));
+  // round(turns), away from zero at halves: truncation of
+  // turns +- 0.5.
+  Value nonNegative = arith::CmpFOp::create(
+      b, loc, arith::CmpFPredicate::OGE, turns,
+      arith::ConstantOp::create(b, loc, b.getF64FloatAttr(0.0)));
+  Value halfTurn = arith::SelectOp::create(
+      b, loc, nonNegative,
+      arith::ConstantOp::create(b, loc, b.getF64FloatAttr(0.5)),
+      arith::ConstantOp::create(b, loc, b.getF64FloatAttr(-0.5)));
+  Value whole = arith::SIToFPOp::create(
+      b, loc, f64,
+      arith::FPToSIOp::create(b, loc, b.getI64Type(),
+                              arith::AddFOp::create(b, loc, turns, halfTurn)));
+  Value reduced = arith::SubFOp::create(
+      b, loc, angle,
+      arith::MulFOp::create(
+          b, loc, whole,
+          arith::ConstantOp::create(b, loc, b.getF64FloatAttr(2 * M_PI))));
+  Value r = arith::TruncFOp::create(b, loc, f32, reduced);
+  return {approx(b, loc, "llvm.nvvm.sin.approx.f", r),
+          approx(b, loc, "llvm.nvvm.cos.approx.f", r)};
+}
+
 Value attune::cuda::emitRotatedFeature(OpBuilder &b, Location loc,
                                        attn::RopeOp rope, Value f, Value x,
                                        function_ref<Value(Value)> load,
@@ -73,7 +131,7 @@ Value attune::cuda::emitRotatedFeature(OpBuilder &b, Location loc,
   };
   int64_t rotated = rope.getNumRotated(), half = rotated / 2;
   bool interleaved = rope.getStyle() == RopeStyle::interleaved;
-  Type f32 = b.getF32Type(), f64 = b.getF64Type();
+  Type f32 = b.getF32Type();
   Value isRotated = cmp(arith::CmpIPredicate::ult, f, idx(rotated));
   auto y = scf::IfOp::create(b, loc, TypeRange{f32}, isRotated,
                              /*withElseRegion=*/true);
@@ -97,49 +155,9 @@ Value attune::cuda::emitRotatedFeature(OpBuilder &b, Location loc,
       partner = arith::SelectOp::create(b, loc, isFirst, up, down);
     }
     Value other = load(partner);
-    // a = (p / scaling) theta_k in f64, reduced to [-pi, pi] there
-    // (exact to f32 rounding for positions in the millions), then
-    // the hardware's sine and cosine (absolute error 2^-20.9 on
-    // [-pi, pi], below the 16-bit result's rounding).
-    Value k64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), k);
-    Value entry = LLVM::GEPOp::create(b, loc, thetas.getType(), f64, thetas,
-                                      ValueRange{k64});
-    Value theta = LLVM::LoadOp::create(b, loc, f64, entry);
-    if (loadScale) {
-      Value scale = loadScale(k);
-      theta = arith::MulFOp::create(b, loc, theta,
-                                    arith::ExtFOp::create(b, loc, f64, scale));
-    }
-    Value p = arith::SIToFPOp::create(b, loc, f64, position);
-    Value scaling = arith::ConstantOp::create(
-        b, loc, b.getF64FloatAttr(rope.getScaling().convertToDouble()));
-    Value angle = arith::MulFOp::create(
-        b, loc, arith::DivFOp::create(b, loc, p, scaling), theta);
-    Value turns = arith::MulFOp::create(
-        b, loc, angle,
-        arith::ConstantOp::create(b, loc, b.getF64FloatAttr(0.5 / M_PI)));
-    // round(turns), away from zero at halves: truncation of
-    // turns +- 0.5.
-    Value nonNegative = arith::CmpFOp::create(
-        b, loc, arith::CmpFPredicate::OGE, turns,
-        arith::ConstantOp::create(b, loc, b.getF64FloatAttr(0.0)));
-    Value halfTurn = arith::SelectOp::create(
-        b, loc, nonNegative,
-        arith::ConstantOp::create(b, loc, b.getF64FloatAttr(0.5)),
-        arith::ConstantOp::create(b, loc, b.getF64FloatAttr(-0.5)));
-    Value whole = arith::SIToFPOp::create(
-        b, loc, f64,
-        arith::FPToSIOp::create(
-            b, loc, b.getI64Type(),
-            arith::AddFOp::create(b, loc, turns, halfTurn)));
-    Value reduced = arith::SubFOp::create(
-        b, loc, angle,
-        arith::MulFOp::create(
-            b, loc, whole,
-            arith::ConstantOp::create(b, loc, b.getF64FloatAttr(2 * M_PI))));
-    Value r = arith::TruncFOp::create(b, loc, f32, reduced);
-    Value sin = approx(b, loc, "llvm.nvvm.sin.approx.f", r);
-    Value cos = approx(b, loc, "llvm.nvvm.cos.approx.f", r);
+    auto [sin, cos] = emitRopeSinCos(b, loc, rope, k,
+                                     emitScaledPosition(b, loc, rope, position),
+                                     loadScale, thetas);
     // first: x cos - other sin; second: x cos + other sin.
     Value signedSin = arith::SelectOp::create(
         b, loc, isFirst, arith::NegFOp::create(b, loc, sin), sin);
@@ -207,6 +225,138 @@ void attune::cuda::emitRopeKernel(OpBuilder &b, Location loc,
     return element.isF32() ? x : arith::ExtFOp::create(b, loc, f32, x);
   };
 
+  // The row's position: positions[b, s] or [s], else offset + s.
+  auto positionOf = [&](Value row) -> Value {
+    if (positions) {
+      SmallVector<Value> index;
+      if (cast<MemRefType>(positions.getType()).getRank() == 2)
+        index.push_back(at[dims.batch]);
+      index.push_back(row);
+      return asI64(b, loc, memref::LoadOp::create(b, loc, positions, index));
+    }
+    Value position = asI64(b, loc, row);
+    if (offset)
+      position = arith::AddIOp::create(b, loc, position, asI64(b, loc, offset));
+    return position;
+  };
+  auto loadScale = [&](Value k) -> Value {
+    return memref::LoadOp::create(b, loc, scales, k);
+  };
+  function_ref<Value(Value)> scaleFn =
+      scales ? function_ref<Value(Value)>(loadScale) : nullptr;
+
+  // 16-byte chunks: a thread rotates 8 pairs of a row (half pairing: the
+  // chunks at f and f + R / 2; interleaved: 4 pairs of one chunk) or copies
+  // a chunk past rotary_dim, one angle reduction per pair and one
+  // position per chunk. Needs 16-bit elements and whole chunks.
+  int64_t rotated = rope.getNumRotated();
+  bool interleaved = rope.getStyle() == RopeStyle::interleaved;
+  if (!element.isF32() && features % kChunk == 0 &&
+      (interleaved ? rotated % kChunk == 0 : half % kChunk == 0)) {
+    int64_t rotatedChunks = (interleaved ? rotated : half) / kChunk;
+    int64_t chunksPerRow = rotatedChunks + (features - rotated) / kChunk;
+    auto chunkType = VectorType::get({kChunk}, element);
+    auto loadChunk = [&](Value f) -> Value {
+      SmallVector<Value> index(at);
+      index[dims.feature] = f;
+      return vector::LoadOp::create(b, loc, chunkType, input, index,
+                                    /*nontemporal=*/false, llvm::Align(16));
+    };
+    auto storeChunk = [&](Value chunk, Value f) {
+      SmallVector<Value> index(at);
+      index[dims.feature] = f;
+      vector::StoreOp::create(b, loc, chunk, output, index,
+                              /*nontemporal=*/false, llvm::Align(16));
+    };
+    auto lane = [&](Value chunk, int64_t j) -> Value {
+      Value x = vector::ExtractOp::create(b, loc, chunk, j).getResult();
+      return arith::ExtFOp::create(b, loc, f32, x);
+    };
+    auto narrow = [&](Value x) -> Value {
+      return arith::TruncFOp::create(b, loc, element, x);
+    };
+    scf::ForOp::create(
+        b, loc, tid, idx(kPlaneRows * chunksPerRow), idx(kPlaneThreads),
+        ValueRange{}, [&](OpBuilder &, Location, Value e, ValueRange) {
+          Value row = arith::AddIOp::create(
+              b, loc, first,
+              arith::DivUIOp::create(b, loc, e, idx(chunksPerRow)));
+          Value c = arith::RemUIOp::create(b, loc, e, idx(chunksPerRow));
+          at[dims.seq] = row;
+          Value inside = cmp(arith::CmpIPredicate::ult, row, seq);
+          scf::IfOp::create(b, loc, inside, [&](OpBuilder &, Location) {
+            Value isRotated =
+                cmp(arith::CmpIPredicate::ult, c, idx(rotatedChunks));
+            scf::IfOp::create(
+                b, loc, isRotated,
+                [&](OpBuilder &, Location) {
+                  Value scaled =
+                      emitScaledPosition(b, loc, rope, positionOf(row));
+                  Value f = arith::MulIOp::create(b, loc, c, idx(kChunk));
+                  // (x, y) -> (x cos - y sin, y cos + x sin), pair k.
+                  auto rotate = [&](Value x, Value y, Value k) {
+                    auto [sin, cos] = emitRopeSinCos(b, loc, rope, k, scaled,
+                                                     scaleFn, thetas);
+                    Value first = arith::SubFOp::create(
+                        b, loc, arith::MulFOp::create(b, loc, x, cos),
+                        arith::MulFOp::create(b, loc, y, sin));
+                    Value second = arith::AddFOp::create(
+                        b, loc, arith::MulFOp::create(b, loc, y, cos),
+                        arith::MulFOp::create(b, loc, x, sin));
+                    return std::make_pair(narrow(first), narrow(second));
+                  };
+                  if (interleaved) {
+                    Value chunk = loadChunk(f);
+                    Value pair0 = arith::DivUIOp::create(b, loc, f, idx(2));
+                    SmallVector<Value> out(kChunk);
+                    for (int64_t j = 0; j < kChunk / 2; ++j) {
+                      auto [x, y] =
+                          rotate(lane(chunk, 2 * j), lane(chunk, 2 * j + 1),
+                                 arith::AddIOp::create(b, loc, pair0, idx(j)));
+                      out[2 * j] = x;
+                      out[2 * j + 1] = y;
+                    }
+                    storeChunk(
+                        vector::FromElementsOp::create(b, loc, chunkType, out),
+                        f);
+                  } else {
+                    Value partner = arith::AddIOp::create(b, loc, f, idx(half));
+                    Value low = loadChunk(f), high = loadChunk(partner);
+                    SmallVector<Value> outLow(kChunk), outHigh(kChunk);
+                    for (int64_t j = 0; j < kChunk; ++j) {
+                      auto [x, y] =
+                          rotate(lane(low, j), lane(high, j),
+                                 arith::AddIOp::create(b, loc, f, idx(j)));
+                      outLow[j] = x;
+                      outHigh[j] = y;
+                    }
+                    storeChunk(vector::FromElementsOp::create(b, loc, chunkType,
+                                                              outLow),
+                               f);
+                    storeChunk(vector::FromElementsOp::create(b, loc, chunkType,
+                                                              outHigh),
+                               partner);
+                  }
+                  scf::YieldOp::create(b, loc);
+                },
+                [&](OpBuilder &, Location) {
+                  // Past rotary_dim: copied.
+                  Value f = arith::AddIOp::create(
+                      b, loc, idx(rotated),
+                      arith::MulIOp::create(
+                          b, loc,
+                          arith::SubIOp::create(b, loc, c, idx(rotatedChunks)),
+                          idx(kChunk)));
+                  storeChunk(loadChunk(f), f);
+                  scf::YieldOp::create(b, loc);
+                });
+            scf::YieldOp::create(b, loc);
+          });
+          scf::YieldOp::create(b, loc);
+        });
+    return;
+  }
+
   scf::ForOp::create(
       b, loc, tid, idx(kPlaneRows * features), idx(kPlaneThreads),
       ValueRange{}, [&](OpBuilder &, Location, Value e, ValueRange) {
@@ -219,27 +369,8 @@ void attune::cuda::emitRopeKernel(OpBuilder &b, Location loc,
         Value inside = cmp(arith::CmpIPredicate::ult, row, seq);
         scf::IfOp::create(b, loc, inside, [&](OpBuilder &, Location) {
           Value x = load(f);
-          // The row's position: positions[b, s] or [s], else offset + s.
-          Value position;
-          if (positions) {
-            SmallVector<Value> index;
-            if (cast<MemRefType>(positions.getType()).getRank() == 2)
-              index.push_back(at[dims.batch]);
-            index.push_back(row);
-            position =
-                asI64(b, loc, memref::LoadOp::create(b, loc, positions, index));
-          } else {
-            position = asI64(b, loc, row);
-            if (offset)
-              position = arith::AddIOp::create(b, loc, position,
-                                               asI64(b, loc, offset));
-          }
-          auto loadScale = [&](Value k) -> Value {
-            return memref::LoadOp::create(b, loc, scales, k);
-          };
-          Value rotated = emitRotatedFeature(
-              b, loc, rope, f, x, load, position,
-              scales ? function_ref<Value(Value)>(loadScale) : nullptr, thetas);
+          Value rotated = emitRotatedFeature(b, loc, rope, f, x, load,
+                                             positionOf(row), scaleFn, thetas);
           Value result = rotated;
           if (!element.isF32())
             result = arith::TruncFOp::create(b, loc, element, result);
