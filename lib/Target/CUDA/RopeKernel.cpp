@@ -7,13 +7,13 @@
 // An operand of the attention that attn.rope rotates (docs/Rope.md) is
 // written rotated to a workspace of the input's shape by a kernel of its
 // own, launched before the attention kernels, which read the workspace as
-// a dense operand (f32 inputs: the plane kernels split the workspace). The rotation is not fused into the attention's loads on
-// this target: the loads are cp.async copies from global to shared memory
-// that never pass through registers, and rotating K in shared memory per
-// key tile costs every CTA a sine and cosine per pair of the whole K
-// (docs/CUDATarget.md, "attn.rope"). One CTA rotates kPlaneRows rows of
-// one (batch, head), one element per thread and step, as the plane kernels
-// split f32 inputs.
+// a dense operand (f32 inputs: the plane kernels split the workspace). The
+// rotation is not fused into the attention's loads on this target: the loads
+// are cp.async copies from global to shared memory that never pass through
+// registers, and rotating K in shared memory per key tile costs every CTA a
+// sine and cosine per pair of the whole K (docs/CUDATarget.md, "attn.rope").
+// One CTA rotates kPlaneRows rows of one (batch, head), one element per thread
+// and step, as the plane kernels split f32 inputs.
 //
 //===----------------------------------------------------------------------===//
 
@@ -171,8 +171,8 @@ Value attune::cuda::emitRotatedFeature(OpBuilder &b, Location loc,
   return y.getResult(0);
 }
 
-void attune::cuda::emitRopeKernel(OpBuilder &b, Location loc,
-                                  attn::RopeOp rope, Value input, Value output,
+void attune::cuda::emitRopeKernel(OpBuilder &b, Location loc, attn::RopeOp rope,
+                                  Value input, Value output,
                                   const IRMapping &args, LLVM::GlobalOp table) {
   auto idx = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(b, loc, v);
@@ -287,69 +287,75 @@ void attune::cuda::emitRopeKernel(OpBuilder &b, Location loc,
           scf::IfOp::create(b, loc, inside, [&](OpBuilder &, Location) {
             Value isRotated =
                 cmp(arith::CmpIPredicate::ult, c, idx(rotatedChunks));
-            scf::IfOp::create(
-                b, loc, isRotated,
-                [&](OpBuilder &, Location) {
-                  Value scaled =
-                      emitScaledPosition(b, loc, rope, positionOf(row));
-                  Value f = arith::MulIOp::create(b, loc, c, idx(kChunk));
-                  // (x, y) -> (x cos - y sin, y cos + x sin), pair k.
-                  auto rotate = [&](Value x, Value y, Value k) {
-                    auto [sin, cos] = emitRopeSinCos(b, loc, rope, k, scaled,
-                                                     scaleFn, thetas);
-                    Value first = arith::SubFOp::create(
-                        b, loc, arith::MulFOp::create(b, loc, x, cos),
-                        arith::MulFOp::create(b, loc, y, sin));
-                    Value second = arith::AddFOp::create(
-                        b, loc, arith::MulFOp::create(b, loc, y, cos),
-                        arith::MulFOp::create(b, loc, x, sin));
-                    return std::make_pair(narrow(first), narrow(second));
-                  };
-                  if (interleaved) {
-                    Value chunk = loadChunk(f);
-                    Value pair0 = arith::DivUIOp::create(b, loc, f, idx(2));
-                    SmallVector<Value> out(kChunk);
-                    for (int64_t j = 0; j < kChunk / 2; ++j) {
-                      auto [x, y] =
-                          rotate(lane(chunk, 2 * j), lane(chunk, 2 * j + 1),
-                                 arith::AddIOp::create(b, loc, pair0, idx(j)));
-                      out[2 * j] = x;
-                      out[2 * j + 1] = y;
-                    }
-                    storeChunk(
-                        vector::FromElementsOp::create(b, loc, chunkType, out),
-                        f);
-                  } else {
-                    Value partner = arith::AddIOp::create(b, loc, f, idx(half));
-                    Value low = loadChunk(f), high = loadChunk(partner);
-                    SmallVector<Value> outLow(kChunk), outHigh(kChunk);
-                    for (int64_t j = 0; j < kChunk; ++j) {
-                      auto [x, y] =
-                          rotate(lane(low, j), lane(high, j),
-                                 arith::AddIOp::create(b, loc, f, idx(j)));
-                      outLow[j] = x;
-                      outHigh[j] = y;
-                    }
-                    storeChunk(vector::FromElementsOp::create(b, loc, chunkType,
-                                                              outLow),
-                               f);
-                    storeChunk(vector::FromElementsOp::create(b, loc, chunkType,
-                                                              outHigh),
-                               partner);
-                  }
+            auto rotateChunk = [&]() {
+              Value scaled = emitScaledPosition(b, loc, rope, positionOf(row));
+              Value f = arith::MulIOp::create(b, loc, c, idx(kChunk));
+              // (x, y) -> (x cos - y sin, y cos + x sin), pair k.
+              auto rotate = [&](Value x, Value y, Value k) {
+                auto [sin, cos] =
+                    emitRopeSinCos(b, loc, rope, k, scaled, scaleFn, thetas);
+                Value first = arith::SubFOp::create(
+                    b, loc, arith::MulFOp::create(b, loc, x, cos),
+                    arith::MulFOp::create(b, loc, y, sin));
+                Value second = arith::AddFOp::create(
+                    b, loc, arith::MulFOp::create(b, loc, y, cos),
+                    arith::MulFOp::create(b, loc, x, sin));
+                return std::make_pair(narrow(first), narrow(second));
+              };
+              if (interleaved) {
+                Value chunk = loadChunk(f);
+                Value pair0 = arith::DivUIOp::create(b, loc, f, idx(2));
+                SmallVector<Value> out(kChunk);
+                for (int64_t j = 0; j < kChunk / 2; ++j) {
+                  auto [x, y] =
+                      rotate(lane(chunk, 2 * j), lane(chunk, 2 * j + 1),
+                             arith::AddIOp::create(b, loc, pair0, idx(j)));
+                  out[2 * j] = x;
+                  out[2 * j + 1] = y;
+                }
+                storeChunk(
+                    vector::FromElementsOp::create(b, loc, chunkType, out), f);
+              } else {
+                Value partner = arith::AddIOp::create(b, loc, f, idx(half));
+                Value low = loadChunk(f), high = loadChunk(partner);
+                SmallVector<Value> outLow(kChunk), outHigh(kChunk);
+                for (int64_t j = 0; j < kChunk; ++j) {
+                  auto [x, y] =
+                      rotate(lane(low, j), lane(high, j),
+                             arith::AddIOp::create(b, loc, f, idx(j)));
+                  outLow[j] = x;
+                  outHigh[j] = y;
+                }
+                storeChunk(
+                    vector::FromElementsOp::create(b, loc, chunkType, outLow),
+                    f);
+                storeChunk(
+                    vector::FromElementsOp::create(b, loc, chunkType, outHigh),
+                    partner);
+              }
+            };
+            auto copyChunk = [&]() {
+              // Past rotary_dim: copied.
+              Value f = arith::AddIOp::create(
+                  b, loc, idx(rotated),
+                  arith::MulIOp::create(
+                      b, loc,
+                      arith::SubIOp::create(b, loc, c, idx(rotatedChunks)),
+                      idx(kChunk)));
+              storeChunk(loadChunk(f), f);
+            };
+            if (rotated == features) {
+              rotateChunk();
+            } else {
+              auto withYield = [&](function_ref<void()> body) {
+                return [&b, &loc, body](OpBuilder &, Location) {
+                  body();
                   scf::YieldOp::create(b, loc);
-                },
-                [&](OpBuilder &, Location) {
-                  // Past rotary_dim: copied.
-                  Value f = arith::AddIOp::create(
-                      b, loc, idx(rotated),
-                      arith::MulIOp::create(
-                          b, loc,
-                          arith::SubIOp::create(b, loc, c, idx(rotatedChunks)),
-                          idx(kChunk)));
-                  storeChunk(loadChunk(f), f);
-                  scf::YieldOp::create(b, loc);
-                });
+                };
+              };
+              scf::IfOp::create(b, loc, isRotated, withYield(rotateChunk),
+                                withYield(copyChunk));
+            }
             scf::YieldOp::create(b, loc);
           });
           scf::YieldOp::create(b, loc);
@@ -358,8 +364,8 @@ void attune::cuda::emitRopeKernel(OpBuilder &b, Location loc,
   }
 
   scf::ForOp::create(
-      b, loc, tid, idx(kPlaneRows * features), idx(kPlaneThreads),
-      ValueRange{}, [&](OpBuilder &, Location, Value e, ValueRange) {
+      b, loc, tid, idx(kPlaneRows * features), idx(kPlaneThreads), ValueRange{},
+      [&](OpBuilder &, Location, Value e, ValueRange) {
         // Consecutive threads take consecutive features: coalesced.
         Value row = arith::AddIOp::create(
             b, loc, first, arith::DivUIOp::create(b, loc, e, idx(features)));

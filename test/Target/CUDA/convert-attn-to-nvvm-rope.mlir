@@ -5,6 +5,8 @@
 /// the positions' size checked by a device-side assertion, the angles'
 /// theta_k = 10000^(-2k / 64) from a constant table and the
 /// angle reduced to [-pi, pi] in f64 before the hardware's sine and cosine;
+/// a thread rotates the 8 pairs of two 16-byte chunks (16 rows of 4 such
+/// chunk pairs per CTA), one position per chunk;
 /// the attention kernels take the workspaces after the results (forward)
 /// or the split-KV partials (decode) and read Q and K from them.
 
@@ -16,10 +18,13 @@
 // CHECK-NOT:     attn.rope
 // CHECK:         llvm.mlir.addressof @f_rope_q_theta
 // CHECK:         cf.assert %{{.*}}, "attn.rope: the positions' last size is not the input's sequence length"
+// CHECK:         scf.for %{{.*}} = %{{.*}} to %c64 step %c128
 // CHECK:         memref.load %[[POS]]
-// CHECK:         llvm.call_intrinsic "llvm.nvvm.sin.approx.f"
-// CHECK:         llvm.call_intrinsic "llvm.nvvm.cos.approx.f"
-// CHECK:         memref.store %{{.*}}, %[[OUT]]
+// CHECK:         vector.load %[[Q]][{{.*}}] {alignment = 16 : i64} : memref<?x2x?x64xbf16>, vector<8xbf16>
+// CHECK:         vector.load %[[Q]][{{.*}}] {alignment = 16 : i64} : memref<?x2x?x64xbf16>, vector<8xbf16>
+// CHECK-COUNT-8: llvm.call_intrinsic "llvm.nvvm.cos.approx.f"
+// CHECK:         vector.store %{{.*}}, %[[OUT]][{{.*}}] {alignment = 16 : i64}
+// CHECK:         vector.store %{{.*}}, %[[OUT]][{{.*}}] {alignment = 16 : i64}
 // CHECK-LABEL: gpu.func @f_rope_k
 // CHECK-SAME:    #attn.kernel<role = rope, block = 128, operand = "k", rows = 16>
 // CHECK-NOT:     memref.load %[[POS]]
