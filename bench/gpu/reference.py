@@ -2475,11 +2475,11 @@ class Spec:
 
     def _derive_symbols(self):
         """Symbol per (argument, dim) for the dynamic dims of the arguments,
-        by attune-run's rule (lib/Runner/Runner.cpp, planArguments): B and
-        Sq / Sk for the arguments that feed Q, K and V of each attention, in
-        order (a later attention's role wins), directly or through ops that
-        keep an operand's shape (_same_shape_operand); then the names in
-        the arguments' attn.dims for the dims still unnamed."""
+        by attune-run's rule (lib/Runner/Runner.cpp, planArguments): the
+        names in the arguments' attn.dims first; then B and Sq / Sk for the
+        arguments that feed Q, K and V of each attention, in order (a later
+        attention's role wins), directly or through ops that keep an
+        operand's shape (_same_shape_operand)."""
         syms = {}
         for att in self.attentions:
             seq_dim = 2 if att.layout == "bhsd" else 1
@@ -2492,7 +2492,7 @@ class Spec:
             if a.dims:
                 for d, s in enumerate(a.dims):
                     if isinstance(s, str):
-                        syms.setdefault((k, d), s)
+                        syms[(k, d)] = s
         return syms
 
     def _source_argument(self, v):

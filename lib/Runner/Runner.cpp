@@ -429,10 +429,15 @@ LogicalResult Run::planArguments() {
           v.shape.push_back(tensor.getDimSize(d));
           continue;
         }
-        StringRef symbol = symbols.lookup({unsigned(idx), unsigned(d)});
-        if (symbol.empty() && names)
+        // A name the spec gives wins over the role (cascade attention's
+        // requests attend over their own Sq keys), as the CUDA manifest
+        // names them.
+        StringRef symbol;
+        if (names)
           if (auto name = dyn_cast<StringAttr>(names[d]))
             symbol = name.getValue();
+        if (symbol.empty())
+          symbol = symbols.lookup({unsigned(idx), unsigned(d)});
         if (symbol.empty())
           return error(loc) << "cannot tell the size of dimension " << d
                             << " of argument #" << idx
