@@ -15,6 +15,11 @@
 #   (mask j < P or j - P <= i), the prefix copied per request, as FlashInfer
 #   compares cascade inference with batch attention.
 #
+# Linformer (item 6): the f32 artifact of examples/linformer.mlir against
+# the same computation in PyTorch (the projections as matmuls, then SDPA
+# over the k = 32 projected keys) and against dense SDPA over all S keys,
+# which Linformer approximates.
+#
 # Outputs are compared (max |error|), then timed (median of CUDA events).
 #
 # Run (on the GPU machine, PYTHONPATH=python, the runtime built):
@@ -91,6 +96,35 @@ def cascade(module, P, Sq, dev):
           f"{err:.1e}", flush=True)
 
 
+def linformer(module, S, dev):
+    B, H, D, K = 1, 8, 64, 32
+    g = torch.Generator(device=dev).manual_seed(S)
+    q, k, v = (torch.randn(B, H, S, D, generator=g, device=dev)
+               for _ in range(3))
+    e, f = (torch.randn(K, S, generator=g, device=dev) / S ** 0.5
+            for _ in range(2))
+    o = torch.empty_like(q)
+    module(q, k, v, e, f, out=o)
+
+    def same():
+        # The same computation: the projections as matmuls, then SDPA over
+        # the K projected keys.
+        return F.scaled_dot_product_attention(q, e @ k, f @ v)
+
+    def dense():
+        # What Linformer approximates: attention over all S keys.
+        return F.scaled_dot_product_attention(q, k, v)
+    err = float((o - same()).abs().max())
+    t_prog = median_seconds(lambda: module(q, k, v, e, f, out=o))
+    t_same = median_seconds(same)
+    t_dense = median_seconds(dense)
+    print(f"linformer S={S} (B={B} H={H} D={D} k={K}, f32): program "
+          f"{t_prog * 1e3:.3f} ms, torch matmul + SDPA {t_same * 1e3:.3f} ms "
+          f"({t_same / t_prog:.2f}x), dense SDPA over S keys "
+          f"{t_dense * 1e3:.3f} ms ({t_dense / t_prog:.1f}x); max|err| "
+          f"{err:.1e}", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--artifacts", required=True)
@@ -103,6 +137,9 @@ def main():
     casc = acuda.load(f"{args.artifacts}/cascade")
     for P, Sq in ((4096, 256), (16384, 256), (16384, 1024)):
         cascade(casc, P, Sq, dev)
+    lin = acuda.load(f"{args.artifacts}/linformer")
+    for S in (4096, 16384, 65536):
+        linformer(lin, S, dev)
     return 0
 
 

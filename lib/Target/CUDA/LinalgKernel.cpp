@@ -25,6 +25,7 @@
 
 #include "StepKernel.h"
 
+#include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Dialect/Affine/Utils.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
@@ -53,15 +54,8 @@ static Value cloneConstant(OpBuilder &b, Value value) {
   return b.clone(*def)->getResult(cast<OpResult>(value).getResultNumber());
 }
 
-FailureOr<LinalgKernel>
-attune::cuda::emitLinalgKernel(OpBuilder &b, linalg::GenericOp op,
-                               StringRef name, ProgramSizes &sizes,
-                               const BufferNamer &bufferOf) {
-  Location loc = op.getLoc();
-  LinalgKernel result;
-  StepKernelBuilder kb(b, loc, name, attn::KernelRole::linalg, sizes, bufferOf,
-                       result);
-
+FailureOr<SmallVector<json::Value>>
+attune::cuda::loopExtents(linalg::GenericOp op, ProgramSizes &sizes) {
   // The size of every loop, from an operand dimension it indexes directly.
   unsigned loops = op.getNumLoops();
   SmallVector<std::optional<std::pair<Value, int64_t>>> bound(loops);
@@ -86,6 +80,54 @@ attune::cuda::emitLinalgKernel(OpBuilder &b, linalg::GenericOp op,
       return failure();
     extent.push_back(sizes.name(*n));
   }
+  return extent;
+}
+
+Operation *attune::cuda::splitCombiner(linalg::GenericOp op) {
+  if (op.getNumDpsInits() != 1 || op.getNumReductionLoops() == 0)
+    return nullptr;
+  SmallVector<Operation *> combiners;
+  if (!matchReduction(op.getRegionOutputArgs(), 0, combiners) ||
+      combiners.size() != 1)
+    return nullptr;
+  Operation *combiner = combiners.front();
+  // Partial results start from the neutral element and are folded with
+  // the combiner itself: it must be one of the commutative, associative
+  // arith ops arith::getNeutralElement knows (addf, mulf, maxnumf, ...).
+  if (combiner->getNumOperands() != 2 || combiner->getNumResults() != 1 ||
+      !arith::getNeutralElement(combiner) ||
+      !combiner->hasTrait<OpTrait::IsCommutative>())
+    return nullptr;
+  return combiner;
+}
+
+/// `combiner` (splitCombiner's) applied to `x` and `y` with `b`.
+static Value combine(OpBuilder &b, Location loc, Operation *combiner, Value x,
+                     Value y) {
+  OperationState state(loc, combiner->getName());
+  state.addOperands({x, y});
+  state.addTypes(combiner->getResultTypes());
+  state.addAttributes(combiner->getAttrs());
+  return b.create(state)->getResult(0);
+}
+
+FailureOr<LinalgKernel>
+attune::cuda::emitLinalgKernel(OpBuilder &b, linalg::GenericOp op,
+                               StringRef name, ProgramSizes &sizes,
+                               const BufferNamer &bufferOf, bool warp) {
+  Location loc = op.getLoc();
+  Operation *combiner = warp ? splitCombiner(op) : nullptr;
+  assert((!warp || combiner) && "a warp per point needs a split combiner");
+  int64_t lanes = warp ? kWarpLanes : 1;
+  LinalgKernel result;
+  StepKernelBuilder kb(b, loc, name, attn::KernelRole::linalg, sizes, bufferOf,
+                       result);
+
+  FailureOr<SmallVector<json::Value>> extents = loopExtents(op, sizes);
+  if (failed(extents))
+    return failure();
+  SmallVector<json::Value> &extent = *extents;
+  unsigned loops = op.getNumLoops();
 
   // Parallel loops in the first output's order (coalesced stores), those
   // it does not index first.
@@ -110,7 +152,8 @@ attune::cuda::emitLinalgKernel(OpBuilder &b, linalg::GenericOp op,
   for (unsigned l : parallel)
     count = ProgramSizes::combine("mul", std::move(count), extent[l]);
 
-  kb.setPoints(sizes.name(count));
+  kb.setPoints(
+      sizes.name(ProgramSizes::combine("mul", sizes.name(count), lanes)));
 
   OpBuilder &in = kb.body();
   // Every operand dimension a loop indexes directly has the loop's size
@@ -143,8 +186,16 @@ attune::cuda::emitLinalgKernel(OpBuilder &b, linalg::GenericOp op,
     }
   }
   SmallVector<Value> ivs(loops);
+  // With a warp per point, lane l of the warp takes the first reduction
+  // loop's iterations l, l + 32, ...
+  Value point = kb.point(), lane;
+  if (warp) {
+    Value n = arith::ConstantIndexOp::create(in, loc, lanes);
+    lane = arith::RemUIOp::create(in, loc, point, n);
+    point = arith::DivUIOp::create(in, loc, point, n);
+  }
   {
-    Value rest = kb.point();
+    Value rest = point;
     for (unsigned l : llvm::reverse(parallel)) {
       Value n = kb.materialize(extent[l]);
       ivs[l] = arith::RemUIOp::create(in, loc, rest, n);
@@ -251,11 +302,15 @@ attune::cuda::emitLinalgKernel(OpBuilder &b, linalg::GenericOp op,
     if (k == reduction.size())
       return compute(at, current);
     unsigned l = reduction[k];
-    Value zero = arith::ConstantIndexOp::create(at, loc, 0);
-    Value one = arith::ConstantIndexOp::create(at, loc, 1);
+    Value lower = arith::ConstantIndexOp::create(at, loc, 0);
+    Value step = arith::ConstantIndexOp::create(at, loc, 1);
+    if (warp && k == 0) {
+      lower = lane;
+      step = arith::ConstantIndexOp::create(at, loc, lanes);
+    }
     bool failedInside = false;
     auto loop = scf::ForOp::create(
-        at, loc, zero, kb.materialize(extent[l]), one, current,
+        at, loc, lower, kb.materialize(extent[l]), step, current,
         [&](OpBuilder &nested, Location, Value iv, ValueRange carried) {
           ivs[l] = iv;
           FailureOr<SmallVector<Value>> next =
@@ -271,15 +326,49 @@ attune::cuda::emitLinalgKernel(OpBuilder &b, linalg::GenericOp op,
       return failure();
     return SmallVector<Value>(loop.getResults());
   };
-  FailureOr<SmallVector<Value>> outputs = loopsFrom(in, 0, inits);
-  if (failed(outputs))
-    return failure();
-  for (auto [k, init] : llvm::enumerate(op.getDpsInitsMutable())) {
-    FailureOr<Value> memref = kb.buffer(op->getResult(k));
-    if (failed(memref))
+  if (!warp) {
+    FailureOr<SmallVector<Value>> outputs = loopsFrom(in, 0, inits);
+    if (failed(outputs))
       return failure();
-    memref::StoreOp::create(in, loc, (*outputs)[k], *memref,
-                            indicesOf(in, op.getMatchingIndexingMap(&init)));
+    for (auto [k, init] : llvm::enumerate(op.getDpsInitsMutable())) {
+      FailureOr<Value> memref = kb.buffer(op->getResult(k));
+      if (failed(memref))
+        return failure();
+      memref::StoreOp::create(in, loc, (*outputs)[k], *memref,
+                              indicesOf(in, op.getMatchingIndexingMap(&init)));
+    }
+    return result;
   }
+
+  // A warp per point: each lane folds its share of the reduction from the
+  // combiner's neutral element, the lanes' partials are folded by a
+  // butterfly of shuffles, and lane 0 folds the total into the initial
+  // value and stores it. The summation order differs from the serial
+  // one's, as any parallel reduction's does.
+  Value neutral =
+      arith::ConstantOp::create(in, loc, *arith::getNeutralElement(combiner));
+  FailureOr<SmallVector<Value>> partial = loopsFrom(in, 0, ValueRange{neutral});
+  if (failed(partial))
+    return failure();
+  Value total = (*partial)[0];
+  for (int64_t offset = lanes / 2; offset > 0; offset /= 2) {
+    Value other = gpu::ShuffleOp::create(in, loc, total, offset, lanes,
+                                         gpu::ShuffleMode::XOR)
+                      .getShuffleResult();
+    total = combine(in, loc, combiner, total, other);
+  }
+  Value first =
+      arith::CmpIOp::create(in, loc, arith::CmpIPredicate::eq, lane,
+                            arith::ConstantIndexOp::create(in, loc, 0));
+  FailureOr<Value> memref = kb.buffer(op->getResult(0));
+  if (failed(memref))
+    return failure();
+  OpOperand &init = op.getDpsInitsMutable()[0];
+  scf::IfOp::create(in, loc, first, [&](OpBuilder &, Location) {
+    memref::StoreOp::create(
+        in, loc, combine(in, loc, combiner, inits[0], total), *memref,
+        indicesOf(in, op.getMatchingIndexingMap(&init)));
+    scf::YieldOp::create(in, loc);
+  });
   return result;
 }

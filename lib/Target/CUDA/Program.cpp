@@ -194,6 +194,10 @@ static Value roundF32(OpBuilder &b, Location loc, Value x, StringRef asm_) {
       .getResult(0);
 }
 
+/// The first reduction loop's extent from which a linalg kernel takes a
+/// warp per point (splitCombiner): below it, a thread's serial loop.
+static constexpr int64_t kSplitReduction = 256;
+
 namespace {
 /// Compiles a prepared program function step by step into manifest members.
 class ProgramCompiler {
@@ -532,11 +536,47 @@ LogicalResult ProgramCompiler::linalgStep(linalg::GenericOp op,
   std::string name =
       (func.getSymName() + "_s" + std::to_string(steps++) + "_linalg").str();
   BufferNamer namer = [&](Value root) { return bufferOf(root); };
-  FailureOr<LinalgKernel> kernel =
-      emitLinalgKernel(kernelBuilder, op, name, sizes, namer);
-  if (failed(kernel))
-    return failure();
-  addStepKernel(*kernel);
+  // A long reduction (Linformer's projections over the sequence) is split
+  // across the lanes of a warp per point: one thread per point would leave
+  // most of the GPU idle on few points, each a serial loop over the whole
+  // sequence. Which kernel runs is chosen by the first reduction loop's
+  // extent, at compile time when it is static, else by the launch
+  // condition.
+  std::optional<json::Value> split;
+  if (splitCombiner(op)) {
+    FailureOr<SmallVector<json::Value>> extents = loopExtents(op, sizes);
+    if (failed(extents))
+      return failure();
+    for (auto [l, iterator] : llvm::enumerate(op.getIteratorTypesArray()))
+      if (iterator == utils::IteratorType::reduction) {
+        split = (*extents)[l];
+        break;
+      }
+  }
+  std::optional<int64_t> length = split ? split->getAsInteger() : std::nullopt;
+  bool threads = !split || !length || *length < kSplitReduction;
+  bool warps = split && (!length || *length >= kSplitReduction);
+  if (threads) {
+    FailureOr<LinalgKernel> kernel =
+        emitLinalgKernel(kernelBuilder, op, name, sizes, namer);
+    if (failed(kernel))
+      return failure();
+    addStepKernel(*kernel);
+    if (warps)
+      kernels.back().getAsObject()->insert(
+          {"if", json::Object{{"lt", json::Array{*split, kSplitReduction}}}});
+  }
+  if (warps) {
+    FailureOr<LinalgKernel> kernel = emitLinalgKernel(
+        kernelBuilder, op, threads ? name + "_warps" : name, sizes, namer,
+        /*warp=*/true);
+    if (failed(kernel))
+      return failure();
+    addStepKernel(*kernel);
+    if (threads)
+      kernels.back().getAsObject()->insert(
+          {"if", json::Object{{"ge", json::Array{*split, kSplitReduction}}}});
+  }
   return success();
 }
 

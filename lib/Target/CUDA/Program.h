@@ -44,14 +44,29 @@ struct LinalgKernel {
   llvm::json::Value count = 0;
 };
 
+/// The extent of every loop of `op` (ProgramSizes expressions, named),
+/// each from an operand dimension the loop indexes directly; failure with
+/// a diagnostic when a loop indexes none.
+mlir::FailureOr<llvm::SmallVector<llvm::json::Value>>
+loopExtents(mlir::linalg::GenericOp op, ProgramSizes &sizes);
+
+/// Lanes of a warp: the threads that share a point of a linalg kernel
+/// whose reduction is split.
+constexpr int64_t kWarpLanes = 32;
+
+/// The combiner of `op`'s reduction when its kernel may split the reduction
+/// across the lanes of a warp (one output, one commutative arith op with a
+/// neutral element folding each value into the output), else null.
+mlir::Operation *splitCombiner(mlir::linalg::GenericOp op);
+
 /// Emits `op`, a linalg.generic on tensors of the program, as a gpu.func
 /// named `name` where `b` points (in a gpu.module): one thread per point of
-/// its parallel iteration space.
-mlir::FailureOr<LinalgKernel> emitLinalgKernel(mlir::OpBuilder &b,
-                                               mlir::linalg::GenericOp op,
-                                               llvm::StringRef name,
-                                               ProgramSizes &sizes,
-                                               const BufferNamer &bufferOf);
+/// its parallel iteration space or, with `warp` (splitCombiner(op) must
+/// hold), one warp per point, its lanes sharing the first reduction loop.
+mlir::FailureOr<LinalgKernel>
+emitLinalgKernel(mlir::OpBuilder &b, mlir::linalg::GenericOp op,
+                 llvm::StringRef name, ProgramSizes &sizes,
+                 const BufferNamer &bufferOf, bool warp = false);
 
 /// Emits the kernels of `op`, an attn.append_pages of a program whose
 /// cache is an argument written in place, where `b` points (in a
