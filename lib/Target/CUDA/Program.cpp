@@ -542,8 +542,11 @@ LogicalResult ProgramCompiler::linalgStep(linalg::GenericOp op,
   // sequence. Which kernel runs is chosen by the first reduction loop's
   // extent, at compile time when it is static, else by the launch
   // condition.
+  // A contraction over a long loop gets the tiled kernels instead (they
+  // read each operand once per tile of the other, not once per point).
+  std::optional<Contraction> contraction = matchContraction(op);
   std::optional<json::Value> split;
-  if (splitCombiner(op)) {
+  if (contraction || splitCombiner(op)) {
     FailureOr<SmallVector<json::Value>> extents = loopExtents(op, sizes);
     if (failed(extents))
       return failure();
@@ -566,16 +569,36 @@ LogicalResult ProgramCompiler::linalgStep(linalg::GenericOp op,
       kernels.back().getAsObject()->insert(
           {"if", json::Object{{"lt", json::Array{*split, kSplitReduction}}}});
   }
-  if (warps) {
+  auto longOnly = [&] {
+    if (threads)
+      kernels.back().getAsObject()->insert(
+          {"if", json::Object{{"ge", json::Array{*split, kSplitReduction}}}});
+  };
+  if (warps && contraction) {
+    std::string partial = name + "_partial";
+    FailureOr<json::Array> shape =
+        contractionPartialShape(op, *contraction, sizes);
+    if (failed(shape))
+      return failure();
+    workspace.push_back(json::Object{
+        {"name", partial}, {"dtype", "f32"}, {"shape", std::move(*shape)}});
+    FailureOr<SmallVector<LinalgKernel>> tiled = emitContractionKernels(
+        kernelBuilder, op, *contraction, threads ? name + "_tiles" : name,
+        partial, sizes, namer);
+    if (failed(tiled))
+      return failure();
+    for (LinalgKernel &kernel : *tiled) {
+      addStepKernel(kernel);
+      longOnly();
+    }
+  } else if (warps) {
     FailureOr<LinalgKernel> kernel = emitLinalgKernel(
         kernelBuilder, op, threads ? name + "_warps" : name, sizes, namer,
         /*warp=*/true);
     if (failed(kernel))
       return failure();
     addStepKernel(*kernel);
-    if (threads)
-      kernels.back().getAsObject()->insert(
-          {"if", json::Object{{"ge", json::Array{*split, kSplitReduction}}}});
+    longOnly();
   }
   return success();
 }
@@ -621,16 +644,17 @@ void ProgramCompiler::addStepKernel(LinalgKernel &kernel) {
     grid = (*n + kStepThreads - 1) / kStepThreads;
   else
     grid = json::Object{{"ceildiv", json::Array{grid, kStepThreads}}};
+  json::Array dims{json::Array{std::move(grid)}, json::Array{}, json::Array{}};
+  if (kernel.grid)
+    dims = std::move(*kernel.grid);
   std::string cubin = (func.getSymName() + "_linalg").str();
-  kernels.push_back(
-      json::Object{{"name", name},
-                   {"cubin", cubin + ".cubin"},
-                   {"ptx", cubin + ".ptx"},
-                   {"block", json::Array{kStepThreads, 1, 1}},
-                   {"grid", json::Array{json::Array{std::move(grid)},
-                                        json::Array{}, json::Array{}}},
-                   {"shared_bytes", 0},
-                   {"params", std::move(kernel.params)}});
+  kernels.push_back(json::Object{{"name", name},
+                                 {"cubin", cubin + ".cubin"},
+                                 {"ptx", cubin + ".ptx"},
+                                 {"block", json::Array{kStepThreads, 1, 1}},
+                                 {"grid", std::move(dims)},
+                                 {"shared_bytes", 0},
+                                 {"params", std::move(kernel.params)}});
   linalgKernels.push_back(name);
 }
 

@@ -23,6 +23,7 @@
 #include "mlir/IR/Builders.h"
 
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace attune::cuda {
@@ -42,6 +43,8 @@ struct LinalgKernel {
   llvm::json::Array params;
   /// Its points (threads that work): an integer or a symbol.
   llvm::json::Value count = 0;
+  /// The grid, when it is not ceil(count / kStepThreads) CTAs along x.
+  std::optional<llvm::json::Array> grid;
 };
 
 /// The extent of every loop of `op` (ProgramSizes expressions, named),
@@ -77,6 +80,39 @@ mlir::FailureOr<llvm::SmallVector<LinalgKernel>>
 emitAppendKernels(mlir::OpBuilder &b, attn::AppendPagesOp op, attn::RopeOp rope,
                   llvm::StringRef name, llvm::StringRef flags,
                   ProgramSizes &sizes, const BufferNamer &bufferOf);
+
+/// A linalg.generic that the tiled contraction kernels compute: one
+/// reduction loop k, C[batch, m, n] += A[batch, m, k] * B[batch, k, n] in
+/// f32, every indexing map a projected permutation (ContractionKernel.cpp).
+struct Contraction {
+  llvm::SmallVector<unsigned, 2> batch, m, n;
+  unsigned k;
+  /// The input indexed by the m loops, and the one indexed by the n loops.
+  mlir::OpOperand *lhs, *rhs;
+};
+
+/// `op` as a Contraction, or nullopt.
+std::optional<Contraction> matchContraction(mlir::linalg::GenericOp op);
+
+/// Emits the two kernels of a contraction where `b` points (in a
+/// gpu.module): `<name>` computes, per CTA, a 32 x 64 tile of C over one
+/// chunk of kContractionChunk values of k into `partial` (an f32 workspace
+/// [ceil(K / chunk), batch, M, N] the caller declares with
+/// contractionPartialShape), then `<name>_sum` adds the chunks in order
+/// into C's initial value.
+mlir::FailureOr<llvm::SmallVector<LinalgKernel>>
+emitContractionKernels(mlir::OpBuilder &b, mlir::linalg::GenericOp op,
+                       const Contraction &c, llvm::StringRef name,
+                       llvm::StringRef partial, ProgramSizes &sizes,
+                       const BufferNamer &bufferOf);
+
+/// The shape of the partial sums' workspace of `c`.
+mlir::FailureOr<llvm::json::Array>
+contractionPartialShape(mlir::linalg::GenericOp op, const Contraction &c,
+                        ProgramSizes &sizes);
+
+/// Values of k one CTA of a contraction kernel reduces.
+constexpr int64_t kContractionChunk = 1024;
 
 } // namespace attune::cuda
 

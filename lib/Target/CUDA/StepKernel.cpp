@@ -66,6 +66,14 @@ void StepKernelBuilder::setPoints(const json::Value &count) {
     old.getDefiningOp()->erase();
 }
 
+Value StepKernelBuilder::workgroupBuffer(MemRefType type) {
+  auto shared = MemRefType::get(
+      type.getShape(), type.getElementType(), MemRefLayoutAttrInterface(),
+      gpu::AddressSpaceAttr::get(kernel.getContext(),
+                                 gpu::AddressSpace::Workgroup));
+  return kernel.addWorkgroupAttribution(shared, kernel.getLoc());
+}
+
 Value StepKernelBuilder::addParameter(Type type) {
   unsigned index = kernel.getNumArguments();
   (void)kernel.insertArgument(index, type, DictionaryAttr(), kernel.getLoc());

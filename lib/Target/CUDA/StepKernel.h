@@ -41,6 +41,8 @@ public:
   /// Sets the number of points (the guard's bound and the manifest's
   /// `count`), an expression of ProgramSizes.
   void setPoints(const llvm::json::Value &count);
+  /// A workgroup (shared) memory buffer of the kernel.
+  mlir::Value workgroupBuffer(mlir::MemRefType type);
 
   /// The kernel parameter of the buffer `root` (a program argument or a
   /// step's result), added on first use.
