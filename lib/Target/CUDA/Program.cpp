@@ -536,14 +536,12 @@ LogicalResult ProgramCompiler::linalgStep(linalg::GenericOp op,
   std::string name =
       (func.getSymName() + "_s" + std::to_string(steps++) + "_linalg").str();
   BufferNamer namer = [&](Value root) { return bufferOf(root); };
-  // A long reduction (Linformer's projections over the sequence) is split
-  // across the lanes of a warp per point: one thread per point would leave
-  // most of the GPU idle on few points, each a serial loop over the whole
-  // sequence. Which kernel runs is chosen by the first reduction loop's
-  // extent, at compile time when it is static, else by the launch
-  // condition.
-  // A contraction over a long loop gets the tiled kernels instead (they
-  // read each operand once per tile of the other, not once per point).
+  // A long reduction would leave most of the GPU idle as one serial loop
+  // per point: a contraction (Linformer's projections over the sequence)
+  // then takes the tiled kernels, which read each operand once per tile of
+  // the other; another reduction with a known combiner a warp per point.
+  // Which kernels run is chosen by the first reduction loop's extent, at
+  // compile time when it is static, else by the launch condition.
   std::optional<Contraction> contraction = matchContraction(op);
   std::optional<json::Value> split;
   if (contraction || splitCombiner(op)) {

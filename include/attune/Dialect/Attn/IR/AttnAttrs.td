@@ -76,8 +76,10 @@ def Attn_KernelAttr : AttrDef<Attn_Dialect, "Kernel"> {
       writes `operand` as `planes` bf16 planes, grid = (ceil(S / rows), H,
       B)), `rope` (writes `operand` rotated by its `attn.rope` to the
       workspace `<operand>_rope`, grid = (ceil(S / rows), H, B)) or
-      `linalg` (a linalg step of a program: one thread per point of the
-      op's parallel iteration space, grid = (ceil(points / block), 1, 1))
+      `linalg` (a linalg step of a program: one thread, or for a long
+      reduction one warp, per point of the op's parallel iteration space,
+      grid = (ceil(points / block), 1, 1); a contraction's tiled kernel,
+      grid = (output tiles, chunks of k, batch))
       or `append` (an `attn.append_pages` step of a program, in place: one
       thread per flag to clear, then one per element of the rows, the same
       grid).
