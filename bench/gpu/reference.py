@@ -82,6 +82,12 @@ class UnsupportedOpError(Exception):
     """The spec uses an op (or a form of one) the reference cannot evaluate."""
 
 
+class DoesNotFit(Exception):
+    """Sizes at which a spec has no valid inputs (the new rows of an
+    attn.append_pages past its block table's M P rows): harnesses skip
+    that size rather than fail it."""
+
+
 class ReferenceError(Exception):
     """Evaluation hit undefined behaviour or inconsistent inputs."""
 
@@ -2545,6 +2551,33 @@ class Spec:
                 batch=table[0], max_pages=table[1],
                 new_rows=rows[1 if bshd else 2]))
         return out
+
+    def append_limits(self, shapes):
+        """What valid inputs of the attn.append_pages ops are drawn from
+        (append_tables): ({block table argument: page count N}, {lengths
+        argument: the largest length M P - S that leaves room for the S
+        new rows}). Raises DoesNotFit when S > M P, ValueError when a
+        table's B M pages cannot be distinct (B M > N)."""
+        pages, room = {}, {}
+        for a in self.append_tables(shapes):
+            k = a["table"]
+            if k is not None:
+                pages[k] = min(a["pages"], pages.get(k, a["pages"]))
+            if a["lengths"] is not None:
+                r = a["max_pages"] * a["page_size"] - a["new_rows"]
+                if r < 0:
+                    raise DoesNotFit(
+                        f"{a['new_rows']} new rows do not fit in the block "
+                        f"table's {a['max_pages']} pages of "
+                        f"{a['page_size']} rows")
+                room[a["lengths"]] = min(r, room.get(a["lengths"], r))
+        for k, n in pages.items():
+            B, M = shapes[k]
+            if B * M > n:
+                raise ValueError(
+                    f"{self.arguments[k].name}: {B} sequences of {M} pages "
+                    f"need {B * M} distinct pages, the cache has {n}")
+        return pages, room
 
     def _mark_rounding(self):
         """self.round_o: the ids of the attn.attention / attn.merge ops

@@ -137,12 +137,6 @@ def check_sizes(manifest, quick, sizes="default"):
     return cases
 
 
-class DoesNotFit(Exception):
-    """Sizes at which a spec has no valid inputs (the new rows of an
-    attn.append_pages past its block table's M P rows): that size is
-    skipped, not failed."""
-
-
 def list_artifacts(root):
     root = Path(root)
     if not root.is_dir():
@@ -422,33 +416,18 @@ class Worker:
         ops (docs/PagedKV.md), by argument index, identified from the ops'
         operands in spec.mlir: B M distinct page ids drawn at random from
         [0, N) for a block table, lengths in [0, M P - S] (room for the S
-        new rows), the first 0 and the last M P - S when B > 1. Raises
-        DoesNotFit when S > M P, ValueError when B M > N."""
+        new rows), the first 0 and the last M P - S when B > 1
+        (reference.Spec.append_limits, which raises DoesNotFit when
+        S > M P)."""
         torch = self.torch
         if not any(op.name == "attn.append_pages" for op in spec.body.ops):
             return {}
         shapes = [None if a.get("scalar") else
                   self.resolve(a.get("shape", []), sizes) for a in margs]
-        pages, room = {}, {}
-        for a in spec.append_tables(shapes):
-            k = a["table"]
-            if k is not None:
-                pages[k] = min(a["pages"], pages.get(k, a["pages"]))
-            if a["lengths"] is not None:
-                r = a["max_pages"] * a["page_size"] - a["new_rows"]
-                if r < 0:
-                    raise DoesNotFit(
-                        f"{a['new_rows']} new rows do not fit in the block "
-                        f"table's {a['max_pages']} pages of "
-                        f"{a['page_size']} rows")
-                room[a["lengths"]] = min(r, room.get(a["lengths"], r))
+        pages, room = spec.append_limits(shapes)
         out = {}
         for k, n in pages.items():
             B, M = shapes[k]
-            if B * M > n:
-                raise ValueError(
-                    f"argument {margs[k].get('name')}: {B} sequences of {M} "
-                    f"pages need {B * M} distinct pages, the cache has {n}")
             ids = torch.randperm(n, generator=gen, device=self.dev)
             out[k] = ids[:B * M].reshape(B, M).to(self.DT[margs[k]["dtype"]])
         for k, r in room.items():
@@ -594,7 +573,7 @@ class Worker:
                 per.append(c)
                 ok &= c["ok"]
             res.update(ok=ok, results=per, tol=tol, msg="; ".join(msgs))
-        except DoesNotFit as e:
+        except reference.DoesNotFit as e:
             res.update(ok=True, skipped=str(e), msg=f"skipped: {e}")
         except Exception as e:  # noqa: BLE001
             res.update(ok=False, msg=short(e, 500))

@@ -799,38 +799,16 @@ def np_dtype(ty):
     return {8: np.int8, 16: np.int16, 32: np.int32, 64: np.int64}[ty.width]
 
 
-class DoesNotFit(Exception):
-    """Sizes at which no valid inputs exist (the new rows of an
-    attn.append_pages past its block table's M P rows): that size is
-    skipped, not failed."""
-
-
 def page_tables(spec, shapes, rng):
     """Valid block tables and lengths for the spec's attn.append_pages ops
     (docs/PagedKV.md), by argument index: B M distinct page ids drawn at
     random from [0, N) for a block table, lengths in [0, M P - S] (room for
-    the S new rows), the first 0 and the last M P - S when B > 1. Raises
-    DoesNotFit when S > M P, ValueError when B M > N."""
-    pages, room = {}, {}
-    for a in spec.append_tables(shapes):
-        k = a["table"]
-        if k is not None:
-            pages[k] = min(a["pages"], pages.get(k, a["pages"]))
-        if a["lengths"] is not None:
-            r = a["max_pages"] * a["page_size"] - a["new_rows"]
-            if r < 0:
-                raise DoesNotFit(
-                    f"{a['new_rows']} new rows do not fit in the block "
-                    f"table's {a['max_pages']} pages of {a['page_size']} "
-                    "rows")
-            room[a["lengths"]] = min(r, room.get(a["lengths"], r))
+    the S new rows), the first 0 and the last M P - S when B > 1
+    (reference.Spec.append_limits, which raises DoesNotFit when S > M P)."""
+    pages, room = spec.append_limits(shapes)
     out = {}
     for k, n in pages.items():
         B, M = shapes[k]
-        if B * M > n:
-            raise ValueError(
-                f"{spec.arguments[k].name}: {B} sequences of {M} pages need "
-                f"{B * M} distinct pages, the cache has {n}")
         out[k] = rng.permutation(n)[:B * M].reshape(B, M)
     for k, r in room.items():
         x = rng.integers(0, r + 1, size=tuple(shapes[k]))
@@ -1018,7 +996,7 @@ class Tester:
             try:
                 inputs = make_inputs(spec, sizes, rng,
                                      force_zero_len=(n % 2 == 1))
-            except DoesNotFit as e:
+            except reference.DoesNotFit as e:
                 self.report(None, f"{label}: skipped: {e}")
                 continue
             except Exception as e:  # noqa: BLE001
