@@ -310,29 +310,14 @@ FailureOr<SmallVector<LinalgKernel>> attune::cuda::emitContractionKernels(
   x.decompose(n, c.n, ivs);
   OpOperand &init = op.getDpsInitsMutable()[0];
   SmallVector<Value> at = x.indices(init, ivs);
-  Value start;
-  Value source = init.get();
-  if (op.getMatchingBlockArgument(&init).use_empty() ||
-      source.getDefiningOp<tensor::EmptyOp>()) {
-    start = arith::ConstantOp::create(in, loc, in.getF32FloatAttr(0));
-  } else if (auto fill = source.getDefiningOp<linalg::FillOp>()) {
-    FailureOr<Value> value = kb.scalar(fill.value());
-    if (failed(value))
-      return fill.emitError("CUDA target: a linalg.fill that initialises a "
-                            "linalg step must fill a constant"),
-             failure();
-    start = *value;
-  } else {
-    FailureOr<Value> loaded = kb.load(in, source, at);
-    if (failed(loaded))
-      return failure();
-    start = *loaded;
-  }
+  FailureOr<Value> start = kb.initialValue(op, init, [&] { return at; });
+  if (failed(start))
+    return failure();
   FailureOr<Value> result = kb.buffer(op->getResult(0));
   if (failed(result))
     return failure();
   memref::StoreOp::create(
-      in, loc, arith::AddFOp::create(in, loc, start, sum.getResult(0)), *result,
-      at);
+      in, loc, arith::AddFOp::create(in, loc, *start, sum.getResult(0)),
+      *result, at);
   return kernels;
 }

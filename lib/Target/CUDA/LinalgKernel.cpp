@@ -45,15 +45,6 @@ using namespace attune;
 using namespace attune::cuda;
 namespace json = llvm::json;
 
-/// The value `value` of a region or an init has in the kernel when it is
-/// a constant (cloned with `b`), else null.
-static Value cloneConstant(OpBuilder &b, Value value) {
-  Operation *def = value.getDefiningOp();
-  if (!def || !matchPattern(value, m_Constant()))
-    return Value();
-  return b.clone(*def)->getResult(cast<OpResult>(value).getResultNumber());
-}
-
 FailureOr<SmallVector<json::Value>>
 attune::cuda::loopExtents(linalg::GenericOp op, ProgramSizes &sizes) {
   // The size of every loop, from an operand dimension it indexes directly.
@@ -228,29 +219,12 @@ attune::cuda::emitLinalgKernel(OpBuilder &b, linalg::GenericOp op,
   Block *region = op.getBlock();
   SmallVector<Value> inits;
   for (OpOperand &init : op.getDpsInitsMutable()) {
-    BlockArgument arg = op.getMatchingBlockArgument(&init);
-    Type element = arg.getType();
-    Value source = init.get();
-    if (arg.use_empty() || source.getDefiningOp<tensor::EmptyOp>()) {
-      // Unread, or undefined (an empty tensor): zero.
-      inits.push_back(
-          arith::ConstantOp::create(in, loc, element, in.getZeroAttr(element)));
-      continue;
-    }
-    if (auto fill = source.getDefiningOp<linalg::FillOp>()) {
-      Value value = cloneConstant(in, fill.value());
-      if (!value)
-        return fill.emitError("CUDA target: a linalg.fill that initialises a "
-                              "linalg step must fill a constant"),
-               failure();
-      inits.push_back(value);
-      continue;
-    }
-    FailureOr<Value> loaded =
-        kb.load(in, source, indicesOf(in, op.getMatchingIndexingMap(&init)));
-    if (failed(loaded))
+    FailureOr<Value> value = kb.initialValue(op, init, [&] {
+      return indicesOf(in, op.getMatchingIndexingMap(&init));
+    });
+    if (failed(value))
       return failure();
-    inits.push_back(*loaded);
+    inits.push_back(*value);
   }
 
   // The region at the innermost reduction point.

@@ -24,6 +24,14 @@ using namespace attune;
 using namespace attune::cuda;
 namespace json = llvm::json;
 
+/// `value` cloned with `b` when it is a constant, else null.
+static Value cloneConstant(OpBuilder &b, Value value) {
+  Operation *def = value.getDefiningOp();
+  if (!def || !matchPattern(value, m_Constant()))
+    return Value();
+  return b.clone(*def)->getResult(cast<OpResult>(value).getResultNumber());
+}
+
 StepKernelBuilder::StepKernelBuilder(OpBuilder &b, Location loc, StringRef name,
                                      attn::KernelRole role, ProgramSizes &sizes,
                                      const BufferNamer &bufferOf,
@@ -157,10 +165,8 @@ FailureOr<Value> StepKernelBuilder::mixed(OpFoldResult value) {
 FailureOr<Value> StepKernelBuilder::scalar(Value value) {
   Location loc = kernel.getLoc();
   Type type = value.getType();
-  if (Operation *def = value.getDefiningOp();
-      def && matchPattern(value, m_Constant()))
-    return prelude.clone(*def)->getResult(
-        cast<OpResult>(value).getResultNumber());
+  if (Value constant = cloneConstant(prelude, value))
+    return constant;
   if (auto arg = dyn_cast<BlockArgument>(value)) {
     if (!isa<FunctionOpInterface>(arg.getOwner()->getParentOp()))
       return failure();
@@ -180,6 +186,27 @@ FailureOr<Value> StepKernelBuilder::scalar(Value value) {
   if (type.isIndex())
     return index;
   return arith::IndexCastOp::create(prelude, loc, type, index).getResult();
+}
+
+FailureOr<Value>
+StepKernelBuilder::initialValue(linalg::GenericOp op, OpOperand &init,
+                                function_ref<SmallVector<Value>()> indices) {
+  Location loc = op.getLoc();
+  BlockArgument arg = op.getMatchingBlockArgument(&init);
+  Type element = arg.getType();
+  Value source = init.get();
+  if (arg.use_empty() || source.getDefiningOp<tensor::EmptyOp>())
+    // Unread, or undefined (an empty tensor): zero.
+    return arith::ConstantOp::create(in, loc, element, in.getZeroAttr(element))
+        .getResult();
+  if (auto fill = source.getDefiningOp<linalg::FillOp>()) {
+    if (Value constant = cloneConstant(in, fill.value()))
+      return constant;
+    return fill.emitError("CUDA target: a linalg.fill that initialises a "
+                          "linalg step must fill a constant"),
+           failure();
+  }
+  return load(in, source, indices());
 }
 
 FailureOr<Value> StepKernelBuilder::load(OpBuilder &b, Value tensor,

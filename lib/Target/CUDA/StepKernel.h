@@ -19,6 +19,7 @@
 #include "Program.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
 namespace attune::cuda {
@@ -59,6 +60,13 @@ public:
   /// the kernel: a constant is cloned, an integer size computed from the
   /// symbols, a scalar argument passed as a parameter; failure otherwise.
   mlir::FailureOr<mlir::Value> scalar(mlir::Value value);
+  /// The initial value of output `init` of `op` at the point whose init
+  /// indices `indices` gives, in the guarded body: zero where the init is
+  /// unread or an empty tensor, the constant of a linalg.fill, else the
+  /// init's element (a diagnostic for a fill of a non-constant).
+  mlir::FailureOr<mlir::Value>
+  initialValue(mlir::linalg::GenericOp op, mlir::OpOperand &init,
+               llvm::function_ref<llvm::SmallVector<mlir::Value>()> indices);
   /// Loads element `at` of `tensor` with `b`: the index is carried back
   /// through the views (collapse_shape, expand_shape, extract_slice) to the
   /// buffer they view.
