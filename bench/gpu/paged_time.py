@@ -23,6 +23,7 @@
 #
 # Run (on the GPU machine, PYTHONPATH=python, the runtime built):
 #   python3 bench/gpu/paged_time.py --artifacts DIR [--lengths 4096,32768]
+#       [--batch 32] [--skip-bad]
 #
 #===----------------------------------------------------------------------===#
 
@@ -121,16 +122,24 @@ def bad_call(args):
 
 
 def main():
+    global B
     ap = argparse.ArgumentParser()
     ap.add_argument("--artifacts", required=True)
     ap.add_argument("--lengths", default="4096,8192,16384,32768")
+    ap.add_argument("--batch", type=int, default=B,
+                    help="sequences (the issue's row: 32)")
+    ap.add_argument("--skip-bad", action="store_true",
+                    help="time only, without the bad-table calls")
     ap.add_argument("--bad", choices=["page", "length"],
                     help=argparse.SUPPRESS)
     args = ap.parse_args()
+    B = args.batch
     if args.bad:
         return bad_call(args)
     timings(args)
     status = 0
+    if args.skip_bad:
+        return status
     for bad in ("page", "length"):
         run = subprocess.run([sys.executable, __file__, "--artifacts",
                               args.artifacts, "--bad", bad],

@@ -35,6 +35,7 @@
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <limits>
 #include <optional>
 
@@ -448,6 +449,39 @@ LogicalResult attune::cuda::checkSupportedSpec(ModuleOp spec) {
   return checkProgram(spec);
 }
 
+/// The split-KV decode kernel's split count for a launch, as a manifest
+/// expression of the batch: the CTAs of one split are `rows` = B x
+/// `groups` (K/V heads, or query heads without packing), and about 512
+/// CTAs in all keep an H100's or H200's copy engines busy (measured:
+/// bench/RESULTS.md, "Split-KV decode: the number of splits"), so 512 /
+/// rows splits, at least 8 (fewer lose bandwidth at a large batch) and at
+/// most `maxSplits`. The runtime divides only by constants, so 512 / rows
+/// is the upper envelope of its chords between rows = 8, 16, 32 and 64:
+/// max(96 - 4 rows, 48 - rows, 24 - rows / 4), exact at those points.
+static llvm::json::Value decodeSplits(const llvm::json::Value &batch,
+                                      int64_t groups, int64_t maxSplits) {
+  using llvm::json::Array;
+  using llvm::json::Object;
+  using llvm::json::Value;
+  if (std::optional<int64_t> b = batch.getAsInteger()) {
+    int64_t rows = *b * groups;
+    return std::min<int64_t>(
+        maxSplits,
+        std::max<int64_t>({8, 96 - 4 * rows, 48 - rows, 24 - rows / 4}));
+  }
+  Value rows = Object{{"mul", Array{batch, groups}}};
+  auto sub = [](int64_t a, Value x) -> Value {
+    return Object{{"sub", Array{a, std::move(x)}}};
+  };
+  auto max = [](Value x, Value y) -> Value {
+    return Object{{"max", Array{std::move(x), std::move(y)}}};
+  };
+  Value chords =
+      max(max(sub(96, Object{{"mul", Array{4, rows}}}), sub(48, rows)),
+          sub(24, Object{{"floordiv", Array{rows, 4}}}));
+  return Object{{"min", Array{maxSplits, max(8, std::move(chords))}}};
+}
+
 FailureOr<llvm::json::Object> attune::cuda::compileAttentionFunction(
     ModuleOp spec, const CUDAPipelineOptions &options, StringRef directory,
     StringRef assembler) {
@@ -592,7 +626,7 @@ FailureOr<llvm::json::Object> attune::cuda::compileAttentionFunction(
       to.push_back(std::move(value));
   };
 
-  llvm::json::Array kernelEntries, workspace;
+  llvm::json::Array kernelEntries, workspace, symbols;
   bool hasDecode = llvm::any_of(compiled->kernels, [](const KernelInfo &k) {
     return k.role == attn::KernelRole::decode;
   });
@@ -717,7 +751,14 @@ FailureOr<llvm::json::Object> attune::cuda::compileAttentionFunction(
       params.push_back(llvm::json::Object{{"tensor", "lse_part"}});
       append(params, llvm::json::Array(ropeParams));
       append(params, llvm::json::Array(planeParams));
-      grid = llvm::json::Array{llvm::json::Array{info.splits},
+      // Not a name the spec's sizes can take (attn.dims names B, Sq and Sk
+      // here; the others are capture<i>_d<j>, cu_seqlens_q, ...).
+      std::string splits = "decode_splits";
+      symbols.push_back(llvm::json::Object{
+          {"name", splits},
+          {"value",
+           decodeSplits(batch, heads / info.headsPerCTA, info.splits)}});
+      grid = llvm::json::Array{llvm::json::Array{splits},
                                llvm::json::Array{heads / info.headsPerCTA},
                                llvm::json::Array{batch}};
       entry["tile_sizes"] = llvm::json::Array{info.tileQ, info.tileK};
@@ -726,12 +767,12 @@ FailureOr<llvm::json::Object> attune::cuda::compileAttentionFunction(
       workspace.push_back(llvm::json::Object{
           {"name", "o_part"},
           {"dtype", "f32"},
-          {"shape", llvm::json::Array{batch, heads, info.splits, seqQ,
+          {"shape", llvm::json::Array{splits, batch, heads, seqQ,
                                       op.getValueHeadSize()}}});
       workspace.push_back(llvm::json::Object{
           {"name", "lse_part"},
           {"dtype", "f32"},
-          {"shape", llvm::json::Array{batch, heads, info.splits, seqQ}}});
+          {"shape", llvm::json::Array{splits, batch, heads, seqQ}}});
     } else {
       // combine: grid = (Sq, Hq, B), one thread per feature.
       params.push_back(llvm::json::Object{{"tensor", "o_part"}});
@@ -749,6 +790,8 @@ FailureOr<llvm::json::Object> attune::cuda::compileAttentionFunction(
   }
 
   llvm::json::Object object = std::move(*manifest);
+  if (!symbols.empty())
+    object["symbols"] = std::move(symbols);
   object["workspace"] = std::move(workspace);
   object["kernels"] = std::move(kernelEntries);
   return object;

@@ -28,11 +28,21 @@ void KernelEmitter::emitTileRange() {
       b, loc, idx(tileQ), arith::SubIOp::create(b, loc, seqQ, rowBegin));
   ranges = emitKeyTileRanges(b, loc, op, rowBegin, rows, seqK, tileK);
   lastRow = add(rowBegin, arith::SubIOp::create(b, loc, rows, idx(1)));
-  if (numSplits) {
-    // This split's share of the k-tiles.
+  if (maxSplits) {
+    // This split's share of the k-tiles; the launch's split count is the
+    // partial results' dimension 0.
     Value numTiles = arith::CeilDivUIOp::create(b, loc, seqK, idx(tileK));
-    Value perSplit =
-        arith::CeilDivUIOp::create(b, loc, numTiles, idx(numSplits));
+    Value splits = memref::DimOp::create(b, loc, oPart, 0);
+    // In 32 bits: a 64-bit division is a long routine whose registers made
+    // the D = 192 decode kernel spill, and 2^32 k-tiles of 16 keys would
+    // not fit in any GPU's memory.
+    Type i32Type = b.getI32Type();
+    auto narrow = [&](Value v) {
+      return arith::IndexCastUIOp::create(b, loc, i32Type, v);
+    };
+    Value perSplit = arith::IndexCastUIOp::create(
+        b, loc, b.getIndexType(),
+        arith::CeilDivUIOp::create(b, loc, narrow(numTiles), narrow(splits)));
     Value first = mul(blockX, perSplit);
     ranges.begin = arith::MaxUIOp::create(b, loc, ranges.begin, first);
     ranges.end =

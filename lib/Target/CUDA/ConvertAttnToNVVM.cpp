@@ -423,10 +423,13 @@ static LogicalResult convertModule(ModuleOp module, StringRef pass,
     int64_t batch = qType.getDimSize(op.getLayoutDims().batch);
     int64_t heads = op.getNumQueryHeads();
     auto f32Type = b.getF32Type();
+    // The split count is the launch's (decode_splits in the manifest), the
+    // outermost dimension: no stride depends on it (a split dimension
+    // inside made the D = 192 decode kernel spill).
+    int64_t splits = ShapedType::kDynamic;
     Type oPartType = MemRefType::get(
-        {batch, heads, kDecodeSplits, seqQ, op.getValueHeadSize()}, f32Type);
-    Type lsePartType =
-        MemRefType::get({batch, heads, kDecodeSplits, seqQ}, f32Type);
+        {splits, batch, heads, seqQ, op.getValueHeadSize()}, f32Type);
+    Type lsePartType = MemRefType::get({splits, batch, heads, seqQ}, f32Type);
     KernelPlan decode = KernelPlan::decode(op, tileK, decodeTileK);
     KernelEmitter splitter(b, op, decode);
     SmallVector<Type> splitParams(argTypes);
@@ -436,7 +439,7 @@ static LogicalResult convertModule(ModuleOp module, StringRef pass,
     buildKernel("_decode", splitParams,
                 KernelAttr::get(ctx, KernelRole::decode, decode.threads,
                                 decode.sharedBytes(), decode.tileQ,
-                                decode.tileK, decode.numSplits,
+                                decode.tileK, decode.maxSplits,
                                 decode.headsPerCTA(), decode.maxSplitQueries(),
                                 /*operand=*/"",
                                 /*planes=*/0, /*rows=*/0),
@@ -457,8 +460,7 @@ static LogicalResult convertModule(ModuleOp module, StringRef pass,
                                 /*heads_per_cta=*/1, /*max_sq=*/0,
                                 /*operand=*/"", /*planes=*/0, /*rows=*/0),
                 /*takesArguments=*/false, [&](Block &entry, IRMapping &) {
-                  emitCombine(b, op, decode.numSplits, entry.getArgument(0),
-                              entry.getArgument(1),
+                  emitCombine(b, op, entry.getArgument(0), entry.getArgument(1),
                               entry.getArguments().drop_front(2));
                 });
     func.erase();

@@ -5,7 +5,8 @@
 //===----------------------------------------------------------------------===//
 //
 // Short queries (Sq <= 16 / g): the decode kernel is the forward emitter
-// with the keys split over 16 CTAs per (K/V head, batch) and the g query
+// with the keys split over up to 64 CTAs per (K/V head, batch) (the
+// launch's count: the workspaces' split dimension) and the g query
 // heads of a K/V head packed into the warp's 16 rows (KernelPlan::decode);
 // each split writes O / l and lse to a workspace, and the combine kernel
 // merges the splits. docs/CUDATarget.md ("Short queries: split-KV").
@@ -48,19 +49,19 @@ void KernelEmitter::storePartialRow(ArrayRef<Value> o, int64_t mt, int64_t half,
       for (int64_t e = 0; e < 2; ++e) {
         int64_t k = (mt * valueTiles + dt) * 4 + 2 * half + e;
         memref::StoreOp::create(b, loc, fmul(o[k], inverse), oPart,
-                                ValueRange{batch, rowHead, blockX, query,
+                                ValueRange{blockX, batch, rowHead, query,
                                            add(colBase, idx(dt * 8 + e))});
       }
     Value value = select(positive, fmul(fadd(m, log2(l)), f32(std::log(2.0))),
                          f32(-std::numeric_limits<double>::infinity()));
     memref::StoreOp::create(b, loc, value, lsePart,
-                            ValueRange{batch, rowHead, blockX, query});
+                            ValueRange{blockX, batch, rowHead, query});
     scf::YieldOp::create(b, loc);
   });
 }
 
-void attune::cuda::emitCombine(OpBuilder &b, AttentionOp op, int64_t numSplits,
-                               Value oPart, Value lsePart, ValueRange outputs) {
+void attune::cuda::emitCombine(OpBuilder &b, AttentionOp op, Value oPart,
+                               Value lsePart, ValueRange outputs) {
   Location loc = op.getLoc();
   auto idx = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(b, loc, v);
@@ -75,27 +76,61 @@ void attune::cuda::emitCombine(OpBuilder &b, AttentionOp op, int64_t numSplits,
   Value batch = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
   double log2e = 1.0 / std::log(2.0);
   Value negInf = f32(-std::numeric_limits<double>::infinity());
-  SmallVector<Value> lse;
-  Value m = negInf;
-  for (int64_t sp = 0; sp < numSplits; ++sp) {
-    lse.push_back(memref::LoadOp::create(b, loc, lsePart,
-                                         ValueRange{batch, h, idx(sp), i}));
-    m = arith::MaximumFOp::create(b, loc, m, lse.back());
-  }
+  // The launch's split count (the manifest's decode_splits), walked in
+  // chunks of kChunk splits whose loads are independent, so that a thread
+  // waits for one memory latency per chunk, not per split (a loop of one
+  // load per split was latency-bound: ~20 us for 64 splits). Splits past
+  // the count (the last chunk's) read the last split and weigh nothing.
+  constexpr int64_t kChunk = 8;
+  Value splits = memref::DimOp::create(b, loc, oPart, 0);
+  Value last = arith::SubIOp::create(b, loc, splits, idx(1));
+  Value chunks = arith::CeilDivUIOp::create(b, loc, splits, idx(kChunk));
+  // (split index clamped into the launch's, whether it is one of them).
+  auto split = [&](Value chunk, int64_t k) -> std::pair<Value, Value> {
+    Value sp = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, chunk, idx(kChunk)), idx(k));
+    Value valid =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, sp, splits);
+    return {arith::MinUIOp::create(b, loc, sp, last), valid};
+  };
+  auto lseOf = [&](Value sp) -> Value {
+    return memref::LoadOp::create(b, loc, lsePart, ValueRange{sp, batch, h, i});
+  };
+  auto maxLoop = scf::ForOp::create(
+      b, loc, idx(0), chunks, idx(1), ValueRange{negInf},
+      [&](OpBuilder &, Location, Value chunk, ValueRange iter) {
+        Value m = iter[0];
+        for (int64_t k = 0; k < kChunk; ++k) {
+          auto [sp, valid] = split(chunk, k);
+          Value lse = arith::SelectOp::create(b, loc, valid, lseOf(sp), negInf);
+          m = arith::MaximumFOp::create(b, loc, m, lse);
+        }
+        scf::YieldOp::create(b, loc, ValueRange{m});
+      });
+  Value m = maxLoop.getResult(0);
   Value empty =
       arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, m, negInf);
   Value base = arith::SelectOp::create(b, loc, empty, f32(0.0), m);
-  Value sum = f32(0.0), acc = f32(0.0);
-  for (int64_t sp = 0; sp < numSplits; ++sp) {
-    Value w = emitExp2(
-        b, loc,
-        arith::MulFOp::create(
-            b, loc, arith::SubFOp::create(b, loc, lse[sp], base), f32(log2e)));
-    sum = arith::AddFOp::create(b, loc, sum, w);
-    Value part = memref::LoadOp::create(b, loc, oPart,
-                                        ValueRange{batch, h, idx(sp), i, d});
-    acc = LLVM::FMAOp::create(b, loc, w, part, acc);
-  }
+  auto sumLoop = scf::ForOp::create(
+      b, loc, idx(0), chunks, idx(1), ValueRange{f32(0.0), f32(0.0)},
+      [&](OpBuilder &, Location, Value chunk, ValueRange iter) {
+        Value sum = iter[0], acc = iter[1];
+        for (int64_t k = 0; k < kChunk; ++k) {
+          auto [sp, valid] = split(chunk, k);
+          Value w = emitExp2(b, loc,
+                             arith::MulFOp::create(
+                                 b, loc,
+                                 arith::SubFOp::create(b, loc, lseOf(sp), base),
+                                 f32(log2e)));
+          w = arith::SelectOp::create(b, loc, valid, w, f32(0.0));
+          Value part = memref::LoadOp::create(b, loc, oPart,
+                                              ValueRange{sp, batch, h, i, d});
+          sum = arith::AddFOp::create(b, loc, sum, w);
+          acc = LLVM::FMAOp::create(b, loc, w, part, acc);
+        }
+        scf::YieldOp::create(b, loc, ValueRange{sum, acc});
+      });
+  Value sum = sumLoop.getResult(0), acc = sumLoop.getResult(1);
   Value out = arith::SelectOp::create(b, loc, empty, f32(0.0),
                                       arith::DivFOp::create(b, loc, acc, sum));
   LayoutDims dims = op.getLayoutDims();

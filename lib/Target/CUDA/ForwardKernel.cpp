@@ -55,7 +55,7 @@ void KernelEmitter::emitThreadIndices(Value smemBase) {
 
 void KernelEmitter::emitBlockPointers(IRMapping &args, ValueRange outputs) {
   blockX = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
-  Value qTile = numSplits ? idx(0) : blockX;
+  Value qTile = maxSplits ? idx(0) : blockX;
   Value blockY = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
   batch = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
   if (packedHeads) {
@@ -210,7 +210,7 @@ void KernelEmitter::emitAttention(ValueRange outputs) {
   for (int64_t k = 0; k < mTiles * valueTiles * 4; ++k)
     o.push_back(vector::ExtractOp::create(b, loc, loop.getResult(0),
                                           ArrayRef<int64_t>{k}));
-  assert((numSplits || outputRows.count) &&
+  assert((maxSplits || outputRows.count) &&
          "the output is needed without split-KV");
   // lse [B, H, Sq]: built here, after the loop, where its pointer's
   // arithmetic has always been emitted.
@@ -229,7 +229,7 @@ void KernelEmitter::emitAttention(ValueRange outputs) {
     Value inverse =
         select(positive, arith::DivFOp::create(b, loc, f32(1.0), l), f32(0.0));
     Value row = add(fragmentRow(mt), idx(8 * half));
-    if (numSplits)
+    if (maxSplits)
       storePartialRow(o, mt, half, row, m, l, positive, inverse, colBase);
     else
       storeOutputRow(o, mt, half, row, m, l, positive, inverse, colBase,

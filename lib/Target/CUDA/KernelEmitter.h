@@ -72,9 +72,8 @@ void allowContraction(mlir::Operation *op);
 ///   m = max_s lse_s, w_s = exp(lse_s - m),
 ///   O = sum_s w_s O_s / sum_s w_s, lse = m + log(sum_s w_s)
 /// (O = 0 and lse = -inf when every split saw only masked keys).
-void emitCombine(mlir::OpBuilder &b, attn::AttentionOp op, int64_t numSplits,
-                 mlir::Value oPart, mlir::Value lsePart,
-                 mlir::ValueRange outputs);
+void emitCombine(mlir::OpBuilder &b, attn::AttentionOp op, mlir::Value oPart,
+                 mlir::Value lsePart, mlir::ValueRange outputs);
 
 /// The first step for f32 inputs: one CTA per (kPlaneRows rows, head,
 /// batch) of `source` (f32 Q, K or V) writes each element x as kPlanes bf16
@@ -151,9 +150,10 @@ public:
     planeInputs.assign(planeMemrefs.begin(), planeMemrefs.end());
   }
 
-  /// Split-KV (the plan's numSplits): the partial results (O / l in f32 and
-  /// lse per split) go to `oPart` [B, Hq, splits, Sq, Dv] and `lsePart`
-  /// [B, Hq, splits, Sq] for emitCombine.
+  /// Split-KV (the plan's maxSplits): the partial results (O / l in f32 and
+  /// lse per split) go to `oPart` [splits, B, Hq, Sq, Dv] and `lsePart`
+  /// [splits, B, Hq, Sq] for emitCombine; `splits` (dynamic, at most
+  /// maxSplits) is the launch's split count.
   /// Operands rotated by attn.rope: `rotated[s]` is the workspace the rope
   /// kernel wrote source `s` (OperandSources) to, or null.
   void setRotated(ValueRange rotated) {

@@ -163,7 +163,7 @@ KernelPlan KernelPlan::decode(attn::AttentionOp op, int64_t forwardTileK,
   KernelPlan plan = makePlan(op, kDecodeRows, tileK, /*wgmma=*/false);
   // Split-KV (FlashDecoding): block x is a split of the keys, not a q-tile;
   // the CTA's one q-tile covers every query.
-  plan.numSplits = kDecodeSplits;
+  plan.maxSplits = kDecodeMaxSplits;
   // One m-tile of Q is cheap to re-read; its registers are not.
   plan.qInRegisters = false;
   // Grouped-query attention: the g query heads of one K/V head share the

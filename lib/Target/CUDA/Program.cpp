@@ -483,6 +483,15 @@ LogicalResult ProgramCompiler::attentionStep(attn::AttentionOp op) {
     return op.emitError("CUDA target: internal error: the attention step's ")
            << what << " names a size its arguments do not";
   };
+  // Its derived symbols (the decode kernel's split count), as program sizes.
+  if (json::Array *derived = compiled.getArray("symbols"))
+    for (json::Value &entry : *derived) {
+      json::Object &object = *entry.getAsObject();
+      json::Value value = *object.get("value");
+      if (failed(renameSymbols(value, symbols)))
+        return internal("derived symbol");
+      symbols.insert_or_assign(*object.getString("name"), sizes.name(value));
+    }
   // Its workspaces, prefixed with the step's name.
   for (json::Value &entry : *compiled.getArray("workspace")) {
     json::Object &object = *entry.getAsObject();

@@ -29,9 +29,9 @@
 // CHECK:         llvm.inline_asm has_side_effects "ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {$0, $1, $2, $3}, [$4+{{[0-9]+}}];"
 // CHECK:       gpu.return
 // CHECK-LABEL: gpu.func @causal_decode
-// CHECK-SAME:    memref<?x8x16x?x64xf32>, %{{.*}}: memref<?x8x16x?xf32>) kernel
+// CHECK-SAME:    memref<?x?x8x?x64xf32>, %{{.*}}: memref<?x?x8x?xf32>) kernel
 // CHECK-SAME:    attn.kernel = #attn.kernel<role = decode, block = 32,
-// CHECK-SAME:    splits = 16
+// CHECK-SAME:    splits = 64
 // CHECK-LABEL: gpu.func @causal_combine
 // CHECK-SAME:    attn.kernel = #attn.kernel<role = combine, block = 64>
 

@@ -33,7 +33,7 @@
 // CHECK:         memref.extract_strided_metadata %[[QR]]
 // CHECK:         memref.extract_strided_metadata %[[KR]]
 // CHECK-LABEL: gpu.func @f_decode
-// CHECK-SAME:    %{{.*}}: memref<?x2x16x?x64xf32>, %{{.*}}: memref<?x2x16x?xf32>, %{{.*}}: memref<?x2x?x64xbf16>, %{{.*}}: memref<?x1x?x64xbf16>) kernel
+// CHECK-SAME:    %{{.*}}: memref<?x?x2x?x64xf32>, %{{.*}}: memref<?x?x2x?xf32>, %{{.*}}: memref<?x2x?x64xbf16>, %{{.*}}: memref<?x1x?x64xbf16>) kernel
 func.func @f(%q: tensor<?x2x?x64xbf16>, %k: tensor<?x1x?x64xbf16>,
              %v: tensor<?x1x?x64xbf16>, %pos: tensor<?xi32>)
     -> tensor<?x2x?x64xbf16> {

@@ -34,8 +34,10 @@ constexpr int64_t kElementBytes = 2;
 constexpr int64_t kWarpSize = 32;
 /// Split-KV decode: for Sq up to this many rows (one m-tile, one warp) ...
 constexpr int64_t kDecodeRows = 16;
-/// ... the keys are split across this many CTAs per (head, batch).
-constexpr int64_t kDecodeSplits = 16;
+/// ... the keys are split across up to this many CTAs per (head, batch):
+/// the launch's count is the manifest's `decode_splits`, chosen from the
+/// batch (docs/CUDATarget.md, "Short queries: split-KV").
+constexpr int64_t kDecodeMaxSplits = 64;
 /// k-tiles classified up front (the rest, past 2048 * Tk keys, on the fly).
 constexpr int64_t kClassTableTiles = 2048;
 /// f32 inputs: bf16 planes per value (x = hi + mid + lo to f32's 24
@@ -117,9 +119,10 @@ struct KernelPlan {
   /// thread a few tiles instead of every tile, and the k-loop runs only from
   /// the first to the last non-empty tile (a window's or document's band).
   bool hasClassTable = false;
-  /// Split-KV (FlashDecoding): CTAs the keys are split over (0: the forward
-  /// kernel, one CTA per q-tile).
-  int64_t numSplits = 0;
+  /// Split-KV (FlashDecoding): the most CTAs the keys are split over (0:
+  /// the forward kernel, one CTA per q-tile). A launch's count is dimension
+  /// 0 of the partial-results workspace.
+  int64_t maxSplits = 0;
   /// With split-KV and GQA: the query heads per K/V head packed into rows.
   int64_t packedHeads = 0;
 

@@ -86,8 +86,9 @@ def Attn_KernelAttr : AttrDef<Attn_Dialect, "Kernel"> {
     - `block`: threads per CTA (block = (block, 1, 1)); `shared_bytes`: its
       dynamic shared memory.
     - `tile_q`, `tile_k`: queries per CTA and keys per k-tile (fwd, decode).
-    - `splits`, `heads_per_cta`, `max_sq`: the decode kernel's key splits,
-      query heads packed per CTA, and longest Sq.
+    - `splits`, `heads_per_cta`, `max_sq`: the decode kernel's most key
+      splits (a launch's count is the manifest's `decode_splits`), query
+      heads packed per CTA, and longest Sq.
     - `operand`, `planes`, `rows`: the plane and rope kernels' tensor (`q`,
       `k` or `v`), planes and rows per CTA.
 
