@@ -79,8 +79,8 @@ void attune::cuda::emitCombine(OpBuilder &b, AttentionOp op, Value oPart,
   // The launch's split count (the manifest's decode_splits), walked in
   // chunks of kChunk splits whose loads are independent, so that a thread
   // waits for one memory latency per chunk, not per split (a loop of one
-  // load per split was latency-bound: ~20 us for 64 splits). Splits past
-  // the count (the last chunk's) read the last split and weigh nothing.
+  // load per split would wait 64 times at 64 splits). Splits past the
+  // count (the last chunk's) read the last split and weigh nothing.
   constexpr int64_t kChunk = 8;
   Value splits = memref::DimOp::create(b, loc, oPart, 0);
   Value last = arith::SubIOp::create(b, loc, splits, idx(1));
