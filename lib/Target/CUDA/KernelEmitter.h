@@ -150,16 +150,16 @@ public:
     planeInputs.assign(planeMemrefs.begin(), planeMemrefs.end());
   }
 
-  /// Split-KV (the plan's maxSplits): the partial results (O / l in f32 and
-  /// lse per split) go to `oPart` [splits, B, Hq, Sq, Dv] and `lsePart`
-  /// [splits, B, Hq, Sq] for emitCombine; `splits` (dynamic, at most
-  /// maxSplits) is the launch's split count.
   /// Operands rotated by attn.rope: `rotated[s]` is the workspace the rope
   /// kernel wrote source `s` (OperandSources) to, or null.
   void setRotated(ValueRange rotated) {
     rotatedInputs.assign(rotated.begin(), rotated.end());
   }
 
+  /// Split-KV (the plan's maxSplits): the partial results (O / l in f32 and
+  /// lse per split) go to `oPart` [splits, B, Hq, Sq, Dv] and `lsePart`
+  /// [splits, B, Hq, Sq] for emitCombine; `splits` (dynamic, at most
+  /// maxSplits) is the launch's split count.
   void setPartialOutputs(Value partialOutput, Value partialLse) {
     oPart = partialOutput;
     lsePart = partialLse;
