@@ -2499,6 +2499,12 @@ class Spec:
                 for d, s in enumerate(a.dims):
                     if isinstance(s, str):
                         syms[(k, d)] = s
+        # The offsets of a varlen batch hold B + 1 values.
+        index = {a.name: k for k, a in enumerate(self.arguments)}
+        for op in self.body.ops:
+            if op.name in ("attn.unpack", "attn.pack") and \
+                    len(op.operands) > 1 and op.operands[1] in index:
+                syms.setdefault((index[op.operands[1]], 0), "B_plus_1")
         return syms
 
     def _source_argument(self, v):
@@ -2693,6 +2699,9 @@ class Spec:
                 if sym is None:
                     raise ReferenceError(
                         f"cannot tell the size of dimension {d} of {a.name}")
+                if sym == "B_plus_1" and sym not in sizes:
+                    shape.append(int(sizes.get("B", 1)) + 1)
+                    continue
                 if sym not in sizes:
                     if sym == "Sk" and "Sq" in sizes:
                         sym = "Sq"

@@ -130,6 +130,12 @@ def check_sizes(manifest, quick, sizes="default"):
         if split:
             cases += [(2, 17, 113), (2, 113, 17), (2, 1, 1000)]
         cases += [(1, 2048, 2048)]  # past the 1024 window of bench_window
+    if "B_plus_1" in syms and not quick:
+        # A varlen batch whose offsets give B: one sequence, and many of
+        # them (random cuts make empty ones too).
+        cases += [(1, 113, 113), (7, 1000, 1000)]
+        if split:
+            cases += [(7, 1000, 113)]
     if any(r.get("in_place_of") for r in manifest.get("results", [])):
         # A paged KV cache appended to: its tables hold few rows, so most
         # sizes above are skipped; a page boundary mid-append, an odd batch.
@@ -358,6 +364,9 @@ class Worker:
                 out.append(int(sizes[d]))
             elif d == "S" and "Sq" in sizes:
                 out.append(int(sizes["Sq"]))
+            elif d == "B_plus_1" and "B" in sizes:
+                # The offsets of a varlen batch of B sequences.
+                out.append(int(sizes["B"]) + 1)
             else:
                 raise KeyError(f"no size for symbol {d!r} (have "
                                f"{sorted(sizes)})")

@@ -21,6 +21,7 @@
 #include "mlir/Parser/Parser.h"
 
 #include "llvm/ADT/APFloat.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
@@ -268,6 +269,9 @@ private:
   InFlightDiagnostic error(Location loc) { return emitError(loc); }
 
   const RunnerOptions &options;
+  /// Sizes the input files tell where --sizes is silent: B from the offsets
+  /// of a varlen batch (B + 1 of them).
+  llvm::StringMap<int64_t> fileSizes;
   llvm::raw_ostream &os;
   MLIRContext context;
   llvm::SourceMgr sourceMgr;
@@ -313,6 +317,8 @@ FailureOr<int64_t> Run::sizeOf(StringRef symbol, Location loc) {
   auto it = options.sizes.find(symbol);
   if (it != options.sizes.end())
     return it->second;
+  if (auto file = fileSizes.find(symbol); file != fileSizes.end())
+    return file->second;
   if (symbol == "B")
     return int64_t(1);
   if (symbol == "Sq")
@@ -406,6 +412,48 @@ LogicalResult Run::planArguments() {
     bind(attention.getValue(), "Sk");
   }
 
+  // The offsets of varlen batches (attn.unpack, attn.pack) that are
+  // arguments hold B + 1 values; given by a file, they tell B.
+  llvm::SmallDenseSet<unsigned> offsetArgs;
+  auto noteOffsets = [&](Value offsets) {
+    if (auto arg = dyn_cast<BlockArgument>(offsets);
+        arg && arg.getOwner() == &entry.getBody().front())
+      offsetArgs.insert(arg.getArgNumber());
+  };
+  entry.walk([&](attn::UnpackOp op) { noteOffsets(op.getCuSeqlens()); });
+  entry.walk([&](attn::PackOp op) { noteOffsets(op.getCuSeqlens()); });
+  // The shape of the file given for argument `idx`, if any.
+  auto fileShape = [&](unsigned idx) -> FailureOr<SmallVector<int64_t>> {
+    for (const auto &[arg, path] : options.inputFiles) {
+      if (arg != idx)
+        continue;
+      llvm::Expected<NpyArray> array = readNpy(path);
+      if (!array) {
+        llvm::errs() << "attune-run: error: "
+                     << llvm::toString(array.takeError()) << "\n";
+        return failure();
+      }
+      return SmallVector<int64_t>(array->shape.begin(), array->shape.end());
+    }
+    return SmallVector<int64_t>();
+  };
+  if (!options.sizes.count("B"))
+    for (unsigned idx = 0; idx < entry.getNumArguments(); ++idx) {
+      if (!offsetArgs.contains(idx))
+        continue;
+      auto type = cast<RankedTensorType>(entry.getArgumentTypes()[idx]);
+      if (!type.isDynamicDim(0))
+        continue;
+      FailureOr<SmallVector<int64_t>> shape = fileShape(idx);
+      if (failed(shape))
+        return failure();
+      // A file of another rank is reported when it is read.
+      if (shape->size() == 1 && (*shape)[0] >= 1) {
+        fileSizes["B"] = (*shape)[0] - 1;
+        break;
+      }
+    }
+
   for (auto [idx, type] : llvm::enumerate(entry.getArgumentTypes())) {
     Location loc = entry.getLoc();
     HostValue v;
@@ -438,6 +486,24 @@ LogicalResult Run::planArguments() {
             symbol = name.getValue();
         if (symbol.empty())
           symbol = symbols.lookup({unsigned(idx), unsigned(d)});
+        if (symbol.empty() && offsetArgs.contains(idx)) {
+          FailureOr<int64_t> batch = sizeOf("B", loc);
+          if (failed(batch))
+            return failure();
+          v.shape.push_back(*batch + 1);
+          continue;
+        }
+        if (symbol.empty()) {
+          // An argument read from a file has the file's sizes (checked
+          // against the static ones when it is read).
+          FailureOr<SmallVector<int64_t>> shape = fileShape(idx);
+          if (failed(shape))
+            return failure();
+          if (int64_t(shape->size()) == tensor.getRank()) {
+            v.shape.push_back((*shape)[d]);
+            continue;
+          }
+        }
         if (symbol.empty())
           return error(loc) << "cannot tell the size of dimension " << d
                             << " of argument #" << idx

@@ -81,6 +81,9 @@ std::optional<llvm::json::Array> attune::cuda::argumentRange(func::FuncOp func,
   return bounds;
 }
 
+/// The size of every varlen offsets tensor of dynamic size: B + 1.
+static constexpr const char *kOffsetsSymbol = "B_plus_1";
+
 /// The manifest description of the spec's function: arguments and results
 /// with symbolic shapes (Q/K/V/O/lse dimensions named by their role,
 /// captures by their `attn.dims`; Q, K and V by `sources`).
@@ -167,6 +170,10 @@ describeFunction(func::FuncOp func, attn::AttentionOp op,
         for (int64_t d = 0; d < tensor.getRank(); ++d) {
           if (!tensor.isDynamicDim(d))
             shape.push_back(tensor.getDimSize(d));
+          else if (!offsets.empty())
+            // B + 1 offsets: every varlen offsets tensor has as many, so
+            // one symbol, from which B is derived (below).
+            shape.push_back(kOffsetsSymbol);
           else if (names && d < static_cast<int64_t>(names.size()))
             shape.push_back(cast<StringAttr>(names[d]).getValue().str());
           else
@@ -217,10 +224,44 @@ describeFunction(func::FuncOp func, attn::AttentionOp op,
     results.push_back(llvm::json::Object{
         {"name", "lse"}, {"dtype", "f32"}, {"shape", std::move(shape)}});
   }
+  // A dynamic number of sequences: B is derived from the offsets' size,
+  // so no argument or result may name it (a derived symbol is computed,
+  // and a shape would bind it as well).
+  bool offsetsBatch = llvm::any_of(arguments, [](const llvm::json::Value &v) {
+    const llvm::json::Array *shape = v.getAsObject()->getArray("shape");
+    return shape && !shape->empty() &&
+           (*shape)[0].getAsString() == StringRef(kOffsetsSymbol);
+  });
+  auto namesBatch = [](const llvm::json::Array &tensors) {
+    return llvm::any_of(tensors, [](const llvm::json::Value &v) {
+      return llvm::any_of(*v.getAsObject()->getArray("shape"),
+                          [](const llvm::json::Value &d) {
+                            return d.getAsString() == StringRef("B");
+                          });
+    });
+  };
+  if (offsetsBatch && (namesBatch(arguments) || namesBatch(results)))
+    return op.emitError(
+               "CUDA target: a varlen batch with a dynamic number of "
+               "sequences (offsets of dynamic size) takes its batch from "
+               "the offsets, so every batched operand must be read through "
+               "attn.unpack and O stored through attn.pack, without lse "
+               "(make the offsets' size static for the others)"),
+           failure();
   llvm::json::Object object;
   object["function"] = func.getSymName().str();
   object["arguments"] = std::move(arguments);
   object["results"] = std::move(results);
+  if (offsetsBatch) {
+    auto minus = [](int64_t n) {
+      return llvm::json::Object{{"sub", llvm::json::Array{kOffsetsSymbol, n}}};
+    };
+    // B_minus_1 is used nowhere: a negative derived symbol fails the
+    // launch, and B = 0 would launch no CTA to zero O's rows.
+    object["symbols"] = llvm::json::Array{
+        llvm::json::Object{{"name", "B"}, {"value", minus(1)}},
+        llvm::json::Object{{"name", "B_minus_1"}, {"value", minus(2)}}};
+  }
   if (op.getNumKVHeads() != op.getNumQueryHeads())
     object["constraints"] = llvm::json::Array{llvm::json::Object{
         {"divisible",
@@ -790,8 +831,13 @@ FailureOr<llvm::json::Object> attune::cuda::compileAttentionFunction(
   }
 
   llvm::json::Object object = std::move(*manifest);
-  if (!symbols.empty())
+  // After the interface's own (B of a varlen batch), which these may use.
+  if (llvm::json::Array *interface = object.getArray("symbols")) {
+    for (llvm::json::Value &symbol : symbols)
+      interface->push_back(std::move(symbol));
+  } else if (!symbols.empty()) {
     object["symbols"] = std::move(symbols);
+  }
   object["workspace"] = std::move(workspace);
   object["kernels"] = std::move(kernelEntries);
   return object;

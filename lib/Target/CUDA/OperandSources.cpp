@@ -148,12 +148,6 @@ static std::string checkUnpack(attn::UnpackOp unpack, attn::AttentionOp op,
             " must be bf16 or f16 on this target (f32 inputs are split into "
             "bf16 planes, which do not take packed tensors)")
         .str();
-  // The grid has one batch row per sequence.
-  if (unpack.getType().isDynamicDim(op.getLayoutDims().batch))
-    return ("the attn.unpack read as " + name +
-            " must have a static batch size (offsets of static size) on "
-            "this target")
-        .str();
   return "";
 }
 

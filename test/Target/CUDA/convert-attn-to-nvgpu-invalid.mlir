@@ -208,16 +208,6 @@ func.func @unpack_f32(%q: tensor<2x2x16x64xf32>, %kp: tensor<?x2x64xf32>,
 
 // -----
 
-func.func @unpack_dynamic_batch(%q: tensor<?x2x16x64xbf16>, %k: tensor<?x2x16x64xbf16>,
-                                %vp: tensor<?x2x64xbf16>, %cu: tensor<?xi32>) -> tensor<?x2x16x64xbf16> {
-  %v = attn.unpack %vp[%cu] : tensor<?x2x64xbf16>, tensor<?xi32> -> tensor<?x2x16x64xbf16>
-  // expected-error @+1 {{convert-attn-to-nvvm: the attn.unpack read as V must have a static batch size (offsets of static size) on this target}}
-  %o = attn.attention ins(%q, %k, %v : tensor<?x2x16x64xbf16>, tensor<?x2x16x64xbf16>, tensor<?x2x16x64xbf16>) -> tensor<?x2x16x64xbf16>
-  return %o : tensor<?x2x16x64xbf16>
-}
-
-// -----
-
 func.func @padded_output_short_max_len(%qp: tensor<?x2x64xbf16>, %k: tensor<2x2x?x64xbf16>,
                                        %v: tensor<2x2x?x64xbf16>, %cu: tensor<3xi32>) -> tensor<2x2x?x64xbf16> {
   %c64 = arith.constant 64 : index
