@@ -122,6 +122,14 @@ describeFunction(func::FuncOp func, attn::AttentionOp op,
       return "cu_seqlens_o";
     return "";
   };
+  // The batch when any operand of the attention has it static: offsets of
+  // dynamic size then have that size + 1, so the runtime checks them (the
+  // verifier takes ? and a static batch as compatible).
+  std::optional<int64_t> staticBatch;
+  for (Value v : {op.getQuery(), op.getKey(), op.getValue(), op.getOutput()})
+    if (auto type = cast<RankedTensorType>(v.getType());
+        !type.isDynamicDim(dims.batch))
+      staticBatch = type.getDimSize(dims.batch);
   llvm::json::Array arguments;
   unsigned captureIndex = 0;
   for (BlockArgument arg : func.getArguments()) {
@@ -170,6 +178,8 @@ describeFunction(func::FuncOp func, attn::AttentionOp op,
         for (int64_t d = 0; d < tensor.getRank(); ++d) {
           if (!tensor.isDynamicDim(d))
             shape.push_back(tensor.getDimSize(d));
+          else if (!offsets.empty() && staticBatch)
+            shape.push_back(*staticBatch + 1);
           else if (!offsets.empty())
             // B + 1 offsets: every varlen offsets tensor has as many, so
             // one symbol, from which B is derived (below).
