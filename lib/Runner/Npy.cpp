@@ -62,7 +62,8 @@ static std::optional<StringRef> dictValue(StringRef header, StringRef key) {
   return rest.ltrim();
 }
 
-llvm::Expected<NpyArray> attune::runner::readNpy(StringRef path) {
+llvm::Expected<NpyArray> attune::runner::readNpy(StringRef path,
+                                                 bool withData) {
   auto buffer = llvm::MemoryBuffer::getFile(path);
   if (!buffer)
     return fail(path, "cannot read: " + buffer.getError().message());
@@ -136,7 +137,8 @@ llvm::Expected<NpyArray> attune::runner::readNpy(StringRef path) {
   if (payload.size() != uint64_t(want))
     return fail(path, "expected " + llvm::Twine(want) + " data bytes, found " +
                           llvm::Twine(payload.size()));
-  array.bytes.assign(payload.begin(), payload.end());
+  if (withData)
+    array.bytes.assign(payload.begin(), payload.end());
   return array;
 }
 

@@ -427,7 +427,7 @@ LogicalResult Run::planArguments() {
     for (const auto &[arg, path] : options.inputFiles) {
       if (arg != idx)
         continue;
-      llvm::Expected<NpyArray> array = readNpy(path);
+      llvm::Expected<NpyArray> array = readNpy(path, /*withData=*/false);
       if (!array) {
         llvm::errs() << "attune-run: error: "
                      << llvm::toString(array.takeError()) << "\n";

@@ -39,8 +39,10 @@ struct NpyArray {
   std::optional<int64_t> checkedNumElements() const;
 };
 
-/// Reads `path`. Errors name the file and what is wrong with it.
-llvm::Expected<NpyArray> readNpy(llvm::StringRef path);
+/// Reads `path`. Errors name the file and what is wrong with it. Without
+/// `withData`, `bytes` stays empty (the header and the data's size are
+/// still checked): enough to learn a shape.
+llvm::Expected<NpyArray> readNpy(llvm::StringRef path, bool withData = true);
 
 /// Writes `array` to `path` (format version 1.0).
 llvm::Error writeNpy(llvm::StringRef path, const NpyArray &array);

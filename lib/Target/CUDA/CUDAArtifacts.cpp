@@ -132,6 +132,8 @@ describeFunction(func::FuncOp func, attn::AttentionOp op,
       staticBatch = type.getDimSize(dims.batch);
   llvm::json::Array arguments;
   unsigned captureIndex = 0;
+  // Set when some offsets tensor is sized B_plus_1: B is then derived.
+  bool offsetsBatch = false;
   for (BlockArgument arg : func.getArguments()) {
     llvm::json::Object entry;
     Type type = arg.getType();
@@ -180,11 +182,12 @@ describeFunction(func::FuncOp func, attn::AttentionOp op,
             shape.push_back(tensor.getDimSize(d));
           else if (!offsets.empty() && staticBatch)
             shape.push_back(*staticBatch + 1);
-          else if (!offsets.empty())
+          else if (!offsets.empty()) {
             // B + 1 offsets: every varlen offsets tensor has as many, so
             // one symbol, from which B is derived (below).
             shape.push_back(kOffsetsSymbol);
-          else if (names && d < static_cast<int64_t>(names.size()))
+            offsetsBatch = true;
+          } else if (names && d < static_cast<int64_t>(names.size()))
             shape.push_back(cast<StringAttr>(names[d]).getValue().str());
           else
             shape.push_back(
@@ -237,11 +240,6 @@ describeFunction(func::FuncOp func, attn::AttentionOp op,
   // A dynamic number of sequences: B is derived from the offsets' size,
   // so no argument or result may name it (a derived symbol is computed,
   // and a shape would bind it as well).
-  bool offsetsBatch = llvm::any_of(arguments, [](const llvm::json::Value &v) {
-    const llvm::json::Array *shape = v.getAsObject()->getArray("shape");
-    return shape && !shape->empty() &&
-           (*shape)[0].getAsString() == StringRef(kOffsetsSymbol);
-  });
   auto namesBatch = [](const llvm::json::Array &tensors) {
     return llvm::any_of(tensors, [](const llvm::json::Value &v) {
       return llvm::any_of(*v.getAsObject()->getArray("shape"),
