@@ -93,14 +93,16 @@ void attune::cpu::buildCPUPipeline(OpPassManager &pm,
   pm.addPass(createAttnCPUEntryPoints());
   bufferization::buildBufferDeallocationPipeline(pm);
 
-  // Loops, then the LLVM dialect; parallel loops become OpenMP.
-  pm.addPass(createConvertSCFToOpenMPPass());
-  // Threads take iterations of unequal cost in shrinking ranges.
-  pm.addPass(createAttnCPUDynamicSchedule());
   // Strided copies (of tensor.concat, tensor.insert_slice) as loops, not
   // calls of a runtime function.
   pm.addPass(createAttnCPUCopiesToLinalg());
   pm.addPass(createAttnCPUInnermostParallel());
+  // The linalg ops outside the kernels on threads too.
+  pm.addPass(createAttnCPUParallelLinalg());
+  // Loops, then the LLVM dialect; parallel loops become OpenMP.
+  pm.addPass(createConvertSCFToOpenMPPass());
+  // Threads take iterations of unequal cost in shrinking ranges.
+  pm.addPass(createAttnCPUDynamicSchedule());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());

@@ -12,7 +12,10 @@
 // without reassociating floats; with the output's stride-1 dimension d
 // innermost, (b, h, p, s, d), the inner loop is an elementwise multiply-add
 // over contiguous rows that LLVM's loop vectoriser turns into vector FMAs,
-// with the same sum in the same order per element.
+// with the same sum in the same order per element. The reduction then moves
+// outside the loops of a small output tile, (b, h, s, p, d): each row of K
+// is read once, not once per projected row, and the 32 x 64 accumulators
+// stay in L1.
 //
 //===----------------------------------------------------------------------===//
 
@@ -42,19 +45,25 @@ static std::optional<unsigned> lastDimension(AffineMap map) {
   return last.getPosition();
 }
 
+/// Output elements that one step of the reduction may update: enough for
+/// the accumulators (16 KiB of f32) to stay in the L1 cache.
+static constexpr int64_t kMaxAccumulators = 4096;
+
 /// The new loop order of `op` (old loop indices, outermost first) that puts
-/// the output's stride-1 loop innermost, or nothing when `op` has no
-/// reduction, that loop is already innermost, or some operand reads it at a
-/// stride other than 1.
+/// the output's stride-1 loop innermost and a single reduction loop outside
+/// the parallel loops after it while those span at most kMaxAccumulators
+/// output elements (static sizes), or nothing when `op` has no reduction,
+/// the order would not change, or some operand reads the stride-1 loop at
+/// another stride.
 static std::optional<SmallVector<unsigned>>
 innermostOrder(linalg::GenericOp op) {
   if (op.getNumReductionLoops() == 0 || op.getNumDpsInits() != 1)
     return std::nullopt;
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   std::optional<unsigned> inner = lastDimension(maps.back());
   unsigned loops = op.getNumLoops();
-  if (!inner || *inner == loops - 1 ||
-      !linalg::isParallelIterator(op.getIteratorTypesArray()[*inner]))
+  if (!inner || !linalg::isParallelIterator(iterators[*inner]))
     return std::nullopt;
   for (AffineMap map : ArrayRef(maps).drop_back()) {
     if (!map.isFunctionOfDim(*inner))
@@ -67,6 +76,34 @@ innermostOrder(linalg::GenericOp op) {
     if (loop != *inner)
       order.push_back(loop);
   order.push_back(*inner);
+  // The reduction outside the parallel loops of a small output tile: each
+  // step then reads the inputs' rows once and updates accumulators that
+  // stay in L1 (Linformer's E . K reads each row of K once, not once per
+  // projected row), in the same order of summation per element.
+  if (op.getNumReductionLoops() == 1) {
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    auto *reduction = llvm::find_if(order, [&](unsigned l) {
+      return !linalg::isParallelIterator(iterators[l]);
+    });
+    // The output elements the loops after the reduction span (unknown when
+    // one is dynamic: then it stays).
+    std::optional<int64_t> tile = 1;
+    for (unsigned l : llvm::make_range(reduction + 1, order.end()))
+      tile = ShapedType::isDynamic(ranges[l]) || !tile ||
+                     *tile * ranges[l] > kMaxAccumulators
+                 ? std::nullopt
+                 : std::optional<int64_t>(*tile * ranges[l]);
+    while (tile && reduction != order.begin()) {
+      int64_t range = ranges[*(reduction - 1)];
+      if (ShapedType::isDynamic(range) || *tile * range > kMaxAccumulators)
+        break;
+      *tile *= range;
+      std::swap(*reduction, *(reduction - 1));
+      --reduction;
+    }
+  }
+  if (llvm::equal(order, llvm::seq<unsigned>(0, loops)))
+    return std::nullopt;
   return order;
 }
 

@@ -95,9 +95,35 @@ def AttnCPUInnermostParallel : Pass<"attn-cpu-innermost-parallel"> {
     LLVM does not vectorise without reassociation; with `d` innermost the
     inner loop is an elementwise multiply-add over contiguous rows, which
     LLVM's loop vectoriser turns into vector FMAs, and every element's sum
-    keeps its order. Measured in bench/RESULTS.md ("Linformer on the CPU").
+    keeps its order. A single reduction loop then moves outside the
+    parallel loops after it while those span at most 4096 output elements
+    (static sizes; 16 KiB of f32 accumulators stay in L1): `E . K` as
+    (b, h, s, p, d) reads each row of K once instead of once per projected
+    row p. Measured in bench/RESULTS.md ("Linformer on the CPU", "Linalg
+    steps on threads").
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def AttnCPUParallelLinalg : Pass<"attn-cpu-parallel-linalg"> {
+  let summary = "Run the linalg ops outside the kernels on threads";
+  let description = [{
+    Runs on buffers, before `convert-scf-to-openmp`. Each linalg op that is
+    not inside a parallel loop already (the attention kernels' bodies) is
+    lowered to `scf.for` loops (upstream `linalgOpToLoops`, the op's loop
+    order), and its leading loops that are parallel iterators, each indexing
+    every output by itself, become one `scf.parallel`, so that
+    `convert-scf-to-openmp` runs them on threads; the loops after the band
+    (a reduction, and a stride-1 loop that `attn-cpu-innermost-parallel`
+    put innermost) stay serial inside it. Distinct iterations of the band
+    write distinct elements, and each element's sum keeps its order. Ops
+    with a static iteration space below 2^14 points stay serial (a fork and
+    join of the OpenMP team costs more), as do ops without such a band.
+    The linalg ops of a program (Linformer's projections, pooling, a
+    merge's combine) used to run on one core. Measured in bench/RESULTS.md
+    ("Linalg steps on threads").
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
 }
 
 def AttnCPUDynamicSchedule : Pass<"attn-cpu-dynamic-schedule"> {
