@@ -60,6 +60,7 @@ void attune::cpu::buildCPUPipeline(OpPassManager &pm,
     attn::AttnTileOptions tiling;
     tiling.tileQ = options.tileQ;
     tiling.tileK = options.tileK;
+    tiling.fitKeys = true;
     pm.addPass(attn::createAttnTile(tiling));
     pm.addPass(attn::createAttnSparsify());
     ConvertAttnToCPUOptions convert;

@@ -30,7 +30,8 @@ struct AttnTile : attune::attn::impl::AttnTileBase<AttnTile> {
     static constexpr attune::OptionSpec specs[] = {
         {"tile-q", attune::OptionKind::Integer},
         {"tile-k", attune::OptionKind::Integer},
-        {"force", attune::OptionKind::Bool}};
+        {"force", attune::OptionKind::Bool},
+        {"fit-keys", attune::OptionKind::Bool}};
     return attune::initializeCheckedOptions(
         getArgument(), options, specs, errorHandler,
         [&] { return Base::initializeOptions(options, errorHandler); });
@@ -46,7 +47,14 @@ struct AttnTile : attune::attn::impl::AttnTileBase<AttnTile> {
     getOperation()->walk([&](AttentionOp op) {
       if (op.getTileSizesPair() && !force)
         return;
-      op.setTileSizes(ArrayRef<int64_t>{tileQ, tileK});
+      int64_t keys = tileK;
+      auto key = cast<RankedTensorType>(op.getKey().getType());
+      int64_t seq = key.getDimSize(op.getLayoutDims().seq);
+      // Any power of two >= 8 suits every target's key blocks.
+      if (fitKeys && !ShapedType::isDynamic(seq) && seq < keys)
+        keys = std::min<int64_t>(
+            keys, llvm::PowerOf2Ceil(std::max<int64_t>(seq, 8)));
+      op.setTileSizes(ArrayRef<int64_t>{tileQ, keys});
     });
   }
 };

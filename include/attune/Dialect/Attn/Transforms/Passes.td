@@ -142,7 +142,11 @@ def AttnTile : Pass<"attn-tile"> {
     (batch, head, q-tile); within it, k-tiles in order with a running max,
     running sum and f32 accumulator, normalised once at the end, exp2 with the
     scale folded in). An op that already has tile sizes keeps them unless
-    `force` is set.
+    `force` is set. With `fit-keys` (the CPU pipeline sets it), an op whose
+    key length `Sk` is static and below `tile-k` gets the smallest power of
+    two >= max(Sk, 8) instead: the keys past `Sk` in a tile cost as much as
+    real ones (Linformer's 32 projected keys in tiles of 64: its attention
+    1.3x faster, bench/RESULTS.md).
 
     Without `attn-sparsify` the op has no tile classifier, so every k-tile
     of a masked op is visited and masked element by element; see
@@ -153,7 +157,9 @@ def AttnTile : Pass<"attn-tile"> {
     Option<"tileQ", "tile-q", "int64_t", "64", "queries per tile">,
     Option<"tileK", "tile-k", "int64_t", "64", "keys per tile">,
     Option<"force", "force", "bool", "false",
-           "replace tile sizes an op already has">
+           "replace tile sizes an op already has">,
+    Option<"fitKeys", "fit-keys", "bool", "false",
+           "shrink the key tile to a static key length below it">
   ];
 }
 
