@@ -356,6 +356,10 @@ LogicalResult Run::load() {
   registerAllDialects(registry);
   context.appendDialectRegistry(registry);
   context.loadAllAvailableDialects();
+  // A diagnostic names its source location; the op printed on its own (the
+  // default note, in generic form with unknown operands) would only
+  // confuse.
+  context.printOpOnDiagnostic(false);
 
   auto file = llvm::MemoryBuffer::getFileOrSTDIN(options.specPath);
   if (!file) {

@@ -236,6 +236,10 @@ int main(int argc, char **argv) {
   mlir::registerOpenMPDialectTranslation(registry);
   mlir::MLIRContext context(registry);
   context.loadAllAvailableDialects();
+  // A diagnostic names its source location; the op printed on its own (the
+  // default note, in generic form with unknown operands) would only
+  // confuse.
+  context.printOpOnDiagnostic(false);
 
   SourceMgr sourceMgr;
   mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context, errs());
