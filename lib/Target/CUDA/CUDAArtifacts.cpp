@@ -707,7 +707,7 @@ FailureOr<llvm::json::Object> attune::cuda::compileAttentionFunction(
   // attention kernels (after the results, before the planes).
   llvm::json::Array ropeParams;
   for (const OperandSource &source : sources->all) {
-    if (!source.rope)
+    if (!source.rope || source.ropeOnLoad)
       continue;
     std::string buffer = source.role + "_rope";
     const llvm::json::Object *argument = nullptr;
@@ -748,7 +748,7 @@ FailureOr<llvm::json::Object> attune::cuda::compileAttentionFunction(
       const llvm::json::Array &shape = argumentShape(argument);
       // A rotated source is split from its rope kernel's workspace.
       bool rotated = llvm::any_of(sources->all, [&](const OperandSource &s) {
-        return s.rope && s.role == info.operand;
+        return s.rope && !s.ropeOnLoad && s.role == info.operand;
       });
       params.push_back(llvm::json::Object{
           {"tensor", rotated ? info.operand + "_rope" : argument.str()}});

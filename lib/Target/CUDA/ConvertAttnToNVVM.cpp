@@ -309,17 +309,17 @@ static LogicalResult convertModule(ModuleOp module, StringRef pass,
     // writes it rotated to a workspace of its type (RopeKernel.cpp), which
     // the plane kernels (f32) or the attention kernels read instead;
     // `ropeSlot` gives each source's workspace among `ropeTypes`, or -1.
+    // A source rotated on load (Q) gets no kernel: the attention kernels
+    // take its rope and theta table (`queryRope`).
     SmallVector<Type> ropeTypes;
     SmallVector<int> ropeSlot;
+    std::pair<attn::RopeOp, LLVM::GlobalOp> queryRope;
     for (const OperandSource &source : sources->all) {
       attn::RopeOp rope = source.rope;
       if (!rope) {
         ropeSlot.push_back(-1);
         continue;
       }
-      auto type = cast<MemRefType>(kernelTypeOf(source.argument.getType()));
-      ropeSlot.push_back(ropeTypes.size());
-      ropeTypes.push_back(type);
       std::string suffix = "_rope_" + source.role;
       LLVM::GlobalOp table;
       {
@@ -328,6 +328,14 @@ static LogicalResult convertModule(ModuleOp module, StringRef pass,
         table = createRopeThetaTable(
             b, loc, rope, (func.getSymName() + suffix + "_theta").str());
       }
+      if (source.ropeOnLoad) {
+        ropeSlot.push_back(-1);
+        queryRope = {rope, table};
+        continue;
+      }
+      auto type = cast<MemRefType>(kernelTypeOf(source.argument.getType()));
+      ropeSlot.push_back(ropeTypes.size());
+      ropeTypes.push_back(type);
       SmallVector<Type> params(argTypes);
       params.push_back(type);
       BlockArgument input = source.argument;
@@ -345,6 +353,8 @@ static LogicalResult convertModule(ModuleOp module, StringRef pass,
     // Passes the rope workspaces (parameters [first, first + count)) to
     // `kernel`.
     auto useRotated = [&](KernelEmitter &kernel, Block &entry, unsigned first) {
+      if (queryRope.first)
+        kernel.setQueryRope(queryRope.first, queryRope.second);
       if (ropeTypes.empty())
         return;
       SmallVector<Value> rotated;

@@ -8,9 +8,10 @@
 // (batch, head) (or, split-KV, one split of the keys for every query); warp
 // w owns 16 m rows. The kernel: thread indices and base pointers, the
 // k-tiles to visit (ClassTable.cpp), the prologue (Q and the first K/V tile
-// in flight), the k-loop that prefetches tile t+1 into the other buffer
-// while tile t is computed (ForwardSteps.cpp), and the epilogue O / l and
-// lse. docs/CUDATarget.md describes the whole design.
+// in flight; Q rotated in shared memory by a fused attn.rope), the k-loop that
+// prefetches tile t+1 into the other buffer while tile t is computed
+// (ForwardSteps.cpp), and the epilogue O / l and lse. docs/CUDATarget.md
+// describes the whole design.
 //
 //===----------------------------------------------------------------------===//
 
@@ -121,6 +122,12 @@ void KernelEmitter::emitAttention(ValueRange outputs) {
   NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
   fenceForWgmma();
   gpu::BarrierOp::create(b, loc);
+  if (queryRope) {
+    // RoPE on load: the Q tile rotated in place, once per CTA.
+    rotateQueryTile();
+    fenceForWgmma();
+    gpu::BarrierOp::create(b, loc);
+  }
   if (qInRegisters) {
     queryFragments.resize(mTiles);
     for (int64_t mt = 0; mt < mTiles; ++mt)

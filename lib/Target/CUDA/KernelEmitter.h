@@ -114,6 +114,20 @@ mlir::Value emitRotatedFeature(
     mlir::Value position,
     llvm::function_ref<mlir::Value(mlir::Value)> loadScale, mlir::Value thetas);
 
+/// Rotates the pairs of the 16-byte chunk (8 features) at feature `f` (a
+/// multiple of 8 below rotary_dim, below rotary_dim / 2 for half pairing)
+/// of a row at `scaled` (emitScaledPosition): interleaved, the 4 pairs of
+/// that chunk; half pairing, the 8 pairs of it and the chunk at f + R / 2.
+/// `loadChunk` gives the chunk at a feature (a vector of 8 16-bit
+/// elements), `storeChunk` writes one back; both chunks are loaded before
+/// either is stored, so the rotation may be in place. `loadScale` and
+/// `thetas` as in emitRotatedFeature. Requires ropeFitsChunks.
+void emitRotatedChunks(
+    mlir::OpBuilder &b, mlir::Location loc, attn::RopeOp rope, mlir::Value f,
+    mlir::Value scaled, llvm::function_ref<mlir::Value(mlir::Value)> loadChunk,
+    llvm::function_ref<void(mlir::Value, mlir::Value)> storeChunk,
+    llvm::function_ref<mlir::Value(mlir::Value)> loadScale, mlir::Value thetas);
+
 /// The rope kernel of an operand that `rope` rotates (RopeKernel.cpp): one
 /// CTA per (kPlaneRows rows, head, batch) of `input` (the rope's input, in
 /// the rope's layout) writes them rotated to `output`, of the same type.
@@ -154,6 +168,15 @@ public:
   /// kernel wrote source `s` (OperandSources) to, or null.
   void setRotated(ValueRange rotated) {
     rotatedInputs.assign(rotated.begin(), rotated.end());
+  }
+
+  /// Q rotated by attn.rope as it is loaded (OperandSource::ropeOnLoad):
+  /// `rope` and its theta table (createRopeThetaTable). The kernel reads the
+  /// rope's input and rotates its Q tile in shared memory once, before the
+  /// k-loop.
+  void setQueryRope(attn::RopeOp rope, mlir::LLVM::GlobalOp table) {
+    queryRope = rope;
+    queryRopeTable = table;
   }
 
   /// Split-KV (the plan's maxSplits): the partial results (O / l in f32 and
@@ -309,6 +332,11 @@ private:
   /// Issues the copies of k-tile `kt`'s K and V (every plane) into
   /// `buffer` (0 or 1).
   void loadKeyValue(Value kt, Value buffer);
+  /// With setQueryRope: rotates the rows of the Q tile in shared memory
+  /// that hold queries, by the rope of their (batch, query index), after
+  /// the tile's copies have landed (RopeKernel.cpp). The caller orders it
+  /// before the tile's reads with a barrier.
+  void rotateQueryTile();
 
   //===--------------------------------------------------------------------===//
   // The k-tiles a CTA visits (ClassTable.cpp)
@@ -523,6 +551,9 @@ private:
   llvm::SmallVector<Value, 3 * kPlanes> planeInputs;
   /// Rotated operands (setRotated).
   llvm::SmallVector<Value, 3> rotatedInputs;
+  /// Q rotated as it is loaded (setQueryRope), or null.
+  attn::RopeOp queryRope;
+  mlir::LLVM::GlobalOp queryRopeTable;
   /// fragmentOffsets of the Q (A operand), K (B) and V (B, transposed)
   /// fragments, and the 32-bit shared address of the dynamic shared memory;
   /// set by emit().

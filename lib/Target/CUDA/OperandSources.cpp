@@ -278,6 +278,12 @@ attune::cuda::getOperandSources(attn::AttentionOp op, std::string &reason) {
                            nullptr, nullptr,        nullptr};
       source.unpack = sourceUnpack(operands[operand], op);
       source.rope = sourceRope(operands[operand]);
+      source.ropeOnLoad =
+          source.rope && operand == 0 &&
+          source.rope.getLayout() == op.getLayout() &&
+          ropeFitsChunks(
+              source.rope,
+              cast<RankedTensorType>(arg.getType()).getElementType());
       if (keyPages && operand > 0) {
         source.role += "_cache";
         source.seqName.clear();

@@ -15,7 +15,8 @@
 // any of them is an attn.unpack of a packed [T, H, D] argument (a varlen
 // batch): the kernels read sequence b's rows from its rows of the packed
 // tensor (varlenRows); or any of them is an attn.rope of an argument,
-// rotated into a workspace by a kernel of its own (RopeKernel.cpp). The
+// rotated into a workspace by a kernel of its own (RopeKernel.cpp) or, Q,
+// in shared memory as it is loaded. The
 // conversion (kernel parameters, plane kernels),
 // the emitter (operand rows) and the manifest (argument names and shapes,
 // plane workspaces) take the sources in the same order from here; the
@@ -55,9 +56,22 @@ struct OperandSource {
   attn::UnpackOp unpack;
   /// An operand rotated by attn.rope: a kernel of its own writes the
   /// rotated argument to the workspace "<role>_rope", which the attention
-  /// kernels read instead (RopeKernel.cpp).
+  /// kernels read instead (RopeKernel.cpp); or, `ropeOnLoad`, the attention
+  /// kernels read the argument and rotate it as they load it. Q, 16-bit and
+  /// rotating by whole chunks (ropeFitsChunks), is rotated on load: each
+  /// CTA rotates its Q tile once in shared memory, no more work than the
+  /// rope kernel's and without its write and read of the rotated copy. K
+  /// and V are not: every CTA would rotate all of them
+  /// (docs/CUDATarget.md, "attn.rope").
   attn::RopeOp rope;
+  bool ropeOnLoad = false;
 };
+
+/// Whether the rows `rope` rotates, of `element`, rotate by whole 16-byte
+/// chunks: 16-bit elements, and the rotated features of a chunk pair with
+/// those of one chunk (half pairing: R / 2 a multiple of 8; interleaved: R
+/// a multiple of 8). Defined in RopeKernel.cpp.
+bool ropeFitsChunks(attn::RopeOp rope, mlir::Type element);
 
 /// Q's, K's and V's sources, in that order.
 struct OperandSources {

@@ -4,20 +4,23 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// An operand of the attention that attn.rope rotates (docs/Rope.md) is
-// written rotated to a workspace of the input's shape by a kernel of its
-// own, launched before the attention kernels, which read the workspace as
-// a dense operand (f32 inputs: the plane kernels split the workspace). The
-// rotation is not fused into the attention's loads on this target: the loads
-// are cp.async copies from global to shared memory that never pass through
-// registers, and rotating K in shared memory per key tile costs every CTA a
-// sine and cosine per pair of the whole K (docs/CUDATarget.md, "attn.rope").
-// One CTA rotates kPlaneRows rows of one (batch, head), one element per thread
-// and step, as the plane kernels split f32 inputs.
+// Operands of the attention that attn.rope rotates (docs/Rope.md). Q, in
+// 16 bits and rotating by whole 16-byte chunks, is rotated as it is loaded:
+// each attention CTA rotates its Q tile in shared memory once, after the
+// tile's cp.async copies land (KernelEmitter::rotateQueryTile). Any other
+// rotated operand is written rotated to a workspace of the input's shape by
+// a kernel of its own, launched before the attention kernels, which read the
+// workspace as a dense operand (f32 inputs: the plane kernels split the
+// workspace): rotating K in shared memory per key tile would cost every CTA
+// a sine and cosine per pair of the whole K (docs/CUDATarget.md,
+// "attn.rope"). One CTA of the rope kernel rotates kPlaneRows rows of one
+// (batch, head), a 16-byte chunk (or, for other shapes and f32, one
+// element) per thread and step.
 //
 //===----------------------------------------------------------------------===//
 
 #include "KernelEmitter.h"
+#include "OperandSources.h"
 
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
@@ -171,6 +174,99 @@ Value attune::cuda::emitRotatedFeature(OpBuilder &b, Location loc,
   return y.getResult(0);
 }
 
+void attune::cuda::emitRotatedChunks(
+    OpBuilder &b, Location loc, attn::RopeOp rope, Value f, Value scaled,
+    function_ref<Value(Value)> loadChunk,
+    function_ref<void(Value, Value)> storeChunk,
+    function_ref<Value(Value)> loadScale, Value thetas) {
+  auto idx = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  Type f32 = b.getF32Type();
+  Value chunk = loadChunk(f);
+  auto chunkType = cast<VectorType>(chunk.getType());
+  Type element = chunkType.getElementType();
+  auto lane = [&](Value chunk, int64_t j) -> Value {
+    Value x = vector::ExtractOp::create(b, loc, chunk, j).getResult();
+    return arith::ExtFOp::create(b, loc, f32, x);
+  };
+  auto narrow = [&](Value x) -> Value {
+    return arith::TruncFOp::create(b, loc, element, x);
+  };
+  // (x, y) -> (x cos - y sin, y cos + x sin), pair k.
+  auto rotate = [&](Value x, Value y, Value k) {
+    auto [sin, cos] =
+        emitRopeSinCos(b, loc, rope, k, scaled, loadScale, thetas);
+    Value first =
+        arith::SubFOp::create(b, loc, arith::MulFOp::create(b, loc, x, cos),
+                              arith::MulFOp::create(b, loc, y, sin));
+    Value second =
+        arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, y, cos),
+                              arith::MulFOp::create(b, loc, x, sin));
+    return std::make_pair(narrow(first), narrow(second));
+  };
+  if (rope.getStyle() == RopeStyle::interleaved) {
+    Value pair0 = arith::DivUIOp::create(b, loc, f, idx(2));
+    SmallVector<Value> out(kChunk);
+    for (int64_t j = 0; j < kChunk / 2; ++j) {
+      auto [x, y] = rotate(lane(chunk, 2 * j), lane(chunk, 2 * j + 1),
+                           arith::AddIOp::create(b, loc, pair0, idx(j)));
+      out[2 * j] = x;
+      out[2 * j + 1] = y;
+    }
+    storeChunk(vector::FromElementsOp::create(b, loc, chunkType, out), f);
+    return;
+  }
+  Value partner =
+      arith::AddIOp::create(b, loc, f, idx(rope.getNumRotated() / 2));
+  Value high = loadChunk(partner);
+  SmallVector<Value> outLow(kChunk), outHigh(kChunk);
+  for (int64_t j = 0; j < kChunk; ++j) {
+    auto [x, y] = rotate(lane(chunk, j), lane(high, j),
+                         arith::AddIOp::create(b, loc, f, idx(j)));
+    outLow[j] = x;
+    outHigh[j] = y;
+  }
+  storeChunk(vector::FromElementsOp::create(b, loc, chunkType, outLow), f);
+  storeChunk(vector::FromElementsOp::create(b, loc, chunkType, outHigh),
+             partner);
+}
+
+bool attune::cuda::ropeFitsChunks(attn::RopeOp rope, Type element) {
+  int64_t rotated = rope.getNumRotated();
+  bool interleaved = rope.getStyle() == RopeStyle::interleaved;
+  return !element.isF32() && rope.getHeadSize() % kChunk == 0 &&
+         (interleaved ? rotated : rotated / 2) % kChunk == 0;
+}
+
+/// Device-side assertions of the sizes of `rope`'s `positions` and `scales`
+/// (kernel values, may be null) that the verifier could not compare
+/// (dynamic), as the CPU target's run-time checks do: the launch reports
+/// them, instead of a read past the positions or the scales. `seq` and
+/// `batch` are the input's sizes.
+static void emitRopeSizeChecks(OpBuilder &b, Location loc, attn::RopeOp rope,
+                               Value positions, Value scales, Value seq,
+                               Value batch) {
+  auto check = [&](Value actual, Value expected, StringRef what) {
+    cf::AssertOp::create(b, loc,
+                         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                               actual, expected),
+                         ("attn.rope: " + what).str());
+  };
+  if (positions) {
+    int64_t rank = cast<MemRefType>(positions.getType()).getRank();
+    check(memref::DimOp::create(b, loc, positions, rank - 1), seq,
+          "the positions' last size is not the input's sequence length");
+    if (rank == 2)
+      check(memref::DimOp::create(b, loc, positions, 0), batch,
+            "the positions' first size is not the input's batch size");
+  }
+  if (scales)
+    check(memref::DimOp::create(b, loc, scales, 0),
+          arith::ConstantIndexOp::create(b, loc, rope.getNumRotated() / 2),
+          "freq_scales does not hold rotary_dim / 2 values");
+}
+
 void attune::cuda::emitRopeKernel(OpBuilder &b, Location loc, attn::RopeOp rope,
                                   Value input, Value output,
                                   const IRMapping &args, LLVM::GlobalOp table) {
@@ -198,26 +294,8 @@ void attune::cuda::emitRopeKernel(OpBuilder &b, Location loc, attn::RopeOp rope,
   auto cmp = [&](arith::CmpIPredicate predicate, Value x, Value y) -> Value {
     return arith::CmpIOp::create(b, loc, predicate, x, y);
   };
-  // Sizes the verifier could not compare (dynamic) are checked here, as
-  // the CPU target's run-time checks do: a device-side assertion the launch
-  // reports, instead of a read past the positions or the scales.
-  auto check = [&](Value actual, Value expected, StringRef what) {
-    cf::AssertOp::create(b, loc,
-                         cmp(arith::CmpIPredicate::eq, actual, expected),
-                         ("attn.rope: " + what).str());
-  };
-  if (positions) {
-    int64_t rank = cast<MemRefType>(positions.getType()).getRank();
-    check(memref::DimOp::create(b, loc, positions, rank - 1), seq,
-          "the positions' last size is not the input's sequence length");
-    if (rank == 2)
-      check(memref::DimOp::create(b, loc, positions, 0),
-            memref::DimOp::create(b, loc, input, dims.batch),
-            "the positions' first size is not the input's batch size");
-  }
-  if (scales)
-    check(memref::DimOp::create(b, loc, scales, 0), idx(half),
-          "freq_scales does not hold rotary_dim / 2 values");
+  emitRopeSizeChecks(b, loc, rope, positions, scales, seq,
+                     memref::DimOp::create(b, loc, input, dims.batch));
   auto load = [&](Value feature) -> Value {
     SmallVector<Value> index(at);
     index[dims.feature] = feature;
@@ -251,8 +329,7 @@ void attune::cuda::emitRopeKernel(OpBuilder &b, Location loc, attn::RopeOp rope,
   // position per chunk. Needs 16-bit elements and whole chunks.
   int64_t rotated = rope.getNumRotated();
   bool interleaved = rope.getStyle() == RopeStyle::interleaved;
-  if (!element.isF32() && features % kChunk == 0 &&
-      (interleaved ? rotated % kChunk == 0 : half % kChunk == 0)) {
+  if (ropeFitsChunks(rope, element)) {
     int64_t rotatedChunks = (interleaved ? rotated : half) / kChunk;
     int64_t chunksPerRow = rotatedChunks + (features - rotated) / kChunk;
     auto chunkType = VectorType::get({kChunk}, element);
@@ -268,13 +345,6 @@ void attune::cuda::emitRopeKernel(OpBuilder &b, Location loc, attn::RopeOp rope,
       vector::StoreOp::create(b, loc, chunk, output, index,
                               /*nontemporal=*/false, llvm::Align(16));
     };
-    auto lane = [&](Value chunk, int64_t j) -> Value {
-      Value x = vector::ExtractOp::create(b, loc, chunk, j).getResult();
-      return arith::ExtFOp::create(b, loc, f32, x);
-    };
-    auto narrow = [&](Value x) -> Value {
-      return arith::TruncFOp::create(b, loc, element, x);
-    };
     scf::ForOp::create(
         b, loc, tid, idx(kPlaneRows * chunksPerRow), idx(kPlaneThreads),
         ValueRange{}, [&](OpBuilder &, Location, Value e, ValueRange) {
@@ -288,51 +358,10 @@ void attune::cuda::emitRopeKernel(OpBuilder &b, Location loc, attn::RopeOp rope,
             Value isRotated =
                 cmp(arith::CmpIPredicate::ult, c, idx(rotatedChunks));
             auto rotateChunk = [&]() {
-              Value scaled = emitScaledPosition(b, loc, rope, positionOf(row));
-              Value f = arith::MulIOp::create(b, loc, c, idx(kChunk));
-              // (x, y) -> (x cos - y sin, y cos + x sin), pair k.
-              auto rotate = [&](Value x, Value y, Value k) {
-                auto [sin, cos] =
-                    emitRopeSinCos(b, loc, rope, k, scaled, scaleFn, thetas);
-                Value first = arith::SubFOp::create(
-                    b, loc, arith::MulFOp::create(b, loc, x, cos),
-                    arith::MulFOp::create(b, loc, y, sin));
-                Value second = arith::AddFOp::create(
-                    b, loc, arith::MulFOp::create(b, loc, y, cos),
-                    arith::MulFOp::create(b, loc, x, sin));
-                return std::make_pair(narrow(first), narrow(second));
-              };
-              if (interleaved) {
-                Value chunk = loadChunk(f);
-                Value pair0 = arith::DivUIOp::create(b, loc, f, idx(2));
-                SmallVector<Value> out(kChunk);
-                for (int64_t j = 0; j < kChunk / 2; ++j) {
-                  auto [x, y] =
-                      rotate(lane(chunk, 2 * j), lane(chunk, 2 * j + 1),
-                             arith::AddIOp::create(b, loc, pair0, idx(j)));
-                  out[2 * j] = x;
-                  out[2 * j + 1] = y;
-                }
-                storeChunk(
-                    vector::FromElementsOp::create(b, loc, chunkType, out), f);
-              } else {
-                Value partner = arith::AddIOp::create(b, loc, f, idx(half));
-                Value low = loadChunk(f), high = loadChunk(partner);
-                SmallVector<Value> outLow(kChunk), outHigh(kChunk);
-                for (int64_t j = 0; j < kChunk; ++j) {
-                  auto [x, y] =
-                      rotate(lane(low, j), lane(high, j),
-                             arith::AddIOp::create(b, loc, f, idx(j)));
-                  outLow[j] = x;
-                  outHigh[j] = y;
-                }
-                storeChunk(
-                    vector::FromElementsOp::create(b, loc, chunkType, outLow),
-                    f);
-                storeChunk(
-                    vector::FromElementsOp::create(b, loc, chunkType, outHigh),
-                    partner);
-              }
+              emitRotatedChunks(
+                  b, loc, rope, arith::MulIOp::create(b, loc, c, idx(kChunk)),
+                  emitScaledPosition(b, loc, rope, positionOf(row)), loadChunk,
+                  storeChunk, scaleFn, thetas);
             };
             auto copyChunk = [&]() {
               // Past rotary_dim: copied.
@@ -383,6 +412,74 @@ void attune::cuda::emitRopeKernel(OpBuilder &b, Location loc, attn::RopeOp rope,
           memref::StoreOp::create(b, loc, result, output, at);
           scf::YieldOp::create(b, loc);
         });
+        scf::YieldOp::create(b, loc);
+      });
+}
+
+void KernelEmitter::rotateQueryTile() {
+  attn::RopeOp rope = queryRope;
+  int64_t rotated = rope.getNumRotated();
+  bool interleaved = rope.getStyle() == RopeStyle::interleaved;
+  int64_t chunksPerRow = (interleaved ? rotated : rotated / 2) / kChunk;
+  Value positions =
+      rope.getPositions() ? operands->lookup(rope.getPositions()) : Value();
+  Value offset =
+      rope.getOffset() ? operands->lookup(rope.getOffset()) : Value();
+  Value scales =
+      rope.getFreqScales() ? operands->lookup(rope.getFreqScales()) : Value();
+  Value thetas = LLVM::AddressOfOp::create(b, loc, queryRopeTable);
+  // The rope's layout is the attention's (OperandSource::ropeOnLoad).
+  emitRopeSizeChecks(b, loc, rope, positions, scales,
+                     memref::DimOp::create(b, loc, query, dims.seq),
+                     memref::DimOp::create(b, loc, query, dims.batch));
+  auto loadScale = [&](Value k) -> Value {
+    return memref::LoadOp::create(b, loc, scales, k);
+  };
+  function_ref<Value(Value)> scaleFn =
+      scales ? function_ref<Value(Value)>(loadScale) : nullptr;
+  // The rows that hold queries; the others are zero-filled and stay so.
+  Value rowCount = packedHeads ? validRows() : queryRows[0].count;
+  auto chunkType = VectorType::get({kChunk}, elementType);
+  scf::ForOp::create(
+      b, loc, tid, idx(tileQ * chunksPerRow), idx(threads), ValueRange{},
+      [&](OpBuilder &, Location, Value e, ValueRange) {
+        Value row = divu(e, chunksPerRow);
+        Value tileRow = add(rowBegin, row);
+        scf::IfOp::create(
+            b, loc, ult(tileRow, rowCount), [&](OpBuilder &, Location) {
+              Value queryIndex = rowPosition(tileRow).second;
+              Value position;
+              if (positions) {
+                SmallVector<Value, 2> index;
+                if (cast<MemRefType>(positions.getType()).getRank() == 2)
+                  index.push_back(batch);
+                index.push_back(queryIndex);
+                position = asI64(
+                    b, loc, memref::LoadOp::create(b, loc, positions, index));
+              } else {
+                position = asI64(b, loc, queryIndex);
+                if (offset)
+                  position = arith::AddIOp::create(b, loc, position,
+                                                   asI64(b, loc, offset));
+              }
+              auto address = [&](Value f) {
+                return sharedAddress(idx(0), row, f, qkCols,
+                                     useWgmma ? tileQ : 0);
+              };
+              auto loadChunk = [&](Value f) -> Value {
+                return LLVM::LoadOp::create(b, loc, chunkType, address(f),
+                                            /*alignment=*/16);
+              };
+              auto storeChunk = [&](Value chunk, Value f) {
+                LLVM::StoreOp::create(b, loc, chunk, address(f),
+                                      /*alignment=*/16);
+              };
+              emitRotatedChunks(b, loc, rope,
+                                mul(remu(e, chunksPerRow), idx(kChunk)),
+                                emitScaledPosition(b, loc, rope, position),
+                                loadChunk, storeChunk, scaleFn, thetas);
+              scf::YieldOp::create(b, loc);
+            });
         scf::YieldOp::create(b, loc);
       });
 }
