@@ -353,9 +353,27 @@ LogicalResult ProgramCompiler::attentionStep(attn::AttentionOp op) {
   SmallVector<Type> argTypes;
   SmallVector<Value> argValues;
   SmallVector<Value> constants;
+  // The pack's total and the unpacks' max_len, where they are tensor.dim
+  // of the packed rows the step reads, are recomputed in the step, where
+  // the target sees what they are; other scalars become arguments.
+  llvm::SmallDenseSet<Value> packSizes;
+  for (Operation *member : group) {
+    if (auto pack = dyn_cast<attn::PackOp>(member))
+      packSizes.insert(pack.getTotal());
+    if (auto unpack = dyn_cast<attn::UnpackOp>(member))
+      packSizes.insert(unpack.getMaxLen());
+  }
+  SmallVector<tensor::DimOp> dims;
   for (Value value : externals) {
     if (matchPattern(value, m_Constant())) {
       constants.push_back(value);
+      continue;
+    }
+    if (auto dim = value.getDefiningOp<tensor::DimOp>();
+        dim && packSizes.contains(value) && dim.getConstantIndex() &&
+        externals.contains(dim.getSource()) &&
+        !matchPattern(dim.getSource(), m_Constant())) {
+      dims.push_back(dim);
       continue;
     }
     Type type = value.getType();
@@ -386,6 +404,10 @@ LogicalResult ProgramCompiler::attentionStep(attn::AttentionOp op) {
   for (Value value : constants)
     map.map(value, b.clone(*value.getDefiningOp())
                        ->getResult(cast<OpResult>(value).getResultNumber()));
+  for (tensor::DimOp dim : dims)
+    map.map(dim.getResult(),
+            tensor::DimOp::create(b, dim.getLoc(), map.lookup(dim.getSource()),
+                                  *dim.getConstantIndex()));
   for (Operation *member : group)
     b.clone(*member, map);
   SmallVector<Value> returned;

@@ -70,6 +70,17 @@ ProgramSizes::ProgramSizes(func::FuncOp func) : func(func) {
     unsigned number;
   };
   DenseMap<Value, Role> roles;
+  // Packed rows that attn.unpack presents as Q, K or V (varlen), and the
+  // offsets of unpacks and of O's attn.pack, named as a one-attention
+  // manifest names them (cu_seqlens_q, ...: the GPU check draws valid
+  // offsets by these names) with B + 1 entries, or n + 1 where an operand
+  // of the attention has the static batch n.
+  DenseMap<Value, Role> packed;
+  struct Offsets {
+    StringRef name;
+    json::Value size;
+  };
+  DenseMap<Value, Offsets> offsets;
   unsigned attentions = 0;
   // An operand that attn.rope rotates (in the attention's layout) has the
   // role of the rope's input.
@@ -80,20 +91,47 @@ ProgramSizes::ProgramSizes(func::FuncOp func) : func(func) {
         return rope.getInput();
       return operand;
     };
-    roles.try_emplace(unrotated(op.getQuery()), Role{"q", op, attentions});
-    roles.try_emplace(unrotated(op.getKey()), Role{"k", op, attentions});
-    roles.try_emplace(unrotated(op.getValue()), Role{"v", op, attentions});
+    attn::LayoutDims at = op.getLayoutDims();
+    json::Value batches =
+        attentions ? "B_plus_1_" + std::to_string(attentions) : "B_plus_1";
+    for (Value v : {op.getQuery(), op.getKey(), op.getValue(), op.getOutput()})
+      if (auto type = cast<RankedTensorType>(v.getType());
+          !type.isDynamicDim(at.batch))
+        batches = type.getDimSize(at.batch) + 1;
+    auto note = [&](Value operand, StringRef role, StringRef offsetsName) {
+      operand = unrotated(operand);
+      if (auto unpack = operand.getDefiningOp<attn::UnpackOp>()) {
+        packed.try_emplace(unpack.getPacked(), Role{role, op, attentions});
+        offsets.try_emplace(unpack.getCuSeqlens(),
+                            Offsets{offsetsName, batches});
+        return;
+      }
+      roles.try_emplace(operand, Role{role, op, attentions});
+    };
+    note(op.getQuery(), "q", "cu_seqlens_q");
+    note(op.getKey(), "k", "cu_seqlens_k");
+    note(op.getValue(), "v", "cu_seqlens_v");
+    for (Operation *user : op.getOutput().getUsers())
+      if (auto pack = dyn_cast<attn::PackOp>(user))
+        offsets.try_emplace(pack.getCuSeqlens(),
+                            Offsets{"cu_seqlens_o", batches});
     ++attentions;
   });
   llvm::StringSet<> used;
   unsigned captures = 0;
   for (BlockArgument arg : func.getArguments()) {
     auto it = roles.find(arg);
+    auto packedIt = packed.find(arg);
+    auto offsetsIt = offsets.find(arg);
+    StringRef role = it != roles.end()            ? it->second.name
+                     : packedIt != packed.end()   ? packedIt->second.name
+                     : offsetsIt != offsets.end() ? offsetsIt->second.name
+                                                  : StringRef();
     std::string name;
-    if (it != roles.end()) {
-      name = it->second.name.str();
+    if (!role.empty()) {
+      name = role.str();
       for (unsigned n = 1; used.contains(name); ++n)
-        name = (it->second.name + "_" + Twine(n)).str();
+        name = (role + "_" + Twine(n)).str();
     } else {
       do
         name = "capture" + std::to_string(captures++);
@@ -116,6 +154,27 @@ ProgramSizes::ProgramSizes(func::FuncOp func) : func(func) {
           this->taken.insert(text.getValue());
           continue;
         }
+      if (offsetsIt != offsets.end()) {
+        dims.push_back(offsetsIt->second.size);
+        if (std::optional<StringRef> symbol =
+                offsetsIt->second.size.getAsString())
+          this->taken.insert(*symbol);
+        continue;
+      }
+      if (packedIt != packed.end()) {
+        // [T, H, D]: T the packed rows.
+        bool query = packedIt->second.name == "q";
+        StringRef base = d == 0                         ? (query ? "Sq" : "Sk")
+                         : d == 1                       ? (query ? "Hq" : "Hkv")
+                         : packedIt->second.name == "v" ? "Dv"
+                                                        : "D";
+        std::string symbol = base.str();
+        if (packedIt->second.number > 0)
+          symbol += "_" + std::to_string(packedIt->second.number);
+        dims.push_back(symbol);
+        this->taken.insert(symbol);
+        continue;
+      }
       if (it != roles.end()) {
         attn::LayoutDims at = it->second.op.getLayoutDims();
         bool query = it->second.name == "q";
@@ -240,6 +299,29 @@ FailureOr<json::Value> ProgramSizes::dim(Value tensor, int64_t d) {
     return dim(rope.getInput(), d);
   if (auto append = dyn_cast<attn::AppendPagesOp>(op))
     return dim(append.getCache(), d);
+  if (auto pack = dyn_cast<attn::PackOp>(op)) {
+    // [T, H, D]: T the total (given where dynamic), H and D the input's.
+    attn::LayoutDims at = pack.getLayoutDims();
+    if (d != 0)
+      return dim(pack.getInput(), d == 1 ? at.head : at.feature);
+    if (pack.getTotal())
+      return index(pack.getTotal());
+  }
+  if (auto unpack = dyn_cast<attn::UnpackOp>(op)) {
+    // [B, H, S, D] in its layout: B one less than the offsets, S the
+    // max_len (given where dynamic), H and D the packed rows'.
+    attn::LayoutDims at = unpack.getLayoutDims();
+    if (d == at.batch) {
+      FailureOr<json::Value> offsets = dim(unpack.getCuSeqlens(), 0);
+      if (failed(offsets))
+        return failure();
+      return ProgramSizes::combine("sub", std::move(*offsets), 1);
+    }
+    if (d != at.seq)
+      return dim(unpack.getPacked(), d == at.head ? 1 : 2);
+    if (unpack.getMaxLen())
+      return index(unpack.getMaxLen());
+  }
   if (auto attention = dyn_cast<attn::AttentionOp>(op)) {
     // O: Q's shape with V's head size; lse: [B, Hq, Sq] of Q.
     attn::LayoutDims at = attention.getLayoutDims();

@@ -9,9 +9,9 @@
 // symbols the runtime binds from the arguments' shapes. ProgramSizes
 // computes such an expression for every dimension of every tensor of a
 // function, from the ops that define it (tensor.dim, arith on index,
-// reshapes, slices, linalg inits, attention results), in the manifest's
-// syntax (docs/CUDAArtifacts.md, "Derived symbols"), and names the compound
-// ones as derived symbols.
+// reshapes, slices, linalg inits, attention results, varlen packs and
+// unpacks), in the manifest's syntax (docs/CUDAArtifacts.md, "Derived
+// symbols"), and names the compound ones as derived symbols.
 //
 //===----------------------------------------------------------------------===//
 
