@@ -132,15 +132,14 @@ struct AttnCPUParallelLinalg
       if (failed(loops))
         continue;
       rewriter.eraseOp(op);
-      // The loads index with affine.apply of identity maps: the loop
-      // variables themselves.
-      for (Operation *loop : *loops)
-        loop->walk([&](affine::AffineApplyOp apply) {
-          if (apply.getAffineMap().isIdentity())
-            rewriter.replaceOp(apply, apply.getMapOperands());
-        });
       if (loops->size() < band)
         continue;
+      // The loads index with affine.apply of identity maps: the loop
+      // variables themselves.
+      loops->front()->walk([&](affine::AffineApplyOp apply) {
+        if (apply.getAffineMap().isIdentity())
+          rewriter.replaceOp(apply, apply.getMapOperands());
+      });
       SmallVector<scf::ForOp> nest;
       for (Operation *loop : ArrayRef(*loops).take_front(band))
         nest.push_back(cast<scf::ForOp>(loop));
