@@ -52,7 +52,8 @@ static constexpr int64_t kMaxAccumulators = 4096;
 /// The new loop order of `op` (old loop indices, outermost first) that puts
 /// the output's stride-1 loop innermost and a single reduction loop outside
 /// the parallel loops after it while those span at most kMaxAccumulators
-/// output elements (static sizes), or nothing when `op` has no reduction,
+/// output elements (static sizes) and one parallel loop stays outside it,
+/// or nothing when `op` has no reduction,
 /// the order would not change, or some operand reads the stride-1 loop at
 /// another stride.
 static std::optional<SmallVector<unsigned>>
@@ -93,7 +94,9 @@ innermostOrder(linalg::GenericOp op) {
                      *tile * ranges[l] > kMaxAccumulators
                  ? std::nullopt
                  : std::optional<int64_t>(*tile * ranges[l]);
-    while (tile && reduction != order.begin()) {
+    // At least one parallel loop stays outside, for the threads
+    // (attn-cpu-parallel-linalg splits the loops before the reduction).
+    while (tile && reduction - order.begin() > 1) {
       int64_t range = ranges[*(reduction - 1)];
       if (ShapedType::isDynamic(range) || *tile * range > kMaxAccumulators)
         break;

@@ -119,3 +119,27 @@ func.func @dynamic_rows(%e: memref<?x?xf32>, %k: memref<?x8x?x64xf32>,
   }
   return
 }
+
+// -----
+
+/// No batch loops: the reduction stops after p, which stays outside for the
+/// threads to split, (p, s, d).
+
+// CHECK-LABEL: func.func @unbatched
+// CHECK:         iterator_types = ["parallel", "reduction", "parallel"]
+#e = affine_map<(p, d, s) -> (p, s)>
+#x = affine_map<(p, d, s) -> (s, d)>
+#o = affine_map<(p, d, s) -> (p, d)>
+func.func @unbatched(%e: memref<32x?xf32>, %k: memref<?x64xf32>,
+                     %out: memref<32x64xf32>) {
+  linalg.generic {indexing_maps = [#e, #x, #o],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%e, %k : memref<32x?xf32>, memref<?x64xf32>)
+      outs(%out : memref<32x64xf32>) {
+    ^bb0(%a: f32, %b: f32, %acc: f32):
+      %m = arith.mulf %a, %b : f32
+      %s = arith.addf %acc, %m : f32
+      linalg.yield %s : f32
+  }
+  return
+}

@@ -97,7 +97,8 @@ def AttnCPUInnermostParallel : Pass<"attn-cpu-innermost-parallel"> {
     LLVM's loop vectoriser turns into vector FMAs, and every element's sum
     keeps its order. A single reduction loop then moves outside the
     parallel loops after it while those span at most 4096 output elements
-    (static sizes; 16 KiB of f32 accumulators stay in L1): `E . K` as
+    (static sizes; 16 KiB of f32 accumulators stay in L1) and one parallel
+    loop stays outside it, for the threads: `E . K` as
     (b, h, s, p, d) reads each row of K once instead of once per projected
     row p. Measured in bench/RESULTS.md ("Linformer on the CPU", "Linalg
     steps on threads").
@@ -112,7 +113,8 @@ def AttnCPUParallelLinalg : Pass<"attn-cpu-parallel-linalg"> {
     not inside a parallel loop already (the attention kernels' bodies) is
     lowered to `scf.for` loops (upstream `linalgOpToLoops`, the op's loop
     order), and its leading loops that are parallel iterators, each indexing
-    every output by itself, become one `scf.parallel`, so that
+    every output by itself, short of the innermost loop (which LLVM
+    vectorises), become one `scf.parallel`, so that
     `convert-scf-to-openmp` runs them on threads; the loops after the band
     (a reduction, and a stride-1 loop that `attn-cpu-innermost-parallel`
     put innermost) stay serial inside it. Distinct iterations of the band
