@@ -59,23 +59,24 @@ json::Value ProgramSizes::combine(StringRef op, json::Value a, json::Value b) {
 }
 
 ProgramSizes::ProgramSizes(func::FuncOp func) : func(func) {
-  // Roles of arguments that are directly Q, K or V of an attention (the
-  // first that reads them).
+  // Roles of arguments that are Q, K or V of an attention (the first that
+  // reads them), directly or as the packed rows an attn.unpack presents
+  // (varlen), with the positions of their dimensions.
   // The sizes of a later attention's operands get its number as a suffix
   // (Sq_1, ...): two attentions need not have the same sizes, and where
   // one attention needs two sizes equal its step unifies them.
   struct Role {
     StringRef name;
-    attn::AttentionOp op;
+    attn::LayoutDims at;
     unsigned number;
   };
   DenseMap<Value, Role> roles;
-  // Packed rows that attn.unpack presents as Q, K or V (varlen), and the
-  // offsets of unpacks and of O's attn.pack, named as a one-attention
+  // Packed rows [T, H, D]: no batch dimension.
+  static constexpr attn::LayoutDims kPackedDims{~0u, 1, 0, 2};
+  // The offsets of unpacks and of O's attn.pack, named as a one-attention
   // manifest names them (cu_seqlens_q, ...: the GPU check draws valid
   // offsets by these names) with B + 1 entries, or n + 1 where an operand
   // of the attention has the static batch n.
-  DenseMap<Value, Role> packed;
   struct Offsets {
     StringRef name;
     json::Value size;
@@ -101,12 +102,13 @@ ProgramSizes::ProgramSizes(func::FuncOp func) : func(func) {
     auto note = [&](Value operand, StringRef role, StringRef offsetsName) {
       operand = unrotated(operand);
       if (auto unpack = operand.getDefiningOp<attn::UnpackOp>()) {
-        packed.try_emplace(unpack.getPacked(), Role{role, op, attentions});
+        roles.try_emplace(unpack.getPacked(),
+                          Role{role, kPackedDims, attentions});
         offsets.try_emplace(unpack.getCuSeqlens(),
                             Offsets{offsetsName, batches});
         return;
       }
-      roles.try_emplace(operand, Role{role, op, attentions});
+      roles.try_emplace(operand, Role{role, at, attentions});
     };
     note(op.getQuery(), "q", "cu_seqlens_q");
     note(op.getKey(), "k", "cu_seqlens_k");
@@ -121,10 +123,8 @@ ProgramSizes::ProgramSizes(func::FuncOp func) : func(func) {
   unsigned captures = 0;
   for (BlockArgument arg : func.getArguments()) {
     auto it = roles.find(arg);
-    auto packedIt = packed.find(arg);
     auto offsetsIt = offsets.find(arg);
     StringRef role = it != roles.end()            ? it->second.name
-                     : packedIt != packed.end()   ? packedIt->second.name
                      : offsetsIt != offsets.end() ? offsetsIt->second.name
                                                   : StringRef();
     std::string name;
@@ -161,22 +161,8 @@ ProgramSizes::ProgramSizes(func::FuncOp func) : func(func) {
           this->taken.insert(*symbol);
         continue;
       }
-      if (packedIt != packed.end()) {
-        // [T, H, D]: T the packed rows.
-        bool query = packedIt->second.name == "q";
-        StringRef base = d == 0                         ? (query ? "Sq" : "Sk")
-                         : d == 1                       ? (query ? "Hq" : "Hkv")
-                         : packedIt->second.name == "v" ? "Dv"
-                                                        : "D";
-        std::string symbol = base.str();
-        if (packedIt->second.number > 0)
-          symbol += "_" + std::to_string(packedIt->second.number);
-        dims.push_back(symbol);
-        this->taken.insert(symbol);
-        continue;
-      }
       if (it != roles.end()) {
-        attn::LayoutDims at = it->second.op.getLayoutDims();
+        attn::LayoutDims at = it->second.at;
         bool query = it->second.name == "q";
         StringRef base = d == at.batch            ? "B"
                          : d == at.head           ? (query ? "Hq" : "Hkv")
