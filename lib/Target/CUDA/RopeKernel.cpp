@@ -267,6 +267,24 @@ static void emitRopeSizeChecks(OpBuilder &b, Location loc, attn::RopeOp rope,
           "freq_scales does not hold rotary_dim / 2 values");
 }
 
+/// The position (i64) of row `row` of batch `batch`: positions[batch, row]
+/// or positions[row] (`positions` a kernel value, may be null), else
+/// offset + row (`offset` may be null).
+static Value emitRopePosition(OpBuilder &b, Location loc, Value positions,
+                              Value offset, Value batch, Value row) {
+  if (positions) {
+    SmallVector<Value, 2> index;
+    if (cast<MemRefType>(positions.getType()).getRank() == 2)
+      index.push_back(batch);
+    index.push_back(row);
+    return asI64(b, loc, memref::LoadOp::create(b, loc, positions, index));
+  }
+  Value position = asI64(b, loc, row);
+  if (offset)
+    position = arith::AddIOp::create(b, loc, position, asI64(b, loc, offset));
+  return position;
+}
+
 void attune::cuda::emitRopeKernel(OpBuilder &b, Location loc, attn::RopeOp rope,
                                   Value input, Value output,
                                   const IRMapping &args, LLVM::GlobalOp table) {
@@ -303,19 +321,8 @@ void attune::cuda::emitRopeKernel(OpBuilder &b, Location loc, attn::RopeOp rope,
     return element.isF32() ? x : arith::ExtFOp::create(b, loc, f32, x);
   };
 
-  // The row's position: positions[b, s] or [s], else offset + s.
   auto positionOf = [&](Value row) -> Value {
-    if (positions) {
-      SmallVector<Value> index;
-      if (cast<MemRefType>(positions.getType()).getRank() == 2)
-        index.push_back(at[dims.batch]);
-      index.push_back(row);
-      return asI64(b, loc, memref::LoadOp::create(b, loc, positions, index));
-    }
-    Value position = asI64(b, loc, row);
-    if (offset)
-      position = arith::AddIOp::create(b, loc, position, asI64(b, loc, offset));
-    return position;
+    return emitRopePosition(b, loc, positions, offset, at[dims.batch], row);
   };
   auto loadScale = [&](Value k) -> Value {
     return memref::LoadOp::create(b, loc, scales, k);
@@ -447,21 +454,9 @@ void KernelEmitter::rotateQueryTile() {
         Value tileRow = add(rowBegin, row);
         scf::IfOp::create(
             b, loc, ult(tileRow, rowCount), [&](OpBuilder &, Location) {
-              Value queryIndex = rowPosition(tileRow).second;
-              Value position;
-              if (positions) {
-                SmallVector<Value, 2> index;
-                if (cast<MemRefType>(positions.getType()).getRank() == 2)
-                  index.push_back(batch);
-                index.push_back(queryIndex);
-                position = asI64(
-                    b, loc, memref::LoadOp::create(b, loc, positions, index));
-              } else {
-                position = asI64(b, loc, queryIndex);
-                if (offset)
-                  position = arith::AddIOp::create(b, loc, position,
-                                                   asI64(b, loc, offset));
-              }
+              Value position =
+                  emitRopePosition(b, loc, positions, offset, batch,
+                                   rowPosition(tileRow).second);
               auto address = [&](Value f) {
                 return sharedAddress(idx(0), row, f, qkCols,
                                      useWgmma ? tileQ : 0);
