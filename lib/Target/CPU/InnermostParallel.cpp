@@ -86,14 +86,17 @@ innermostOrder(linalg::GenericOp op) {
     auto *reduction = llvm::find_if(order, [&](unsigned l) {
       return !linalg::isParallelIterator(iterators[l]);
     });
-    // The output elements the loops after the reduction span (unknown when
-    // one is dynamic: then it stays).
+    // The output elements the loops after the reduction span (none when
+    // one is dynamic or they are too many already: then it stays).
     std::optional<int64_t> tile = 1;
-    for (unsigned l : llvm::make_range(reduction + 1, order.end()))
-      tile = ShapedType::isDynamic(ranges[l]) || !tile ||
-                     *tile * ranges[l] > kMaxAccumulators
-                 ? std::nullopt
-                 : std::optional<int64_t>(*tile * ranges[l]);
+    for (unsigned l : llvm::make_range(reduction + 1, order.end())) {
+      if (ShapedType::isDynamic(ranges[l]) ||
+          *tile * ranges[l] > kMaxAccumulators) {
+        tile = std::nullopt;
+        break;
+      }
+      *tile *= ranges[l];
+    }
     // At least one parallel loop stays outside, for the threads
     // (attn-cpu-parallel-linalg splits the loops before the reduction).
     while (tile && reduction - order.begin() > 1) {
