@@ -16,11 +16,11 @@
 // batch): the kernels read sequence b's rows from its rows of the packed
 // tensor (varlenRows); or any of them is an attn.rope of an argument,
 // rotated into a workspace by a kernel of its own (RopeKernel.cpp) or, Q,
-// in shared memory as it is loaded. The
-// conversion (kernel parameters, plane kernels),
-// the emitter (operand rows) and the manifest (argument names and shapes,
-// plane workspaces) take the sources in the same order from here; the
-// attn.pack that O may go through is found here too (getFusedPack).
+// in shared memory as it is loaded. The conversion (kernel parameters,
+// plane kernels), the emitter (operand rows) and the manifest (argument
+// names and shapes, plane workspaces) take the sources in the same order
+// from here; the attn.pack that O may go through is found here too
+// (getFusedPack).
 //
 //===----------------------------------------------------------------------===//
 
