@@ -8,7 +8,8 @@
 // module loads its cubins into a context on its first launch there, caches
 // workspace buffers per (context, stream), and launches the kernels whose
 // conditions hold in manifest order. Every check runs before the first driver
-// call.
+// call, except, for a manifest with `resident_ctas` symbols, those after the
+// tensors' own: the plan then needs the module loaded on the device.
 //
 //===----------------------------------------------------------------------===//
 
@@ -48,6 +49,11 @@ struct LoadedContext {
   std::vector<CUmodule> modules;
   /// One function per manifest kernel.
   std::vector<CUfunction> functions;
+  /// For each manifest kernel, how many of its CTAs the device holds at once
+  /// (multiprocessors times cuOccupancyMaxActiveBlocksPerMultiprocessor, at
+  /// least 1), the values of `resident_ctas` symbols; 0 for a kernel none
+  /// names (not queried).
+  std::vector<int64_t> residentCTAs;
   std::vector<Workspace> workspaces;
 };
 
@@ -153,8 +159,58 @@ static void unloadModules(const Driver &d, LoadedContext &loaded) {
   loaded.modules.clear();
 }
 
-/// Returns the module's state in the current `context`, loading the cubins
-/// and opting in to large shared memory the first time.
+/// Fills `loaded.residentCTAs` (already sized, zeros) for the kernels
+/// `resident_ctas` symbols name, on the device of the current context (after
+/// any shared-memory opt-in, which the occupancy depends on). Allocates only
+/// for an error message.
+static Status computeResidentCTAs(const Manifest &m, const Driver &d,
+                                  LoadedContext &loaded) {
+  int multiprocessors = 0;
+  bool queried = false;
+  for (const SymbolInfo &symbol : m.symbols) {
+    if (!symbol.isResidentCTAs())
+      continue;
+    int k = symbol.expr[0].kernel;
+    if (loaded.residentCTAs[k])
+      continue;
+    const KernelSpec &kernel = m.kernels[k];
+    if (!queried) {
+      CUdevice device;
+      CUresult r = d.cuCtxGetDevice(&device);
+      if (r == CUDA_SUCCESS)
+        r = d.cuDeviceGetAttribute(
+            &multiprocessors, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device);
+      if (r != CUDA_SUCCESS)
+        return Status::error(
+            ATTUNE_RT_ERROR_DRIVER,
+            cat("computing symbol '", symbol.name,
+                "': querying the device's multiprocessor count failed: ",
+                d.describe(r)));
+      queried = true;
+    }
+    int perMultiprocessor = 0;
+    int threads =
+        static_cast<int>(kernel.block[0] * kernel.block[1] * kernel.block[2]);
+    CUresult r = d.cuOccupancyMaxActiveBlocksPerMultiprocessor(
+        &perMultiprocessor, loaded.functions[k], threads, kernel.sharedBytes);
+    if (r != CUDA_SUCCESS)
+      return Status::error(
+          ATTUNE_RT_ERROR_DRIVER,
+          cat("computing symbol '", symbol.name,
+              "' (the resident CTAs of kernel '", kernel.name,
+              "'): cuOccupancyMaxActiveBlocksPerMultiprocessor failed: ",
+              d.describe(r)));
+    // A kernel that fits no multiprocessor fails at launch; 1 keeps the
+    // symbols that divide by this count defined until then.
+    loaded.residentCTAs[k] =
+        std::max<int64_t>(int64_t(multiprocessors) * perMultiprocessor, 1);
+  }
+  return Status::ok();
+}
+
+/// Returns the module's state in the current `context`, loading the cubins,
+/// opting in to large shared memory and computing the resident CTAs the
+/// first time.
 static Status loadInto(attune_rt_module &module, const Driver &d,
                        CUcontext context, LoadedContext *&out) {
   for (auto &loaded : module.contexts)
@@ -166,31 +222,43 @@ static Status loadInto(attune_rt_module &module, const Driver &d,
   const Manifest &m = module.manifest;
   auto loaded = std::make_unique<LoadedContext>();
   loaded->context = context;
+  // Every way out but success unloads what was loaded, std::bad_alloc
+  // included; the lists are sized first so that no module loaded is left
+  // out of them by a failed allocation.
+  struct Unloader {
+    const Driver &d;
+    LoadedContext *loaded;
+    ~Unloader() {
+      if (loaded)
+        unloadModules(d, *loaded);
+    }
+  } unloader{d, loaded.get()};
+  loaded->modules.reserve(m.kernels.size());
+  loaded->functions.reserve(m.kernels.size());
+  module.contexts.reserve(module.contexts.size() + 1);
+  bool needsDevice = m.needsDevice();
+  if (needsDevice)
+    loaded->residentCTAs.assign(m.kernels.size(), 0);
   std::map<std::string, CUmodule> byFile;
   for (const KernelSpec &kernel : m.kernels) {
     CUmodule &mod = byFile[kernel.cubinFile];
     if (!mod) {
       CUresult r = d.cuModuleLoadData(&mod, kernel.cubin->data());
-      if (r != CUDA_SUCCESS) {
-        unloadModules(d, *loaded);
-        return Status::error(
-            ATTUNE_RT_ERROR_DRIVER,
-            cat("loading '", kernel.cubinFile, "' (compiled for ", m.chip,
-                ") on ", currentChip(d), ": cuModuleLoadData failed: ",
-                d.describe(r)));
-      }
+      if (r != CUDA_SUCCESS)
+        return Status::error(ATTUNE_RT_ERROR_DRIVER,
+                             cat("loading '", kernel.cubinFile,
+                                 "' (compiled for ", m.chip, ") on ",
+                                 currentChip(d),
+                                 ": cuModuleLoadData failed: ", d.describe(r)));
       loaded->modules.push_back(mod);
     }
     CUfunction function;
     CUresult r = d.cuModuleGetFunction(&function, mod, kernel.name.c_str());
-    if (r != CUDA_SUCCESS) {
-      unloadModules(d, *loaded);
-      return Status::error(ATTUNE_RT_ERROR_DRIVER,
-                           cat("finding kernel '", kernel.name, "' in '",
-                               kernel.cubinFile,
-                               "': cuModuleGetFunction failed: ",
-                               d.describe(r)));
-    }
+    if (r != CUDA_SUCCESS)
+      return Status::error(
+          ATTUNE_RT_ERROR_DRIVER,
+          cat("finding kernel '", kernel.name, "' in '", kernel.cubinFile,
+              "': cuModuleGetFunction failed: ", d.describe(r)));
     if (kernel.sharedBytes > defaultSharedLimit) {
       CUdevice device;
       int limit = 0;
@@ -198,30 +266,30 @@ static Status loadInto(attune_rt_module &module, const Driver &d,
           d.cuDeviceGetAttribute(
               &limit, CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN,
               device) == CUDA_SUCCESS &&
-          limit > 0 && kernel.sharedBytes > static_cast<unsigned>(limit)) {
-        unloadModules(d, *loaded);
+          limit > 0 && kernel.sharedBytes > static_cast<unsigned>(limit))
         return Status::error(
             ATTUNE_RT_ERROR_UNSUPPORTED,
             cat("kernel '", kernel.name, "' needs ", kernel.sharedBytes,
                 " bytes of shared memory per block but ", currentChip(d),
                 " allows at most ", limit, " (compiled for ", m.chip, ")"));
-      }
       r = d.cuFuncSetAttribute(function,
                                CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
                                static_cast<int>(kernel.sharedBytes));
-      if (r != CUDA_SUCCESS) {
-        unloadModules(d, *loaded);
+      if (r != CUDA_SUCCESS)
         return Status::error(
             ATTUNE_RT_ERROR_DRIVER,
             cat("allowing kernel '", kernel.name, "' ", kernel.sharedBytes,
                 " bytes of shared memory: cuFuncSetAttribute failed: ",
                 d.describe(r)));
-      }
     }
     loaded->functions.push_back(function);
   }
+  if (needsDevice)
+    if (Status s = computeResidentCTAs(m, d, *loaded); !s.isOk())
+      return s;
   out = loaded.get();
   module.contexts.push_back(std::move(loaded));
+  unloader.loaded = nullptr;
   return Status::ok();
 }
 
@@ -386,15 +454,28 @@ static Status launch(attune_rt_module &module, const attune_rt_tensor *args,
                      int64_t numArgs, const attune_rt_tensor *results,
                      int64_t numResults, CUstream stream) {
   const Manifest &m = module.manifest;
+  auto anyWork = [&](const LaunchPlan &plan) {
+    for (size_t k = 0; k < m.kernels.size(); ++k)
+      if (plan.launches(k))
+        return true;
+    return false;
+  };
+  // With `resident_ctas` symbols the plan depends on the device, so it is
+  // made once the module is loaded in the context; the tensors themselves
+  // are still checked before any driver call.
+  bool needsDevice = m.needsDevice();
   LaunchPlan plan;
-  if (Status s = planLaunch(m, args, numArgs, results, numResults, plan);
-      !s.isOk())
+  if (!needsDevice) {
+    if (Status s = planLaunch(m, args, numArgs, results, numResults, plan);
+        !s.isOk())
+      return s;
+    if (!anyWork(plan))
+      return Status::ok();
+  } else if (Status s = checkTensors(m, args, numArgs, results, numResults,
+                                     /*withResults=*/true, plan.bindings);
+             !s.isOk()) {
     return s;
-  bool anyWork = false;
-  for (size_t k = 0; k < m.kernels.size(); ++k)
-    anyWork |= plan.launches(k);
-  if (!anyWork)
-    return Status::ok();
+  }
   bool checkCaptures = module.checkCaptures;
   if (checkCaptures)
     if (Status s = checkScalarCaptures(m, args); !s.isOk())
@@ -412,13 +493,24 @@ static Status launch(attune_rt_module &module, const attune_rt_tensor *args,
   CUcontext context;
   if (Status s = ensureContext(module, *d, addresses, context); !s.isOk())
     return s;
+  LoadedContext *loaded = nullptr;
+  if (needsDevice) {
+    if (Status s = loadInto(module, *d, context, loaded); !s.isOk())
+      return s;
+    if (Status s = planLaunch(m, args, numArgs, results, numResults, plan,
+                              &loaded->residentCTAs);
+        !s.isOk())
+      return s;
+    if (!anyWork(plan))
+      return Status::ok();
+  }
   if (checkCaptures)
     if (Status s = checkTensorCaptures(m, *d, plan, addresses, stream);
         !s.isOk())
       return s;
-  LoadedContext *loaded;
-  if (Status s = loadInto(module, *d, context, loaded); !s.isOk())
-    return s;
+  if (!loaded)
+    if (Status s = loadInto(module, *d, context, loaded); !s.isOk())
+      return s;
   if (Status s = prepareWorkspace(m, *d, *loaded, stream, plan.workspaceBytes,
                                   addresses);
       !s.isOk())

@@ -68,6 +68,8 @@ static Status loadDriver(Driver &d) {
   ATTUNE_RESOLVE(cuModuleUnload, "cuModuleUnload")
   ATTUNE_RESOLVE(cuModuleGetFunction, "cuModuleGetFunction")
   ATTUNE_RESOLVE(cuFuncSetAttribute, "cuFuncSetAttribute")
+  ATTUNE_RESOLVE(cuOccupancyMaxActiveBlocksPerMultiprocessor,
+                 "cuOccupancyMaxActiveBlocksPerMultiprocessor")
   ATTUNE_RESOLVE(cuLaunchKernel, "cuLaunchKernel")
   ATTUNE_RESOLVE(cuMemAlloc, "cuMemAlloc_v2")
   ATTUNE_RESOLVE(cuMemFree, "cuMemFree_v2")

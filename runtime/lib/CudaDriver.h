@@ -33,6 +33,7 @@ using CUstream = struct CUstream_st *;
 constexpr CUresult CUDA_SUCCESS = 0;
 constexpr int CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL = 9;
 constexpr int CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8;
+constexpr int CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT = 16;
 constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
 constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
 constexpr int CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN = 97;
@@ -62,6 +63,9 @@ struct Driver {
                                   const char *name);
   CUresult (*cuFuncSetAttribute)(CUfunction function, int attribute,
                                  int value);
+  CUresult (*cuOccupancyMaxActiveBlocksPerMultiprocessor)(
+      int *numBlocks, CUfunction function, int blockSize,
+      size_t dynamicSharedBytes);
   CUresult (*cuLaunchKernel)(CUfunction function, unsigned gridX,
                              unsigned gridY, unsigned gridZ, unsigned blockX,
                              unsigned blockY, unsigned blockZ,

@@ -121,11 +121,11 @@ static Status checkTensor(const Manifest &m, int index,
   return Status::ok();
 }
 
-Status attune::rt::bindTensors(const Manifest &m, const attune_rt_tensor *args,
-                               int64_t numArgs,
-                               const attune_rt_tensor *results,
-                               int64_t numResults, bool withResults,
-                               Bindings &out) {
+Status attune::rt::checkTensors(const Manifest &m, const attune_rt_tensor *args,
+                                int64_t numArgs,
+                                const attune_rt_tensor *results,
+                                int64_t numResults, bool withResults,
+                                Bindings &out) {
   out.values.assign(m.symbols.size(), 0);
   out.sourceTensor.assign(m.symbols.size(), -1);
   out.sourceDim.assign(m.symbols.size(), -1);
@@ -157,7 +157,19 @@ Status attune::rt::bindTensors(const Manifest &m, const attune_rt_tensor *args,
             ": pass that argument's buffer as the result (got 0x", std::hex,
             results[i].data, ", the argument is 0x", args[source].data, ")"));
     }
-  return evaluateDerivedSymbols(m, out);
+  return Status::ok();
+}
+
+Status attune::rt::bindTensors(const Manifest &m, const attune_rt_tensor *args,
+                               int64_t numArgs, const attune_rt_tensor *results,
+                               int64_t numResults, bool withResults,
+                               Bindings &out,
+                               const std::vector<int64_t> *residentCTAs) {
+  if (Status s =
+          checkTensors(m, args, numArgs, results, numResults, withResults, out);
+      !s.isOk())
+    return s;
+  return evaluateDerivedSymbols(m, out, residentCTAs);
 }
 
 /// x / n rounded towards negative or positive infinity (n >= 1, so neither
@@ -165,16 +177,23 @@ Status attune::rt::bindTensors(const Manifest &m, const attune_rt_tensor *args,
 static int64_t floorDiv(int64_t x, int64_t n) { return x / n - (x % n < 0); }
 static int64_t ceilDiv(int64_t x, int64_t n) { return x / n + (x % n > 0); }
 
-/// Evaluates a post-order expression into `scratch` (one value per node);
-/// false if an operation overflows int64.
-static bool evaluateExpr(const std::vector<ExprNode> &nodes, const Bindings &b,
-                         std::vector<int64_t> &scratch) {
+/// Why evaluating an expression stopped.
+enum class ExprFailure { None, Overflow, Divisor };
+
+/// Evaluates a post-order expression into `scratch` (one value per node).
+/// Stops at the first operation that overflows int64 or divides by an
+/// expression below 1, setting `failed` to its node.
+static ExprFailure evaluateExpr(const std::vector<ExprNode> &nodes,
+                                const Bindings &b,
+                                const std::vector<int64_t> *residentCTAs,
+                                std::vector<int64_t> &scratch, size_t &failed) {
   scratch.resize(nodes.size());
   for (size_t i = 0; i < nodes.size(); ++i) {
     const ExprNode &n = nodes[i];
     int64_t x = n.lhs >= 0 ? scratch[n.lhs] : 0;
     int64_t y = n.rhs >= 0 ? scratch[n.rhs] : 0;
     int64_t &r = scratch[i];
+    failed = i;
     switch (n.op) {
     case ExprNode::Op::Integer:
       r = n.value;
@@ -182,24 +201,35 @@ static bool evaluateExpr(const std::vector<ExprNode> &nodes, const Bindings &b,
     case ExprNode::Op::Symbol:
       r = b.values[n.symbol];
       break;
+    case ExprNode::Op::ResidentCTAs:
+      // Without the device, the least any device holds.
+      r = residentCTAs && n.kernel >= 0 &&
+                  n.kernel < static_cast<int>(residentCTAs->size())
+              ? std::max<int64_t>((*residentCTAs)[n.kernel], 1)
+              : 1;
+      break;
     case ExprNode::Op::Add:
       if (__builtin_add_overflow(x, y, &r))
-        return false;
+        return ExprFailure::Overflow;
       break;
     case ExprNode::Op::Sub:
       if (__builtin_sub_overflow(x, y, &r))
-        return false;
+        return ExprFailure::Overflow;
       break;
     case ExprNode::Op::Mul:
       if (__builtin_mul_overflow(x, y, &r))
-        return false;
+        return ExprFailure::Overflow;
       break;
     case ExprNode::Op::FloorDiv:
-      r = floorDiv(x, n.value);
+    case ExprNode::Op::CeilDiv: {
+      // A literal divisor was checked at load; an expression's only now.
+      int64_t divisor = n.rhs >= 0 ? y : n.value;
+      if (divisor < 1)
+        return ExprFailure::Divisor;
+      r = n.op == ExprNode::Op::FloorDiv ? floorDiv(x, divisor)
+                                         : ceilDiv(x, divisor);
       break;
-    case ExprNode::Op::CeilDiv:
-      r = ceilDiv(x, n.value);
-      break;
+    }
     case ExprNode::Op::Max:
       r = std::max(x, y);
       break;
@@ -208,7 +238,7 @@ static bool evaluateExpr(const std::vector<ExprNode> &nodes, const Bindings &b,
       break;
     }
   }
-  return true;
+  return ExprFailure::None;
 }
 
 /// "Sq = 130, Sk = 77": the symbols `nodes` reads, each once, with values.
@@ -227,7 +257,9 @@ static std::string operandValues(const Manifest &m,
   return out;
 }
 
-Status attune::rt::evaluateDerivedSymbols(const Manifest &m, Bindings &b) {
+Status
+attune::rt::evaluateDerivedSymbols(const Manifest &m, Bindings &b,
+                                   const std::vector<int64_t> *residentCTAs) {
   std::vector<int64_t> scratch;
   for (size_t sym = 0; sym < m.symbols.size(); ++sym) {
     const SymbolInfo &info = m.symbols[sym];
@@ -239,22 +271,33 @@ Status attune::rt::evaluateDerivedSymbols(const Manifest &m, Bindings &b) {
     // Without the results, a symbol only a result defines is unknown.
     if (!ready)
       continue;
-    bool fits = evaluateExpr(info.expr, b, scratch);
-    int64_t value = scratch.back();
-    if (!fits || value < 0) {
+    size_t failed = 0;
+    ExprFailure failure =
+        evaluateExpr(info.expr, b, residentCTAs, scratch, failed);
+    int64_t value = failure == ExprFailure::None ? scratch.back() : 0;
+    if (failure != ExprFailure::None || value < 0) {
       // Messages are built only on failure: this runs at every launch.
       std::string values = operandValues(m, info.expr, b);
-      std::string what =
-          cat("derived symbol '", info.name,
-              "' = ", m.describeExpr(static_cast<int>(sym)),
-              fits ? cat(" is ", value) : std::string(" overflows int64"),
-              values.empty() ? "" : " for " + values);
-      if (!fits)
+      std::string how;
+      if (failure == ExprFailure::Overflow)
+        how = " overflows int64";
+      else if (failure == ExprFailure::Divisor)
+        how = cat(" divides by ",
+                  m.describeExpr(static_cast<int>(sym), info.expr[failed].rhs),
+                  " = ", scratch[info.expr[failed].rhs]);
+      else
+        how = cat(" is ", value);
+      std::string what = cat("derived symbol '", info.name,
+                             "' = ", m.describeExpr(static_cast<int>(sym)), how,
+                             values.empty() ? "" : " for " + values);
+      if (failure == ExprFailure::Overflow)
         return Status::error(ATTUNE_RT_ERROR_UNSUPPORTED, what);
       return Status::error(ATTUNE_RT_ERROR_TENSOR,
-                           cat(what, ", but a symbol cannot be negative "
-                                     "(these shapes do not suit the "
-                                     "artifact)"));
+                           cat(what,
+                               failure == ExprFailure::Divisor
+                                   ? ", but a divisor must be at least 1"
+                                   : ", but a symbol cannot be negative",
+                               " (these shapes do not suit the artifact)"));
     }
     b.values[sym] = value;
     b.bound[sym] = true;
@@ -428,11 +471,11 @@ static Status checkView(const Manifest &m, int kernel, int p,
 }
 
 Status attune::rt::planLaunch(const Manifest &m, const attune_rt_tensor *args,
-                              int64_t numArgs,
-                              const attune_rt_tensor *results,
-                              int64_t numResults, LaunchPlan &plan) {
+                              int64_t numArgs, const attune_rt_tensor *results,
+                              int64_t numResults, LaunchPlan &plan,
+                              const std::vector<int64_t> *residentCTAs) {
   if (Status s = bindTensors(m, args, numArgs, results, numResults,
-                             /*withResults=*/true, plan.bindings);
+                             /*withResults=*/true, plan.bindings, residentCTAs);
       !s.isOk())
     return s;
   const Bindings &b = plan.bindings;

@@ -43,23 +43,35 @@ struct Bindings {
   }
 };
 
-/// Checks the caller's tensors against the manifest and binds its symbols:
-/// the number of arguments (and, if `withResults`, of results), then for each
-/// tensor in order its dtype, rank, every dimension (static sizes, symbols
-/// unified with their first occurrence), contiguity and data pointer (null
-/// only without elements, 16-byte aligned; not for scalar arguments, whose
-/// `data` is their value); then evaluates the derived symbols
-/// (evaluateDerivedSymbols). The first failure is returned.
+/// Checks the caller's tensors against the manifest and binds the symbols
+/// of their shapes: the number of arguments (and, if `withResults`, of
+/// results), then for each tensor in order its dtype, rank, every dimension
+/// (static sizes, symbols unified with their first occurrence), contiguity
+/// and data pointer (null only without elements, 16-byte aligned; not for
+/// scalar arguments, whose `data` is their value). The derived symbols stay
+/// unbound. The first failure is returned.
+Status checkTensors(const Manifest &m, const attune_rt_tensor *args,
+                    int64_t numArgs, const attune_rt_tensor *results,
+                    int64_t numResults, bool withResults, Bindings &out);
+
+/// checkTensors, then evaluateDerivedSymbols (with `residentCTAs`).
 Status bindTensors(const Manifest &m, const attune_rt_tensor *args,
                    int64_t numArgs, const attune_rt_tensor *results,
-                   int64_t numResults, bool withResults, Bindings &out);
+                   int64_t numResults, bool withResults, Bindings &out,
+                   const std::vector<int64_t> *residentCTAs = nullptr);
 
 /// Evaluates, in order, every derived symbol whose operands are bound (all of
 /// them once the results are bound; without the results, those that use no
-/// symbol only a result defines stay unbound). A value that overflows int64
-/// is ATTUNE_RT_ERROR_UNSUPPORTED, a negative one ATTUNE_RT_ERROR_TENSOR (the
-/// shapes do not suit the artifact), each naming the symbol.
-Status evaluateDerivedSymbols(const Manifest &m, Bindings &b);
+/// symbol only a result defines stay unbound). A `resident_ctas` symbol of
+/// kernel k is `(*residentCTAs)[k]` (one entry per manifest kernel, from the
+/// launch's device) or, without them, 1: the least any device holds; either
+/// way at least 1. A value that overflows int64 is
+/// ATTUNE_RT_ERROR_UNSUPPORTED; a negative one, or a floordiv or ceildiv by
+/// an expression that is not positive, ATTUNE_RT_ERROR_TENSOR (the shapes do
+/// not suit the artifact); each names the symbol.
+Status
+evaluateDerivedSymbols(const Manifest &m, Bindings &b,
+                       const std::vector<int64_t> *residentCTAs = nullptr);
 
 /// Checks the constraints. With `skipUnbound`, constraints on a symbol that
 /// is not bound are skipped (used when only the arguments are known).
@@ -105,15 +117,16 @@ struct LaunchPlan {
   bool launches(size_t k) const { return enabled[k] && !isEmpty(k); }
 };
 
-/// Runs every check that precedes a launch: bindTensors (with results),
-/// checkConstraints, the kernels' conditions (at least one kernel must be
-/// enabled), computeGrid, that every i32 scalar parameter fits and that every
-/// view has its buffer's element count (ATTUNE_RT_ERROR_TENSOR otherwise)
-/// for every enabled kernel, and the sizes of the workspace buffers launched
-/// kernels name.
+/// Runs every check that precedes a launch: bindTensors (with results and
+/// `residentCTAs`, see evaluateDerivedSymbols), checkConstraints, the
+/// kernels' conditions (at least one kernel must be enabled), computeGrid,
+/// that every i32 scalar parameter fits and that every view has its buffer's
+/// element count (ATTUNE_RT_ERROR_TENSOR otherwise) for every enabled
+/// kernel, and the sizes of the workspace buffers launched kernels name.
 Status planLaunch(const Manifest &m, const attune_rt_tensor *args,
                   int64_t numArgs, const attune_rt_tensor *results,
-                  int64_t numResults, LaunchPlan &plan);
+                  int64_t numResults, LaunchPlan &plan,
+                  const std::vector<int64_t> *residentCTAs = nullptr);
 
 /// Whether tensor `tensor` is a checked capture: an argument with an integer
 /// dtype (i8, i32, i64) and a manifest `range`. Its values index memory in

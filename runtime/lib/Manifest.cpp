@@ -191,6 +191,7 @@ static const char *exprKey(ExprNode::Op op) {
     return "min";
   case ExprNode::Op::Integer:
   case ExprNode::Op::Symbol:
+  case ExprNode::Op::ResidentCTAs:
     break;
   }
   return nullptr;
@@ -219,11 +220,23 @@ static void printExpr(const Manifest &m, const std::vector<ExprNode> &nodes,
   case ExprNode::Op::Symbol:
     out += m.symbols[n.symbol].name;
     return;
+  case ExprNode::Op::ResidentCTAs:
+    out += cat("resident_ctas(",
+               n.kernel >= 0 && n.kernel < static_cast<int>(m.kernels.size())
+                   ? m.kernels[n.kernel].name
+                   : std::string("?"),
+               ")");
+    return;
   case ExprNode::Op::FloorDiv:
   case ExprNode::Op::CeilDiv:
     out += cat(exprKey(n.op), "(");
     printExpr(m, nodes, n.lhs, false, limit, out);
-    out += cat(", ", n.value, ")");
+    out += ", ";
+    if (n.rhs >= 0)
+      printExpr(m, nodes, n.rhs, false, limit, out);
+    else
+      out += std::to_string(n.value);
+    out += ")";
     return;
   case ExprNode::Op::Max:
   case ExprNode::Op::Min:
@@ -252,16 +265,24 @@ static void printExpr(const Manifest &m, const std::vector<ExprNode> &nodes,
     out += ")";
 }
 
-std::string Manifest::describeExpr(int symbol) const {
+std::string Manifest::describeExpr(int symbol, int node) const {
   constexpr size_t limit = 200;
   const std::vector<ExprNode> &nodes = symbols[symbol].expr;
   std::string out;
   if (!nodes.empty())
-    printExpr(*this, nodes, static_cast<int>(nodes.size()) - 1,
+    printExpr(*this, nodes,
+              node >= 0 ? node : static_cast<int>(nodes.size()) - 1,
               /*nested=*/false, limit, out);
   if (out.size() > limit)
     out = out.substr(0, limit) + "...";
   return out;
+}
+
+bool Manifest::needsDevice() const {
+  for (const SymbolInfo &symbol : symbols)
+    if (symbol.isResidentCTAs())
+      return true;
+  return false;
 }
 
 namespace {
@@ -283,6 +304,14 @@ private:
   std::map<std::string, size_t> derivedEntry;
   /// The `symbols` entry being read.
   size_t currentEntry = 0;
+  /// A `resident_ctas` symbol whose kernel is looked up once `kernels` is
+  /// read (symbols are read before kernels).
+  struct ResidentUse {
+    int symbol;
+    std::string kernel;
+    std::string path;
+  };
+  std::vector<ResidentUse> residentUses;
 
   static Status error(const std::string &path, const std::string &what) {
     return Status::error(ATTUNE_RT_ERROR_MANIFEST,
@@ -582,7 +611,7 @@ Status ManifestReader::readExpr(const JsonValue &v, const std::string &path,
   }
   static const char *expected =
       "expected an integer, a symbol name or an operation such as "
-      "{\"add\": [x, y]} or {\"floordiv\": [x, n]}";
+      "{\"add\": [x, y]} or {\"floordiv\": [x, y]}";
   if (!v.isObject())
     return error(path, cat(expected, ", got ", v.kindName()));
   if (v.object.size() != 1)
@@ -608,20 +637,20 @@ Status ManifestReader::readExpr(const JsonValue &v, const std::string &path,
   std::string opPath = member(path, key.c_str());
   bool divides =
       node.op == ExprNode::Op::FloorDiv || node.op == ExprNode::Op::CeilDiv;
-  const char *shape = divides ? "[x, n]" : "[x, y]";
   if (!operands.isArray())
-    return error(opPath, cat("expected two operands ", shape, ", got ",
-                             operands.kindName()));
+    return error(
+        opPath, cat("expected two operands [x, y], got ", operands.kindName()));
   if (operands.array.size() != 2)
-    return error(opPath, cat("expected two operands ", shape, ", got ",
+    return error(opPath, cat("expected two operands [x, y], got ",
                              operands.array.size()));
   if (Status s =
           readExpr(operands.array[0], element(opPath, 0), depth + 1, nodes);
       !s.isOk())
     return s;
   node.lhs = static_cast<int>(nodes.size()) - 1;
-  if (divides) {
-    // A literal divisor: never zero, and the result's sign follows x's.
+  if (divides && operands.array[1].isInt()) {
+    // A literal divisor is checked here: never zero, and the result's sign
+    // follows x's. An expression divisor is checked at launch.
     if (Status s = readInt(operands.array[1], element(opPath, 1), 1,
                            std::numeric_limits<int64_t>::max(), node.value);
         !s.isOk())
@@ -659,18 +688,55 @@ Status ManifestReader::readDerivedSymbols(const JsonValue &root) {
     if (Status s = expectKind(v, path, JsonValue::Kind::Object, "an object");
         !s.isOk())
       return s;
-    const JsonValue *name, *value;
+    const JsonValue *name;
     SymbolInfo info;
     if (Status s = get(v, path, "name", true, name); !s.isOk())
       return s;
     std::string namePath = member(path, "name");
     if (Status s = readName(*name, namePath, info.name); !s.isOk())
       return s;
+    const JsonValue *value = v.find("value");
+    const JsonValue *resident = v.find("resident_ctas");
+    if (value && resident)
+      return error(path, "expected either \"value\" or \"resident_ctas\", "
+                         "not both");
+    if (!value && !resident)
+      return error(path, "missing member \"value\" (or \"resident_ctas\")");
+    if (resident) {
+      // The kernel is looked up once `kernels` is read.
+      std::string residentPath = member(path, "resident_ctas");
+      std::string kernel;
+      if (Status s = readName(*resident, residentPath, kernel); !s.isOk())
+        return s;
+      residentUses.push_back(
+          {static_cast<int>(m.symbols.size()), kernel, residentPath});
+      ExprNode node;
+      node.op = ExprNode::Op::ResidentCTAs;
+      info.expr.push_back(node);
+      info.onDevice = true;
+    } else {
+      if (Status s = readExpr(*value, member(path, "value"), 0, info.expr);
+          !s.isOk())
+        return s;
+      for (const ExprNode &n : info.expr)
+        info.onDevice |=
+            n.op == ExprNode::Op::Symbol && m.symbols[n.symbol].onDevice;
+    }
+    // After the value, so that the message can tell why a symbol depending
+    // on the device is refused.
     auto known = symbolIndex.find(info.name);
     if (known != symbolIndex.end()) {
       const SymbolInfo &other = m.symbols[known->second];
       // A shape binds its symbols from the caller's tensors; a derived one
-      // is computed, and the two could disagree.
+      // is computed, and the two could disagree. Result shapes are also
+      // computed without a device.
+      if (!other.isDerived() && info.onDevice)
+        return error(namePath,
+                     cat("symbol '", info.name, "' is in the shape of ",
+                         m.describeTensor(other.tensor),
+                         "; it depends on the device (through "
+                         "\"resident_ctas\"), and argument and result shapes "
+                         "must not (they are known without one)"));
       if (!other.isDerived())
         return error(namePath,
                      cat("symbol '", info.name, "' is in the shape of ",
@@ -681,11 +747,6 @@ Status ManifestReader::readDerivedSymbols(const JsonValue &root) {
                    cat("duplicate derived symbol '", info.name, "' (also ",
                        element("symbols", derivedEntry[info.name]), ")"));
     }
-    if (Status s = get(v, path, "value", true, value); !s.isOk())
-      return s;
-    if (Status s = readExpr(*value, member(path, "value"), 0, info.expr);
-        !s.isOk())
-      return s;
     symbolIndex.emplace(info.name, static_cast<int>(m.symbols.size()));
     m.symbols.push_back(std::move(info));
   }
@@ -1027,6 +1088,16 @@ Status ManifestReader::read(const JsonValue &root) {
         !s.isOk())
       return s;
     m.kernels.push_back(std::move(kernel));
+  }
+  // The first kernel of that name (names need not be unique).
+  for (const ResidentUse &use : residentUses) {
+    int &kernel = m.symbols[use.symbol].expr[0].kernel;
+    for (size_t k = 0; k < m.kernels.size() && kernel < 0; ++k)
+      if (m.kernels[k].name == use.kernel)
+        kernel = static_cast<int>(k);
+    if (kernel < 0)
+      return error(use.path,
+                   cat("no kernel of \"kernels\" is named '", use.kernel, "'"));
   }
   return Status::ok();
 }

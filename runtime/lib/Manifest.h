@@ -8,8 +8,8 @@
 // a form the launcher uses without further checks: every symbol a grid,
 // constraint, kernel condition, workspace, view or scalar parameter uses is
 // defined by an argument or result shape or is a derived symbol (`symbols`,
-// an expression of the symbols before it), every tensor a kernel parameter
-// names exists.
+// an expression of the symbols before it or a kernel's resident CTAs on the
+// launch's device), every tensor a kernel parameter names exists.
 //
 //===----------------------------------------------------------------------===//
 
@@ -140,14 +140,31 @@ struct Constraint {
 /// post-order (operands before their operator, the root last), so evaluating
 /// it is one loop, whatever a hostile manifest nests.
 struct ExprNode {
-  enum class Op { Integer, Symbol, Add, Sub, Mul, FloorDiv, CeilDiv, Max, Min };
+  /// ResidentCTAs is never inside an expression: it is the whole expression
+  /// of a `{"name": s, "resident_ctas": kernel}` symbol.
+  enum class Op {
+    Integer,
+    Symbol,
+    Add,
+    Sub,
+    Mul,
+    FloorDiv,
+    CeilDiv,
+    Max,
+    Min,
+    ResidentCTAs
+  };
   Op op = Op::Integer;
-  /// Integer: the value. FloorDiv and CeilDiv: the divisor (>= 1).
+  /// Integer: the value. FloorDiv and CeilDiv with a literal divisor (`rhs`
+  /// -1): the divisor (>= 1).
   int64_t value = 0;
   /// Symbol: index into Manifest::symbols, always of an earlier symbol.
   int symbol = -1;
+  /// ResidentCTAs: index into Manifest::kernels.
+  int kernel = -1;
   /// The operands' indices in the node list: both for Add, Sub, Mul, Max
-  /// and Min, `lhs` alone for FloorDiv and CeilDiv.
+  /// and Min; for FloorDiv and CeilDiv `lhs`, and `rhs` too when the divisor
+  /// is an expression (its value is checked at launch: it must be >= 1).
   int lhs = -1, rhs = -1;
 };
 
@@ -165,8 +182,17 @@ struct SymbolInfo {
   int dim = -1;
   /// A derived symbol's expression in post-order; empty otherwise.
   std::vector<ExprNode> expr;
+  /// Whether the value depends on the launch's device: a `resident_ctas`
+  /// symbol or one derived from such a symbol. No argument or result shape
+  /// uses one (result shapes are computed without a device).
+  bool onDevice = false;
 
   bool isDerived() const { return !expr.empty(); }
+  /// Whether this is a `resident_ctas` symbol: the number of CTAs of kernel
+  /// `expr[0].kernel` the launch's device holds at once.
+  bool isResidentCTAs() const {
+    return expr.size() == 1 && expr[0].op == ExprNode::Op::ResidentCTAs;
+  }
 };
 
 /// A validated version-1 manifest.
@@ -198,8 +224,12 @@ struct Manifest {
   /// A condition for messages, e.g. "Sq <= 16".
   std::string describe(const Condition &condition) const;
   /// A derived symbol's expression for messages, e.g. "max(Sk - Sq, 0)"
-  /// (cut short past a few hundred characters).
-  std::string describeExpr(int symbol) const;
+  /// (cut short past a few hundred characters); with `node`, the
+  /// subexpression rooted at that node instead (e.g. a divisor).
+  std::string describeExpr(int symbol, int node = -1) const;
+  /// Whether some symbol is `resident_ctas`: a launch is then planned only
+  /// once the module is loaded on the launch's device.
+  bool needsDevice() const;
   /// A list of dimensions for messages, e.g. "[B, 8, Sq, 128]".
   std::string describe(const std::vector<DimExpr> &shape) const;
 };

@@ -125,4 +125,38 @@ TEST(CApiException, OutOfMemoryIsAStatusNotAnAbort) {
   attune_rt_unload(module);
 }
 
+TEST(CApiException, OutOfMemoryWhilePlanningOnTheDevice) {
+  // A resident_ctas symbol: the plan is made after the module is loaded.
+  setenv("ATTUNE_RT_LIBCUDA", ATTUNE_RT_FAKE_CUDA, 1);
+  FakeCudaState *fake = fakeCudaState();
+  fake->reset();
+  fake->currentContext = reinterpret_cast<void *>(0x1000);
+  TempDir dir;
+  std::string json = workspaceManifest;
+  json.insert(json.find(R"(  "workspace")"),
+              R"(  "symbols": [{"name": "ctas", "resident_ctas": "split"},
+              {"name": "per", "value": {"ceildiv": ["N", "ctas"]}}],
+)");
+  json.replace(json.find(R"([4], [])"), 7, R"(["per"], [])");
+  dir.write("manifest.json", json);
+  dir.write("split.cubin", "cubin:split");
+  dir.write("combine.cubin", "cubin:combine");
+  attune_rt_module *module = nullptr;
+  ASSERT_EQ(attune_rt_load(dir.path().c_str(), &module), ATTUNE_RT_OK)
+      << attune_rt_last_error();
+
+  Tensor x(0x100000, ATTUNE_RT_F32, {100, 32}),
+      ids(0x200000, ATTUNE_RT_I32, {100}), y(0x300000, ATTUNE_RT_F32, {100});
+  attune_rt_tensor args[2] = {x.view(), ids.view()}, result = y.view();
+  int failures = failEachAllocation(
+      [&] { return attune_rt_launch(module, args, 2, &result, 1, nullptr); });
+  EXPECT_GT(failures, 10);
+  // Loaded once, whichever allocation failed: 132 x 2 CTAs, so per = 1.
+  ASSERT_FALSE(fake->launches.empty());
+  EXPECT_EQ(fake->launches.back().grid[1], 1u);
+  EXPECT_EQ(fake->moduleUnloads + 2,
+            static_cast<int>(fake->loadedImages.size()));
+  attune_rt_unload(module);
+}
+
 } // namespace

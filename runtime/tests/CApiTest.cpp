@@ -593,6 +593,168 @@ TEST_F(CApiTest, DerivedSymbolsSizeWorkspacesAndViewsReachTheKernel) {
             (std::vector<int64_t>{2, 6, 8}));
 }
 
+/// A split-KV decode pair whose split count follows the device: `ctas` CTAs
+/// of `split` fit on it at once, shared by the B batch entries (at most one
+/// split per 64 keys).
+std::string residentManifest(const std::string &moreSymbols = "") {
+  return R"({
+  "format": "attune-cuda", "version": 1, "function": "decode", "chip": "sm_90a",
+  "arguments": [{"name": "q", "dtype": "f16", "shape": ["B", 64]},
+                {"name": "k", "dtype": "f16", "shape": ["B", "Sk", 64]}],
+  "results": [{"name": "o", "dtype": "f16", "shape": ["B", 64]}],
+  "symbols": [{"name": "ctas", "resident_ctas": "split"},
+              {"name": "splits",
+               "value": {"max": [{"min": [{"floordiv": ["ctas", "B"]},
+                                          {"ceildiv": ["Sk", 64]}]}, 1]}})" +
+         moreSymbols + R"(],
+  "workspace": [{"name": "partial", "dtype": "f32",
+                 "shape": ["B", "splits", 64]}],
+  "kernels": [
+    {"name": "split", "cubin": "split.cubin", "block": [128, 2, 1],
+     "grid": [["splits"], ["B"], []], "shared_bytes": 2048,
+     "params": [{"tensor": "q"}, {"tensor": "k"}, {"tensor": "partial"},
+                {"scalar": "i32", "symbol": "splits"}]},
+    {"name": "combine", "cubin": "combine.cubin", "block": [64, 1, 1],
+     "grid": [["B"], [], []],
+     "params": [{"tensor": "partial"}, {"tensor": "o"},
+                {"scalar": "i32", "symbol": "splits"}]}
+  ]
+})";
+}
+
+/// The grid of launch `i`.
+std::vector<unsigned> gridOf(const FakeCudaState &fake, size_t i) {
+  const FakeLaunch &l = fake.launches.at(i);
+  return std::vector<unsigned>(l.grid, l.grid + 3);
+}
+
+TEST_F(CApiTest, ResidentCTAsFollowTheDevice) {
+  load(residentManifest());
+  fake->multiprocessors = 132;
+  fake->blocksPerMultiprocessor = 2;
+  auto launchDecode = [&](int64_t b, int64_t sk, int32_t dtype) {
+    Tensor q(0x100000, dtype, {b, 64}), k(0x200000, ATTUNE_RT_F16, {b, sk, 64}),
+        o(0x300000, ATTUNE_RT_F16, {b, 64});
+    attune_rt_tensor a[2] = {q.view(), k.view()}, r = o.view();
+    return attune_rt_launch(module, a, 2, &r, 1, nullptr);
+  };
+  // A tensor error still comes before any driver call.
+  EXPECT_EQ(launchDecode(4, 8192, ATTUNE_RT_F32), ATTUNE_RT_ERROR_TENSOR);
+  EXPECT_STREQ(attune_rt_last_error(),
+               "argument 'q' has dtype f32 but the manifest expects f16");
+  EXPECT_TRUE(fake->loadedImages.empty());
+  EXPECT_TRUE(fake->occupancyQueries.empty());
+
+  // 132 multiprocessors x 2 CTAs = 264 for B = 4: 66 splits.
+  ASSERT_EQ(launchDecode(4, 8192, ATTUNE_RT_F16), ATTUNE_RT_OK)
+      << attune_rt_last_error();
+  ASSERT_EQ(fake->occupancyQueries.size(), 1u);
+  EXPECT_EQ(fake->occupancyQueries[0].function, "split");
+  EXPECT_EQ(fake->occupancyQueries[0].blockSize, 256);
+  EXPECT_EQ(fake->occupancyQueries[0].sharedBytes, 2048u);
+  ASSERT_EQ(fake->launches.size(), 2u);
+  EXPECT_EQ(gridOf(*fake, 0), (std::vector<unsigned>{66, 4, 1}));
+  EXPECT_EQ(fake->launches[0].params.back(), 66u);
+  EXPECT_EQ(fake->allocations, (std::vector<uint64_t>{4 * 4 * 66 * 64}));
+
+  // Once per context: the same device is not asked again.
+  fake->launches.clear();
+  fake->multiprocessors = 10;
+  ASSERT_EQ(launchDecode(8, 8192, ATTUNE_RT_F16), ATTUNE_RT_OK)
+      << attune_rt_last_error();
+  EXPECT_EQ(fake->occupancyQueries.size(), 1u);
+  EXPECT_EQ(gridOf(*fake, 0), (std::vector<unsigned>{33, 8, 1}));
+
+  // Another device (10 x 3 = 30 CTAs): 7 splits for B = 4.
+  fake->launches.clear();
+  fake->blocksPerMultiprocessor = 3;
+  fake->currentContext = reinterpret_cast<void *>(0x1001);
+  ASSERT_EQ(launchDecode(4, 8192, ATTUNE_RT_F16), ATTUNE_RT_OK)
+      << attune_rt_last_error();
+  EXPECT_EQ(fake->occupancyQueries.size(), 2u);
+  EXPECT_EQ(gridOf(*fake, 0), (std::vector<unsigned>{7, 4, 1}));
+
+  // A kernel that fits no multiprocessor still counts 1.
+  attune_rt_unload(module);
+  module = nullptr;
+  fake->reset();
+  fake->currentContext = reinterpret_cast<void *>(0x1000);
+  fake->blocksPerMultiprocessor = 0;
+  load(residentManifest());
+  ASSERT_EQ(launchDecode(4, 8192, ATTUNE_RT_F16), ATTUNE_RT_OK)
+      << attune_rt_last_error();
+  EXPECT_EQ(gridOf(*fake, 0), (std::vector<unsigned>{1, 4, 1}));
+}
+
+TEST_F(CApiTest, ResidentCTAsWithoutADeviceAreOne) {
+  // attune_rt_check and attune_rt_result_shapes have no device: ctas = 1,
+  // so `per_cta` divides by 0 there, but not at a launch.
+  load(residentManifest(R"(,
+              {"name": "per_cta", "value": {"ceildiv": ["Sk", {"sub": ["ctas", 1]}]}})"));
+  Tensor q(0x100000, ATTUNE_RT_F16, {4, 64}),
+      k(0x200000, ATTUNE_RT_F16, {4, 100, 64}),
+      o(0x300000, ATTUNE_RT_F16, {4, 64});
+  attune_rt_tensor a[2] = {q.view(), k.view()}, r = o.view();
+  const char *message =
+      "derived symbol 'per_cta' = ceildiv(Sk, ctas - 1) divides by ctas - 1 "
+      "= 0 for Sk = 100, ctas = 1, but a divisor must be at least 1 (these "
+      "shapes do not suit the artifact)";
+  EXPECT_EQ(attune_rt_check(module, a, 2, &r, 1), ATTUNE_RT_ERROR_TENSOR);
+  EXPECT_STREQ(attune_rt_last_error(), message);
+  int64_t dims[2];
+  EXPECT_EQ(attune_rt_result_shapes(module, a, 2, dims, 2),
+            ATTUNE_RT_ERROR_TENSOR);
+  EXPECT_STREQ(attune_rt_last_error(), message);
+  EXPECT_TRUE(fake->loadedImages.empty());
+  ASSERT_EQ(attune_rt_launch(module, a, 2, &r, 1, nullptr), ATTUNE_RT_OK)
+      << attune_rt_last_error();
+  // 264 CTAs for B = 4, at most ceildiv(100, 64) = 2 splits.
+  EXPECT_EQ(gridOf(*fake, 0), (std::vector<unsigned>{2, 4, 1}));
+
+  // Without per_cta both pass: splits = max(floordiv(1, 4), 1) = 1.
+  attune_rt_unload(module);
+  module = nullptr;
+  load(residentManifest());
+  EXPECT_EQ(attune_rt_check(module, a, 2, &r, 1), ATTUNE_RT_OK)
+      << attune_rt_last_error();
+  ASSERT_EQ(attune_rt_result_shapes(module, a, 2, dims, 2), ATTUNE_RT_OK);
+  EXPECT_EQ(std::vector<int64_t>(dims, dims + 2),
+            (std::vector<int64_t>{4, 64}));
+}
+
+TEST_F(CApiTest, ResidentCTAsErrorsAfterLoading) {
+  load(residentManifest());
+  auto launchDecode = [&](int64_t b) {
+    Tensor q(b ? 0x100000 : 0, ATTUNE_RT_F16, {b, 64}),
+        k(0x200000, ATTUNE_RT_F16, {b, 100, 64}),
+        o(b ? 0x300000 : 0, ATTUNE_RT_F16, {b, 64});
+    attune_rt_tensor a[2] = {q.view(), k.view()}, r = o.view();
+    return attune_rt_launch(module, a, 2, &r, 1, nullptr);
+  };
+  // The occupancy query fails: the modules loaded are unloaded.
+  fake->occupancyResult = 500;
+  EXPECT_EQ(launchDecode(4), ATTUNE_RT_ERROR_DRIVER);
+  EXPECT_STREQ(attune_rt_last_error(),
+               "computing symbol 'ctas' (the resident CTAs of kernel "
+               "'split'): cuOccupancyMaxActiveBlocksPerMultiprocessor failed: "
+               "CUDA_ERROR_NOT_FOUND (500): named symbol not found");
+  EXPECT_EQ(fake->moduleUnloads, 2);
+  EXPECT_TRUE(fake->launches.empty());
+
+  // B = 0: floordiv(ctas, B) divides by 0, found once the device's count is
+  // known (the module is loaded by then), and nothing is launched.
+  fake->occupancyResult = 0;
+  EXPECT_EQ(launchDecode(0), ATTUNE_RT_ERROR_TENSOR);
+  EXPECT_STREQ(attune_rt_last_error(),
+               "derived symbol 'splits' = max(min(floordiv(ctas, B), "
+               "ceildiv(Sk, 64)), 1) divides by B = 0 for ctas = 264, B = 0, "
+               "Sk = 100, but a divisor must be at least 1 (these shapes do "
+               "not suit the artifact)");
+  EXPECT_EQ(fake->loadedImages.size(), 4u);
+  EXPECT_TRUE(fake->launches.empty());
+  EXPECT_TRUE(fake->allocations.empty());
+}
+
 TEST_F(CApiTest, MalformedConditionIsALoadError) {
   std::string json = conditionalManifest();
   size_t at = json.find(R"("le")");

@@ -107,6 +107,9 @@ FAKE_API CUresult cuDeviceGetAttribute(int *value, int attribute, CUdevice) {
   case 97:
     *value = state.sharedOptin;
     return 0;
+  case 16:
+    *value = state.multiprocessors;
+    return 0;
   }
   return 1;
 }
@@ -163,6 +166,16 @@ static std::string functionName(CUfunction function) {
 FAKE_API CUresult cuFuncSetAttribute(CUfunction function, int attribute,
                                      int value) {
   state.attributes.push_back({functionName(function), attribute, value});
+  return 0;
+}
+
+FAKE_API CUresult cuOccupancyMaxActiveBlocksPerMultiprocessor(
+    int *numBlocks, CUfunction function, int blockSize, size_t sharedBytes) {
+  state.occupancyQueries.push_back(
+      {functionName(function), blockSize, sharedBytes});
+  if (state.occupancyResult)
+    return state.occupancyResult;
+  *numBlocks = state.blocksPerMultiprocessor;
   return 0;
 }
 

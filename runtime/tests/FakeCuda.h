@@ -15,6 +15,7 @@
 #ifndef ATTUNE_RUNTIME_TESTS_FAKECUDA_H
 #define ATTUNE_RUNTIME_TESTS_FAKECUDA_H
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -54,6 +55,12 @@ struct FakeCudaState {
   std::map<uint64_t, std::string> memory;
   int computeMajor = 9, computeMinor = 0;
   int sharedOptin = 232448;
+  /// CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, and what
+  /// cuOccupancyMaxActiveBlocksPerMultiprocessor reports (any kernel) or,
+  /// if nonzero, its result code.
+  int multiprocessors = 132;
+  int blocksPerMultiprocessor = 2;
+  int occupancyResult = 0;
 
   // Records.
   int inits = 0;
@@ -69,6 +76,14 @@ struct FakeCudaState {
     int value;
   };
   std::vector<Attribute> attributes;
+  /// (function, block size, dynamic shared bytes) for every
+  /// cuOccupancyMaxActiveBlocksPerMultiprocessor.
+  struct Occupancy {
+    std::string function;
+    int blockSize;
+    size_t sharedBytes;
+  };
+  std::vector<Occupancy> occupancyQueries;
   std::vector<FakeLaunch> launches;
   std::vector<uint64_t> allocations; ///< sizes
   std::vector<uint64_t> allocatedAddresses;

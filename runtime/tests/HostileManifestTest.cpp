@@ -101,8 +101,9 @@ void planAndPack(const Manifest &m) {
   }
 }
 
-/// documentMaskManifest() with derived symbols, used by a grid, an `if`, a
-/// workspace shape, a view and a scalar.
+/// documentMaskManifest() with derived symbols (one a kernel's resident CTAs,
+/// one dividing by an expression), used by a grid, an `if`, a workspace
+/// shape, a view and a scalar.
 const char *derivedManifest = R"({
   "format": "attune-cuda", "version": 1, "function": "document_mask",
   "chip": "sm_90a",
@@ -114,12 +115,15 @@ const char *derivedManifest = R"({
   "results": [{"name": "o", "dtype": "bf16", "shape": ["B", "Hq", "Sq", 128]}],
   "symbols": [{"name": "s0", "value": {"mul": ["Sq", 4]}},
               {"name": "n", "value": {"max": [{"sub": ["Sk", 1]},
-                                              {"ceildiv": ["s0", 64]}]}}],
+                                              {"ceildiv": ["s0", 64]}]}},
+              {"name": "ctas", "resident_ctas": "fwd"},
+              {"name": "splits",
+               "value": {"floordiv": ["ctas", {"mul": ["B", "Hkv"]}]}}],
   "constraints": [{"divisible": ["s0", "Hkv"]}],
   "workspace": [{"name": "w", "dtype": "f32", "shape": ["B", "Hq", "s0"]}],
   "kernels": [{
     "name": "fwd", "cubin": "fwd.cubin", "block": [128, 1, 1],
-    "grid": [[{"ceildiv": ["s0", 256]}], ["Hq"], ["B"]],
+    "grid": [[{"ceildiv": ["s0", 256]}], ["Hq"], ["B", "splits"]],
     "if": {"ge": ["n", 1]},
     "params": [{"tensor": "q", "shape": ["B", "Hq", "s0", 32]},
                {"tensor": "k"}, {"tensor": "q_doc"},

@@ -806,6 +806,148 @@ TEST(DerivedSymbols, EveryOperationRoundsAsDocumented) {
                          "not a multiple of 3 (r1 = 11)");
 }
 
+TEST(DerivedSymbols, DivisorsThatAreExpressionsMustBePositive) {
+  Manifest m;
+  Status s = parseManifest(R"({
+    "format": "attune-cuda", "version": 1, "function": "f", "chip": "sm_80",
+    "arguments": [{"name": "x", "dtype": "f32", "shape": ["N"]}],
+    "results": [{"name": "y", "dtype": "f32", "shape": ["N"]}],
+    "symbols": [
+      {"name": "fd", "value": {"add": [{"floordiv": [{"sub": ["N", 14]},
+                                                     {"sub": ["N", 4]}]},
+                                       5]}},
+      {"name": "cd", "value": {"add": [{"ceildiv": [{"sub": ["N", 14]},
+                                                    {"sub": ["N", 4]}]},
+                                       5]}},
+      {"name": "per", "value": {"floordiv": [100, "fd"]}}],
+    "kernels": [{"name": "k", "cubin": "k.cubin", "block": [1, 1, 1],
+                 "grid": [["per"], [], []], "params": []}]})",
+                           m);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  auto bind = [&](int64_t n, Bindings &b) {
+    Tensor x(0x1000, ATTUNE_RT_F32, {n});
+    attune_rt_tensor a = x.view();
+    return bindTensors(m, &a, 1, nullptr, 0, /*withResults=*/false, b);
+  };
+  // N = 7: floordiv(-7, 3) = -3 and ceildiv(-7, 3) = -2, as with literals;
+  // per = floordiv(100, 2).
+  Bindings b;
+  s = bind(7, b);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  EXPECT_EQ(std::vector<int64_t>(b.values.begin() + 1, b.values.end()),
+            (std::vector<int64_t>{2, 3, 50}));
+
+  // A divisor of 0 or below fails, naming the symbol, the divisor and its
+  // value.
+  s = bind(4, b);
+  EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_TENSOR);
+  EXPECT_EQ(s.message(),
+            "derived symbol 'fd' = floordiv(N - 14, N - 4) + 5 divides by "
+            "N - 4 = 0 for N = 4, but a divisor must be at least 1 (these "
+            "shapes do not suit the artifact)");
+  s = bind(2, b);
+  EXPECT_EQ(s.message(),
+            "derived symbol 'fd' = floordiv(N - 14, N - 4) + 5 divides by "
+            "N - 4 = -2 for N = 2, but a divisor must be at least 1 (these "
+            "shapes do not suit the artifact)");
+  // N = 19: fd = floordiv(5, 15) + 5 = 5, so per = 20.
+  ASSERT_TRUE(bind(19, b).isOk());
+  EXPECT_EQ(b.values[3], 20);
+
+  // A symbol as the divisor, 0 for empty tensors, in a full plan.
+  ASSERT_TRUE(parseManifest(
+                  R"({
+    "format": "attune-cuda", "version": 1, "function": "f", "chip": "sm_80",
+    "arguments": [{"name": "x", "dtype": "f32", "shape": ["N"]}],
+    "results": [{"name": "y", "dtype": "f32", "shape": ["N"]}],
+    "symbols": [{"name": "per", "value": {"ceildiv": [100, "N"]}}],
+    "kernels": [{"name": "k", "cubin": "k.cubin", "block": [1, 1, 1],
+                 "grid": [["per"], [], []], "params": []}]})",
+                  m)
+                  .isOk());
+  Tensor x(0, ATTUNE_RT_F32, {0});
+  Tensor y(0, ATTUNE_RT_F32, {0});
+  attune_rt_tensor a = x.view(), r = y.view();
+  LaunchPlan plan;
+  s = planLaunch(m, &a, 1, &r, 1, plan);
+  EXPECT_EQ(s.code(), ATTUNE_RT_ERROR_TENSOR);
+  EXPECT_EQ(s.message(), "derived symbol 'per' = ceildiv(100, N) divides by "
+                         "N = 0 for N = 0, but a divisor must be at least 1 "
+                         "(these shapes do not suit the artifact)");
+}
+
+/// A split-KV decode pair whose split count follows the device: `ctas` CTAs
+/// of `split` fit on it at once, shared by the B batch entries (at most one
+/// split per 64 keys).
+const char *residentManifest = R"({
+  "format": "attune-cuda", "version": 1, "function": "decode", "chip": "sm_90a",
+  "arguments": [{"name": "q", "dtype": "f16", "shape": ["B", 64]},
+                {"name": "k", "dtype": "f16", "shape": ["B", "Sk", 64]}],
+  "results": [{"name": "o", "dtype": "f16", "shape": ["B", 64]}],
+  "symbols": [{"name": "ctas", "resident_ctas": "split"},
+              {"name": "splits",
+               "value": {"max": [{"min": [{"floordiv": ["ctas", "B"]},
+                                          {"ceildiv": ["Sk", 64]}]}, 1]}}],
+  "workspace": [{"name": "partial", "dtype": "f32",
+                 "shape": ["B", "splits", 64]}],
+  "kernels": [
+    {"name": "split", "cubin": "split.cubin", "block": [128, 1, 1],
+     "grid": [["splits"], ["B"], []], "shared_bytes": 2048,
+     "params": [{"tensor": "q"}, {"tensor": "k"}, {"tensor": "partial"},
+                {"scalar": "i32", "symbol": "splits"}]},
+    {"name": "combine", "cubin": "combine.cubin", "block": [64, 1, 1],
+     "grid": [["B"], [], []],
+     "params": [{"tensor": "partial"}, {"tensor": "o"},
+                {"scalar": "i32", "symbol": "splits"}]}
+  ]
+})";
+
+TEST(ResidentCTAs, WithoutADeviceTheyAreOne) {
+  Manifest m;
+  Status s = parseManifest(residentManifest, m);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  auto plan = [&](int64_t b, int64_t sk, LaunchPlan &p,
+                  const std::vector<int64_t> *resident) {
+    std::vector<Tensor> args = {Tensor(0x1000, ATTUNE_RT_F16, {b, 64}),
+                                Tensor(0x2000, ATTUNE_RT_F16, {b, sk, 64})};
+    std::vector<Tensor> results = {Tensor(0x3000, ATTUNE_RT_F16, {b, 64})};
+    std::vector<attune_rt_tensor> a = views(args), r = views(results);
+    return planLaunch(m, a.data(), a.size(), r.data(), r.size(), p, resident);
+  };
+  // B, Sk, ctas, splits.
+  LaunchPlan p;
+  ASSERT_TRUE(plan(4, 4096, p, nullptr).isOk());
+  EXPECT_EQ(p.bindings.values, (std::vector<int64_t>{4, 4096, 1, 1}));
+  EXPECT_EQ(p.grids[0], (std::array<uint32_t, 3>{1, 4, 1}));
+
+  // With the device's counts (one per kernel): 264 / 4 = 66 splits, at most
+  // ceildiv(Sk, 64).
+  std::vector<int64_t> resident = {264, 0};
+  ASSERT_TRUE(plan(4, 8192, p, &resident).isOk());
+  EXPECT_EQ(p.bindings.values, (std::vector<int64_t>{4, 8192, 264, 66}));
+  EXPECT_EQ(p.grids[0], (std::array<uint32_t, 3>{66, 4, 1}));
+  EXPECT_EQ(p.workspaceBytes, (std::vector<uint64_t>{4 * 4 * 66 * 64}));
+  ASSERT_TRUE(plan(4, 300, p, &resident).isOk());
+  EXPECT_EQ(p.bindings.values[3], 5);
+  // A count below 1 is taken as 1.
+  resident = {0, 0};
+  ASSERT_TRUE(plan(4, 4096, p, &resident).isOk());
+  EXPECT_EQ(p.bindings.values[2], 1);
+
+  // attune_rt_result_shapes's path: no device, no results.
+  Tensor q(0x1000, ATTUNE_RT_F16, {4, 64}),
+      k(0x2000, ATTUNE_RT_F16, {4, 9, 64});
+  attune_rt_tensor a[2] = {q.view(), k.view()};
+  Bindings b;
+  ASSERT_TRUE(
+      bindTensors(m, a, 2, nullptr, 0, /*withResults=*/false, b).isOk());
+  EXPECT_EQ(b.values, (std::vector<int64_t>{4, 9, 1, 1}));
+  // checkTensors alone leaves the derived symbols unbound.
+  s = checkTensors(m, a, 2, nullptr, 0, /*withResults=*/false, b);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  EXPECT_EQ(b.bound, (std::vector<bool>{true, true, false, false}));
+}
+
 } // namespace
 
 namespace {

@@ -517,7 +517,7 @@ TEST(Manifest, MalformedDerivedSymbolsAreClearErrors) {
       "\"symbols\", so its value is unknown";
   const std::string expected =
       "expected an integer, a symbol name or an operation such as {\"add\": "
-      "[x, y]} or {\"floordiv\": [x, n]}";
+      "[x, y]} or {\"floordiv\": [x, y]}";
   std::vector<std::pair<std::string, std::string>> cases = {
       {"{}", "symbols: expected an array, got an object"},
       {"[1]", "symbols[0]: expected an object, got an integer"},
@@ -526,7 +526,8 @@ TEST(Manifest, MalformedDerivedSymbolsAreClearErrors) {
        "symbols[0].name: expected a non-empty string"},
       {R"([{"name": 3, "value": 1}])",
        "symbols[0].name: expected a string, got an integer"},
-      {R"([{"name": "a"}])", "symbols[0]: missing member \"value\""},
+      {R"([{"name": "a"}])",
+       "symbols[0]: missing member \"value\" (or \"resident_ctas\")"},
       {R"([{"name": "a", "value": 1}, {"name": "a", "value": 2}])",
        "symbols[1].name: duplicate derived symbol 'a' (also symbols[0])"},
       {R"([{"name": "a", "value": "b"}, {"name": "b", "value": 1}])",
@@ -565,15 +566,23 @@ TEST(Manifest, MalformedDerivedSymbolsAreClearErrors) {
       {R"([{"name": "a", "value": {"sub": 1}}])",
        "symbols[0].value.sub: expected two operands [x, y], got an integer"},
       {R"([{"name": "a", "value": {"floordiv": ["N"]}}])",
-       "symbols[0].value.floordiv: expected two operands [x, n], got 1"},
+       "symbols[0].value.floordiv: expected two operands [x, y], got 1"},
       {R"([{"name": "a", "value": {"floordiv": ["N", 0]}}])",
        "symbols[0].value.floordiv[1]: expected an integer in [1, "
        "9223372036854775807], got 0"},
       {R"([{"name": "a", "value": {"ceildiv": ["N", -2]}}])",
        "symbols[0].value.ceildiv[1]: expected an integer in [1, "
        "9223372036854775807], got -2"},
-      {R"([{"name": "a", "value": {"ceildiv": ["N", "M"]}}])",
-       "symbols[0].value.ceildiv[1]: expected an integer, got a string"},
+      // A divisor that is not a literal is an expression like any other.
+      {R"([{"name": "a", "value": {"ceildiv": ["N", 2.0]}}])",
+       "symbols[0].value.ceildiv[1]: " + expected +
+           ", got a non-integer number"},
+      {R"([{"name": "a", "value": {"floordiv": ["N", "Q"]}}])",
+       "symbols[0].value.floordiv[1]: symbol 'Q" + unknownTail},
+      {R"([{"name": "a", "value": {"floordiv": ["N", {"pow": [2, 3]}]}}])",
+       "symbols[0].value.floordiv[1]: unknown operation \"pow\" (this "
+       "runtime knows \"add\", \"sub\", \"mul\", \"floordiv\", "
+       "\"ceildiv\", \"max\" and \"min\")"},
       {R"([{"name": "a", "value": {"mul": ["N", {"add": [1, 2.0]}]}}])",
        "symbols[0].value.mul[1].add[1]: " + expected +
            ", got a non-integer number"},
@@ -589,6 +598,166 @@ TEST(Manifest, MalformedDerivedSymbolsAreClearErrors) {
             R"([{"name": "w", "dtype": "f32", "shape": ["b"]}])"}})),
       "workspace[0].shape[0]: symbol 'b' does not appear in any argument or "
       "result shape nor in \"symbols\", so its value is unknown");
+}
+
+TEST(Manifest, DivisorsMayBeExpressions) {
+  Manifest m;
+  Status s = parseManifest(manifestWithSymbols(R"([
+      {"name": "per", "value": {"floordiv": ["N", {"mul": ["M", 2]}]}},
+      {"name": "up", "value": {"ceildiv": [{"add": ["N", 1]}, "per"]}},
+      {"name": "lit", "value": {"floordiv": ["N", 4]}}])"),
+                           m);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  // Post-order: N, M, 2, mul, floordiv; the divisor is a node (`rhs`).
+  using Op = ExprNode::Op;
+  const std::vector<ExprNode> &per = m.symbols[2].expr;
+  ASSERT_EQ(per.size(), 5u);
+  EXPECT_EQ(per[4].op, Op::FloorDiv);
+  EXPECT_EQ(per[4].lhs, 0);
+  EXPECT_EQ(per[4].rhs, 3);
+  EXPECT_EQ(per[3].op, Op::Mul);
+  // A literal divisor stays the node's value.
+  const std::vector<ExprNode> &lit = m.symbols[4].expr;
+  ASSERT_EQ(lit.size(), 2u);
+  EXPECT_EQ(lit[1].value, 4);
+  EXPECT_EQ(lit[1].rhs, -1);
+  EXPECT_EQ(m.describeExpr(2), "floordiv(N, M * 2)");
+  EXPECT_EQ(m.describeExpr(3), "ceildiv(N + 1, per)");
+  EXPECT_EQ(m.describeExpr(4), "floordiv(N, 4)");
+  // A subexpression alone.
+  EXPECT_EQ(m.describeExpr(2, 3), "M * 2");
+}
+
+/// manifestWithSymbols() whose kernels are `a`, `k` and `a` again, each of
+/// 4 x 32 threads.
+std::string
+manifestWithResident(const std::string &symbols,
+                     std::map<std::string, std::string> overrides = {}) {
+  overrides.emplace("kernels", R"([
+      {"name": "a", "cubin": "a.cubin", "block": [32, 4, 1],
+       "grid": [[], [], []], "params": []},
+      {"name": "k", "cubin": "k.cubin", "block": [32, 4, 1],
+       "grid": [[], [], []], "shared_bytes": 1024, "params": []},
+      {"name": "a", "cubin": "a2.cubin", "block": [32, 4, 1],
+       "grid": [[], [], []], "params": []}])");
+  return manifestWithSymbols(symbols, overrides);
+}
+
+TEST(Manifest, ResidentCTAsNameAKernel) {
+  Manifest m;
+  Status s = parseManifest(manifestWithResident(R"([
+      {"name": "ctas", "resident_ctas": "k"},
+      {"name": "plain", "value": {"mul": ["N", 2]}},
+      {"name": "splits", "value": {"max": [{"floordiv": ["ctas", "plain"]},
+                                           1]}},
+      {"name": "other", "resident_ctas": "a"},
+      {"name": "again", "resident_ctas": "k"}])",
+                                                {{"workspace",
+                                                  R"([{"name": "w",
+                                                       "dtype": "f32",
+                                                       "shape": ["splits",
+                                                                 "N"]}])"}}),
+                           m);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  const SymbolInfo &ctas = m.symbols[2];
+  EXPECT_TRUE(ctas.isDerived());
+  EXPECT_TRUE(ctas.isResidentCTAs());
+  ASSERT_EQ(ctas.expr.size(), 1u);
+  EXPECT_EQ(ctas.expr[0].op, ExprNode::Op::ResidentCTAs);
+  EXPECT_EQ(ctas.expr[0].kernel, 1);
+  // The first kernel of a name; several symbols may name one kernel.
+  EXPECT_EQ(m.symbols[5].expr[0].kernel, 0);
+  EXPECT_EQ(m.symbols[6].expr[0].kernel, 1);
+  // Depending on the device: the resident symbols and those using them.
+  std::vector<bool> onDevice;
+  for (const SymbolInfo &sym : m.symbols)
+    onDevice.push_back(sym.onDevice);
+  // N, M, ctas, plain, splits, other, again.
+  EXPECT_EQ(onDevice,
+            (std::vector<bool>{false, false, true, false, true, true, true}));
+  EXPECT_FALSE(m.symbols[4].isResidentCTAs());
+  EXPECT_TRUE(m.needsDevice());
+  EXPECT_EQ(m.describeExpr(2), "resident_ctas(k)");
+  EXPECT_EQ(m.describeExpr(4), "max(floordiv(ctas, plain), 1)");
+  EXPECT_EQ(m.describeShape(3), "[splits, N]");
+
+  ASSERT_TRUE(
+      parseManifest(
+          manifestWithSymbols(R"([{"name": "s", "value": {"mul": ["N", 2]}}])"),
+          m)
+          .isOk());
+  EXPECT_FALSE(m.needsDevice());
+}
+
+TEST(Manifest, MalformedResidentCTAsAreClearErrors) {
+  std::vector<std::pair<std::string, std::string>> cases = {
+      {R"([{"name": "c", "resident_ctas": "nope"}])",
+       "symbols[0].resident_ctas: no kernel of \"kernels\" is named 'nope'"},
+      {R"([{"name": "s", "value": 1}, {"name": "c", "resident_ctas": "K"}])",
+       "symbols[1].resident_ctas: no kernel of \"kernels\" is named 'K'"},
+      {R"([{"name": "c", "resident_ctas": "k", "value": 4}])",
+       "symbols[0]: expected either \"value\" or \"resident_ctas\", not "
+       "both"},
+      {R"([{"name": "c", "resident_ctas": 3}])",
+       "symbols[0].resident_ctas: expected a string, got an integer"},
+      {R"([{"name": "c", "resident_ctas": ""}])",
+       "symbols[0].resident_ctas: expected a non-empty string"},
+      {R"([{"name": "c", "resident_ctas": {"kernel": "k"}}])",
+       "symbols[0].resident_ctas: expected a string, got an object"},
+      // Used before it is defined, like any derived symbol.
+      {R"([{"name": "s", "value": {"floordiv": ["N", "c"]}},
+           {"name": "c", "resident_ctas": "k"}])",
+       "symbols[0].value.floordiv[1]: derived symbol 'c' is defined by "
+       "symbols[1], not before this one (an expression may use the argument "
+       "and result symbols and earlier derived symbols)"},
+  };
+  for (const auto &[symbols, message] : cases)
+    EXPECT_EQ(manifestError(manifestWithResident(symbols)), message) << symbols;
+
+  // Result shapes are known without a device, so none may depend on one: a
+  // result or argument shape naming a resident_ctas symbol is refused, like
+  // one naming a symbol derived from it.
+  EXPECT_EQ(
+      manifestError(manifestWithResident(
+          R"([{"name": "C", "resident_ctas": "k"}])",
+          {{"results",
+            R"([{"name": "z", "dtype": "f32", "shape": ["N", "C"]}])"}})),
+      "symbols[0].name: symbol 'C' is in the shape of result 'z'; it "
+      "depends on the device (through \"resident_ctas\"), and argument and "
+      "result shapes must not (they are known without one)");
+  EXPECT_EQ(manifestError(manifestWithResident(
+                R"([{"name": "M", "resident_ctas": "k"}])")),
+            "symbols[0].name: symbol 'M' is in the shape of argument 'y'; it "
+            "depends on the device (through \"resident_ctas\"), and argument "
+            "and result shapes must not (they are known without one)");
+  EXPECT_EQ(
+      manifestError(manifestWithResident(
+          R"([{"name": "c", "resident_ctas": "k"},
+              {"name": "R", "value": {"floordiv": ["c", 2]}}])",
+          {{"results",
+            R"([{"name": "z", "dtype": "f32", "shape": ["N", "R"]}])"}})),
+      "symbols[1].name: symbol 'R' is in the shape of result 'z'; it "
+      "depends on the device (through \"resident_ctas\"), and argument and "
+      "result shapes must not (they are known without one)");
+  // Through a longer chain too; any other derived name is refused as before.
+  EXPECT_EQ(
+      manifestError(manifestWithResident(
+          R"([{"name": "c", "resident_ctas": "k"},
+              {"name": "s", "value": {"max": [{"sub": ["c", "N"]}, 1]}},
+              {"name": "R", "value": {"add": [1, {"mul": ["s", 2]}]}}])",
+          {{"results",
+            R"([{"name": "z", "dtype": "f32", "shape": ["N", "R"]}])"}})),
+      "symbols[2].name: symbol 'R' is in the shape of result 'z'; it "
+      "depends on the device (through \"resident_ctas\"), and argument and "
+      "result shapes must not (they are known without one)");
+  EXPECT_EQ(
+      manifestError(manifestWithResident(
+          R"([{"name": "c", "resident_ctas": "k"},
+              {"name": "R", "value": {"floordiv": ["N", 2]}}])",
+          {{"results",
+            R"([{"name": "z", "dtype": "f32", "shape": ["N", "R"]}])"}})),
+      "symbols[1].name: symbol 'R' is in the shape of result 'z'; a derived "
+      "symbol needs a name no argument or result shape uses");
 }
 
 TEST(Manifest, MalformedViewsAreClearErrors) {
