@@ -12,6 +12,11 @@
 #   contiguous   bench/gpu/paged/bench_contiguous_decode.mlir: the same
 #                attention on contiguous K/V [B, 8, L, 128]
 #   sdpa         torch SDPA (enable_gqa) on the contiguous K/V
+#   flex_paged   FlexAttention's paged attention (torch.nn.attention.
+#                experimental._paged_attention.PagedAttention: the same
+#                table, the caches as [1, Hkv, pages x 16, D], a block mask
+#                of 16-key blocks converted to pages once, outside the
+#                timing; flex_attention compiled, enable_gqa)
 #   copy         a device-to-device copy of as many bytes as K and V hold:
 #                bandwidth = 2 bytes / time (read and write)
 #
@@ -60,6 +65,40 @@ def paged_inputs(L, seed):
     return q, k, v, paged(k), paged(v), table, lens
 
 
+def flex_paged(q, kc, vc, table, lens):
+    """FlexAttention's paged decode over the same pages, as a callable
+    (None, with the reason printed, where this torch lacks it)."""
+    try:
+        from torch.nn.attention.experimental._paged_attention import (
+            PagedAttention)
+        from torch.nn.attention.flex_attention import (create_block_mask,
+                                                       flex_attention)
+    except ImportError as e:
+        print(f"# flex_paged unavailable: {e}")
+        return None
+    b, m = table.shape
+    pages = kc.shape[0]
+    pa = PagedAttention(pages, P, b, device=q.device.type)
+    pa.page_table[:, :m] = table.long()
+    rows = torch.arange(b, device=q.device).unsqueeze(1).expand(b, m)
+    pa.physical_to_logical[rows.flatten(), table.flatten().long()] = (
+        torch.arange(m, device=q.device).repeat(b))
+    pa.capacity[:] = m * P
+
+    def cache(x):  # [N, P, Hkv, D] -> FlexAttention's [1, Hkv, N P, D]
+        return x.permute(2, 0, 1, 3).reshape(1, x.shape[2], -1, x.shape[3])
+    k, v = cache(kc), cache(vc)
+
+    def keep(bb, h, i, j):
+        return j < lens[bb]
+    logical = create_block_mask(keep, b, None, q.shape[2], m * P,
+                                device=q.device.type, BLOCK_SIZE=(128, P))
+    mask = pa.convert_logical_block_mask(logical, kv_len=lens)
+    flex = torch.compile(flex_attention, dynamic=False)
+    # The query batch is b; the caches' batch is 1 (every page in one row).
+    return lambda: flex(q, k, v, block_mask=mask, enable_gqa=True)
+
+
 def timings(args):
     paged = acuda.load(f"{args.artifacts}/bench_paged_decode",
                        check_captures=False)
@@ -74,9 +113,10 @@ def timings(args):
         ref = F.scaled_dot_product_attention(q, k, v, enable_gqa=True)
         paged(q, kc, vc, table, lens, out=o)
         contiguous(q, k, v, lens, out=o2)
+        flex = flex_paged(q, kc, vc, table, lens)
+        outs = [o, o2] + ([flex()] if flex else [])
         torch.cuda.synchronize()
-        err = max(float((o.float() - ref.float()).abs().max()),
-                  float((o2.float() - ref.float()).abs().max()))
+        err = max(float((x.float() - ref.float()).abs().max()) for x in outs)
         kv_bytes = 2 * k.numel() * k.element_size()
         src = torch.empty(kv_bytes // 2, device="cuda", dtype=torch.bfloat16)
         dst = torch.empty_like(src)
@@ -87,6 +127,8 @@ def timings(args):
                                                            enable_gqa=True),
             "copy": lambda: dst.copy_(src),
         }
+        if flex:
+            rows["flex_paged"] = flex
         t = {n: median_seconds(fn, iters=30)
              for n, fn in rows.items()}
         bw = {n: kv_bytes / t[n] / 1e9 for n in rows}

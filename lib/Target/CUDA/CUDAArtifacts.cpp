@@ -499,36 +499,28 @@ LogicalResult attune::cuda::checkSupportedSpec(ModuleOp spec) {
 }
 
 /// The split-KV decode kernel's split count for a launch, as a manifest
-/// expression of the batch: the CTAs of one split are `rows` = B x
-/// `groups` (K/V heads, or query heads without packing), and about 512
-/// CTAs in all keep an H100's or H200's copy engines busy (measured:
-/// bench/RESULTS.md, "Split-KV decode: the number of splits"), so 512 /
-/// rows splits, at least 8 (fewer lose bandwidth at a large batch) and at
-/// most `maxSplits`. The runtime divides only by constants, so 512 / rows
-/// is the upper envelope of its chords between rows = 8, 16, 32 and 64:
-/// max(96 - 4 rows, 48 - rows, 24 - rows / 4), exact at those points.
+/// expression: the CTAs of one split are `rows` = B x `groups` (K/V heads,
+/// or query heads without packing), and the splits fill the device's
+/// resident CTAs of the decode kernel (`ctas`, a `resident_ctas` symbol: SMs
+/// x CTAs per SM) once: floor(ctas / rows), in [1, maxSplits]. One wave
+/// ends together; more CTAs leave a last partial wave whose few CTAs, each
+/// limited by its own loads in flight, stream at a fraction of the
+/// bandwidth (bench/RESULTS.md, "Split-KV decode: one wave").
 static llvm::json::Value decodeSplits(const llvm::json::Value &batch,
-                                      int64_t groups, int64_t maxSplits) {
+                                      int64_t groups, int64_t maxSplits,
+                                      llvm::StringRef ctas) {
   using llvm::json::Array;
   using llvm::json::Object;
-  using llvm::json::Value;
-  if (std::optional<int64_t> b = batch.getAsInteger()) {
-    int64_t rows = *b * groups;
-    return std::min<int64_t>(
-        maxSplits,
-        std::max<int64_t>({8, 96 - 4 * rows, 48 - rows, 24 - rows / 4}));
-  }
-  Value rows = Object{{"mul", Array{batch, groups}}};
-  auto sub = [](int64_t a, Value x) -> Value {
-    return Object{{"sub", Array{a, std::move(x)}}};
-  };
-  auto max = [](Value x, Value y) -> Value {
-    return Object{{"max", Array{std::move(x), std::move(y)}}};
-  };
-  Value chords =
-      max(max(sub(96, Object{{"mul", Array{4, rows}}}), sub(48, rows)),
-          sub(24, Object{{"floordiv", Array{rows, 4}}}));
-  return Object{{"min", Array{maxSplits, max(8, std::move(chords))}}};
+  // (At least 1: a launch of no sequences has no CTAs, not a division by 0.)
+  llvm::json::Value rows =
+      Object{{"max", Array{Object{{"mul", Array{batch, groups}}}, 1}}};
+  if (std::optional<int64_t> b = batch.getAsInteger())
+    rows = std::max<int64_t>(*b * groups, 1);
+  // (A json::Value holds a StringRef without copying it.)
+  llvm::json::Value fill =
+      Object{{"floordiv", Array{ctas.str(), std::move(rows)}}};
+  return Object{
+      {"min", Array{maxSplits, Object{{"max", Array{1, std::move(fill)}}}}}};
 }
 
 FailureOr<llvm::json::Object> attune::cuda::compileAttentionFunction(
@@ -802,11 +794,13 @@ FailureOr<llvm::json::Object> attune::cuda::compileAttentionFunction(
       append(params, llvm::json::Array(planeParams));
       // Not a name the spec's sizes can take (attn.dims names B, Sq and Sk
       // here; the others are capture<i>_d<j>, cu_seqlens_q, ...).
-      std::string splits = "decode_splits";
+      std::string splits = "decode_splits", ctas = "decode_ctas";
+      symbols.push_back(
+          llvm::json::Object{{"name", ctas}, {"resident_ctas", info.name}});
       symbols.push_back(llvm::json::Object{
           {"name", splits},
           {"value",
-           decodeSplits(batch, heads / info.headsPerCTA, info.splits)}});
+           decodeSplits(batch, heads / info.headsPerCTA, info.splits, ctas)}});
       grid = llvm::json::Array{llvm::json::Array{splits},
                                llvm::json::Array{heads / info.headsPerCTA},
                                llvm::json::Array{batch}};

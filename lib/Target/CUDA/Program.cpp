@@ -505,10 +505,16 @@ LogicalResult ProgramCompiler::attentionStep(attn::AttentionOp op) {
     return op.emitError("CUDA target: internal error: the attention step's ")
            << what << " names a size its arguments do not";
   };
-  // Its derived symbols (the decode kernel's split count), as program sizes.
+  // Its derived symbols (the decode kernel's resident CTAs and split
+  // count), as program sizes.
   if (json::Array *derived = compiled.getArray("symbols"))
     for (json::Value &entry : *derived) {
       json::Object &object = *entry.getAsObject();
+      if (std::optional<StringRef> kernel = object.getString("resident_ctas")) {
+        symbols.insert_or_assign(*object.getString("name"),
+                                 sizes.residentCTAs(*kernel));
+        continue;
+      }
       json::Value value = *object.get("value");
       if (failed(renameSymbols(value, symbols)))
         return internal("derived symbol");

@@ -197,10 +197,10 @@ const json::Value *ProgramSizes::definition(StringRef symbol) const {
   return nullptr;
 }
 
-json::Value ProgramSizes::name(const json::Value &expr) {
-  if (expr.kind() != json::Value::Object)
-    return expr;
-  std::string k = key(expr);
+/// Defines a derived symbol `member`: `definition` under the key `k` (equal
+/// keys, one symbol), named `n<i>` by its position.
+std::string ProgramSizes::define(const std::string &k, StringRef member,
+                                 json::Value definition) {
   auto it = derivedByKey.find(k);
   if (it != derivedByKey.end())
     return it->second;
@@ -208,9 +208,22 @@ json::Value ProgramSizes::name(const json::Value &expr) {
   for (size_t n = derived.size(); symbol.empty() || taken.contains(symbol); ++n)
     symbol = "n" + std::to_string(n);
   taken.insert(symbol);
-  derived.push_back(json::Object{{"name", symbol}, {"value", expr}});
+  derived.push_back(
+      json::Object{{"name", symbol}, {member, std::move(definition)}});
   derivedByKey[k] = symbol;
   return symbol;
+}
+
+json::Value ProgramSizes::name(const json::Value &expr) {
+  if (expr.kind() != json::Value::Object)
+    return expr;
+  return define(key(expr), "value", expr);
+}
+
+json::Value ProgramSizes::residentCTAs(StringRef kernel) {
+  // Not an expression's key: a printed expression is never a bare string.
+  return define(("resident_ctas " + kernel).str(), "resident_ctas",
+                kernel.str());
 }
 
 FailureOr<json::Array> ProgramSizes::shape(Value tensor) {

@@ -52,6 +52,9 @@ public:
   /// `expr` as a manifest size: itself when it is an integer or an argument
   /// symbol, else a derived symbol (`n0`, `n1`, ...) defined once.
   llvm::json::Value name(const llvm::json::Value &expr);
+  /// A derived symbol (`n0`, ...) for the CTAs of `kernel` the launch's
+  /// device holds at once (a manifest `resident_ctas` symbol), defined once.
+  llvm::json::Value residentCTAs(llvm::StringRef kernel);
   /// The shape of `tensor`, each dimension named.
   mlir::FailureOr<llvm::json::Array> shape(mlir::Value tensor);
 
@@ -70,6 +73,9 @@ public:
   static std::string key(const llvm::json::Value &expr);
 
 private:
+  std::string define(const std::string &key, llvm::StringRef member,
+                     llvm::json::Value definition);
+
   mlir::func::FuncOp func;
   std::vector<std::string> names;
   std::vector<std::vector<llvm::json::Value>> argumentDims;

@@ -40,7 +40,10 @@ for r in m["results"]:
                 else "")
     print(f"result {r['name']} {r['dtype']} {text(r['shape'])}{in_place}")
 for s in m.get("symbols", []):
-    print(f"symbol {s['name']} = {text(s['value'])}")
+    if "resident_ctas" in s:
+        print(f"symbol {s['name']} = resident CTAs of {s['resident_ctas']}")
+    else:
+        print(f"symbol {s['name']} = {text(s['value'])}")
 for w in m["workspace"]:
     print(f"workspace {w['name']} {w['dtype']} {text(w['shape'])}")
 for c in m.get("constraints", []):

@@ -36,7 +36,7 @@ constexpr int64_t kWarpSize = 32;
 constexpr int64_t kDecodeRows = 16;
 /// ... the keys are split across up to this many CTAs per (head, batch):
 /// the launch's count is the manifest's `decode_splits`, chosen from the
-/// batch (docs/CUDATarget.md, "Short queries: split-KV").
+/// batch and the device (docs/CUDATarget.md, "Short queries: split-KV").
 constexpr int64_t kDecodeMaxSplits = 64;
 /// k-tiles classified up front (the rest, past 2048 * Tk keys, on the fly).
 constexpr int64_t kClassTableTiles = 2048;
