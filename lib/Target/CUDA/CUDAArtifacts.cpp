@@ -503,9 +503,9 @@ LogicalResult attune::cuda::checkSupportedSpec(ModuleOp spec) {
 /// or query heads without packing), and the splits fill the device's
 /// resident CTAs of the decode kernel (`ctas`, a `resident_ctas` symbol: SMs
 /// x CTAs per SM) once: floor(ctas / rows), in [1, maxSplits]. One wave
-/// ends together; more CTAs leave a last partial wave whose few CTAs, each
-/// limited by its own loads in flight, stream at a fraction of the
-/// bandwidth (bench/RESULTS.md, "Split-KV decode: one wave").
+/// ends together; a count just past it leaves a last partial wave of long
+/// CTAs, each limited by its own loads in flight (measured 10% slower:
+/// bench/RESULTS.md, "Split-KV decode: one wave of CTAs").
 static llvm::json::Value decodeSplits(const llvm::json::Value &batch,
                                       int64_t groups, int64_t maxSplits,
                                       llvm::StringRef ctas) {
