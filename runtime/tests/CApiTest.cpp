@@ -593,35 +593,6 @@ TEST_F(CApiTest, DerivedSymbolsSizeWorkspacesAndViewsReachTheKernel) {
             (std::vector<int64_t>{2, 6, 8}));
 }
 
-/// A split-KV decode pair whose split count follows the device: `ctas` CTAs
-/// of `split` fit on it at once, shared by the B batch entries (at most one
-/// split per 64 keys).
-std::string residentManifest(const std::string &moreSymbols = "") {
-  return R"({
-  "format": "attune-cuda", "version": 1, "function": "decode", "chip": "sm_90a",
-  "arguments": [{"name": "q", "dtype": "f16", "shape": ["B", 64]},
-                {"name": "k", "dtype": "f16", "shape": ["B", "Sk", 64]}],
-  "results": [{"name": "o", "dtype": "f16", "shape": ["B", 64]}],
-  "symbols": [{"name": "ctas", "resident_ctas": "split"},
-              {"name": "splits",
-               "value": {"max": [{"min": [{"floordiv": ["ctas", "B"]},
-                                          {"ceildiv": ["Sk", 64]}]}, 1]}})" +
-         moreSymbols + R"(],
-  "workspace": [{"name": "partial", "dtype": "f32",
-                 "shape": ["B", "splits", 64]}],
-  "kernels": [
-    {"name": "split", "cubin": "split.cubin", "block": [128, 2, 1],
-     "grid": [["splits"], ["B"], []], "shared_bytes": 2048,
-     "params": [{"tensor": "q"}, {"tensor": "k"}, {"tensor": "partial"},
-                {"scalar": "i32", "symbol": "splits"}]},
-    {"name": "combine", "cubin": "combine.cubin", "block": [64, 1, 1],
-     "grid": [["B"], [], []],
-     "params": [{"tensor": "partial"}, {"tensor": "o"},
-                {"scalar": "i32", "symbol": "splits"}]}
-  ]
-})";
-}
-
 /// The grid of launch `i`.
 std::vector<unsigned> gridOf(const FakeCudaState &fake, size_t i) {
   const FakeLaunch &l = fake.launches.at(i);

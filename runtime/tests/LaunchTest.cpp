@@ -876,35 +876,9 @@ TEST(DerivedSymbols, DivisorsThatAreExpressionsMustBePositive) {
                          "(these shapes do not suit the artifact)");
 }
 
-/// A split-KV decode pair whose split count follows the device: `ctas` CTAs
-/// of `split` fit on it at once, shared by the B batch entries (at most one
-/// split per 64 keys).
-const char *residentManifest = R"({
-  "format": "attune-cuda", "version": 1, "function": "decode", "chip": "sm_90a",
-  "arguments": [{"name": "q", "dtype": "f16", "shape": ["B", 64]},
-                {"name": "k", "dtype": "f16", "shape": ["B", "Sk", 64]}],
-  "results": [{"name": "o", "dtype": "f16", "shape": ["B", 64]}],
-  "symbols": [{"name": "ctas", "resident_ctas": "split"},
-              {"name": "splits",
-               "value": {"max": [{"min": [{"floordiv": ["ctas", "B"]},
-                                          {"ceildiv": ["Sk", 64]}]}, 1]}}],
-  "workspace": [{"name": "partial", "dtype": "f32",
-                 "shape": ["B", "splits", 64]}],
-  "kernels": [
-    {"name": "split", "cubin": "split.cubin", "block": [128, 1, 1],
-     "grid": [["splits"], ["B"], []], "shared_bytes": 2048,
-     "params": [{"tensor": "q"}, {"tensor": "k"}, {"tensor": "partial"},
-                {"scalar": "i32", "symbol": "splits"}]},
-    {"name": "combine", "cubin": "combine.cubin", "block": [64, 1, 1],
-     "grid": [["B"], [], []],
-     "params": [{"tensor": "partial"}, {"tensor": "o"},
-                {"scalar": "i32", "symbol": "splits"}]}
-  ]
-})";
-
 TEST(ResidentCTAs, WithoutADeviceTheyAreOne) {
   Manifest m;
-  Status s = parseManifest(residentManifest, m);
+  Status s = parseManifest(residentManifest(), m);
   ASSERT_TRUE(s.isOk()) << s.message();
   auto plan = [&](int64_t b, int64_t sk, LaunchPlan &p,
                   const std::vector<int64_t> *resident) {
