@@ -17,6 +17,9 @@
 #                table, the caches as [1, Hkv, pages x 16, D], a block mask
 #                of 16-key blocks converted to pages once, outside the
 #                timing; flex_attention compiled, enable_gqa)
+#   flashinfer   FlashInfer's BatchDecodeWithPagedKVCacheWrapper (NHD, the
+#                same pages and table; planned once outside the timing),
+#                where flashinfer is importable (flashinfer_setup.sh)
 #   copy         a device-to-device copy of as many bytes as K and V hold:
 #                bandwidth = 2 bytes / time (read and write)
 #
@@ -28,7 +31,7 @@
 #
 # Run (on the GPU machine, PYTHONPATH=python, the runtime built):
 #   python3 bench/gpu/paged_time.py --artifacts DIR [--lengths 4096,32768]
-#       [--batch 32] [--skip-bad]
+#       [--batch 32] [--skip-flex] [--skip-bad]
 #
 #===----------------------------------------------------------------------===#
 
@@ -99,6 +102,31 @@ def flex_paged(q, kc, vc, table, lens):
     return lambda: flex(q, k, v, block_mask=mask, enable_gqa=True)
 
 
+def flashinfer_paged(q, kc, vc, table, lens):
+    """FlashInfer's BatchDecodeWithPagedKVCacheWrapper over the same pages
+    (NHD) and table, planned once outside the timing, as a callable (None,
+    with the reason printed, where flashinfer is not importable:
+    bench/gpu/flashinfer_setup.sh carries it to the GPU machine)."""
+    try:
+        from flashinfer.decode import BatchDecodeWithPagedKVCacheWrapper
+    except ImportError as e:
+        print(f"# flashinfer unavailable: {e}")
+        return None
+    b, dev = table.shape[0], q.device
+    used = (lens + P - 1) // P                      # pages per sequence
+    indptr = torch.zeros(b + 1, dtype=torch.int32, device=dev)
+    indptr[1:] = torch.cumsum(used, 0)
+    indices = torch.cat([table[i, :int(used[i])] for i in range(b)])
+    last = (lens - (used - 1) * P).to(torch.int32)
+    workspace = torch.empty(128 << 20, dtype=torch.uint8, device=dev)
+    wrapper = BatchDecodeWithPagedKVCacheWrapper(workspace, "NHD")
+    wrapper.plan(indptr, indices.contiguous(), last, HQ, HKV, D, P,
+                 pos_encoding_mode="NONE", q_data_type=q.dtype,
+                 kv_data_type=kc.dtype)
+    q3 = q.view(b, HQ, D)                          # one token per sequence
+    return lambda: wrapper.run(q3, (kc, vc)).view(b, HQ, 1, D)
+
+
 def timings(args):
     paged = acuda.load(f"{args.artifacts}/bench_paged_decode",
                        check_captures=False)
@@ -113,8 +141,9 @@ def timings(args):
         ref = F.scaled_dot_product_attention(q, k, v, enable_gqa=True)
         paged(q, kc, vc, table, lens, out=o)
         contiguous(q, k, v, lens, out=o2)
-        flex = flex_paged(q, kc, vc, table, lens)
-        outs = [o, o2] + ([flex()] if flex else [])
+        flex = None if args.skip_flex else flex_paged(q, kc, vc, table, lens)
+        fi = flashinfer_paged(q, kc, vc, table, lens)
+        outs = [o, o2] + ([flex()] if flex else []) + ([fi()] if fi else [])
         torch.cuda.synchronize()
         err = max(float((x.float() - ref.float()).abs().max()) for x in outs)
         kv_bytes = 2 * k.numel() * k.element_size()
@@ -129,11 +158,16 @@ def timings(args):
         }
         if flex:
             rows["flex_paged"] = flex
+        if fi:
+            rows["flashinfer"] = fi
         t = {n: median_seconds(fn, iters=30)
              for n, fn in rows.items()}
         bw = {n: kv_bytes / t[n] / 1e9 for n in rows}
         bw["copy"] = 2 * kv_bytes / t["copy"] / 1e9
         cells = "  ".join(f"{n} {t[n] * 1e3:.3f} ({bw[n]:.0f})" for n in rows)
+        if fi:
+            cells += (f"  paged vs flashinfer "
+                      f"{t['flashinfer'] / t['paged']:.2f}x")
         print(f"L={L}: {cells}  paged/copy-BW {bw['paged'] / bw['copy']:.2f}"
               f"  paged vs sdpa {t['sdpa'] / t['paged']:.2f}x  paged vs "
               f"contiguous {t['contiguous'] / t['paged']:.2f}x  max|err| "
@@ -170,6 +204,8 @@ def main():
     ap.add_argument("--lengths", default="4096,8192,16384,32768")
     ap.add_argument("--batch", type=int, default=B,
                     help="sequences (the issue's row: 32)")
+    ap.add_argument("--skip-flex", action="store_true",
+                    help="without FlexAttention's paged attention")
     ap.add_argument("--skip-bad", action="store_true",
                     help="time only, without the bad-table calls")
     ap.add_argument("--bad", choices=["page", "length"],
