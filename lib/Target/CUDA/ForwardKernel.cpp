@@ -7,11 +7,11 @@
 // FlashAttention-2 on tensor cores: one CTA computes Tq query rows of one
 // (batch, head) (or, split-KV, one split of the keys for every query); warp
 // w owns 16 m rows. The kernel: thread indices and base pointers, the
-// k-tiles to visit (ClassTable.cpp), the prologue (Q and the first K/V tile
+// k-tiles to visit (ClassTable.cpp), the prologue (Q and the first K/V tiles
 // in flight; Q rotated in shared memory by a fused attn.rope), the k-loop that
-// prefetches tile t+1 into the other buffer while tile t is computed
-// (ForwardSteps.cpp), and the epilogue O / l and lse. docs/CUDATarget.md
-// describes the whole design.
+// keeps the next tiles in flight while tile t is computed (ForwardSteps.cpp),
+// and the epilogue O / l and lse. docs/CUDATarget.md describes the whole
+// design.
 //
 //===----------------------------------------------------------------------===//
 
@@ -108,18 +108,25 @@ void KernelEmitter::emitAttention(ValueRange outputs) {
       findAffineCasts(mask);
   }
 
-  // Prologue: Q and the first k-tile, then Q's fragments.
+  // Prologue: Q and the first stages - 1 k-tiles in flight (one commit
+  // group each, Q with the first), then Q's fragments once Q has landed.
   zeroFeaturePadding();
   for (int64_t p = 0; p < planes; ++p)
     copyTileAsync(queryPlaneRows(p), rowBegin, idx(p * qPlane), tileQ, headDim,
                   qkCols, useWgmma);
-  Value firstClass = classifyIfInRange(ranges.begin);
-  scf::IfOp::create(b, loc, isVisited(firstClass), [&](OpBuilder &, Location) {
-    loadKeyValue(ranges.begin, idx(0));
-    scf::YieldOp::create(b, loc);
-  });
-  NVVM::CpAsyncCommitGroupOp::create(b, loc);
-  NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
+  // Classes of the tiles in flight, the current one first.
+  SmallVector<Value> classes;
+  for (int64_t ahead = 0; ahead < stages - 1; ++ahead) {
+    Value kt = ahead ? add(ranges.begin, idx(ahead)) : ranges.begin;
+    classes.push_back(classifyIfInRange(kt));
+    scf::IfOp::create(b, loc, isVisited(classes.back()),
+                      [&](OpBuilder &, Location) {
+                        loadKeyValue(kt, idx(ahead));
+                        scf::YieldOp::create(b, loc);
+                      });
+    NVVM::CpAsyncCommitGroupOp::create(b, loc);
+  }
+  NVVM::CpAsyncWaitGroupOp::create(b, loc, stages - 2);
   fenceForWgmma();
   gpu::BarrierOp::create(b, loc);
   if (queryRope) {
@@ -135,10 +142,10 @@ void KernelEmitter::emitAttention(ValueRange outputs) {
         queryFragments[mt].push_back(loadQueryFragment(mt, kk));
   }
 
-  // The k-tile loop: prefetch tile t+1 into the other buffer while tile t
-  // is computed.
+  // The k-tile loop: prefetch tile t + stages - 1 into the buffer of tile
+  // t - 1 while tile t is computed.
   // Loop state: O fragments, then m and l of each row the thread holds,
-  // then the class of the current tile.
+  // then the classes of tiles t ... t + stages - 2.
   int64_t rowsPerThread = 2 * mTiles;
   int64_t numState = 1 + 2 * rowsPerThread;
   auto oType = VectorType::get({mTiles * valueTiles * 4}, b.getF32Type());
@@ -146,31 +153,35 @@ void KernelEmitter::emitAttention(ValueRange outputs) {
   SmallVector<Value> init{vector::BroadcastOp::create(b, loc, oType, f32(0.0))};
   init.append(rowsPerThread, negInf);
   init.append(rowsPerThread, f32(0.0));
-  init.push_back(firstClass);
+  llvm::append_range(init, classes);
   auto buildLoop = [&](Value lower, Value upper, ValueRange initial,
                        ScorePath path, bool prefetch = true) {
     return scf::ForOp::create(
         b, loc, lower, upper, idx(1), initial,
         [&](OpBuilder &, Location, Value kt, ValueRange iter) {
           Value buffer =
-              remu(arith::SubIOp::create(b, loc, kt, ranges.begin), 2);
-          Value next = add(kt, idx(1));
+              remu(arith::SubIOp::create(b, loc, kt, ranges.begin), stages);
+          Value next = add(kt, idx(stages - 1));
           Value nextClass =
               prefetch ? classifyIfInRange(next)
                        : arith::ConstantIntOp::create(b, loc, b.getI8Type(),
                                                       AttentionOp::kTileEmpty);
-          // Every warp is done with the other buffer (tile t-1).
+          // Every warp is done with the buffer of tile t - 1.
           gpu::BarrierOp::create(b, loc);
           if (prefetch)
             scf::IfOp::create(
                 b, loc, isVisited(nextClass), [&](OpBuilder &, Location) {
-                  loadKeyValue(next,
-                               arith::SubIOp::create(b, loc, idx(1), buffer));
+                  Value isFirst = arith::CmpIOp::create(
+                      b, loc, arith::CmpIPredicate::eq, buffer, idx(0));
+                  loadKeyValue(next, select(isFirst, idx(stages - 1),
+                                            arith::SubIOp::create(
+                                                b, loc, buffer, idx(1))));
                   scf::YieldOp::create(b, loc);
                 });
           NVVM::CpAsyncCommitGroupOp::create(b, loc);
-          // All groups but the newest are complete: tile t has landed.
-          NVVM::CpAsyncWaitGroupOp::create(b, loc, 1);
+          // All groups but the newest stages - 1 are complete: tile t has
+          // landed.
+          NVVM::CpAsyncWaitGroupOp::create(b, loc, stages - 1);
           fenceForWgmma();
           gpu::BarrierOp::create(b, loc);
           Value cls = iter[numState];
@@ -187,6 +198,7 @@ void KernelEmitter::emitAttention(ValueRange outputs) {
             scf::YieldOp::create(b, loc, iter.take_front(numState));
           }
           SmallVector<Value> yields(visit.getResults());
+          llvm::append_range(yields, iter.drop_front(numState + 1));
           yields.push_back(nextClass);
           scf::YieldOp::create(b, loc, yields);
         });

@@ -33,8 +33,8 @@ SmallVector<Value> KernelEmitter::emitKeyTile(Value kt, Value buffer,
                                               ScorePath path) {
   int64_t perTile = tileK / 8 * 4;
   Value colBegin = mul(kt, idx(tileK));
-  Value kOffset = add(idx(qBytes), mul(buffer, idx(kBytes)));
-  Value vOffset = add(idx(qBytes + 2 * kBytes), mul(buffer, idx(vBytes)));
+  Value kOffset = keyBuffer(buffer);
+  Value vOffset = valueBuffer(buffer);
 
   SmallVector<Value> s = emitQueryKey(kOffset);
   std::pair<Value, Value> scaled = emitScores(s, colBegin, tileClass, path);

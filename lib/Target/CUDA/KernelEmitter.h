@@ -325,13 +325,24 @@ private:
   void copyPagedTileAsync(const OperandRows &source, Value rowBegin,
                           Value byteOffset, int64_t rows, int64_t cols,
                           int64_t sharedCols, int64_t blockRows);
+  /// cp.async.cg of one 16-byte chunk from global `src` to shared `dst`,
+  /// of which `srcBytes` (i32: 16 or 0) are read and the rest zero-filled.
+  void copyChunkAsync(Value dst, Value src, Value srcBytes);
   /// With a head size D that is not a multiple of 16, the last k-step of
   /// S = Q K^T reads the 8 columns [D, D + 8) of the Q and K tiles, which no
   /// copy writes: zeroes them, once, before the first copy.
   void zeroFeaturePadding();
   /// Issues the copies of k-tile `kt`'s K and V (every plane) into
-  /// `buffer` (0 or 1).
+  /// `buffer` (below the plan's stages).
   void loadKeyValue(Value kt, Value buffer);
+  /// Shared-memory byte offsets of K and V buffer `buffer` (KernelPlan's
+  /// keyOffset and valueOffset at a dynamic buffer).
+  Value keyBuffer(Value buffer) {
+    return add(idx(keyOffset(0)), mul(buffer, idx(kBytes)));
+  }
+  Value valueBuffer(Value buffer) {
+    return add(idx(valueOffset(0)), mul(buffer, idx(vBytes)));
+  }
   /// With setQueryRope: rotates the rows of the Q tile in shared memory
   /// that hold queries, by the rope of their (batch, query index), after
   /// the tile's copies have landed (RopeKernel.cpp). The caller orders it

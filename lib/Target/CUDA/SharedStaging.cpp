@@ -151,10 +151,9 @@ void KernelEmitter::copyTileAsync(const OperandRows &source, Value rowBegin,
         Value valid = ult(sourceRow, rowLimit);
         Value src = pick(sourceRow, srcs);
         // Zero-filled rows read nothing; point them at the tile's first row.
-        NVVM::CpAsyncOp::create(
-            b, loc, sharedAddress(byteOffset, row, col, sharedCols, blockRows),
-            select(valid, src, firstRow), 16, NVVM::LoadCacheModifierKind::CG,
-            select(valid, i32(16), i32(0)));
+        copyChunkAsync(
+            sharedAddress(byteOffset, row, col, sharedCols, blockRows),
+            select(valid, src, firstRow), select(valid, i32(16), i32(0)));
       };
       bool full = (pass + 1) * rowsPerPass <= rows;
       emitPass(b, loc, full ? Value() : ult(row, idx(rows)), body);
@@ -182,8 +181,7 @@ void KernelEmitter::copyTileAsync(const OperandRows &source, Value rowBegin,
       Value src = rowAddress(source, rowStart(source, readRow), col);
       Value dst = sharedAddress(byteOffset, row, col, sharedCols, blockRows);
       Value srcBytes = select(valid, i32(16), i32(0));
-      NVVM::CpAsyncOp::create(b, loc, dst, src, 16,
-                              NVVM::LoadCacheModifierKind::CG, srcBytes);
+      copyChunkAsync(dst, src, srcBytes);
     };
     bool full = first + threads <= chunks;
     emitPass(b, loc, full ? Value() : ult(chunkId, idx(chunks)), body);
@@ -235,23 +233,27 @@ void KernelEmitter::copyPagedTileAsync(const OperandRows &source,
         add(page.offset, add(mul(slot, pages.slotStride), threadOffset));
     // Zero-filled rows read nothing; point them at the page's first row.
     Value readOffset = select(valid, offset, page.offset);
-    NVVM::CpAsyncOp::create(
-        b, loc, sharedAddress(byteOffset, row, col, sharedCols, blockRows),
-        rowAddress(source, RowStart{page.base, readOffset}), 16,
-        NVVM::LoadCacheModifierKind::CG, select(valid, i32(16), i32(0)));
+    copyChunkAsync(sharedAddress(byteOffset, row, col, sharedCols, blockRows),
+                   rowAddress(source, RowStart{page.base, readOffset}),
+                   select(valid, i32(16), i32(0)));
   }
+}
+
+void KernelEmitter::copyChunkAsync(Value dst, Value src, Value srcBytes) {
+  NVVM::CpAsyncOp::create(b, loc, dst, src, 16, NVVM::LoadCacheModifierKind::CG,
+                          srcBytes);
 }
 
 void KernelEmitter::zeroFeaturePadding() {
   if (headDim % 16 == 0)
     return;
-  // One 16-byte chunk per row of Q (each plane) and of both K buffers.
+  // One 16-byte chunk per row of Q (each plane) and of every K buffer.
   SmallVector<std::pair<int64_t, int64_t>> tiles; // (byte offset, rows)
   for (int64_t p = 0; p < planes; ++p)
     tiles.push_back({p * qPlane, tileQ});
-  for (int64_t buffer = 0; buffer < 2; ++buffer)
+  for (int64_t buffer = 0; buffer < stages; ++buffer)
     for (int64_t p = 0; p < planes; ++p)
-      tiles.push_back({qBytes + buffer * kBytes + p * kPlane, tileK});
+      tiles.push_back({keyOffset(buffer) + p * kPlane, tileK});
   Value zero = arith::ConstantOp::create(
       b, loc,
       DenseElementsAttr::get(VectorType::get({4}, b.getI32Type()),
@@ -271,8 +273,8 @@ void KernelEmitter::zeroFeaturePadding() {
 }
 void KernelEmitter::loadKeyValue(Value kt, Value buffer) {
   Value colBegin = mul(kt, idx(tileK));
-  Value kOffset = add(idx(qBytes), mul(buffer, idx(kBytes)));
-  Value vOffset = add(idx(qBytes + 2 * kBytes), mul(buffer, idx(vBytes)));
+  Value kOffset = keyBuffer(buffer);
+  Value vOffset = valueBuffer(buffer);
   copyTileAsync(keyRows[0], colBegin, kOffset, tileK, headDim, qkCols,
                 useWgmma);
   copyTileAsync(valueRows[0], colBegin, vOffset, tileK, valueDim, vCols,

@@ -21,17 +21,29 @@
 // CHECK-SAME:    (%{{.*}}: memref<?x8x?x64xbf16>, %{{.*}}: memref<?x8x?x64xbf16>, %{{.*}}: memref<?x8x?x64xbf16>, %{{.*}}: memref<?x8x?x64xbf16>) kernel
 // CHECK-SAME:    attn.kernel = #attn.kernel<role = fwd, block = 128, shared_bytes = 51208, tile_q = 128, tile_k = 64>
 // CHECK:       nvvm.cp.async.shared.global %{{.*}}, %{{.*}}, 16, cache = cg
+// CHECK:       nvvm.cp.async.commit.group
+// CHECK-NEXT:  nvvm.cp.async.wait.group 0
 // CHECK:       llvm.inline_asm has_side_effects "ldmatrix.sync.aligned.m8n8.x4.shared.b16 {$0, $1, $2, $3}, [$4+{{[0-9]+}}];", "=r,=r,=r,=r,r" %{{.*}} : (i32)
 // CHECK:       scf.for
+// CHECK:         nvvm.cp.async.commit.group
+// CHECK-NEXT:    nvvm.cp.async.wait.group 1
 // CHECK:         nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>{{.*}}shape = #nvvm.shape<m = 16, n = 8, k = 16>
 // CHECK:         nvvm.shfl.sync bfly
 // CHECK:         llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f"
 // CHECK:         llvm.inline_asm has_side_effects "ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {$0, $1, $2, $3}, [$4+{{[0-9]+}}];"
 // CHECK:       gpu.return
+/// The decode kernel, like the forward kernel above, keeps one K/V tile in
+/// flight while it computes another (KernelPlan::stages = 2: Q 2 KB +
+/// 2 x (8 + 8) KB + the class table; `wait.group 1` in the k-loop).
 // CHECK-LABEL: gpu.func @causal_decode
 // CHECK-SAME:    memref<?x?x8x?x64xf32>, %{{.*}}: memref<?x?x8x?xf32>) kernel
-// CHECK-SAME:    attn.kernel = #attn.kernel<role = decode, block = 32,
+// CHECK-SAME:    attn.kernel = #attn.kernel<role = decode, block = 32, shared_bytes = 36872,
 // CHECK-SAME:    splits = 64
+// CHECK:         nvvm.cp.async.commit.group
+// CHECK-NEXT:    nvvm.cp.async.wait.group 0
+// CHECK:         scf.for
+// CHECK:           nvvm.cp.async.commit.group
+// CHECK-NEXT:      nvvm.cp.async.wait.group 1
 // CHECK-LABEL: gpu.func @causal_combine
 // CHECK-SAME:    attn.kernel = #attn.kernel<role = combine, block = 64>
 

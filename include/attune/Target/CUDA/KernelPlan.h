@@ -125,6 +125,10 @@ struct KernelPlan {
   int64_t maxSplits = 0;
   /// With split-KV and GQA: the query heads per K/V head packed into rows.
   int64_t packedHeads = 0;
+  /// K and V buffers in shared memory: the k-loop computes one tile while
+  /// the next stages - 1 are in flight (ForwardKernel.cpp). Every kernel
+  /// uses 2.
+  int64_t stages = 2;
 
   /// The forward kernel of `op` at (tileQ, tileK) with the instructions
   /// `mma` (sync, wgmma or auto) selects there: wgmma where selectsWgmma
@@ -137,9 +141,14 @@ struct KernelPlan {
   static KernelPlan decode(attn::AttentionOp op, int64_t forwardTileK,
                            int64_t maxTileK);
 
-  /// Where the class table starts in shared memory (after Q and the two
-  /// K and V buffers).
-  int64_t tableOffset() const { return qBytes + 2 * kBytes + 2 * vBytes; }
+  /// Shared-memory layout: Q, the K buffers, the V buffers, the class
+  /// table. Byte offsets of K buffer `buffer`, of V buffer `buffer`, and of
+  /// the table.
+  int64_t keyOffset(int64_t buffer) const { return qBytes + buffer * kBytes; }
+  int64_t valueOffset(int64_t buffer) const {
+    return qBytes + stages * kBytes + buffer * vBytes;
+  }
+  int64_t tableOffset() const { return qBytes + stages * (kBytes + vBytes); }
   /// Dynamic shared memory the kernel needs.
   int64_t sharedBytes() const;
   /// Split-KV: query heads per CTA (grid y = Hq / this) and the longest Sq
