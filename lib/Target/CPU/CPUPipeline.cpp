@@ -29,6 +29,7 @@
 #include "mlir/Transforms/Passes.h"
 
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/MCSubtargetInfo.h"
@@ -38,6 +39,9 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
+
+#include <cstdint>
+#include <cstring>
 
 #include <functional>
 
@@ -246,6 +250,22 @@ static void registerTranslations(ModuleOp module) {
 
 StringRef attune::cpu::getOpenMPLibraryPath() { return ATTUNE_OPENMP_LIBRARY; }
 
+/// f32 -> bf16, rounded to nearest even (NaNs stay quiet NaNs): the libcall
+/// `__truncsfbf2` that LLVM emits for a scalar `fptrunc` to bf16 on x86
+/// hosts without AVX-512 BF16, and that libgcc before GCC 13 lacks. Its ABI
+/// returns the bf16 in the low 16 bits of xmm0: a float whose low bits are
+/// the result.
+static float truncFloatToBF16(float x) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, sizeof(bits));
+  uint32_t rounded = (bits & 0x7fffffffu) > 0x7f800000u
+                         ? (bits >> 16) | 0x40u
+                         : (bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16;
+  float result;
+  std::memcpy(&result, &rounded, sizeof(result));
+  return result;
+}
+
 llvm::Expected<std::unique_ptr<ExecutionEngine>>
 attune::cpu::createJIT(ModuleOp llvmModule) {
   initializeNativeTarget();
@@ -266,7 +286,18 @@ attune::cpu::createJIT(ModuleOp llvmModule) {
       makeOptimizingTransformer(3, 0, machine->get());
   options.transformer = optimize;
   options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
-  return ExecutionEngine::create(llvmModule, options, std::move(*machine));
+  auto engine =
+      ExecutionEngine::create(llvmModule, options, std::move(*machine));
+  if (!engine)
+    return engine.takeError();
+  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap symbols;
+    symbols[interner("__truncsfbf2")] = {
+        llvm::orc::ExecutorAddr::fromPtr(&truncFloatToBF16),
+        llvm::JITSymbolFlags::Exported};
+    return symbols;
+  });
+  return engine;
 }
 
 LogicalResult attune::cpu::emitObjectFile(ModuleOp llvmModule, StringRef path,
