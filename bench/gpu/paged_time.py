@@ -24,14 +24,17 @@
 #                bandwidth = 2 bytes / time (read and write)
 #
 # Bandwidth of a decode = the bytes of K and V it must read / time. Every
-# output is compared with SDPA's. Then, each in a fresh process (a failed
+# output is compared with SDPA's. `--fill F` gives every sequence
+# F x L keys in a block table (and contiguous K/V) of L rows, as a server's
+# table sized for the longest context holds shorter sequences; SDPA then
+# reads the F x L keys alone. Then, each in a fresh process (a failed
 # device-side assertion ends the CUDA context): a block table entry outside
 # the cache and a length past the table, with the runtime's host-side
 # capture checks off, must fail the launch, not return.
 #
 # Run (on the GPU machine, PYTHONPATH=python, the runtime built):
 #   python3 bench/gpu/paged_time.py --artifacts DIR [--lengths 4096,32768]
-#       [--batch 32] [--skip-flex] [--skip-bad]
+#       [--batch 32] [--fill 1.0] [--skip-flex] [--skip-bad]
 #
 #===----------------------------------------------------------------------===#
 
@@ -48,8 +51,9 @@ from timing import median_seconds
 B, HQ, HKV, D, P = 32, 32, 8, 128, 16
 
 
-def paged_inputs(L, seed):
-    """Contiguous K/V and the same rows as pages in random order."""
+def paged_inputs(L, seed, length=None):
+    """Contiguous K/V and the same rows as pages in random order; every
+    sequence `length` (default L) keys long."""
     dev, bf = "cuda", torch.bfloat16
     g = torch.Generator(device=dev).manual_seed(seed)
     q = torch.randn(B, HQ, 1, D, generator=g, device=dev, dtype=bf)
@@ -64,7 +68,8 @@ def paged_inputs(L, seed):
         cache[table.flatten().long()] = x.view(B, HKV, L // P, P, D).permute(
             0, 2, 3, 1, 4).reshape(pages, P, HKV, D)
         return cache
-    lens = torch.full((B,), L, device=dev, dtype=torch.int32)
+    lens = torch.full((B,), L if length is None else length, device=dev,
+                      dtype=torch.int32)
     return q, k, v, paged(k), paged(v), table, lens
 
 
@@ -133,12 +138,16 @@ def timings(args):
     contiguous = acuda.load(f"{args.artifacts}/bench_contiguous_decode",
                             check_captures=False)
     print(f"# {torch.cuda.get_device_name()}, torch {torch.__version__}; "
-          f"B={B} Hq={HQ} Hkv={HKV} D={D} P={P} Sq=1 bf16; ms (GB/s of K+V)")
+          f"B={B} Hq={HQ} Hkv={HKV} D={D} P={P} Sq=1 bf16 fill={args.fill}; "
+          f"ms (GB/s of K+V)")
     for L in (int(x) for x in args.lengths.split(",")):
-        q, k, v, kc, vc, table, lens = paged_inputs(L, L)
+        n = max(1, round(L * args.fill))
+        q, k, v, kc, vc, table, lens = paged_inputs(L, L, n)
+        # The keys of the sequences, for SDPA (and the bytes a decode reads).
+        kn, vn = k[:, :, :n], v[:, :, :n]
         o = torch.empty(B, HQ, 1, D, device="cuda", dtype=torch.bfloat16)
         o2 = torch.empty_like(o)
-        ref = F.scaled_dot_product_attention(q, k, v, enable_gqa=True)
+        ref = F.scaled_dot_product_attention(q, kn, vn, enable_gqa=True)
         paged(q, kc, vc, table, lens, out=o)
         contiguous(q, k, v, lens, out=o2)
         flex = None if args.skip_flex else flex_paged(q, kc, vc, table, lens)
@@ -146,13 +155,13 @@ def timings(args):
         outs = [o, o2] + ([flex()] if flex else []) + ([fi()] if fi else [])
         torch.cuda.synchronize()
         err = max(float((x.float() - ref.float()).abs().max()) for x in outs)
-        kv_bytes = 2 * k.numel() * k.element_size()
+        kv_bytes = 2 * kn.numel() * kn.element_size()
         src = torch.empty(kv_bytes // 2, device="cuda", dtype=torch.bfloat16)
         dst = torch.empty_like(src)
         rows = {
             "paged": lambda: paged(q, kc, vc, table, lens, out=o),
             "contiguous": lambda: contiguous(q, k, v, lens, out=o2),
-            "sdpa": lambda: F.scaled_dot_product_attention(q, k, v,
+            "sdpa": lambda: F.scaled_dot_product_attention(q, kn, vn,
                                                            enable_gqa=True),
             "copy": lambda: dst.copy_(src),
         }
@@ -172,7 +181,7 @@ def timings(args):
               f"  paged vs sdpa {t['sdpa'] / t['paged']:.2f}x  paged vs "
               f"contiguous {t['contiguous'] / t['paged']:.2f}x  max|err| "
               f"{err:.2e}", flush=True)
-        del q, k, v, kc, vc, src, dst
+        del q, k, v, kn, vn, kc, vc, src, dst
 
 
 def bad_call(args):
@@ -204,6 +213,8 @@ def main():
     ap.add_argument("--lengths", default="4096,8192,16384,32768")
     ap.add_argument("--batch", type=int, default=B,
                     help="sequences (the issue's row: 32)")
+    ap.add_argument("--fill", type=float, default=1.0,
+                    help="each sequence's keys / the table's rows L")
     ap.add_argument("--skip-flex", action="store_true",
                     help="without FlexAttention's paged attention")
     ap.add_argument("--skip-bad", action="store_true",

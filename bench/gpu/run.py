@@ -130,6 +130,12 @@ def check_sizes(manifest, quick, sizes="default"):
         if split:
             cases += [(2, 17, 113), (2, 113, 17), (2, 1, 1000)]
         cases += [(1, 2048, 2048)]  # past the 1024 window of bench_window
+    # The split-KV decode kernel (Sq <= 16 / g, the manifest's condition):
+    # packed query heads with more than one query each, at its longest Sq.
+    longest = [k["if"]["le"][1] for k in manifest.get("kernels", [])
+               if k.get("if", {}).get("le", [None])[0] == "Sq"]
+    if split and longest and longest[0] > 1 and not quick:
+        cases += [(2, longest[0], 1000), (2, longest[0], 17)]
     if "B_plus_1" in syms and not quick:
         # A varlen batch whose offsets give B: one sequence, and many of
         # them (random cuts make empty ones too).
