@@ -29,9 +29,34 @@ void KernelEmitter::emitTileRange() {
   ranges = emitKeyTileRanges(b, loc, op, rowBegin, rows, seqK, tileK);
   lastRow = add(rowBegin, arith::SubIOp::create(b, loc, rows, idx(1)));
   if (maxSplits) {
-    // This split's share of the k-tiles; the launch's split count is the
-    // partial results' dimension 0.
-    Value numTiles = arith::CeilDivUIOp::create(b, loc, seqK, idx(tileK));
+    // This split's share of the k-tiles [begin, end); the launch's split
+    // count is the partial results' dimension 0. Keys past the rows of K's
+    // source (a paged or varlen sequence's length) are zero rows that a
+    // mask such as `j < len[b]` usually excludes: when the classifier finds
+    // them all empty, the splits share only the tiles below, so a sequence
+    // shorter than its block table still spreads over every split.
+    Value end = ranges.end;
+    if (hasClassTable) {
+      Value rowTiles =
+          arith::CeilDivUIOp::create(b, loc, keyRows[0].count, idx(tileK));
+      Value tailBegin = arith::MinUIOp::create(b, loc, rowTiles, end);
+      Value tailCol = mul(tailBegin, idx(tileK));
+      auto tailEmpty = scf::IfOp::create(
+          b, loc, ult(tailCol, seqK),
+          [&](OpBuilder &, Location) {
+            Value lastCol = arith::SubIOp::create(b, loc, seqK, idx(1));
+            scf::YieldOp::create(
+                b, loc, ValueRange{classifyKeys(tailCol, lastCol).empty});
+          },
+          [&](OpBuilder &, Location) {
+            scf::YieldOp::create(
+                b, loc, ValueRange{arith::ConstantIntOp::create(b, loc, 1, 1)});
+          });
+      end = select(tailEmpty.getResult(0), tailBegin, end);
+    }
+    Value count = arith::SubIOp::create(
+        b, loc, arith::MaxUIOp::create(b, loc, end, ranges.begin),
+        ranges.begin);
     Value splits = memref::DimOp::create(b, loc, oPart, 0);
     // In 32 bits: a 64-bit division is a long routine whose registers made
     // the D = 192 decode kernel spill, and 2^32 k-tiles of 16 keys would
@@ -42,11 +67,10 @@ void KernelEmitter::emitTileRange() {
     };
     Value perSplit = arith::IndexCastUIOp::create(
         b, loc, b.getIndexType(),
-        arith::CeilDivUIOp::create(b, loc, narrow(numTiles), narrow(splits)));
-    Value first = mul(blockX, perSplit);
-    ranges.begin = arith::MaxUIOp::create(b, loc, ranges.begin, first);
-    ranges.end =
-        arith::MinUIOp::create(b, loc, ranges.end, add(first, perSplit));
+        arith::CeilDivUIOp::create(b, loc, narrow(count), narrow(splits)));
+    Value first = add(ranges.begin, mul(blockX, perSplit));
+    ranges.begin = first;
+    ranges.end = arith::MinUIOp::create(b, loc, end, add(first, perSplit));
   }
   tableBegin = ranges.begin;
   if (hasClassTable) {
@@ -107,12 +131,7 @@ void KernelEmitter::emitTileRange() {
   }
 }
 
-Value KernelEmitter::classify(Value kt) {
-  Type i8 = b.getI8Type();
-  Value colBegin = mul(kt, idx(tileK));
-  Value cols = arith::MinUIOp::create(
-      b, loc, idx(tileK), arith::SubIOp::create(b, loc, seqK, colBegin));
-  Value lastCol = add(colBegin, arith::SubIOp::create(b, loc, cols, idx(1)));
+TileClassValues KernelEmitter::classifyKeys(Value colBegin, Value lastCol) {
   SmallVector<Value> captures;
   for (Value capture : op.getCaptures())
     captures.push_back(operands->lookup(capture));
@@ -129,6 +148,16 @@ Value KernelEmitter::classify(Value kt) {
     cls.empty = arith::AndIOp::create(b, loc, cls.empty, other.empty);
     cls.full = arith::AndIOp::create(b, loc, cls.full, other.full);
   }
+  return cls;
+}
+
+Value KernelEmitter::classify(Value kt) {
+  Type i8 = b.getI8Type();
+  Value colBegin = mul(kt, idx(tileK));
+  Value cols = arith::MinUIOp::create(
+      b, loc, idx(tileK), arith::SubIOp::create(b, loc, seqK, colBegin));
+  Value lastCol = add(colBegin, arith::SubIOp::create(b, loc, cols, idx(1)));
+  TileClassValues cls = classifyKeys(colBegin, lastCol);
   // The causal ranges refine the classifier.
   Value rangeFull = arith::AndIOp::create(
       b, loc,

@@ -419,14 +419,11 @@ static LogicalResult convertModule(ModuleOp module, StringRef pass,
     // step, when Sq may be <= kDecodeRows.
     auto qType = cast<RankedTensorType>(op.getQuery().getType());
     int64_t seqQ = qType.getDimSize(op.getLayoutDims().seq);
-    // Varlen batches: the forward kernel only (split-KV decode would take
-    // every sequence as Sq rows long).
-    bool varlen = llvm::any_of(sources->all,
-                               [](const OperandSource &source) {
-                                 return source.unpack;
-                               }) ||
-                  *getFusedPack(op, reason);
-    if (varlen || (!ShapedType::isDynamic(seqQ) && seqQ > kDecodeRows)) {
+    // Packed queries or outputs of a varlen batch: the forward kernel only
+    // (split-KV decode would take every sequence as Sq rows long). Packed
+    // keys and values alone are rows like any other source's.
+    bool varlenQuery = sources->of(0).front().unpack || *getFusedPack(op, reason);
+    if (varlenQuery || (!ShapedType::isDynamic(seqQ) && seqQ > kDecodeRows)) {
       func.erase();
       continue;
     }

@@ -357,6 +357,9 @@ private:
   /// for masked ops, fills the class table and shrinks `ranges` to its
   /// non-empty tiles.
   void emitTileRange();
+  /// Whether the op's classifier finds keys [colBegin, lastCol] empty, and
+  /// full, for this CTA's rows (every head of a packed group).
+  attn::TileClassValues classifyKeys(Value colBegin, Value lastCol);
   /// The class (AttentionOp::kTile*) of k-tile `kt`, from the op's
   /// classifier and the causal ranges.
   Value classify(Value kt);
