@@ -422,7 +422,8 @@ static LogicalResult convertModule(ModuleOp module, StringRef pass,
     // Packed queries or outputs of a varlen batch: the forward kernel only
     // (split-KV decode would take every sequence as Sq rows long). Packed
     // keys and values alone are rows like any other source's.
-    bool varlenQuery = sources->of(0).front().unpack || *getFusedPack(op, reason);
+    bool varlenQuery =
+        sources->of(0).front().unpack || *getFusedPack(op, reason);
     if (varlenQuery || (!ShapedType::isDynamic(seqQ) && seqQ > kDecodeRows)) {
       func.erase();
       continue;
