@@ -38,6 +38,16 @@ llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.with_system_environment(["ATTUNE_CHECK_SIZES"])
 llvm_config.use_default_substitutions()
 
+# compile_examples.py's check that the CUDA runtime loads every artifact
+# (attune_rt_load needs no GPU). A sanitized build's library needs its
+# sanitizer runtime preloaded into Python: there, the runtime's own
+# sanitized tests read manifests instead.
+runtime_check = ""
+if not config.attune_sanitize:
+    runtime_check = "--runtime " + os.path.join(
+        config.attune_obj_root, "runtime", "libattune_rt.so")
+config.substitutions.append(("%runtime_check", runtime_check))
+
 tool_dirs = [config.attune_tools_dir, config.llvm_tools_dir]
 tools = ["attune-opt", "attune-run", "attunec", "not", "count", "split-file",
          "llvm-objdump"]

@@ -8,6 +8,7 @@ bf16 plane kernels first, docs/CUDATarget.md) and with --gpu-element-type=bf16."
 
 import argparse
 import concurrent.futures
+import ctypes
 import glob
 import json
 import os
@@ -27,7 +28,18 @@ CUDA_REFUSAL = "error: CUDA target: "
 PROGRAM_RETYPE = "is a program of several steps"
 
 
-def check(attunec, spec, chip, retype, out):
+def runtime_loads(library, out):
+    """The runtime's own reading of the artifact (attune_rt_load parses and
+    validates the manifest and reads the cubins; it touches no GPU): None,
+    or its error."""
+    module = ctypes.c_void_p()
+    if library.attune_rt_load(os.fsencode(out), ctypes.byref(module)) == 0:
+        library.attune_rt_unload(module)
+        return None
+    return library.attune_rt_last_error().decode(errors="replace")
+
+
+def check(attunec, spec, chip, retype, out, library=None):
     name = os.path.splitext(os.path.basename(spec))[0]
     if retype:
         name += " (bf16)"
@@ -46,6 +58,11 @@ def check(attunec, spec, chip, retype, out):
     if run.returncode != 0:
         return [f"{name} {chip}: attunec failed:\n{run.stderr}"]
     errors = []
+    if library is not None:
+        error = runtime_loads(library, out)
+        if error:
+            errors.append(f"{name} {chip}: the runtime refuses the artifact: "
+                          f"{error}")
     manifest = json.load(open(os.path.join(out, "manifest.json")))
     # A program (its manifest defines derived symbols, maybe none): every
     # kernel assembled, one forward kernel per attention step.
@@ -111,6 +128,8 @@ def main():
     parser.add_argument("--attunec", required=True)
     parser.add_argument("--src", required=True, help="the source root")
     parser.add_argument("--chips", default="sm_80,sm_90a")
+    parser.add_argument("--runtime", help="libattune_rt.so: every artifact "
+                        "must load in it")
     parser.add_argument("--specs", nargs="*",
                         help="compile these specs instead of the examples "
                         "and GPU bench specs")
@@ -135,8 +154,16 @@ def main():
                     out = os.path.join(tmp, chip + ("-bf16" if retype else ""),
                                        os.path.basename(spec))
                     jobs.append((spec, chip, retype, out))
+        library = None
+        if args.runtime:
+            library = ctypes.CDLL(args.runtime)
+            library.attune_rt_load.argtypes = [ctypes.c_char_p,
+                                               ctypes.POINTER(ctypes.c_void_p)]
+            library.attune_rt_unload.argtypes = [ctypes.c_void_p]
+            library.attune_rt_last_error.restype = ctypes.c_char_p
         with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 2) as pool:
-            results = list(pool.map(lambda job: check(args.attunec, *job), jobs))
+            results = list(pool.map(
+                lambda job: check(args.attunec, *job, library=library), jobs))
     errors = [e for result in results for e in result]
     for error in errors:
         print("error:", error)
