@@ -671,10 +671,14 @@ FailureOr<llvm::json::Object> attune::cuda::compileAttentionFunction(
   bool hasDecode = llvm::any_of(compiled->kernels, [](const KernelInfo &k) {
     return k.role == attn::KernelRole::decode;
   });
-  int64_t decodeRows = 0;
+  // The decode kernel's longest Sq and its warps per CTA, each a split
+  // (its rows are one warp's: KernelPlan::splitWarps).
+  int64_t decodeRows = 0, splitWarps = 1;
   for (const KernelInfo &info : compiled->kernels)
-    if (info.role == attn::KernelRole::decode)
+    if (info.role == attn::KernelRole::decode) {
       decodeRows = info.maxSq;
+      splitWarps = info.threads / kWarpSize;
+    }
   // f32 Q/K/V: bf16 planes of each (<name>_plane<p>), in workspaces of its
   // shape, written by the plane kernels and read by the attention kernels.
   int64_t planes = 0;
@@ -790,6 +794,9 @@ FailureOr<llvm::json::Object> attune::cuda::compileAttentionFunction(
       append(params, tensorParams("arguments"));
       params.push_back(llvm::json::Object{{"tensor", "o_part"}});
       params.push_back(llvm::json::Object{{"tensor", "lse_part"}});
+      // (Where its split warps merge in the CTA.)
+      if (splitWarps > 1)
+        append(params, tensorParams("results"));
       append(params, llvm::json::Array(ropeParams));
       append(params, llvm::json::Array(planeParams));
       // Not a name the spec's sizes can take (attn.dims names B, Sq and Sk
@@ -807,15 +814,25 @@ FailureOr<llvm::json::Object> attune::cuda::compileAttentionFunction(
       entry["tile_sizes"] = llvm::json::Array{info.tileQ, info.tileK};
       entry["if"] =
           llvm::json::Object{{"le", llvm::json::Array{seqQ, decodeRows}}};
+      // Each of the CTA's warps is a split (a workspace dimension is an
+      // integer or a symbol).
+      std::string partials = splits;
+      if (splitWarps > 1) {
+        partials = "decode_partials";
+        symbols.push_back(llvm::json::Object{
+            {"name", partials},
+            {"value", llvm::json::Object{
+                          {"mul", llvm::json::Array{splits, splitWarps}}}}});
+      }
       workspace.push_back(llvm::json::Object{
           {"name", "o_part"},
           {"dtype", "f32"},
-          {"shape", llvm::json::Array{splits, batch, heads, seqQ,
+          {"shape", llvm::json::Array{partials, batch, heads, seqQ,
                                       op.getValueHeadSize()}}});
       workspace.push_back(llvm::json::Object{
           {"name", "lse_part"},
           {"dtype", "f32"},
-          {"shape", llvm::json::Array{splits, batch, heads, seqQ}}});
+          {"shape", llvm::json::Array{partials, batch, heads, seqQ}}});
     } else {
       // combine: grid = (Sq, Hq, B), one thread per feature.
       params.push_back(llvm::json::Object{{"tensor", "o_part"}});
@@ -826,6 +843,24 @@ FailureOr<llvm::json::Object> attune::cuda::compileAttentionFunction(
                             llvm::json::Array{batch}};
       entry["if"] =
           llvm::json::Object{{"le", llvm::json::Array{seqQ, decodeRows}}};
+      if (splitWarps > 1) {
+        // Only after a decode of several CTAs per row group (a launch of
+        // one CTA per row group merges in the CTA): Sq <= decodeRows and
+        // decode_splits >= 2. A condition compares two symbols or
+        // integers, so the two are one symbol, Sq + (decodeRows + 1) (2 -
+        // min(decode_splits, 2)), at most decodeRows.
+        using llvm::json::Array;
+        using llvm::json::Object;
+        std::string combineRows = "decode_combine_rows";
+        Object oneCTA{
+            {"sub", Array{2, Object{{"min", Array{"decode_splits", 2}}}}}};
+        Object rows{
+            {"add", Array{seqQ, Object{{"mul", Array{decodeRows + 1,
+                                                     std::move(oneCTA)}}}}}};
+        symbols.push_back(
+            Object{{"name", combineRows}, {"value", std::move(rows)}});
+        entry["if"] = Object{{"le", Array{combineRows, decodeRows}}};
+      }
     }
     entry["grid"] = std::move(grid);
     entry["params"] = std::move(params);

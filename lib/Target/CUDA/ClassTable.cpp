@@ -68,7 +68,7 @@ void KernelEmitter::emitTileRange() {
     Value perSplit = arith::IndexCastUIOp::create(
         b, loc, b.getIndexType(),
         arith::CeilDivUIOp::create(b, loc, narrow(count), narrow(splits)));
-    Value first = add(ranges.begin, mul(blockX, perSplit));
+    Value first = add(ranges.begin, mul(splitIndex, perSplit));
     ranges.begin = first;
     ranges.end = arith::MinUIOp::create(b, loc, end, add(first, perSplit));
   }
@@ -91,7 +91,7 @@ void KernelEmitter::emitTileRange() {
           LLVM::StoreOp::create(b, loc, i32(0), maxSlot, 4);
           scf::YieldOp::create(b, loc);
         });
-    gpu::BarrierOp::create(b, loc);
+    syncTiles();
     Value limit = arith::MinUIOp::create(
         b, loc, ranges.end, add(ranges.begin, idx(kClassTableTiles)));
     Value start = add(ranges.begin, tid);
@@ -114,7 +114,7 @@ void KernelEmitter::emitTileRange() {
           });
           scf::YieldOp::create(b, loc);
         });
-    gpu::BarrierOp::create(b, loc);
+    syncTiles();
     tableCount = arith::SubIOp::create(b, loc, limit, ranges.begin);
     Value first = arith::IndexCastUIOp::create(
         b, loc, b.getIndexType(),

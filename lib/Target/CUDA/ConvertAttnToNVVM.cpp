@@ -442,23 +442,31 @@ static LogicalResult convertModule(ModuleOp module, StringRef pass,
     KernelEmitter splitter(b, op, decode);
     SmallVector<Type> splitParams(argTypes);
     splitParams.append({oPartType, lsePartType});
+    // Split warps merge in the CTA when it covers its row group (one warp
+    // per CTA: the combine kernel always merges; the merge's code made the
+    // D = 192 decode kernels spill).
+    ArrayRef<Type> mergeTypes =
+        decode.splitWarps > 1 ? ArrayRef<Type>(resultTypes) : ArrayRef<Type>();
+    llvm::append_range(splitParams, mergeTypes);
     llvm::append_range(splitParams, ropeTypes);
     llvm::append_range(splitParams, planeTypes);
-    buildKernel("_decode", splitParams,
-                KernelAttr::get(ctx, KernelRole::decode, decode.threads,
-                                decode.sharedBytes(), decode.tileQ,
-                                decode.tileK, decode.maxSplits,
-                                decode.headsPerCTA(), decode.maxSplitQueries(),
-                                /*operand=*/"",
-                                /*planes=*/0, /*rows=*/0),
-                /*takesArguments=*/true, [&](Block &entry, IRMapping &args) {
-                  ValueRange workspace =
-                      entry.getArguments().drop_front(argTypes.size());
-                  usePlanes(splitter, entry);
-                  useRotated(splitter, entry, argTypes.size() + 2);
-                  splitter.setPartialOutputs(workspace[0], workspace[1]);
-                  splitter.emit(args, {}, sharedMemory());
-                });
+    buildKernel(
+        "_decode", splitParams,
+        KernelAttr::get(ctx, KernelRole::decode, decode.launchThreads(),
+                        decode.launchSharedBytes(), decode.tileQ, decode.tileK,
+                        decode.maxSplits, decode.headsPerCTA(),
+                        decode.maxSplitQueries(),
+                        /*operand=*/"",
+                        /*planes=*/0, /*rows=*/0),
+        /*takesArguments=*/true, [&](Block &entry, IRMapping &args) {
+          ValueRange workspace =
+              entry.getArguments().drop_front(argTypes.size());
+          usePlanes(splitter, entry);
+          useRotated(splitter, entry, argTypes.size() + 2 + mergeTypes.size());
+          splitter.setPartialOutputs(workspace[0], workspace[1],
+                                     workspace.slice(2, mergeTypes.size()));
+          splitter.emit(args, {}, sharedMemory());
+        });
     SmallVector<Type> combineParams{oPartType, lsePartType};
     llvm::append_range(combineParams, resultTypes);
     buildKernel("_combine", combineParams,

@@ -5,11 +5,14 @@
 //===----------------------------------------------------------------------===//
 //
 // Short queries (Sq <= 16 / g): the decode kernel is the forward emitter
-// with the keys split over up to 64 CTAs per (K/V head, batch) (the
-// launch's count: the workspaces' split dimension) and the g query
-// heads of a K/V head packed into the warp's 16 rows (KernelPlan::decode);
-// each split writes O / l and lse to a workspace, and the combine kernel
-// merges the splits. docs/CUDATarget.md ("Short queries: split-KV").
+// with the keys split over the warps of up to 64 CTAs per (K/V head,
+// batch), each warp a split with its own shared memory (KernelPlan::
+// splitWarps; the workspaces' split dimension counts them), and the g
+// query heads of a K/V head packed into the warp's 16 rows
+// (KernelPlan::decode); each split writes O / l and lse to a workspace.
+// A launch of one CTA per row group merges its warps' splits in the CTA;
+// otherwise the combine kernel merges them all. docs/CUDATarget.md
+// ("Short queries: split-KV").
 //
 //===----------------------------------------------------------------------===//
 
@@ -49,20 +52,24 @@ void KernelEmitter::storePartialRow(ArrayRef<Value> o, int64_t mt, int64_t half,
       for (int64_t e = 0; e < 2; ++e) {
         int64_t k = (mt * valueTiles + dt) * 4 + 2 * half + e;
         memref::StoreOp::create(b, loc, fmul(o[k], inverse), oPart,
-                                ValueRange{blockX, batch, rowHead, query,
+                                ValueRange{splitIndex, batch, rowHead, query,
                                            add(colBase, idx(dt * 8 + e))});
       }
     Value value = select(positive, fmul(fadd(m, log2(l)), f32(std::log(2.0))),
                          f32(-std::numeric_limits<double>::infinity()));
     memref::StoreOp::create(b, loc, value, lsePart,
-                            ValueRange{blockX, batch, rowHead, query});
+                            ValueRange{splitIndex, batch, rowHead, query});
     scf::YieldOp::create(b, loc);
   });
 }
 
-void attune::cuda::emitCombine(OpBuilder &b, AttentionOp op, Value oPart,
-                               Value lsePart, ValueRange outputs) {
-  Location loc = op.getLoc();
+/// attn.merge's formula for output feature `d` of query `i` of head `h` of
+/// sequence `batch` over the first `splits` partial results, stored to O
+/// (and lse, by the thread of feature 0).
+static void emitMergedFeature(OpBuilder &b, Location loc, AttentionOp op,
+                              Value oPart, Value lsePart, Value splits,
+                              Value batch, Value h, Value i, Value d,
+                              ValueRange outputs) {
   auto idx = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(b, loc, v);
   };
@@ -70,19 +77,14 @@ void attune::cuda::emitCombine(OpBuilder &b, AttentionOp op, Value oPart,
     return arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
                                           APFloat(static_cast<float>(v)));
   };
-  Value d = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
-  Value i = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
-  Value h = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
-  Value batch = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
   double log2e = 1.0 / std::log(2.0);
   Value negInf = f32(-std::numeric_limits<double>::infinity());
-  // The launch's split count (the manifest's decode_splits), walked in
-  // chunks of kChunk splits whose loads are independent, so that a thread
-  // waits for one memory latency per chunk, not per split (a loop of one
-  // load per split would wait 64 times at 64 splits). Splits past the
-  // count (the last chunk's) read the last split and weigh nothing.
+  // The splits, walked in chunks of kChunk splits whose loads are
+  // independent, so that a thread waits for one memory latency per chunk,
+  // not per split (a loop of one load per split would wait 64 times at 64
+  // splits). Splits past the count (the last chunk's) read the last split
+  // and weigh nothing.
   constexpr int64_t kChunk = 8;
-  Value splits = memref::DimOp::create(b, loc, oPart, 0);
   Value last = arith::SubIOp::create(b, loc, splits, idx(1));
   Value chunks = arith::CeilDivUIOp::create(b, loc, splits, idx(kChunk));
   // (split index clamped into the launch's, whether it is one of them).
@@ -158,4 +160,43 @@ void attune::cuda::emitCombine(OpBuilder &b, AttentionOp op, Value oPart,
           scf::YieldOp::create(b, loc);
         });
   }
+}
+
+void attune::cuda::emitCombine(OpBuilder &b, AttentionOp op, Value oPart,
+                               Value lsePart, ValueRange outputs) {
+  Location loc = op.getLoc();
+  Value d = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  Value i = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  Value h = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
+  Value batch = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
+  // The launch's split count (the manifest's decode_splits x split warps).
+  Value splits = memref::DimOp::create(b, loc, oPart, 0);
+  emitMergedFeature(b, loc, op, oPart, lsePart, splits, batch, h, i, d,
+                    outputs);
+}
+
+void KernelEmitter::mergeSplitWarps() {
+  // One CTA covers the row group: its warps' partial rows, just written by
+  // them (a CTA barrier orders global memory within the CTA), merged here
+  // and no combine kernel runs (the manifest's `if` on decode_splits).
+  Value ctas = gpu::GridDimOp::create(b, loc, gpu::Dimension::x);
+  scf::IfOp::create(
+      b, loc,
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, ctas, idx(1)),
+      [&](OpBuilder &, Location) {
+        gpu::BarrierOp::create(b, loc);
+        Value thread = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+        Value items = mul(validRows(), idx(valueDim));
+        scf::ForOp::create(
+            b, loc, thread, items, idx(splitWarps * threads), ValueRange{},
+            [&](OpBuilder &, Location, Value item, ValueRange) {
+              Value row = divu(item, valueDim);
+              Value d = remu(item, valueDim);
+              auto [rowHead, query] = rowPosition(row);
+              emitMergedFeature(b, loc, op, oPart, lsePart, idx(splitWarps),
+                                batch, rowHead, query, d, mergeOutputs);
+              scf::YieldOp::create(b, loc);
+            });
+        scf::YieldOp::create(b, loc);
+      });
 }

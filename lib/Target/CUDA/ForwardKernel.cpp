@@ -29,6 +29,15 @@ using namespace attune::cuda;
 void KernelEmitter::emitThreadIndices(Value smemBase) {
   smem = smemBase;
   tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  splitWarp = Value();
+  if (splitWarps > 1) {
+    // Each warp is a CTA of its own to the code below: its lanes are the
+    // threads, its share of the shared memory the tiles.
+    splitWarp = divu(tid, kWarpSize);
+    tid = remu(tid, kWarpSize);
+    smem = gep(smem, mul(splitWarp, idx(launchSharedBytes() / splitWarps)),
+               b.getI8Type());
+  }
   lane = remu(tid, kWarpSize);
   warp = divu(tid, kWarpSize);
   // Shared-window addresses fit in 32 bits.
@@ -56,6 +65,8 @@ void KernelEmitter::emitThreadIndices(Value smemBase) {
 
 void KernelEmitter::emitBlockPointers(IRMapping &args, ValueRange outputs) {
   blockX = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  splitIndex =
+      splitWarp ? add(mul(blockX, idx(splitWarps)), splitWarp) : blockX;
   Value qTile = maxSplits ? idx(0) : blockX;
   Value blockY = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
   batch = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
@@ -128,12 +139,12 @@ void KernelEmitter::emitAttention(ValueRange outputs) {
   }
   NVVM::CpAsyncWaitGroupOp::create(b, loc, stages - 2);
   fenceForWgmma();
-  gpu::BarrierOp::create(b, loc);
+  syncTiles();
   if (queryRope) {
     // RoPE on load: the Q tile rotated in place, once per CTA.
     rotateQueryTile();
     fenceForWgmma();
-    gpu::BarrierOp::create(b, loc);
+    syncTiles();
   }
   if (qInRegisters) {
     queryFragments.resize(mTiles);
@@ -167,7 +178,7 @@ void KernelEmitter::emitAttention(ValueRange outputs) {
                        : arith::ConstantIntOp::create(b, loc, b.getI8Type(),
                                                       AttentionOp::kTileEmpty);
           // Every warp is done with the buffer of tile t - 1.
-          gpu::BarrierOp::create(b, loc);
+          syncTiles();
           if (prefetch)
             scf::IfOp::create(
                 b, loc, isVisited(nextClass), [&](OpBuilder &, Location) {
@@ -183,7 +194,7 @@ void KernelEmitter::emitAttention(ValueRange outputs) {
           // landed.
           NVVM::CpAsyncWaitGroupOp::create(b, loc, stages - 1);
           fenceForWgmma();
-          gpu::BarrierOp::create(b, loc);
+          syncTiles();
           Value cls = iter[numState];
           SmallVector<Type> types(iter.take_front(numState).getTypes());
           auto visit = scf::IfOp::create(b, loc, types, isVisited(cls),
@@ -254,6 +265,15 @@ void KernelEmitter::emitAttention(ValueRange outputs) {
       storeOutputRow(o, mt, half, row, m, l, positive, inverse, colBase,
                      lseRows ? &*lseRows : nullptr);
   }
+  if (maxSplits && splitWarps > 1)
+    mergeSplitWarps();
+}
+
+void KernelEmitter::syncTiles() {
+  if (splitWarps > 1)
+    NVVM::SyncWarpOp::create(b, loc, i32(-1));
+  else
+    gpu::BarrierOp::create(b, loc);
 }
 
 void KernelEmitter::storeOutputRow(ArrayRef<Value> o, int64_t mt, int64_t half,

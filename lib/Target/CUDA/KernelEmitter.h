@@ -181,11 +181,16 @@ public:
 
   /// Split-KV (the plan's maxSplits): the partial results (O / l in f32 and
   /// lse per split) go to `oPart` [splits, B, Hq, Sq, Dv] and `lsePart`
-  /// [splits, B, Hq, Sq] for emitCombine; `splits` (dynamic, at most
-  /// maxSplits) is the launch's split count.
-  void setPartialOutputs(Value partialOutput, Value partialLse) {
+  /// [splits, B, Hq, Sq] for emitCombine; `splits` (dynamic: the launch's
+  /// CTAs per row group, at most maxSplits, times splitWarps) is the
+  /// launch's split count. With split warps, a launch of one CTA per row
+  /// group merges them itself into `outputs` (O and, if the op has it,
+  /// lse; empty for a kernel of one warp per CTA).
+  void setPartialOutputs(Value partialOutput, Value partialLse,
+                         ValueRange outputs) {
     oPart = partialOutput;
     lsePart = partialLse;
+    mergeOutputs.assign(outputs.begin(), outputs.end());
   }
 
   /// Emits the kernel body at the builder's insertion point. `args` maps the
@@ -553,6 +558,13 @@ private:
   std::pair<Value, Value> rowPosition(Value row);
   /// Rows of the CTA that hold queries.
   Value validRows();
+  /// Split-KV with split warps, a launch of one CTA per row group: merges
+  /// the partial rows of the CTA's splitWarps splits into O and lse
+  /// (mergeOutputs), so that no combine kernel runs.
+  void mergeSplitWarps();
+  /// The barrier between the threads that share the shared-memory tiles:
+  /// the CTA's, or with split warps each warp's own (bar.warp.sync).
+  void syncTiles();
 
   mlir::OpBuilder &b;
   attn::AttentionOp op;
@@ -577,6 +589,8 @@ private:
   // Values of the kernel, set by emit().
   IRMapping *operands = nullptr;
   Value smem, tid, lane, warp, blockX;
+  /// With split warps: the warp's index in the CTA (null otherwise).
+  Value splitWarp;
   Value batch, head, kvHead, rowBegin, seqQ, seqK;
   /// The rows of this (batch, head) of Q, K and V (one per plane) and O
   /// (emitOperandRows; Q's only without packed heads, O's only without
@@ -587,8 +601,11 @@ private:
   /// O goes through a fused attn.pack: the packed output [T, H, Dv] and
   /// the pack's offsets (null otherwise).
   Value packedOutput, packOffsets;
-  /// Split-KV workspaces (setPartialOutputs).
-  Value oPart, lsePart;
+  /// Split-KV workspaces and the outputs a one-CTA launch merges them into
+  /// (setPartialOutputs); this warp's split (block x, or with split warps
+  /// block x times splitWarps plus the warp).
+  Value oPart, lsePart, splitIndex;
+  llvm::SmallVector<Value, 2> mergeOutputs;
   /// The k-tiles the CTA visits (emitTileRange), the last query row of the
   /// CTA, and the class table's first tile and size.
   attn::KeyTileRanges ranges;

@@ -171,6 +171,16 @@ KernelPlan KernelPlan::decode(attn::AttentionOp op, int64_t forwardTileK,
   // K/V tile is read once for all of them.
   int64_t group = op.getGroupSize();
   plan.packedHeads = group > 1 && group <= plan.tileQ ? group : 0;
+  // Two warps per CTA up to D = 128 where two of them keep to 96 KB of
+  // shared memory (two CTAs per SM even on sm_80's 164 KB): at a batch
+  // that fills the device with one CTA per row group, the CTA then merges
+  // its two splits itself instead of a combine kernel's launch (2-3% at B =
+  // 32 and 128, bench/RESULTS.md). Wider heads keep one warp: the merge and
+  // the second warp's addressing made the D = 192 decode kernels spill.
+  constexpr int64_t kSplitWarpsBytes = 96 * 1024;
+  if (std::max(plan.headDim, plan.valueDim) <= 128 &&
+      2 * plan.sharedBytes() <= kSplitWarpsBytes)
+    plan.splitWarps = 2;
   return plan;
 }
 

@@ -34,16 +34,32 @@
 // CHECK:       gpu.return
 /// The decode kernel, like the forward kernel above, keeps one K/V tile in
 /// flight while it computes another (KernelPlan::stages = 2: Q 2 KB +
-/// 2 x (8 + 8) KB + the class table; `wait.group 1` in the k-loop).
+/// 2 x (8 + 8) KB + the class table; `wait.group 1` in the k-loop). Its two
+/// warps are two splits, each with its own 36,992 bytes (36,872 rounded up
+/// to 128) and its own barriers; a launch of one CTA per row group merges
+/// the two in the CTA and stores O.
 // CHECK-LABEL: gpu.func @causal_decode
-// CHECK-SAME:    memref<?x?x8x?x64xf32>, %{{.*}}: memref<?x?x8x?xf32>) kernel
-// CHECK-SAME:    attn.kernel = #attn.kernel<role = decode, block = 32, shared_bytes = 36872,
+// CHECK-SAME:    memref<?x?x8x?x64xf32>, %{{.*}}: memref<?x?x8x?xf32>, %{{.*}}: memref<?x8x?x64xbf16>) kernel
+// CHECK-SAME:    attn.kernel = #attn.kernel<role = decode, block = 64, shared_bytes = 73984,
 // CHECK-SAME:    splits = 64
+// CHECK:         %[[WARP:.*]] = arith.divui %thread_id_x, %c32
+// CHECK:         arith.muli %[[WARP]], %c36992
 // CHECK:         nvvm.cp.async.commit.group
 // CHECK-NEXT:    nvvm.cp.async.wait.group 0
+// CHECK-NEXT:    arith.constant -1
+// CHECK-NEXT:    nvvm.bar.warp.sync
 // CHECK:         scf.for
+// CHECK:           nvvm.bar.warp.sync
 // CHECK:           nvvm.cp.async.commit.group
 // CHECK-NEXT:      nvvm.cp.async.wait.group 1
+// CHECK-NEXT:      arith.constant -1
+// CHECK-NEXT:      nvvm.bar.warp.sync
+// CHECK:         %[[CTAS:.*]] = gpu.grid_dim x
+// CHECK:         arith.cmpi eq, %[[CTAS]], %c1
+// CHECK:         scf.if
+// CHECK-NEXT:      gpu.barrier
+// CHECK:           memref.store {{.*}} : memref<?x8x?x64xbf16>
+// CHECK:         gpu.return
 // CHECK-LABEL: gpu.func @causal_combine
 // CHECK-SAME:    attn.kernel = #attn.kernel<role = combine, block = 64>
 

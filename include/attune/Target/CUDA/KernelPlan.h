@@ -19,6 +19,7 @@
 #include "mlir/Support/LLVM.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <cstdint>
 #include <utility>
@@ -125,6 +126,13 @@ struct KernelPlan {
   int64_t maxSplits = 0;
   /// With split-KV and GQA: the query heads per K/V head packed into rows.
   int64_t packedHeads = 0;
+  /// Split-KV: warps per CTA, each a split of the keys of its own, with its
+  /// own `threads` lanes and sharedBytes() of shared memory (the launch
+  /// has splitWarps times both). With more than one, a launch of one CTA
+  /// per row group merges the warps' partial results in the CTA: no
+  /// combine kernel, as cuDNN's decode kernel runs (bench/RESULTS.md,
+  /// "where paged decode's last 4-6% goes").
+  int64_t splitWarps = 1;
   /// K and V buffers in shared memory: the k-loop computes one tile while
   /// the next stages - 1 are in flight (ForwardKernel.cpp). Every kernel
   /// uses 2.
@@ -149,8 +157,15 @@ struct KernelPlan {
     return qBytes + stages * kBytes + buffer * vBytes;
   }
   int64_t tableOffset() const { return qBytes + stages * (kBytes + vBytes); }
-  /// Dynamic shared memory the kernel needs.
+  /// Dynamic shared memory the kernel needs (per split warp).
   int64_t sharedBytes() const;
+  /// The launch's threads and dynamic shared memory: with split warps, each
+  /// warp's share starts at a multiple of 128 bytes.
+  int64_t launchThreads() const { return splitWarps * threads; }
+  int64_t launchSharedBytes() const {
+    return splitWarps == 1 ? sharedBytes()
+                           : splitWarps * llvm::alignTo(sharedBytes(), 128);
+  }
   /// Split-KV: query heads per CTA (grid y = Hq / this) and the longest Sq
   /// the CTA's rows hold.
   int64_t headsPerCTA() const { return packedHeads ? packedHeads : 1; }

@@ -71,8 +71,10 @@ def Attn_KernelAttr : AttrDef<Attn_Dialect, "Kernel"> {
     (docs/CUDAArtifacts.md):
 
     - `role`: `fwd` (grid = (ceil(Sq / tile_q), Hq, B)), `decode` (split-KV,
-      grid = (splits, Hq / heads_per_cta, B), for Sq <= max_sq), `combine`
-      (merges the splits, grid = (Sq, Hq, B)), `planes` (f32 inputs:
+      grid = (splits, Hq / heads_per_cta, B), for Sq <= max_sq; `block` / 32
+      warps per CTA, each a split; a launch of one CTA per row group merges
+      them and stores O), `combine` (merges the splits after a launch of
+      several CTAs per row group, grid = (Sq, Hq, B)), `planes` (f32 inputs:
       writes `operand` as `planes` bf16 planes, grid = (ceil(S / rows), H,
       B)), `rope` (writes `operand` rotated by its `attn.rope` to the
       workspace `<operand>_rope`, grid = (ceil(S / rows), H, B)) or
