@@ -442,9 +442,9 @@ static LogicalResult convertModule(ModuleOp module, StringRef pass,
     KernelEmitter splitter(b, op, decode);
     SmallVector<Type> splitParams(argTypes);
     splitParams.append({oPartType, lsePartType});
-    // Split warps merge in the CTA when it covers its row group (one warp
-    // per CTA: the combine kernel always merges; the merge's code made the
-    // D = 192 decode kernels spill).
+    // Split warps merge in the CTA when it covers its row group and store O
+    // themselves; a kernel of one warp per CTA (KernelPlan::decode) leaves
+    // every merge to the combine kernel.
     ArrayRef<Type> mergeTypes =
         decode.splitWarps > 1 ? ArrayRef<Type>(resultTypes) : ArrayRef<Type>();
     llvm::append_range(splitParams, mergeTypes);
