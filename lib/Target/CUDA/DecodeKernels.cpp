@@ -18,6 +18,8 @@
 
 #include "KernelEmitter.h"
 
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+
 #include <cmath>
 #include <limits>
 
@@ -79,18 +81,21 @@ static void emitMergedFeature(OpBuilder &b, Location loc, AttentionOp op,
   };
   double log2e = 1.0 / std::log(2.0);
   Value negInf = f32(-std::numeric_limits<double>::infinity());
-  // The splits, walked in chunks of kChunk splits whose loads are
+  // The splits, walked in chunks of chunkSize splits whose loads are
   // independent, so that a thread waits for one memory latency per chunk,
   // not per split (a loop of one load per split would wait 64 times at 64
   // splits). Splits past the count (the last chunk's) read the last split
-  // and weigh nothing.
-  constexpr int64_t kChunk = 8;
+  // and weigh nothing; a count known here (a CTA's split warps) is one
+  // chunk of exactly that many.
+  int64_t chunkSize = 8;
+  if (std::optional<int64_t> count = getConstantIntValue(splits))
+    chunkSize = std::min(chunkSize, *count);
   Value last = arith::SubIOp::create(b, loc, splits, idx(1));
-  Value chunks = arith::CeilDivUIOp::create(b, loc, splits, idx(kChunk));
+  Value chunks = arith::CeilDivUIOp::create(b, loc, splits, idx(chunkSize));
   // (split index clamped into the launch's, whether it is one of them).
   auto split = [&](Value chunk, int64_t k) -> std::pair<Value, Value> {
     Value sp = arith::AddIOp::create(
-        b, loc, arith::MulIOp::create(b, loc, chunk, idx(kChunk)), idx(k));
+        b, loc, arith::MulIOp::create(b, loc, chunk, idx(chunkSize)), idx(k));
     Value valid =
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, sp, splits);
     return {arith::MinUIOp::create(b, loc, sp, last), valid};
@@ -102,7 +107,7 @@ static void emitMergedFeature(OpBuilder &b, Location loc, AttentionOp op,
       b, loc, idx(0), chunks, idx(1), ValueRange{negInf},
       [&](OpBuilder &, Location, Value chunk, ValueRange iter) {
         Value m = iter[0];
-        for (int64_t k = 0; k < kChunk; ++k) {
+        for (int64_t k = 0; k < chunkSize; ++k) {
           auto [sp, valid] = split(chunk, k);
           Value lse = arith::SelectOp::create(b, loc, valid, lseOf(sp), negInf);
           m = arith::MaximumFOp::create(b, loc, m, lse);
@@ -117,7 +122,7 @@ static void emitMergedFeature(OpBuilder &b, Location loc, AttentionOp op,
       b, loc, idx(0), chunks, idx(1), ValueRange{f32(0.0), f32(0.0)},
       [&](OpBuilder &, Location, Value chunk, ValueRange iter) {
         Value sum = iter[0], acc = iter[1];
-        for (int64_t k = 0; k < kChunk; ++k) {
+        for (int64_t k = 0; k < chunkSize; ++k) {
           auto [sp, valid] = split(chunk, k);
           Value w = emitExp2(b, loc,
                              arith::MulFOp::create(

@@ -35,8 +35,7 @@ void KernelEmitter::emitThreadIndices(Value smemBase) {
     // threads, its share of the shared memory the tiles.
     splitWarp = divu(tid, kWarpSize);
     tid = remu(tid, kWarpSize);
-    smem = gep(smem, mul(splitWarp, idx(launchSharedBytes() / splitWarps)),
-               b.getI8Type());
+    smem = gep(smem, mul(splitWarp, idx(splitWarpBytes())), b.getI8Type());
   }
   lane = remu(tid, kWarpSize);
   warp = divu(tid, kWarpSize);

@@ -159,12 +159,13 @@ struct KernelPlan {
   int64_t tableOffset() const { return qBytes + stages * (kBytes + vBytes); }
   /// Dynamic shared memory the kernel needs (per split warp).
   int64_t sharedBytes() const;
-  /// The launch's threads and dynamic shared memory: with split warps, each
-  /// warp's share starts at a multiple of 128 bytes.
+  /// With split warps, each warp's share of the shared memory: sharedBytes()
+  /// rounded up so that every share starts at a multiple of 128 bytes.
+  int64_t splitWarpBytes() const { return llvm::alignTo(sharedBytes(), 128); }
+  /// The launch's threads and dynamic shared memory.
   int64_t launchThreads() const { return splitWarps * threads; }
   int64_t launchSharedBytes() const {
-    return splitWarps == 1 ? sharedBytes()
-                           : splitWarps * llvm::alignTo(sharedBytes(), 128);
+    return splitWarps == 1 ? sharedBytes() : splitWarps * splitWarpBytes();
   }
   /// Split-KV: query heads per CTA (grid y = Hq / this) and the longest Sq
   /// the CTA's rows hold.
