@@ -1679,6 +1679,12 @@ FailureOr<std::vector<Array>> Evaluator::run(func::FuncOp func) {
       continue;
     }
     if (std::optional<LogicalResult> done =
+            oracle::detail::evaluateHashOp(&op, *this)) {
+      if (failed(*done))
+        return failure();
+      continue;
+    }
+    if (std::optional<LogicalResult> done =
             oracle::detail::evaluateTensorOp(&op, *this)) {
       if (failed(*done))
         return failure();

@@ -116,6 +116,10 @@ std::optional<mlir::LogicalResult> evaluatePagedOp(mlir::Operation *op,
 std::optional<mlir::LogicalResult> evaluateVarlenOp(mlir::Operation *op,
                                                     Environment &env);
 
+/// The same for attn.lsh_buckets and attn.nearest_centroid (HashOps.cpp).
+std::optional<mlir::LogicalResult> evaluateHashOp(mlir::Operation *op,
+                                                  Environment &env);
+
 } // namespace attune::oracle::detail
 
 #endif // ATTUNE_LIB_ORACLE_ORACLEINTERNAL_H

@@ -165,6 +165,22 @@ inferByRule(Operation *op, ShapeState &state) {
     }
     return Result(shapes);
   }
+  if (isa<attn::LshBucketsOp, attn::NearestCentroidOp>(op)) {
+    // [rounds, B, H, S] or [B, H, S] from the input's B, H and S.
+    auto input = state.shapeOf(op, op->getOperand(0));
+    if (failed(input))
+      return Result(failure());
+    attn::LayoutDims d;
+    SmallVector<int64_t> out;
+    if (auto lsh = dyn_cast<attn::LshBucketsOp>(op)) {
+      d = lsh.getLayoutDims();
+      out.push_back(lsh.getRotations().getType().getDimSize(0));
+    } else {
+      d = cast<attn::NearestCentroidOp>(op).getLayoutDims();
+    }
+    out.append({(*input)[d.batch], (*input)[d.head], (*input)[d.seq]});
+    return single(out);
+  }
   if (auto unpack = dyn_cast<attn::UnpackOp>(op)) {
     // [B, H, S, D]: B from the offsets, S static or max_len.
     auto packed = state.shapeOf(op, unpack.getPacked());
@@ -444,9 +460,9 @@ Value attune::oracle::getSameShapeOperand(OpResult result) {
                                          : merge.getLses().front();
   // Ops with an own rule that does not keep an operand's shape.
   if (isa<attn::AttentionOp, attn::GatherPagesOp, attn::UnpackOp,
-          attn::PackOp, tensor::EmptyOp, tensor::ConcatOp,
-          tensor::ExtractSliceOp, tensor::PadOp, tensor::CollapseShapeOp,
-          tensor::ExpandShapeOp>(op))
+          attn::LshBucketsOp, attn::NearestCentroidOp, attn::PackOp,
+          tensor::EmptyOp, tensor::ConcatOp, tensor::ExtractSliceOp,
+          tensor::PadOp, tensor::CollapseShapeOp, tensor::ExpandShapeOp>(op))
     return nullptr;
   if (auto slice = dyn_cast<tensor::InsertSliceOp>(op))
     return slice.getDest();

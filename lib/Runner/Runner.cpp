@@ -830,8 +830,12 @@ LogicalResult Run::check(llvm::json::Object &report, bool &passed) {
       maxAbs = std::max(maxAbs, std::abs(got - want));
     }
     double relErr = ref2 > 0 ? std::sqrt(diff2 / ref2) : std::sqrt(diff2);
+    // Integer results (bucket ids, ...) are exact: any difference fails.
+    bool exact = r.elementType.isIntOrIndex();
+    if (exact)
+      tolerance = 0;
     bool ok = nans == 0 && missingNaNs == 0 && infMismatch == 0 &&
-              relErr <= tolerance;
+              (exact ? maxAbs == 0 : relErr <= tolerance);
     passed &= ok;
     checks.push_back(llvm::json::Object{{"result", int64_t(idx)},
                                         {"rel_err", relErr},

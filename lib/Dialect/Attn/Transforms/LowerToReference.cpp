@@ -296,9 +296,12 @@ struct AttnLowerToReference
     if (failed(lowerAll(root, lowerToReference)) ||
         failed(lowerAll(root, lowerRope)) ||
         failed(lowerAll(root, lowerMerge)) ||
+        failed(lowerAll(root, lowerLshBuckets)) ||
+        failed(lowerAll(root, lowerNearestCentroid)) ||
         failed(lowerAll(root, lowerGatherPages)) ||
         failed(lowerAll(root, lowerAppendPages)) ||
-        failed(lowerAll(root, lowerUnpack)) || failed(lowerAll(root, lowerPack)))
+        failed(lowerAll(root, lowerUnpack)) ||
+        failed(lowerAll(root, lowerPack)))
       signalPassFailure();
   }
 };

@@ -357,6 +357,103 @@ def Attn_RopeOp : Attn_Op<"rope", [Pure, AttrSizedOperandSegments,
 }
 
 //===----------------------------------------------------------------------===//
+// LshBucketsOp, NearestCentroidOp
+//===----------------------------------------------------------------------===//
+
+def Attn_LshBucketsOp : Attn_Op<"lsh_buckets", [Pure]> {
+  let summary = "bucket ids of angular locality-sensitive hashing (Reformer)";
+  let description = [{
+    Hashes every row of a 4-D query or key tensor `x` (`[B, H, S, D]`, or
+    `[B, S, H, D]` with `layout(bshd)`) into one of `n` buckets per round by
+    a random rotation, as in the Reformer (docs/Hashing.md has the exact
+    semantics). `rotations` is `[rounds, H, D, n / 2]` (or `[rounds, 1, D,
+    n / 2]`, shared by the heads); the result is `[rounds, B, H, S]` i32:
+
+    ```
+    y[r,b,h,s,c]  = sum_d x[b,h,s,d] * rotations[r,h,d,c]     (c < n/2)
+    ids[r,b,h,s]  = argmax over [y[r,b,h,s,:] ; -y[r,b,h,s,:]]
+    ```
+
+    The argmax is the lowest index among the largest values; NaN values
+    are ignored, and a row with none above -inf gets bucket 0. The sums are
+    computed in f64, in order of d, so the ids are those of exact
+    arithmetic for bf16 and f16 inputs and rotations. Feed the ids to an
+    `attn.attention` mask `ids_q[r,b,h,i] == ids_k[r,b,h,j]`.
+
+    ```mlir
+    %ids = attn.lsh_buckets %k, %rot
+        : tensor<?x8x?x64xbf16>, tensor<4x8x64x32xf32> -> tensor<4x?x8x?xi32>
+    ```
+  }];
+
+  let arguments = (ins
+    AnyRankedTensor:$input,
+    AnyRankedTensor:$rotations,
+    DefaultValuedAttr<Attn_LayoutAttr, "::attune::attn::Layout::bhsd">:$layout
+  );
+  let results = (outs AnyRankedTensor:$result);
+
+  let assemblyFormat = [{
+    $input `,` $rotations attr-dict `:` type($input) `,` type($rotations)
+    `->` type($result)
+  }];
+  let hasVerifier = 1;
+
+  let extraClassDeclaration = [{
+    /// Position of each logical dimension in the 4-D input.
+    LayoutDims getLayoutDims() { return ::attune::attn::getLayoutDims(getLayout()); }
+    /// The number of buckets n (twice the rotations' last dimension).
+    int64_t getNumBuckets() {
+      return 2 * getRotations().getType().getDimSize(3);
+    }
+  }];
+}
+
+def Attn_NearestCentroidOp : Attn_Op<"nearest_centroid", [Pure]> {
+  let summary = "ids of the nearest centroid (Routing Transformer)";
+  let description = [{
+    Routes every row of a 4-D query or key tensor `x` (`[B, H, S, D]`, or
+    `[B, S, H, D]` with `layout(bshd)`) to the nearest of `k` centroids of
+    its head in Euclidean distance, as the Routing Transformer's k-means
+    routing does (docs/Hashing.md). `centroids` is `[H, k, D]` (or `[1, k,
+    D]`, shared by the heads); the result is `[B, H, S]` i32:
+
+    ```
+    ids[b,h,s] = argmin_c sum_d (x[b,h,s,d] - centroids[h,c,d])^2
+               = argmax_c (sum_d x[b,h,s,d] centroids[h,c,d]
+                           - 1/2 sum_d centroids[h,c,d]^2)
+    ```
+
+    The second form is the one computed, in f64, in order of d; the argmax
+    is the lowest index among the largest values, NaN ignored, 0 if none is
+    above -inf (as attn.lsh_buckets).
+
+    ```mlir
+    %ids = attn.nearest_centroid %q, %centroids
+        : tensor<?x8x?x64xbf16>, tensor<8x16x64xf32> -> tensor<?x8x?xi32>
+    ```
+  }];
+
+  let arguments = (ins
+    AnyRankedTensor:$input,
+    AnyRankedTensor:$centroids,
+    DefaultValuedAttr<Attn_LayoutAttr, "::attune::attn::Layout::bhsd">:$layout
+  );
+  let results = (outs AnyRankedTensor:$result);
+
+  let assemblyFormat = [{
+    $input `,` $centroids attr-dict `:` type($input) `,` type($centroids)
+    `->` type($result)
+  }];
+  let hasVerifier = 1;
+
+  let extraClassDeclaration = [{
+    /// Position of each logical dimension in the 4-D input.
+    LayoutDims getLayoutDims() { return ::attune::attn::getLayoutDims(getLayout()); }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // GatherPagesOp, AppendPagesOp
 //===----------------------------------------------------------------------===//
 

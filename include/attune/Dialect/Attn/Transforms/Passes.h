@@ -24,7 +24,9 @@ namespace attune::attn {
 class AppendPagesOp;
 class AttentionOp;
 class GatherPagesOp;
+class LshBucketsOp;
 class MergeOp;
+class NearestCentroidOp;
 class PackOp;
 class RopeOp;
 class UnpackOp;
@@ -42,6 +44,15 @@ mlir::LogicalResult lowerRope(mlir::RewriterBase &rewriter, RopeOp op);
 
 /// Replaces `op` by its materialised linalg form (see `attn-lower-merge`).
 mlir::LogicalResult lowerMerge(mlir::RewriterBase &rewriter, MergeOp op);
+
+/// Replaces `op` by a contraction into f64 scores and an argmax (see
+/// `attn-lower-hashing`).
+mlir::LogicalResult lowerLshBuckets(mlir::RewriterBase &rewriter,
+                                    LshBucketsOp op);
+
+/// The same for attn.nearest_centroid.
+mlir::LogicalResult lowerNearestCentroid(mlir::RewriterBase &rewriter,
+                                         NearestCentroidOp op);
 
 /// Replaces `op` by its materialised linalg form (see `attn-lower-pages`).
 mlir::LogicalResult lowerGatherPages(mlir::RewriterBase &rewriter,

@@ -27,8 +27,10 @@ def AttnLowerToReference : Pass<"attn-lower-to-reference"> {
     This is the executable meaning of the op: O(S^2) memory and no tiling,
     meant as a second oracle and a baseline for the fused paths. Every
     `attn.rope`, `attn.merge`, `attn.gather_pages`, `attn.append_pages`,
-    `attn.unpack` and `attn.pack` is lowered too, as `attn-lower-rope`,
-    `attn-lower-merge`, `attn-lower-pages` and `attn-lower-varlen` do.
+    `attn.unpack`, `attn.pack`, `attn.lsh_buckets` and
+    `attn.nearest_centroid` is lowered too, as `attn-lower-rope`,
+    `attn-lower-merge`, `attn-lower-pages`, `attn-lower-varlen` and
+    `attn-lower-hashing` do.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -129,6 +131,27 @@ def AttnLowerRope : Pass<"attn-lower-rope"> {
     "::mlir::cf::ControlFlowDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
+def AttnLowerHashing : Pass<"attn-lower-hashing"> {
+  let summary = "Lower attn.lsh_buckets and attn.nearest_centroid to linalg";
+  let description = [{
+    Rewrites every `attn.lsh_buckets` and `attn.nearest_centroid` into a
+    `linalg.generic` contraction of the input with the rotations or
+    centroids into f64 scores, in order of the features, and a
+    `linalg.generic` argmax over the buckets with two outputs, the best
+    value and its i32 index (docs/Hashing.md). The argmax takes a larger
+    value, or an equal one with a lower index, so its result does not
+    depend on the order of the candidates; NaN never wins. A dynamic head
+    count that must equal the parameters' is checked with `cf.assert`.
+    Both targets and `attn-lower-to-reference` lower the ops this way.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::cf::ControlFlowDialect",
+    "::mlir::linalg::LinalgDialect",
     "::mlir::tensor::TensorDialect"
   ];
 }

@@ -1,0 +1,266 @@
+//===- LowerHashing.cpp - Bucket-id ops to linalg ---------------*- C++ -*-===//
+//
+// Part of the Attune project.
+//
+//===----------------------------------------------------------------------===//
+//
+// attn.lsh_buckets and attn.nearest_centroid as linalg (docs/Hashing.md):
+// a contraction of the input with the parameters into f64 scores, then an
+// argmax over the scores' last dimension (two outputs, the best value and
+// its index: the form IREE recognises as an argmax). The argmax's
+// comparison (larger, or equal with a lower index; NaN never wins) does not
+// depend on the order the candidates are visited in, so a target may split
+// that reduction; the sums over features are in order of d. Both targets
+// and attn-lower-to-reference use this form; it materialises the scores
+// ([rounds, B, H, S, n / 2] f64), which a fused hashing kernel would not.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attune/Dialect/Attn/IR/AttnOps.h"
+#include "attune/Dialect/Attn/Transforms/Passes.h"
+#include "attune/Dialect/Attn/Transforms/Utils.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+
+#include <limits>
+
+namespace attune::attn {
+#define GEN_PASS_DEF_ATTNLOWERHASHING
+#include "attune/Dialect/Attn/Transforms/Passes.h.inc"
+} // namespace attune::attn
+
+using namespace mlir;
+using namespace attune::attn;
+
+/// `x` (f32, f16 or bf16) as f64, exactly (through f32).
+static Value toF64(OpBuilder &b, Location loc, Value x) {
+  if (!x.getType().isF32())
+    x = arith::ExtFOp::create(b, loc, b.getF32Type(), x);
+  return arith::ExtFOp::create(b, loc, b.getF64Type(), x);
+}
+
+/// A tensor of `sizes` filled with `value`.
+static Value filled(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
+                    TypedAttr value) {
+  Value empty = tensor::EmptyOp::create(b, loc, sizes, value.getType());
+  Value scalar = arith::ConstantOp::create(b, loc, value);
+  return linalg::FillOp::create(b, loc, scalar, empty).getResult(0);
+}
+
+/// The scores `sum_d x[b,h,s,d] * p[...]` as f64 [lead..., B, H, S, C]
+/// over loops (lead..., b, h, s, d, c): `lead` leading loops (the LSH
+/// rounds), the features a reduction before the C candidates, which stay
+/// innermost for the CPU's vectoriser. `paramMap` gives the parameters'
+/// indices from the loops.
+static Value contract(OpBuilder &b, Location loc, Value input, Value params,
+                      LayoutDims dims, unsigned lead, AffineMap paramMap,
+                      ArrayRef<OpFoldResult> leadSizes, int64_t candidates) {
+  MLIRContext *ctx = b.getContext();
+  unsigned loops = lead + 5;
+  auto dim = [&](unsigned l) { return getAffineDimExpr(l, ctx); };
+  SmallVector<AffineExpr> xExprs(4);
+  xExprs[dims.batch] = dim(lead);
+  xExprs[dims.head] = dim(lead + 1);
+  xExprs[dims.seq] = dim(lead + 2);
+  xExprs[dims.feature] = dim(lead + 3);
+  SmallVector<AffineExpr> outExprs;
+  for (unsigned l = 0; l < lead + 3; ++l)
+    outExprs.push_back(dim(l));
+  outExprs.push_back(dim(lead + 4));
+
+  SmallVector<OpFoldResult> sizes(leadSizes);
+  for (unsigned d : {dims.batch, dims.head, dims.seq})
+    sizes.push_back(tensor::getMixedSize(b, loc, input, d));
+  sizes.push_back(b.getIndexAttr(candidates));
+  Value init = filled(b, loc, sizes, b.getF64FloatAttr(0.0));
+
+  SmallVector<utils::IteratorType> iterators(loops,
+                                             utils::IteratorType::parallel);
+  iterators[lead + 3] = utils::IteratorType::reduction;
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{input, params},
+      ValueRange{init},
+      ArrayRef<AffineMap>{AffineMap::get(loops, 0, xExprs, ctx), paramMap,
+                          AffineMap::get(loops, 0, outExprs, ctx)},
+      iterators, [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value product = arith::MulFOp::create(nb, l, toF64(nb, l, args[0]),
+                                              toF64(nb, l, args[1]));
+        linalg::YieldOp::create(
+            nb, l, arith::AddFOp::create(nb, l, args[2], product).getResult());
+      });
+  return generic.getResult(0);
+}
+
+/// The argmax of `candidates(c)` over the last dimension C of `scores`
+/// ([outer..., C] f64) as i32 [outer...]. `candidates` returns, at loop
+/// index c, the (value, index) pairs that position c contributes; `extra`
+/// are further inputs the body reads (with their maps).
+static Value
+argmax(OpBuilder &b, Location loc, Value scores, ValueRange extra,
+       ArrayRef<AffineMap> extraMaps,
+       function_ref<SmallVector<std::pair<Value, Value>>(
+           OpBuilder &, Location, Value score, ValueRange extra, Value c)>
+           candidates) {
+  MLIRContext *ctx = b.getContext();
+  auto type = cast<RankedTensorType>(scores.getType());
+  unsigned loops = type.getRank();
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, scores);
+  sizes.pop_back();
+  Value best =
+      filled(b, loc, sizes,
+             b.getF64FloatAttr(-std::numeric_limits<double>::infinity()));
+  Value ids = filled(b, loc, sizes, b.getI32IntegerAttr(0));
+  AffineMap outMap =
+      AffineMap::getMultiDimIdentityMap(loops, ctx).dropResult(loops - 1);
+  SmallVector<AffineMap> maps{AffineMap::getMultiDimIdentityMap(loops, ctx)};
+  maps.append(extraMaps.begin(), extraMaps.end());
+  maps.append({outMap, outMap});
+  SmallVector<Value> inputs{scores};
+  inputs.append(extra.begin(), extra.end());
+  SmallVector<utils::IteratorType> iterators(loops,
+                                             utils::IteratorType::parallel);
+  iterators.back() = utils::IteratorType::reduction;
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{best.getType(), ids.getType()}, inputs,
+      ValueRange{best, ids}, maps, iterators,
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value c = linalg::IndexOp::create(nb, l, loops - 1);
+        Value bestValue = args[args.size() - 2], bestId = args.back();
+        for (auto [value, id] :
+             candidates(nb, l, args[0], args.slice(1, extra.size()), c)) {
+          // Larger, or as large with a lower index; NaN compares false.
+          Value larger = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGT,
+                                               value, bestValue);
+          Value equal = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ,
+                                              value, bestValue);
+          Value lower = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt,
+                                              id, bestId);
+          Value take = arith::OrIOp::create(
+              nb, l, larger, arith::AndIOp::create(nb, l, equal, lower));
+          bestValue = arith::SelectOp::create(nb, l, take, value, bestValue);
+          bestId = arith::SelectOp::create(nb, l, take, id, bestId);
+        }
+        linalg::YieldOp::create(nb, l, ValueRange{bestValue, bestId});
+      });
+  return generic.getResult(1);
+}
+
+/// `c` (index) + `offset` as i32.
+static Value asId(OpBuilder &b, Location loc, Value c, int64_t offset) {
+  Value id = arith::IndexCastOp::create(b, loc, b.getI32Type(), c);
+  if (offset)
+    id = arith::AddIOp::create(
+        b, loc, id,
+        arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(offset)));
+  return id;
+}
+
+/// Checks at run time that the parameters' heads (dimension `paramHead`)
+/// are the input's where the verifier could not (a dynamic H).
+static void emitHeadCheck(OpBuilder &b, Operation *op, Value input,
+                          LayoutDims dims, Value params, unsigned paramHead) {
+  auto paramType = cast<RankedTensorType>(params.getType());
+  if (paramType.getDimSize(paramHead) != 1)
+    emitSizeCheck(b, op, params, paramHead, input, dims.head,
+                  "parameter and input head counts");
+}
+
+LogicalResult attune::attn::lowerLshBuckets(RewriterBase &rewriter,
+                                            LshBucketsOp op) {
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(op);
+  Location loc = op.getLoc();
+  MLIRContext *ctx = op.getContext();
+  LayoutDims dims = op.getLayoutDims();
+  Value rotations = op.getRotations();
+  auto rotType = cast<RankedTensorType>(rotations.getType());
+  emitHeadCheck(rewriter, op, op.getInput(), dims, rotations, 1);
+  // Loops (r, b, h, s, d, c); rotations[r, h or 0, d, c].
+  auto dim = [&](unsigned l) { return getAffineDimExpr(l, ctx); };
+  AffineExpr head =
+      rotType.getDimSize(1) == 1 ? getAffineConstantExpr(0, ctx) : dim(2);
+  AffineMap rotMap = AffineMap::get(6, 0, {dim(0), head, dim(4), dim(5)}, ctx);
+  int64_t half = rotType.getDimSize(3);
+  Value scores =
+      contract(rewriter, loc, op.getInput(), rotations, dims, /*lead=*/1,
+               rotMap, {rewriter.getIndexAttr(rotType.getDimSize(0))}, half);
+  Value ids =
+      argmax(rewriter, loc, scores, {}, {},
+             [&](OpBuilder &b, Location l, Value score, ValueRange, Value c) {
+               Value negated = arith::NegFOp::create(b, l, score);
+               return SmallVector<std::pair<Value, Value>>{
+                   {score, asId(b, l, c, 0)}, {negated, asId(b, l, c, half)}};
+             });
+  rewriter.replaceOp(op, ids);
+  return success();
+}
+
+LogicalResult attune::attn::lowerNearestCentroid(RewriterBase &rewriter,
+                                                 NearestCentroidOp op) {
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(op);
+  Location loc = op.getLoc();
+  MLIRContext *ctx = op.getContext();
+  LayoutDims dims = op.getLayoutDims();
+  Value centroids = op.getCentroids();
+  auto cType = cast<RankedTensorType>(centroids.getType());
+  emitHeadCheck(rewriter, op, op.getInput(), dims, centroids, 0);
+  auto dim = [&](unsigned l) { return getAffineDimExpr(l, ctx); };
+  bool shared = cType.getDimSize(0) == 1;
+  // Loops (b, h, s, d, c); centroids[h or 0, c, d].
+  AffineExpr head = shared ? getAffineConstantExpr(0, ctx) : dim(1);
+  AffineMap cMap = AffineMap::get(5, 0, {head, dim(4), dim(3)}, ctx);
+  int64_t heads = cType.getDimSize(0), k = cType.getDimSize(1);
+  Value dots = contract(rewriter, loc, op.getInput(), centroids, dims,
+                        /*lead=*/0, cMap, {}, k);
+
+  // Half the squared norm of every centroid: loops (h, c, d).
+  Value norms = filled(rewriter, loc,
+                       {rewriter.getIndexAttr(heads), rewriter.getIndexAttr(k)},
+                       rewriter.getF64FloatAttr(0.0));
+  norms = linalg::GenericOp::create(
+              rewriter, loc, TypeRange{norms.getType()}, ValueRange{centroids},
+              ValueRange{norms},
+              ArrayRef<AffineMap>{AffineMap::getMultiDimIdentityMap(3, ctx),
+                                  AffineMap::get(3, 0, {dim(0), dim(1)}, ctx)},
+              ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                            utils::IteratorType::parallel,
+                                            utils::IteratorType::reduction},
+              [&](OpBuilder &b, Location l, ValueRange args) {
+                Value m = toF64(b, l, args[0]);
+                Value sq = arith::MulFOp::create(b, l, m, m);
+                linalg::YieldOp::create(
+                    b, l, arith::AddFOp::create(b, l, args[1], sq).getResult());
+              })
+              .getResult(0);
+
+  // Scores [B, H, S, k]: loops (b, h, s, c) read norms[h or 0, c].
+  AffineMap normMap = AffineMap::get(
+      4, 0, {shared ? getAffineConstantExpr(0, ctx) : dim(1), dim(3)}, ctx);
+  Value ids = argmax(
+      rewriter, loc, dots, {norms}, {normMap},
+      [&](OpBuilder &b, Location l, Value dot, ValueRange extra, Value c) {
+        Value halfNorm = arith::MulFOp::create(
+            b, l, extra[0],
+            arith::ConstantOp::create(b, l, b.getF64FloatAttr(0.5)));
+        Value value = arith::SubFOp::create(b, l, dot, halfNorm);
+        return SmallVector<std::pair<Value, Value>>{{value, asId(b, l, c, 0)}};
+      });
+  rewriter.replaceOp(op, ids);
+  return success();
+}
+
+namespace {
+struct AttnLowerHashing
+    : attune::attn::impl::AttnLowerHashingBase<AttnLowerHashing> {
+  using Base::Base;
+  void runOnOperation() override {
+    if (failed(lowerAll(getOperation(), lowerLshBuckets)) ||
+        failed(lowerAll(getOperation(), lowerNearestCentroid)))
+      signalPassFailure();
+  }
+};
+} // namespace

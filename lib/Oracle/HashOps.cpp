@@ -1,0 +1,150 @@
+//===- HashOps.cpp - The oracle's bucket-id ops -----------------*- C++ -*-===//
+//
+// Part of the Attune project.
+//
+//===----------------------------------------------------------------------===//
+//
+// attn.lsh_buckets and attn.nearest_centroid in the oracle, written from
+// their definitions in docs/Hashing.md with plain loops: f64 sums in order
+// of the features, and the lowest index among the largest scores (NaN
+// ignored, 0 when none is above -inf). For bf16 and f16 inputs these sums
+// are exact, so the targets' ids (the same f64 sums) agree bit for bit.
+//
+//===----------------------------------------------------------------------===//
+
+#include "OracleInternal.h"
+
+#include "attune/Dialect/Attn/IR/AttnOps.h"
+
+#include "mlir/IR/Diagnostics.h"
+
+#include <array>
+#include <limits>
+
+using namespace mlir;
+using namespace attune;
+using namespace attune::oracle;
+using namespace attune::oracle::detail;
+
+namespace {
+/// The argmax of docs/Hashing.md, fed one candidate at a time.
+struct Argmax {
+  double best = -std::numeric_limits<double>::infinity();
+  int64_t id = 0;
+  void offer(double value, int64_t index) {
+    if (value > best || (value == best && index < id)) {
+      best = value;
+      id = index;
+    }
+  }
+};
+
+/// The input's row (b, h, s) as a vector of D features.
+struct Rows {
+  const Array &x;
+  attn::LayoutDims dims;
+  double at(int64_t b, int64_t h, int64_t s, int64_t d) const {
+    std::array<int64_t, 4> i{};
+    i[dims.batch] = b;
+    i[dims.head] = h;
+    i[dims.seq] = s;
+    i[dims.feature] = d;
+    const std::vector<int64_t> &n = x.shape;
+    return x.data[((i[0] * n[1] + i[1]) * n[2] + i[2]) * n[3] + i[3]];
+  }
+};
+} // namespace
+
+/// The parameters' head for input head `h`: `h`, or 0 when shared; an
+/// error when they have neither 1 nor H heads.
+static FailureOr<int64_t> paramHeads(Operation *op, const Array &params,
+                                     unsigned headDim, int64_t heads) {
+  int64_t n = params.shape[headDim];
+  if (n != 1 && n != heads)
+    return emitError(op->getLoc()) << "oracle: the parameters have " << n
+                                   << " heads, the input " << heads;
+  return n;
+}
+
+static LogicalResult evaluateLsh(attn::LshBucketsOp op, Environment &env) {
+  const Array *x = env.lookupArray(op.getInput());
+  const Array *rot = env.lookupArray(op.getRotations());
+  if (!x || !rot)
+    return emitError(op.getLoc()) << "oracle: no value for an operand";
+  attn::LayoutDims dims = op.getLayoutDims();
+  int64_t batch = x->shape[dims.batch], heads = x->shape[dims.head],
+          seq = x->shape[dims.seq], features = x->shape[dims.feature];
+  FailureOr<int64_t> rotHeads = paramHeads(op, *rot, 1, heads);
+  if (failed(rotHeads))
+    return failure();
+  int64_t rounds = rot->shape[0], half = rot->shape[3];
+  Rows rows{*x, dims};
+  Array ids{{rounds, batch, heads, seq},
+            std::vector<double>(rounds * batch * heads * seq, 0.0)};
+  auto rotation = [&](int64_t r, int64_t h, int64_t d, int64_t c) {
+    int64_t hr = *rotHeads == 1 ? 0 : h;
+    return rot->data[((r * *rotHeads + hr) * features + d) * half + c];
+  };
+  for (int64_t r = 0; r < rounds; ++r)
+    for (int64_t b = 0; b < batch; ++b)
+      for (int64_t h = 0; h < heads; ++h)
+        for (int64_t s = 0; s < seq; ++s) {
+          Argmax best;
+          for (int64_t c = 0; c < half; ++c) {
+            double y = 0.0;
+            for (int64_t d = 0; d < features; ++d)
+              y += rows.at(b, h, s, d) * rotation(r, h, d, c);
+            best.offer(y, c);
+            best.offer(-y, c + half);
+          }
+          ids.data[((r * batch + b) * heads + h) * seq + s] = double(best.id);
+        }
+  env.bindArray(op.getResult(), std::move(ids));
+  return success();
+}
+
+static LogicalResult evaluateCentroid(attn::NearestCentroidOp op,
+                                      Environment &env) {
+  const Array *x = env.lookupArray(op.getInput());
+  const Array *mu = env.lookupArray(op.getCentroids());
+  if (!x || !mu)
+    return emitError(op.getLoc()) << "oracle: no value for an operand";
+  attn::LayoutDims dims = op.getLayoutDims();
+  int64_t batch = x->shape[dims.batch], heads = x->shape[dims.head],
+          seq = x->shape[dims.seq], features = x->shape[dims.feature];
+  FailureOr<int64_t> muHeads = paramHeads(op, *mu, 0, heads);
+  if (failed(muHeads))
+    return failure();
+  int64_t k = mu->shape[1];
+  auto centroid = [&](int64_t h, int64_t c, int64_t d) {
+    return mu->data[((*muHeads == 1 ? 0 : h) * k + c) * features + d];
+  };
+  Rows rows{*x, dims};
+  Array ids{{batch, heads, seq}, std::vector<double>(batch * heads * seq, 0.0)};
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t h = 0; h < heads; ++h)
+      for (int64_t s = 0; s < seq; ++s) {
+        Argmax best;
+        for (int64_t c = 0; c < k; ++c) {
+          // argmin |x - mu|^2 = argmax x.mu - |mu|^2 / 2.
+          double dot = 0.0, norm = 0.0;
+          for (int64_t d = 0; d < features; ++d) {
+            dot += rows.at(b, h, s, d) * centroid(h, c, d);
+            norm += centroid(h, c, d) * centroid(h, c, d);
+          }
+          best.offer(dot - 0.5 * norm, c);
+        }
+        ids.data[(b * heads + h) * seq + s] = double(best.id);
+      }
+  env.bindArray(op.getResult(), std::move(ids));
+  return success();
+}
+
+std::optional<LogicalResult> oracle::detail::evaluateHashOp(Operation *op,
+                                                            Environment &env) {
+  if (auto lsh = dyn_cast<attn::LshBucketsOp>(op))
+    return evaluateLsh(lsh, env);
+  if (auto centroid = dyn_cast<attn::NearestCentroidOp>(op))
+    return evaluateCentroid(centroid, env);
+  return std::nullopt;
+}
