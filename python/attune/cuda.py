@@ -52,7 +52,8 @@ ERROR_CAPTURE_RANGE = 10
 _ARGUMENT, _RESULT, _WORKSPACE = 0, 1, 2
 
 # attune_rt_dtype codes, by manifest name.
-_DTYPE_CODES = {"f32": 0, "f16": 1, "bf16": 2, "i8": 3, "i32": 4, "i64": 5}
+_DTYPE_CODES = {"f32": 0, "f16": 1, "bf16": 2, "i8": 3, "i32": 4, "i64": 5,
+                "f64": 6}
 _DTYPE_NAMES = {code: name for name, code in _DTYPE_CODES.items()}
 
 _LIBRARY_NAME = "libattune_rt.so"
@@ -258,7 +259,8 @@ def _torch():
 
 def _torch_dtypes(torch):
     return {torch.float32: 0, torch.float16: 1, torch.bfloat16: 2,
-            torch.int8: 3, torch.int32: 4, torch.int64: 5}
+            torch.int8: 3, torch.int32: 4, torch.int64: 5,
+            torch.float64: 6}
 
 
 class Module:

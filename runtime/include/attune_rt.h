@@ -70,7 +70,9 @@ typedef enum attune_rt_dtype {
   ATTUNE_RT_BF16 = 2,
   ATTUNE_RT_I8 = 3,
   ATTUNE_RT_I32 = 4,
-  ATTUNE_RT_I64 = 5
+  ATTUNE_RT_I64 = 5,
+  /// Workspaces of f64 values (bucket-id scores, docs/Hashing.md).
+  ATTUNE_RT_F64 = 6
 } attune_rt_dtype;
 
 /// Which list of the manifest a tensor query refers to.

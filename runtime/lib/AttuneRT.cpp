@@ -577,13 +577,13 @@ const char *attune_rt_last_error(void) {
 }
 
 const char *attune_rt_dtype_name(int32_t dtype) {
-  if (dtype < ATTUNE_RT_F32 || dtype > ATTUNE_RT_I64)
+  if (dtype < ATTUNE_RT_F32 || dtype > ATTUNE_RT_F64)
     return nullptr;
   return dtypeName(static_cast<DType>(dtype));
 }
 
 int32_t attune_rt_dtype_size(int32_t dtype) {
-  if (dtype < ATTUNE_RT_F32 || dtype > ATTUNE_RT_I64)
+  if (dtype < ATTUNE_RT_F32 || dtype > ATTUNE_RT_F64)
     return 0;
   return static_cast<int32_t>(dtypeSize(static_cast<DType>(dtype)));
 }

@@ -32,6 +32,8 @@ std::optional<DType> attune::rt::parseDType(std::string_view name) {
     return DType::I32;
   if (name == "i64")
     return DType::I64;
+  if (name == "f64")
+    return DType::F64;
   return std::nullopt;
 }
 
@@ -49,6 +51,8 @@ const char *attune::rt::dtypeName(DType dtype) {
     return "i32";
   case DType::I64:
     return "i64";
+  case DType::F64:
+    return "f64";
   }
   return "?";
 }
@@ -64,6 +68,7 @@ int64_t attune::rt::dtypeSize(DType dtype) {
   case DType::I8:
     return 1;
   case DType::I64:
+  case DType::F64:
     return 8;
   }
   return 0;
@@ -453,7 +458,7 @@ Status ManifestReader::readTensor(const JsonValue &v, const std::string &path,
   if (!parsed)
     return error(member(path, "dtype"),
                  cat("unknown dtype \"", dtype->string,
-                     "\" (expected f32, f16, bf16, i8, i32 or i64)"));
+                     "\" (expected f32, f16, bf16, f64, i8, i32 or i64)"));
   spec.dtype = *parsed;
 
   if (Status s = get(v, path, "shape", true, shape); !s.isOk())

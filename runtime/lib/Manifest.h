@@ -36,6 +36,7 @@ enum class DType : int32_t {
   I8 = ATTUNE_RT_I8,
   I32 = ATTUNE_RT_I32,
   I64 = ATTUNE_RT_I64,
+  F64 = ATTUNE_RT_F64,
 };
 
 /// Parses a manifest dtype name ("f32", ...).

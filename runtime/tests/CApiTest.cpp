@@ -176,6 +176,8 @@ TEST_F(CApiTest, Queries) {
   EXPECT_STREQ(attune_rt_dtype_name(ATTUNE_RT_BF16), "bf16");
   EXPECT_EQ(attune_rt_dtype_name(6), nullptr);
   EXPECT_EQ(attune_rt_dtype_size(ATTUNE_RT_I64), 8);
+  EXPECT_EQ(attune_rt_dtype_size(ATTUNE_RT_F64), 8);
+  EXPECT_STREQ(attune_rt_dtype_name(ATTUNE_RT_F64), "f64");
   EXPECT_EQ(attune_rt_dtype_size(-1), 0);
 }
 

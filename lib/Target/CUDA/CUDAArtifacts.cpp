@@ -53,6 +53,8 @@ static int64_t maxSharedBytes(llvm::StringRef chip) {
 std::string attune::cuda::dtypeName(Type type) {
   if (type.isF32())
     return "f32";
+  if (type.isF64())
+    return "f64";
   if (type.isF16())
     return "f16";
   if (type.isBF16())

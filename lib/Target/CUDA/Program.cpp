@@ -35,6 +35,7 @@
 #include "OperandSources.h"
 
 #include "attune/Dialect/Attn/Transforms/Passes.h"
+#include "attune/Dialect/Attn/Transforms/Utils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
@@ -139,6 +140,10 @@ static LogicalResult prepare(func::FuncOp func) {
   for (attn::MergeOp merge : merges)
     if (failed(attn::lowerMerge(rewriter, merge)))
       return failure();
+  // Bucket ids: a contraction and an argmax, two linalg steps.
+  if (failed(attn::lowerAll(func, attn::lowerLshBuckets)) ||
+      failed(attn::lowerAll(func, attn::lowerNearestCentroid)))
+    return failure();
 
   // Returned values: each its own step's result, returned once.
   auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
