@@ -27,7 +27,8 @@
 # linformer.mlir): arith ops on index values and elementwise on tensors,
 # tensor.dim / empty / cast / collapse_shape / expand_shape / extract_slice
 # / insert_slice / concat, splat constants, attn.rope / unpack / pack /
-# gather_pages / append_pages, attn.merge (docs/Merge.md), and
+# gather_pages / append_pages, attn.merge (docs/Merge.md),
+# attn.lsh_buckets / nearest_centroid (i32 bucket ids, scores in float64), and
 # linalg.generic on tensors with its named forms fill, copy, broadcast,
 # transpose, map, reduce, matmul and batch_matmul. A linalg op is
 # evaluated vectorised over its parallel loops (in chunks of at most
@@ -842,6 +843,23 @@ class _Backend:
             return x.sum(dim=-1, keepdim=True)
         return x.sum(axis=-1, keepdims=True)
 
+    def min_last(self, x):
+        """The minimum over the last dimension, which is dropped."""
+        if self.torch:
+            return x.amin(dim=-1)
+        return x.min(axis=-1)
+
+    def to_f64(self, x):
+        return x.to(self.xp.float64) if self.torch else self.xp.asarray(
+            x).astype(self.xp.float64)
+
+    def zeros_f64(self, shape, like):
+        """float64 zeros on the device of array `like`."""
+        if self.torch:
+            return self.xp.zeros(tuple(shape), dtype=self.xp.float64,
+                                 device=like.device)
+        return self.xp.zeros(tuple(shape), dtype=self.xp.float64)
+
     def broadcast_to(self, x, shape):
         if self.torch:
             return x.expand(tuple(shape))
@@ -1620,6 +1638,131 @@ class _Interp:
             out[lo:hi] = x[b, :hi - lo]
         return [_Val(out, op.result_types[0])]
 
+    # -- bucket ids: attn.lsh_buckets, attn.nearest_centroid ----------------
+
+    def _hash_operands(self, op, args, what, rank, head_dim, feature_dim):
+        """The input of attn.lsh_buckets / attn.nearest_centroid as float64
+        [B, H, S, D] and its parameters (`what`, rank `rank`, heads at
+        `head_dim`, features at `feature_dim`) as float64, each rounded to
+        its element type first (the values the op reads from tensors of
+        those types; a no-op for arguments) and then upcast exactly.
+        Mismatched ranks, D or head counts raise ReferenceError, as the
+        verifier (or the compiled code's run-time head check) does."""
+        be = self.be
+        if len(args) != 2:
+            raise ReferenceError(f"{op}: expected 2 operands (input, {what}),"
+                                 f" got {len(args)}")
+        x, p = args
+        for v, name in ((x, "the input"), (p, what)):
+            if be.kind_of(v.x) != "float" or v.t.kind != "tensor" or \
+                    v.t.elem.kind != "float":
+                raise ReferenceError(f"{op}: {name} must be a float tensor, "
+                                     f"got {v.t}")
+        if x.x.ndim != 4:
+            raise ReferenceError(f"{op}: expected the input to have rank 4 "
+                                 "([B, H, S, D] or [B, S, H, D]), got rank "
+                                 f"{x.x.ndim}")
+        if p.x.ndim != rank:
+            raise ReferenceError(f"{op}: expected {what} to have rank {rank},"
+                                 f" got shape {tuple(p.x.shape)}")
+        bshd = "bshd" in op.attrs.get("layout", "bhsd")
+        xf = be.to_f64(be.round_to(x.x, x.t.elem.name))
+        xf = be.swap12(xf) if bshd else xf                      # [B, H, S, D]
+        pf = be.to_f64(be.round_to(p.x, p.t.elem.name))
+        B, H, S, D = (int(n) for n in xf.shape)
+        if int(pf.shape[feature_dim]) != D:
+            raise ReferenceError(
+                f"{op}: expected {what} to have D = {D} features (dimension "
+                f"{feature_dim}), got shape {tuple(pf.shape)}")
+        hp = int(pf.shape[head_dim])
+        if hp not in (1, H):
+            raise ReferenceError(
+                f"{op}: expected {what} to have 1 or H = {H} heads "
+                f"(dimension {head_dim}), got shape {tuple(pf.shape)}")
+        return xf, pf, (B, H, S, D)
+
+    def _first_argmax(self, v):
+        """Over v's last dimension (float64, nonempty): the lowest index
+        among the largest values, NaN ignored, 0 where no value is above
+        -inf; the fold from (best = -inf, id = 0) taking (value, index)
+        where value > best, or value == best and index < id."""
+        be, xp = self.be, self.be.xp
+        n = int(v.shape[-1])
+        neg_inf = be.scalar(float("-inf"), "float")
+        v = be.where(xp.isnan(v), neg_inf, v)
+        m = be.amax_last(v)
+        hit = (v == m) & (m > float("-inf"))
+        first = be.min_last(be.where(hit, be.arange(0, n),
+                                     be.scalar(n, "int")))
+        return be.where(first == n, be.scalar(0, "int"), first)
+
+    def _hash_chunk(self, S, per_row):
+        """Rows of S per chunk so that a chunk's scores hold at most
+        max_elems values (per_row per row)."""
+        return max(1, min(S, self.max_elems // max(1, per_row)))
+
+    def _hash_result(self, op, ids):
+        t = op.result_types[0]
+        if t.kind != "tensor" or not t.elem.is_int:
+            raise ReferenceError(f"{op}: expected an integer tensor result, "
+                                 f"got {t}")
+        self.check_shape(op, ids.shape, t)
+        return [_Val(self.wrap(ids, t.elem.int_width), t)]
+
+    def _lsh_buckets(self, op, args, active, env):
+        """attn.lsh_buckets (Reformer LSH): rotations [R, H or 1, D, C];
+        ids[r, b, h, s] (always in this order) is the argmax of
+        [y ; -y] over 2C candidates, y[c] = sum_d x[b,h,s,d] *
+        rotations[r, h or 0, d, c] summed in float64 in order of d from
+        0.0 (products of f32/bf16/f16 values are exact in float64, so the
+        ids are the compiled code's); index c for y[c], c + C for -y[c]
+        (_first_argmax)."""
+        be = self.be
+        xf, rot, (B, H, S, D) = self._hash_operands(
+            op, args, "'rotations' [rounds, H, D, n / 2]", 4, 1, 2)
+        R, Hr, C = int(rot.shape[0]), int(rot.shape[1]), int(rot.shape[3])
+        if C == 0:
+            raise ReferenceError(f"{op}: rotations with no columns "
+                                 f"{tuple(rot.shape)}")
+        ids = be.zeros((R, B, H, S), "int")
+        chunk = self._hash_chunk(S, R * B * H * 2 * C)
+        for s0 in range(0, S, chunk):
+            s1 = min(S, s0 + chunk)
+            y = be.zeros_f64((R, B, H, s1 - s0, C), xf)
+            for d in range(D):
+                xd = xf[:, :, s0:s1, d].reshape(1, B, H, s1 - s0, 1)
+                y = y + xd * rot[:, :, d, :].reshape(R, 1, Hr, 1, C)
+            cand = be.xp.cat([y, -y], -1) if be.torch else \
+                be.xp.concatenate([y, -y], -1)
+            ids[:, :, :, s0:s1] = self._first_argmax(cand)
+        return self._hash_result(op, ids)
+
+    def _nearest_centroid(self, op, args, active, env):
+        """attn.nearest_centroid (Routing Transformer): centroids
+        [H or 1, K, D]; ids[b, h, s] is the argmax over c of
+        sum_d x[b,h,s,d] mu[h',c,d] - (sum_d mu[h',c,d]^2) * 0.5, both
+        sums in float64 in order of d from 0.0 (_first_argmax)."""
+        be = self.be
+        xf, mu, (B, H, S, D) = self._hash_operands(
+            op, args, "'centroids' [H, k, D]", 3, 0, 2)
+        Hc, K = int(mu.shape[0]), int(mu.shape[1])
+        if K == 0:
+            raise ReferenceError(f"{op}: no centroids {tuple(mu.shape)}")
+        norm = be.zeros_f64((Hc, K), mu)
+        for d in range(D):
+            norm = norm + mu[:, :, d] * mu[:, :, d]
+        half = (norm * 0.5).reshape(1, Hc, 1, K)
+        ids = be.zeros((B, H, S), "int")
+        chunk = self._hash_chunk(S, B * H * K)
+        for s0 in range(0, S, chunk):
+            s1 = min(S, s0 + chunk)
+            dot = be.zeros_f64((B, H, s1 - s0, K), xf)
+            for d in range(D):
+                dot = dot + xf[:, :, s0:s1, d].reshape(B, H, s1 - s0, 1) * \
+                    mu[:, :, d].reshape(1, Hc, 1, K)
+            ids[:, :, s0:s1] = self._first_argmax(dot - half)
+        return self._hash_result(op, ids)
+
     def _scf_if(self, op, args, active, env):
         be = self.be
         c = args[0].x
@@ -1830,16 +1973,16 @@ class _Interp:
         offsets, sizes, strides = self._slice_operands(op, args, 1)
         r = x[self.slices(op, x.shape, offsets, sizes, strides)]
         if len(t.shape) != len(sizes):
-            # Rank-reducing: drop unit sizes the result type leaves out,
-            # matching the kept ones in order (as MLIR does).
+            # Rank-reducing: the dropped dimensions are those of a static
+            # size 1 unless the result's next dimension is a static 1
+            # (ExtractSliceOp::getDroppedDims); a dynamic size is kept even
+            # where it is 1 at run time.
+            static = _parse_i64_array(op.attrs["static_sizes"])
             kept, k = [], 0
-            for n in sizes:
-                if k < len(t.shape) and t.shape[k] in (None, n):
+            for n, sn in zip(sizes, static):
+                if sn != 1 or (k < len(t.shape) and t.shape[k] == 1):
                     kept.append(n)
                     k += 1
-                elif n != 1:
-                    raise UnsupportedOpError(f"{op}: rank reduction of "
-                                             f"{sizes} to {t}")
             if k != len(t.shape):
                 raise UnsupportedOpError(f"{op}: rank reduction of {sizes} "
                                          f"to {t}")
@@ -2243,6 +2386,8 @@ _Interp._HANDLERS.update({
     "attn.unpack": _Interp._unpack,
     "attn.rope": _Interp._rope,
     "attn.pack": _Interp._pack,
+    "attn.lsh_buckets": _Interp._lsh_buckets,
+    "attn.nearest_centroid": _Interp._nearest_centroid,
     "scf.if": _Interp._scf_if,
     "attn.attention": _Interp._attention,
     "attn.merge": _Interp._merge,
@@ -2663,7 +2808,8 @@ class Spec:
         if name == "attn.merge":
             return op.operands[0 if r_i == 0 else len(op.operands) // 2]
         if name in ("attn.attention", "attn.gather_pages", "attn.unpack",
-                    "attn.pack", "tensor.empty", "tensor.concat",
+                    "attn.pack", "attn.lsh_buckets", "attn.nearest_centroid",
+                    "tensor.empty", "tensor.concat",
                     "tensor.extract_slice", "tensor.pad",
                     "tensor.collapse_shape", "tensor.expand_shape"):
             return None

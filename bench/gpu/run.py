@@ -14,7 +14,9 @@
 #      poisoned with NaN and passed as `out=`, compared with reference.py
 #      evaluated in float32 on the same (upcast) inputs: norm-relative error
 #      <= 1e-2 for bf16/f16 (1e-5 for f32), no NaN anywhere, the reference's
-#      infinities exactly, and fully masked rows exactly O = 0, lse = -inf.
+#      infinities exactly, and fully masked rows exactly O = 0, lse = -inf;
+#      integer results (i32 / i64 bucket ids, poisoned with the type's
+#      least value) exactly, the mismatches counted and the first reported.
 #      A spec with attn.append_pages gets valid block tables and lengths
 #      (no page listed twice, room for the new rows; a size whose new rows
 #      cannot fit in the table is a SKIP line), and a result written in
@@ -84,6 +86,9 @@ DEFAULT_MAP = {
     "docmask": "bench_docmask",
     "decode": "bench_decode",
 }
+
+# Manifest dtypes of integer results, which the check compares exactly.
+INT_DTYPES = ("i8", "i16", "i32", "i64")
 
 WINDOW = 1024
 SOFTCAP = 30.0
@@ -474,6 +479,11 @@ class Worker:
             if dt.is_floating_point and poison:
                 outs.append(torch.full(shape, float("nan"), dtype=dt,
                                        device=self.dev))
+            elif poison:
+                # Integers (bucket ids): the type's least value, which an
+                # unwritten element then shows unless the reference has it.
+                outs.append(torch.full(shape, torch.iinfo(dt).min, dtype=dt,
+                                       device=self.dev))
             else:
                 outs.append(torch.empty(shape, dtype=dt, device=self.dev))
         return outs
@@ -518,6 +528,28 @@ class Worker:
                                                if n_masked else "")
                    + (" [" + "; ".join(problems) + "]" if problems else ""))
         return res
+
+    def compare_exact(self, got, ref):
+        """An integer result (i32 / i64: bucket ids) against the reference,
+        exactly: the number of elements that differ, and the first (in
+        row-major order) with both values."""
+        torch = self.torch
+        if tuple(got.shape) != tuple(ref.shape):
+            return dict(ok=False, exact=True, mismatches=None,
+                        msg=f"shape {tuple(got.shape)} != reference "
+                        f"{tuple(ref.shape)}")
+        if got.dtype.is_floating_point or ref.dtype.is_floating_point:
+            g, r = got.double(), ref.to(got.device).double()
+        else:
+            g, r = got.long(), ref.to(got.device).long()
+        bad = g != r
+        n = int(bad.sum())
+        msg = f"exact, {n} of {g.numel()} elements differ"
+        if n:
+            first = tuple(int(i) for i in torch.nonzero(bad)[0].tolist())
+            msg += (f" [first at {list(first)}: {g[first].item()} != "
+                    f"reference {r[first].item()}]")
+        return dict(ok=n == 0, exact=True, mismatches=n, msg=msg)
 
     def upcast(self, x):
         torch = self.torch
@@ -581,7 +613,13 @@ class Worker:
             per = []
             for k, (o, r, m) in enumerate(zip(outs, ev.outputs,
                                               ev.fully_masked)):
-                c = self.compare(o, r, m, tol)
+                # Integer results (bucket ids) exactly, floats within tol.
+                if man["results"][k].get("dtype") in INT_DTYPES or \
+                        not (o.dtype.is_floating_point or
+                             o.dtype == torch.bool):
+                    c = self.compare_exact(o, r)
+                else:
+                    c = self.compare(o, r, m, tol)
                 rname = man["results"][k].get("name", f"result{k}")
                 msgs.append(f"{rname}: {c['msg']}")
                 c["result"] = rname

@@ -34,10 +34,14 @@
 # shifts, i32/i8 wrap-around, casts, bit counts, every cmpi/cmpf predicate,
 # math functions, scf.if, float and index scalar captures; and two whose
 # function bodies use the tensor and linalg ops and attn.merge forms the
-# examples do not (stress_body, stress_merge_bf16). Unit tests check the
-# integer helpers, the errors, and what attune-run cannot (indexing maps
-# with floordiv / mod, splat constants, attn.append_pages's layouts and
-# errors).
+# examples do not (stress_body, stress_merge_bf16), and one of bucket ids
+# computed in the function (stress_hash). Unit tests check the integer
+# helpers, the errors, and what attune-run cannot (indexing maps with
+# floordiv / mod, splat constants, attn.append_pages's layouts and errors);
+# attn.lsh_buckets and attn.nearest_centroid against Python loops, exactly
+# (both layouts, shared and per-head parameters, exact ties, NaN, zero
+# rows), and stress_hash against dense attention under the loops' bucket
+# masks. Integer results (bucket ids) are compared exactly everywhere.
 #
 # Run: python3 bench/gpu/test_reference.py --build build [--quick] [-v]
 # Exits non-zero if any check fails. Needs numpy only.
@@ -45,6 +49,8 @@
 #===----------------------------------------------------------------------===#
 
 import argparse
+import itertools
+import math
 import os
 import subprocess
 import sys
@@ -782,6 +788,196 @@ func.func @unit(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
 """
 
 
+STRESS["stress_hash"] = r"""
+// Bucket ids computed in the function (attn.lsh_buckets, Reformer; and
+// attn.nearest_centroid, Routing Transformer) captured by attentions whose
+// masks keep the keys of the query's bucket: round 0 of the LSH ids read
+// with a constant round index, round 1 selected by a rank-reducing
+// extract_slice, and the centroid ids; the ids are returned too (i32,
+// compared exactly).
+func.func @stress_hash(%q: tensor<?x2x?x16xf32>, %k: tensor<?x2x?x16xf32>,
+                       %v: tensor<?x2x?x16xf32>,
+                       %rot: tensor<2x2x16x4xf32>, %mu: tensor<1x3x16xf32>)
+    -> (tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>,
+        tensor<2x?x2x?xi32>, tensor<2x?x2x?xi32>, tensor<?x2x?xi32>) {
+  %c0 = arith.constant 0 : index
+  %c2 = arith.constant 2 : index
+  %iq = attn.lsh_buckets %q, %rot
+      : tensor<?x2x?x16xf32>, tensor<2x2x16x4xf32> -> tensor<2x?x2x?xi32>
+  %ik = attn.lsh_buckets %k, %rot
+      : tensor<?x2x?x16xf32>, tensor<2x2x16x4xf32> -> tensor<2x?x2x?xi32>
+  %o = attn.attention ins(%q, %k, %v : tensor<?x2x?x16xf32>,
+                          tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>)
+      captures(%iq, %ik : tensor<2x?x2x?xi32>, tensor<2x?x2x?xi32>)
+      -> tensor<?x2x?x16xf32>
+    mask(%b, %h, %i, %j, %a, %c) {
+      %r = arith.constant 0 : index
+      %x = tensor.extract %a[%r, %b, %h, %i] : tensor<2x?x2x?xi32>
+      %y = tensor.extract %c[%r, %b, %h, %j] : tensor<2x?x2x?xi32>
+      %keep = arith.cmpi eq, %x, %y : i32
+      attn.yield %keep : i1
+    }
+  %nb = tensor.dim %q, %c0 : tensor<?x2x?x16xf32>
+  %sq = tensor.dim %q, %c2 : tensor<?x2x?x16xf32>
+  %sk = tensor.dim %k, %c2 : tensor<?x2x?x16xf32>
+  %iq1 = tensor.extract_slice %iq[1, 0, 0, 0] [1, %nb, 2, %sq] [1, 1, 1, 1]
+      : tensor<2x?x2x?xi32> to tensor<?x2x?xi32>
+  %ik1 = tensor.extract_slice %ik[1, 0, 0, 0] [1, %nb, 2, %sk] [1, 1, 1, 1]
+      : tensor<2x?x2x?xi32> to tensor<?x2x?xi32>
+  %o1 = attn.attention ins(%q, %k, %v : tensor<?x2x?x16xf32>,
+                           tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>)
+      captures(%iq1, %ik1 : tensor<?x2x?xi32>, tensor<?x2x?xi32>)
+      -> tensor<?x2x?x16xf32>
+    mask(%b, %h, %i, %j, %a, %c) {
+      %x = tensor.extract %a[%b, %h, %i] : tensor<?x2x?xi32>
+      %y = tensor.extract %c[%b, %h, %j] : tensor<?x2x?xi32>
+      %keep = arith.cmpi eq, %x, %y : i32
+      attn.yield %keep : i1
+    }
+  %cq = attn.nearest_centroid %q, %mu
+      : tensor<?x2x?x16xf32>, tensor<1x3x16xf32> -> tensor<?x2x?xi32>
+  %ck = attn.nearest_centroid %k, %mu
+      : tensor<?x2x?x16xf32>, tensor<1x3x16xf32> -> tensor<?x2x?xi32>
+  %o2 = attn.attention ins(%q, %k, %v : tensor<?x2x?x16xf32>,
+                           tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>)
+      captures(%cq, %ck : tensor<?x2x?xi32>, tensor<?x2x?xi32>)
+      -> tensor<?x2x?x16xf32>
+    mask(%b, %h, %i, %j, %a, %c) {
+      %x = tensor.extract %a[%b, %h, %i] : tensor<?x2x?xi32>
+      %y = tensor.extract %c[%b, %h, %j] : tensor<?x2x?xi32>
+      %keep = arith.cmpi eq, %x, %y : i32
+      attn.yield %keep : i1
+    }
+  return %o, %o1, %o2, %iq, %ik, %ck
+      : tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>,
+        tensor<2x?x2x?xi32>, tensor<2x?x2x?xi32>, tensor<?x2x?xi32>
+}
+"""
+
+# One spec per configuration of the bucket-id unit tests (hash_unit_tests):
+# x attended to itself (so that the spec has an attention giving B and S),
+# and both ops on x.
+HASH_UNIT = r"""
+func.func @hash_unit(%x: {xt}, %rot: {rt}, %mu: {mt}) -> ({xt}, {lt}, {nt}) {{
+  %o = attn.attention ins(%x, %x, %x : {xt}, {xt}, {xt}) layout({layout})
+      -> {xt}
+  %ids = attn.lsh_buckets %x, %rot {attr} : {xt}, {rt} -> {lt}
+  %cid = attn.nearest_centroid %x, %mu {attr} : {xt}, {mt} -> {nt}
+  return %o, %ids, %cid : {xt}, {lt}, {nt}
+}}
+"""
+
+# attn.lsh_buckets of an input whose H is dynamic (the verifier cannot
+# check it against the rotations' heads; the reference must, at run time).
+HASH_DYNAMIC_H = r"""
+func.func @hash_dynamic_h(%q: tensor<?x2x?x8xf32>, %y: tensor<?x?x?x8xf32>,
+                          %rot: tensor<2x2x8x4xf32>)
+    -> (tensor<?x2x?x8xf32>, tensor<2x?x?x?xi32>) {
+  %o = attn.attention ins(%q, %q, %q : tensor<?x2x?x8xf32>,
+                          tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>)
+      -> tensor<?x2x?x8xf32>
+  %ids = attn.lsh_buckets %y, %rot
+      : tensor<?x?x?x8xf32>, tensor<2x2x8x4xf32> -> tensor<2x?x?x?xi32>
+  return %o, %ids : tensor<?x2x?x8xf32>, tensor<2x?x?x?xi32>
+}
+"""
+
+# (layout, H, D, x element type, rotations [rounds, Hr, D, C] and its
+# element type, centroids [Hc, K, D] and its element type).
+HASH_CONFIGS = [
+    ("bhsd", 2, 8, "f32", (2, 2, 8, 4), "f32", (1, 5, 8), "f32"),
+    ("bshd", 3, 16, "bf16", (2, 1, 16, 4), "f32", (3, 6, 16), "f32"),
+    ("bshd", 2, 16, "f16", (2, 2, 16, 4), "bf16", (2, 4, 16), "f16"),
+    ("bhsd", 3, 8, "bf16", (2, 1, 8, 4), "f32", (1, 7, 8), "bf16"),
+]
+
+
+def _best(cands):
+    """(id, tied) of the fold that attn.lsh_buckets / nearest_centroid
+    define over (value, index) pairs: from (-inf, 0), take a pair whose
+    value is larger, or as large with a lower index (NaN compares false);
+    tied: whether several candidates reached the best value (> -inf)."""
+    best, bid = -math.inf, 0
+    for v, i in cands:
+        if v > best or (v == best and i < bid):
+            best, bid = v, i
+    tied = best > -math.inf and sum(1 for v, _ in cands if v == best) > 1
+    return bid, tied
+
+
+def lsh_loops(x, rot, bshd):
+    """attn.lsh_buckets by its definition, in Python floats (float64),
+    the sums in order of d from 0.0: (ids [R, B, H, S], rows with a tie)."""
+    x = np.asarray(x, np.float64)
+    xl = (x.transpose(0, 2, 1, 3) if bshd else x).tolist()
+    rl = np.asarray(rot, np.float64).tolist()
+    B, H, S, D = len(xl), len(xl[0]), len(xl[0][0]), len(rl[0][0])
+    R, Hr, C = len(rl), len(rl[0]), len(rl[0][0][0])
+    out = np.zeros((R, B, H, S), np.int64)
+    ties = 0
+    for r, b, h, s in itertools.product(range(R), range(B), range(H),
+                                        range(S)):
+        row, rh = xl[b][h][s], rl[r][h if Hr == H else 0]
+        ys = []
+        for c in range(C):
+            acc = 0.0
+            for d in range(D):
+                acc += row[d] * rh[d][c]
+            ys.append(acc)
+        out[r, b, h, s], tied = _best([(y, c) for c, y in enumerate(ys)] +
+                                      [(-y, c + C) for c, y in enumerate(ys)])
+        ties += tied
+    return out, ties
+
+
+def centroid_loops(x, mu, bshd):
+    """attn.nearest_centroid by its definition, in Python floats: score
+    sum_d x mu - (sum_d mu^2) * 0.5, sums in order of d from 0.0:
+    (ids [B, H, S], rows with a tie)."""
+    x = np.asarray(x, np.float64)
+    xl = (x.transpose(0, 2, 1, 3) if bshd else x).tolist()
+    ml = np.asarray(mu, np.float64).tolist()
+    B, H, S = len(xl), len(xl[0]), len(xl[0][0])
+    Hc, K, D = len(ml), len(ml[0]), len(ml[0][0])
+    out = np.zeros((B, H, S), np.int64)
+    ties = 0
+    for b, h, s in itertools.product(range(B), range(H), range(S)):
+        row, mh = xl[b][h][s], ml[h if Hc == H else 0]
+        cands = []
+        for c in range(K):
+            dot, norm = 0.0, 0.0
+            for d in range(D):
+                dot += row[d] * mh[c][d]
+                norm += mh[c][d] * mh[c][d]
+            cands.append((dot - norm * 0.5, c))
+        out[b, h, s], tied = _best(cands)
+        ties += tied
+    return out, ties
+
+
+def dense_masked(q, k, v, keep):
+    """Attention of [B, H, S, D] float64 arrays under mask keep [B, H, Sq,
+    Sk] (scale 1/sqrt(D)): (O, fully masked rows [B, H, Sq, 1])."""
+    s = np.einsum("bhid,bhjd->bhij", q, k) / math.sqrt(q.shape[-1])
+    s = np.where(keep, s, -np.inf)
+    dead = ~keep.any(-1, keepdims=True)
+    m = np.where(dead, 0.0, s.max(-1, keepdims=True, initial=-np.inf))
+    p = np.exp(s - m)
+    den = np.where(dead, 1.0, p.sum(-1, keepdims=True))
+    return np.where(dead, 0.0, (p / den) @ v), dead
+
+
+def round_elem(x, elem):
+    """A float array rounded to MLIR element type `elem`, as numpy carries
+    it (bf16 as float32)."""
+    x = np.asarray(x, np.float32)
+    if elem == "bf16":
+        return reference.round_to_bf16(x)
+    if elem == "f16":
+        return x.astype(np.float16)
+    return x
+
+
 def run(cmd, **kw):
     return subprocess.run(cmd, capture_output=True, text=True, **kw)
 
@@ -873,9 +1069,34 @@ def make_inputs(spec, sizes, rng, force_zero_len=False):
 
 def compare(got, ref, masked, tol):
     """(ok, message): norm-relative error over finite reference entries, the
-    same infinities, no NaN, fully masked rows exact."""
+    same infinities, no NaN, fully masked rows exact; integer results (bucket
+    ids) exactly (compare_exact)."""
+    if np.asarray(got).dtype.kind in "iub" or \
+            np.asarray(ref).dtype.kind in "iub":
+        return compare_exact(got, ref)
     with np.errstate(all="ignore"):
         return _compare(got, ref, masked, tol)
+
+
+def compare_exact(got, ref):
+    """(ok, message): every element equal (integers as int64, floats as
+    float64 with NaN unequal); the count of those that differ and the
+    first of them."""
+    got, ref = np.asarray(got), np.asarray(ref)
+    if got.shape != ref.shape:
+        return False, f"shape {got.shape} != reference {ref.shape}"
+    if got.dtype.kind == "f" or ref.dtype.kind == "f":
+        got, ref = got.astype(np.float64), ref.astype(np.float64)
+    else:
+        got, ref = got.astype(np.int64), ref.astype(np.int64)
+    bad = got != ref
+    n = int(bad.sum())
+    msg = f"exact, {n} of {bad.size} elements differ"
+    if n:
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        msg += f" [first at {list(first)}: {got[first]} != reference " \
+            f"{ref[first]}]"
+    return n == 0, msg
 
 
 def _compare(got, ref, masked, tol):
@@ -1146,6 +1367,7 @@ class Tester:
         self.error_tests()
         self.body_unit_tests()
         self.append_unit_tests()
+        self.hash_unit_tests()
 
     def body_unit_tests(self):
         """What attune-run cannot check (its oracle takes sums of loops
@@ -1252,6 +1474,246 @@ class Tester:
         except Exception as e:  # noqa: BLE001
             self.report(False, f"unit: attn.append_pages: "
                         f"{type(e).__name__}: {e}")
+
+    def hash_unit_tests(self):
+        """attn.lsh_buckets and attn.nearest_centroid (HASH_CONFIGS: both
+        layouts, H = 2 and 3, D = 8 and 16, f32 / bf16 / f16 inputs and
+        parameters, per-head and shared rotations and centroids) at B = 2,
+        S = 1, 17, 113, against Python loops (lsh_loops, centroid_loops),
+        exactly, on numpy float32 and float64, in chunks of 7 scores, and on
+        torch when it imports: with equal rotation columns and duplicated
+        centroids (exact ties: the lower index wins), zero rows (LSH: every
+        candidate 0 or -0, bucket 0), a NaN (every score NaN: id 0), an
+        inf, and rows equal to a centroid (id 1, not its copy)."""
+        backends = [("numpy f32", np, "float32", 1 << 24),
+                    ("numpy f64", np, "float64", 1 << 24),
+                    ("numpy f32 chunked", np, "float32", 7)]
+        if self.torch is not None:
+            backends += [("torch f32", self.torch, "float32", 1 << 24),
+                         ("torch f32 chunked", self.torch, "float32", 7)]
+        for ci, (layout, H, D, xe, rshape, rte, mshape, mte) in \
+                enumerate(HASH_CONFIGS):
+            bshd = layout == "bshd"
+            R, Hc = rshape[0], mshape[0]
+            xt = f"tensor<?x?x{H}x{D}x{xe}>" if bshd else \
+                f"tensor<?x{H}x?x{D}x{xe}>"
+            name = (f"{layout} H={H} D={D} x {xe}, rotations "
+                    f"{list(rshape)} {rte}, centroids {list(mshape)} {mte}")
+            text = HASH_UNIT.format(
+                xt=xt, layout=layout,
+                rt="tensor<" + "x".join(map(str, rshape)) + f"x{rte}>",
+                mt="tensor<" + "x".join(map(str, mshape)) + f"x{mte}>",
+                lt=f"tensor<{R}x?x{H}x?xi32>", nt=f"tensor<?x{H}x?xi32>",
+                attr="{layout = #attn.layout<bshd>}" if bshd else "")
+            p = self.tmp / f"hash_unit{ci}.mlir"
+            p.write_text(text)
+            try:
+                spec = reference.parse_spec(self.generic(p))
+            except Exception as e:  # noqa: BLE001
+                self.report(False, f"unit: hash ops ({name}): "
+                            f"{type(e).__name__}: {e}")
+                continue
+            for S in (1, 17, 113):
+                label = f"unit: attn.lsh_buckets / nearest_centroid {name} " \
+                    f"B=2 S={S}"
+                try:
+                    bad, ties = self._hash_case(spec, ci, bshd, H, D, xe,
+                                                rshape, rte, mshape, mte, Hc,
+                                                S, backends)
+                except Exception as e:  # noqa: BLE001
+                    self.report(False, f"{label}: {type(e).__name__}: {e}")
+                    continue
+                self.report(not bad, f"{label} against loops ({ties[0]} "
+                            f"LSH and {ties[1]} centroid rows tied)"
+                            + (f" ({'; '.join(bad[:4])})" if bad else ""))
+        self.hash_error_tests()
+        self.hash_e2e_tests()
+
+    def _hash_case(self, spec, ci, bshd, H, D, xe, rshape, rte, mshape, mte,
+                   Hc, S, backends):
+        """One size of hash_unit_tests: (problems, (LSH ties, centroid
+        ties))."""
+        B = 2
+        rng = np.random.default_rng(100 * ci + S)
+        rot = np.array(round_elem(rng.standard_normal(rshape), rte))
+        rot[..., 2] = rot[..., 0]  # y_0 == y_2: ties
+        mu = np.array(round_elem(rng.standard_normal(mshape), mte))
+        # Centroid 1 and its copy K - 1: rows of k / 8, exact in every
+        # element type, which some rows of x equal (id 1, the lower).
+        rows = rng.integers(-16, 16, size=(Hc, D)) / 8.0
+        mu[:, 1] = rows
+        mu[:, -1] = rows
+        x = np.array(round_elem(rng.standard_normal(
+            (B, S, H, D) if bshd else (B, H, S, D)), xe))
+        xv = x.transpose(0, 2, 1, 3) if bshd else x  # [B, H, S, D] view
+        xv[0, :, 0, :] = 0.0        # every LSH candidate 0 or -0: bucket 0
+        xv[1, 0, 0, 3] = np.nan     # every score NaN: id 0
+        if S > 1:
+            for h in range(H):      # centroid 1 (= centroid K - 1)
+                xv[0, h, S - 1, :] = rows[h if Hc == H else 0]
+            xv[1, H - 1, S // 2, 2] = np.inf
+        want_l, ties_l = lsh_loops(x, rot, bshd)
+        want_c, ties_c = centroid_loops(x, mu, bshd)
+        bad = []
+        # What the definitions say of the constructed rows.
+        if (want_l[:, 0, :, 0] != 0).any() or want_l[:, 1, 0, 0].any() or \
+                want_c[1, 0, 0] != 0:
+            bad.append("the loops: zero / NaN rows not in bucket 0")
+        if S > 1 and (want_c[0, :, S - 1] != 1).any():
+            bad.append("the loops: a row equal to centroid 1 not routed "
+                       "to it")
+        if S == 113 and not (ties_l and ties_c):
+            bad.append("no ties")
+        for label, xp, dtype, max_elems in backends:
+            conv = (lambda a: a) if xp is np else \
+                (lambda a: xp.from_numpy(np.array(a, np.float32)))
+            ev = spec.evaluate([conv(x), conv(rot), conv(mu)], xp=xp,
+                               dtype=dtype, max_elems=max_elems)
+            for k, want, what in ((1, want_l, "lsh_buckets"),
+                                  (2, want_c, "nearest_centroid")):
+                got = ev.outputs[k]
+                got = got.cpu().numpy() if xp is not np else np.asarray(got)
+                if got.dtype.kind != "i" or ev.fully_masked[k] is not None:
+                    bad.append(f"{label}: {what}: dtype {got.dtype}")
+                ok, msg = compare_exact(got, want)
+                if not ok:
+                    bad.append(f"{label}: {what}: {msg}")
+        return bad, (ties_l, ties_c)
+
+    def hash_error_tests(self):
+        """The checks of attn.lsh_buckets / nearest_centroid on their
+        operands (the verifier's, and the run-time head check of a dynamic
+        H) raise ReferenceError naming the op."""
+        interp = reference._Interp(reference._Backend(np, "float32"))
+        T = reference.Type.parse
+        z = np.zeros
+        cases = {
+            "an input of rank 3": (
+                "attn.lsh_buckets", z((2, 3, 8)), z((2, 2, 8, 4)),
+                "tensor<2x?x?x?xi32>", {}, "rank 4"),
+            "rotations of rank 3": (
+                "attn.lsh_buckets", z((2, 2, 3, 8)), z((2, 8, 4)),
+                "tensor<2x?x?x?xi32>", {}, "to have rank 4"),
+            "rotations of another D": (
+                "attn.lsh_buckets", z((2, 2, 3, 8)), z((2, 2, 16, 4)),
+                "tensor<2x?x?x?xi32>", {}, "D = 8 features"),
+            "rotations of another head count": (
+                "attn.lsh_buckets", z((2, 3, 5, 8)), z((2, 2, 8, 4)),
+                "tensor<2x?x?x?xi32>", {}, "1 or H = 3 heads"),
+            "a result of the wrong rounds": (
+                "attn.lsh_buckets", z((2, 2, 3, 8)), z((2, 2, 8, 4)),
+                "tensor<3x?x?x?xi32>", {}, "the result has shape"),
+            "centroids of another head count (bshd)": (
+                "attn.nearest_centroid", z((2, 5, 3, 8)), z((2, 4, 8)),
+                "tensor<?x?x?xi32>", {"layout": "#attn.layout<bshd>"},
+                "1 or H = 3 heads"),
+            "centroids of another D": (
+                "attn.nearest_centroid", z((2, 3, 5, 8)), z((1, 4, 4)),
+                "tensor<?x?x?xi32>", {}, "D = 8 features"),
+            "centroids of rank 4": (
+                "attn.nearest_centroid", z((2, 3, 5, 8)), z((1, 1, 4, 8)),
+                "tensor<?x?x?xi32>", {}, "to have rank 3"),
+        }
+        bad = []
+        for what, (name, x, p, rt, attrs, needle) in cases.items():
+            op = reference.Op(name, 0)
+            op.attrs = dict(attrs)
+            xt = T("tensor<" + "?x" * x.ndim + "f32>")
+            pt = T("tensor<" + "".join(f"{n}x" for n in p.shape) + "f32>")
+            op.operand_types, op.result_types = [xt, pt], [T(rt)]
+            try:
+                interp._HANDLERS[name](interp, op, [
+                    reference._Val(x.astype(np.float32), xt),
+                    reference._Val(p.astype(np.float32), pt)], None, {})
+                bad.append(f"{what}: not reported")
+            except reference.ReferenceError as e:
+                if needle not in str(e) or name not in str(e):
+                    bad.append(f"{what}: {e}")
+        # Through a spec: a dynamic H that is not the rotations' 2.
+        p = self.tmp / "hash_error.mlir"
+        p.write_text(HASH_DYNAMIC_H)
+        try:
+            spec = reference.parse_spec(self.generic(p))
+            spec.evaluate([z((2, 2, 5, 8), np.float32),
+                           z((2, 3, 5, 8), np.float32),
+                           z((2, 2, 8, 4), np.float32)], xp=np)
+            bad.append("a dynamic H of 3 for rotations of 2 heads: not "
+                       "reported")
+        except reference.ReferenceError as e:
+            if "1 or H = 3 heads" not in str(e):
+                bad.append(f"dynamic H: {e}")
+        except Exception as e:  # noqa: BLE001
+            bad.append(f"dynamic H: {type(e).__name__}: {e}")
+        self.report(not bad, f"unit: attn.lsh_buckets / nearest_centroid "
+                    f"errors ({len(cases) + 1} cases)"
+                    + (f" ({'; '.join(bad)})" if bad else ""))
+
+    def hash_e2e_tests(self):
+        """stress_hash (LSH ids of Q and K with the same rotations captured
+        by an attention whose mask is ids_q[0,b,h,i] == ids_k[0,b,h,j];
+        round 1 selected by extract_slice; nearest-centroid ids likewise)
+        against dense attention under the masks that the loops' ids give,
+        in float64 here: O within 1e-5, the same fully masked rows, the
+        returned ids exact; numpy float32 / float64 and torch."""
+        p = self.tmp / "hash_e2e.mlir"
+        p.write_text(STRESS["stress_hash"])
+        try:
+            spec = reference.parse_spec(self.generic(p))
+        except Exception as e:  # noqa: BLE001
+            self.report(False, f"unit: stress_hash end to end: "
+                        f"{type(e).__name__}: {e}")
+            return
+        backends = [("numpy f32", np, "float32"), ("numpy f64", np, "float64")]
+        if self.torch is not None:
+            backends.append(("torch f32", self.torch, "float32"))
+        for n, (B, Sq, Sk) in enumerate([(2, 1, 1), (2, 17, 113),
+                                         (2, 113, 17), (2, 113, 113)]):
+            label = f"unit: stress_hash B={B} Sq={Sq} Sk={Sk} vs dense " \
+                "attention under the loops' bucket masks"
+            try:
+                rng = np.random.default_rng(500 + n)
+                q = rng.standard_normal((B, 2, Sq, 16)).astype(np.float32)
+                k = rng.standard_normal((B, 2, Sk, 16)).astype(np.float32)
+                v = rng.standard_normal((B, 2, Sk, 16)).astype(np.float32)
+                rot = rng.standard_normal((2, 2, 16, 4)).astype(np.float32)
+                mu = rng.standard_normal((1, 3, 16)).astype(np.float32)
+                iq, _ = lsh_loops(q, rot, False)
+                ik, _ = lsh_loops(k, rot, False)
+                cq, _ = centroid_loops(q, mu, False)
+                ck, _ = centroid_loops(k, mu, False)
+                q64, k64, v64 = (a.astype(np.float64) for a in (q, k, v))
+                dense = [dense_masked(q64, k64, v64, a[..., :, None] ==
+                                      b[..., None, :])
+                         for a, b in ((iq[0], ik[0]), (iq[1], ik[1]),
+                                      (cq, ck))]
+                bad, msgs = [], []
+                for blabel, xp, dtype in backends:
+                    conv = (lambda a: a) if xp is np else xp.from_numpy
+                    ev = spec.evaluate([conv(a) for a in (q, k, v, rot, mu)],
+                                       xp=xp, dtype=dtype)
+                    outs = [o if xp is np else o.cpu().numpy()
+                            for o in ev.outputs]
+                    fm = [m if m is None or xp is np else m.cpu().numpy()
+                          for m in ev.fully_masked]
+                    for r, (want, dead) in enumerate(dense):
+                        ok, msg = compare(outs[r], want, dead, 1e-5)
+                        same = np.array_equal(
+                            np.broadcast_to(fm[r], want.shape),
+                            np.broadcast_to(dead, want.shape))
+                        if r == 0:
+                            msgs.append(f"{blabel} {msg}")
+                        if not ok or not same:
+                            bad.append(f"{blabel} O{r}: {msg}" +
+                                       ("" if same else
+                                        ", fully masked rows differ"))
+                    for r, want in ((3, iq), (4, ik), (5, ck)):
+                        ok, msg = compare_exact(outs[r], want)
+                        if not ok:
+                            bad.append(f"{blabel} ids result{r}: {msg}")
+                self.report(not bad, f"{label}: " + "; ".join(msgs)
+                            + (f" ({'; '.join(bad[:4])})" if bad else ""))
+            except Exception as e:  # noqa: BLE001
+                self.report(False, f"{label}: {type(e).__name__}: {e}")
 
     def error_tests(self):
         """Undefined behaviour and unknown ops raise, naming the op."""
