@@ -9,6 +9,7 @@
 // of the features, and the lowest index among the largest scores (NaN
 // ignored, 0 when none is above -inf). For bf16 and f16 inputs these sums
 // are exact, so the targets' ids (the same f64 sums) agree bit for bit.
+// attn.sort_ids is std::stable_sort of each row's positions by id.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +19,7 @@
 
 #include "mlir/IR/Diagnostics.h"
 
+#include <algorithm>
 #include <array>
 #include <limits>
 
@@ -140,11 +142,44 @@ static LogicalResult evaluateCentroid(attn::NearestCentroidOp op,
   return success();
 }
 
+static LogicalResult evaluateSort(attn::SortIdsOp op, Environment &env) {
+  const Array *ids = env.lookupArray(op.getIds());
+  if (!ids)
+    return emitError(op.getLoc()) << "oracle: no value for the ids";
+  int64_t length = ids->shape.back();
+  int64_t rows = length ? ids->numElements() / length : 0;
+  int64_t numIds = op.getNumIds();
+  Array order{ids->shape, std::vector<double>(ids->data.size(), 0.0)};
+  Array sorted = order;
+  for (int64_t row = 0; row < rows; ++row) {
+    const double *in = ids->data.data() + row * length;
+    std::vector<int64_t> positions(length);
+    for (int64_t s = 0; s < length; ++s) {
+      if (in[s] < 0 || in[s] >= double(numIds))
+        return emitError(op.getLoc())
+               << "oracle: id " << int64_t(in[s]) << " at position " << s
+               << " of row " << row << " is outside [0, " << numIds << ")";
+      positions[s] = s;
+    }
+    std::stable_sort(positions.begin(), positions.end(),
+                     [&](int64_t a, int64_t b) { return in[a] < in[b]; });
+    for (int64_t t = 0; t < length; ++t) {
+      order.data[row * length + t] = double(positions[t]);
+      sorted.data[row * length + t] = in[positions[t]];
+    }
+  }
+  env.bindArray(op.getOrder(), std::move(order));
+  env.bindArray(op.getSorted(), std::move(sorted));
+  return success();
+}
+
 std::optional<LogicalResult> oracle::detail::evaluateHashOp(Operation *op,
                                                             Environment &env) {
   if (auto lsh = dyn_cast<attn::LshBucketsOp>(op))
     return evaluateLsh(lsh, env);
   if (auto centroid = dyn_cast<attn::NearestCentroidOp>(op))
     return evaluateCentroid(centroid, env);
+  if (auto sort = dyn_cast<attn::SortIdsOp>(op))
+    return evaluateSort(sort, env);
   return std::nullopt;
 }

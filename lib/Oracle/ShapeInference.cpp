@@ -165,6 +165,14 @@ inferByRule(Operation *op, ShapeState &state) {
     }
     return Result(shapes);
   }
+  if (auto sort = dyn_cast<attn::SortIdsOp>(op)) {
+    // Both results have the ids' shape.
+    auto ids = state.shapeOf(op, sort.getIds());
+    if (failed(ids))
+      return Result(failure());
+    return Result(
+        Shapes{SmallVector<int64_t>(*ids), SmallVector<int64_t>(*ids)});
+  }
   if (isa<attn::LshBucketsOp, attn::NearestCentroidOp>(op)) {
     // [rounds, B, H, S] or [B, H, S] from the input's B, H and S.
     auto input = state.shapeOf(op, op->getOperand(0));
@@ -458,6 +466,8 @@ Value attune::oracle::getSameShapeOperand(OpResult result) {
   if (auto merge = dyn_cast<attn::MergeOp>(op))
     return result.getResultNumber() == 0 ? merge.getOutputs().front()
                                          : merge.getLses().front();
+  if (auto sort = dyn_cast<attn::SortIdsOp>(op))
+    return sort.getIds();
   // Ops with an own rule that does not keep an operand's shape.
   if (isa<attn::AttentionOp, attn::GatherPagesOp, attn::UnpackOp,
           attn::LshBucketsOp, attn::NearestCentroidOp, attn::PackOp,

@@ -80,3 +80,26 @@ func.func @centroid(%x: tensor<2x3x5x8xf16>, %mu: tensor<3x6x8xf32>)
       : tensor<2x3x5x8xf16>, tensor<3x6x8xf32> -> tensor<2x3x5xi32>
   return %0 : tensor<2x3x5xi32>
 }
+
+// attn.sort_ids: per row (one loop per leading dimension), a counting sort
+// on tensors: count each id (checked in [0, num_ids)) into counts[id + 1],
+// prefix sums, then every position in order to its id's next place.
+// CHECK-LABEL: func.func @sort
+// CHECK: %[[COUNTS:.*]] = linalg.fill ins(%{{.*}} : index) outs(%{{.*}} : tensor<9xindex>)
+// CHECK: scf.for %[[B:[^ ]*]] = %c0{{.*}} to %dim step %c1{{.*}} iter_args
+// CHECK: scf.for %[[H:[^ ]*]] = %c0{{.*}} to %c2{{.*}} step %c1{{.*}} iter_args
+// CHECK: scf.for %[[S:[^ ]*]] = %c0{{.*}} to %{{.*}} step %c1{{.*}} iter_args(%{{.*}} = %[[COUNTS]])
+// CHECK: tensor.extract %{{.*}}[%[[B]], %[[H]], %[[S]]] : tensor<?x2x?xi32>
+// CHECK: arith.cmpi ult, %{{.*}}, %c8
+// CHECK: cf.assert %{{.*}}, "attn.sort_ids: an id is outside [0, num_ids)"
+// CHECK: scf.for %{{.*}} = %c1{{.*}} to %c9{{.*}} step %c1
+// CHECK: scf.for
+// CHECK: tensor.insert %{{.*}} into %{{.*}}[%[[B]], %[[H]], %{{.*}}] : tensor<?x2x?xi32>
+// CHECK: tensor.insert %{{.*}} into %{{.*}}[%[[B]], %[[H]], %{{.*}}] : tensor<?x2x?xi32>
+// REF-LABEL: func.func @sort
+// REF-NOT: attn.sort_ids %
+// REF: return
+func.func @sort(%ids: tensor<?x2x?xi32>) -> (tensor<?x2x?xi32>, tensor<?x2x?xi32>) {
+  %o, %s = attn.sort_ids %ids {num_ids = 8} : tensor<?x2x?xi32>
+  return %o, %s : tensor<?x2x?xi32>, tensor<?x2x?xi32>
+}

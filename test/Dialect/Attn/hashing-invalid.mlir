@@ -144,3 +144,35 @@ func.func @centroid_result(%x: tensor<1x4x16x64xf32>, %c: tensor<4x8x64xf32>) {
   %0 = attn.nearest_centroid %x, %c : tensor<1x4x16x64xf32>, tensor<4x8x64xf32> -> tensor<1x4x8xi32>
   return
 }
+
+// -----
+
+func.func @sort_element(%ids: tensor<4x16xi64>) {
+  // expected-error @+1 {{expected ids of i32 with at least one dimension and no encoding, got 'tensor<4x16xi64>'}}
+  %o, %s = attn.sort_ids %ids {num_ids = 8} : tensor<4x16xi64>
+  return
+}
+
+// -----
+
+func.func @sort_rank(%ids: tensor<i32>) {
+  // expected-error @+1 {{expected ids of i32 with at least one dimension and no encoding, got 'tensor<i32>'}}
+  %o, %s = attn.sort_ids %ids {num_ids = 8} : tensor<i32>
+  return
+}
+
+// -----
+
+func.func @sort_num_ids(%ids: tensor<4x16xi32>) {
+  // expected-error @+1 {{expected 'num_ids' in [1, 2^24], got 0}}
+  %o, %s = attn.sort_ids %ids {num_ids = 0} : tensor<4x16xi32>
+  return
+}
+
+// -----
+
+func.func @sort_huge(%ids: tensor<4x4294967296xi32>) {
+  // expected-error @+1 {{expected every dimension to be below 2^31, got 4294967296}}
+  %o, %s = attn.sort_ids %ids {num_ids = 8} : tensor<4x4294967296xi32>
+  return
+}

@@ -22,3 +22,12 @@ func.func @forms(%x: tensor<?x8x?x64xbf16>, %rot: tensor<4x8x64x32xf32>,
       : tensor<2x16x4x8xf16>, tensor<1x3x8xf16> -> tensor<2x4x16xi32>
   return
 }
+
+// CHECK-LABEL: func.func @sort
+// CHECK: attn.sort_ids %{{.*}} {num_ids = 64 : i64} : tensor<?x8x?xi32>
+// CHECK: attn.sort_ids %{{.*}} {num_ids = 1 : i64} : tensor<5xi32>
+func.func @sort(%ids: tensor<?x8x?xi32>, %one: tensor<5xi32>) {
+  %o, %s = attn.sort_ids %ids {num_ids = 64} : tensor<?x8x?xi32>
+  %o1, %s1 = attn.sort_ids %one {num_ids = 1} : tensor<5xi32>
+  return
+}

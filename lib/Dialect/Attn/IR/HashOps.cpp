@@ -1,13 +1,14 @@
-//===- HashOps.cpp - attn.lsh_buckets and attn.nearest_centroid -*- C++ -*-===//
+//===- HashOps.cpp - Bucket ids and their order -----------------*- C++ -*-===//
 //
 // Part of the Attune project.
 //
 //===----------------------------------------------------------------------===//
 //
-// The verifiers of the ops that compute bucket ids from queries or keys:
+// The verifiers of the ops that compute bucket ids from queries or keys,
 // angular LSH (Reformer) and nearest-centroid routing (Routing
-// Transformer). Both take a 4-D input in the attention's layout and a
-// static parameter tensor whose heads are the input's or one shared by all
+// Transformer), each from a 4-D input in the attention's layout and a
+// static parameter tensor whose heads are the input's or one shared by all,
+// and of attn.sort_ids, the stable order of positions by id
 // (docs/Hashing.md).
 //
 //===----------------------------------------------------------------------===//
@@ -100,4 +101,22 @@ LogicalResult NearestCentroidOp::verify() {
                       getLayoutDims(), /*paramRank=*/3, /*paramHead=*/0,
                       /*paramFeature=*/2, /*resultFirst=*/0,
                       "'centroids' [H, k, D]");
+}
+
+LogicalResult SortIdsOp::verify() {
+  auto type = cast<RankedTensorType>(getIds().getType());
+  if (type.getRank() < 1 || !type.getElementType().isInteger(32) ||
+      type.getEncoding())
+    return emitOpError("expected ids of i32 with at least one dimension and "
+                       "no encoding, got ")
+           << type;
+  for (int64_t size : type.getShape())
+    if (!ShapedType::isDynamic(size) &&
+        size > std::numeric_limits<int32_t>::max())
+      return emitOpError("expected every dimension to be below 2^31, got ")
+             << size;
+  int64_t n = getNumIds();
+  if (n < 1 || n > (int64_t(1) << 24))
+    return emitOpError("expected 'num_ids' in [1, 2^24], got ") << n;
+  return success();
 }

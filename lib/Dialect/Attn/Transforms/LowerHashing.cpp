@@ -21,8 +21,11 @@
 #include "attune/Dialect/Attn/Transforms/Utils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/PatternMatch.h"
 
 #include <limits>
@@ -253,13 +256,125 @@ LogicalResult attune::attn::lowerNearestCentroid(RewriterBase &rewriter,
   return success();
 }
 
+LogicalResult attune::attn::lowerSortIds(RewriterBase &rewriter, SortIdsOp op) {
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(op);
+  Location loc = op.getLoc();
+  Value ids = op.getIds();
+  auto type = cast<RankedTensorType>(ids.getType());
+  int64_t rank = type.getRank(), numIds = op.getNumIds();
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, ids);
+  Type i32 = rewriter.getI32Type();
+  auto index = [&](OpBuilder &b, int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  Value zero = index(rewriter, 0), one = index(rewriter, 1);
+  Value length = getValueOrCreateConstantIndexOp(rewriter, loc, sizes.back());
+  Value orderInit = tensor::EmptyOp::create(rewriter, loc, sizes, i32);
+  Value sortedInit = tensor::EmptyOp::create(rewriter, loc, sizes, i32);
+  Value countsInit = filled(rewriter, loc, {rewriter.getIndexAttr(numIds + 1)},
+                            rewriter.getIndexAttr(0));
+
+  // One row (leading indices `lead`): a counting sort, stable because the
+  // positions are placed in increasing order.
+  auto sortRow = [&](OpBuilder &b, ValueRange lead, Value order,
+                     Value sorted) -> SmallVector<Value> {
+    auto at = [&](Value s) {
+      SmallVector<Value> indices(lead);
+      indices.push_back(s);
+      return indices;
+    };
+    auto idAt = [&](OpBuilder &nb, Value s) {
+      return arith::IndexCastOp::create(
+          nb, loc, nb.getIndexType(),
+          tensor::ExtractOp::create(nb, loc, ids, at(s)));
+    };
+    // counts[id + 1] = how many positions hold id, checked in range.
+    Value counts =
+        scf::ForOp::create(
+            b, loc, zero, length, one, ValueRange{countsInit},
+            [&](OpBuilder &nb, Location, Value s, ValueRange carried) {
+              Value id = idAt(nb, s);
+              Value inRange = arith::CmpIOp::create(
+                  nb, loc, arith::CmpIPredicate::ult, id, index(nb, numIds));
+              cf::AssertOp::create(nb, loc, inRange,
+                                   (op->getName().getStringRef() +
+                                    ": an id is outside [0, num_ids)")
+                                       .str());
+              Value slot = arith::AddIOp::create(nb, loc, id, index(nb, 1));
+              Value c = tensor::ExtractOp::create(nb, loc, carried[0], slot);
+              Value next = arith::AddIOp::create(nb, loc, c, index(nb, 1));
+              scf::YieldOp::create(
+                  nb, loc,
+                  tensor::InsertOp::create(nb, loc, next, carried[0], slot)
+                      .getResult());
+            })
+            .getResult(0);
+    // counts[k] = how many positions hold an id below k.
+    counts =
+        scf::ForOp::create(
+            b, loc, one, index(b, numIds + 1), one, ValueRange{counts},
+            [&](OpBuilder &nb, Location, Value k, ValueRange carried) {
+              Value prev = arith::SubIOp::create(nb, loc, k, index(nb, 1));
+              Value sum = arith::AddIOp::create(
+                  nb, loc, tensor::ExtractOp::create(nb, loc, carried[0], k),
+                  tensor::ExtractOp::create(nb, loc, carried[0], prev));
+              scf::YieldOp::create(
+                  nb, loc,
+                  tensor::InsertOp::create(nb, loc, sum, carried[0], k)
+                      .getResult());
+            })
+            .getResult(0);
+    // Each position, in order, to the next place of its id.
+    auto place = scf::ForOp::create(
+        b, loc, zero, length, one, ValueRange{counts, order, sorted},
+        [&](OpBuilder &nb, Location, Value s, ValueRange carried) {
+          Value id = idAt(nb, s);
+          Value pos = tensor::ExtractOp::create(nb, loc, carried[0], id);
+          Value next = arith::AddIOp::create(nb, loc, pos, index(nb, 1));
+          Value c = tensor::InsertOp::create(nb, loc, next, carried[0], id);
+          Value o = tensor::InsertOp::create(
+              nb, loc, arith::IndexCastOp::create(nb, loc, i32, s), carried[1],
+              at(pos));
+          Value so = tensor::InsertOp::create(
+              nb, loc, arith::IndexCastOp::create(nb, loc, i32, id), carried[2],
+              at(pos));
+          scf::YieldOp::create(nb, loc, ValueRange{c, o, so});
+        });
+    return {place.getResult(1), place.getResult(2)};
+  };
+
+  // The rows: one loop per leading dimension.
+  std::function<SmallVector<Value>(OpBuilder &, int64_t, SmallVector<Value>,
+                                   Value, Value)>
+      rows = [&](OpBuilder &b, int64_t d, SmallVector<Value> lead, Value order,
+                 Value sorted) -> SmallVector<Value> {
+    if (d == rank - 1)
+      return sortRow(b, lead, order, sorted);
+    Value extent = getValueOrCreateConstantIndexOp(b, loc, sizes[d]);
+    auto loop = scf::ForOp::create(
+        b, loc, zero, extent, one, ValueRange{order, sorted},
+        [&](OpBuilder &nb, Location, Value iv, ValueRange carried) {
+          SmallVector<Value> inner(lead);
+          inner.push_back(iv);
+          scf::YieldOp::create(nb, loc,
+                               rows(nb, d + 1, inner, carried[0], carried[1]));
+        });
+    return {loop.getResult(0), loop.getResult(1)};
+  };
+  SmallVector<Value> results = rows(rewriter, 0, {}, orderInit, sortedInit);
+  rewriter.replaceOp(op, results);
+  return success();
+}
+
 namespace {
 struct AttnLowerHashing
     : attune::attn::impl::AttnLowerHashingBase<AttnLowerHashing> {
   using Base::Base;
   void runOnOperation() override {
     if (failed(lowerAll(getOperation(), lowerLshBuckets)) ||
-        failed(lowerAll(getOperation(), lowerNearestCentroid)))
+        failed(lowerAll(getOperation(), lowerNearestCentroid)) ||
+        failed(lowerAll(getOperation(), lowerSortIds)))
       signalPassFailure();
   }
 };

@@ -298,6 +298,7 @@ struct AttnLowerToReference
         failed(lowerAll(root, lowerMerge)) ||
         failed(lowerAll(root, lowerLshBuckets)) ||
         failed(lowerAll(root, lowerNearestCentroid)) ||
+        failed(lowerAll(root, lowerSortIds)) ||
         failed(lowerAll(root, lowerGatherPages)) ||
         failed(lowerAll(root, lowerAppendPages)) ||
         failed(lowerAll(root, lowerUnpack)) ||

@@ -453,6 +453,40 @@ def Attn_NearestCentroidOp : Attn_Op<"nearest_centroid", [Pure]> {
   }];
 }
 
+def Attn_SortIdsOp : Attn_Op<"sort_ids", [Pure, AllTypesMatch<["ids", "sorted"]>,
+    AllTypesMatch<["ids", "order"]>]> {
+  let summary = "stable order of positions by bucket id";
+  let description = [{
+    Sorts the positions of every row of `ids` (the last dimension, `S`;
+    every leading index, e.g. `[B, H]`, is a row of its own) by id, keeping
+    positions of one id in increasing order (a stable sort), as the
+    clustering of bucketed attention needs (docs/Hashing.md):
+
+    ```
+    order[..., t]  = the position of the t-th smallest (ids[..., s], s)
+    sorted[..., t] = ids[..., order[..., t]]
+    ```
+
+    The ids must lie in `[0, num_ids)`: the targets sort by counting (one
+    pass to count each id, one to place every position) in O(S + num_ids)
+    per row, and check the range at run time. The results have the type of
+    `ids` (i32).
+
+    ```mlir
+    %order, %sorted = attn.sort_ids %ids {num_ids = 64}
+        : tensor<?x8x?xi32>
+    ```
+  }];
+
+  let arguments = (ins AnyRankedTensor:$ids, I64Attr:$num_ids);
+  let results = (outs AnyRankedTensor:$order, AnyRankedTensor:$sorted);
+
+  let assemblyFormat = [{
+    $ids attr-dict `:` type($ids)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // GatherPagesOp, AppendPagesOp
 //===----------------------------------------------------------------------===//

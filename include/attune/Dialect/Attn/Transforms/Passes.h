@@ -29,6 +29,7 @@ class MergeOp;
 class NearestCentroidOp;
 class PackOp;
 class RopeOp;
+class SortIdsOp;
 class UnpackOp;
 
 #define GEN_PASS_DECL
@@ -53,6 +54,10 @@ mlir::LogicalResult lowerLshBuckets(mlir::RewriterBase &rewriter,
 /// The same for attn.nearest_centroid.
 mlir::LogicalResult lowerNearestCentroid(mlir::RewriterBase &rewriter,
                                          NearestCentroidOp op);
+
+/// Replaces `op` by a counting sort of each row, serial loops on tensors
+/// (see `attn-lower-hashing`).
+mlir::LogicalResult lowerSortIds(mlir::RewriterBase &rewriter, SortIdsOp op);
 
 /// Replaces `op` by its materialised linalg form (see `attn-lower-pages`).
 mlir::LogicalResult lowerGatherPages(mlir::RewriterBase &rewriter,

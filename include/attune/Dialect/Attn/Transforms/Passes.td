@@ -136,7 +136,7 @@ def AttnLowerRope : Pass<"attn-lower-rope"> {
 }
 
 def AttnLowerHashing : Pass<"attn-lower-hashing"> {
-  let summary = "Lower attn.lsh_buckets and attn.nearest_centroid to linalg";
+  let summary = "Lower attn.lsh_buckets, attn.nearest_centroid and attn.sort_ids";
   let description = [{
     Rewrites every `attn.lsh_buckets` and `attn.nearest_centroid` into a
     `linalg.generic` contraction of the input with the rotations or
@@ -146,12 +146,16 @@ def AttnLowerHashing : Pass<"attn-lower-hashing"> {
     value, or an equal one with a lower index, so its result does not
     depend on the order of the candidates; NaN never wins. A dynamic head
     count that must equal the parameters' is checked with `cf.assert`.
+    `attn.sort_ids` becomes a counting sort of each row in `scf.for` loops
+    on tensors (count each id, checked in `[0, num_ids)` with `cf.assert`;
+    prefix sums; every position in order to its id's next place).
     Both targets and `attn-lower-to-reference` lower the ops this way.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::cf::ControlFlowDialect",
     "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect"
   ];
 }
