@@ -13,8 +13,8 @@
 // Drop the score region for the Routing Transformer. The ids come as two
 // captures, [B, H, Sq] and [B, H, Sk], so every extract is in bounds for any
 // Sq and Sk; for self-attention pass the same tensor twice. Several hash
-// rounds are combined by their lse (return it as a second result; the
-// dialect has no merge op yet, see docs/Rationale.md).
+// rounds are combined by their lse (attn.merge, docs/Merge.md);
+// reformer_lsh.mlir computes the ids in the function (attn.lsh_buckets).
 //
 // Expects: Q [B, 8, Sq, 64], K and V [B, 8, Sk, 64], f32; captures
 // q_bucket : tensor<B x 8 x Sq x i32> and k_bucket : tensor<B x 8 x Sk x i32>,
