@@ -174,7 +174,7 @@ TEST_F(CApiTest, Queries) {
   EXPECT_EQ(attune_rt_result_in_place_of(module, 0), -1);
   EXPECT_EQ(attune_rt_result_in_place_of(module, 2), -1);
   EXPECT_STREQ(attune_rt_dtype_name(ATTUNE_RT_BF16), "bf16");
-  EXPECT_EQ(attune_rt_dtype_name(6), nullptr);
+  EXPECT_EQ(attune_rt_dtype_name(7), nullptr);
   EXPECT_EQ(attune_rt_dtype_size(ATTUNE_RT_I64), 8);
   EXPECT_EQ(attune_rt_dtype_size(ATTUNE_RT_F64), 8);
   EXPECT_STREQ(attune_rt_dtype_name(ATTUNE_RT_F64), "f64");

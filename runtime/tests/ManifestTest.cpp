@@ -191,9 +191,9 @@ TEST(Manifest, MalformedManifestsAreClearErrors) {
        "arguments[0]: missing member \"dtype\""},
       {{{"arguments", R"([{"name": "", "dtype": "f32", "shape": []}])"}},
        "arguments[0].name: expected a non-empty string"},
-      {{{"arguments", R"([{"name": "x", "dtype": "f64", "shape": []}])"}},
-       "arguments[0].dtype: unknown dtype \"f64\" (expected f32, f16, bf16, "
-       "i8, i32 or i64)"},
+      {{{"arguments", R"([{"name": "x", "dtype": "c64", "shape": []}])"}},
+       "arguments[0].dtype: unknown dtype \"c64\" (expected f32, f16, bf16, "
+       "f64, i8, i32 or i64)"},
       {{{"arguments", R"([{"name": "x", "dtype": "f32", "shape": [-1]}])"}},
        "arguments[0].shape[0]: expected an integer in [0, "
        "9223372036854775807], got -1"},

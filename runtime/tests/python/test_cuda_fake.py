@@ -116,8 +116,10 @@ class CallTest(unittest.TestCase):
             ((torch.Tensor(q.shape, torch.float16), k, v, qd, kd), {},
              "argument 'q' has dtype f16 but the manifest expects bf16"),
             ((torch.Tensor(q.shape, torch.float64), k, v, qd, kd), {},
-             "argument 'q' has dtype torch.float64, which the runtime does not "
-             "support (the manifest expects bf16)"),
+             "argument 'q' has dtype f64 but the manifest expects bf16"),
+            ((torch.Tensor(q.shape, torch.complex64), k, v, qd, kd), {},
+             "argument 'q' has dtype torch.complex64, which the runtime does "
+             "not support (the manifest expects bf16)"),
             ((q, k, v, torch.Tensor(qd.shape, torch.int32, "cpu"), kd), {},
              "argument 'q_doc' is on cpu; expected a CUDA tensor"),
             ((q, k, v, qd, torch.Tensor(kd.shape, torch.int32, "cuda:1")), {},
