@@ -9,7 +9,9 @@
 // of the features, and the lowest index among the largest scores (NaN
 // ignored, 0 when none is above -inf). For bf16 and f16 inputs these sums
 // are exact, so the targets' ids (the same f64 sums) agree bit for bit.
-// attn.sort_ids is std::stable_sort of each row's positions by id.
+// attn.sort_ids is std::stable_sort of each row's positions by id;
+// attn.permute a gather (or, inverse, a scatter) of rows, its order
+// checked.
 //
 //===----------------------------------------------------------------------===//
 
@@ -173,6 +175,62 @@ static LogicalResult evaluateSort(attn::SortIdsOp op, Environment &env) {
   return success();
 }
 
+static LogicalResult evaluatePermute(attn::PermuteOp op, Environment &env) {
+  const Array *x = env.lookupArray(op.getInput());
+  const Array *order = env.lookupArray(op.getOrder());
+  if (!x || !order)
+    return emitError(op.getLoc()) << "oracle: no value for an operand";
+  attn::LayoutDims dims = op.getLayoutDims();
+  bool rows3 = x->shape.size() == 3;
+  int64_t batch = x->shape[dims.batch], heads = x->shape[dims.head],
+          seq = x->shape[dims.seq],
+          features = rows3 ? 1 : x->shape[dims.feature];
+  if (order->shape != std::vector<int64_t>{batch, heads, seq})
+    return emitError(op.getLoc())
+           << "oracle: order has shape " << formatShape(order->shape)
+           << ", the input's [B, H, S] is "
+           << formatShape(std::vector<int64_t>{batch, heads, seq});
+  auto offset = [&](int64_t b, int64_t h, int64_t s, int64_t f) {
+    if (rows3)
+      return (b * heads + h) * seq + s;
+    std::array<int64_t, 4> i{};
+    i[dims.batch] = b;
+    i[dims.head] = h;
+    i[dims.seq] = s;
+    i[dims.feature] = f;
+    const std::vector<int64_t> &n = x->shape;
+    return ((i[0] * n[1] + i[1]) * n[2] + i[2]) * n[3] + i[3];
+  };
+  Array y = *x;
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t h = 0; h < heads; ++h) {
+      const double *row = order->data.data() + (b * heads + h) * seq;
+      std::vector<bool> seen(seq, false);
+      for (int64_t t = 0; t < seq; ++t) {
+        double o = row[t];
+        if (o < 0 || o >= double(seq))
+          return emitError(op.getLoc())
+                 << "oracle: order[" << b << ", " << h << ", " << t
+                 << "] = " << int64_t(o) << " is outside [0, " << seq << ")";
+        int64_t s = int64_t(o);
+        if (op.getInverse() && seen[s])
+          return emitError(op.getLoc())
+                 << "oracle: row [" << b << ", " << h
+                 << "] of order is not a permutation: " << s << " repeats at "
+                 << t;
+        seen[s] = true;
+        for (int64_t f = 0; f < features; ++f) {
+          if (op.getInverse())
+            y.data[offset(b, h, s, f)] = x->data[offset(b, h, t, f)];
+          else
+            y.data[offset(b, h, t, f)] = x->data[offset(b, h, s, f)];
+        }
+      }
+    }
+  env.bindArray(op.getResult(), std::move(y));
+  return success();
+}
+
 std::optional<LogicalResult> oracle::detail::evaluateHashOp(Operation *op,
                                                             Environment &env) {
   if (auto lsh = dyn_cast<attn::LshBucketsOp>(op))
@@ -181,5 +239,7 @@ std::optional<LogicalResult> oracle::detail::evaluateHashOp(Operation *op,
     return evaluateCentroid(centroid, env);
   if (auto sort = dyn_cast<attn::SortIdsOp>(op))
     return evaluateSort(sort, env);
+  if (auto permute = dyn_cast<attn::PermuteOp>(op))
+    return evaluatePermute(permute, env);
   return std::nullopt;
 }

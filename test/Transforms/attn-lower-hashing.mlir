@@ -103,3 +103,26 @@ func.func @sort(%ids: tensor<?x2x?xi32>) -> (tensor<?x2x?xi32>, tensor<?x2x?xi32
   %o, %s = attn.sort_ids %ids {num_ids = 8} : tensor<?x2x?xi32>
   return %o, %s : tensor<?x2x?xi32>, tensor<?x2x?xi32>
 }
+
+// attn.permute: the order's entries checked in [0, S) in a loop nest, then
+// a gather of rows; with `inverse`, the loop also scatters the inverse
+// order into a tensor filled with -1, checking that no entry repeats.
+// CHECK-LABEL: func.func @permute
+// CHECK: cf.assert %{{.*}}, "attn.permute: an entry of order is outside [0, S)"
+// CHECK: %[[Y:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<?x2x?x4xf32>)
+// CHECK: %[[ROW:.*]] = tensor.extract %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}] : tensor<?x2x?xi32>
+// CHECK: arith.maxsi
+// CHECK: arith.minsi
+// CHECK: tensor.extract %{{.*}} : tensor<?x2x?x4xf32>
+// CHECK: linalg.fill ins(%c-1_i32 : i32)
+// CHECK: cf.assert %{{.*}}, "attn.permute: a row of order is not a permutation (an entry repeats)"
+// CHECK: tensor.insert
+// REF-LABEL: func.func @permute
+// REF-NOT: attn.permute %
+// REF: return
+func.func @permute(%x: tensor<?x2x?x4xf32>, %o: tensor<?x2x?xi32>)
+    -> (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>) {
+  %y = attn.permute %x, %o : tensor<?x2x?x4xf32>, tensor<?x2x?xi32>
+  %z = attn.permute %x, %o {inverse} : tensor<?x2x?x4xf32>, tensor<?x2x?xi32>
+  return %y, %z : tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>
+}

@@ -859,10 +859,11 @@ FailureOr<json::Object> ProgramCompiler::run() {
         return failure();
       continue;
     }
-    if (isa<attn::SortIdsOp>(op))
-      return op.emitError("CUDA target: attn.sort_ids has no CUDA kernel "
-                          "yet (docs/Hashing.md); the CPU target compiles "
-                          "it"),
+    if (isa<attn::SortIdsOp, attn::PermuteOp>(op))
+      return op.emitError("CUDA target: ")
+                 << op.getName()
+                 << " has no CUDA kernel yet (docs/Hashing.md); the CPU "
+                    "target compiles it",
              failure();
     bool tensors = llvm::any_of(
         op.getResultTypes(), [](Type type) { return isa<ShapedType>(type); });

@@ -176,3 +176,35 @@ func.func @sort_huge(%ids: tensor<4x4294967296xi32>) {
   %o, %s = attn.sort_ids %ids {num_ids = 8} : tensor<4x4294967296xi32>
   return
 }
+
+// -----
+
+func.func @permute_rank(%x: tensor<4x16xf32>, %o: tensor<4x1x16xi32>) {
+  // expected-error @+1 {{expected the input to be [B, H, S, D] (or [B, S, H, D] with layout bshd) or [B, H, S], got 'tensor<4x16xf32>'}}
+  %0 = attn.permute %x, %o : tensor<4x16xf32>, tensor<4x1x16xi32>
+  return
+}
+
+// -----
+
+func.func @permute_rows_layout(%x: tensor<4x2x16xf32>, %o: tensor<4x2x16xi32>) {
+  // expected-error @+1 {{expected no layout for a [B, H, S] input}}
+  %0 = attn.permute %x, %o {layout = #attn.layout<bshd>} : tensor<4x2x16xf32>, tensor<4x2x16xi32>
+  return
+}
+
+// -----
+
+func.func @permute_order(%x: tensor<4x16x2x8xf32>, %o: tensor<4x16x2xi32>) {
+  // expected-error @+1 {{expected 'order' to be i32 [B, H, S] = 'tensor<4x2x16xi32>', got 'tensor<4x16x2xi32>'}}
+  %0 = attn.permute %x, %o {layout = #attn.layout<bshd>} : tensor<4x16x2x8xf32>, tensor<4x16x2xi32>
+  return
+}
+
+// -----
+
+func.func @permute_order_type(%x: tensor<4x2x16x8xf32>, %o: tensor<4x2x16xi64>) {
+  // expected-error @+1 {{expected 'order' to be i32 [B, H, S] = 'tensor<4x2x16xi32>', got 'tensor<4x2x16xi64>'}}
+  %0 = attn.permute %x, %o : tensor<4x2x16x8xf32>, tensor<4x2x16xi64>
+  return
+}

@@ -31,3 +31,17 @@ func.func @sort(%ids: tensor<?x8x?xi32>, %one: tensor<5xi32>) {
   %o1, %s1 = attn.sort_ids %one {num_ids = 1} : tensor<5xi32>
   return
 }
+
+// CHECK-LABEL: func.func @permute
+// CHECK: attn.permute %{{.*}}, %{{.*}} : tensor<?x8x?x64xbf16>, tensor<?x8x?xi32>
+// CHECK: attn.permute %{{.*}}, %{{.*}} {inverse, layout = #attn.layout<bshd>} : tensor<2x16x4x8xf16>, tensor<2x4x16xi32>
+// CHECK: attn.permute %{{.*}}, %{{.*}} {inverse} : tensor<?x8x?xf32>, tensor<?x8x?xi32>
+func.func @permute(%x: tensor<?x8x?x64xbf16>, %o: tensor<?x8x?xi32>,
+                   %y: tensor<2x16x4x8xf16>, %o2: tensor<2x4x16xi32>,
+                   %lse: tensor<?x8x?xf32>) {
+  %0 = attn.permute %x, %o : tensor<?x8x?x64xbf16>, tensor<?x8x?xi32>
+  %1 = attn.permute %y, %o2 {inverse, layout = #attn.layout<bshd>}
+      : tensor<2x16x4x8xf16>, tensor<2x4x16xi32>
+  %2 = attn.permute %lse, %o {inverse} : tensor<?x8x?xf32>, tensor<?x8x?xi32>
+  return
+}

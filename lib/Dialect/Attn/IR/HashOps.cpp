@@ -8,8 +8,8 @@
 // angular LSH (Reformer) and nearest-centroid routing (Routing
 // Transformer), each from a 4-D input in the attention's layout and a
 // static parameter tensor whose heads are the input's or one shared by all,
-// and of attn.sort_ids, the stable order of positions by id
-// (docs/Hashing.md).
+// and of attn.sort_ids, the stable order of positions by id, and
+// attn.permute, rows in that order and back (docs/Hashing.md).
 //
 //===----------------------------------------------------------------------===//
 
@@ -118,5 +118,40 @@ LogicalResult SortIdsOp::verify() {
   int64_t n = getNumIds();
   if (n < 1 || n > (int64_t(1) << 24))
     return emitOpError("expected 'num_ids' in [1, 2^24], got ") << n;
+  return success();
+}
+
+LogicalResult PermuteOp::verify() {
+  if (!getLayoutAttr())
+    return emitOpError("expected a 'layout' attribute of type #attn.layout");
+  auto type = cast<RankedTensorType>(getInput().getType());
+  if ((type.getRank() != 4 && type.getRank() != 3) || type.getEncoding())
+    return emitOpError("expected the input to be [B, H, S, D] (or [B, S, H, "
+                       "D] with layout bshd) or [B, H, S], got ")
+           << type;
+  if (type.getRank() == 3 && getLayout() != Layout::bhsd)
+    return emitOpError("expected no layout for a [B, H, S] input");
+  for (int64_t size : type.getShape())
+    if (!ShapedType::isDynamic(size) &&
+        size > std::numeric_limits<int32_t>::max())
+      return emitOpError("expected every dimension to be below 2^31, got ")
+             << size;
+  auto orderType = cast<RankedTensorType>(getOrder().getType());
+  LayoutDims dims = getLayoutDims();
+  SmallVector<int64_t> expected{type.getDimSize(dims.batch),
+                                type.getDimSize(dims.head),
+                                type.getDimSize(dims.seq)};
+  bool agree = orderType.getRank() == 3 &&
+               orderType.getElementType().isInteger(32) &&
+               !orderType.getEncoding();
+  for (int64_t k = 0; agree && k < 3; ++k) {
+    int64_t a = orderType.getDimSize(k), b = expected[k];
+    agree = ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+  }
+  if (!agree)
+    return emitOpError("expected 'order' to be i32 [B, H, S] = ")
+           << RankedTensorType::get(expected,
+                                    IntegerType::get(getContext(), 32))
+           << ", got " << orderType;
   return success();
 }

@@ -367,6 +367,108 @@ LogicalResult attune::attn::lowerSortIds(RewriterBase &rewriter, SortIdsOp op) {
   return success();
 }
 
+LogicalResult attune::attn::lowerPermute(RewriterBase &rewriter, PermuteOp op) {
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(op);
+  Location loc = op.getLoc();
+  Value input = op.getInput(), order = op.getOrder();
+  auto type = cast<RankedTensorType>(input.getType());
+  LayoutDims dims = op.getLayoutDims();
+  int64_t rank = type.getRank();
+  auto index = [&](OpBuilder &b, int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  Value zero = index(rewriter, 0), one = index(rewriter, 1);
+  emitSizeCheck(rewriter, op, order, 0, input, dims.batch,
+                "order and input batch sizes");
+  emitSizeCheck(rewriter, op, order, 1, input, dims.head,
+                "order and input head counts");
+  emitSizeCheck(rewriter, op, order, 2, input, dims.seq,
+                "order and input sequence lengths");
+  SmallVector<OpFoldResult> rows = tensor::getMixedSizes(rewriter, loc, order);
+  Value length = getValueOrCreateConstantIndexOp(rewriter, loc, rows[2]);
+  std::string name = op->getName().getStringRef().str();
+
+  // The row each output row reads: `order` itself (every entry checked in
+  // [0, S)), or with `inverse` its inverse, built by a scatter that checks
+  // that each row of `order` is a permutation.
+  Value source = order;
+  if (op.getInverse())
+    source = filled(rewriter, loc, rows, rewriter.getI32IntegerAttr(-1));
+  Value lenI32 =
+      arith::IndexCastOp::create(rewriter, loc, rewriter.getI32Type(), length);
+  SmallVector<Value> extents;
+  for (OpFoldResult size : rows)
+    extents.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, size));
+  std::function<Value(OpBuilder &, unsigned, SmallVector<Value>, Value)> nest =
+      [&](OpBuilder &b, unsigned d, SmallVector<Value> at,
+          Value carried) -> Value {
+    if (d == 3) {
+      Value o = tensor::ExtractOp::create(b, loc, order, at);
+      Value nonNegative = arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::sge, o,
+          arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0)));
+      Value below =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, o, lenI32);
+      cf::AssertOp::create(b, loc,
+                           arith::AndIOp::create(b, loc, nonNegative, below),
+                           name + ": an entry of order is outside [0, S)");
+      if (!op.getInverse())
+        return carried;
+      SmallVector<Value> to{
+          at[0], at[1],
+          arith::IndexCastOp::create(b, loc, b.getIndexType(), o)};
+      Value seen = tensor::ExtractOp::create(b, loc, carried, to);
+      cf::AssertOp::create(
+          b, loc,
+          arith::CmpIOp::create(
+              b, loc, arith::CmpIPredicate::eq, seen,
+              arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(-1))),
+          name + ": a row of order is not a permutation (an entry repeats)");
+      Value t = arith::IndexCastOp::create(b, loc, b.getI32Type(), at[2]);
+      return tensor::InsertOp::create(b, loc, t, carried, to);
+    }
+    auto loop = scf::ForOp::create(
+        b, loc, zero, extents[d], one, ValueRange{carried},
+        [&](OpBuilder &nb, Location, Value iv, ValueRange inner) {
+          SmallVector<Value> next(at);
+          next.push_back(iv);
+          scf::YieldOp::create(nb, loc, nest(nb, d + 1, next, inner[0]));
+        });
+    return loop.getResult(0);
+  };
+  source = nest(rewriter, 0, {}, source);
+
+  // The gather: y at loop indices reads x at the source row (clamped, so
+  // the read stays in bounds whatever the checks above reported).
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, input);
+  Value init =
+      tensor::EmptyOp::create(rewriter, loc, sizes, type.getElementType());
+  AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
+  Value last = arith::SubIOp::create(rewriter, loc, length, one);
+  auto generic = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{type}, ValueRange{}, ValueRange{init},
+      ArrayRef<AffineMap>{identity},
+      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+      [&](OpBuilder &b, Location l, ValueRange) {
+        SmallVector<Value> loops;
+        for (int64_t d = 0; d < rank; ++d)
+          loops.push_back(linalg::IndexOp::create(b, l, d));
+        Value row = tensor::ExtractOp::create(
+            b, l, source,
+            ValueRange{loops[dims.batch], loops[dims.head], loops[dims.seq]});
+        row = arith::IndexCastOp::create(b, l, b.getIndexType(), row);
+        row = arith::MaxSIOp::create(b, l, row, index(b, 0));
+        row = arith::MinSIOp::create(b, l, row, last);
+        SmallVector<Value> at(loops);
+        at[dims.seq] = row;
+        linalg::YieldOp::create(
+            b, l, tensor::ExtractOp::create(b, l, input, at).getResult());
+      });
+  rewriter.replaceOp(op, generic.getResults());
+  return success();
+}
+
 namespace {
 struct AttnLowerHashing
     : attune::attn::impl::AttnLowerHashingBase<AttnLowerHashing> {
@@ -374,7 +476,8 @@ struct AttnLowerHashing
   void runOnOperation() override {
     if (failed(lowerAll(getOperation(), lowerLshBuckets)) ||
         failed(lowerAll(getOperation(), lowerNearestCentroid)) ||
-        failed(lowerAll(getOperation(), lowerSortIds)))
+        failed(lowerAll(getOperation(), lowerSortIds)) ||
+        failed(lowerAll(getOperation(), lowerPermute)))
       signalPassFailure();
   }
 };

@@ -487,6 +487,56 @@ def Attn_SortIdsOp : Attn_Op<"sort_ids", [Pure, AllTypesMatch<["ids", "sorted"]>
   let hasVerifier = 1;
 }
 
+def Attn_PermuteOp : Attn_Op<"permute", [Pure,
+    AllTypesMatch<["input", "result"]>]> {
+  let summary = "rows of queries, keys, values or results in another order";
+  let description = [{
+    Reorders the rows of every (batch, head) of `input` (`[B, H, S, D]`, or
+    `[B, S, H, D]` with `layout(bshd)`, or a `[B, H, S]` tensor of one
+    value per row such as lse) by `order` (`[B, H, S]` i32), as the
+    clustering of bucketed attention does with the order of
+    `attn.sort_ids` (docs/Hashing.md):
+
+    ```
+    y[b, h, t] = x[b, h, order[b, h, t]]       (gather)
+    y[b, h, order[b, h, t]] = x[b, h, t]       (with `inverse`: scatter)
+    ```
+
+    Every entry of `order` must lie in `[0, S)`; with `inverse`, each row
+    of `order` must be a permutation of `[0, S)`. Both are checked at run
+    time (the oracle names the first offending entry).
+
+    ```mlir
+    %qs = attn.permute %q, %order : tensor<?x8x?x64xbf16>, tensor<?x8x?xi32>
+    %o = attn.permute %os, %order {inverse}
+        : tensor<?x8x?x64xbf16>, tensor<?x8x?xi32>
+    ```
+  }];
+
+  let arguments = (ins
+    AnyRankedTensor:$input,
+    AnyRankedTensor:$order,
+    UnitAttr:$inverse,
+    DefaultValuedAttr<Attn_LayoutAttr, "::attune::attn::Layout::bhsd">:$layout
+  );
+  let results = (outs AnyRankedTensor:$result);
+
+  let assemblyFormat = [{
+    $input `,` $order attr-dict `:` type($input) `,` type($order)
+  }];
+  let hasVerifier = 1;
+
+  let extraClassDeclaration = [{
+    /// Position of the batch, head and sequence dimensions in the input
+    /// (rank 4 by the layout; rank 3 is [B, H, S]).
+    LayoutDims getLayoutDims() {
+      if (getInput().getType().getRank() == 3)
+        return LayoutDims{0, 1, 2, 3};
+      return ::attune::attn::getLayoutDims(getLayout());
+    }
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // GatherPagesOp, AppendPagesOp
 //===----------------------------------------------------------------------===//

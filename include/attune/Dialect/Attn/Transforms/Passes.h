@@ -28,6 +28,7 @@ class LshBucketsOp;
 class MergeOp;
 class NearestCentroidOp;
 class PackOp;
+class PermuteOp;
 class RopeOp;
 class SortIdsOp;
 class UnpackOp;
@@ -58,6 +59,11 @@ mlir::LogicalResult lowerNearestCentroid(mlir::RewriterBase &rewriter,
 /// Replaces `op` by a counting sort of each row, serial loops on tensors
 /// (see `attn-lower-hashing`).
 mlir::LogicalResult lowerSortIds(mlir::RewriterBase &rewriter, SortIdsOp op);
+
+/// Replaces `op` by checks of its order (and, with `inverse`, the inverse
+/// order built by a checked scatter) and a gather (see
+/// `attn-lower-hashing`).
+mlir::LogicalResult lowerPermute(mlir::RewriterBase &rewriter, PermuteOp op);
 
 /// Replaces `op` by its materialised linalg form (see `attn-lower-pages`).
 mlir::LogicalResult lowerGatherPages(mlir::RewriterBase &rewriter,

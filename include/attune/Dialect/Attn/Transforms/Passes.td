@@ -136,7 +136,7 @@ def AttnLowerRope : Pass<"attn-lower-rope"> {
 }
 
 def AttnLowerHashing : Pass<"attn-lower-hashing"> {
-  let summary = "Lower attn.lsh_buckets, attn.nearest_centroid and attn.sort_ids";
+  let summary = "Lower the bucket-id ops (lsh_buckets, nearest_centroid, sort_ids, permute)";
   let description = [{
     Rewrites every `attn.lsh_buckets` and `attn.nearest_centroid` into a
     `linalg.generic` contraction of the input with the rotations or
@@ -149,6 +149,9 @@ def AttnLowerHashing : Pass<"attn-lower-hashing"> {
     `attn.sort_ids` becomes a counting sort of each row in `scf.for` loops
     on tensors (count each id, checked in `[0, num_ids)` with `cf.assert`;
     prefix sums; every position in order to its id's next place).
+    `attn.permute` becomes a loop nest that checks its order (entries in
+    `[0, S)`; with `inverse`, a scatter of the inverse order that fails on
+    a repeated entry) and a `linalg.generic` gather of rows.
     Both targets and `attn-lower-to-reference` lower the ops this way.
   }];
   let dependentDialects = [
