@@ -22,7 +22,6 @@
 #include "mlir/IR/Diagnostics.h"
 
 #include <algorithm>
-#include <array>
 #include <limits>
 
 using namespace mlir;
@@ -40,21 +39,6 @@ struct Argmax {
       best = value;
       id = index;
     }
-  }
-};
-
-/// The input's row (b, h, s) as a vector of D features.
-struct Rows {
-  const Array &x;
-  attn::LayoutDims dims;
-  double at(int64_t b, int64_t h, int64_t s, int64_t d) const {
-    std::array<int64_t, 4> i{};
-    i[dims.batch] = b;
-    i[dims.head] = h;
-    i[dims.seq] = s;
-    i[dims.feature] = d;
-    const std::vector<int64_t> &n = x.shape;
-    return x.data[((i[0] * n[1] + i[1]) * n[2] + i[2]) * n[3] + i[3]];
   }
 };
 } // namespace
@@ -82,7 +66,6 @@ static LogicalResult evaluateLsh(attn::LshBucketsOp op, Environment &env) {
   if (failed(rotHeads))
     return failure();
   int64_t rounds = rot->shape[0], half = rot->shape[3];
-  Rows rows{*x, dims};
   Array ids{{rounds, batch, heads, seq},
             std::vector<double>(rounds * batch * heads * seq, 0.0)};
   auto rotation = [&](int64_t r, int64_t h, int64_t d, int64_t c) {
@@ -97,7 +80,8 @@ static LogicalResult evaluateLsh(attn::LshBucketsOp op, Environment &env) {
           for (int64_t c = 0; c < half; ++c) {
             double y = 0.0;
             for (int64_t d = 0; d < features; ++d)
-              y += rows.at(b, h, s, d) * rotation(r, h, d, c);
+              y += x->data[layoutOffset(x->shape, dims, b, h, s, d)] *
+                   rotation(r, h, d, c);
             best.offer(y, c);
             best.offer(-y, c + half);
           }
@@ -123,7 +107,6 @@ static LogicalResult evaluateCentroid(attn::NearestCentroidOp op,
   auto centroid = [&](int64_t h, int64_t c, int64_t d) {
     return mu->data[((*muHeads == 1 ? 0 : h) * k + c) * features + d];
   };
-  Rows rows{*x, dims};
   Array ids{{batch, heads, seq}, std::vector<double>(batch * heads * seq, 0.0)};
   for (int64_t b = 0; b < batch; ++b)
     for (int64_t h = 0; h < heads; ++h)
@@ -133,7 +116,8 @@ static LogicalResult evaluateCentroid(attn::NearestCentroidOp op,
           // argmin |x - mu|^2 = argmax x.mu - |mu|^2 / 2.
           double dot = 0.0, norm = 0.0;
           for (int64_t d = 0; d < features; ++d) {
-            dot += rows.at(b, h, s, d) * centroid(h, c, d);
+            dot += x->data[layoutOffset(x->shape, dims, b, h, s, d)] *
+                   centroid(h, c, d);
             norm += centroid(h, c, d) * centroid(h, c, d);
           }
           best.offer(dot - 0.5 * norm, c);
@@ -191,15 +175,8 @@ static LogicalResult evaluatePermute(attn::PermuteOp op, Environment &env) {
            << ", the input's [B, H, S] is "
            << formatShape(std::vector<int64_t>{batch, heads, seq});
   auto offset = [&](int64_t b, int64_t h, int64_t s, int64_t f) {
-    if (rows3)
-      return (b * heads + h) * seq + s;
-    std::array<int64_t, 4> i{};
-    i[dims.batch] = b;
-    i[dims.head] = h;
-    i[dims.seq] = s;
-    i[dims.feature] = f;
-    const std::vector<int64_t> &n = x->shape;
-    return ((i[0] * n[1] + i[1]) * n[2] + i[2]) * n[3] + i[3];
+    return rows3 ? (b * heads + h) * seq + s
+                 : layoutOffset(x->shape, dims, b, h, s, f);
   };
   Array y = *x;
   for (int64_t b = 0; b < batch; ++b)

@@ -11,13 +11,15 @@
 // repeated runs (`ScalarBlock`, used for linalg bodies), and the dispatch
 // hook Oracle.cpp calls for every op it does not evaluate itself. It also
 // declares the shape helpers (formatting for diagnostics, agreement with a
-// type) that ShapeInference.cpp shares.
+// type) that ShapeInference.cpp shares, and the element offset of the
+// attention's layouts that the varlen and bucket-id ops share.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef ATTUNE_LIB_ORACLE_ORACLEINTERNAL_H
 #define ATTUNE_LIB_ORACLE_ORACLEINTERNAL_H
 
+#include "attune/Dialect/Attn/IR/AttnOps.h"
 #include "attune/Oracle/Oracle.h"
 
 #include "mlir/IR/Operation.h"
@@ -40,6 +42,20 @@ std::string formatShape(llvm::ArrayRef<int64_t> shape);
 /// Whether `type` is a ranked tensor whose static sizes agree with `shape`
 /// (defined in TensorOps.cpp).
 bool shapeFitsType(llvm::ArrayRef<int64_t> shape, mlir::Type type);
+
+/// The offset of element (b, h, s, f) in a row-major 4-D array of `shape`
+/// whose batch, head, sequence and feature dimensions are at `dims` (the
+/// attention's layouts).
+inline int64_t layoutOffset(llvm::ArrayRef<int64_t> shape,
+                            attn::LayoutDims dims, int64_t b, int64_t h,
+                            int64_t s, int64_t f) {
+  int64_t at[4];
+  at[dims.batch] = b;
+  at[dims.head] = h;
+  at[dims.seq] = s;
+  at[dims.feature] = f;
+  return ((at[0] * shape[1] + at[1]) * shape[2] + at[2]) * shape[3] + at[3];
+}
 
 /// A scalar of the function body: a float of any width as a double, an
 /// integer of any width (and index) as int64 sign-extended from its width.

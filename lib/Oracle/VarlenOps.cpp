@@ -18,8 +18,6 @@
 
 #include "mlir/IR/Diagnostics.h"
 
-#include <array>
-
 using namespace mlir;
 using namespace attune;
 using namespace attune::oracle;
@@ -28,13 +26,7 @@ using namespace attune::oracle::detail;
 /// Element (b, h, r, f) of the 4-D `padded` laid out as `dims`.
 static double &paddedAt(Array &padded, attn::LayoutDims dims, int64_t b,
                         int64_t h, int64_t r, int64_t f) {
-  std::array<int64_t, 4> at{};
-  at[dims.batch] = b;
-  at[dims.head] = h;
-  at[dims.seq] = r;
-  at[dims.feature] = f;
-  const std::vector<int64_t> &s = padded.shape;
-  return padded.data[((at[0] * s[1] + at[1]) * s[2] + at[2]) * s[3] + at[3]];
+  return padded.data[layoutOffset(padded.shape, dims, b, h, r, f)];
 }
 
 /// Checks the offsets against `total` packed rows and the padded length
@@ -50,14 +42,12 @@ static LogicalResult checkOffsets(Operation *op, const Array &offsets,
            << total << " packed rows, got " << formatList(values);
   for (size_t b = 0; b + 1 < cu.size(); ++b) {
     if (cu[b + 1] < cu[b])
-      return emitError(op->getLoc())
-             << "oracle: cu_seqlens decreases at " << b + 1 << ": "
-             << formatList(values);
+      return emitError(op->getLoc()) << "oracle: cu_seqlens decreases at "
+                                     << b + 1 << ": " << formatList(values);
     if (cu[b + 1] - cu[b] > double(seq))
-      return emitError(op->getLoc())
-             << "oracle: sequence " << b << " has "
-             << int64_t(cu[b + 1] - cu[b]) << " rows, more than the padded "
-             << seq;
+      return emitError(op->getLoc()) << "oracle: sequence " << b << " has "
+                                     << int64_t(cu[b + 1] - cu[b])
+                                     << " rows, more than the padded " << seq;
   }
   return success();
 }
