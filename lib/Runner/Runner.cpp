@@ -726,6 +726,7 @@ LogicalResult Run::compile() {
   cpu::CPUPipelineOptions pipeline;
   pipeline.mode = options.pipeline;
   pipeline.vectorWidth = options.vectorWidth;
+  pipeline.cluster = options.cluster;
   if (failed(cpu::lowerToLLVMDialect(*lowered, pipeline)))
     return failure();
   auto jit = cpu::createJIT(*lowered);

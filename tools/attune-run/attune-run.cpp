@@ -38,6 +38,11 @@ static cl::opt<int64_t> vectorWidth(
              "(default) for this CPU's widest; 16 runs on AVX2 too, each "
              "vector split in two"),
     cl::init(0));
+static cl::opt<bool>
+    cluster("cluster",
+            cl::desc("Sort bucketed attention by bucket (attn-cluster, "
+                     "default on; --cluster=false times the masked form)"),
+            cl::init(true));
 static cl::opt<uint64_t> seed("seed", cl::desc("Seed of random inputs"),
                               cl::init(0));
 static cl::list<std::string>
@@ -71,6 +76,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   options.vectorWidth = vectorWidth;
+  options.cluster = cluster;
   options.seed = seed;
   options.check = check;
   options.bench = bench;

@@ -36,6 +36,9 @@ struct RunnerOptions {
   /// f32 lanes of the fused kernel's vectors: 8, 16, or 0 to choose from
   /// this CPU (see `attn-cpu-pipeline`'s `vector-width`).
   int64_t vectorWidth = 0;
+  /// Whether the fused pipeline sorts bucketed attention by bucket
+  /// (`attn-cpu-pipeline`'s `cluster`).
+  bool cluster = true;
   /// Sizes of the symbolic dimensions: B, Sq, Sk. Missing ones default to
   /// B = 1, Sq = 128, Sk = Sq.
   llvm::StringMap<int64_t> sizes;

@@ -60,6 +60,10 @@ void attune::cpu::buildCPUPipeline(OpPassManager &pm,
     // Attention to linalg on tensors.
     pm.addPass(attn::createAttnLowerToReference());
   } else {
+    // Bucketed attention over rows sorted by bucket, so that the tile
+    // classifier skips the tiles of different buckets.
+    if (options.cluster)
+      pm.addPass(attn::createAttnCluster());
     // The target-independent tiled form, then the CPU loop nest.
     attn::AttnTileOptions tiling;
     tiling.tileQ = options.tileQ;
@@ -142,6 +146,7 @@ void attune::cpu::registerCPUPipeline() {
       {"tile-q", attune::OptionKind::Integer},
       {"tile-k", attune::OptionKind::Integer},
       {"vector-width", attune::OptionKind::Integer},
+      {"cluster", attune::OptionKind::Bool},
       {"cpu", attune::OptionKind::String}};
   attune::registerCheckedPipeline<CPUPipelineOptions>(
       "attn-cpu-pipeline",

@@ -59,6 +59,12 @@ struct CPUPipelineOptions : mlir::PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("f32 lanes per vector (fused): 8 (AVX2), 16 (AVX-512), "
                      "or 0 to choose from the CPU the code is compiled for"),
       llvm::cl::init(0)};
+  Option<bool> cluster{
+      *this, "cluster",
+      llvm::cl::desc("Sort bucketed attention's rows by bucket so that the "
+                     "kernel skips the tiles of different buckets "
+                     "(attn-cluster; fused)"),
+      llvm::cl::init(true)};
   Option<std::string> cpu{
       *this, "cpu",
       llvm::cl::desc("CPU the code is compiled for (LLVM name), or 'host'"),

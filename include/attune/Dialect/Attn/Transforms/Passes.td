@@ -163,6 +163,39 @@ def AttnLowerHashing : Pass<"attn-lower-hashing"> {
   ];
 }
 
+def AttnCluster : Pass<"attn-cluster"> {
+  let summary = "Attention over bucket ids as attention over rows sorted by id";
+  let description = [{
+    Rewrites every `attn.attention` whose mask holds, alone or as a
+    conjunct of `arith.andi`, the equality of two bucket ids
+    `ids_q[c..., b, h, i] == ids_k[c..., b, h / g, j]` (captures computed
+    by `attn.lsh_buckets` or `attn.nearest_centroid`, which bound them;
+    `c...` constant, e.g. the hash round) into the same attention over
+    queries and keys sorted by id (docs/Hashing.md, "The clustering
+    pass"):
+
+    ```
+    %oq, %sq = attn.sort_ids %ids_q ; %ok, %sk = attn.sort_ids %ids_k
+    %o' = attention over attn.permute(Q, %oq), attn.permute(K, %ok) and
+          attn.permute(V, %ok), with the mask's ids read as %sq[.., i] and
+          %sk[.., j] and every other use of i and j as %oq[.., i], %ok[.., j]
+    %o  = attn.permute %o', %oq {inverse}       (lse likewise)
+    ```
+
+    The result is the original op's: every position keeps its meaning
+    (causal masks, the Reformer's self-mask, biases), only the order in
+    which rows are visited changes. Sorted ids make the id ranges of a
+    tile narrow, so `attn-sparsify`'s classifier skips every tile pair
+    whose buckets differ: the cost falls from `Sq * Sk` to about the sum
+    over buckets of `|bucket_q| * |bucket_k|`. Ops already tiled
+    (with a `tiles` region) and ids of unknown range are left alone.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 def AttnTile : Pass<"attn-tile"> {
   let summary = "Choose the tiling of attn.attention (the tiled online-softmax form)";
   let description = [{
