@@ -1,5 +1,4 @@
 //===- Cluster.cpp - attn-cluster: attention over sorted rows -*- C++ -*-===//
-//-*-===//
 //
 // Part of the Attune project.
 //
