@@ -88,9 +88,33 @@ public:
   /// replacement, or nulls.
   PackOp getFusedPack() const { return outputPack; }
   Value getPackedOutput() const { return packedOutput; }
+  /// After `emit`: the inverse attn.permute ops of O and lse whose stores
+  /// the kernel made (fusedUnpermute), or nulls; they now read rows already
+  /// in place.
+  std::pair<attn::PermuteOp, attn::PermuteOp> getFusedUnpermutes() const {
+    return {outputUnpermute, lseUnpermute};
+  }
 
 private:
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  /// Reads or writes `rows` in the order of `permute` (if not null), a
+  /// fused attn.permute whose order is checked against the sizes of
+  /// `input` (laid out as `d`) as its own lowering would: the permute's
+  /// input, or for an un-permuted result, which is not there yet, the
+  /// query's. Its entries are attn.sort_ids' (fusedPermute).
+  void setRowOrder(attn::PermuteOp permute, OperandRows &rows, Value input,
+                   LayoutDims d) {
+    if (!permute)
+      return;
+    Value order = permute.getOrder();
+    emitSizeCheck(b, permute, order, 0, input, d.batch,
+                  "order and input batch sizes");
+    emitSizeCheck(b, permute, order, 1, input, d.head,
+                  "order and input head counts");
+    emitSizeCheck(b, permute, order, 2, input, d.seq,
+                  "order and input sequence lengths");
+    rows.setRowOrder(readOnlyBuffer(b, loc, order));
+  }
   Value f32Const(double v) {
     return arith::ConstantOp::create(b, loc,
                                      b.getF32FloatAttr(static_cast<float>(v)));
@@ -167,6 +191,10 @@ private:
   /// Inlines a score or mask region for one element: `score` (null for
   /// the mask) and `indices` (b, h, i, j) for its arguments.
   Value inlineRegion(Block *block, Value score, ArrayRef<Value> indices);
+  /// The vector of `extract`'s capture elements at its mapped indices, of
+  /// which only the last is a vector (isLastIndexGather): a gather along
+  /// the capture's last dimension, lane indices clamped into it.
+  Value emitLastIndexGather(tensor::ExtractOp extract, IRMapping &map);
   /// Inlines a score or mask region for a vector of queries: `score` and i
   /// are vectors, b, h and j scalars; ops with a vector operand are
   /// rebuilt on vectors, the others stay scalar.
@@ -225,6 +253,8 @@ private:
   /// buffer, and its result; null when O is stored padded.
   PackOp outputPack;
   Value packOffsets, packedOutput;
+  /// The inverse permutes of O and lse fused into their stores, or null.
+  attn::PermuteOp outputUnpermute, lseUnpermute;
   /// The sequence lengths of Q and K (the shapes of the results and the
   /// extent of the loop over query tiles) and the number of query tiles.
   Value seqQ, seqK, numQTiles;
@@ -374,11 +404,29 @@ Value CPUAttentionEmitter::inlineRegion(Block *block, Value score,
   return attn::inlineRegion(b, block, map, captureBuffers);
 }
 
+/// Whether `read` (a tensor.extract or tensor.dim of the region) reads a
+/// capture at indices of which at most the last varies between lanes: a
+/// gather along the capture's unit-stride last dimension, its lane indices
+/// clamped into the dimension (lanes past Sq or masked out read some element
+/// of it, and their values are never used).
+static bool isLastIndexGather(Operation &read, const RegionVariance &variance) {
+  auto extract = dyn_cast<tensor::ExtractOp>(read);
+  if (!extract || variance.isVarying(extract.getTensor()) ||
+      !AttentionOp::getCaptureNumber(read.getBlock(), extract.getTensor()))
+    return false;
+  ValueRange indices = extract.getIndices();
+  return !indices.empty() && llvm::none_of(indices.drop_back(), [&](Value v) {
+    return variance.isVarying(v);
+  });
+}
+
 /// Whether every op of `block` can be evaluated on all lanes of a vector of
 /// queries, including lanes the mask excludes or that lie past Sq: only
 /// elementwise arith/math ops whose evaluation cannot trap, and reads of
 /// captures at indices that are the same for all lanes (b, h, j, constants;
-/// not h when `headVaries`, the lanes holding packed heads).
+/// not h when `headVaries`, the lanes holding packed heads) but for the
+/// last (isLastIndexGather: the sorted ids and orders of attn-cluster, read
+/// at i).
 static bool isVectorizable(Block *block, bool headVaries) {
   // Values that differ between lanes: the score and i (and h), and what
   // uses them.
@@ -393,8 +441,9 @@ static bool isVectorizable(Block *block, bool headVaries) {
     if (nested.getNumRegions() != 0)
       return false;
     if (isa<tensor::ExtractOp, tensor::DimOp>(nested)) {
-      if (variance.hasVaryingOperand(nested))
-        return false; // A gather, possibly out of bounds on masked lanes.
+      if (variance.hasVaryingOperand(nested) &&
+          !isLastIndexGather(nested, variance))
+        return false;
       continue;
     }
     if (nested.getDialect()->getNamespace() != "arith" &&
@@ -438,6 +487,13 @@ Value CPUAttentionEmitter::vectorizeRegion(Block *block, Value score,
     });
     if (!anyVector)
       return false;
+    if (auto extract = dyn_cast<tensor::ExtractOp>(nested)) {
+      // isVectorizable admitted it: only the last index is a vector.
+      Value gathered = emitLastIndexGather(extract, map);
+      map.map(extract.getResult(), gathered);
+      vectors.insert(gathered);
+      return true;
+    }
     OperationState state(nested.getLoc(), nested.getName());
     for (Value operand : nested.getOperands())
       state.addOperands(toVector(map.lookupOrDefault(operand)));
@@ -454,6 +510,35 @@ Value CPUAttentionEmitter::vectorizeRegion(Block *block, Value score,
   };
   return toVector(
       attn::inlineRegion(b, block, map, captureBuffers, emitVectorOp));
+}
+
+Value CPUAttentionEmitter::emitLastIndexGather(tensor::ExtractOp extract,
+                                               IRMapping &map) {
+  unsigned capture =
+      *AttentionOp::getCaptureNumber(extract->getBlock(), extract.getTensor());
+  Value buffer = captureBuffers[capture];
+  auto indexVec = VectorType::get({lanes}, b.getIndexType());
+  SmallVector<Value> base;
+  for (Value index : extract.getIndices().drop_back())
+    base.push_back(map.lookupOrDefault(index));
+  base.push_back(idx(0));
+  // Clamped into [0, size - 1]: every lane reads inside the buffer.
+  Value last = map.lookupOrDefault(extract.getIndices().back());
+  Value size = memref::DimOp::create(b, loc, buffer, base.size() - 1);
+  Value hi = vector::BroadcastOp::create(
+      b, loc, indexVec, arith::SubIOp::create(b, loc, size, idx(1)));
+  Value zero = vector::BroadcastOp::create(b, loc, indexVec, idx(0));
+  Value lanesAt = arith::MinSIOp::create(
+      b, loc, arith::MaxSIOp::create(b, loc, last, zero), hi);
+  Type element = extract.getType();
+  auto resultType = VectorType::get({lanes}, element);
+  Value all = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(VectorType::get({lanes}, b.getI1Type()), true));
+  Value passThru =
+      arith::ConstantOp::create(b, loc, resultType, b.getZeroAttr(resultType));
+  return vector::GatherOp::create(b, loc, resultType, buffer, base, lanesAt,
+                                  all, passThru);
 }
 
 void CPUAttentionEmitter::emitVectorScores(Value batch, Value colBegin,
@@ -1040,7 +1125,12 @@ SmallVector<Value> CPUAttentionEmitter::emit() {
   tensor::ConcatOp keyConcat, valueConcat;
   attn::GatherPagesOp keyPages, valuePages;
   attn::UnpackOp queryUnpack, keyUnpack, valueUnpack;
+  attn::PermuteOp queryPermute, keyPermute, valuePermute;
   if (fuseProducers) {
+    queryPermute = fusedPermute(op, Operand::Query);
+    keyPermute = fusedPermute(op, Operand::Key);
+    valuePermute = fusedPermute(op, Operand::Value);
+    std::tie(outputUnpermute, lseUnpermute) = fusedUnpermute(op);
     queryRope = fusedRope(op, Operand::Query);
     keyRope = fusedRope(op, Operand::Key);
     keyConcat = fusedConcat(op, Operand::Key);
@@ -1051,8 +1141,14 @@ SmallVector<Value> CPUAttentionEmitter::emit() {
     keyUnpack = fusedUnpack(op, Operand::Key);
     valueUnpack = fusedUnpack(op, Operand::Value);
   }
-  Value queryTensor = queryRope ? queryRope.getInput() : op.getQuery();
-  Value keyTensor = keyRope ? keyRope.getInput() : op.getKey();
+  // A permuted operand is read from the permute's input, in its order.
+  auto unpermuted = [](Value tensor, attn::PermuteOp permute) {
+    return permute ? permute.getInput() : tensor;
+  };
+  Value queryTensor = queryRope ? queryRope.getInput()
+                                : unpermuted(op.getQuery(), queryPermute);
+  Value keyTensor =
+      keyRope ? keyRope.getInput() : unpermuted(op.getKey(), keyPermute);
   // A concatenated operand reads its first input through `buffer`, a paged
   // one its cache, an unpacked one the packed tensor.
   auto source = [&](Value tensor, tensor::ConcatOp concat,
@@ -1067,8 +1163,10 @@ SmallVector<Value> CPUAttentionEmitter::emit() {
       readOnlyBuffer(b, loc, source(queryTensor, {}, {}, queryUnpack));
   Value keyBuffer = readOnlyBuffer(
       b, loc, source(keyTensor, keyConcat, keyPages, keyUnpack));
-  Value valueBuffer = readOnlyBuffer(
-      b, loc, source(op.getValue(), valueConcat, valuePages, valueUnpack));
+  Value valueBuffer =
+      readOnlyBuffer(b, loc,
+                     source(unpermuted(op.getValue(), valuePermute),
+                            valueConcat, valuePages, valueUnpack));
   for (Value capture : op.getCaptures())
     captureBuffers.push_back(isa<RankedTensorType>(capture.getType())
                                  ? readOnlyBuffer(b, loc, capture)
@@ -1144,6 +1242,14 @@ SmallVector<Value> CPUAttentionEmitter::emit() {
                               std::make_pair(valueUnpack, &value)})
     if (unpack)
       (*rows)->setPacked(readOnlyBuffer(b, loc, unpack.getCuSeqlens()));
+  // The orders of the permuted operands: rows of attn.sort_ids
+  // (permutations), checked against the operand's sizes as attn.permute
+  // would be.
+  for (auto [permute, rows] :
+       {std::make_pair(queryPermute, &query), std::make_pair(keyPermute, &key),
+        std::make_pair(valuePermute, &value)})
+    if (permute)
+      setRowOrder(permute, **rows, permute.getInput(), dims);
   for (auto [rope, rows] : {std::make_pair(queryRope, &query),
                             std::make_pair(keyRope, &key)}) {
     if (!rope)
@@ -1194,11 +1300,15 @@ SmallVector<Value> CPUAttentionEmitter::emit() {
   } else {
     outputBuffer = allocResult(op.getOutput());
     output.emplace(b, loc, outputBuffer, dims, seqQ, lanes);
+    // O's rows (and lse's) straight to their original places when an
+    // inverse attn.permute reads them (attn-cluster's un-permute).
+    setRowOrder(outputUnpermute, *output, queryTensor, dims);
   }
   Value lseBuffer;
   if (op.getLse()) {
     lseBuffer = allocResult(op.getLse());
     lse.emplace(b, loc, lseBuffer, seqQ, lanes);
+    setRowOrder(lseUnpermute, *lse, queryTensor, dims);
   }
 
   // GQA: a tile holds rows of all g query heads of a K/V head, which then
@@ -1258,6 +1368,9 @@ static void eraseIfOnlySized(RewriterBase &rewriter, Operation *producer) {
     Value size;
     if (auto rope = dyn_cast<RopeOp>(producer)) {
       size = tensor::DimOp::create(rewriter, dim.getLoc(), rope.getInput(),
+                                   *index);
+    } else if (auto permute = dyn_cast<PermuteOp>(producer)) {
+      size = tensor::DimOp::create(rewriter, dim.getLoc(), permute.getInput(),
                                    *index);
     } else if (auto unpack = dyn_cast<UnpackOp>(producer)) {
       LayoutDims dims = unpack.getLayoutDims();
@@ -1347,9 +1460,12 @@ struct ConvertAttnToCPU
         for (Operand which : {Operand::Query, Operand::Key})
           if (RopeOp rope = fusedRope(op, which))
             producers.insert(rope);
-        for (Operand which : {Operand::Query, Operand::Key, Operand::Value})
+        for (Operand which : {Operand::Query, Operand::Key, Operand::Value}) {
           if (UnpackOp unpack = fusedUnpack(op, which))
             producers.insert(unpack);
+          if (PermuteOp permute = fusedPermute(op, which))
+            producers.insert(permute);
+        }
         for (Operand which : {Operand::Key, Operand::Value}) {
           if (tensor::ConcatOp concat = fusedConcat(op, which))
             producers.insert(concat);
@@ -1361,6 +1477,10 @@ struct ConvertAttnToCPU
       rewriter.replaceOp(op, emitter.emit());
       if (PackOp pack = emitter.getFusedPack())
         rewriter.replaceOp(pack, emitter.getPackedOutput());
+      auto [outputUnpermute, lseUnpermute] = emitter.getFusedUnpermutes();
+      for (attn::PermuteOp unpermute : {outputUnpermute, lseUnpermute})
+        if (unpermute)
+          rewriter.replaceOp(unpermute, unpermute.getInput());
       for (Operation *producer : producers)
         eraseIfOnlySized(rewriter, producer);
     }

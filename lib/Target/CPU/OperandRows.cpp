@@ -59,6 +59,8 @@ SmallVector<Value, 4> OperandRows::indices(Value batch, Value head, Value row,
     Value packedRow = arith::AddIOp::create(b, loc, first, row);
     return {packedRow, head, feature};
   }
+  if (rowOrder)
+    row = loadIndex(b, loc, rowOrder, ValueRange{batch, head, row});
   SmallVector<Value, 4> result(featureDim ? 4 : 3);
   result[batchDim] = batch;
   result[headDim] = head;

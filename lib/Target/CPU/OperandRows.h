@@ -73,6 +73,19 @@ attn::UnpackOp fusedUnpack(attn::AttentionOp op, Operand which);
 /// must use `op`'s layout.
 attn::PackOp fusedPack(attn::AttentionOp op);
 
+/// The attn.permute (not inverse) that produces operand `which` of `op` and
+/// whose input the kernel reads in its order, or null: it must use `op`'s
+/// layout and its order must be a row order of attn.sort_ids (a permutation
+/// by construction, so that the loads need no check of it).
+attn::PermuteOp fusedPermute(attn::AttentionOp op, Operand which);
+
+/// The inverse attn.permute that is the only reader of `op`'s output and
+/// the one of its lse (when it is read), both by the same order: the kernel
+/// then stores rows where the permutes would put them. Null for either
+/// when they are not fused (see fusedPermute for the order).
+std::pair<attn::PermuteOp, attn::PermuteOp>
+fusedUnpermute(attn::AttentionOp op);
+
 /// The rows of one operand of attn.attention for the CPU kernel.
 ///
 /// A dense buffer in either layout ([B, H, S, D] or [B, S, H, D]; lse is
@@ -144,6 +157,10 @@ public:
   /// not be stored. `offsets` is a buffer whose values the caller has
   /// checked.
   void setPacked(mlir::Value offsets);
+  /// Makes row r of (batch, head) row `order`[batch, head, r] of the buffer,
+  /// for loads and stores: a permuted operand or an un-permuted output
+  /// (attn.permute). `order` is a [B, H, S] buffer of permutations.
+  void setRowOrder(mlir::Value order) { rowOrder = order; }
   /// Whether the rows are read through a staged tile (`stage`).
   bool isStaged() const {
     return static_cast<bool>(rope) || sourceBuffers.size() > 1 ||
@@ -228,6 +245,8 @@ private:
   // thread cos and sin of r * theta [rows, entries] and, per stage, of the
   // first row's angles [entries] (f32).
   llvm::SmallVector<mlir::Value, 2> sourceBuffers, sourceStarts;
+  /// The row order of a permuted operand or output, or null.
+  mlir::Value rowOrder;
   mlir::Value pageTable, pageLengths, packedOffsets;
   attn::LayoutDims cacheDims{};
   int64_t pageSize = 0;

@@ -20,6 +20,8 @@
 
 #include "OperandRows.h"
 
+#include "attune/Dialect/Attn/Transforms/Utils.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -114,6 +116,38 @@ attn::PackOp attune::cpu::fusedPack(attn::AttentionOp op) {
     if (operand && !dominance.properlyDominates(operand, op))
       return {};
   return pack;
+}
+
+attn::PermuteOp attune::cpu::fusedPermute(attn::AttentionOp op, Operand which) {
+  auto permute = getOperand(op, which).getDefiningOp<attn::PermuteOp>();
+  if (!permute || permute.getInverse() ||
+      permute.getLayout() != op.getLayout() ||
+      !attn::isSortOrder(permute.getOrder()))
+    return {};
+  return permute;
+}
+
+std::pair<attn::PermuteOp, attn::PermuteOp>
+attune::cpu::fusedUnpermute(attn::AttentionOp op) {
+  auto inverseOf = [&](Value result) -> attn::PermuteOp {
+    if (!result.hasOneUse())
+      return {};
+    auto permute = dyn_cast<attn::PermuteOp>(*result.getUsers().begin());
+    if (!permute || !permute.getInverse() || permute.getInput() != result ||
+        !attn::isSortOrder(permute.getOrder()))
+      return {};
+    return permute;
+  };
+  attn::PermuteOp output = inverseOf(op.getOutput());
+  if (!output || output.getLayout() != op.getLayout())
+    return {};
+  Value lse = op.getLse();
+  if (!lse || lse.use_empty())
+    return {output, {}};
+  attn::PermuteOp lsePermute = inverseOf(lse);
+  if (!lsePermute || lsePermute.getOrder() != output.getOrder())
+    return {};
+  return {output, lsePermute};
 }
 
 double OperandRows::stagingBytes(attn::AttentionOp op, Operand which,

@@ -56,6 +56,28 @@ Value attune::attn::extractIndex(OpBuilder &b, Location loc, Value tensor,
   return v;
 }
 
+bool attune::attn::isSortOrder(Value order) {
+  if (auto slice = order.getDefiningOp<tensor::ExtractSliceOp>()) {
+    unsigned last = slice.getSourceType().getRank() - 1;
+    OpFoldResult size = slice.getMixedSizes()[last];
+    int64_t full = slice.getSourceType().getDimSize(last);
+    auto dim = isa<Value>(size)
+                   ? cast<Value>(size).getDefiningOp<tensor::DimOp>()
+                   : tensor::DimOp();
+    bool wholeRows = slice.hasUnitStride() && slice.getType().getRank() == 3 &&
+                     isZeroInteger(slice.getMixedOffsets()[last]) &&
+                     (ShapedType::isDynamic(full)
+                          ? dim && dim.getSource() == slice.getSource() &&
+                                dim.getConstantIndex() == int64_t(last)
+                          : isConstantIntValue(size, full));
+    if (!wholeRows)
+      return false;
+    order = slice.getSource();
+  }
+  auto sort = order.getDefiningOp<SortIdsOp>();
+  return sort && sort.getOrder() == order;
+}
+
 void attune::attn::emitShapeChecks(OpBuilder &b, AttentionOp op) {
   LayoutDims d = op.getLayoutDims();
   Value q = op.getQuery(), k = op.getKey(), v = op.getValue();

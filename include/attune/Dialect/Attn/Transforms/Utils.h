@@ -51,6 +51,12 @@ void emitRopeShapeChecks(mlir::OpBuilder &b, RopeOp op);
 /// lse's [B, H, S] against O's.
 void emitMergeShapeChecks(mlir::OpBuilder &b, MergeOp op);
 
+/// Whether `order` is a row order of attn.sort_ids: its order result, or a
+/// slice of it with whole rows. Each (b, h) row of either is a permutation
+/// of [0, S) by construction, so a kernel that reads or writes rows through
+/// it needs no check of its entries (the CPU loads, the CUDA permutes).
+bool isSortOrder(mlir::Value order);
+
 /// Lowers every op of type `OpTy` under `root` with `lower` (`lowerRope`,
 /// ...), in walk order. The ops are collected before the first is lowered,
 /// since lowering replaces them. Fails at the first failure.
