@@ -69,6 +69,11 @@ static cl::opt<std::string>
                      "wgmma where it measured faster), wgmma (wherever the "
                      "kernel allows it) or sync (mma.sync only)"),
             cl::init("auto"));
+static cl::opt<bool>
+    cluster("cluster",
+            cl::desc("Sort bucketed attention by bucket (attn-cluster, "
+                     "default on; --cluster=false keeps the masked form)"),
+            cl::init(true));
 static cl::opt<std::string>
     ptxasPath("ptxas", cl::desc("CUDA: the ptxas to run (default: "
                                 "$ATTUNE_PTXAS, /usr/local/cuda/bin/ptxas, "
@@ -274,6 +279,7 @@ int main(int argc, char **argv) {
     options.tileQ = tileQ;
     options.tileK = tileK;
     options.mma = mmaKind.getValue();
+    options.cluster = cluster;
     if (emit == "mlir") {
       mlir::PassManager pm(&context);
       attune::cuda::buildCUDAKernelPipeline(pm, options);
@@ -312,6 +318,7 @@ int main(int argc, char **argv) {
   attune::cpu::CPUPipelineOptions options;
   options.mode = pipeline;
   options.cpu = cpuName;
+  options.cluster = cluster;
   if (failed(attune::cpu::lowerToLLVMDialect(*lowered, options)))
     return 1;
 

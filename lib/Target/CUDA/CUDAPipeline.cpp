@@ -65,7 +65,8 @@ void attune::cuda::registerCUDAPipeline() {
       {"tile-q", attune::OptionKind::Integer},
       {"tile-k", attune::OptionKind::Integer},
       {"decode-tile-k", attune::OptionKind::Integer},
-      {"mma", attune::OptionKind::String}};
+      {"mma", attune::OptionKind::String},
+      {"cluster", attune::OptionKind::Bool}};
   attune::registerCheckedPipeline<CUDAPipelineOptions>(
       "attn-cuda-pipeline",
       "Lower attn.attention to PTX: attn-tile, attn-sparsify, "

@@ -133,13 +133,17 @@ static Value copyOf(OpBuilder &b, Value value, Operation *before) {
 /// named linalg ops generalised (fills that only initialise kept), copies
 /// where a returned value is not a step's own result or an attention
 /// operand is a slice.
-static LogicalResult prepare(func::FuncOp func) {
+static LogicalResult prepare(func::FuncOp func, bool cluster) {
   IRRewriter rewriter(func.getContext());
   SmallVector<attn::MergeOp> merges;
   func.walk([&](attn::MergeOp op) { merges.push_back(op); });
   for (attn::MergeOp merge : merges)
     if (failed(attn::lowerMerge(rewriter, merge)))
       return failure();
+  // Attention over bucket ids over rows sorted by id (attn-cluster): a
+  // sort and permutes, steps of their own (HashKernels.cpp).
+  if (cluster)
+    attn::clusterBucketedAttention(func);
   // Bucket ids: a contraction and an argmax, two linalg steps.
   if (failed(attn::lowerAll(func, attn::lowerLshBuckets)) ||
       failed(attn::lowerAll(func, attn::lowerNearestCentroid)))
@@ -151,8 +155,9 @@ static LogicalResult prepare(func::FuncOp func) {
   for (OpOperand &operand : ret->getOpOperands()) {
     Value value = operand.get();
     Operation *def = value.getDefiningOp();
-    bool own = def && isa<linalg::LinalgOp, attn::AttentionOp, attn::PackOp,
-                          attn::AppendPagesOp>(def);
+    bool own =
+        def && isa<linalg::LinalgOp, attn::AttentionOp, attn::PackOp,
+                   attn::AppendPagesOp, attn::SortIdsOp, attn::PermuteOp>(def);
     if (isa<RankedTensorType>(value.getType()) &&
         (!own || !returned.insert(value).second))
       operand.set(copyOf(rewriter, value, ret));
@@ -219,6 +224,8 @@ private:
   LogicalResult attentionStep(attn::AttentionOp op);
   LogicalResult linalgStep(linalg::GenericOp op, OpBuilder &kernels);
   LogicalResult appendStep(attn::AppendPagesOp op, OpBuilder &kernels);
+  /// An attn.sort_ids or attn.permute step (HashKernels.cpp).
+  LogicalResult hashStep(Operation *op, OpBuilder &kernels);
   /// Appends `kernel` (a step kernel of the linalg module) to the manifest.
   void addStepKernel(LinalgKernel &kernel);
   LogicalResult checkAssert(cf::AssertOp op);
@@ -256,7 +263,8 @@ FailureOr<std::string> ProgramCompiler::bufferOf(Value root) {
   if (it != buffers.end())
     return it->second;
   Operation *def = root.getDefiningOp();
-  if (!def || !isa<linalg::LinalgOp, attn::AttentionOp, attn::PackOp>(def))
+  if (!def || !isa<linalg::LinalgOp, attn::AttentionOp, attn::PackOp,
+                   attn::SortIdsOp, attn::PermuteOp>(def))
     return (def ? def->emitError("CUDA target: this '")
                       << def->getName() << "' has no buffer to read from"
                 : emitError(root.getLoc(), "CUDA target: no buffer")),
@@ -677,6 +685,33 @@ LogicalResult ProgramCompiler::appendStep(attn::AppendPagesOp op,
   return success();
 }
 
+LogicalResult ProgramCompiler::hashStep(Operation *op,
+                                        OpBuilder &kernelBuilder) {
+  std::string name = (func.getSymName() + "_s" + std::to_string(steps++)).str();
+  BufferNamer namer = [&](Value root) { return bufferOf(root); };
+  FailureOr<LinalgKernel> kernel;
+  if (auto sort = dyn_cast<attn::SortIdsOp>(op)) {
+    kernel =
+        emitSortIdsKernel(kernelBuilder, sort, name + "_sort", sizes, namer);
+  } else {
+    auto permute = cast<attn::PermuteOp>(op);
+    // A scatter by an order with a repeated entry would leave rows
+    // unwritten: only orders that are permutations by construction.
+    if (permute.getInverse() && !attn::isSortOrder(permute.getOrder()))
+      return permute.emitError(
+                 "CUDA target: an inverse attn.permute needs an order of "
+                 "attn.sort_ids (a permutation by construction); the CPU "
+                 "target checks any order"),
+             failure();
+    kernel = emitPermuteKernel(kernelBuilder, permute, name + "_permute", sizes,
+                               namer);
+  }
+  if (failed(kernel))
+    return failure();
+  addStepKernel(*kernel);
+  return success();
+}
+
 void ProgramCompiler::addStepKernel(LinalgKernel &kernel) {
   const std::string &name = kernel.name;
   json::Value grid = kernel.count;
@@ -859,12 +894,11 @@ FailureOr<json::Object> ProgramCompiler::run() {
         return failure();
       continue;
     }
-    if (isa<attn::SortIdsOp, attn::PermuteOp>(op))
-      return op.emitError("CUDA target: ")
-                 << op.getName()
-                 << " has no CUDA kernel yet (docs/Hashing.md); the CPU "
-                    "target compiles it",
-             failure();
+    if (isa<attn::SortIdsOp, attn::PermuteOp>(op)) {
+      if (failed(hashStep(&op, kernelBuilder)))
+        return failure();
+      continue;
+    }
     bool tensors = llvm::any_of(
         op.getResultTypes(), [](Type type) { return isa<ShapedType>(type); });
     if (tensors || op.getNumRegions() > 0)
@@ -873,7 +907,8 @@ FailureOr<json::Object> ProgramCompiler::run() {
                  << ": a CUDA program holds attention steps (with the "
                     "producers their kernels read through), attn.merge, "
                     "attn.append_pages (with the attn.rope of its rows), "
-                    "linalg ops, tensor reshapes and slices, and scalar "
+                    "attn.sort_ids, attn.permute, linalg ops, tensor reshapes "
+                    "and slices, and scalar "
                     "size computations",
              failure();
   }
@@ -960,7 +995,7 @@ FailureOr<json::Object> ProgramCompiler::run() {
 
 /// A prepared clone of `spec` and its entry function.
 static FailureOr<std::pair<OwningOpRef<ModuleOp>, func::FuncOp>>
-preparedClone(ModuleOp spec) {
+preparedClone(ModuleOp spec, bool cluster) {
   OwningOpRef<ModuleOp> clone = cast<ModuleOp>(spec->clone());
   func::FuncOp func = entryFunction(*clone);
   if (!func)
@@ -969,13 +1004,13 @@ preparedClone(ModuleOp spec) {
            failure();
   if (!func.getBody().hasOneBlock())
     return func.emitError("CUDA target: a program is one block"), failure();
-  if (failed(prepare(func)))
+  if (failed(prepare(func, cluster)))
     return failure();
   return std::make_pair(std::move(clone), func);
 }
 
 LogicalResult attune::cuda::checkProgram(ModuleOp spec) {
-  auto prepared = preparedClone(spec);
+  auto prepared = preparedClone(spec, /*cluster=*/true);
   if (failed(prepared))
     return failure();
   CUDAPipelineOptions none;
@@ -986,7 +1021,7 @@ LogicalResult attune::cuda::checkProgram(ModuleOp spec) {
 FailureOr<json::Object>
 attune::cuda::compileProgram(ModuleOp spec, const CUDAPipelineOptions &options,
                              StringRef directory, StringRef assembler) {
-  auto prepared = preparedClone(spec);
+  auto prepared = preparedClone(spec, options.cluster);
   if (failed(prepared))
     return failure();
   return ProgramCompiler(prepared->second, options, directory, assembler,

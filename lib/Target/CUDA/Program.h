@@ -71,6 +71,25 @@ emitLinalgKernel(mlir::OpBuilder &b, mlir::linalg::GenericOp op,
                  llvm::StringRef name, ProgramSizes &sizes,
                  const BufferNamer &bufferOf, bool warp = false);
 
+/// The most ids attn.sort_ids' kernel counts in shared memory (32 KiB).
+constexpr int64_t kMaxSortIds = 8192;
+
+/// Emits `op`, an attn.sort_ids of a program, as a gpu.func named `name`
+/// where `b` points (in a gpu.module): one CTA per row, a stable counting
+/// sort in shared memory (HashKernels.cpp); a diagnostic when num_ids is
+/// above kMaxSortIds.
+mlir::FailureOr<LinalgKernel>
+emitSortIdsKernel(mlir::OpBuilder &b, attn::SortIdsOp op, llvm::StringRef name,
+                  ProgramSizes &sizes, const BufferNamer &bufferOf);
+
+/// Emits `op`, an attn.permute of a program, as a gpu.func named `name`:
+/// one thread per element, a gather by the order or, with `inverse`, a
+/// scatter, which the caller allows only for an order of attn.sort_ids
+/// (HashKernels.cpp).
+mlir::FailureOr<LinalgKernel>
+emitPermuteKernel(mlir::OpBuilder &b, attn::PermuteOp op, llvm::StringRef name,
+                  ProgramSizes &sizes, const BufferNamer &bufferOf);
+
 /// Emits the kernels of `op`, an attn.append_pages of a program whose
 /// cache is an argument written in place, where `b` points (in a
 /// gpu.module): `<name>_clear` zeroes `flags` (an i32 workspace [pages,

@@ -83,10 +83,14 @@ ProgramSizes::ProgramSizes(func::FuncOp func) : func(func) {
   };
   DenseMap<Value, Offsets> offsets;
   unsigned attentions = 0;
-  // An operand that attn.rope rotates (in the attention's layout) has the
-  // role of the rope's input.
+  // An operand that attn.rope rotates or attn.permute reorders (in the
+  // attention's layout, e.g. attn-cluster's sorted rows) has the role of
+  // the rope's or permute's input.
   func.walk([&](attn::AttentionOp op) {
     auto unrotated = [&](Value operand) -> Value {
+      if (auto permute = operand.getDefiningOp<attn::PermuteOp>();
+          permute && permute.getLayout() == op.getLayout())
+        operand = permute.getInput();
       if (auto rope = operand.getDefiningOp<attn::RopeOp>();
           rope && rope.getLayout() == op.getLayout())
         return rope.getInput();
@@ -296,6 +300,10 @@ FailureOr<json::Value> ProgramSizes::dim(Value tensor, int64_t d) {
   }
   if (auto rope = dyn_cast<attn::RopeOp>(op))
     return dim(rope.getInput(), d);
+  if (auto permute = dyn_cast<attn::PermuteOp>(op))
+    return dim(permute.getInput(), d);
+  if (auto sort = dyn_cast<attn::SortIdsOp>(op))
+    return dim(sort.getIds(), d);
   if (auto append = dyn_cast<attn::AppendPagesOp>(op))
     return dim(append.getCache(), d);
   if (auto pack = dyn_cast<attn::PackOp>(op)) {

@@ -42,6 +42,12 @@ struct CUDAPipelineOptions
       llvm::cl::desc("Keys per k-tile of the decode kernel at most (0: "
                      "derived from tile-k)"),
       llvm::cl::init(0)};
+  Option<bool> cluster{
+      *this, "cluster",
+      llvm::cl::desc("Sort bucketed attention's rows by bucket (attn-cluster) "
+                     "in a program, so that the kernel skips the tiles of "
+                     "different buckets"),
+      llvm::cl::init(true)};
   Option<std::string> mma{
       *this, "mma",
       llvm::cl::desc("Tensor-core instructions on sm_90a: auto (wgmma where "

@@ -344,17 +344,20 @@ static void cluster(AttentionOp op, const IdsMatch &match) {
   op.erase();
 }
 
+unsigned attune::attn::clusterBucketedAttention(Operation *root) {
+  SmallVector<std::pair<AttentionOp, IdsMatch>> work;
+  root->walk([&](AttentionOp op) {
+    if (std::optional<IdsMatch> match = matchClusterableMask(op))
+      work.emplace_back(op, *match);
+  });
+  for (auto &[op, match] : work)
+    cluster(op, match);
+  return work.size();
+}
+
 namespace {
 struct AttnCluster : attune::attn::impl::AttnClusterBase<AttnCluster> {
   using Base::Base;
-  void runOnOperation() override {
-    SmallVector<std::pair<AttentionOp, IdsMatch>> work;
-    getOperation()->walk([&](AttentionOp op) {
-      if (std::optional<IdsMatch> match = matchClusterableMask(op))
-        work.emplace_back(op, *match);
-    });
-    for (auto &[op, match] : work)
-      cluster(op, match);
-  }
+  void runOnOperation() override { clusterBucketedAttention(getOperation()); }
 };
 } // namespace

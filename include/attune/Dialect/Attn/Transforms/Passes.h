@@ -36,6 +36,11 @@ class UnpackOp;
 #define GEN_PASS_DECL
 #include "attune/Dialect/Attn/Transforms/Passes.h.inc"
 
+/// Rewrites every attn.attention under `root` whose mask compares bucket
+/// ids into attention over rows sorted by id (see `attn-cluster`); returns
+/// how many it rewrote.
+unsigned clusterBucketedAttention(mlir::Operation *root);
+
 /// Replaces `op` by its naive materialised linalg form (see the
 /// `attn-lower-to-reference` pass).
 mlir::LogicalResult lowerToReference(mlir::RewriterBase &rewriter,
