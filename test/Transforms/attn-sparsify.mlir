@@ -91,3 +91,45 @@ func.func @kept(%q: tensor<?x4x?x64xf32>, %k: tensor<?x4x?x64xf32>,
     }
   return %o : tensor<?x4x?x64xf32>
 }
+
+// -----
+
+/// Captures of attn.sort_ids (attn-cluster's form): the sorted ids of a
+/// box range from its first to its last element (a row never decreases),
+/// and so does the order where the sorted ids at both ends are one id (a
+/// stable sort keeps a bucket's positions in order): two reads instead of
+/// a scan; other boxes (several ids, out of bounds) still scan.
+// CHECK-LABEL: func.func @sorted_captures
+//       CHECK:   tiles(%[[B:[^,]*]], %[[H:[^,]*]], %[[I0:[^,]*]], %[[I1:[^,]*]], %{{[^,]*}}, %{{[^,]*}}, %[[ORD:[^,]*]], %[[SRT:[^)]*]]) {
+//       CHECK:     scf.if
+//  CHECK-NEXT:       tensor.extract %[[SRT]][%[[B]], %[[H]], %[[I0]]]
+//  CHECK-NEXT:       arith.extsi
+//  CHECK-NEXT:       tensor.extract %[[SRT]][%[[B]], %[[H]], %[[I1]]]
+//       CHECK:     scf.for
+//       CHECK:     scf.if
+//   CHECK-DAG:       %[[LAST:.*]] = tensor.extract %[[SRT]][%[[B]], %[[H]], %[[I1]]]
+//   CHECK-DAG:       %[[FIRST:.*]] = tensor.extract %[[SRT]][%[[B]], %[[H]], %[[I0]]]
+//       CHECK:       %[[ONE:.*]] = arith.cmpi eq, %[[FIRST]], %[[LAST]] : i32
+//       CHECK:       scf.if %[[ONE]]
+//  CHECK-NEXT:         tensor.extract %[[ORD]][%[[B]], %[[H]], %[[I0]]]
+//  CHECK-NEXT:         arith.extsi
+//  CHECK-NEXT:         tensor.extract %[[ORD]][%[[B]], %[[H]], %[[I1]]]
+func.func @sorted_captures(%q: tensor<1x2x64x8xf32>, %k: tensor<1x2x64x8xf32>,
+                           %v: tensor<1x2x64x8xf32>, %ids: tensor<1x2x64xi32>)
+    -> tensor<1x2x64x8xf32> {
+  %order, %sorted = attn.sort_ids %ids {num_ids = 4} : tensor<1x2x64xi32>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2x64x8xf32>, tensor<1x2x64x8xf32>, tensor<1x2x64x8xf32>)
+      captures(%order, %sorted : tensor<1x2x64xi32>, tensor<1x2x64xi32>)
+      -> tensor<1x2x64x8xf32>
+    mask(%b, %h, %i, %j, %o, %s) {
+      %si = tensor.extract %s[%b, %h, %i] : tensor<1x2x64xi32>
+      %sj = tensor.extract %s[%b, %h, %j] : tensor<1x2x64xi32>
+      %same = arith.cmpi eq, %si, %sj : i32
+      %oi = tensor.extract %o[%b, %h, %i] : tensor<1x2x64xi32>
+      %oj = tensor.extract %o[%b, %h, %j] : tensor<1x2x64xi32>
+      %causal = arith.cmpi ule, %oj, %oi : i32
+      %keep = arith.andi %same, %causal : i1
+      attn.yield %keep : i1
+    }
+  return %o : tensor<1x2x64x8xf32>
+}

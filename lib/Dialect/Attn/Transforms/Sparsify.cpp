@@ -120,6 +120,86 @@ emitScanRange(OpBuilder &b, Location loc, Value tensor,
   return ValueInterval{ifOp.getResult(0), ifOp.getResult(1)};
 }
 
+/// Element `at` of the integer `tensor` (i64 indices) as an i64.
+static Value readI64(OpBuilder &b, Location loc, Value tensor,
+                     ArrayRef<Value> at) {
+  SmallVector<Value> indices;
+  for (Value v : at)
+    indices.push_back(arith::IndexCastOp::create(b, loc, b.getIndexType(), v));
+  Value x = tensor::ExtractOp::create(b, loc, tensor, indices);
+  if (x.getType().isIndex())
+    return arith::IndexCastOp::create(b, loc, b.getI64Type(), x);
+  if (x.getType().getIntOrFloatBitWidth() < 64)
+    return arith::ExtSIOp::create(b, loc, b.getI64Type(), x);
+  return x;
+}
+
+/// The min and max of a capture of attn.sort_ids over a box with one index
+/// in every leading dimension, from the box's first and last elements: the
+/// sorted ids (`ids` null) do not decrease along a row, and the order
+/// increases along a run of equal sorted ids (`ids`, the sort's other
+/// result: a stable sort keeps positions of one id in order). Elsewhere, a
+/// box of several ids for the order, or one outside the tensor, it scans.
+/// O(1) reads per box instead of O(box) is what keeps the classification of
+/// every tile pair of a long clustered attention cheap.
+static std::optional<ValueInterval>
+emitSortedRange(OpBuilder &b, Location loc, Value tensor, Value ids,
+                ArrayRef<ValueInterval> indices) {
+  auto type = dyn_cast<RankedTensorType>(tensor.getType());
+  if (!type || type.getRank() != static_cast<int64_t>(indices.size()) ||
+      indices.empty())
+    return emitScanRange(b, loc, tensor, indices);
+  Type i64 = b.getI64Type();
+  auto c64 = [&](int64_t v) -> Value {
+    return arith::ConstantIntOp::create(b, loc, i64, v);
+  };
+  using P = arith::CmpIPredicate;
+  auto cmp = [&](P pred, Value x, Value y) -> Value {
+    return arith::CmpIOp::create(b, loc, pred, x, y);
+  };
+  Value ok = arith::ConstantIntOp::create(b, loc, 1, 1);
+  for (auto [dim, interval] : llvm::enumerate(indices)) {
+    Value size = arith::IndexCastOp::create(
+        b, loc, i64, tensor::DimOp::create(b, loc, tensor, dim));
+    bool last = dim + 1 == indices.size();
+    for (Value cond : {cmp(P::sge, interval.lo, c64(0)),
+                       cmp(last ? P::sle : P::eq, interval.lo, interval.hi),
+                       cmp(P::slt, interval.hi, size)})
+      ok = arith::AndIOp::create(b, loc, ok, cond);
+  }
+  SmallVector<Value> first, lastAt;
+  for (const ValueInterval &interval : indices) {
+    first.push_back(interval.lo);
+    lastAt.push_back(interval.lo);
+  }
+  lastAt.back() = indices.back().hi;
+  auto scan = [&] {
+    std::optional<ValueInterval> r = emitScanRange(b, loc, tensor, indices);
+    scf::YieldOp::create(b, loc, ValueRange{r->lo, r->hi});
+  };
+  auto ends = [&] {
+    scf::YieldOp::create(b, loc,
+                         ValueRange{readI64(b, loc, tensor, first),
+                                    readI64(b, loc, tensor, lastAt)});
+  };
+  auto ifOp = scf::IfOp::create(
+      b, loc, ok,
+      [&](OpBuilder &, Location) {
+        if (!ids) {
+          ends();
+          return;
+        }
+        Value one = cmp(P::eq, readI64(b, loc, ids, first),
+                        readI64(b, loc, ids, lastAt));
+        auto inner = scf::IfOp::create(
+            b, loc, one, [&](OpBuilder &, Location) { ends(); },
+            [&](OpBuilder &, Location) { scan(); });
+        scf::YieldOp::create(b, loc, inner.getResults());
+      },
+      [&](OpBuilder &, Location) { scan(); });
+  return ValueInterval{ifOp.getResult(0), ifOp.getResult(1)};
+}
+
 /// Fills the (empty) tiles region of `op` with its mask's classifier.
 static void buildClassifier(AttentionOp op) {
   MLIRContext *ctx = op.getContext();
@@ -140,6 +220,19 @@ static void buildClassifier(AttentionOp op) {
       ValueRange{box[0], box[1], box[3], box[5]}, captures,
       [&](OpBuilder &builder, Location l, unsigned capture,
           ArrayRef<ValueInterval> indices) {
+        // A capture of attn.sort_ids (attn-cluster's sorted ids and order)
+        // has its range at the box's ends; the order needs the sorted ids
+        // captured too.
+        Value outer = op.getCaptures()[capture];
+        if (auto sort = outer.getDefiningOp<SortIdsOp>()) {
+          if (outer == sort.getSorted())
+            return emitSortedRange(builder, l, captures[capture], Value(),
+                                   indices);
+          for (auto [k, other] : llvm::enumerate(op.getCaptures()))
+            if (other == sort.getSorted())
+              return emitSortedRange(builder, l, captures[capture], captures[k],
+                                     indices);
+        }
         return emitScanRange(builder, l, captures[capture], indices);
       });
   auto i8 = [&](int64_t v) -> Value {
