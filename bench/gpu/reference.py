@@ -959,8 +959,8 @@ _MATH_UNARY = {
 
 # Ops that only move their operands' elements (rounding commutes with them).
 _DATA_MOVEMENT = frozenset((
-    "attn.pack", "attn.unpack", "tensor.collapse_shape", "tensor.expand_shape",
-    "tensor.extract_slice", "tensor.insert_slice", "tensor.cast",
+    "attn.pack", "attn.unpack", "attn.permute", "tensor.collapse_shape",
+    "tensor.expand_shape", "tensor.extract_slice", "tensor.insert_slice", "tensor.cast",
     "tensor.concat", "linalg.transpose", "linalg.copy", "linalg.broadcast"))
 
 _TERMINATORS = ("attn.yield", "scf.yield", "func.return", "linalg.yield",
@@ -1763,6 +1763,58 @@ class _Interp:
             ids[:, :, s0:s1] = self._first_argmax(dot - half)
         return self._hash_result(op, ids)
 
+    def _sort_ids(self, op, args, active, env):
+        """attn.sort_ids: per row of ids (the last dimension), the stable
+        order of positions by id and the ids in that order; an id outside
+        [0, num_ids) raises ReferenceError, as the compiled code's run-time
+        check fails."""
+        be, xp = self.be, self.be.xp
+        ids = self.ints(args[0])
+        n = _parse_int_attr(op.attrs["num_ids"])
+        if bool(((ids < 0) | (ids >= n)).any()):
+            raise ReferenceError(f"{op}: an id is outside [0, {n})")
+        if be.torch:
+            order = xp.sort(ids, dim=-1, stable=True).indices
+            ordered = xp.take_along_dim(ids, order, dim=-1)
+        else:
+            order = xp.argsort(ids, axis=-1, kind="stable")
+            ordered = xp.take_along_axis(ids, order, axis=-1)
+        t = op.result_types
+        return [_Val(self.wrap(order, t[0].elem.int_width), t[0]),
+                _Val(self.wrap(ordered, t[1].elem.int_width), t[1])]
+
+    def _permute(self, op, args, active, env):
+        """attn.permute: rows of each (b, h) gathered by order, or with
+        `inverse` scattered; entries outside [0, S), and for `inverse` a
+        row of order that is not a permutation, raise ReferenceError."""
+        be, xp = self.be, self.be.xp
+        x, order = args[0].x, self.ints(args[1])
+        bshd = "bshd" in op.attrs.get("layout", "bhsd")
+        rank = x.ndim
+        xb = be.swap12(x) if bshd and rank == 4 else x          # [B, H, S, ...]
+        S = int(xb.shape[2])
+        if tuple(int(n) for n in order.shape) != \
+                tuple(int(n) for n in xb.shape[:3]):
+            raise ReferenceError(f"{op}: order {tuple(order.shape)} is not "
+                                 f"[B, H, S] of the input")
+        if bool(((order < 0) | (order >= S)).any()):
+            raise ReferenceError(f"{op}: an entry of order is outside [0, S)")
+        if "inverse" in op.attrs:
+            ranks = xp.sort(order, dim=-1).values if be.torch else \
+                xp.sort(order, axis=-1)
+            if bool((ranks != be.arange(0, S)).any()):
+                raise ReferenceError(f"{op}: a row of order is not a "
+                                     "permutation")
+            inv = xp.argsort(order, dim=-1) if be.torch else \
+                xp.argsort(order, axis=-1)
+            order = inv
+        idx = order.reshape(tuple(order.shape) + (1,) * (rank - 3))
+        idx = be.broadcast_to(idx, tuple(order.shape) + tuple(xb.shape[3:]))
+        y = xp.take_along_dim(xb, idx, dim=2) if be.torch else \
+            xp.take_along_axis(xb, idx, axis=2)
+        y = be.swap12(y) if bshd and rank == 4 else y
+        return [_Val(y, op.result_types[0])]
+
     def _scf_if(self, op, args, active, env):
         be = self.be
         c = args[0].x
@@ -2388,6 +2440,8 @@ _Interp._HANDLERS.update({
     "attn.pack": _Interp._pack,
     "attn.lsh_buckets": _Interp._lsh_buckets,
     "attn.nearest_centroid": _Interp._nearest_centroid,
+    "attn.sort_ids": _Interp._sort_ids,
+    "attn.permute": _Interp._permute,
     "scf.if": _Interp._scf_if,
     "attn.attention": _Interp._attention,
     "attn.merge": _Interp._merge,
@@ -2809,7 +2863,7 @@ class Spec:
             return op.operands[0 if r_i == 0 else len(op.operands) // 2]
         if name in ("attn.attention", "attn.gather_pages", "attn.unpack",
                     "attn.pack", "attn.lsh_buckets", "attn.nearest_centroid",
-                    "tensor.empty", "tensor.concat",
+                    "attn.sort_ids", "attn.permute", "tensor.empty", "tensor.concat",
                     "tensor.extract_slice", "tensor.pad",
                     "tensor.collapse_shape", "tensor.expand_shape"):
             return None

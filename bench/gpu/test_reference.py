@@ -857,6 +857,24 @@ func.func @stress_hash(%q: tensor<?x2x?x16xf32>, %k: tensor<?x2x?x16xf32>,
 # One spec per configuration of the bucket-id unit tests (hash_unit_tests):
 # x attended to itself (so that the spec has an attention giving B and S),
 # and both ops on x.
+SORT_PERMUTE_UNIT = r"""
+func.func @sort_permute(%ids: tensor<?x2x?xi32>, %x: tensor<?x?x2x4xf32>)
+    -> (tensor<?x2x?xi32>, tensor<?x2x?xi32>, tensor<?x?x2x4xf32>,
+        tensor<?x?x2x4xf32>, tensor<?x?x2x4xf32>) {
+  %o, %s = attn.sort_ids %ids {num_ids = 5} : tensor<?x2x?xi32>
+  %p = attn.permute %x, %o {layout = #attn.layout<bshd>}
+      : tensor<?x?x2x4xf32>, tensor<?x2x?xi32>
+  %r = attn.permute %p, %o {inverse, layout = #attn.layout<bshd>}
+      : tensor<?x?x2x4xf32>, tensor<?x2x?xi32>
+  %a = attn.attention ins(%p, %p, %p : tensor<?x?x2x4xf32>,
+                          tensor<?x?x2x4xf32>, tensor<?x?x2x4xf32>)
+      layout(bshd) -> tensor<?x?x2x4xf32>
+  return %o, %s, %p, %r, %a : tensor<?x2x?xi32>, tensor<?x2x?xi32>,
+                              tensor<?x?x2x4xf32>, tensor<?x?x2x4xf32>,
+                              tensor<?x?x2x4xf32>
+}
+"""
+
 HASH_UNIT = r"""
 func.func @hash_unit(%x: {xt}, %rot: {rt}, %mu: {mt}) -> ({xt}, {lt}, {nt}) {{
   %o = attn.attention ins(%x, %x, %x : {xt}, {xt}, {xt}) layout({layout})
@@ -1528,6 +1546,82 @@ class Tester:
                             + (f" ({'; '.join(bad[:4])})" if bad else ""))
         self.hash_error_tests()
         self.hash_e2e_tests()
+        self.sort_permute_unit_tests()
+
+    def sort_permute_unit_tests(self):
+        """attn.sort_ids (stable order and sorted ids) and attn.permute
+        (a bshd gather and its inverse) at B = 2, S = 1, 17, 113 against
+        Python loops, exactly, on numpy and torch; an id outside [0,
+        num_ids) and an inverse by a non-permutation raise ReferenceError."""
+        p = self.tmp / "sort_permute.mlir"
+        p.write_text(SORT_PERMUTE_UNIT)
+        try:
+            spec = reference.parse_spec(self.generic(p))
+        except Exception as e:  # noqa: BLE001
+            self.report(False, f"unit: sort_ids / permute: "
+                        f"{type(e).__name__}: {e}")
+            return
+        backends = [("numpy", np)]
+        if self.torch is not None:
+            backends.append(("torch", self.torch))
+        for S in (1, 17, 113):
+            rng = np.random.default_rng(7 + S)
+            ids = rng.integers(0, 5, size=(2, 2, S)).astype(np.int32)
+            x = rng.standard_normal((2, S, 2, 4)).astype(np.float32)
+            order = np.zeros_like(ids)
+            for b in range(2):
+                for h in range(2):
+                    order[b, h] = sorted(range(S),
+                                         key=lambda t: (ids[b, h, t], t))
+            sorted_ids = np.take_along_axis(ids, order, axis=-1)
+            perm = np.zeros_like(x)
+            for b in range(2):
+                for h in range(2):
+                    for t in range(S):
+                        perm[b, t, h] = x[b, order[b, h, t], h]
+            bad = []
+            for label, xp in backends:
+                conv = (lambda a: a) if xp is np else xp.from_numpy
+                try:
+                    ev = spec.evaluate([conv(ids), conv(x)], xp=xp)
+                except Exception as e:  # noqa: BLE001
+                    bad.append(f"{label}: {type(e).__name__}: {e}")
+                    continue
+                for k, want in enumerate((order, sorted_ids, perm, x)):
+                    got = ev.outputs[k]
+                    got = got.cpu().numpy() if xp is not np else \
+                        np.asarray(got)
+                    ok, msg = compare_exact(got, want)
+                    if not ok:
+                        bad.append(f"{label}: result {k}: {msg}")
+            self.report(not bad, f"unit: attn.sort_ids / attn.permute B=2 "
+                        f"S={S} against loops"
+                        + (f" ({'; '.join(bad[:4])})" if bad else ""))
+        # Errors: an id of 5 (num_ids = 5); an inverse by a repeated entry.
+        bad = []
+        try:
+            spec.evaluate([np.full((1, 2, 3), 5, np.int32),
+                           np.zeros((1, 3, 2, 4), np.float32)], xp=np)
+            bad.append("an id of 5: not reported")
+        except reference.ReferenceError as e:
+            if "outside [0, 5)" not in str(e):
+                bad.append(f"an id of 5: {e}")
+        interp = reference._Interp(reference._Backend(np, "float32"))
+        T = reference.Type.parse
+        op = reference.Op("attn.permute", 0)
+        op.attrs = {"inverse": "unit"}
+        xt, ot = T("tensor<1x1x3xf32>"), T("tensor<1x1x3xi32>")
+        op.operand_types, op.result_types = [xt, ot], [xt]
+        try:
+            interp._HANDLERS["attn.permute"](interp, op, [
+                reference._Val(np.zeros((1, 1, 3), np.float32), xt),
+                reference._Val(np.array([[[0, 2, 0]]]), ot)], None, {})
+            bad.append("an inverse by [0, 2, 0]: not reported")
+        except reference.ReferenceError as e:
+            if "not a permutation" not in str(e):
+                bad.append(f"an inverse by [0, 2, 0]: {e}")
+        self.report(not bad, "unit: attn.sort_ids / attn.permute errors"
+                    + (f" ({'; '.join(bad)})" if bad else ""))
 
     def _hash_case(self, spec, ci, bshd, H, D, xe, rshape, rte, mshape, mte,
                    Hc, S, backends):
