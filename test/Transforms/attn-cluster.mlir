@@ -207,3 +207,30 @@ func.func @not_clustered(%q: tensor<1x4x16x8xf32>, %k: tensor<1x2x16x8xf32>,
   return %o0, %o1, %o2 : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>,
                          tensor<1x4x16x8xf32>
 }
+
+// -----
+
+/// An lse nothing reads gets no inverse permute: only O's.
+// CHECK-LABEL: func.func @unread_lse
+//       CHECK:   attn.permute %{{.*}}, %{{.*}} {inverse}
+//   CHECK-NOT:   attn.permute
+//       CHECK:   return
+func.func @unread_lse(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x16x8xf32>,
+                      %v: tensor<1x2x16x8xf32>, %rot: tensor<1x2x8x2xf32>)
+    -> tensor<1x2x16x8xf32> {
+  %qb = attn.lsh_buckets %q, %rot
+      : tensor<1x2x16x8xf32>, tensor<1x2x8x2xf32> -> tensor<1x1x2x16xi32>
+  %o, %lse = attn.attention
+      ins(%q, %k, %v : tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>,
+                       tensor<1x2x16x8xf32>)
+      captures(%qb : tensor<1x1x2x16xi32>)
+      -> tensor<1x2x16x8xf32>, tensor<1x2x16xf32>
+    mask(%b, %h, %i, %j, %x) {
+      %c0 = arith.constant 0 : index
+      %bi = tensor.extract %x[%c0, %b, %h, %i] : tensor<1x1x2x16xi32>
+      %bj = tensor.extract %x[%c0, %b, %h, %j] : tensor<1x1x2x16xi32>
+      %same = arith.cmpi eq, %bi, %bj : i32
+      attn.yield %same : i1
+    }
+  return %o : tensor<1x2x16x8xf32>
+}

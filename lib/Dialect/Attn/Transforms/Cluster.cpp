@@ -338,8 +338,11 @@ static void cluster(AttentionOp op, const IdsMatch &match) {
 
   SmallVector<Value> results{
       permute(sortedOp.getOutput(), query.rowOrder, true)};
+  // An lse nothing reads needs no permute (a CUDA program would run it).
   if (lse)
-    results.push_back(permute(sortedOp.getLse(), query.rowOrder, true));
+    results.push_back(lse.use_empty()
+                          ? sortedOp.getLse()
+                          : permute(sortedOp.getLse(), query.rowOrder, true));
   op->replaceAllUsesWith(results);
   op.erase();
 }
