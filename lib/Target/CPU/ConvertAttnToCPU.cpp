@@ -106,14 +106,8 @@ private:
                    LayoutDims d) {
     if (!permute)
       return;
-    Value order = permute.getOrder();
-    emitSizeCheck(b, permute, order, 0, input, d.batch,
-                  "order and input batch sizes");
-    emitSizeCheck(b, permute, order, 1, input, d.head,
-                  "order and input head counts");
-    emitSizeCheck(b, permute, order, 2, input, d.seq,
-                  "order and input sequence lengths");
-    rows.setRowOrder(readOnlyBuffer(b, loc, order));
+    emitPermuteShapeChecks(b, permute, input, d);
+    rows.setRowOrder(readOnlyBuffer(b, loc, permute.getOrder()));
   }
   Value f32Const(double v) {
     return arith::ConstantOp::create(b, loc,
@@ -1366,12 +1360,10 @@ static void eraseIfOnlySized(RewriterBase &rewriter, Operation *producer) {
       continue;
     rewriter.setInsertionPoint(dim);
     Value size;
-    if (auto rope = dyn_cast<RopeOp>(producer)) {
-      size = tensor::DimOp::create(rewriter, dim.getLoc(), rope.getInput(),
-                                   *index);
-    } else if (auto permute = dyn_cast<PermuteOp>(producer)) {
-      size = tensor::DimOp::create(rewriter, dim.getLoc(), permute.getInput(),
-                                   *index);
+    if (isa<RopeOp, PermuteOp>(producer)) {
+      // The input's shape (its first operand).
+      size = tensor::DimOp::create(rewriter, dim.getLoc(),
+                                   producer->getOperand(0), *index);
     } else if (auto unpack = dyn_cast<UnpackOp>(producer)) {
       LayoutDims dims = unpack.getLayoutDims();
       Location l = dim.getLoc();

@@ -379,12 +379,7 @@ LogicalResult attune::attn::lowerPermute(RewriterBase &rewriter, PermuteOp op) {
     return arith::ConstantIndexOp::create(b, loc, v);
   };
   Value zero = index(rewriter, 0), one = index(rewriter, 1);
-  emitSizeCheck(rewriter, op, order, 0, input, dims.batch,
-                "order and input batch sizes");
-  emitSizeCheck(rewriter, op, order, 1, input, dims.head,
-                "order and input head counts");
-  emitSizeCheck(rewriter, op, order, 2, input, dims.seq,
-                "order and input sequence lengths");
+  emitPermuteShapeChecks(rewriter, op, input, dims);
   SmallVector<OpFoldResult> rows = tensor::getMixedSizes(rewriter, loc, order);
   Value length = getValueOrCreateConstantIndexOp(rewriter, loc, rows[2]);
   std::string name = op->getName().getStringRef().str();

@@ -35,6 +35,18 @@ using namespace attune::attn;
 /// against the ~Tq * Tk * (D + Dv) multiply-adds of a tile.
 static constexpr int64_t kMaxScan = 1024;
 
+/// An integer, index or i1 element widened to i64 (i1 as 0 or 1).
+static Value toI64(OpBuilder &b, Location loc, Value x) {
+  Type i64 = b.getI64Type();
+  if (x.getType().isIndex())
+    return arith::IndexCastOp::create(b, loc, i64, x);
+  if (x.getType().isInteger(1))
+    return arith::ExtUIOp::create(b, loc, i64, x);
+  if (x.getType().getIntOrFloatBitWidth() < 64)
+    return arith::ExtSIOp::create(b, loc, i64, x);
+  return x;
+}
+
 /// Emits the i64 min and max of `tensor` over the box `indices` (inclusive
 /// i64 bounds per dimension) when the box lies inside the tensor and has at
 /// most kMaxScan elements, else the full i64 range (unknown).
@@ -85,13 +97,8 @@ emitScanRange(OpBuilder &b, Location loc, Value tensor,
         std::function<std::pair<Value, Value>(unsigned, Value, Value)> nest =
             [&](unsigned dim, Value lo, Value hi) -> std::pair<Value, Value> {
           if (dim == indices.size()) {
-            Value x = tensor::ExtractOp::create(b, loc, tensor, ivs);
-            if (x.getType().isIndex())
-              x = arith::IndexCastOp::create(b, loc, i64, x);
-            else if (x.getType().isInteger(1))
-              x = arith::ExtUIOp::create(b, loc, i64, x);
-            else if (x.getType().getIntOrFloatBitWidth() < 64)
-              x = arith::ExtSIOp::create(b, loc, i64, x);
+            Value x =
+                toI64(b, loc, tensor::ExtractOp::create(b, loc, tensor, ivs));
             return {arith::MinSIOp::create(b, loc, lo, x),
                     arith::MaxSIOp::create(b, loc, hi, x)};
           }
@@ -126,12 +133,7 @@ static Value readI64(OpBuilder &b, Location loc, Value tensor,
   SmallVector<Value> indices;
   for (Value v : at)
     indices.push_back(arith::IndexCastOp::create(b, loc, b.getIndexType(), v));
-  Value x = tensor::ExtractOp::create(b, loc, tensor, indices);
-  if (x.getType().isIndex())
-    return arith::IndexCastOp::create(b, loc, b.getI64Type(), x);
-  if (x.getType().getIntOrFloatBitWidth() < 64)
-    return arith::ExtSIOp::create(b, loc, b.getI64Type(), x);
-  return x;
+  return toI64(b, loc, tensor::ExtractOp::create(b, loc, tensor, indices));
 }
 
 /// The min and max of a capture of attn.sort_ids over a box with one index

@@ -56,6 +56,17 @@ Value attune::attn::extractIndex(OpBuilder &b, Location loc, Value tensor,
   return v;
 }
 
+void attune::attn::emitPermuteShapeChecks(OpBuilder &b, PermuteOp op,
+                                          Value input, const LayoutDims &dims) {
+  Value order = op.getOrder();
+  emitSizeCheck(b, op, order, 0, input, dims.batch,
+                "order and input batch sizes");
+  emitSizeCheck(b, op, order, 1, input, dims.head,
+                "order and input head counts");
+  emitSizeCheck(b, op, order, 2, input, dims.seq,
+                "order and input sequence lengths");
+}
+
 bool attune::attn::isSortOrder(Value order) {
   if (auto slice = order.getDefiningOp<tensor::ExtractSliceOp>()) {
     unsigned last = slice.getSourceType().getRank() - 1;

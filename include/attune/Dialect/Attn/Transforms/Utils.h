@@ -16,6 +16,8 @@ namespace attune::attn {
 
 class AttentionOp;
 class MergeOp;
+class PermuteOp;
+struct LayoutDims;
 class RopeOp;
 
 /// Emits a run-time check (`cf.assert`) that size `xDim` of tensor `x`
@@ -50,6 +52,12 @@ void emitRopeShapeChecks(mlir::OpBuilder &b, RopeOp op);
 /// The same for attn.merge: every partial's sizes against the first's, and
 /// lse's [B, H, S] against O's.
 void emitMergeShapeChecks(mlir::OpBuilder &b, MergeOp op);
+
+/// The same for attn.permute: its order's [B, H, S] against `input`'s
+/// (laid out as `dims`): the permute's input, or for a permute fused into
+/// the store of a result that does not exist yet, a tensor of its sizes.
+void emitPermuteShapeChecks(mlir::OpBuilder &b, PermuteOp op, mlir::Value input,
+                            const LayoutDims &dims);
 
 /// Whether `order` is a row order of attn.sort_ids: its order result, or a
 /// slice of it with whole rows. Each (b, h) row of either is a permutation
