@@ -28,7 +28,9 @@
 # tensor.dim / empty / cast / collapse_shape / expand_shape / extract_slice
 # / insert_slice / concat, splat constants, attn.rope / unpack / pack /
 # gather_pages / append_pages, attn.merge (docs/Merge.md),
-# attn.lsh_buckets / nearest_centroid (i32 bucket ids, scores in float64), and
+# attn.lsh_buckets / nearest_centroid (i32 bucket ids, scores in float64),
+# attn.sort_ids / permute, attn.topk_blocks (an i8 block map, block sums and
+# scores in float64, docs/BlockSelection.md), and
 # linalg.generic on tensors with its named forms fill, copy, broadcast,
 # transpose, map, reduce, matmul and batch_matmul. A linalg op is
 # evaluated vectorised over its parallel loops (in chunks of at most
@@ -1815,6 +1817,146 @@ class _Interp:
         y = be.swap12(y) if bshd and rank == 4 else y
         return [_Val(y, op.result_types[0])]
 
+    # -- block selection: attn.topk_blocks -----------------------------------
+
+    def _topk_attr(self, op, name, default=None, least=0):
+        """Integer attribute `name` of attn.topk_blocks, `default` when it
+        is absent (the generic form omits a default-valued one); a value
+        below `least` raises ReferenceError, as the verifier refuses it."""
+        text = op.attrs.get(name)
+        if text is None:
+            if default is None:
+                raise ReferenceError(f"{op}: no '{name}' attribute")
+            return default
+        n = _parse_int_attr(text)
+        if n < least:
+            raise ReferenceError(f"{op}: {name} = {n}, expected >= {least}")
+        return n
+
+    def _block_sums(self, x, block):
+        """float64 x [B, H, S, D] summed over blocks of `block` rows:
+        [B, H, ceil(S / block), D], each sum in order of the row from 0.0
+        (row r of every block at once; a short last block just stops)."""
+        be = self.be
+        B, H, S, D = (int(n) for n in x.shape)
+        rows = max(1, min(block, S))  # block >= S: one block of S rows
+        acc = be.zeros_f64((B, H, -(-S // rows), D), x)
+        for r in range(min(rows, S)):
+            part = x[:, :, r::rows]
+            m = int(part.shape[2])
+            acc[:, :, :m] = acc[:, :, :m] + part
+        return acc
+
+    def _topk_blocks(self, op, args, active, env):
+        """attn.topk_blocks (NSA / MoBA gating, docs/BlockSelection.md):
+        keep[b, h, qb, kb] = 1 where key block kb is forced (one of the
+        `sink` first blocks, or of the `local` blocks up to the one holding
+        key last(qb) = the block's last row + Sk - Sq) or among the top_k
+        candidates of query block qb by score descending, then kb
+        ascending. score = (sum_d Q[qb, d] K[kb, d]) / (nq nk) of the
+        blocks' float64 sums (key head h / (H / Hk)), every sum in order
+        from 0.0 (rows, then d) as the compiled code sums, so the map is
+        its, bit for bit. With `causal`, a key block that starts after
+        last(qb) is neither kept nor a candidate; a NaN score is never a
+        candidate (but the block can be forced). Scores are computed for a
+        chunk of query blocks at a time (at most max_elems of them)."""
+        be, xp = self.be, self.be.xp
+        if len(args) != 2:
+            raise ReferenceError(f"{op}: expected 2 operands (q, k), got "
+                                 f"{len(args)}")
+        q, k = args
+        for v, name in ((q, "q"), (k, "k")):
+            if be.kind_of(v.x) != "float" or v.t.kind != "tensor" or \
+                    v.t.elem.kind != "float":
+                raise ReferenceError(f"{op}: {name} must be a float tensor, "
+                                     f"got {v.t}")
+            if v.x.ndim != 4:
+                raise ReferenceError(
+                    f"{op}: expected {name} to have rank 4 ([B, H, S, D] or "
+                    f"[B, S, H, D]), got shape {tuple(v.x.shape)}")
+        if q.t.elem.name != k.t.elem.name:
+            raise ReferenceError(f"{op}: q and k have different element "
+                                 f"types ({q.t}, {k.t})")
+        bq = self._topk_attr(op, "block_q", least=1)
+        bk = self._topk_attr(op, "block_k", least=1)
+        top_k = self._topk_attr(op, "top_k")
+        local = self._topk_attr(op, "local", 0)
+        sink = self._topk_attr(op, "sink", 0)
+        causal = "causal" in op.attrs
+        bshd = "bshd" in op.attrs.get("layout", "bhsd")
+        qf, kf = (be.to_f64(be.round_to(v.x, v.t.elem.name)) for v in (q, k))
+        if bshd:
+            qf, kf = be.swap12(qf), be.swap12(kf)           # [B, H, S, D]
+        B, H, Sq, D = (int(n) for n in qf.shape)
+        Bk, Hk, Sk, Dk = (int(n) for n in kf.shape)
+        if Bk != B:
+            raise ReferenceError(f"{op}: q has B = {B}, k has B = {Bk}")
+        if Dk != D or D == 0:
+            raise ReferenceError(f"{op}: q has D = {D}, k has D = {Dk} "
+                                 "(equal and nonzero expected)")
+        if Hk == 0 or H % Hk:
+            raise ReferenceError(f"{op}: H = {H} query heads is not a "
+                                 f"multiple of Hk = {Hk} key heads")
+        g = H // Hk
+        nQb, nKb = -(-Sq // bq), -(-Sk // bk)
+        keep = be.zeros((B, H, nQb, nKb), "int")
+        if nQb and nKb:
+            # Heads h = hk g + r: the query sums as [B, Hk, g, ...] meet
+            # key head hk = h / g by broadcasting.
+            Qs = self._block_sums(qf, bq).reshape(B, Hk, g, nQb, D)
+            Ks = self._block_sums(kf, bk)                   # [B, Hk, nKb, D]
+            nq = be.to_f64(be.asarray(
+                [min(Sq, (i + 1) * bq) - i * bq for i in range(nQb)], "int"))
+            nk = be.to_f64(be.asarray(
+                [min(Sk, (j + 1) * bk) - j * bk for j in range(nKb)], "int"))
+            kbs = be.arange(0, nKb)
+            off = Sk - Sq
+            tk = min(top_k, nKb)
+            chunk = self._hash_chunk(nQb, B * H * nKb)
+            for q0 in range(0, nQb, chunk):
+                q1 = min(nQb, q0 + chunk)
+                n = q1 - q0
+                dot = be.zeros_f64((B, Hk, g, n, nKb), Qs)
+                for d in range(D):
+                    dot = dot + Qs[:, :, :, q0:q1, d:d + 1] * \
+                        Ks[:, :, :, d].reshape(B, Hk, 1, 1, nKb)
+                score = (dot / (nq[q0:q1].reshape(n, 1) *
+                                nk.reshape(1, nKb))).reshape(B, H, n, nKb)
+                # Per query block (Python ints, no overflow): eligible kb <
+                # elig; forced kb < sink or lo <= kb < hi (the local run).
+                elig, lo, hi = [], [], []
+                for qb in range(q0, q1):
+                    last = min(Sq, (qb + 1) * bq) - 1 + off
+                    diag = last // bk if last >= 0 else -1
+                    elig.append(nKb if not causal else min(nKb, diag + 1))
+                    lo.append(min(nKb, max(0, diag - local + 1)))
+                    hi.append(min(nKb, diag + 1))
+                elig, lo, hi = (be.asarray(a, "int").reshape(n, 1)
+                                for a in (elig, lo, hi))
+                eligible = kbs < elig                        # [n, nKb]
+                forced = eligible & ((kbs < min(sink, nKb)) |
+                                     ((kbs >= lo) & (kbs < hi)))
+                cand = eligible & ~forced & ~xp.isnan(score)
+                # The selection order: candidates first, by score
+                # descending, then kb ascending (two stable sorts); the
+                # top_k are those whose rank in it is below top_k.
+                key = -be.where(cand, score, be.zeros_f64((), score))
+                noncand = be.to_int(~cand)
+                if be.torch:
+                    o1 = xp.sort(key, dim=-1, stable=True).indices
+                    o2 = xp.sort(xp.take_along_dim(noncand, o1, dim=-1),
+                                 dim=-1, stable=True).indices
+                    order = xp.take_along_dim(o1, o2, dim=-1)
+                    rank = xp.argsort(order, dim=-1)
+                else:
+                    o1 = xp.argsort(key, axis=-1, kind="stable")
+                    o2 = xp.argsort(xp.take_along_axis(noncand, o1, axis=-1),
+                                    axis=-1, kind="stable")
+                    order = xp.take_along_axis(o1, o2, axis=-1)
+                    rank = xp.argsort(order, axis=-1)
+                keep[:, :, q0:q1] = be.to_int(forced | (cand & (rank < tk)))
+        return self._hash_result(op, keep)
+
     def _scf_if(self, op, args, active, env):
         be = self.be
         c = args[0].x
@@ -2442,6 +2584,7 @@ _Interp._HANDLERS.update({
     "attn.nearest_centroid": _Interp._nearest_centroid,
     "attn.sort_ids": _Interp._sort_ids,
     "attn.permute": _Interp._permute,
+    "attn.topk_blocks": _Interp._topk_blocks,
     "scf.if": _Interp._scf_if,
     "attn.attention": _Interp._attention,
     "attn.merge": _Interp._merge,
@@ -2863,7 +3006,8 @@ class Spec:
             return op.operands[0 if r_i == 0 else len(op.operands) // 2]
         if name in ("attn.attention", "attn.gather_pages", "attn.unpack",
                     "attn.pack", "attn.lsh_buckets", "attn.nearest_centroid",
-                    "attn.sort_ids", "attn.permute", "tensor.empty", "tensor.concat",
+                    "attn.sort_ids", "attn.permute", "attn.topk_blocks",
+                    "tensor.empty", "tensor.concat",
                     "tensor.extract_slice", "tensor.pad",
                     "tensor.collapse_shape", "tensor.expand_shape"):
             return None

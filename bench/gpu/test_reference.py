@@ -41,7 +41,11 @@
 # attn.lsh_buckets and attn.nearest_centroid against Python loops, exactly
 # (both layouts, shared and per-head parameters, exact ties, NaN, zero
 # rows), and stress_hash against dense attention under the loops' bucket
-# masks. Integer results (bucket ids) are compared exactly everywhere.
+# masks; attn.topk_blocks against Python loops, exactly (both layouts,
+# GQA, blocks that do not divide S, Sq != Sk both ways under causal, ties,
+# NaN and infinite scores, top_k above the candidates and 0), and its
+# errors. Integer results (bucket ids, block maps) are compared exactly
+# everywhere.
 #
 # Run: python3 bench/gpu/test_reference.py --build build [--quick] [-v]
 # Exits non-zero if any check fails. Needs numpy only.
@@ -909,6 +913,52 @@ HASH_CONFIGS = [
     ("bhsd", 3, 8, "bf16", (2, 1, 8, 4), "f32", (1, 7, 8), "bf16"),
 ]
 
+# attn.topk_blocks (docs/BlockSelection.md) written in generic form, so that
+# the unit tests do not need attune-opt to know the op; q attended to k
+# (GQA when H > Hk) so that the spec holds an attention.
+TOPK_UNIT = r"""
+"builtin.module"() ({{
+  "func.func"() <{{function_type = ({qt}, {kt}) -> ({qt}, {rt}), sym_name = "topk_unit"}}> ({{
+  ^bb0(%arg0: {qt}, %arg1: {kt}):
+    %0 = "attn.topk_blocks"(%arg0, %arg1) <{{{props}}}> : ({qt}, {kt}) -> {rt}
+    %1 = "attn.attention"(%arg0, %arg1, %arg1) <{{layout = #attn.layout<{layout}>}}> ({{
+    }}, {{
+    }}, {{
+    }}) : ({qt}, {kt}, {kt}) -> {qt}
+    "func.return"(%1, %0) : ({qt}, {rt}) -> ()
+  }}) : () -> ()
+}}) : () -> ()
+"""
+
+# The same in the op's custom form, printed by attune-opt (once it knows
+# the op): what a CUDA artifact's spec.mlir holds (default-valued
+# attributes omitted).
+TOPK_CUSTOM = r"""
+func.func @topk_custom(%q: tensor<?x4x?x8xbf16>, %k: tensor<?x2x?x8xbf16>)
+    -> (tensor<?x4x?x8xbf16>, tensor<?x4x?x?xi8>) {
+  %keep = attn.topk_blocks %q, %k {block_q = 16, block_k = 5, top_k = 3,
+                                   local = 1, causal}
+      : tensor<?x4x?x8xbf16>, tensor<?x2x?x8xbf16> -> tensor<?x4x?x?xi8>
+  %o = attn.attention ins(%q, %k, %k : tensor<?x4x?x8xbf16>,
+                          tensor<?x2x?x8xbf16>, tensor<?x2x?x8xbf16>)
+      -> tensor<?x4x?x8xbf16>
+  return %o, %keep : tensor<?x4x?x8xbf16>, tensor<?x4x?x?xi8>
+}
+"""
+
+# (layout, H, Hk, D, element type, block_q, block_k, top_k, local, sink,
+# causal): GQA and not, block sizes that do not divide S, top_k above the
+# candidates, top_k = 0 (forced blocks only), local and sink past every
+# block.
+TOPK_CONFIGS = [
+    ("bhsd", 4, 2, 8, "f32", 16, 5, 3, 1, 1, True),
+    ("bshd", 4, 2, 16, "bf16", 5, 16, 2, 0, 0, True),
+    ("bhsd", 2, 1, 8, "f16", 16, 16, 100, 2, 1, False),
+    ("bshd", 2, 2, 8, "bf16", 7, 5, 0, 2, 2, True),
+    ("bhsd", 3, 3, 4, "f32", 32, 3, 5, 3, 0, False),
+    ("bhsd", 2, 1, 8, "bf16", 8, 8, 1, 1 << 40, 1 << 40, True),
+]
+
 
 def _best(cands):
     """(id, tied) of the fold that attn.lsh_buckets / nearest_centroid
@@ -971,6 +1021,73 @@ def centroid_loops(x, mu, bshd):
         out[b, h, s], tied = _best(cands)
         ties += tied
     return out, ties
+
+
+def topk_loops(q, k, bshd, bq, bk, top_k, local, sink, causal):
+    """attn.topk_blocks by its definition (docs/BlockSelection.md), in
+    Python floats: block sums in order of the row, the dot product in order
+    of d, both from 0.0, divided once by nq nk; forced = eligible and (a
+    sink or in the local run up to diag); the top_k candidates (eligible,
+    not forced, score not NaN) by (score descending, kb ascending). Returns
+    (keep [B, H, nQb, nKb], counts of the situations the cases reach)."""
+    ql = np.asarray(q, np.float64)
+    kl = np.asarray(k, np.float64)
+    if bshd:
+        ql, kl = ql.transpose(0, 2, 1, 3), kl.transpose(0, 2, 1, 3)
+    ql, kl = ql.tolist(), kl.tolist()
+    B, H, Sq, D = len(ql), len(ql[0]), len(ql[0][0]), len(ql[0][0][0])
+    Hk, Sk = len(kl[0]), len(kl[0][0])
+    g = H // Hk
+    nQb, nKb = -(-Sq // bq), -(-Sk // bk)
+    off = Sk - Sq
+    out = np.zeros((B, H, nQb, nKb), np.int64)
+    seen = dict.fromkeys(("a tie decided by kb", "a NaN block forced",
+                          "a NaN block passed over", "an infinite score kept",
+                          "a query block that sees nothing",
+                          "top_k above the candidates",
+                          "forced blocks only (top_k = 0)"), 0)
+
+    def block_sums(rows, S, size):
+        sums = []
+        for lo in range(0, S, size):
+            acc = [0.0] * D
+            for i in range(lo, min(S, lo + size)):
+                for d in range(D):
+                    acc[d] += rows[i][d]
+            sums.append((acc, min(S, lo + size) - lo))
+        return sums
+    for b, h in itertools.product(range(B), range(H)):
+        ks = block_sums(kl[b][h // g], Sk, bk)
+        for qb, (qs, nq) in enumerate(block_sums(ql[b][h], Sq, bq)):
+            last = min(Sq, (qb + 1) * bq) - 1 + off
+            cands, forced_nan = [], False
+            for kb, (kv, nk) in enumerate(ks):
+                dot = 0.0
+                for d in range(D):
+                    dot += qs[d] * kv[d]
+                score = dot / float(nq * nk)
+                eligible = not causal or kb * bk <= last
+                forced = eligible and (kb < sink or (
+                    last >= 0 and last // bk - local < kb <= last // bk))
+                if forced:
+                    out[b, h, qb, kb] = 1
+                    forced_nan |= math.isnan(score)
+                elif eligible and not math.isnan(score):
+                    cands.append((-score, kb))
+                elif eligible:
+                    seen["a NaN block passed over"] += 1
+            cands.sort()
+            for s, kb in cands[:top_k]:
+                out[b, h, qb, kb] = 1
+                seen["an infinite score kept"] += math.isinf(s)
+            seen["a tie decided by kb"] += 0 < top_k < len(cands) and \
+                cands[top_k - 1][0] == cands[top_k][0]
+            seen["a NaN block forced"] += forced_nan
+            seen["a query block that sees nothing"] += causal and last < 0
+            seen["top_k above the candidates"] += 0 < len(cands) < top_k
+            seen["forced blocks only (top_k = 0)"] += top_k == 0 and \
+                bool(out[b, h, qb].any())
+    return out, seen
 
 
 def dense_masked(q, k, v, keep):
@@ -1386,6 +1503,7 @@ class Tester:
         self.body_unit_tests()
         self.append_unit_tests()
         self.hash_unit_tests()
+        self.topk_unit_tests()
 
     def body_unit_tests(self):
         """What attune-run cannot check (its oracle takes sums of loops
@@ -1622,6 +1740,211 @@ class Tester:
                 bad.append(f"an inverse by [0, 2, 0]: {e}")
         self.report(not bad, "unit: attn.sort_ids / attn.permute errors"
                     + (f" ({'; '.join(bad)})" if bad else ""))
+
+    def topk_unit_tests(self):
+        """attn.topk_blocks (TOPK_CONFIGS: both layouts, GQA, f32 / bf16 /
+        f16, causal and not, blocks that do not divide S, top_k above the
+        candidates and 0, local and sink past every block) at B = 2, Sq x
+        Sk = 1 x 1, 17 x 113, 113 x 17 and 37 x 53, against Python loops
+        (topk_loops), exactly, on numpy float32 and float64, in chunks of
+        7 scores, and on torch when it imports: batch 1's full key blocks
+        all equal (ties: the lower kb wins), a NaN in a key block (its
+        scores NaN: never a candidate, kept when forced), an inf in a query
+        block (infinite scores). The situations each case is built for
+        must all occur; then the errors, and the custom form through
+        attune-opt."""
+        backends = [("numpy f32", np, "float32", 1 << 24),
+                    ("numpy f64", np, "float64", 1 << 24),
+                    ("numpy f32 chunked", np, "float32", 7)]
+        if self.torch is not None:
+            backends += [("torch f32", self.torch, "float32", 1 << 24),
+                         ("torch f32 chunked", self.torch, "float32", 7)]
+        seen = {}
+        for ci, cfg in enumerate(TOPK_CONFIGS):
+            layout, H, Hk, D, elem, bq, bk, top_k, local, sink, causal = cfg
+            bshd = layout == "bshd"
+            qt, kt = ((f"tensor<?x?x{n}x{D}x{elem}>" if bshd else
+                       f"tensor<?x{n}x?x{D}x{elem}>") for n in (H, Hk))
+            props = (f"block_k = {bk} : i64, block_q = {bq} : i64, "
+                     + ("causal, " if causal else "")
+                     + f"layout = #attn.layout<{layout}>, local = {local} : "
+                     f"i64, sink = {sink} : i64, top_k = {top_k} : i64")
+            name = (f"{layout} H={H} Hk={Hk} D={D} {elem} block_q={bq} "
+                    f"block_k={bk} top_k={top_k} local={local} sink={sink}"
+                    + (" causal" if causal else ""))
+            try:
+                spec = reference.parse_spec(TOPK_UNIT.format(
+                    qt=qt, kt=kt, rt=f"tensor<?x{H}x?x?xi8>", props=props,
+                    layout=layout))
+            except Exception as e:  # noqa: BLE001
+                self.report(False, f"unit: attn.topk_blocks ({name}): "
+                            f"{type(e).__name__}: {e}")
+                continue
+            for Sq, Sk in ((1, 1), (17, 113), (113, 17), (37, 53)):
+                label = f"unit: attn.topk_blocks {name} B=2 Sq={Sq} Sk={Sk}"
+                try:
+                    bad, got_seen = self._topk_case(spec, cfg, Sq, Sk,
+                                                    backends)
+                except Exception as e:  # noqa: BLE001
+                    self.report(False, f"{label}: {type(e).__name__}: {e}")
+                    continue
+                for key, n in got_seen.items():
+                    seen[key] = seen.get(key, 0) + n
+                self.report(not bad, f"{label} against loops"
+                            + (f" ({'; '.join(bad[:4])})" if bad else ""))
+        missing = [key for key, n in seen.items() if not n]
+        self.report(bool(seen) and not missing,
+                    "unit: attn.topk_blocks cases reach "
+                    + ", ".join(f"{key} ({n})" for key, n in seen.items())
+                    + (f" (never: {', '.join(missing)})" if missing else ""))
+        self.topk_error_tests()
+        self.topk_custom_test()
+
+    def _topk_case(self, spec, cfg, Sq, Sk, backends):
+        """One size of topk_unit_tests: (problems, situations reached)."""
+        layout, H, Hk, D, elem, bq, bk, top_k, local, sink, causal = cfg
+        bshd = layout == "bshd"
+        B = 2
+        rng = np.random.default_rng(1000 + 10 * Sq + Sk)
+        q = np.array(round_elem(rng.standard_normal(
+            (B, Sq, H, D) if bshd else (B, H, Sq, D)), elem))
+        k = np.array(round_elem(rng.standard_normal(
+            (B, Sk, Hk, D) if bshd else (B, Hk, Sk, D)), elem))
+        qv = q.transpose(0, 2, 1, 3) if bshd else q  # [B, H, S, D] views
+        kv = k.transpose(0, 2, 1, 3) if bshd else k
+        for j in range(bk, Sk // bk * bk):  # batch 1: equal full blocks
+            kv[1, :, j] = kv[1, :, j % bk]
+        kv[0, 0, min(Sk - 1, bk), 0] = np.nan  # block 1 (or 0): NaN scores
+        qv[0, H - 1, Sq - 1, 1] = np.inf       # the last query block: inf
+        want, seen = topk_loops(q, k, bshd, bq, bk, top_k, local, sink,
+                                causal)
+        bad = []
+        for label, xp, dtype, max_elems in backends:
+            conv = (lambda a: a) if xp is np else \
+                (lambda a: xp.from_numpy(np.array(a, np.float32)))
+            ev = spec.evaluate([conv(q), conv(k)], xp=xp, dtype=dtype,
+                               max_elems=max_elems)
+            got = ev.outputs[1]
+            got = got.cpu().numpy() if xp is not np else np.asarray(got)
+            if got.dtype.kind != "i" or ev.fully_masked[1] is not None:
+                bad.append(f"{label}: dtype {got.dtype}")
+            ok, msg = compare_exact(got, want)
+            if not ok:
+                bad.append(f"{label}: {msg}")
+        return bad, seen
+
+    def topk_error_tests(self):
+        """attn.topk_blocks's checks of its operands, attributes and result
+        type (the verifier's, and the run-time ones of dynamic sizes)
+        raise ReferenceError naming the op."""
+        interp = reference._Interp(reference._Backend(np, "float32"))
+        T = reference.Type.parse
+        z = np.zeros
+        ok4, rt = (2, 2, 5, 8), "tensor<?x?x?x?xi8>"
+        cases = {  # q shape, k shape, q / k element, attrs, result, needle
+            "q of rank 3": ((2, 5, 8), ok4, "f32", "f32", {}, rt,
+                            "expected q to have rank 4"),
+            "k of rank 5": (ok4, (2, 2, 5, 8, 1), "f32", "f32", {}, rt,
+                            "expected k to have rank 4"),
+            "another D": (ok4, (2, 2, 5, 16), "f32", "f32", {}, rt,
+                          "q has D = 8, k has D = 16"),
+            "D = 0": ((2, 2, 5, 0), (2, 2, 5, 0), "f32", "f32", {}, rt,
+                      "q has D = 0"),
+            "H = 3, Hk = 2": ((2, 3, 5, 8), ok4, "f32", "f32", {}, rt,
+                              "H = 3 query heads is not a multiple of "
+                              "Hk = 2"),
+            "H = 3, Hk = 2 (bshd)": (
+                (2, 5, 3, 8), (2, 7, 2, 8), "f32", "f32",
+                {"layout": "#attn.layout<bshd>"}, rt,
+                "H = 3 query heads is not a multiple of Hk = 2"),
+            "another batch": (ok4, (3, 2, 5, 8), "f32", "f32", {}, rt,
+                              "q has B = 2, k has B = 3"),
+            "an integer q": (ok4, ok4, "i32", "f32", {}, rt,
+                             "q must be a float tensor"),
+            "an integer k": (ok4, ok4, "f32", "i8", {}, rt,
+                             "k must be a float tensor"),
+            "f32 q, bf16 k": (ok4, ok4, "f32", "bf16", {}, rt,
+                              "different element types"),
+            "block_q = 0": (ok4, ok4, "f32", "f32", {"block_q": "0 : i64"},
+                            rt, "block_q = 0, expected >= 1"),
+            "block_k = -2": (ok4, ok4, "f32", "f32",
+                             {"block_k": "-2 : i64"}, rt,
+                             "block_k = -2, expected >= 1"),
+            "top_k = -1": (ok4, ok4, "f32", "f32", {"top_k": "-1 : i64"}, rt,
+                           "top_k = -1, expected >= 0"),
+            "local = -1": (ok4, ok4, "f32", "f32", {"local": "-1 : i64"}, rt,
+                           "local = -1, expected >= 0"),
+            "sink = -3": (ok4, ok4, "f32", "f32", {"sink": "-3 : i64"}, rt,
+                          "sink = -3, expected >= 0"),
+            "no top_k": (ok4, ok4, "f32", "f32", {"top_k": None}, rt,
+                         "no 'top_k' attribute"),
+            "a result of 3 query blocks (2)": (
+                ok4, ok4, "f32", "f32", {}, "tensor<?x?x3x?xi8>",
+                "the result has shape (2, 2, 2, 2)"),
+            "a result of other heads (bshd)": (
+                (2, 5, 4, 8), (2, 5, 2, 8), "f32", "f32",
+                {"layout": "#attn.layout<bshd>"}, "tensor<?x2x?x?xi8>",
+                "the result has shape (2, 4, 2, 2)"),
+            "a float result": (ok4, ok4, "f32", "f32", {},
+                               "tensor<?x?x?x?xf32>",
+                               "expected an integer tensor result"),
+        }
+        bad = []
+        for what, (qs, ks, qe, ke, attrs, rtype, needle) in cases.items():
+            op = reference.Op("attn.topk_blocks", 0)
+            op.attrs = {"block_q": "4 : i64", "block_k": "3 : i64",
+                        "top_k": "1 : i64", "causal": "unit"}
+            for key, val in attrs.items():
+                if val is None:
+                    del op.attrs[key]
+                else:
+                    op.attrs[key] = val
+            vals = []
+            for shape, e in ((qs, qe), (ks, ke)):
+                t = T("tensor<" + "?x" * len(shape) + f"{e}>")
+                x = z(shape, np.int64 if e.startswith("i") else np.float32)
+                vals.append(reference._Val(x, t))
+            op.operand_types = [v.t for v in vals]
+            op.result_types = [T(rtype)]
+            try:
+                interp._HANDLERS["attn.topk_blocks"](interp, op, vals, None,
+                                                     {})
+                bad.append(f"{what}: not reported")
+            except reference.ReferenceError as e:
+                if needle not in str(e) or "attn.topk_blocks" not in str(e):
+                    bad.append(f"{what}: {e}")
+        self.report(not bad, f"unit: attn.topk_blocks errors ({len(cases)} "
+                    "cases)" + (f" ({'; '.join(bad)})" if bad else ""))
+
+    def topk_custom_test(self):
+        """TOPK_CUSTOM printed in generic form by attune-opt (how a CUDA
+        artifact's spec.mlir writes the op) against topk_loops at B = 2,
+        Sq = 17, Sk = 113 on numpy; SKIP while attune-opt does not know
+        the op."""
+        label = "unit: attn.topk_blocks custom form via attune-opt B=2 " \
+            "Sq=17 Sk=113"
+        p = self.tmp / "topk_custom.mlir"
+        p.write_text(TOPK_CUSTOM)
+        try:
+            text = self.generic(p)
+        except (OSError, RuntimeError) as e:
+            if "'attn.topk_blocks' is unknown" in str(e):
+                self.report(None, f"{label}: skipped: this attune-opt does "
+                            "not know the op")
+            else:
+                self.report(False, f"{label}: {type(e).__name__}: {e}")
+            return
+        try:
+            spec = reference.parse_spec(text)
+            rng = np.random.default_rng(3)
+            q = round_elem(rng.standard_normal((2, 4, 17, 8)), "bf16")
+            k = round_elem(rng.standard_normal((2, 2, 113, 8)), "bf16")
+            want, _ = topk_loops(q, k, False, 16, 5, 3, 1, 0, True)
+            ok, msg = compare_exact(spec.evaluate([q, k], xp=np).outputs[1],
+                                    want)
+            self.report(ok, f"{label} against loops: {msg}")
+        except Exception as e:  # noqa: BLE001
+            self.report(False, f"{label}: {type(e).__name__}: {e}")
 
     def _hash_case(self, spec, ci, bshd, H, D, xe, rshape, rte, mshape, mte,
                    Hc, S, backends):

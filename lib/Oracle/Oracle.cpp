@@ -1685,6 +1685,12 @@ FailureOr<std::vector<Array>> Evaluator::run(func::FuncOp func) {
       continue;
     }
     if (std::optional<LogicalResult> done =
+            oracle::detail::evaluateBlockSelectionOp(&op, *this)) {
+      if (failed(*done))
+        return failure();
+      continue;
+    }
+    if (std::optional<LogicalResult> done =
             oracle::detail::evaluateTensorOp(&op, *this)) {
       if (failed(*done))
         return failure();

@@ -136,6 +136,10 @@ std::optional<mlir::LogicalResult> evaluateVarlenOp(mlir::Operation *op,
 std::optional<mlir::LogicalResult> evaluateHashOp(mlir::Operation *op,
                                                   Environment &env);
 
+/// The same for attn.topk_blocks (BlockSelectionOps.cpp).
+std::optional<mlir::LogicalResult>
+evaluateBlockSelectionOp(mlir::Operation *op, Environment &env);
+
 } // namespace attune::oracle::detail
 
 #endif // ATTUNE_LIB_ORACLE_ORACLEINTERNAL_H

@@ -189,6 +189,17 @@ inferByRule(Operation *op, ShapeState &state) {
     out.append({(*input)[d.batch], (*input)[d.head], (*input)[d.seq]});
     return single(out);
   }
+  if (auto topk = dyn_cast<attn::TopkBlocksOp>(op)) {
+    // [B, H, ceil(Sq / block_q), ceil(Sk / block_k)].
+    auto q = state.shapeOf(op, topk.getQ());
+    auto k = state.shapeOf(op, topk.getK());
+    if (failed(q) || failed(k))
+      return Result(failure());
+    attn::LayoutDims d = topk.getLayoutDims();
+    int64_t bq = topk.getBlockQ(), bk = topk.getBlockK();
+    return single({(*q)[d.batch], (*q)[d.head], ((*q)[d.seq] + bq - 1) / bq,
+                   ((*k)[d.seq] + bk - 1) / bk});
+  }
   if (auto unpack = dyn_cast<attn::UnpackOp>(op)) {
     // [B, H, S, D]: B from the offsets, S static or max_len.
     auto packed = state.shapeOf(op, unpack.getPacked());
@@ -471,6 +482,7 @@ Value attune::oracle::getSameShapeOperand(OpResult result) {
   // Ops with an own rule that does not keep an operand's shape.
   if (isa<attn::AttentionOp, attn::GatherPagesOp, attn::UnpackOp,
           attn::LshBucketsOp, attn::NearestCentroidOp, attn::PackOp,
+          attn::TopkBlocksOp,
           tensor::EmptyOp, tensor::ConcatOp, tensor::ExtractSliceOp,
           tensor::PadOp, tensor::CollapseShapeOp, tensor::ExpandShapeOp>(op))
     return nullptr;

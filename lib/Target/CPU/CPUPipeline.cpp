@@ -79,8 +79,9 @@ void attune::cpu::buildCPUPipeline(OpPassManager &pm,
     // Ropes the conversion did not fuse into a query or key load.
     pm.addPass(attn::createAttnLowerRope());
     pm.addPass(attn::createAttnLowerMerge());
-    // Bucket ids: a contraction and an argmax.
+    // Bucket ids (a contraction and an argmax) and block maps.
     pm.addPass(attn::createAttnLowerHashing());
+    pm.addPass(attn::createAttnLowerBlockSelection());
     // Gathers not fused into a key or value load, and appends.
     pm.addPass(attn::createAttnLowerPages());
     // Unpacks not fused into a load, and packs.

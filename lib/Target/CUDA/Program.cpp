@@ -144,9 +144,11 @@ static LogicalResult prepare(func::FuncOp func, bool cluster) {
   // sort and permutes, steps of their own (HashKernels.cpp).
   if (cluster)
     attn::clusterBucketedAttention(func);
-  // Bucket ids: a contraction and an argmax, two linalg steps.
+  // Bucket ids (a contraction and an argmax) and block maps (sums,
+  // scores, selection passes): linalg steps.
   if (failed(attn::lowerAll(func, attn::lowerLshBuckets)) ||
-      failed(attn::lowerAll(func, attn::lowerNearestCentroid)))
+      failed(attn::lowerAll(func, attn::lowerNearestCentroid)) ||
+      failed(attn::lowerAll(func, attn::lowerTopkBlocks)))
     return failure();
 
   // Returned values: each its own step's result, returned once.

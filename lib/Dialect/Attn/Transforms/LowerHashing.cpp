@@ -38,21 +38,6 @@ namespace attune::attn {
 using namespace mlir;
 using namespace attune::attn;
 
-/// `x` (f32, f16 or bf16) as f64, exactly (through f32).
-static Value toF64(OpBuilder &b, Location loc, Value x) {
-  if (!x.getType().isF32())
-    x = arith::ExtFOp::create(b, loc, b.getF32Type(), x);
-  return arith::ExtFOp::create(b, loc, b.getF64Type(), x);
-}
-
-/// A tensor of `sizes` filled with `value`.
-static Value filled(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
-                    TypedAttr value) {
-  Value empty = tensor::EmptyOp::create(b, loc, sizes, value.getType());
-  Value scalar = arith::ConstantOp::create(b, loc, value);
-  return linalg::FillOp::create(b, loc, scalar, empty).getResult(0);
-}
-
 /// The scores `sum_d x[b,h,s,d] * p[...]` as f64 [lead..., B, H, S, C]
 /// over loops (lead..., b, h, s, d, c): `lead` leading loops (the LSH
 /// rounds), the features a reduction before the C candidates, which stay
@@ -78,7 +63,7 @@ static Value contract(OpBuilder &b, Location loc, Value input, Value params,
   for (unsigned d : {dims.batch, dims.head, dims.seq})
     sizes.push_back(tensor::getMixedSize(b, loc, input, d));
   sizes.push_back(b.getIndexAttr(candidates));
-  Value init = filled(b, loc, sizes, b.getF64FloatAttr(0.0));
+  Value init = filledTensor(b, loc, sizes, b.getF64FloatAttr(0.0));
 
   SmallVector<utils::IteratorType> iterators(loops,
                                              utils::IteratorType::parallel);
@@ -89,8 +74,8 @@ static Value contract(OpBuilder &b, Location loc, Value input, Value params,
       ArrayRef<AffineMap>{AffineMap::get(loops, 0, xExprs, ctx), paramMap,
                           AffineMap::get(loops, 0, outExprs, ctx)},
       iterators, [&](OpBuilder &nb, Location l, ValueRange args) {
-        Value product = arith::MulFOp::create(nb, l, toF64(nb, l, args[0]),
-                                              toF64(nb, l, args[1]));
+        Value product = arith::MulFOp::create(nb, l, extendToF64(nb, l, args[0]),
+                                              extendToF64(nb, l, args[1]));
         linalg::YieldOp::create(
             nb, l, arith::AddFOp::create(nb, l, args[2], product).getResult());
       });
@@ -113,9 +98,9 @@ argmax(OpBuilder &b, Location loc, Value scores, ValueRange extra,
   SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, scores);
   sizes.pop_back();
   Value best =
-      filled(b, loc, sizes,
+      filledTensor(b, loc, sizes,
              b.getF64FloatAttr(-std::numeric_limits<double>::infinity()));
-  Value ids = filled(b, loc, sizes, b.getI32IntegerAttr(0));
+  Value ids = filledTensor(b, loc, sizes, b.getI32IntegerAttr(0));
   AffineMap outMap =
       AffineMap::getMultiDimIdentityMap(loops, ctx).dropResult(loops - 1);
   SmallVector<AffineMap> maps{AffineMap::getMultiDimIdentityMap(loops, ctx)};
@@ -221,7 +206,7 @@ LogicalResult attune::attn::lowerNearestCentroid(RewriterBase &rewriter,
                         /*lead=*/0, cMap, {}, k);
 
   // Half the squared norm of every centroid: loops (h, c, d).
-  Value norms = filled(rewriter, loc,
+  Value norms = filledTensor(rewriter, loc,
                        {rewriter.getIndexAttr(heads), rewriter.getIndexAttr(k)},
                        rewriter.getF64FloatAttr(0.0));
   norms = linalg::GenericOp::create(
@@ -233,7 +218,7 @@ LogicalResult attune::attn::lowerNearestCentroid(RewriterBase &rewriter,
                                             utils::IteratorType::parallel,
                                             utils::IteratorType::reduction},
               [&](OpBuilder &b, Location l, ValueRange args) {
-                Value m = toF64(b, l, args[0]);
+                Value m = extendToF64(b, l, args[0]);
                 Value sq = arith::MulFOp::create(b, l, m, m);
                 linalg::YieldOp::create(
                     b, l, arith::AddFOp::create(b, l, args[1], sq).getResult());
@@ -272,7 +257,7 @@ LogicalResult attune::attn::lowerSortIds(RewriterBase &rewriter, SortIdsOp op) {
   Value length = getValueOrCreateConstantIndexOp(rewriter, loc, sizes.back());
   Value orderInit = tensor::EmptyOp::create(rewriter, loc, sizes, i32);
   Value sortedInit = tensor::EmptyOp::create(rewriter, loc, sizes, i32);
-  Value countsInit = filled(rewriter, loc, {rewriter.getIndexAttr(numIds + 1)},
+  Value countsInit = filledTensor(rewriter, loc, {rewriter.getIndexAttr(numIds + 1)},
                             rewriter.getIndexAttr(0));
 
   // One row (leading indices `lead`): a counting sort, stable because the
@@ -389,7 +374,7 @@ LogicalResult attune::attn::lowerPermute(RewriterBase &rewriter, PermuteOp op) {
   // that each row of `order` is a permutation.
   Value source = order;
   if (op.getInverse())
-    source = filled(rewriter, loc, rows, rewriter.getI32IntegerAttr(-1));
+    source = filledTensor(rewriter, loc, rows, rewriter.getI32IntegerAttr(-1));
   Value lenI32 =
       arith::IndexCastOp::create(rewriter, loc, rewriter.getI32Type(), length);
   SmallVector<Value> extents;

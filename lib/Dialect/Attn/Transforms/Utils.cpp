@@ -11,6 +11,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 
@@ -54,6 +55,20 @@ Value attune::attn::extractIndex(OpBuilder &b, Location loc, Value tensor,
   if (!v.getType().isIndex())
     v = arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
   return v;
+}
+
+Value attune::attn::extendToF64(OpBuilder &b, Location loc, Value x) {
+  if (!x.getType().isF32())
+    x = arith::ExtFOp::create(b, loc, b.getF32Type(), x);
+  return arith::ExtFOp::create(b, loc, b.getF64Type(), x);
+}
+
+Value attune::attn::filledTensor(OpBuilder &b, Location loc,
+                                 ArrayRef<OpFoldResult> sizes,
+                                 TypedAttr value) {
+  Value empty = tensor::EmptyOp::create(b, loc, sizes, value.getType());
+  Value scalar = arith::ConstantOp::create(b, loc, value);
+  return linalg::FillOp::create(b, loc, scalar, empty).getResult(0);
 }
 
 void attune::attn::emitPermuteShapeChecks(OpBuilder &b, PermuteOp op,

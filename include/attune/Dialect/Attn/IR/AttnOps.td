@@ -538,6 +538,64 @@ def Attn_PermuteOp : Attn_Op<"permute", [Pure,
 }
 
 //===----------------------------------------------------------------------===//
+// TopkBlocksOp
+//===----------------------------------------------------------------------===//
+
+def Attn_TopkBlocksOp : Attn_Op<"topk_blocks", [Pure]> {
+  let summary = "the key blocks each query block keeps (NSA, MoBA gating)";
+  let description = [{
+    Scores every (query block, key block) pair by the dot product of the
+    blocks' mean query and mean key and keeps, per query block, the
+    `top_k` best key blocks plus the `sink` first and the `local` blocks
+    at the query block's own position, as Native Sparse Attention's and
+    MoBA's gates do (docs/BlockSelection.md has the exact semantics). `q`
+    is `[B, H, Sq, D]` and `k` `[B, Hk, Sk, D]` (or `[B, S, H, D]` with
+    `layout(bshd)`), `H` a multiple of `Hk`; the result is i8 `[B, H,
+    ceil(Sq / block_q), ceil(Sk / block_k)]`, 1 where kept:
+
+    ```
+    score[qb, kb] = (sum_d Qsum[qb, d] * Ksum[kb, d]) / (nq(qb) * nk(kb))
+    keep[qb, kb]  = forced(qb, kb) or kb is among the top_k candidates
+    ```
+
+    The block sums and the dot products are f64, in order, so the map is
+    the same on every target (exact for bf16 and f16 inputs). With
+    `causal`, a key block after every query of the block (aligned to the
+    end, `j <= i + Sk - Sq`) is neither kept nor a candidate. Feed the map
+    to an `attn.attention` mask `keep[b, h, i / block_q, j / block_k] != 0`.
+
+    ```mlir
+    %keep = attn.topk_blocks %q, %k {block_q = 64, block_k = 64, top_k = 16,
+                                     local = 1, sink = 1, causal}
+        : tensor<?x8x?x64xbf16>, tensor<?x2x?x64xbf16> -> tensor<?x8x?x?xi8>
+    ```
+  }];
+
+  let arguments = (ins
+    AnyRankedTensor:$q,
+    AnyRankedTensor:$k,
+    I64Attr:$block_q,
+    I64Attr:$block_k,
+    I64Attr:$top_k,
+    DefaultValuedAttr<I64Attr, "0">:$local,
+    DefaultValuedAttr<I64Attr, "0">:$sink,
+    UnitAttr:$causal,
+    DefaultValuedAttr<Attn_LayoutAttr, "::attune::attn::Layout::bhsd">:$layout
+  );
+  let results = (outs AnyRankedTensor:$result);
+
+  let assemblyFormat = [{
+    $q `,` $k attr-dict `:` type($q) `,` type($k) `->` type($result)
+  }];
+  let hasVerifier = 1;
+
+  let extraClassDeclaration = [{
+    /// Position of each logical dimension in the 4-D inputs.
+    LayoutDims getLayoutDims() { return ::attune::attn::getLayoutDims(getLayout()); }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // GatherPagesOp, AppendPagesOp
 //===----------------------------------------------------------------------===//
 

@@ -31,6 +31,7 @@ class PackOp;
 class PermuteOp;
 class RopeOp;
 class SortIdsOp;
+class TopkBlocksOp;
 class UnpackOp;
 
 #define GEN_PASS_DECL
@@ -60,6 +61,11 @@ mlir::LogicalResult lowerLshBuckets(mlir::RewriterBase &rewriter,
 /// The same for attn.nearest_centroid.
 mlir::LogicalResult lowerNearestCentroid(mlir::RewriterBase &rewriter,
                                          NearestCentroidOp op);
+
+/// Replaces `op` by block sums, scores, top_k selection passes and the map,
+/// linalg.generic ops all (see `attn-lower-block-selection`).
+mlir::LogicalResult lowerTopkBlocks(mlir::RewriterBase &rewriter,
+                                    TopkBlocksOp op);
 
 /// Replaces `op` by a counting sort of each row, serial loops on tensors
 /// (see `attn-lower-hashing`).

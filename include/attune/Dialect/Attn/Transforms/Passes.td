@@ -135,6 +135,29 @@ def AttnLowerRope : Pass<"attn-lower-rope"> {
   ];
 }
 
+def AttnLowerBlockSelection : Pass<"attn-lower-block-selection"> {
+  let summary = "Lower attn.topk_blocks (the NSA / MoBA gate) to linalg";
+  let description = [{
+    Rewrites every `attn.topk_blocks` into `linalg.generic` ops
+    (docs/BlockSelection.md): the f64 block sums of Q and K (a reduction
+    over a block's rows in order, each row read at its clamped index and
+    zero past the end), their dot products over the features in order and
+    one division by the blocks' row counts, `top_k` argmax passes (pass p
+    finds the p-th best candidate: eligible, not forced, not NaN, after
+    the previous pick in the order "larger score, then lower key block"),
+    and the i8 map of forced blocks and candidates up to the last pick. A
+    dynamic batch size that must equal the other input's is checked with
+    `cf.assert`. Both targets and `attn-lower-to-reference` lower the op
+    this way.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::cf::ControlFlowDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 def AttnLowerHashing : Pass<"attn-lower-hashing"> {
   let summary = "Lower the bucket-id ops (lsh_buckets, nearest_centroid, sort_ids, permute)";
   let description = [{

@@ -39,6 +39,15 @@ void emitSizeCheck(mlir::OpBuilder &b, mlir::Operation *op, mlir::Value x,
 mlir::Value extractIndex(mlir::OpBuilder &b, mlir::Location loc,
                          mlir::Value tensor, mlir::ValueRange at);
 
+/// `x` (f32, f16 or bf16) as f64, exactly (through f32): the bucket-id and
+/// block-selection lowerings sum in f64.
+mlir::Value extendToF64(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
+
+/// A tensor of `sizes` filled with the constant `value` (linalg.fill).
+mlir::Value filledTensor(mlir::OpBuilder &b, mlir::Location loc,
+                         llvm::ArrayRef<mlir::OpFoldResult> sizes,
+                         mlir::TypedAttr value);
+
 /// Emits run-time checks (`cf.assert`) that the dynamic sizes the verifier
 /// could not compare agree: the batch size of Q, K and V, and the sequence
 /// length of K and V. A mismatch aborts with a message instead of reading
