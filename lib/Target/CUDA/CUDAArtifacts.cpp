@@ -485,9 +485,15 @@ bool attune::cuda::isSingleAttentionSpec(ModuleOp spec) {
 
 LogicalResult attune::cuda::checkSupportedSpec(ModuleOp spec) {
   auto functions = attentionFunctions(spec);
-  if (functions.empty())
-    return emitError(spec.getLoc(), "CUDA target: expected one function with "
-                                    "attn.attention, found 0");
+  if (functions.empty()) {
+    // At the first function when there is one: the module's own location
+    // is the file's 0:0.
+    auto funcs = spec.getOps<func::FuncOp>();
+    Location loc = funcs.empty() ? spec.getLoc() : (*funcs.begin()).getLoc();
+    return emitError(loc, "CUDA target: expected one function with "
+                          "attn.attention, found 0 (a CUDA artifact runs "
+                          "attention; the CPU target compiles any function)");
+  }
   for (auto [func, op] : functions)
     if (func != functions[0].first)
       return op.emitError("CUDA target: expected one function with "

@@ -201,11 +201,20 @@ attune::cuda::emitLinalgKernel(OpBuilder &b, linalg::GenericOp op,
     return indices;
   };
 
-  // Values the region uses from above: constants, sizes, scalar arguments.
+  // Values the region uses from above: constants, sizes, scalar arguments,
+  // and tensors it reads with tensor.extract (a load of the buffer at the
+  // extract's indices, like an input's).
   SetVector<Value> above;
   getUsedValuesDefinedAbove(op.getRegion(), above);
   IRMapping outer;
   for (Value value : above) {
+    if (isa<RankedTensorType>(value.getType()) &&
+        llvm::all_of(value.getUses(), [&](OpOperand &use) {
+          auto extract = dyn_cast<tensor::ExtractOp>(use.getOwner());
+          return !op->isProperAncestor(use.getOwner()) ||
+                 (extract && use.getOperandNumber() == 0);
+        }))
+      continue;
     FailureOr<Value> inside = kb.scalar(value);
     if (failed(inside))
       return op.emitError("CUDA target: the region of a linalg step may use "
@@ -258,6 +267,18 @@ attune::cuda::emitLinalgKernel(OpBuilder &b, linalg::GenericOp op,
     for (Operation &inner : region->without_terminator()) {
       if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
         map.map(index.getResult(), ivs[index.getDim()]);
+        continue;
+      }
+      if (auto extract = dyn_cast<tensor::ExtractOp>(inner);
+          extract && !op.getRegion().isAncestor(
+                         extract.getTensor().getParentRegion())) {
+        SmallVector<Value> indices;
+        for (Value i : extract.getIndices())
+          indices.push_back(map.lookupOrDefault(i));
+        FailureOr<Value> loaded = kb.load(at, extract.getTensor(), indices);
+        if (failed(loaded))
+          return failure();
+        map.map(extract.getResult(), *loaded);
         continue;
       }
       at.clone(inner, map);

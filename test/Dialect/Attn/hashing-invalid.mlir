@@ -208,3 +208,28 @@ func.func @permute_order_type(%x: tensor<4x2x16x8xf32>, %o: tensor<4x2x16xi64>) 
   %0 = attn.permute %x, %o : tensor<4x2x16x8xf32>, tensor<4x2x16xi64>
   return
 }
+
+// -----
+
+// Unsigned or signed integers are not the signless i32 the lowerings make.
+func.func @result_unsigned(%x: tensor<1x4x16x64xf32>, %r: tensor<1x1x64x2xf32>) {
+  // expected-error @+1 {{expected the result to be 'tensor<1x1x4x16xi32>', got 'tensor<1x1x4x16xui32>'}}
+  %0 = attn.lsh_buckets %x, %r : tensor<1x4x16x64xf32>, tensor<1x1x64x2xf32> -> tensor<1x1x4x16xui32>
+  return
+}
+
+// -----
+
+func.func @sort_signed(%ids: tensor<4x16xsi32>) {
+  // expected-error @+1 {{expected ids of i32 with at least one dimension and no encoding, got 'tensor<4x16xsi32>'}}
+  %o, %s = attn.sort_ids %ids {num_ids = 8} : tensor<4x16xsi32>
+  return
+}
+
+// -----
+
+func.func @permute_order_unsigned(%x: tensor<4x2x16x8xf32>, %o: tensor<4x2x16xui32>) {
+  // expected-error @+1 {{expected 'order' to be i32 [B, H, S] = 'tensor<4x2x16xi32>', got 'tensor<4x2x16xui32>'}}
+  %0 = attn.permute %x, %o : tensor<4x2x16x8xf32>, tensor<4x2x16xui32>
+  return
+}

@@ -76,7 +76,7 @@ static LogicalResult verifyHashOp(Operation *op, Value input, Value params,
     expected[k] = paramType.getDimSize(0);
   expected.append({type.getDimSize(dims.batch), type.getDimSize(dims.head),
                    type.getDimSize(dims.seq)});
-  if (!resultType.getElementType().isInteger(32) || resultType.getEncoding() ||
+  if (!resultType.getElementType().isSignlessInteger(32) || resultType.getEncoding() ||
       resultType.getShape() != ArrayRef<int64_t>(expected))
     return fail() << "expected the result to be "
                   << RankedTensorType::get(
@@ -105,7 +105,7 @@ LogicalResult NearestCentroidOp::verify() {
 
 LogicalResult SortIdsOp::verify() {
   auto type = cast<RankedTensorType>(getIds().getType());
-  if (type.getRank() < 1 || !type.getElementType().isInteger(32) ||
+  if (type.getRank() < 1 || !type.getElementType().isSignlessInteger(32) ||
       type.getEncoding())
     return emitOpError("expected ids of i32 with at least one dimension and "
                        "no encoding, got ")
@@ -142,7 +142,7 @@ LogicalResult PermuteOp::verify() {
                                 type.getDimSize(dims.head),
                                 type.getDimSize(dims.seq)};
   bool agree = orderType.getRank() == 3 &&
-               orderType.getElementType().isInteger(32) &&
+               orderType.getElementType().isSignlessInteger(32) &&
                !orderType.getEncoding();
   for (int64_t k = 0; agree && k < 3; ++k) {
     int64_t a = orderType.getDimSize(k), b = expected[k];

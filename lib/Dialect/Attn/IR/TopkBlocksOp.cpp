@@ -98,7 +98,7 @@ LogicalResult TopkBlocksOp::verify() {
       blocksOf(qType.getDimSize(dims.seq), getBlockQ()),
       blocksOf(kType.getDimSize(dims.seq), getBlockK())};
   bool agree = resultType.getRank() == 4 &&
-               resultType.getElementType().isInteger(8) &&
+               resultType.getElementType().isSignlessInteger(8) &&
                !resultType.getEncoding();
   for (int64_t d = 0; agree && d < 4; ++d)
     agree = resultType.getDimSize(d) == expected[d];

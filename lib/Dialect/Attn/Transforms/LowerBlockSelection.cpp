@@ -9,8 +9,7 @@
 //
 //   1. the f64 block sums of Q ([B, H, nQb, D]) and K (transposed, [B, Hk,
 //      D, nKb], the blocks innermost for the CPU's vectoriser), a reduction
-//      over a block's rows in order, each read at its clamped row and zero
-//      past the end;
+//      over a block's rows in order, a row past the end adding zero;
 //   2. the f64 dot products of the sums over d in order, then one division
 //      by the blocks' row counts: the scores [B, H, nQb, nKb];
 //   3. top_k passes, each an argmax over kb of the candidates after the
@@ -147,9 +146,7 @@ static Value blockSums(OpBuilder &b, Location loc, Value x, LayoutDims dims,
   // window operand of linalg.pooling_* does).
   Value window = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{block},
                                          b.getF64Type());
-  Value last = arith::SubIOp::create(
-      b, loc, getValueOrCreateConstantIndexOp(b, loc, length),
-      arith::ConstantIndexOp::create(b, loc, 1));
+  Value end = getValueOrCreateConstantIndexOp(b, loc, length);
   SmallVector<utils::IteratorType> iterators(5, utils::IteratorType::parallel);
   iterators[3] = utils::IteratorType::reduction;
   auto generic = linalg::GenericOp::create(
@@ -166,12 +163,16 @@ static Value blockSums(OpBuilder &b, Location loc, Value x, LayoutDims dims,
                 nb, l, loops[2],
                 arith::ConstantIndexOp::create(nb, l, block)),
             loops[3]);
+        // A row past the end reads row 0 (there is one: the block exists)
+        // and adds zero; no size - 1, which a CUDA program would have to
+        // name as a symbol that is negative for an empty sequence.
         Value inside =
-            arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sle, row, last);
+            arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ult, row, end);
         SmallVector<Value> at(4);
         at[dims.batch] = loops[0];
         at[dims.head] = loops[1];
-        at[dims.seq] = arith::MinSIOp::create(nb, l, row, last);
+        at[dims.seq] = arith::SelectOp::create(
+            nb, l, inside, row, arith::ConstantIndexOp::create(nb, l, 0));
         at[dims.feature] = loops[4];
         Value value =
             extendToF64(nb, l, tensor::ExtractOp::create(nb, l, x, at));
