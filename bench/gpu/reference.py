@@ -1854,17 +1854,27 @@ class _Interp:
         key last(qb) = the block's last row + Sk - Sq) or among the top_k
         candidates of query block qb by score descending, then kb
         ascending. score = (sum_d Q[qb, d] K[kb, d]) / (nq nk) of the
-        blocks' float64 sums (key head h / (H / Hk)), every sum in order
+        blocks' float64 sums (key head h / (H / Hk)), or of the sums
+        projected by the two [D, P] projections (P features), every sum in order
         from 0.0 (rows, then d) as the compiled code sums, so the map is
         its, bit for bit. With `causal`, a key block that starts after
         last(qb) is neither kept nor a candidate; a NaN score is never a
         candidate (but the block can be forced). Scores are computed for a
         chunk of query blocks at a time (at most max_elems of them)."""
         be, xp = self.be, self.be.xp
-        if len(args) != 2:
-            raise ReferenceError(f"{op}: expected 2 operands (q, k), got "
+        if len(args) not in (2, 4):
+            raise ReferenceError(f"{op}: expected 2 operands (q, k) or 4 "
+                                 f"(q, k and two projections), got "
                                  f"{len(args)}")
-        q, k = args
+        q, k = args[:2]
+        proj = None
+        if len(args) == 4:
+            for w in args[2:]:
+                if be.kind_of(w.x) != "float" or w.x.ndim != 2:
+                    raise ReferenceError(f"{op}: a projection must be a "
+                                         f"[D, P] float tensor, got {w.t}")
+            proj = [be.to_f64(be.round_to(w.x, w.t.elem.name))
+                    for w in args[2:]]
         for v, name in ((q, "q"), (k, "k")):
             if be.kind_of(v.x) != "float" or v.t.kind != "tensor" or \
                     v.t.elem.kind != "float":
@@ -1905,6 +1915,21 @@ class _Interp:
             # key head hk = h / g by broadcasting.
             Qs = self._block_sums(qf, bq).reshape(B, Hk, g, nQb, D)
             Ks = self._block_sums(kf, bk)                   # [B, Hk, nKb, D]
+            if proj is not None:
+                # The learned gate: the sums times w ([D, P]), in order of d.
+                wq, wk = proj
+                if int(wq.shape[0]) != D or int(wk.shape[0]) != D or \
+                        int(wq.shape[1]) != int(wk.shape[1]):
+                    raise ReferenceError(
+                        f"{op}: projections {tuple(wq.shape)} and "
+                        f"{tuple(wk.shape)} are not both [D = {D}, P]")
+                P = int(wq.shape[1])
+                Qp = be.zeros_f64((B, Hk, g, nQb, P), Qs)
+                Kp = be.zeros_f64((B, Hk, nKb, P), Ks)
+                for d in range(D):
+                    Qp = Qp + Qs[..., d:d + 1] * wq[d].reshape(1, 1, 1, 1, P)
+                    Kp = Kp + Ks[..., d:d + 1] * wk[d].reshape(1, 1, 1, P)
+                Qs, Ks, D = Qp, Kp, P
             nq = be.to_f64(be.asarray(
                 [min(Sq, (i + 1) * bq) - i * bq for i in range(nQb)], "int"))
             nk = be.to_f64(be.asarray(

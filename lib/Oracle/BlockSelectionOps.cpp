@@ -5,7 +5,8 @@
 //===----------------------------------------------------------------------===//
 //
 // attn.topk_blocks in the oracle, written from docs/BlockSelection.md with
-// plain loops: block sums and dot products in f64 in order, one division,
+// plain loops: block sums, projections and dot products in f64 in order,
+// one division,
 // then the candidates of each query block sorted by (score descending, key
 // block ascending) and the first top_k kept with the forced blocks. For
 // bf16 and f16 inputs the sums are exact, so the targets' maps (the same
@@ -56,16 +57,38 @@ static LogicalResult evaluateTopk(attn::TopkBlocksOp op, Environment &env) {
     return emitError(op.getLoc())
            << "oracle: q has batch " << batch << ", k " << k->shape[dims.batch];
   if (kvHeads == 0 || heads % kvHeads)
-    return emitError(op.getLoc()) << "oracle: " << heads
-                                  << " query heads are not a multiple of "
-                                  << kvHeads << " key heads";
+    return emitError(op.getLoc())
+           << "oracle: " << heads << " query heads are not a multiple of "
+           << kvHeads << " key heads";
   int64_t bq = op.getBlockQ(), bk = op.getBlockK();
   int64_t nq = (sq + bq - 1) / bq, nk = (sk + bk - 1) / bk;
   std::vector<double> qs = blockSums(*q, dims, bq, nq);
   std::vector<double> ks = blockSums(*k, dims, bk, nk);
+  // The learned projections: each block's sums times w ([D, P]), f64 in
+  // order of d; the scores' features are then the P projected ones.
+  if (op.getQProj()) {
+    const Array *wq = env.lookupArray(op.getQProj());
+    const Array *wk = env.lookupArray(op.getKProj());
+    if (!wq || !wk)
+      return emitError(op.getLoc()) << "oracle: no value for a projection";
+    int64_t p = wq->shape[1];
+    auto project = [&](const std::vector<double> &sums, const Array &w) {
+      int64_t rows = sums.size() / features;
+      std::vector<double> out(rows * p, 0.0);
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < p; ++c)
+          for (int64_t d = 0; d < features; ++d)
+            out[r * p + c] += sums[r * features + d] * w.data[d * p + c];
+      return out;
+    };
+    qs = project(qs, *wq);
+    ks = project(ks, *wk);
+    features = p;
+  }
   int64_t group = heads / kvHeads, off = sk - sq;
 
-  Array map{{batch, heads, nq, nk}, std::vector<double>(batch * heads * nq * nk)};
+  Array map{{batch, heads, nq, nk},
+            std::vector<double>(batch * heads * nq * nk)};
   std::vector<std::pair<double, int64_t>> candidates;
   for (int64_t b = 0; b < batch; ++b)
     for (int64_t h = 0; h < heads; ++h)
@@ -79,9 +102,9 @@ static LogicalResult evaluateTopk(attn::TopkBlocksOp op, Environment &env) {
           bool eligible = !op.getCausal() || kb * bk <= last;
           int64_t diag = last >= 0 ? last / bk : -1;
           bool forced =
-              eligible && (kb < int64_t(op.getSink()) ||
-                           (last >= 0 && kb <= diag &&
-                            kb > diag - int64_t(op.getLocal())));
+              eligible &&
+              (kb < int64_t(op.getSink()) ||
+               (last >= 0 && kb <= diag && kb > diag - int64_t(op.getLocal())));
           out[kb] = forced ? 1.0 : 0.0;
           if (!eligible || forced)
             continue;

@@ -22,6 +22,8 @@
 // CHECK-DAG: #[[KSMHA:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d3, d4)>
 // CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
 // CHECK-DAG: #[[ROW:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+// CHECK-DAG: #[[PWQ:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d3, d4)>
+// CHECK-DAG: #[[PWK:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d3, d2)>
 
 // CHECK-LABEL: func.func @gqa_causal
 // CHECK-SAME: (%[[Q:.*]]: tensor<?x4x?x8xbf16>, %[[K:.*]]: tensor<?x2x?x8xbf16>)
@@ -32,10 +34,11 @@
 // CHECK: cf.assert %[[SAME]], "attn.topk_blocks: query and key batch sizes do not match"
 // CHECK: %[[SQ:.*]] = tensor.dim %[[Q]], %c2
 // CHECK: %[[SK:.*]] = tensor.dim %[[K]], %c2
+// The blocks: ceil(Sq / 16) query blocks, ceil(Sk / 32) key blocks.
+// CHECK: %[[NQB:.*]] = arith.ceildivui %[[SQ]], %c16 : index
+// CHECK: %[[NKB:.*]] = arith.ceildivui %[[SK]], %c32 : index
 //
-// The query block sums: ceil(Sq / 16) blocks, a window of 16 rows.
-// CHECK: %[[SQ0:.*]] = tensor.dim %[[Q]], %c2{{.*}} : tensor<?x4x?x8xbf16>
-// CHECK: %[[NQB:.*]] = arith.ceildivui %[[SQ0]], %c16 : index
+// The query block sums: a window of 16 rows.
 // CHECK: %[[QE:.*]] = tensor.empty(%{{.*}}, %[[NQB]]) : tensor<?x4x?x8xf64>
 // CHECK: %[[QZ:.*]] = linalg.fill ins(%{{.*}} : f64) outs(%[[QE]] : tensor<?x4x?x8xf64>)
 // CHECK: %[[QWIN:.*]] = tensor.empty() : tensor<16xf64>
@@ -48,7 +51,7 @@
 // CHECK: %[[D:.*]] = linalg.index 4 : index
 // CHECK: %[[START:.*]] = arith.muli %[[BLK]], %c16{{.*}} : index
 // CHECK: %[[R:.*]] = arith.addi %[[START]], %[[T]] : index
-// CHECK: %[[IN:.*]] = arith.cmpi ult, %[[R]], %[[SQ0]] : index
+// CHECK: %[[IN:.*]] = arith.cmpi ult, %[[R]], %[[SQ]] : index
 // CHECK: %[[CL:.*]] = arith.select %[[IN]], %[[R]], %c0{{.*}} : index
 // CHECK: %[[X:.*]] = tensor.extract %[[Q]][%[[B]], %[[H]], %[[CL]], %[[D]]] : tensor<?x4x?x8xbf16>
 // CHECK: %[[X32:.*]] = arith.extf %[[X]] : bf16 to f32
@@ -59,13 +62,11 @@
 // CHECK: linalg.yield %[[SUM]] : f64
 //
 // The key block sums, transposed: [B, Hk, D, nKb], a window of 32 rows.
-// CHECK: %[[NK:.*]] = tensor.dim %[[K]], %c2{{.*}} : tensor<?x2x?x8xbf16>
-// CHECK: %[[NKB:.*]] = arith.ceildivui %[[NK]], %c32 : index
 // CHECK: tensor.empty(%{{.*}}, %[[NKB]]) : tensor<?x2x8x?xf64>
 // CHECK: %[[KWIN:.*]] = tensor.empty() : tensor<32xf64>
 // CHECK: %[[KSUMS:.*]] = linalg.generic {indexing_maps = [#[[WIN]], #[[KSUM]]], iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel"]} ins(%[[KWIN]] : tensor<32xf64>) outs(%{{.*}} : tensor<?x2x8x?xf64>)
 // CHECK: %[[KR:.*]] = arith.addi %{{.*}}, %{{.*}} : index
-// CHECK: %[[KIN:.*]] = arith.cmpi ult, %[[KR]], %[[NK]] : index
+// CHECK: %[[KIN:.*]] = arith.cmpi ult, %[[KR]], %[[SK]] : index
 // CHECK: %[[KCL:.*]] = arith.select %[[KIN]], %[[KR]], %c0{{.*}} : index
 // CHECK: tensor.extract %[[K]][%{{.*}}, %{{.*}}, %[[KCL]], %{{.*}}] : tensor<?x2x?x8xbf16>
 // CHECK: %[[KV64:.*]] = arith.extf %{{.*}} : f32 to f64
@@ -194,25 +195,13 @@ func.func @gqa_causal(%q: tensor<?x4x?x8xbf16>, %k: tensor<?x2x?x8xbf16>)
 }
 
 // top_k = 0, static [B, S, H, D], MHA, not causal: no run-time check (the
-// batch sizes are static), the inputs read at [b, row, h, d], the key sums
-// at head h, no selection pass, and the map only the forced blocks.
+// batch sizes are static), no sums, scores or passes (nothing is
+// selected), and the map only the forced blocks.
 // CHECK-LABEL: func.func @forced_only_bshd
 // CHECK-SAME: (%[[Q:.*]]: tensor<2x10x3x4xf32>, %[[K:.*]]: tensor<2x7x3x4xf32>)
 // CHECK-NOT: cf.assert
-// CHECK: %[[QSUMS:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<4xf64>) outs(%{{.*}} : tensor<2x3x3x4xf64>)
-// CHECK: %[[B:.*]] = linalg.index 0 : index
-// CHECK: %[[H:.*]] = linalg.index 1 : index
-// CHECK: %[[D:.*]] = linalg.index 4 : index
-// CHECK: %[[CL:.*]] = arith.select %{{.*}}, %{{.*}}, %c0{{.*}} : index
-// CHECK: tensor.extract %[[Q]][%[[B]], %[[CL]], %[[H]], %[[D]]] : tensor<2x10x3x4xf32>
-// CHECK: arith.extf %{{.*}} : f32 to f64
-// CHECK: %[[KSUMS:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<4xf64>) outs(%{{.*}} : tensor<2x3x4x2xf64>)
-// CHECK: tensor.extract %[[K]][%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] : tensor<2x7x3x4xf32>
-// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[KSMHA]], #{{.*}}], {{.*}} ins(%[[QSUMS]], %[[KSUMS]] : tensor<2x3x3x4xf64>, tensor<2x3x4x2xf64>) outs(%{{.*}} : tensor<2x3x3x2xf64>)
-// CHECK: %[[SCORES:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<2x3x3x2xf64>)
-// CHECK: arith.divf
-// CHECK-NOT: "reduction"
-// CHECK: %[[MAP:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[ID]]], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%[[SCORES]] : tensor<2x3x3x2xf64>) outs(%{{.*}} : tensor<2x3x3x2xi8>)
+// CHECK-NOT: tensor.extract
+// CHECK: %[[MAP:.*]] = linalg.generic {indexing_maps = [#[[ID]]], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} outs(%{{.*}} : tensor<2x3x3x2xi8>)
 // The sink test (kb < 1); no candidate, so no score is compared.
 // CHECK-NOT: arith.cmpf
 // CHECK: arith.cmpi slt, %{{.*}}, %c1{{.*}} : index
@@ -246,4 +235,37 @@ func.func @three_passes(%q: tensor<1x2x9x8xf16>, %k: tensor<1x2x9x8xf16>)
   %0 = attn.topk_blocks %q, %k {block_q = 3, block_k = 2, top_k = 3}
       : tensor<1x2x9x8xf16>, tensor<1x2x9x8xf16> -> tensor<1x2x3x5xi8>
   return %0 : tensor<1x2x3x5xi8>
+}
+
+// Learned projections, static [B, S, H, D], MHA: the inputs read at [b,
+// row, h, d]; the query sums [B, H, nQb, D] times wq ([D, P]) into [B, H,
+// nQb, P], the transposed key sums [B, H, D, nKb] times wk into [B, H, P,
+// nKb], d a reduction before the innermost dimension; the scores over P.
+// CHECK-LABEL: func.func @learned_bshd
+// CHECK-SAME: (%[[Q:.*]]: tensor<2x10x3x4xbf16>, %[[K:.*]]: tensor<2x7x3x4xbf16>, %[[WQ:.*]]: tensor<4x5xf32>, %[[WK:.*]]: tensor<4x5xbf16>)
+// CHECK: %[[QSUMS:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<4xf64>) outs(%{{.*}} : tensor<2x3x3x4xf64>)
+// CHECK: %[[B:.*]] = linalg.index 0 : index
+// CHECK: %[[H:.*]] = linalg.index 1 : index
+// CHECK: %[[D:.*]] = linalg.index 4 : index
+// CHECK: %[[CL:.*]] = arith.select %{{.*}}, %{{.*}}, %c0{{.*}} : index
+// CHECK: tensor.extract %[[Q]][%[[B]], %[[CL]], %[[H]], %[[D]]] : tensor<2x10x3x4xbf16>
+// CHECK: %[[KSUMS:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<2x3x4x2xf64>)
+// CHECK: %[[QP:.*]] = linalg.generic {indexing_maps = [#[[QS]], #[[PWQ]], #[[QSUM]]], iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel"]} ins(%[[QSUMS]], %[[WQ]] : tensor<2x3x3x4xf64>, tensor<4x5xf32>) outs(%{{.*}} : tensor<2x3x3x5xf64>)
+// CHECK: arith.extf %{{.*}} : f32 to f64
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: %[[KP:.*]] = linalg.generic {indexing_maps = [#[[KSMHA]], #[[PWK]], #[[QSUM]]], iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel"]} ins(%[[KSUMS]], %[[WK]] : tensor<2x3x4x2xf64>, tensor<4x5xbf16>) outs(%{{.*}} : tensor<2x3x5x2xf64>)
+// CHECK: arith.extf %{{.*}} : bf16 to f32
+// CHECK: linalg.generic {{.*}} ins(%[[QP]], %[[KP]] : tensor<2x3x3x5xf64>, tensor<2x3x5x2xf64>) outs(%{{.*}} : tensor<2x3x3x2xf64>)
+// REF-LABEL: func.func @learned_bshd
+// REF-NOT: attn.topk_blocks
+// REF: return
+func.func @learned_bshd(%q: tensor<2x10x3x4xbf16>, %k: tensor<2x7x3x4xbf16>,
+                        %wq: tensor<4x5xf32>, %wk: tensor<4x5xbf16>)
+    -> tensor<2x3x3x2xi8> {
+  %0 = attn.topk_blocks %q, %k projections(%wq, %wk
+      : tensor<4x5xf32>, tensor<4x5xbf16>)
+      {block_q = 4, block_k = 4, top_k = 1, layout = #attn.layout<bshd>}
+      : tensor<2x10x3x4xbf16>, tensor<2x7x3x4xbf16> -> tensor<2x3x3x2xi8>
+  return %0 : tensor<2x3x3x2xi8>
 }

@@ -306,3 +306,43 @@ func.func @result_unsigned(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>) {
   %0 = attn.topk_blocks %q, %k {block_q = 4, block_k = 4, top_k = 1} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x4x4xui8>
   return
 }
+
+// -----
+
+func.func @projection_features(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %w: tensor<16x4xf32>) {
+  // expected-error @+1 {{expected the projections to be static [D = 8, P] tensors of f32, f16 or bf16 with P in [1, 2^16], got 'tensor<16x4xf32>'}}
+  %0 = attn.topk_blocks %q, %k projections(%w, %w : tensor<16x4xf32>, tensor<16x4xf32>) {block_q = 4, block_k = 4, top_k = 1} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x4x4xi8>
+  return
+}
+
+// -----
+
+func.func @projection_dynamic(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %w: tensor<8x?xf32>) {
+  // expected-error @+1 {{expected the projections to be static [D = 8, P] tensors of f32, f16 or bf16 with P in [1, 2^16], got 'tensor<8x?xf32>'}}
+  %0 = attn.topk_blocks %q, %k projections(%w, %w : tensor<8x?xf32>, tensor<8x?xf32>) {block_q = 4, block_k = 4, top_k = 1} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x4x4xi8>
+  return
+}
+
+// -----
+
+func.func @projection_int(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %w: tensor<8x4xi32>) {
+  // expected-error @+1 {{expected the projections to be static [D = 8, P] tensors of f32, f16 or bf16 with P in [1, 2^16], got 'tensor<8x4xi32>'}}
+  %0 = attn.topk_blocks %q, %k projections(%w, %w : tensor<8x4xi32>, tensor<8x4xi32>) {block_q = 4, block_k = 4, top_k = 1} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x4x4xi8>
+  return
+}
+
+// -----
+
+func.func @projection_widths(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %a: tensor<8x4xf32>, %b: tensor<8x5xf32>) {
+  // expected-error @+1 {{expected the projections to have one P, got 'tensor<8x4xf32>' and 'tensor<8x5xf32>'}}
+  %0 = attn.topk_blocks %q, %k projections(%a, %b : tensor<8x4xf32>, tensor<8x5xf32>) {block_q = 4, block_k = 4, top_k = 1} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x4x4xi8>
+  return
+}
+
+// -----
+
+func.func @projection_one(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %a: tensor<8x4xf32>) {
+  // expected-error @+1 {{expected both projections or neither}}
+  %0 = "attn.topk_blocks"(%q, %k, %a) <{block_q = 4 : i64, block_k = 4 : i64, top_k = 1 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 0>}> : (tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<8x4xf32>) -> tensor<1x4x4x4xi8>
+  return
+}

@@ -71,6 +71,26 @@ LogicalResult TopkBlocksOp::verify() {
     return emitOpError("expected the query heads (")
            << heads << ") to be a multiple of the key heads (" << kvHeads
            << ")";
+  // The learned projections: both or neither (the assembly has both),
+  // [D, P] with one P.
+  if (bool(getQProj()) != bool(getKProj()))
+    return emitOpError("expected both projections or neither");
+  if (getQProj()) {
+    auto wq = cast<RankedTensorType>(getQProj().getType());
+    auto wk = cast<RankedTensorType>(getKProj().getType());
+    for (RankedTensorType w : {wq, wk})
+      if (w.getRank() != 2 || !w.hasStaticShape() || w.getEncoding() ||
+          !isFloat(w.getElementType()) || w.getDimSize(0) != headSize ||
+          w.getDimSize(1) < 1 || w.getDimSize(1) > (int64_t(1) << 16))
+        return emitOpError("expected the projections to be static [D = ")
+               << headSize
+               << ", P] tensors of f32, f16 or bf16 with P in "
+                  "[1, 2^16], got "
+               << w;
+    if (wq.getDimSize(1) != wk.getDimSize(1))
+      return emitOpError("expected the projections to have one P, got ")
+             << wq << " and " << wk;
+  }
   // Sizes that keep every block index and product of counts in i32/i64.
   constexpr int64_t kMaxBlock = int64_t(1) << 24;
   // The attributes as signed values (their getters are unsigned).
@@ -105,8 +125,7 @@ LogicalResult TopkBlocksOp::verify() {
   if (!agree)
     return emitOpError("expected the result to be [B, H, ceil(Sq / block_q), "
                        "ceil(Sk / block_k)] = ")
-           << RankedTensorType::get(expected,
-                                    IntegerType::get(getContext(), 8))
+           << RankedTensorType::get(expected, IntegerType::get(getContext(), 8))
            << ", got " << resultType;
   return success();
 }

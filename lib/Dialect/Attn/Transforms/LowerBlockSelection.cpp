@@ -10,8 +10,9 @@
 //   1. the f64 block sums of Q ([B, H, nQb, D]) and K (transposed, [B, Hk,
 //      D, nKb], the blocks innermost for the CPU's vectoriser), a reduction
 //      over a block's rows in order, a row past the end adding zero;
-//   2. the f64 dot products of the sums over d in order, then one division
-//      by the blocks' row counts: the scores [B, H, nQb, nKb];
+//   2. with learned projections, the sums projected (f64, in order of d);
+//      the f64 dot products of the sums over their features in order, then
+//      one division by the blocks' row counts: the scores [B, H, nQb, nKb];
 //   3. top_k passes, each an argmax over kb of the candidates after the
 //      previous pass's pick in the order (larger score, then lower kb):
 //      pass p leaves the p-th best candidate, or index -1 when none is left;
@@ -81,11 +82,10 @@ struct BlockGeometry {
       eligible = cmp(arith::CmpIPredicate::sle, mul(kb, index(bk)), last);
     Value sink = cmp(arith::CmpIPredicate::slt, kb, index(op.getSink()));
     Value diag = arith::FloorDivSIOp::create(b, loc, last, index(bk));
-    Value local =
-        both(both(cmp(arith::CmpIPredicate::sge, last, index(0)),
-                  cmp(arith::CmpIPredicate::sle, kb, diag)),
-             cmp(arith::CmpIPredicate::sgt, kb,
-                 sub(diag, index(op.getLocal()))));
+    Value local = both(
+        both(cmp(arith::CmpIPredicate::sge, last, index(0)),
+             cmp(arith::CmpIPredicate::sle, kb, diag)),
+        cmp(arith::CmpIPredicate::sgt, kb, sub(diag, index(op.getLocal()))));
     return {eligible, both(eligible, either(sink, local))};
   }
 
@@ -94,8 +94,8 @@ struct BlockGeometry {
     auto [eligible, forced] = classify(qb, kb);
     Value notForced = arith::XOrIOp::create(
         b, loc, forced, arith::ConstantIntOp::create(b, loc, 1, 1));
-    Value ordered = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ORD,
-                                          score, score);
+    Value ordered =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ORD, score, score);
     return both(both(eligible, notForced), ordered);
   }
 
@@ -104,10 +104,10 @@ struct BlockGeometry {
   /// False when id < 0 (no pick), and for a NaN score.
   Value after(Value score, Value kb, Value value, Value id) {
     Value kb32 = arith::IndexCastOp::create(b, loc, b.getI32Type(), kb);
-    Value lower = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT,
-                                        score, value);
-    Value equal = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                        score, value);
+    Value lower =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, score, value);
+    Value equal =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, score, value);
     Value later = cmp(arith::CmpIPredicate::sgt, kb32, id);
     Value picked = cmp(arith::CmpIPredicate::sge, id,
                        arith::ConstantIntOp::create(b, loc, 0, 32));
@@ -116,22 +116,26 @@ struct BlockGeometry {
 };
 } // namespace
 
+/// ceil(length / block), a constant where the length is.
+static OpFoldResult blockCount(OpBuilder &b, Location loc, OpFoldResult length,
+                               int64_t block) {
+  if (std::optional<int64_t> n = getConstantIntValue(length))
+    return b.getIndexAttr((*n + block - 1) / block);
+  return arith::CeilDivUIOp::create(
+             b, loc, cast<Value>(length),
+             arith::ConstantIndexOp::create(b, loc, block))
+      .getResult();
+}
+
 /// The block sums of `x` (f64): [B, Hx, nBlocks, D] with the feature last,
-/// or [B, Hx, D, nBlocks] when `transposed`. Loops (b, h, blk, t, d), the
-/// rows t of a block a reduction in order before the features.
+/// or [B, Hx, D, nBlocks] when `transposed`; `length` is x's sequence
+/// length. Loops (b, h, blk, t, d), the rows t of a block a reduction in
+/// order before the features.
 static Value blockSums(OpBuilder &b, Location loc, Value x, LayoutDims dims,
-                       int64_t block, bool transposed) {
+                       Value length, int64_t block, OpFoldResult blocks,
+                       bool transposed) {
   MLIRContext *ctx = b.getContext();
   auto d = [&](unsigned l) { return getAffineDimExpr(l, ctx); };
-  OpFoldResult length = tensor::getMixedSize(b, loc, x, dims.seq);
-  OpFoldResult blocks;
-  if (std::optional<int64_t> n = getConstantIntValue(length))
-    blocks = b.getIndexAttr((*n + block - 1) / block);
-  else
-    blocks = arith::CeilDivUIOp::create(
-                 b, loc, cast<Value>(length),
-                 arith::ConstantIndexOp::create(b, loc, block))
-                 .getResult();
   SmallVector<OpFoldResult> sizes{
       tensor::getMixedSize(b, loc, x, dims.batch),
       tensor::getMixedSize(b, loc, x, dims.head), blocks,
@@ -144,9 +148,8 @@ static Value blockSums(OpBuilder &b, Location loc, Value x, LayoutDims dims,
   Value init = filledTensor(b, loc, sizes, b.getF64FloatAttr(0.0));
   // The pooling window: its only use is to give loop t its extent (as the
   // window operand of linalg.pooling_* does).
-  Value window = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{block},
-                                         b.getF64Type());
-  Value end = getValueOrCreateConstantIndexOp(b, loc, length);
+  Value window =
+      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{block}, b.getF64Type());
   SmallVector<utils::IteratorType> iterators(5, utils::IteratorType::parallel);
   iterators[3] = utils::IteratorType::reduction;
   auto generic = linalg::GenericOp::create(
@@ -159,15 +162,14 @@ static Value blockSums(OpBuilder &b, Location loc, Value x, LayoutDims dims,
           loops.push_back(linalg::IndexOp::create(nb, l, k));
         Value row = arith::AddIOp::create(
             nb, l,
-            arith::MulIOp::create(
-                nb, l, loops[2],
-                arith::ConstantIndexOp::create(nb, l, block)),
+            arith::MulIOp::create(nb, l, loops[2],
+                                  arith::ConstantIndexOp::create(nb, l, block)),
             loops[3]);
         // A row past the end reads row 0 (there is one: the block exists)
         // and adds zero; no size - 1, which a CUDA program would have to
         // name as a symbol that is negative for an empty sequence.
-        Value inside =
-            arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ult, row, end);
+        Value inside = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ult,
+                                             row, length);
         SmallVector<Value> at(4);
         at[dims.batch] = loops[0];
         at[dims.head] = loops[1];
@@ -184,6 +186,44 @@ static Value blockSums(OpBuilder &b, Location loc, Value x, LayoutDims dims,
   return generic.getResult(0);
 }
 
+/// The block sums projected by `w` ([D, P], f64 in order of d): [B, H,
+/// nBlocks, P] from [B, H, nBlocks, D], or with `transposed` [B, H, P,
+/// nBlocks] from [B, H, D, nBlocks]. Loops (b, h, blk or p, d, p or blk),
+/// the features a reduction before the innermost output dimension.
+static Value project(OpBuilder &b, Location loc, Value sums, Value w,
+                     bool transposed) {
+  MLIRContext *ctx = b.getContext();
+  auto d = [&](unsigned l) { return getAffineDimExpr(l, ctx); };
+  int64_t p = cast<RankedTensorType>(w.getType()).getDimSize(1);
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, sums);
+  sizes[transposed ? 2 : 3] = b.getIndexAttr(p);
+  Value init = filledTensor(b, loc, sizes, b.getF64FloatAttr(0.0));
+  // (d0, d1, d2, d3, d4) = (b, h, outer, d, inner).
+  AffineMap sumsMap = AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx);
+  AffineMap wMap = AffineMap::get(5, 0, {d(3), d(4)}, ctx);
+  if (transposed) {
+    sumsMap = AffineMap::get(5, 0, {d(0), d(1), d(3), d(4)}, ctx);
+    wMap = AffineMap::get(5, 0, {d(3), d(2)}, ctx);
+  }
+  SmallVector<utils::IteratorType> iterators(5, utils::IteratorType::parallel);
+  iterators[3] = utils::IteratorType::reduction;
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{init.getType()}, ValueRange{sums, w},
+             ValueRange{init},
+             ArrayRef<AffineMap>{
+                 sumsMap, wMap,
+                 AffineMap::get(5, 0, {d(0), d(1), d(2), d(4)}, ctx)},
+             iterators,
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               Value product = arith::MulFOp::create(
+                   nb, l, args[0], extendToF64(nb, l, args[1]));
+               linalg::YieldOp::create(
+                   nb, l,
+                   arith::AddFOp::create(nb, l, args[2], product).getResult());
+             })
+      .getResult(0);
+}
+
 /// Checks at run time what the verifier could not: one batch size (the
 /// head counts are static).
 static void emitTopkShapeChecks(OpBuilder &b, TopkBlocksOp op,
@@ -192,22 +232,23 @@ static void emitTopkShapeChecks(OpBuilder &b, TopkBlocksOp op,
                 "query and key batch sizes");
 }
 
-LogicalResult attune::attn::lowerTopkBlocks(RewriterBase &rewriter,
-                                            TopkBlocksOp op) {
-  OpBuilder::InsertionGuard guard(rewriter);
-  rewriter.setInsertionPoint(op);
+/// The scores [B, H, nQb, nKb] (f64) of `op`: the block sums (projected
+/// when the op has projections), their dot products in order of the
+/// features, divided by the blocks' row counts.
+static Value emitScores(OpBuilder &b, TopkBlocksOp op, LayoutDims dims,
+                        Value sq, Value sk, ArrayRef<OpFoldResult> scoreSizes) {
   Location loc = op.getLoc();
-  MLIRContext *ctx = rewriter.getContext();
-  LayoutDims dims = op.getLayoutDims();
-  emitTopkShapeChecks(rewriter, op, dims);
-  Value q = op.getQ(), k = op.getK();
-  Value sq = tensor::DimOp::create(rewriter, loc, q, dims.seq);
-  Value sk = tensor::DimOp::create(rewriter, loc, k, dims.seq);
-  Value qSums = blockSums(rewriter, loc, q, dims, op.getBlockQ(),
-                          /*transposed=*/false);
-  Value kSums = blockSums(rewriter, loc, k, dims, op.getBlockK(),
-                          /*transposed=*/true);
+  MLIRContext *ctx = b.getContext();
   auto d = [&](unsigned l) { return getAffineDimExpr(l, ctx); };
+  Value q = op.getQ(), k = op.getK();
+  Value qSums = blockSums(b, loc, q, dims, sq, op.getBlockQ(), scoreSizes[2],
+                          /*transposed=*/false);
+  Value kSums = blockSums(b, loc, k, dims, sk, op.getBlockK(), scoreSizes[3],
+                          /*transposed=*/true);
+  if (op.getQProj()) {
+    qSums = project(b, loc, qSums, op.getQProj(), /*transposed=*/false);
+    kSums = project(b, loc, kSums, op.getKProj(), /*transposed=*/true);
+  }
 
   // Query head h reads key head h floordiv (H / Hk); the verifier asks
   // for static head counts.
@@ -219,41 +260,34 @@ LogicalResult attune::attn::lowerTopkBlocks(RewriterBase &rewriter,
 
   // The scores: loops (b, h, qb, d, kb), the features a reduction before
   // the key blocks (innermost, contiguous in the transposed sums).
-  SmallVector<OpFoldResult> scoreSizes{
-      tensor::getMixedSize(rewriter, loc, qSums, 0),
-      tensor::getMixedSize(rewriter, loc, qSums, 1),
-      tensor::getMixedSize(rewriter, loc, qSums, 2),
-      tensor::getMixedSize(rewriter, loc, kSums, 3)};
-  Value dotInit =
-      filledTensor(rewriter, loc, scoreSizes, rewriter.getF64FloatAttr(0.0));
+  Value dotInit = filledTensor(b, loc, scoreSizes, b.getF64FloatAttr(0.0));
   SmallVector<utils::IteratorType> dotIterators(5,
                                                 utils::IteratorType::parallel);
   dotIterators[3] = utils::IteratorType::reduction;
-  Value dots =
-      linalg::GenericOp::create(
-          rewriter, loc, TypeRange{dotInit.getType()},
-          ValueRange{qSums, kSums}, ValueRange{dotInit},
-          ArrayRef<AffineMap>{
-              AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx),
-              AffineMap::get(5, 0, {d(0), kvHead, d(3), d(4)}, ctx),
-              AffineMap::get(5, 0, {d(0), d(1), d(2), d(4)}, ctx)},
-          dotIterators,
-          [&](OpBuilder &nb, Location l, ValueRange args) {
-            Value product = arith::MulFOp::create(nb, l, args[0], args[1]);
-            linalg::YieldOp::create(
-                nb, l,
-                arith::AddFOp::create(nb, l, args[2], product).getResult());
-          })
-          .getResult(0);
+  Value dots = linalg::GenericOp::create(
+                   b, loc, TypeRange{dotInit.getType()},
+                   ValueRange{qSums, kSums}, ValueRange{dotInit},
+                   ArrayRef<AffineMap>{
+                       AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx),
+                       AffineMap::get(5, 0, {d(0), kvHead, d(3), d(4)}, ctx),
+                       AffineMap::get(5, 0, {d(0), d(1), d(2), d(4)}, ctx)},
+                   dotIterators,
+                   [&](OpBuilder &nb, Location l, ValueRange args) {
+                     Value product =
+                         arith::MulFOp::create(nb, l, args[0], args[1]);
+                     linalg::YieldOp::create(
+                         nb, l,
+                         arith::AddFOp::create(nb, l, args[2], product)
+                             .getResult());
+                   })
+                   .getResult(0);
   AffineMap identity = AffineMap::getMultiDimIdentityMap(4, ctx);
-  AffineMap rowMap = AffineMap::get(4, 0, {d(0), d(1), d(2)}, ctx);
   SmallVector<utils::IteratorType> elementwise(4,
                                                utils::IteratorType::parallel);
-  Value scoreInit = tensor::EmptyOp::create(rewriter, loc, scoreSizes,
-                                            rewriter.getF64Type());
+  Value scoreInit = tensor::EmptyOp::create(b, loc, scoreSizes, b.getF64Type());
   Value scores =
       linalg::GenericOp::create(
-          rewriter, loc, TypeRange{scoreInit.getType()}, ValueRange{dots},
+          b, loc, TypeRange{scoreInit.getType()}, ValueRange{dots},
           ValueRange{scoreInit}, ArrayRef<AffineMap>{identity, identity},
           elementwise,
           [&](OpBuilder &nb, Location l, ValueRange args) {
@@ -268,13 +302,43 @@ LogicalResult attune::attn::lowerTopkBlocks(RewriterBase &rewriter,
                 arith::DivFOp::create(nb, l, args[0], count).getResult());
           })
           .getResult(0);
+  return scores;
+}
+
+LogicalResult attune::attn::lowerTopkBlocks(RewriterBase &rewriter,
+                                            TopkBlocksOp op) {
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(op);
+  Location loc = op.getLoc();
+  MLIRContext *ctx = rewriter.getContext();
+  LayoutDims dims = op.getLayoutDims();
+  emitTopkShapeChecks(rewriter, op, dims);
+  Value q = op.getQ(), k = op.getK();
+  OpFoldResult sqSize = tensor::getMixedSize(rewriter, loc, q, dims.seq);
+  OpFoldResult skSize = tensor::getMixedSize(rewriter, loc, k, dims.seq);
+  Value sq = getValueOrCreateConstantIndexOp(rewriter, loc, sqSize);
+  Value sk = getValueOrCreateConstantIndexOp(rewriter, loc, skSize);
+  auto d = [&](unsigned l) { return getAffineDimExpr(l, ctx); };
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(4, ctx);
+  AffineMap rowMap = AffineMap::get(4, 0, {d(0), d(1), d(2)}, ctx);
+  SmallVector<utils::IteratorType> elementwise(4,
+                                               utils::IteratorType::parallel);
+  SmallVector<OpFoldResult> scoreSizes{
+      tensor::getMixedSize(rewriter, loc, q, dims.batch),
+      tensor::getMixedSize(rewriter, loc, q, dims.head),
+      blockCount(rewriter, loc, sqSize, op.getBlockQ()),
+      blockCount(rewriter, loc, skSize, op.getBlockK())};
+  // No scores without a selection (top_k = 0: the forced blocks only).
+  Value scores;
+  if (op.getTopK() > 0)
+    scores = emitScores(rewriter, op, dims, sq, sk, scoreSizes);
 
   // The passes: the p-th best candidate of every query block.
   SmallVector<OpFoldResult> rowSizes(scoreSizes.begin(),
                                      scoreSizes.begin() + 3);
   Value pickValue, pickId;
-  SmallVector<utils::IteratorType> passIterators(
-      4, utils::IteratorType::parallel);
+  SmallVector<utils::IteratorType> passIterators(4,
+                                                 utils::IteratorType::parallel);
   passIterators[3] = utils::IteratorType::reduction;
   for (int64_t p = 0, n = op.getTopK(); p < n; ++p) {
     Value bestInit = filledTensor(
@@ -291,8 +355,8 @@ LogicalResult attune::attn::lowerTopkBlocks(RewriterBase &rewriter,
     maps.append({rowMap, rowMap});
     bool first = !pickValue;
     auto pass = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{bestInit.getType(), idInit.getType()},
-        inputs, ValueRange{bestInit, idInit}, maps, passIterators,
+        rewriter, loc, TypeRange{bestInit.getType(), idInit.getType()}, inputs,
+        ValueRange{bestInit, idInit}, maps, passIterators,
         [&](OpBuilder &nb, Location l, ValueRange args) {
           BlockGeometry g{nb, l, op, sq, sk};
           Value qb = linalg::IndexOp::create(nb, l, 2);
@@ -306,8 +370,8 @@ LogicalResult attune::attn::lowerTopkBlocks(RewriterBase &rewriter,
           Value kb32 = arith::IndexCastOp::create(nb, l, nb.getI32Type(), kb);
           Value none = g.cmp(arith::CmpIPredicate::slt, bestId,
                              arith::ConstantIntOp::create(nb, l, 0, 32));
-          Value larger = arith::CmpFOp::create(
-              nb, l, arith::CmpFPredicate::OGT, score, best);
+          Value larger = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGT,
+                                               score, best);
           Value equal = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ,
                                               score, best);
           Value lowerId = g.cmp(arith::CmpIPredicate::slt, kb32, bestId);
@@ -326,46 +390,45 @@ LogicalResult attune::attn::lowerTopkBlocks(RewriterBase &rewriter,
   auto resultType = cast<RankedTensorType>(op.getResult().getType());
   Value mapInit = tensor::EmptyOp::create(rewriter, loc, scoreSizes,
                                           resultType.getElementType());
-  SmallVector<Value> inputs{scores};
-  SmallVector<AffineMap> maps{identity};
+  SmallVector<Value> inputs;
+  SmallVector<AffineMap> maps;
   if (pickValue) {
-    inputs.append({pickValue, pickId});
-    maps.append({rowMap, rowMap});
+    inputs.append({scores, pickValue, pickId});
+    maps.append({identity, rowMap, rowMap});
   }
   maps.push_back(identity);
   bool selects = static_cast<bool>(pickValue);
-  Value map =
-      linalg::GenericOp::create(
-          rewriter, loc, TypeRange{mapInit.getType()}, inputs,
-          ValueRange{mapInit}, maps, elementwise,
-          [&](OpBuilder &nb, Location l, ValueRange args) {
-            BlockGeometry g{nb, l, op, sq, sk};
-            Value qb = linalg::IndexOp::create(nb, l, 2);
-            Value kb = linalg::IndexOp::create(nb, l, 3);
-            Value keep = g.classify(qb, kb).second;
-            if (selects) {
-              // A candidate not after the last pick: every candidate when
-              // the passes ran out of them (fewer than top_k; no pick).
-              Value chosen = arith::XOrIOp::create(
-                  nb, l, g.after(args[0], kb, args[1], args[2]),
-                  arith::ConstantIntOp::create(nb, l, 1, 1));
-              keep = g.either(
-                  keep, g.both(g.candidate(qb, kb, args[0]), chosen));
-            }
-            linalg::YieldOp::create(
-                nb, l,
-                arith::ExtUIOp::create(nb, l, nb.getI8Type(), keep)
-                    .getResult());
-          })
-          .getResult(0);
+  Value map = linalg::GenericOp::create(
+                  rewriter, loc, TypeRange{mapInit.getType()}, inputs,
+                  ValueRange{mapInit}, maps, elementwise,
+                  [&](OpBuilder &nb, Location l, ValueRange args) {
+                    BlockGeometry g{nb, l, op, sq, sk};
+                    Value qb = linalg::IndexOp::create(nb, l, 2);
+                    Value kb = linalg::IndexOp::create(nb, l, 3);
+                    Value keep = g.classify(qb, kb).second;
+                    if (selects) {
+                      // A candidate not after the last pick: every candidate
+                      // when the passes ran out of them (fewer than top_k; no
+                      // pick).
+                      Value chosen = arith::XOrIOp::create(
+                          nb, l, g.after(args[0], kb, args[1], args[2]),
+                          arith::ConstantIntOp::create(nb, l, 1, 1));
+                      keep = g.either(
+                          keep, g.both(g.candidate(qb, kb, args[0]), chosen));
+                    }
+                    linalg::YieldOp::create(
+                        nb, l,
+                        arith::ExtUIOp::create(nb, l, nb.getI8Type(), keep)
+                            .getResult());
+                  })
+                  .getResult(0);
   rewriter.replaceOp(op, map);
   return success();
 }
 
 namespace {
 struct AttnLowerBlockSelection
-    : attune::attn::impl::AttnLowerBlockSelectionBase<
-          AttnLowerBlockSelection> {
+    : attune::attn::impl::AttnLowerBlockSelectionBase<AttnLowerBlockSelection> {
   using Base::Base;
   void runOnOperation() override {
     if (failed(lowerAll(getOperation(), lowerTopkBlocks)))

@@ -541,7 +541,8 @@ def Attn_PermuteOp : Attn_Op<"permute", [Pure,
 // TopkBlocksOp
 //===----------------------------------------------------------------------===//
 
-def Attn_TopkBlocksOp : Attn_Op<"topk_blocks", [Pure]> {
+def Attn_TopkBlocksOp : Attn_Op<"topk_blocks", [Pure,
+    AttrSizedOperandSegments]> {
   let summary = "the key blocks each query block keeps (NSA, MoBA gating)";
   let description = [{
     Scores every (query block, key block) pair by the dot product of the
@@ -564,9 +565,17 @@ def Attn_TopkBlocksOp : Attn_Op<"topk_blocks", [Pure]> {
     end, `j <= i + Sk - Sq`) is neither kept nor a candidate. Feed the map
     to an `attn.attention` mask `keep[b, h, i / block_q, j / block_k] != 0`.
 
+    With `projections(%wq, %wk)` (both `[D, P]`, static, f32, f16 or
+    bf16), a learned gate: the pooled query and key are projected first,
+    `score = ((Qsum . wq) . (Ksum . wk)) / (nq * nk)`.
+
     ```mlir
     %keep = attn.topk_blocks %q, %k {block_q = 64, block_k = 64, top_k = 16,
                                      local = 1, sink = 1, causal}
+        : tensor<?x8x?x64xbf16>, tensor<?x2x?x64xbf16> -> tensor<?x8x?x?xi8>
+    %learned = attn.topk_blocks %q, %k projections(%wq, %wk
+        : tensor<64x32xf32>, tensor<64x32xf32>) {block_q = 64, block_k = 64,
+                                                 top_k = 16}
         : tensor<?x8x?x64xbf16>, tensor<?x2x?x64xbf16> -> tensor<?x8x?x?xi8>
     ```
   }];
@@ -574,6 +583,8 @@ def Attn_TopkBlocksOp : Attn_Op<"topk_blocks", [Pure]> {
   let arguments = (ins
     AnyRankedTensor:$q,
     AnyRankedTensor:$k,
+    Optional<AnyRankedTensor>:$q_proj,
+    Optional<AnyRankedTensor>:$k_proj,
     I64Attr:$block_q,
     I64Attr:$block_k,
     I64Attr:$top_k,
@@ -585,7 +596,10 @@ def Attn_TopkBlocksOp : Attn_Op<"topk_blocks", [Pure]> {
   let results = (outs AnyRankedTensor:$result);
 
   let assemblyFormat = [{
-    $q `,` $k attr-dict `:` type($q) `,` type($k) `->` type($result)
+    $q `,` $k
+    (`projections` `(` $q_proj^ `,` $k_proj `:` type($q_proj) `,` type($k_proj)
+     `)`)?
+    attr-dict `:` type($q) `,` type($k) `->` type($result)
   }];
   let hasVerifier = 1;
 
