@@ -205,8 +205,8 @@ func.func @sink_large(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>) {
 // -----
 
 func.func @top_k_large(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>) {
-  // expected-error @+1 {{expected 'top_k' of at most 4096 (one selection pass each), got 4097}}
-  %0 = attn.topk_blocks %q, %k {block_q = 4, block_k = 4, top_k = 4097} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x4x4xi8>
+  // expected-error @+1 {{expected 'top_k' of at most 256 (one selection pass each), got 257}}
+  %0 = attn.topk_blocks %q, %k {block_q = 4, block_k = 4, top_k = 257} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x4x4xi8>
   return
 }
 

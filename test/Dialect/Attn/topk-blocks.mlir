@@ -13,7 +13,7 @@
 // CHECK: attn.topk_blocks %{{.*}}, %{{.*}} {block_k = 8 : i64, block_q = 32 : i64, layout = #attn.layout<bshd>, sink = 2 : i64, top_k = 4 : i64} : tensor<2x33x4x16xf16>, tensor<2x70x1x16xf16> -> tensor<2x4x2x9xi8>
 // CHECK: attn.topk_blocks %{{.*}}, %{{.*}} {block_k = 1 : i64, block_q = 16 : i64, top_k = 0 : i64} : tensor<1x4x16x8xf32>, tensor<1x4x?x8xf32> -> tensor<1x4x1x?xi8>
 // CHECK: attn.topk_blocks %{{.*}}, %{{.*}} {block_k = 1 : i64, block_q = 16 : i64, top_k = 0 : i64} : tensor<1x4x16x8xf32>, tensor<1x4x?x8xf32> -> tensor<1x4x1x?xi8>
-// CHECK: attn.topk_blocks %{{.*}}, %{{.*}} {block_k = 16777216 : i64, block_q = 16777216 : i64, causal, layout = #attn.layout<bshd>, local = 2147483647 : i64, sink = 2147483647 : i64, top_k = 4096 : i64} : tensor<?x?x6x128xbf16>, tensor<?x?x3x128xbf16> -> tensor<?x6x?x?xi8>
+// CHECK: attn.topk_blocks %{{.*}}, %{{.*}} {block_k = 16777216 : i64, block_q = 16777216 : i64, causal, layout = #attn.layout<bshd>, local = 2147483647 : i64, sink = 2147483647 : i64, top_k = 256 : i64} : tensor<?x?x6x128xbf16>, tensor<?x?x3x128xbf16> -> tensor<?x6x?x?xi8>
 // GENERIC-LABEL: "func.func"
 // GENERIC: "attn.topk_blocks"(%{{.*}}, %{{.*}}) <{block_k = 64 : i64, block_q = 64 : i64, causal, layout = #attn.layout<bhsd>, local = 1 : i64, operandSegmentSizes = array<i32: 1, 1, 0, 0>, sink = 1 : i64, top_k = 16 : i64}> : (tensor<?x8x?x64xbf16>, tensor<?x2x?x64xbf16>) -> tensor<?x8x?x?xi8>
 // GENERIC: "attn.topk_blocks"(%{{.*}}, %{{.*}}) <{block_k = 8 : i64, block_q = 32 : i64, layout = #attn.layout<bshd>, local = 0 : i64, operandSegmentSizes = array<i32: 1, 1, 0, 0>, sink = 2 : i64, top_k = 4 : i64}>
@@ -40,7 +40,7 @@ func.func @forms(%q: tensor<?x8x?x64xbf16>, %k: tensor<?x2x?x64xbf16>,
       : tensor<1x4x16x8xf32>, tensor<1x4x?x8xf32> -> tensor<1x4x1x?xi8>
   // The largest values the verifier accepts, in the generic form.
   %4 = "attn.topk_blocks"(%qb, %kb) <{block_q = 16777216 : i64,
-      block_k = 16777216 : i64, top_k = 4096 : i64, local = 2147483647 : i64,
+      block_k = 16777216 : i64, top_k = 256 : i64, local = 2147483647 : i64,
       sink = 2147483647 : i64, causal, layout = #attn.layout<bshd>,
       operandSegmentSizes = array<i32: 1, 1, 0, 0>}>
       : (tensor<?x?x6x128xbf16>, tensor<?x?x3x128xbf16>) -> tensor<?x6x?x?xi8>
