@@ -1,6 +1,5 @@
 // RUN: attune-opt %s --attn-lower-block-selection | FileCheck %s
 // RUN: attune-opt %s --attn-lower-to-reference | FileCheck %s --check-prefix=REF
-// RUN: attune-opt %s --attn-lower-block-selection=key-major-scores | FileCheck %s --check-prefix=KEY
 
 // attn.topk_blocks becomes linalg.generic ops only (docs/BlockSelection.md,
 // "Lowering"): the f64 block sums of Q [B, H, nQb, D] and of K transposed
@@ -231,20 +230,6 @@ func.func @forced_only_bshd(%q: tensor<2x10x3x4xf32>, %k: tensor<2x7x3x4xf32>)
 // CHECK-NOT: outs(%{{.*}}, %{{.*}} : tensor<1x2x3xf64>, tensor<1x2x3xi32>)
 // CHECK: linalg.generic {{.*}} ins(%[[S]], %[[P2]]#0, %[[P2]]#1 : {{.*}}) outs(%{{.*}} : tensor<1x2x3x5xi8>)
 // CHECK: return
-// Key-major scores (CUDA's and the reference's layout): the dot products
-// stored [B, H, nKb, nQb] (loop kb, then qb), every generic reading them
-// through the swapped map; the passes' rows and the map unchanged.
-// KEY-DAG: #[[KDOT:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d4, d2)>
-// KEY-DAG: #[[KSWAP:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3, d2)>
-// KEY-DAG: #[[KROW:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
-// KEY-DAG: #[[KID:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
-// KEY-LABEL: func.func @three_passes
-// KEY: linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}, #[[KDOT]]], {{.*}} outs(%{{.*}} : tensor<1x2x5x3xf64>)
-// KEY: %[[S:.*]] = linalg.generic {indexing_maps = [#[[KSWAP]], #[[KSWAP]]], {{.*}} outs(%{{.*}} : tensor<1x2x5x3xf64>)
-// KEY: %[[P0:.*]]:2 = linalg.generic {indexing_maps = [#[[KSWAP]], #[[KROW]], #[[KROW]]], {{.*}} ins(%[[S]] : tensor<1x2x5x3xf64>) outs(%{{.*}}, %{{.*}} : tensor<1x2x3xf64>, tensor<1x2x3xi32>)
-// KEY: linalg.generic {indexing_maps = [#[[KSWAP]], #[[KROW]], #[[KROW]], #[[KROW]], #[[KROW]]], {{.*}} ins(%[[S]], %[[P0]]#0, %[[P0]]#1
-// KEY: linalg.generic {indexing_maps = [#[[KSWAP]], #[[KROW]], #[[KROW]], #[[KROW]], #[[KROW]]], {{.*}} ins(%[[S]],
-// KEY: linalg.generic {indexing_maps = [#[[KSWAP]], #[[KROW]], #[[KROW]], #[[KID]]], {{.*}} outs(%{{.*}} : tensor<1x2x3x5xi8>)
 func.func @three_passes(%q: tensor<1x2x9x8xf16>, %k: tensor<1x2x9x8xf16>)
     -> tensor<1x2x3x5xi8> {
   %0 = attn.topk_blocks %q, %k {block_q = 3, block_k = 2, top_k = 3}

@@ -12,8 +12,7 @@
 //      over a block's rows in order, a row past the end adding zero;
 //   2. with learned projections, the sums projected (f64, in order of d);
 //      the f64 dot products of the sums over their features in order, then
-//      one division by the blocks' row counts: the scores [B, H, nQb, nKb],
-//      or key-major [B, H, nKb, nQb] (CUDA's layout: coalesced passes);
+//      one division by the blocks' row counts: the scores [B, H, nQb, nKb];
 //   3. top_k passes, each an argmax over kb of the candidates after the
 //      previous pass's pick in the order (larger score, then lower kb):
 //      pass p leaves the p-th best candidate, or index -1 when none is left;
@@ -233,22 +232,11 @@ static void emitTopkShapeChecks(OpBuilder &b, TopkBlocksOp op,
                 "query and key batch sizes");
 }
 
-/// Where loops (b, h, qb, kb) find a score: [B, H, nQb, nKb], or key-major
-/// [B, H, nKb, nQb] (a CUDA thread per query block then reads the scores of
-/// one kb with its neighbours: coalesced).
-static AffineMap scoresMap(MLIRContext *ctx, bool keyMajor) {
-  if (!keyMajor)
-    return AffineMap::getMultiDimIdentityMap(4, ctx);
-  auto d = [&](unsigned l) { return getAffineDimExpr(l, ctx); };
-  return AffineMap::get(4, 0, {d(0), d(1), d(3), d(2)}, ctx);
-}
-
 /// The scores [B, H, nQb, nKb] (f64) of `op`: the block sums (projected
 /// when the op has projections), their dot products in order of the
 /// features, divided by the blocks' row counts.
 static Value emitScores(OpBuilder &b, TopkBlocksOp op, LayoutDims dims,
-                        Value sq, Value sk, ArrayRef<OpFoldResult> scoreSizes,
-                        bool keyMajor) {
+                        Value sq, Value sk, ArrayRef<OpFoldResult> scoreSizes) {
   Location loc = op.getLoc();
   MLIRContext *ctx = b.getContext();
   auto d = [&](unsigned l) { return getAffineDimExpr(l, ctx); };
@@ -271,12 +259,8 @@ static Value emitScores(OpBuilder &b, TopkBlocksOp op, LayoutDims dims,
     kvHead = d(1).floorDiv(heads / kvHeads);
 
   // The scores: loops (b, h, qb, d, kb), the features a reduction before
-  // the key blocks (innermost, contiguous in the transposed sums), stored
-  // [B, H, nQb, nKb] or, key-major, [B, H, nKb, nQb].
-  SmallVector<OpFoldResult> stored(scoreSizes);
-  if (keyMajor)
-    std::swap(stored[2], stored[3]);
-  Value dotInit = filledTensor(b, loc, stored, b.getF64FloatAttr(0.0));
+  // the key blocks (innermost, contiguous in the transposed sums).
+  Value dotInit = filledTensor(b, loc, scoreSizes, b.getF64FloatAttr(0.0));
   SmallVector<utils::IteratorType> dotIterators(5,
                                                 utils::IteratorType::parallel);
   dotIterators[3] = utils::IteratorType::reduction;
@@ -286,10 +270,7 @@ static Value emitScores(OpBuilder &b, TopkBlocksOp op, LayoutDims dims,
                    ArrayRef<AffineMap>{
                        AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx),
                        AffineMap::get(5, 0, {d(0), kvHead, d(3), d(4)}, ctx),
-                       keyMajor
-                           ? AffineMap::get(5, 0, {d(0), d(1), d(4), d(2)}, ctx)
-                           : AffineMap::get(5, 0, {d(0), d(1), d(2), d(4)},
-                                            ctx)},
+                       AffineMap::get(5, 0, {d(0), d(1), d(2), d(4)}, ctx)},
                    dotIterators,
                    [&](OpBuilder &nb, Location l, ValueRange args) {
                      Value product =
@@ -300,14 +281,14 @@ static Value emitScores(OpBuilder &b, TopkBlocksOp op, LayoutDims dims,
                              .getResult());
                    })
                    .getResult(0);
-  AffineMap scoreMap = scoresMap(ctx, keyMajor);
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(4, ctx);
   SmallVector<utils::IteratorType> elementwise(4,
                                                utils::IteratorType::parallel);
-  Value scoreInit = tensor::EmptyOp::create(b, loc, stored, b.getF64Type());
+  Value scoreInit = tensor::EmptyOp::create(b, loc, scoreSizes, b.getF64Type());
   Value scores =
       linalg::GenericOp::create(
           b, loc, TypeRange{scoreInit.getType()}, ValueRange{dots},
-          ValueRange{scoreInit}, ArrayRef<AffineMap>{scoreMap, scoreMap},
+          ValueRange{scoreInit}, ArrayRef<AffineMap>{identity, identity},
           elementwise,
           [&](OpBuilder &nb, Location l, ValueRange args) {
             BlockGeometry g{nb, l, op, sq, sk};
@@ -324,9 +305,8 @@ static Value emitScores(OpBuilder &b, TopkBlocksOp op, LayoutDims dims,
   return scores;
 }
 
-/// The lowering, the scores stored key-major or not.
-static LogicalResult lowerTopk(RewriterBase &rewriter, TopkBlocksOp op,
-                               bool keyMajor) {
+LogicalResult attune::attn::lowerTopkBlocks(RewriterBase &rewriter,
+                                            TopkBlocksOp op) {
   OpBuilder::InsertionGuard guard(rewriter);
   rewriter.setInsertionPoint(op);
   Location loc = op.getLoc();
@@ -351,8 +331,7 @@ static LogicalResult lowerTopk(RewriterBase &rewriter, TopkBlocksOp op,
   // No scores without a selection (top_k = 0: the forced blocks only).
   Value scores;
   if (op.getTopK() > 0)
-    scores = emitScores(rewriter, op, dims, sq, sk, scoreSizes, keyMajor);
-  AffineMap scoreMap = scoresMap(ctx, keyMajor);
+    scores = emitScores(rewriter, op, dims, sq, sk, scoreSizes);
 
   // The passes: the p-th best candidate of every query block.
   SmallVector<OpFoldResult> rowSizes(scoreSizes.begin(),
@@ -368,7 +347,7 @@ static LogicalResult lowerTopk(RewriterBase &rewriter, TopkBlocksOp op,
     Value idInit =
         filledTensor(rewriter, loc, rowSizes, rewriter.getI32IntegerAttr(-1));
     SmallVector<Value> inputs{scores};
-    SmallVector<AffineMap> maps{scoreMap};
+    SmallVector<AffineMap> maps{identity};
     if (pickValue) {
       inputs.append({pickValue, pickId});
       maps.append({rowMap, rowMap});
@@ -415,7 +394,7 @@ static LogicalResult lowerTopk(RewriterBase &rewriter, TopkBlocksOp op,
   SmallVector<AffineMap> maps;
   if (pickValue) {
     inputs.append({scores, pickValue, pickId});
-    maps.append({scoreMap, rowMap, rowMap});
+    maps.append({identity, rowMap, rowMap});
   }
   maps.push_back(identity);
   bool selects = static_cast<bool>(pickValue);
@@ -447,23 +426,12 @@ static LogicalResult lowerTopk(RewriterBase &rewriter, TopkBlocksOp op,
   return success();
 }
 
-LogicalResult attune::attn::lowerTopkBlocks(RewriterBase &rewriter,
-                                            TopkBlocksOp op) {
-  return lowerTopk(rewriter, op, /*keyMajor=*/false);
-}
-
-LogicalResult attune::attn::lowerTopkBlocksKeyMajor(RewriterBase &rewriter,
-                                                    TopkBlocksOp op) {
-  return lowerTopk(rewriter, op, /*keyMajor=*/true);
-}
-
 namespace {
 struct AttnLowerBlockSelection
     : attune::attn::impl::AttnLowerBlockSelectionBase<AttnLowerBlockSelection> {
   using Base::Base;
   void runOnOperation() override {
-    if (failed(lowerAll(getOperation(), keyMajorScores ? lowerTopkBlocksKeyMajor
-                                                       : lowerTopkBlocks)))
+    if (failed(lowerAll(getOperation(), lowerTopkBlocks)))
       signalPassFailure();
   }
 };

@@ -298,7 +298,7 @@ struct AttnLowerToReference
         failed(lowerAll(root, lowerMerge)) ||
         failed(lowerAll(root, lowerLshBuckets)) ||
         failed(lowerAll(root, lowerNearestCentroid)) ||
-        failed(lowerAll(root, lowerTopkBlocksKeyMajor)) ||
+        failed(lowerAll(root, lowerTopkBlocks)) ||
         failed(lowerAll(root, lowerSortIds)) ||
         failed(lowerAll(root, lowerPermute)) ||
         failed(lowerAll(root, lowerGatherPages)) ||

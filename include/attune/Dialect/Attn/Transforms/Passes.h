@@ -67,12 +67,6 @@ mlir::LogicalResult lowerNearestCentroid(mlir::RewriterBase &rewriter,
 mlir::LogicalResult lowerTopkBlocks(mlir::RewriterBase &rewriter,
                                     TopkBlocksOp op);
 
-/// The same with the scores stored key-major ([B, H, nKb, nQb]): the CUDA
-/// target's layout (its selection passes, a thread per query block, then
-/// read neighbouring scores together) and the reference lowering's.
-mlir::LogicalResult lowerTopkBlocksKeyMajor(mlir::RewriterBase &rewriter,
-                                            TopkBlocksOp op);
-
 /// Replaces `op` by a counting sort of each row, serial loops on tensors
 /// (see `attn-lower-hashing`).
 mlir::LogicalResult lowerSortIds(mlir::RewriterBase &rewriter, SortIdsOp op);

@@ -148,14 +148,8 @@ def AttnLowerBlockSelection : Pass<"attn-lower-block-selection"> {
     and the i8 map of forced blocks and candidates up to the last pick. A
     dynamic batch size that must equal the other input's is checked with
     `cf.assert`. Both targets and `attn-lower-to-reference` lower the op
-    this way; CUDA and the reference store the scores key-major ([B, H,
-    nKb, nQb]: a thread per query block reads neighbouring scores with its
-    neighbours), the CPU query-major (a thread's row contiguous).
+    this way.
   }];
-  let options = [
-    Option<"keyMajorScores", "key-major-scores", "bool", "false",
-           "Store the scores [B, H, nKb, nQb] instead of [B, H, nQb, nKb]">
-  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::cf::ControlFlowDialect",
