@@ -6,11 +6,10 @@
 //
 // attn.topk_blocks in the oracle, written from docs/BlockSelection.md with
 // plain loops: block sums, projections and dot products in f64 in order,
-// one division,
-// then the candidates of each query block sorted by (score descending, key
-// block ascending) and the first top_k kept with the forced blocks. For
-// bf16 and f16 inputs the sums are exact, so the targets' maps (the same
-// f64 operations) agree bit for bit.
+// one division, then the candidates of each query block sorted by (score
+// descending, key block ascending) and the first top_k kept with the
+// forced blocks. For bf16 and f16 inputs the sums are exact, so the
+// targets' maps (the same f64 operations) agree bit for bit.
 //
 //===----------------------------------------------------------------------===//
 
