@@ -89,9 +89,10 @@ struct BlockGeometry {
     return {eligible, both(eligible, either(sink, local))};
   }
 
-  /// Whether (score, kb) is a candidate: eligible, not forced, not NaN.
-  Value candidate(Value qb, Value kb, Value score) {
-    auto [eligible, forced] = classify(qb, kb);
+  /// Whether a pair of classification `cls` (classify's) and `score` is a
+  /// candidate: eligible, not forced, not NaN.
+  Value candidate(std::pair<Value, Value> cls, Value score) {
+    auto [eligible, forced] = cls;
     Value notForced = arith::XOrIOp::create(
         b, loc, forced, arith::ConstantIntOp::create(b, loc, 1, 1));
     Value ordered =
@@ -362,7 +363,7 @@ LogicalResult attune::attn::lowerTopkBlocks(RewriterBase &rewriter,
           Value qb = linalg::IndexOp::create(nb, l, 2);
           Value kb = linalg::IndexOp::create(nb, l, 3);
           Value score = args[0];
-          Value valid = g.candidate(qb, kb, score);
+          Value valid = g.candidate(g.classify(qb, kb), score);
           if (!first)
             valid = g.both(valid, g.after(score, kb, args[1], args[2]));
           Value best = args[args.size() - 2], bestId = args.back();
@@ -405,7 +406,8 @@ LogicalResult attune::attn::lowerTopkBlocks(RewriterBase &rewriter,
                     BlockGeometry g{nb, l, op, sq, sk};
                     Value qb = linalg::IndexOp::create(nb, l, 2);
                     Value kb = linalg::IndexOp::create(nb, l, 3);
-                    Value keep = g.classify(qb, kb).second;
+                    std::pair<Value, Value> cls = g.classify(qb, kb);
+                    Value keep = cls.second;
                     if (selects) {
                       // A candidate not after the last pick: every candidate
                       // when the passes ran out of them (fewer than top_k; no
@@ -414,7 +416,7 @@ LogicalResult attune::attn::lowerTopkBlocks(RewriterBase &rewriter,
                           nb, l, g.after(args[0], kb, args[1], args[2]),
                           arith::ConstantIntOp::create(nb, l, 1, 1));
                       keep = g.either(
-                          keep, g.both(g.candidate(qb, kb, args[0]), chosen));
+                          keep, g.both(g.candidate(cls, args[0]), chosen));
                     }
                     linalg::YieldOp::create(
                         nb, l,
