@@ -30,7 +30,9 @@
 # gather_pages / append_pages, attn.merge (docs/Merge.md),
 # attn.lsh_buckets / nearest_centroid (i32 bucket ids, scores in float64),
 # attn.sort_ids / permute, attn.topk_blocks (an i8 block map, block sums and
-# scores in float64, docs/BlockSelection.md), and
+# scores in float64, docs/BlockSelection.md), attn.linear_attention (elu + 1
+# or FAVOR+ features, the definition's sums over keys in float64, no
+# factored state; docs/LinearAttention.md), and
 # linalg.generic on tensors with its named forms fill, copy, broadcast,
 # transpose, map, reduce, matmul and batch_matmul. A linalg op is
 # evaluated vectorised over its parallel loops (in chunks of at most
@@ -1982,6 +1984,171 @@ class _Interp:
                 keep[:, :, q0:q1] = be.to_int(forced | (cand & (rank < tk)))
         return self._hash_result(op, keep)
 
+    # -- kernelised attention: attn.linear_attention -------------------------
+
+    def _linear_features(self, x, w, scale, per_row):
+        """The feature maps of attn.linear_attention (docs/LinearAttention.md)
+        of float64 rows x [B, H, S, D]: [B, H, S, r]. Without w (elu):
+        phi(x) = x + 1 where x > 0, exp(x) elsewhere (r = D). With w [D, r]
+        (favor): exp(x' . w[:, f] - |x'|^2 / 2), x' = sqrt(scale) x, less a
+        shift of the exponents that the ratio cancels (with the 1 / sqrt(r)
+        factor, also dropped): each row's own largest exponent (per_row:
+        the queries), or the largest of each (b, head) (the keys), so that
+        exp stays in range; a shift ignores non-finite exponents and is 0
+        where none is finite."""
+        be, xp = self.be, self.be.xp
+        if w is None:
+            return be.where(x > 0, x + 1.0, xp.exp(be.clip(x, None, 0.0)))
+        xs = x * math.sqrt(scale)
+        e = xs @ w - 0.5 * be.sum_last(xs * xs)
+        B, H, S, r = (int(n) for n in e.shape)
+        if not (B * H * S * r):
+            return e
+        zero = be.zeros_f64((), e)
+        fin = be.where(xp.isfinite(e), e, zero - math.inf)
+        m = be.amax_last(fin if per_row else fin.reshape(B, H, 1, S * r))
+        m = be.where(m > -math.inf, m, zero)
+        return xp.exp(e - (m if per_row else m.reshape(B, H, 1, 1)))
+
+    def _linear_attention(self, op, args, active, env):
+        """attn.linear_attention (docs/LinearAttention.md), by its
+        definition in float64: O[b, h, i] = sum_{j in J(i)} a_ij v_j /
+        sum_{j in J(i)} a_ij, a_ij = phi(q_i) . phi(k_j) (key and value
+        head h / (H / Hk)), J(i) every key or, with `causal`, the keys j <=
+        i + Sk - Sq; a row with no keys is 0 (and a fully masked row of the
+        Evaluation). The features are _linear_features'; the a_ij of a
+        chunk of queries at a time (at most max_elems of them) are summed
+        directly, not through the factored state the lowering keeps (that
+        reassociation is what a check measures). `chunk` does not change
+        the result. O is converted to the evaluation dtype and, like an
+        attention's, kept as computed for the function's result and rounded
+        to its element type where an op computes with it (output). The
+        verifier's checks of the operands, attributes and result, and the
+        run-time ones of dynamic sizes, raise ReferenceError naming the
+        op."""
+        be = self.be
+        fm_text = op.attrs.get("feature_map", "#attn.feature_map<elu>")
+        fm = re.search(r"\b(elu|favor)\b", fm_text)
+        if not fm:
+            raise ReferenceError(f"{op}: unknown feature_map {fm_text}")
+        favor = fm.group(1) == "favor"
+        if len(args) not in (3, 4):
+            raise ReferenceError(f"{op}: expected 3 operands (q, k, v) or 4 "
+                                 f"(q, k, v and the features), got "
+                                 f"{len(args)}")
+        if favor != (len(args) == 4):
+            raise ReferenceError(
+                f"{op}: " + ("expected 'features(%w : [D, r])' with the "
+                             "favor feature map" if favor else
+                             "expected no 'features' with the elu feature "
+                             "map (they are FAVOR+'s)"))
+        q, k, v = args[:3]
+        for val, name in ((q, "q"), (k, "k"), (v, "v")):
+            if be.kind_of(val.x) != "float" or val.t.kind != "tensor" or \
+                    val.t.elem.kind != "float":
+                raise ReferenceError(f"{op}: {name} must be a float tensor, "
+                                     f"got {val.t}")
+            if val.x.ndim != 4:
+                raise ReferenceError(
+                    f"{op}: expected {name} to have rank 4 ([B, H, S, D] or "
+                    f"[B, S, H, D]), got shape {tuple(val.x.shape)}")
+        if not (q.t.elem.name == k.t.elem.name == v.t.elem.name):
+            raise ReferenceError(f"{op}: q, k and v have different element "
+                                 f"types ({q.t}, {k.t}, {v.t})")
+        rt = op.result_types[0] if op.result_types else None
+        if rt is None or rt.kind != "tensor" or rt.elem.kind != "float" or \
+                rt.elem.name != q.t.elem.name:
+            raise ReferenceError(f"{op}: expected a result of q's element "
+                                 f"type, got {rt}")
+        scale = None
+        if "scale" in op.attrs:
+            if not favor:
+                raise ReferenceError(f"{op}: expected no 'scale' with the elu "
+                                     "feature map (it is FAVOR+'s)")
+            lit, ty = _split_typed(op.attrs["scale"])
+            scale = _parse_scalar_literal(
+                lit, ty or Type("float", "f64", name="f64", width=64))
+            if not (math.isfinite(scale) and scale > 0):
+                raise ReferenceError(f"{op}: expected a finite, positive "
+                                     f"'scale', got {scale}")
+        chunk = self._topk_attr(op, "chunk", 64, least=1)
+        if chunk > 4096:
+            raise ReferenceError(f"{op}: chunk = {chunk}, expected <= 4096")
+        causal = "causal" in op.attrs
+        bshd = "bshd" in op.attrs.get("layout", "bhsd")
+        qf, kf, vf = (be.to_f64(be.round_to(val.x, val.t.elem.name))
+                      for val in (q, k, v))
+        if bshd:
+            qf, kf, vf = be.swap12(qf), be.swap12(kf), be.swap12(vf)
+        B, H, Sq, D = (int(n) for n in qf.shape)
+        Bk, Hk, Sk, Dk = (int(n) for n in kf.shape)
+        Bv, Hv, Sv, Dv = (int(n) for n in vf.shape)
+        if Bk != B or Bv != B:
+            raise ReferenceError(f"{op}: q, k and v have batch sizes {B}, "
+                                 f"{Bk} and {Bv}")
+        if Dk != D or D == 0:
+            raise ReferenceError(f"{op}: q has D = {D}, k has D = {Dk} "
+                                 "(equal and nonzero expected)")
+        if Dv == 0:
+            raise ReferenceError(f"{op}: v has Dv = 0 (nonzero expected)")
+        if Hv != Hk:
+            raise ReferenceError(f"{op}: k has Hk = {Hk} heads, v has {Hv}")
+        if Hk == 0 or H % Hk:
+            raise ReferenceError(f"{op}: H = {H} query heads is not a "
+                                 f"multiple of Hk = {Hk} key heads")
+        if Sv != Sk:
+            raise ReferenceError(f"{op}: k has Sk = {Sk} rows, v has {Sv}")
+        wf = None
+        if favor:
+            w = args[3]
+            if be.kind_of(w.x) != "float" or w.t.kind != "tensor" or \
+                    w.t.elem.kind != "float" or w.x.ndim != 2 or \
+                    int(w.x.shape[0]) != D or \
+                    not 1 <= int(w.x.shape[1]) <= 4096:
+                raise ReferenceError(
+                    f"{op}: expected the features to be a [D = {D}, r] float "
+                    f"tensor with r in [1, 4096], got {w.t} of shape "
+                    f"{tuple(w.x.shape)}")
+            wf = be.to_f64(be.round_to(w.x, w.t.elem.name))
+            if scale is None:
+                scale = 1.0 / math.sqrt(D)
+        out_shape = (B, Sq, H, Dv) if bshd else (B, H, Sq, Dv)
+        self.check_shape(op, out_shape, rt)
+        g, off = H // Hk, Sk - Sq
+        o = be.zeros_f64((B, H, Sq, Dv), qf)
+        # Rows with no keys: Sk = 0, or causal queries before the first key.
+        rows = be.arange(0, Sq).reshape(1, 1, Sq, 1)
+        dead = (rows + off < 0) if causal else (rows < (0 if Sk else Sq))
+        if B and H and Sq and Sk:
+            pq = self._linear_features(qf, wf, scale, True)
+            pk = self._linear_features(kf, wf, scale, False)
+            r = int(pq.shape[3])
+            pq = pq.reshape(B, Hk, g, Sq, r)
+            pkt = be.swap_last(pk).reshape(B, Hk, 1, r, Sk)
+            v5 = vf.reshape(B, Hk, 1, Sk, Dv)
+            keys = be.arange(0, Sk).reshape(1, Sk)
+            zero, one = be.zeros_f64((), qf), be.zeros_f64((), qf) + 1.0
+            step = max(1, min(Sq, self.max_elems //
+                              max(1, B * H * max(Sk, r, Dv))))
+            for i0 in range(0, Sq, step):
+                i1 = min(Sq, i0 + step)
+                c = i1 - i0
+                a = pq[:, :, :, i0:i1] @ pkt                # [B, Hk, g, c, Sk]
+                if causal:
+                    a = be.where(keys <= be.arange(i0, i1).reshape(c, 1)
+                                 + off, a, zero)
+                num = (a @ v5).reshape(B, H, c, Dv)
+                den = be.sum_last(a).reshape(B, H, c, 1)
+                dc = dead[:, :, i0:i1]
+                o[:, :, i0:i1] = be.where(dc, zero,
+                                          num / be.where(dc, one, den))
+        o = be.to_float(o)
+        dead_o = be.materialise(dead, (B, H, Sq, 1))
+        if bshd:
+            o, dead_o = be.swap12(o), be.swap12(dead_o)
+        self.masked_rows[id(op)] = (dead_o,)
+        return [_Val(self.output(op, o), rt)]
+
     def _scf_if(self, op, args, active, env):
         be = self.be
         c = args[0].x
@@ -2610,6 +2777,7 @@ _Interp._HANDLERS.update({
     "attn.sort_ids": _Interp._sort_ids,
     "attn.permute": _Interp._permute,
     "attn.topk_blocks": _Interp._topk_blocks,
+    "attn.linear_attention": _Interp._linear_attention,
     "scf.if": _Interp._scf_if,
     "attn.attention": _Interp._attention,
     "attn.merge": _Interp._merge,
@@ -2763,7 +2931,9 @@ class Evaluation:
     in the evaluation dtype; O in the op's layout), and `fully_masked`: for
     each result of an attn.attention or attn.merge, a boolean array
     broadcastable to it that is true on rows whose keys are all masked (O
-    must be exactly 0 there, lse exactly -inf); None for other results
+    must be exactly 0 there, lse exactly -inf), and for the O of an
+    attn.linear_attention, on its rows with no keys (O exactly 0 there);
+    None for other results
     (those of linalg or tensor ops, an argument returned as it is)."""
 
     def __init__(self, outputs, fully_masked):
@@ -2823,8 +2993,10 @@ class Spec:
                 info = AttentionInfo(op)
                 op.info = info
                 self.attentions.append(info)
-        if not self.attentions:
-            raise ParseError(f"@{self.name} holds no attn.attention")
+        if not self.attentions and not any(
+                op.name == "attn.linear_attention" for op in self.body.ops):
+            raise ParseError(f"@{self.name} holds no attn.attention or "
+                             "attn.linear_attention")
         ret = self.body.ops[-1]
         if ret.name != "func.return":
             raise ParseError(f"@{self.name} does not end in func.return")
@@ -2953,10 +3125,10 @@ class Spec:
         return pages, room
 
     def _mark_rounding(self):
-        """self.round_o: the ids of the attn.attention / attn.merge ops
-        whose O reaches, directly or through ops that only move data, an op
-        that computes with it (which then reads it rounded to its element
-        type)."""
+        """self.round_o: the ids of the attn.attention / attn.merge /
+        attn.linear_attention ops whose O reaches, directly or through ops
+        that only move data, an op that computes with it (which then reads
+        it rounded to its element type)."""
         users = {}
 
         def note(op, top):
@@ -2970,7 +3142,8 @@ class Spec:
             note(op, op)
         self.round_o = set()
         for op in self.body.ops:
-            if op.name not in ("attn.attention", "attn.merge"):
+            if op.name not in ("attn.attention", "attn.merge",
+                               "attn.linear_attention"):
                 continue
             todo, seen = [op.results[0]], set()
             while todo and id(op) not in self.round_o:
@@ -3032,7 +3205,7 @@ class Spec:
         if name in ("attn.attention", "attn.gather_pages", "attn.unpack",
                     "attn.pack", "attn.lsh_buckets", "attn.nearest_centroid",
                     "attn.sort_ids", "attn.permute", "attn.topk_blocks",
-                    "tensor.empty", "tensor.concat",
+                    "attn.linear_attention", "tensor.empty", "tensor.concat",
                     "tensor.extract_slice", "tensor.pad",
                     "tensor.collapse_shape", "tensor.expand_shape"):
             return None
@@ -3143,7 +3316,8 @@ class Spec:
             prod = producers.get(name)
             if prod and prod[1] == 0 and id(prod[0]) in interp.raw_outputs:
                 outs[k] = _Val(interp.raw_outputs[id(prod[0])], outs[k].t)
-            if prod and prod[0].name in ("attn.attention", "attn.merge") \
+            if prod and prod[0].name in ("attn.attention", "attn.merge",
+                                         "attn.linear_attention") \
                     and id(prod[0]) in interp.masked_rows:
                 masked.append(interp.masked_rows[id(prod[0])][prod[1]])
             else:

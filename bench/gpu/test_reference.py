@@ -44,10 +44,15 @@
 # masks; attn.topk_blocks against Python loops, exactly (both layouts,
 # GQA, blocks that do not divide S, Sq != Sk both ways under causal, ties,
 # NaN and infinite scores, top_k above the candidates and 0), and its
-# errors. Integer results (bucket ids, block maps) are compared exactly
-# everywhere.
+# errors; attn.linear_attention against Python loops of its definition (per
+# query row, no factored state) to 1e-12 of O's scale in float64 and one
+# float32 rounding (both layouts, GQA / MQA, elu and FAVOR+, causal and
+# not, Sq = Sk, Sq < Sk, Sq > Sk, Sk = 1 and 0: rows with no keys exactly
+# 0, FAVOR+ exponents past exp's range), and its errors. Integer results
+# (bucket ids, block maps) are compared exactly everywhere.
 #
 # Run: python3 bench/gpu/test_reference.py --build build [--quick] [-v]
+# (--only topk,linear: the specs and unit test groups so named)
 # Exits non-zero if any check fails. Needs numpy only.
 #
 #===----------------------------------------------------------------------===#
@@ -959,6 +964,58 @@ TOPK_CONFIGS = [
     ("bhsd", 2, 1, 8, "bf16", 8, 8, 1, 1 << 40, 1 << 40, True),
 ]
 
+# attn.linear_attention (docs/LinearAttention.md) in generic form, so that
+# the unit tests do not need attune-opt to know the op; q attended to k (GQA
+# when H > Hk) so that the spec holds an attention, and the linear O doubled
+# by an elementwise addf (an op that computes with it: it reads O rounded to
+# its element type, as an attention's).
+LINEAR_UNIT = r"""
+"builtin.module"() ({{
+  "func.func"() <{{function_type = ({types}) -> ({qt}, {ot}, {ot}), sym_name = "linear_unit"}}> ({{
+  ^bb0({bbargs}):
+    %0 = "attn.linear_attention"({operands}){props} : ({types}) -> {ot}
+    %1 = "attn.attention"(%arg0, %arg1, %arg1) <{{layout = #attn.layout<{layout}>}}> ({{
+    }}, {{
+    }}, {{
+    }}) : ({qt}, {kt}, {kt}) -> {qt}
+    %2 = "arith.addf"(%0, %0) : ({ot}, {ot}) -> {ot}
+    "func.return"(%1, %0, %2) : ({qt}, {ot}, {ot}) -> ()
+  }}) : () -> ()
+}}) : () -> ()
+"""
+
+# The same in the op's custom form, printed by attune-opt (once it knows
+# the op): what a CUDA artifact's spec.mlir holds.
+LINEAR_CUSTOM = r"""
+func.func @linear_custom(%q: tensor<?x4x?x16xbf16>, %k: tensor<?x2x?x16xbf16>,
+                         %v: tensor<?x2x?x8xbf16>, %w: tensor<16x32xf32>)
+    -> (tensor<?x4x?x16xbf16>, tensor<?x4x?x8xbf16>) {
+  %o = attn.linear_attention %q, %k, %v features(%w : tensor<16x32xf32>)
+      {feature_map = #attn.feature_map<favor>, causal, scale = 0.25 : f64}
+      : tensor<?x4x?x16xbf16>, tensor<?x2x?x16xbf16>, tensor<?x2x?x8xbf16>
+     -> tensor<?x4x?x8xbf16>
+  %a = attn.attention ins(%q, %k, %k : tensor<?x4x?x16xbf16>,
+                          tensor<?x2x?x16xbf16>, tensor<?x2x?x16xbf16>)
+      -> tensor<?x4x?x16xbf16>
+  return %a, %o : tensor<?x4x?x16xbf16>, tensor<?x4x?x8xbf16>
+}
+"""
+
+# (layout, H, Hk, D, Dv, element type, feature map, r and the features'
+# element type (favor), causal, scale, chunk, whether the layout and feature
+# map attributes are written): GQA, MQA and not, both layouts, f32 / bf16,
+# elu and favor, r = 1, the default scale and an explicit one, attributes
+# absent (their defaults) and present.
+LINEAR_CONFIGS = [
+    ("bhsd", 4, 2, 8, 6, "f32", "elu", None, None, True, None, None, False),
+    ("bshd", 4, 2, 16, 8, "bf16", "favor", 32, "bf16", True, None, 16, True),
+    ("bhsd", 2, 2, 8, 8, "f32", "favor", 16, "f32", False, 0.5, None, False),
+    ("bshd", 3, 1, 4, 5, "bf16", "elu", None, None, False, None, 1, True),
+    ("bhsd", 2, 1, 8, 4, "f32", "favor", 1, "f32", True, None, 4096, True),
+    ("bshd", 4, 4, 8, 8, "bf16", "favor", 64, "f32", False, 0.125, None,
+     True),
+]
+
 
 def _best(cands):
     """(id, tied) of the fold that attn.lsh_buckets / nearest_centroid
@@ -1088,6 +1145,97 @@ def topk_loops(q, k, bshd, bq, bk, top_k, local, sink, causal):
             seen["forced blocks only (top_k = 0)"] += top_k == 0 and \
                 bool(out[b, h, qb].any())
     return out, seen
+
+
+def linear_loops(q, k, v, w, bshd, scale, causal):
+    """attn.linear_attention by its definition (docs/LinearAttention.md),
+    in Python floats, one (b, h, i) at a time with no factored state:
+    a_ij = phi(q_i) . phi(k_j) for the keys j of J(i) (every key, or with
+    causal those j <= i + Sk - Sq), O = sum_j a_ij v_j / sum_j a_ij, 0 for
+    a row with no keys. elu: phi(x) = x + 1 for x > 0, exp(x) otherwise.
+    FAVOR+ (w given) in log space so that any exponent fits:
+    log a_ij = log sum_f exp(e_f(q_i) + e_f(k_j)) - log r with the
+    definition's exponents e_f(x) = x' . w[:, f] - |x'|^2 / 2, x' =
+    sqrt(scale) x, and every a_ij of a row divided by the row's largest
+    (the ratio's identity). Returns, in the op's layout, (O, mag = sum_j
+    a_ij |v_j| / sum_j a_ij: the scale of O's rounding errors, the rows
+    with no keys, the largest |exponent|, counts of the situations the
+    cases reach)."""
+    qa, ka, va = (np.asarray(a, np.float64) for a in (q, k, v))
+    if bshd:
+        qa, ka, va = (a.transpose(0, 2, 1, 3) for a in (qa, ka, va))
+    B, H, Sq, D = qa.shape
+    Hk, Sk, Dv = ka.shape[1], ka.shape[2], va.shape[3]
+    ql, kl, vl = qa.tolist(), ka.tolist(), va.tolist()
+    wl = None if w is None else np.asarray(w, np.float64).tolist()
+    r = D if w is None else len(wl[0])
+    g = H // Hk
+    out = np.zeros((B, H, Sq, Dv))
+    mag = np.zeros((B, H, Sq, Dv))
+    empty = np.zeros((B, H, Sq, 1), bool)
+    seen = dict.fromkeys(("a row with no keys", "a row with one key",
+                          "a row with some keys", "a row with every key",
+                          "an exponent beyond exp's float64 range"), 0)
+    big = [0.0]
+
+    def feats(row):
+        """phi(row) (elu) or the exponents e_f(row) (favor)."""
+        if wl is None:
+            return [x + 1.0 if x > 0 else math.exp(x) for x in row]
+        xs = [math.sqrt(scale) * x for x in row]
+        norm = 0.0
+        for x in xs:
+            norm += x * x
+        es = []
+        for f in range(r):
+            dot = 0.0
+            for d in range(D):
+                dot += xs[d] * wl[d][f]
+            es.append(dot - norm / 2)
+        big[0] = max(big[0], max(abs(e) for e in es))
+        return es
+    for b in range(B):
+        fk = [[feats(kl[b][hk][j]) for j in range(Sk)] for hk in range(Hk)]
+        for h, i in itertools.product(range(H), range(Sq)):
+            hk = h // g
+            n = Sk if not causal else max(0, min(Sk, i + Sk - Sq + 1))
+            seen["a row with no keys" if n == 0 else "a row with one key"
+                 if n == 1 else "a row with every key" if n == Sk else
+                 "a row with some keys"] += 1
+            if n == 0:
+                empty[b, h, i, 0] = True
+                continue
+            fq = feats(ql[b][h][i])
+            if wl is None:
+                a = []
+                for j in range(n):
+                    dot = 0.0
+                    for f in range(r):
+                        dot += fq[f] * fk[hk][j][f]
+                    a.append(dot)
+            else:
+                logs = []
+                for j in range(n):
+                    t = [fq[f] + fk[hk][j][f] for f in range(r)]
+                    m = max(t)
+                    logs.append(m + math.log(sum(math.exp(x - m) for x in t))
+                                - math.log(r))
+                top = max(logs)
+                a = [math.exp(x - top) for x in logs]
+            den = 0.0
+            for j in range(n):
+                den += a[j]
+            for e in range(Dv):
+                num, size = 0.0, 0.0
+                for j in range(n):
+                    num += a[j] * vl[b][hk][j][e]
+                    size += a[j] * abs(vl[b][hk][j][e])
+                out[b, h, i, e] = num / den
+                mag[b, h, i, e] = size / den
+    seen["an exponent beyond exp's float64 range"] += big[0] > 745
+    if bshd:
+        out, mag, empty = (a.transpose(0, 2, 1, 3) for a in (out, mag, empty))
+    return out, mag, empty, big[0], seen
 
 
 def dense_masked(q, k, v, keep):
@@ -1303,6 +1451,7 @@ class Tester:
         self.failures = 0
         self.passes = 0
         self.skips = 0
+        self.only = [s for s in (args.only or "").split(",") if s]
         self.tmp = Path(tempfile.mkdtemp(prefix="attune-ref-"))
         self.torch = None
         if not args.no_torch:
@@ -1455,7 +1604,27 @@ class Tester:
             out.append((name, p))
         return out
 
+    # The unit test groups by name: with --only, those whose name holds one
+    # of its substrings run (as do the specs whose name holds one), so that
+    # `--only topk` runs attn.topk_blocks's and `--only linear`
+    # attn.linear_attention's; `--only unit` all of them and no spec.
+    UNIT_GROUPS = (
+        ("unit integers", "integer_unit_tests"),
+        ("unit errors", "error_tests"),
+        ("unit linalg body", "body_unit_tests"),
+        ("unit append_pages", "append_unit_tests"),
+        ("unit hash lsh_buckets nearest_centroid sort_ids permute",
+         "hash_unit_tests"),
+        ("unit topk_blocks", "topk_unit_tests"),
+        ("unit linear_attention", "linear_unit_tests"),
+    )
+
     def unit_tests(self):
+        for name, method in self.UNIT_GROUPS:
+            if not self.only or any(o in name for o in self.only):
+                getattr(self, method)()
+
+    def integer_unit_tests(self):
         """Direct checks of the integer semantics against Python integers,
         on values the attention tests cannot reach (near 2^63, 2^64)."""
         vals = [0, 1, 2, 3, 7, 63, 64, 1000, 2**31 - 1, 2**31, 2**32 + 5,
@@ -1499,11 +1668,6 @@ class Tester:
                 bad += int((r != np.array([f(a) for a in vs])).sum())
         self.report(bad == 0, f"unit: 64-bit unsigned division, logical "
                     f"shifts, unsigned compare, bit counts ({bad} wrong)")
-        self.error_tests()
-        self.body_unit_tests()
-        self.append_unit_tests()
-        self.hash_unit_tests()
-        self.topk_unit_tests()
 
     def body_unit_tests(self):
         """What attune-run cannot check (its oracle takes sums of loops
@@ -1946,6 +2110,333 @@ class Tester:
         except Exception as e:  # noqa: BLE001
             self.report(False, f"{label}: {type(e).__name__}: {e}")
 
+    def linear_unit_tests(self):
+        """attn.linear_attention (LINEAR_CONFIGS: both layouts, GQA, MQA
+        and not, f32 / bf16, elu and favor, causal and not, r = 1, default
+        and explicit scale, attributes absent and present) at B = 2, Sq x
+        Sk = 1 x 1, 17 x 17, 11 x 29, 29 x 11, 9 x 1 and 5 x 0, against
+        Python loops (linear_loops), on numpy and torch (when it imports),
+        float64 and float32, in chunks of 7 and not: batch 1's queries are
+        scaled by 32 (exact), so that FAVOR+'s exponents leave exp's float64
+        range there. The situations the cases are built for must all occur;
+        then the errors, and the custom form through attune-opt."""
+        backends = [("numpy f64", np, "float64", 1 << 24),
+                    ("numpy f64 chunked", np, "float64", 7),
+                    ("numpy f32", np, "float32", 1 << 24)]
+        if self.torch is not None:
+            backends += [("torch f64", self.torch, "float64", 1 << 24),
+                         ("torch f32 chunked", self.torch, "float32", 7)]
+        seen = {}
+        for ci, cfg in enumerate(LINEAR_CONFIGS):
+            (layout, H, Hk, D, Dv, elem, fmap, r, we, causal, scale, chunk,
+             explicit) = cfg
+            favor = fmap == "favor"
+            bshd = layout == "bshd"
+
+            def tt(n, d):
+                return f"tensor<?x?x{n}x{d}x{elem}>" if bshd else \
+                    f"tensor<?x{n}x?x{d}x{elem}>"
+            qt, kt, vt, ot = tt(H, D), tt(Hk, D), tt(Hk, Dv), tt(H, Dv)
+            types = [qt, kt, vt] + ([f"tensor<{D}x{r}x{we}>"] if favor
+                                    else [])
+            props = (["causal"] if causal else []) + \
+                ([f"chunk = {chunk} : i64"] if chunk is not None else []) + \
+                ([f"feature_map = #attn.feature_map<{fmap}>"]
+                 if favor or explicit else []) + \
+                ([f"layout = #attn.layout<{layout}>"]
+                 if bshd or explicit else []) + \
+                ([f"scale = {scale:e} : f64"] if scale is not None else [])
+            name = (f"{layout} H={H} Hk={Hk} D={D} Dv={Dv} {elem} {fmap}"
+                    + (f" r={r} w {we}" if favor else "")
+                    + (" causal" if causal else "")
+                    + (f" scale={scale}" if scale is not None else "")
+                    + (f" chunk={chunk}" if chunk is not None else "")
+                    + ("" if explicit else " (defaults unwritten)"))
+            try:
+                spec = reference.parse_spec(LINEAR_UNIT.format(
+                    types=", ".join(types), qt=qt, kt=kt, ot=ot,
+                    layout=layout,
+                    bbargs=", ".join(f"%arg{n}: {t}"
+                                     for n, t in enumerate(types)),
+                    operands=", ".join(f"%arg{n}" for n in
+                                       range(len(types))),
+                    props=" <{" + ", ".join(props) + "}>" if props else ""))
+            except Exception as e:  # noqa: BLE001
+                self.report(False, f"unit: attn.linear_attention ({name}): "
+                            f"{type(e).__name__}: {e}")
+                continue
+            for Sq, Sk in ((1, 1), (17, 17), (11, 29), (29, 11), (9, 1),
+                           (5, 0)):
+                label = f"unit: attn.linear_attention {name} B=2 Sq={Sq} " \
+                    f"Sk={Sk}"
+                try:
+                    bad, worst, got_seen = self._linear_case(
+                        spec, ci, cfg, Sq, Sk, backends)
+                except Exception as e:  # noqa: BLE001
+                    self.report(False, f"{label}: {type(e).__name__}: {e}")
+                    continue
+                for key, n in got_seen.items():
+                    seen[key] = seen.get(key, 0) + n
+                self.report(not bad, f"{label} against loops (float64: "
+                            f"{worst:.1e} of the tolerance)"
+                            + (f" ({'; '.join(bad[:4])})" if bad else ""))
+        missing = [key for key, n in seen.items() if not n]
+        self.report(bool(seen) and not missing,
+                    "unit: attn.linear_attention cases reach "
+                    + ", ".join(f"{key} ({n})" for key, n in seen.items())
+                    + (f" (never: {', '.join(missing)})" if missing else ""))
+        self.linear_error_tests()
+        self.linear_custom_test()
+
+    @staticmethod
+    def _linear_check(got, want, mag, big, f32):
+        """(problems, worst): O of attn.linear_attention against
+        linear_loops's, elementwise: |got - want| <= tol mag, mag = sum_j
+        a_ij |v_j| / sum_j a_ij (O's scale: there is cancellation in the
+        sum), tol = 1e-12 (1 + E / 64) for the largest |exponent| E of
+        FAVOR+ (each exponent's own rounding, about E eps, moves a_ij by as
+        much), plus one rounding to float32 (2^-24 |want|) for a float32
+        evaluation. Rows with no keys (mag = 0) must be exactly 0; worst:
+        the largest ratio of the float64 error to its bound."""
+        got = np.asarray(got, np.float64)
+        if got.shape != want.shape:
+            return [f"shape {got.shape} != loops' {want.shape}"], math.inf
+        tol = 1e-12 * (1.0 + big / 64.0)
+        bound = tol * mag + (2.0 ** -24 * np.abs(want) if f32 else 0.0)
+        err = np.abs(got - want)
+        bad = ~(err <= bound)  # NaN too
+        worst = float(np.max(np.where(bound > 0, err / np.where(
+            bound > 0, bound, 1.0), 0.0), initial=0.0))
+        if not bad.any():
+            return [], worst
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        return [f"{int(bad.sum())} of {bad.size} elements off [first at "
+                f"{list(first)}: {got[first]!r} != loops' {want[first]!r}, "
+                f"bound {bound[first]:.2e}]"], worst
+
+    def _linear_case(self, spec, ci, cfg, Sq, Sk, backends):
+        """One size of linear_unit_tests: (problems, worst float64 error
+        over its bound, situations reached)."""
+        (layout, H, Hk, D, Dv, elem, fmap, r, we, causal, scale, chunk,
+         explicit) = cfg
+        favor = fmap == "favor"
+        bshd = layout == "bshd"
+        B = 2
+        rng = np.random.default_rng(2000 + 100 * ci + 10 * Sq + Sk)
+
+        def draw(n, S, d):
+            return np.array(round_elem(rng.standard_normal(
+                (B, S, n, d) if bshd else (B, n, S, d)), elem))
+        q, k, v = draw(H, Sq, D), draw(Hk, Sk, D), draw(Hk, Sk, Dv)
+        q[1] *= 32.0  # exact: FAVOR+'s exponents past exp's range
+        w = np.array(round_elem(rng.standard_normal((D, r)), we)) \
+            if favor else None
+        want, mag, empty, big, seen = linear_loops(
+            q, k, v, w, bshd, (scale if scale is not None else
+                               1.0 / math.sqrt(D)) if favor else None,
+            causal)
+        inputs = [q, k, v] + ([w] if favor else [])
+        bad, worst = [], 0.0
+        for label, xp, dtype, max_elems in backends:
+            conv = (lambda a: a) if xp is np else \
+                (lambda a: xp.from_numpy(np.array(a, np.float32)))
+            ev = spec.evaluate([conv(x) for x in inputs], xp=xp, dtype=dtype,
+                               max_elems=max_elems)
+            o, twice, fm = ev.outputs[1], ev.outputs[2], ev.fully_masked[1]
+            if xp is not np:
+                # What the addf read: O rounded as torch rounds it.
+                read = o if elem == "f32" else \
+                    o.to(xp.bfloat16).to(o.dtype)
+                o, twice, read = (a.cpu().numpy() for a in (o, twice, read))
+                fm = None if fm is None else fm.cpu().numpy()
+            else:
+                o, twice = np.asarray(o), np.asarray(twice)
+                read = o if elem == "f32" else \
+                    round_elem(o, elem).astype(o.dtype)
+            if o.dtype != np.dtype(dtype):
+                bad.append(f"{label}: dtype {o.dtype}")
+            problems, w64 = self._linear_check(o, want, mag, big,
+                                               dtype == "float32")
+            bad += [f"{label}: {p}" for p in problems]
+            if dtype == "float64":
+                worst = max(worst, w64)
+            if fm is None or not np.array_equal(fm, empty):
+                bad.append(f"{label}: the rows with no keys are "
+                           + ("not marked" if fm is None else
+                              f"{int(fm.sum())} marked, not "
+                              f"{int(empty.sum())}"))
+            if ev.fully_masked[2] is not None:
+                bad.append(f"{label}: a masked-row map for the addf")
+            if not np.array_equal(twice, read * 2):
+                bad.append(f"{label}: the addf did not read O rounded to "
+                           f"{elem}")
+        return bad, worst, seen
+
+    def linear_error_tests(self):
+        """attn.linear_attention's checks of its operands, attributes and
+        result type (the verifier's, and the run-time ones of dynamic
+        sizes) raise ReferenceError naming the op."""
+        interp = reference._Interp(reference._Backend(np, "float32"))
+        T = reference.Type.parse
+        z = np.zeros
+        f3 = ("f32", "f32", "f32")
+        q4, v4, rt = (2, 2, 5, 8), (2, 2, 5, 6), "tensor<?x?x?x6xf32>"
+        w = ((8, 16), "f32")
+        fav = {"feature_map": "#attn.feature_map<favor>"}
+        feats = "expected the features to be a [D = 8, r] float tensor"
+        cases = {  # q, k, v shapes (v None: absent), q / k / v elements,
+            # features (shape, element) or None, attrs, result, needle
+            "favor without features": (
+                q4, q4, v4, f3, None, fav, rt,
+                "expected 'features(%w : [D, r])' with the favor feature "
+                "map"),
+            "elu (by default) with features": (
+                q4, q4, v4, f3, w, {}, rt,
+                "expected no 'features' with the elu feature map"),
+            "elu (written) with features": (
+                q4, q4, v4, f3, w,
+                {"feature_map": "#attn.feature_map<elu>"}, rt,
+                "expected no 'features' with the elu feature map"),
+            "features of 9 rows (D = 8)": (q4, q4, v4, f3, ((9, 16), "f32"),
+                                           fav, rt, feats),
+            "features of 0 columns": (q4, q4, v4, f3, ((8, 0), "f32"), fav,
+                                      rt, feats),
+            "features of 4097 columns": (q4, q4, v4, f3, ((8, 4097), "f32"),
+                                         fav, rt, feats),
+            "features of rank 3": (q4, q4, v4, f3, ((8, 16, 1), "f32"), fav,
+                                   rt, feats),
+            "features of rank 1": (q4, q4, v4, f3, ((8,), "f32"), fav, rt,
+                                   feats),
+            "integer features": (q4, q4, v4, f3, ((8, 16), "i32"), fav, rt,
+                                 feats),
+            "an unknown feature map": (
+                q4, q4, v4, f3, None,
+                {"feature_map": "#attn.feature_map<relu>"}, rt,
+                "unknown feature_map"),
+            "no v": (q4, q4, None, f3, None, {}, rt,
+                     "expected 3 operands (q, k, v)"),
+            "q of rank 3": ((2, 5, 8), q4, v4, f3, None, {}, rt,
+                            "expected q to have rank 4"),
+            "v of rank 5": (q4, q4, (2, 2, 5, 6, 1), f3, None, {}, rt,
+                            "expected v to have rank 4"),
+            "an integer k": (q4, q4, v4, ("f32", "i32", "f32"), None, {}, rt,
+                             "k must be a float tensor"),
+            "f32 q, bf16 v": (q4, q4, v4, ("f32", "f32", "bf16"), None, {},
+                              rt, "different element types"),
+            "a bf16 result of f32 inputs": (
+                q4, q4, v4, f3, None, {}, "tensor<?x?x?x6xbf16>",
+                "expected a result of q's element type"),
+            "an integer result": (q4, q4, v4, f3, None, {},
+                                  "tensor<?x?x?x6xi32>",
+                                  "expected a result of q's element type"),
+            "a result of Dv = 8 (6)": (q4, q4, v4, f3, None, {},
+                                       "tensor<?x?x?x8xf32>",
+                                       "the result has shape (2, 2, 5, 6)"),
+            "a result of 3 heads (bshd, 2)": (
+                (2, 5, 2, 8), (2, 5, 2, 8), (2, 5, 2, 6), f3, None,
+                {"layout": "#attn.layout<bshd>"}, "tensor<?x?x3x6xf32>",
+                "the result has shape (2, 5, 2, 6)"),
+            "another D": (q4, (2, 2, 5, 16), v4, f3, None, {}, rt,
+                          "q has D = 8, k has D = 16"),
+            "D = 0": ((2, 2, 5, 0), (2, 2, 5, 0), v4, f3, None, {}, rt,
+                      "q has D = 0"),
+            "Dv = 0": (q4, q4, (2, 2, 5, 0), f3, None, {},
+                       "tensor<?x?x?x0xf32>", "v has Dv = 0"),
+            "H = 3, Hk = 2": ((2, 3, 5, 8), q4, v4, f3, None, {}, rt,
+                              "H = 3 query heads is not a multiple of "
+                              "Hk = 2"),
+            "H = 3, Hk = 2 (bshd)": (
+                (2, 5, 3, 8), (2, 7, 2, 8), (2, 7, 2, 6), f3, None,
+                {"layout": "#attn.layout<bshd>"}, rt,
+                "H = 3 query heads is not a multiple of Hk = 2"),
+            "k of 2 heads, v of 1": (q4, q4, (2, 1, 5, 6), f3, None, {}, rt,
+                                     "k has Hk = 2 heads, v has 1"),
+            "another batch of k": (q4, (3, 2, 5, 8), v4, f3, None, {}, rt,
+                                   "batch sizes 2, 3 and 2"),
+            "another batch of v": (q4, q4, (1, 2, 5, 6), f3, None, {}, rt,
+                                   "batch sizes 2, 2 and 1"),
+            "k of 5 rows, v of 7": (q4, q4, (2, 2, 7, 6), f3, None, {}, rt,
+                                    "k has Sk = 5 rows, v has 7"),
+            "a scale with elu": (q4, q4, v4, f3, None,
+                                 {"scale": "5.000000e-01 : f64"}, rt,
+                                 "expected no 'scale' with the elu"),
+            "scale = 0": (q4, q4, v4, f3, w,
+                          dict(fav, scale="0.000000e+00 : f64"), rt,
+                          "expected a finite, positive 'scale', got 0.0"),
+            "scale = -1": (q4, q4, v4, f3, w,
+                           dict(fav, scale="-1.000000e+00 : f64"), rt,
+                           "expected a finite, positive 'scale', got -1.0"),
+            "chunk = 0": (q4, q4, v4, f3, None, {"chunk": "0 : i64"}, rt,
+                          "chunk = 0, expected >= 1"),
+            "chunk = 4097": (q4, q4, v4, f3, None, {"chunk": "4097 : i64"},
+                             rt, "chunk = 4097, expected <= 4096"),
+        }
+        bad = []
+        for what, (qs, ks, vs, elems, wspec, attrs, rtype, needle) in \
+                cases.items():
+            op = reference.Op("attn.linear_attention", 0)
+            op.attrs = {"causal": "unit"}
+            op.attrs.update(attrs)
+            vals = []
+            operands = [(qs, elems[0]), (ks, elems[1])] + \
+                ([(vs, elems[2])] if vs is not None else []) + \
+                ([wspec] if wspec is not None else [])
+            for shape, e in operands:
+                t = T("tensor<" + "?x" * len(shape) + f"{e}>")
+                x = z(shape, np.int64 if e.startswith("i") else np.float32)
+                vals.append(reference._Val(x, t))
+            op.operand_types = [val.t for val in vals]
+            op.result_types = [T(rtype)]
+            try:
+                interp._HANDLERS["attn.linear_attention"](interp, op, vals,
+                                                          None, {})
+                bad.append(f"{what}: not reported")
+            except reference.ReferenceError as e:
+                if needle not in str(e) or \
+                        "attn.linear_attention" not in str(e):
+                    bad.append(f"{what}: {e}")
+        self.report(not bad, f"unit: attn.linear_attention errors "
+                    f"({len(cases)} cases)"
+                    + (f" ({'; '.join(bad)})" if bad else ""))
+
+    def linear_custom_test(self):
+        """LINEAR_CUSTOM printed in generic form by attune-opt (how a CUDA
+        artifact's spec.mlir writes the op) against linear_loops at B = 2,
+        Sq = 17, Sk = 29 on numpy in float64; SKIP while attune-opt is not
+        built or does not know the op."""
+        label = "unit: attn.linear_attention custom form via attune-opt " \
+            "B=2 Sq=17 Sk=29"
+        p = self.tmp / "linear_custom.mlir"
+        p.write_text(LINEAR_CUSTOM)
+        try:
+            text = self.generic(p)
+        except (OSError, RuntimeError) as e:
+            if isinstance(e, FileNotFoundError):
+                self.report(None, f"{label}: skipped: no {self.opt}")
+            elif "'attn.linear_attention' is unknown" in str(e):
+                self.report(None, f"{label}: skipped: this attune-opt does "
+                            "not know the op")
+            else:
+                self.report(False, f"{label}: {type(e).__name__}: {e}")
+            return
+        try:
+            spec = reference.parse_spec(text)
+            rng = np.random.default_rng(5)
+            q = round_elem(rng.standard_normal((2, 4, 17, 16)), "bf16")
+            k = round_elem(rng.standard_normal((2, 2, 29, 16)), "bf16")
+            v = round_elem(rng.standard_normal((2, 2, 29, 8)), "bf16")
+            w = rng.standard_normal((16, 32)).astype(np.float32)
+            want, mag, _, big, _ = linear_loops(q, k, v, w, False, 0.25,
+                                                True)
+            got = spec.evaluate([q, k, v, w], xp=np,
+                                dtype="float64").outputs[1]
+            bad, worst = self._linear_check(got, want, mag, big, False)
+            self.report(not bad, f"{label} against loops (float64: "
+                        f"{worst:.1e} of the tolerance)"
+                        + (f" ({'; '.join(bad)})" if bad else ""))
+        except Exception as e:  # noqa: BLE001
+            self.report(False, f"{label}: {type(e).__name__}: {e}")
+
     def _hash_case(self, spec, ci, bshd, H, D, xe, rshape, rte, mshape, mte,
                    Hc, S, backends):
         """One size of hash_unit_tests: (problems, (LSH ties, centroid
@@ -2215,7 +2706,7 @@ class Tester:
         specs = [p for p in sorted((ROOT / "examples").glob("*.mlir"))
                  if p.stem not in NOT_CHECKED]
         specs += sorted((HERE / "specs").glob("*.mlir"))
-        only = [s for s in (self.args.only or "").split(",") if s]
+        only = self.only
         for p in specs:
             name = p.stem
             if only and not any(o in name for o in only):
@@ -2239,7 +2730,9 @@ def main():
                     help="build directory holding bin/attune-opt, "
                     "bin/attune-run")
     ap.add_argument("--quick", action="store_true", help="fewer sizes")
-    ap.add_argument("--only", help="comma-separated substrings of spec names")
+    ap.add_argument("--only", help="comma-separated substrings of spec and "
+                    "unit test group names (Tester.UNIT_GROUPS: e.g. topk, "
+                    "linear, hash, unit)")
     ap.add_argument("--no-stress", action="store_true",
                     help="skip the stress specs")
     ap.add_argument("--no-torch", action="store_true",

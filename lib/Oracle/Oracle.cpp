@@ -1691,6 +1691,12 @@ FailureOr<std::vector<Array>> Evaluator::run(func::FuncOp func) {
       continue;
     }
     if (std::optional<LogicalResult> done =
+            oracle::detail::evaluateLinearAttentionOp(&op, *this)) {
+      if (failed(*done))
+        return failure();
+      continue;
+    }
+    if (std::optional<LogicalResult> done =
             oracle::detail::evaluateTensorOp(&op, *this)) {
       if (failed(*done))
         return failure();

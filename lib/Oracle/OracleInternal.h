@@ -140,6 +140,10 @@ std::optional<mlir::LogicalResult> evaluateHashOp(mlir::Operation *op,
 std::optional<mlir::LogicalResult>
 evaluateBlockSelectionOp(mlir::Operation *op, Environment &env);
 
+/// The same for attn.linear_attention (LinearAttentionOps.cpp).
+std::optional<mlir::LogicalResult>
+evaluateLinearAttentionOp(mlir::Operation *op, Environment &env);
+
 } // namespace attune::oracle::detail
 
 #endif // ATTUNE_LIB_ORACLE_ORACLEINTERNAL_H

@@ -200,6 +200,17 @@ inferByRule(Operation *op, ShapeState &state) {
     return single({(*q)[d.batch], (*q)[d.head], ((*q)[d.seq] + bq - 1) / bq,
                    ((*k)[d.seq] + bk - 1) / bk});
   }
+  if (auto linear = dyn_cast<attn::LinearAttentionOp>(op)) {
+    // q's shape with v's head size Dv.
+    auto q = state.shapeOf(op, linear.getQ());
+    auto v = state.shapeOf(op, linear.getV());
+    if (failed(q) || failed(v))
+      return Result(failure());
+    unsigned feature = linear.getLayoutDims().feature;
+    SmallVector<int64_t> out(*q);
+    out[feature] = (*v)[feature];
+    return single(out);
+  }
   if (auto unpack = dyn_cast<attn::UnpackOp>(op)) {
     // [B, H, S, D]: B from the offsets, S static or max_len.
     auto packed = state.shapeOf(op, unpack.getPacked());
@@ -482,9 +493,9 @@ Value attune::oracle::getSameShapeOperand(OpResult result) {
   // Ops with an own rule that does not keep an operand's shape.
   if (isa<attn::AttentionOp, attn::GatherPagesOp, attn::UnpackOp,
           attn::LshBucketsOp, attn::NearestCentroidOp, attn::PackOp,
-          attn::TopkBlocksOp,
-          tensor::EmptyOp, tensor::ConcatOp, tensor::ExtractSliceOp,
-          tensor::PadOp, tensor::CollapseShapeOp, tensor::ExpandShapeOp>(op))
+          attn::TopkBlocksOp, attn::LinearAttentionOp, tensor::EmptyOp,
+          tensor::ConcatOp, tensor::ExtractSliceOp, tensor::PadOp,
+          tensor::CollapseShapeOp, tensor::ExpandShapeOp>(op))
     return nullptr;
   if (auto slice = dyn_cast<tensor::InsertSliceOp>(op))
     return slice.getDest();

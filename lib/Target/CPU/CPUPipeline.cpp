@@ -82,6 +82,7 @@ void attune::cpu::buildCPUPipeline(OpPassManager &pm,
     // Bucket ids (a contraction and an argmax) and block maps.
     pm.addPass(attn::createAttnLowerHashing());
     pm.addPass(attn::createAttnLowerBlockSelection());
+    pm.addPass(attn::createAttnLowerLinearAttention());
     // Gathers not fused into a key or value load, and appends.
     pm.addPass(attn::createAttnLowerPages());
     // Unpacks not fused into a load, and packs.

@@ -486,13 +486,19 @@ bool attune::cuda::isSingleAttentionSpec(ModuleOp spec) {
 LogicalResult attune::cuda::checkSupportedSpec(ModuleOp spec) {
   auto functions = attentionFunctions(spec);
   if (functions.empty()) {
+    // Kernelised attention alone: a program of linalg steps.
+    bool linear = false;
+    spec.walk([&](attn::LinearAttentionOp) { linear = true; });
+    if (linear)
+      return checkProgram(spec);
     // At the first function when there is one: the module's own location
     // is the file's 0:0.
     auto funcs = spec.getOps<func::FuncOp>();
     Location loc = funcs.empty() ? spec.getLoc() : (*funcs.begin()).getLoc();
     return emitError(loc, "CUDA target: expected one function with "
-                          "attn.attention, found 0 (a CUDA artifact runs "
-                          "attention; the CPU target compiles any function)");
+                          "attn.attention or attn.linear_attention, found 0 "
+                          "(a CUDA artifact runs attention; the CPU target "
+                          "compiles any function)");
   }
   for (auto [func, op] : functions)
     if (func != functions[0].first)

@@ -82,6 +82,11 @@ Operation *attune::cuda::splitCombiner(linalg::GenericOp op) {
       combiners.size() != 1)
     return nullptr;
   Operation *combiner = combiners.front();
+  // The lanes' partial results meet through shfl.sync, which moves 32-bit
+  // values: f16, bf16 and 64-bit folds stay serial.
+  Type type = combiner->getResult(0).getType();
+  if (!type.isF32() && !type.isSignlessInteger(32))
+    return nullptr;
   // Partial results start from the neutral element and are folded with
   // the combiner itself: it must be one of the commutative, associative
   // arith ops arith::getNeutralElement knows (addf, mulf, maxnumf, ...).

@@ -148,7 +148,8 @@ static LogicalResult prepare(func::FuncOp func, bool cluster) {
   // scores, selection passes): linalg steps.
   if (failed(attn::lowerAll(func, attn::lowerLshBuckets)) ||
       failed(attn::lowerAll(func, attn::lowerNearestCentroid)) ||
-      failed(attn::lowerAll(func, attn::lowerTopkBlocks)))
+      failed(attn::lowerAll(func, attn::lowerTopkBlocks)) ||
+      failed(attn::lowerAll(func, attn::lowerLinearAttention)))
     return failure();
 
   // Returned values: each its own step's result, returned once.

@@ -102,8 +102,12 @@ def check(attunec, spec, chip, retype, out, library=None):
         ptx = open(os.path.join(out, kernel["ptx"])).read()
         if f".entry {kernel['name']}(" not in ptx:
             errors.append(f"{name} {chip}: no entry {kernel['name']} in PTX")
-    if "fwd" not in roles:
+    # Kernelised attention (attn.linear_attention) is linalg steps only.
+    linear = "attn.linear_attention" in open(spec).read()
+    if "fwd" not in roles and not linear:
         errors.append(f"{name} {chip}: no forward kernel")
+    if linear and "linalg" not in roles:
+        errors.append(f"{name} {chip}: no linalg step")
     if program:
         return errors
     planes = [w["name"] for w in manifest["workspace"] if "_plane" in w["name"]]

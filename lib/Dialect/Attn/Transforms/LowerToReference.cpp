@@ -299,6 +299,7 @@ struct AttnLowerToReference
         failed(lowerAll(root, lowerLshBuckets)) ||
         failed(lowerAll(root, lowerNearestCentroid)) ||
         failed(lowerAll(root, lowerTopkBlocks)) ||
+        failed(lowerAll(root, lowerLinearAttention)) ||
         failed(lowerAll(root, lowerSortIds)) ||
         failed(lowerAll(root, lowerPermute)) ||
         failed(lowerAll(root, lowerGatherPages)) ||

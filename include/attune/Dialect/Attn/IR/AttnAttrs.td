@@ -43,6 +43,25 @@ def Attn_RopeStyleAttr : EnumAttr<Attn_Dialect, Attn_RopeStyleEnum, "rope_style"
   let assemblyFormat = "`<` $value `>`";
 }
 
+def Attn_FeatureMapElu : I32EnumAttrCase<"elu", 0>;
+def Attn_FeatureMapFavor : I32EnumAttrCase<"favor", 1>;
+
+/// The feature map of `attn.linear_attention`.
+def Attn_FeatureMapEnum : I32EnumAttr<"FeatureMap",
+    "feature map of attn.linear_attention",
+    [Attn_FeatureMapElu, Attn_FeatureMapFavor]> {
+  let cppNamespace = "::attune::attn";
+  let genSpecializedAttr = 0;
+}
+
+def Attn_FeatureMapAttr : EnumAttr<Attn_Dialect, Attn_FeatureMapEnum,
+                                   "feature_map"> {
+  let summary = "feature map of attn.linear_attention: elu (elu + 1, "
+                "Katharopoulos et al.) or favor (FAVOR+ positive random "
+                "features, the Performer)";
+  let assemblyFormat = "`<` $value `>`";
+}
+
 def Attn_KernelRoleFwd : I32EnumAttrCase<"fwd", 0>;
 def Attn_KernelRoleDecode : I32EnumAttrCase<"decode", 1>;
 def Attn_KernelRoleCombine : I32EnumAttrCase<"combine", 2>;

@@ -610,6 +610,75 @@ def Attn_TopkBlocksOp : Attn_Op<"topk_blocks", [Pure,
 }
 
 //===----------------------------------------------------------------------===//
+// LinearAttentionOp
+//===----------------------------------------------------------------------===//
+
+def Attn_LinearAttentionOp : Attn_Op<"linear_attention", [Pure]> {
+  let summary = "kernelised attention: elu + 1 or FAVOR+ (Performer)";
+  let description = [{
+    Attention with the softmax kernel replaced by a dot product of feature
+    maps (docs/LinearAttention.md has the exact semantics), in O(S r Dv)
+    per head:
+
+    ```
+    O[i] = sum_{j in J(i)} (phi(q_i) . phi(k_j)) v_j
+         / sum_{j in J(i)} (phi(q_i) . phi(k_j))
+    elu:   phi(x) = elu(x) + 1
+    favor: phi(x)[f] = exp(x' . w[:, f] - |x'|^2 / 2) / sqrt(r),
+           x' = sqrt(scale) x
+    ```
+
+    `J(i)` is every key, or with `causal` the keys `j <= i + Sk - Sq`; a
+    row with no keys gives 0. `q` is `[B, H, Sq, D]`, `k` `[B, Hk, Sk, D]`
+    and `v` `[B, Hk, Sk, Dv]` (or `[B, S, H, D]` with `layout(bshd)`), `H`
+    a multiple of `Hk`; the result `[B, H, Sq, Dv]`. FAVOR+ takes its
+    random features `w` (`[D, r]`) as `features(%w)`. The features and
+    sums are f32; causal runs in chunks of `chunk` keys.
+
+    ```mlir
+    %o = attn.linear_attention %q, %k, %v
+        {feature_map = #attn.feature_map<elu>, causal}
+        : tensor<?x8x?x64xbf16>, tensor<?x2x?x64xbf16>,
+          tensor<?x2x?x64xbf16> -> tensor<?x8x?x64xbf16>
+    %p = attn.linear_attention %q, %k, %v features(%w : tensor<64x128xf32>)
+        {feature_map = #attn.feature_map<favor>}
+        : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>,
+          tensor<?x8x?x64xf32> -> tensor<?x8x?x64xf32>
+    ```
+  }];
+
+  let arguments = (ins
+    AnyRankedTensor:$q,
+    AnyRankedTensor:$k,
+    AnyRankedTensor:$v,
+    Optional<AnyRankedTensor>:$features,
+    DefaultValuedAttr<Attn_FeatureMapAttr,
+                      "::attune::attn::FeatureMap::elu">:$feature_map,
+    OptionalAttr<F64Attr>:$scale,
+    UnitAttr:$causal,
+    DefaultValuedAttr<I64Attr, "64">:$chunk,
+    DefaultValuedAttr<Attn_LayoutAttr, "::attune::attn::Layout::bhsd">:$layout
+  );
+  let results = (outs AnyRankedTensor:$result);
+
+  let assemblyFormat = [{
+    $q `,` $k `,` $v
+    (`features` `(` $features^ `:` type($features) `)`)?
+    attr-dict `:` type($q) `,` type($k) `,` type($v) `->` type($result)
+  }];
+  let hasVerifier = 1;
+
+  let extraClassDeclaration = [{
+    /// Position of each logical dimension in the 4-D operands.
+    LayoutDims getLayoutDims() { return ::attune::attn::getLayoutDims(getLayout()); }
+    /// The FAVOR+ scale: the attribute, else 1 / sqrt(D).
+    double getFavorScale();
+    /// The number of features r: D for elu, w's columns for favor.
+    int64_t getFeatureCount();
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // GatherPagesOp, AppendPagesOp
 //===----------------------------------------------------------------------===//
 

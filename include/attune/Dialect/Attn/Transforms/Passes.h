@@ -32,6 +32,7 @@ class PermuteOp;
 class RopeOp;
 class SortIdsOp;
 class TopkBlocksOp;
+class LinearAttentionOp;
 class UnpackOp;
 
 #define GEN_PASS_DECL
@@ -66,6 +67,11 @@ mlir::LogicalResult lowerNearestCentroid(mlir::RewriterBase &rewriter,
 /// linalg.generic ops all (see `attn-lower-block-selection`).
 mlir::LogicalResult lowerTopkBlocks(mlir::RewriterBase &rewriter,
                                     TopkBlocksOp op);
+
+/// Replaces `op` by feature maps and f32 contractions, chunked when causal
+/// (see `attn-lower-linear-attention`).
+mlir::LogicalResult lowerLinearAttention(mlir::RewriterBase &rewriter,
+                                         LinearAttentionOp op);
 
 /// Replaces `op` by a counting sort of each row, serial loops on tensors
 /// (see `attn-lower-hashing`).

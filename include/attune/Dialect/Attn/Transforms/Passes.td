@@ -158,6 +158,32 @@ def AttnLowerBlockSelection : Pass<"attn-lower-block-selection"> {
   ];
 }
 
+def AttnLowerLinearAttention : Pass<"attn-lower-linear-attention"> {
+  let summary = "Lower attn.linear_attention (elu + 1, FAVOR+) to linalg";
+  let description = [{
+    Rewrites every `attn.linear_attention` into linalg ops on f32 tensors
+    in the canonical [B, H, S, ...] order (docs/LinearAttention.md): the
+    feature maps (FAVOR+: a contraction with the features, exponents
+    shifted by each query's and each key head's largest), then
+    contractions: without `causal`, phi(K)^T V and the column sums of
+    phi(K), applied to phi(Q); with `causal`, the keys in chunks of
+    `chunk` rows, each chunk's state, their exclusive prefix over chunks
+    (a contraction with the strictly lower triangle of ones), and per
+    chunk of queries the prefix plus the masked products within the
+    chunk. A last op divides (0 where the denominator is 0: a row with no
+    keys) into the result's layout and element type. Dynamic batch sizes
+    and sequence lengths that must agree are checked with `cf.assert`.
+    Both targets and `attn-lower-to-reference` lower the op with it.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::cf::ControlFlowDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 def AttnLowerHashing : Pass<"attn-lower-hashing"> {
   let summary = "Lower the bucket-id ops (lsh_buckets, nearest_centroid, sort_ids, permute)";
   let description = [{
