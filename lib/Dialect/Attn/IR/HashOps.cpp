@@ -13,12 +13,15 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "VerifierUtils.h"
+
 #include "attune/Dialect/Attn/IR/AttnOps.h"
 
 #include <limits>
 
 using namespace mlir;
 using namespace attune::attn;
+using namespace attune::attn::detail;
 
 /// Checks what both ops ask of their input `x`, their parameters (rank
 /// `paramRank`, heads at `paramHead`, features at `paramFeature`) and
@@ -110,11 +113,8 @@ LogicalResult SortIdsOp::verify() {
     return emitOpError("expected ids of i32 with at least one dimension and "
                        "no encoding, got ")
            << type;
-  for (int64_t size : type.getShape())
-    if (!ShapedType::isDynamic(size) &&
-        size > std::numeric_limits<int32_t>::max())
-      return emitOpError("expected every dimension to be below 2^31, got ")
-             << size;
+  if (failed(verifySizesBelow2To31(*this, type)))
+    return failure();
   int64_t n = getNumIds();
   if (n < 1 || n > (int64_t(1) << 24))
     return emitOpError("expected 'num_ids' in [1, 2^24], got ") << n;
@@ -131,11 +131,8 @@ LogicalResult PermuteOp::verify() {
            << type;
   if (type.getRank() == 3 && getLayout() != Layout::bhsd)
     return emitOpError("expected no layout for a [B, H, S] input");
-  for (int64_t size : type.getShape())
-    if (!ShapedType::isDynamic(size) &&
-        size > std::numeric_limits<int32_t>::max())
-      return emitOpError("expected every dimension to be below 2^31, got ")
-             << size;
+  if (failed(verifySizesBelow2To31(*this, type)))
+    return failure();
   auto orderType = cast<RankedTensorType>(getOrder().getType());
   LayoutDims dims = getLayoutDims();
   SmallVector<int64_t> expected{type.getDimSize(dims.batch),

@@ -10,13 +10,15 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "VerifierUtils.h"
+
 #include "attune/Dialect/Attn/IR/AttnOps.h"
 
 #include <cmath>
-#include <limits>
 
 using namespace mlir;
 using namespace attune::attn;
+using namespace attune::attn::detail;
 
 double LinearAttentionOp::getFavorScale() {
   if (FloatAttr scale = getScaleAttr())
@@ -30,11 +32,6 @@ int64_t LinearAttentionOp::getFeatureCount() {
     return cast<RankedTensorType>(w.getType()).getDimSize(1);
   return cast<RankedTensorType>(getQ().getType())
       .getDimSize(getLayoutDims().feature);
-}
-
-/// `a` and `b` may be equal: one is dynamic, or both are the same size.
-static bool mayAgree(int64_t a, int64_t b) {
-  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
 }
 
 LogicalResult LinearAttentionOp::verify() {
@@ -51,21 +48,9 @@ LogicalResult LinearAttentionOp::verify() {
   for (auto [type, name] : {std::make_pair(qType, "q"),
                             {kType, "k"},
                             {vType, "v"},
-                            {resultType, "result"}}) {
-    if (type.getRank() != 4)
-      return emitOpError("expected '")
-             << name << "' to have rank 4 ([B, H, S, D] or [B, S, H, D]), got "
-             << type;
-    if (type.getEncoding() || !isFloat(type.getElementType()))
-      return emitOpError("expected '")
-             << name << "' to hold f32, f16 or bf16 with no encoding, got "
-             << type;
-    for (int64_t size : type.getShape())
-      if (!ShapedType::isDynamic(size) &&
-          size > std::numeric_limits<int32_t>::max())
-        return emitOpError("expected every dimension to be below 2^31, got ")
-               << size;
-  }
+                            {resultType, "result"}})
+    if (failed(verifyFloat4D(*this, type, name)))
+      return failure();
   Type element = qType.getElementType();
   if (kType.getElementType() != element || vType.getElementType() != element ||
       resultType.getElementType() != element)

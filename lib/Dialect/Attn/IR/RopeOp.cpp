@@ -10,13 +10,15 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "VerifierUtils.h"
+
 #include "attune/Dialect/Attn/IR/AttnOps.h"
 
 #include <cmath>
-#include <limits>
 
 using namespace mlir;
 using namespace attune::attn;
+using namespace attune::attn::detail;
 
 int64_t RopeOp::getHeadSize() {
   return getInput().getType().getDimSize(getLayoutDims().feature);
@@ -66,11 +68,8 @@ LogicalResult RopeOp::verify() {
     return emitOpError("expected the input element type to be f32, f16 or "
                        "bf16, got ")
            << element;
-  for (int64_t size : type.getShape())
-    if (!ShapedType::isDynamic(size) &&
-        size > std::numeric_limits<int32_t>::max())
-      return emitOpError("expected every dimension to be below 2^31, got ")
-             << size;
+  if (failed(verifySizesBelow2To31(*this, type)))
+    return failure();
   LayoutDims dims = getLayoutDims();
   int64_t headSize = type.getDimSize(dims.feature);
   if (ShapedType::isDynamic(headSize))

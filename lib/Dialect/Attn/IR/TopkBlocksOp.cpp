@@ -10,17 +10,15 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "VerifierUtils.h"
+
 #include "attune/Dialect/Attn/IR/AttnOps.h"
 
 #include <limits>
 
 using namespace mlir;
 using namespace attune::attn;
-
-/// `a` and `b` may be equal: one is dynamic, or both are the same size.
-static bool mayAgree(int64_t a, int64_t b) {
-  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
-}
+using namespace attune::attn::detail;
 
 /// ceil(size / block), dynamic when `size` is.
 static int64_t blocksOf(int64_t size, int64_t block) {
@@ -33,21 +31,9 @@ LogicalResult TopkBlocksOp::verify() {
   auto qType = cast<RankedTensorType>(getQ().getType());
   auto kType = cast<RankedTensorType>(getK().getType());
   auto isFloat = [](Type t) { return t.isF32() || t.isF16() || t.isBF16(); };
-  for (auto [type, name] : {std::make_pair(qType, "q"), {kType, "k"}}) {
-    if (type.getRank() != 4)
-      return emitOpError("expected '")
-             << name << "' to have rank 4 ([B, H, S, D] or [B, S, H, D]), got "
-             << type;
-    if (type.getEncoding() || !isFloat(type.getElementType()))
-      return emitOpError("expected '")
-             << name << "' to hold f32, f16 or bf16 with no encoding, got "
-             << type;
-    for (int64_t size : type.getShape())
-      if (!ShapedType::isDynamic(size) &&
-          size > std::numeric_limits<int32_t>::max())
-        return emitOpError("expected every dimension to be below 2^31, got ")
-               << size;
-  }
+  for (auto [type, name] : {std::make_pair(qType, "q"), {kType, "k"}})
+    if (failed(verifyFloat4D(*this, type, name)))
+      return failure();
   if (qType.getElementType() != kType.getElementType())
     return emitOpError("expected 'q' and 'k' of one element type, got ")
            << qType.getElementType() << " and " << kType.getElementType();
