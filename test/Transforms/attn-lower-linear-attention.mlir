@@ -187,11 +187,9 @@ func.func @elu_gqa_bf16(%q: tensor<2x4x16x8xbf16>, %k: tensor<2x2x12x8xbf16>,
 // CHECK: arith.select %[[IVALID]], %[[QX]], %{{.*}} : f32
 // CHECK: %[[GQ:.*]] = tensor.expand_shape %[[PLACED]] {{\[\[}}0], [1, 2], [3, 4], [5]] output_shape [%{{.*}}, 2, 2, %[[NQ]], 16, 8] : tensor<?x4x?x8xf32> into tensor<?x2x2x?x16x8xf32>
 // The keys, values and prefixes from the first query chunk c0 on.
-// CHECK: %[[KFROM:.*]] = arith.muli %[[C0]], %[[C16]] : index
-// CHECK: %[[KLEN:.*]] = arith.muli %[[NQ]], %[[C16]] : index
-// CHECK: %[[KOWNS:.*]] = tensor.extract_slice %[[PK]][0, 0, %[[KFROM]], 0] [%{{.*}}, 2, %[[KLEN]], 8] [1, 1, 1, 1] : tensor<?x2x?x8xf32> to tensor<?x2x?x8xf32>
+// CHECK: %[[KOWNS:.*]] = tensor.extract_slice %[[PK]][0, 0, %[[FIRST]], 0] [%{{.*}}, 2, %[[QROWS]], 8] [1, 1, 1, 1] : tensor<?x2x?x8xf32> to tensor<?x2x?x8xf32>
 // CHECK: %[[KOWN:.*]] = tensor.expand_shape %[[KOWNS]] {{\[\[}}0], [1], [2, 3], [4]] output_shape [%{{.*}}, 2, %[[NQ]], 16, 8] : tensor<?x2x?x8xf32> into tensor<?x2x?x16x8xf32>
-// CHECK: %[[VOWNS:.*]] = tensor.extract_slice %[[PV]][0, 0, %{{.*}}, 0] [%{{.*}}, 2, %{{.*}}, 6] [1, 1, 1, 1] : tensor<?x2x?x6xf32> to tensor<?x2x?x6xf32>
+// CHECK: %[[VOWNS:.*]] = tensor.extract_slice %[[PV]][0, 0, %[[FIRST]], 0] [%{{.*}}, 2, %[[QROWS]], 6] [1, 1, 1, 1] : tensor<?x2x?x6xf32> to tensor<?x2x?x6xf32>
 // CHECK: %[[VOWN:.*]] = tensor.expand_shape %[[VOWNS]] {{\[\[}}0], [1], [2, 3], [4]] output_shape [%{{.*}}, 2, %[[NQ]], 16, 6] : tensor<?x2x?x6xf32> into tensor<?x2x?x16x6xf32>
 // CHECK: %[[PREOWN:.*]] = tensor.extract_slice %[[PRE]][0, 0, %[[C0]], 0, 0] [%{{.*}}, 2, %[[NQ]], 8, 6] [1, 1, 1, 1, 1] : tensor<?x2x?x8x6xf32> to tensor<?x2x?x8x6xf32>
 // CHECK: %[[PREZOWN:.*]] = tensor.extract_slice %[[PREZ]][0, 0, %[[C0]], 0] [%{{.*}}, 2, %[[NQ]], 8] [1, 1, 1, 1] : tensor<?x2x?x8xf32> to tensor<?x2x?x8xf32>

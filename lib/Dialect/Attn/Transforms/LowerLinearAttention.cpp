@@ -78,6 +78,7 @@ private:
   LayoutDims dims;
   Type f32;
   int64_t heads, kvHeads, features, valueSize;
+  Value sq, sk, diff; // Sq, Sk and Sk - Sq (index) where they are needed
 
   AffineExpr d(unsigned i) { return getAffineDimExpr(i, ctx); }
   AffineMap map(unsigned loops, ArrayRef<unsigned> results) {
@@ -186,7 +187,11 @@ private:
   }
 
   Value featureMap(Value x, bool query);
-  Value padRows(Value x, Value rows, Value length, bool layout);
+  /// Where a gathered row reads: (source row, whether it is one).
+  using RowSource =
+      function_ref<std::pair<Value, Value>(OpBuilder &, Location, Value)>;
+  Value gatherRows(Value x, Value rows, bool layout, RowSource source);
+  Value sliceRows(Value x, OpFoldResult offset, OpFoldResult size);
   Value nonCausal(Value phiQ, Value phiK, Value values, Value &den);
   Value causal(Value phiQ, Value phiK, Value &den, Value &firstRow);
   Value expandHeads(Value x, ArrayRef<OpFoldResult> rest, bool splitRows);
@@ -268,11 +273,12 @@ Value LinearLowering::featureMap(Value x, bool query) {
                  });
 }
 
-/// `x` with `rows` rows ([B, Hx, rows, F], f32), row s being x's row s
-/// when s < `length` and zero after it. `x` is canonical f32, or with
-/// `layout` an operand in the op's layout. Each row past the end reads row
-/// 0: a loop over `rows` runs only when x has a row (rows = 0 for length 0).
-Value LinearLowering::padRows(Value x, Value rows, Value length, bool layout) {
+/// `rows` rows ([B, Hx, rows, F], f32) read from `x` (canonical f32, or
+/// with `layout` an operand in the op's layout): row t is x's row
+/// `source(t).first` when `source(t).second`, else zero. A row that is
+/// none reads row 0: a caller makes `rows` 0 when x has no row.
+Value LinearLowering::gatherRows(Value x, Value rows, bool layout,
+                                 RowSource source) {
   SmallVector<OpFoldResult> sizes =
       layout ? canonicalSizes(x) : tensor::getMixedSizes(b, loc, x);
   sizes[2] = rows;
@@ -282,10 +288,9 @@ Value LinearLowering::padRows(Value x, Value rows, Value length, bool layout) {
         SmallVector<Value> loops;
         for (unsigned k = 0; k < 4; ++k)
           loops.push_back(linalg::IndexOp::create(nb, l, k));
-        Value inside = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ult,
-                                             loops[2], length);
+        auto [row, valid] = source(nb, l, loops[2]);
         loops[2] = arith::SelectOp::create(
-            nb, l, inside, loops[2], arith::ConstantIndexOp::create(nb, l, 0));
+            nb, l, valid, row, arith::ConstantIndexOp::create(nb, l, 0));
         SmallVector<Value> at(loops);
         if (layout) {
           unsigned order[] = {dims.batch, dims.head, dims.seq, dims.feature};
@@ -294,8 +299,20 @@ Value LinearLowering::padRows(Value x, Value rows, Value length, bool layout) {
         }
         Value v = toF32(nb, l, tensor::ExtractOp::create(nb, l, x, at));
         return Value(
-            arith::SelectOp::create(nb, l, inside, v, f32Constant(nb, l, 0.0)));
+            arith::SelectOp::create(nb, l, valid, v, f32Constant(nb, l, 0.0)));
       });
+}
+
+/// Rows [offset, offset + size) of `x` (dimension 2), a view.
+Value LinearLowering::sliceRows(Value x, OpFoldResult offset,
+                                OpFoldResult size) {
+  int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
+  SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)),
+      sizes = tensor::getMixedSizes(b, loc, x),
+      strides(rank, b.getIndexAttr(1));
+  offsets[2] = offset;
+  sizes[2] = size;
+  return tensor::ExtractSliceOp::create(b, loc, x, offsets, sizes, strides);
 }
 
 /// `x` ([B, H, rows, F]) as [B, Hk, H / Hk, rest...]: the query heads of
@@ -349,14 +366,14 @@ Value LinearLowering::nonCausal(Value phiQ, Value phiK, Value values,
 Value LinearLowering::causal(Value phiQ, Value phiK, Value &den,
                              Value &firstRow) {
   int64_t chunk = op.getChunk();
-  Value sq = getValueOrCreateConstantIndexOp(b, loc, sizeOf(phiQ, 2));
-  Value sk = getValueOrCreateConstantIndexOp(b, loc, sizeOf(phiK, 2));
+  sq = getValueOrCreateConstantIndexOp(b, loc, sizeOf(phiQ, 2));
+  sk = getValueOrCreateConstantIndexOp(b, loc, sizeOf(phiK, 2));
   Value c = index(chunk);
   // N key chunks; the queries' key positions p = i + Sk - Sq start in
   // chunk c0 and span nQc chunks (at most Sq; none when Sq = 0).
   Value n = arith::CeilDivUIOp::create(b, loc, sk, c);
-  Value offset = arith::MaxSIOp::create(
-      b, loc, arith::SubIOp::create(b, loc, sk, sq), index(0));
+  diff = arith::SubIOp::create(b, loc, sk, sq);
+  Value offset = arith::MaxSIOp::create(b, loc, diff, index(0));
   Value c0 = arith::DivUIOp::create(b, loc, offset, c);
   Value nq =
       arith::MinSIOp::create(b, loc, arith::SubIOp::create(b, loc, n, c0), sq);
@@ -367,36 +384,28 @@ Value LinearLowering::causal(Value phiQ, Value phiK, Value &den,
                r = b.getIndexAttr(features), dv = b.getIndexAttr(valueSize),
                cc = b.getIndexAttr(chunk);
   Value keyRows = arith::MulIOp::create(b, loc, n, c);
-  Value paddedK = padRows(phiK, keyRows, sk, /*layout=*/false);
-  Value paddedV = padRows(op.getV(), keyRows, sk, /*layout=*/true);
-  // [B, Hk, chunks, C, F] views of the padded keys, all or from c0.
-  auto chunks = [&](Value x, OpFoldResult from, OpFoldResult count,
-                    int64_t width) {
-    auto type = cast<RankedTensorType>(x.getType());
-    if (!isConstantIntValue(from, 0) || count != OpFoldResult(n)) {
-      SmallVector<OpFoldResult> offsets(4, b.getIndexAttr(0)),
-          sizes = tensor::getMixedSizes(b, loc, x),
-          strides(4, b.getIndexAttr(1));
-      offsets[2] = arith::MulIOp::create(
-                       b, loc, getValueOrCreateConstantIndexOp(b, loc, from), c)
-                       .getResult();
-      sizes[2] = arith::MulIOp::create(
-                     b, loc, getValueOrCreateConstantIndexOp(b, loc, count), c)
-                     .getResult();
-      x = tensor::ExtractSliceOp::create(b, loc, x, offsets, sizes, strides);
-    }
+  auto keyRow = [&](OpBuilder &nb, Location l, Value t) {
+    return std::make_pair(
+        t, arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ult, t, sk)
+               .getResult());
+  };
+  Value paddedK = gatherRows(phiK, keyRows, /*layout=*/false, keyRow);
+  Value paddedV = gatherRows(op.getV(), keyRows, /*layout=*/true, keyRow);
+  // [B, Hk, count, C, F] views of `count` chunks of padded keys.
+  auto chunks = [&](Value x, OpFoldResult count, int64_t width) {
     SmallVector<OpFoldResult> shape{batch, hk, count, cc,
                                     b.getIndexAttr(width)};
     auto [staticShape, dynamic] = decomposeMixedValues(shape);
     (void)dynamic;
+    auto type = cast<RankedTensorType>(x.getType());
     return tensor::ExpandShapeOp::create(
                b, loc,
                RankedTensorType::get(staticShape, type.getElementType()), x,
                ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}, {4}}, shape)
         .getResult();
   };
-  Value kChunks = chunks(paddedK, b.getIndexAttr(0), n, features);
-  Value vChunks = chunks(paddedV, b.getIndexAttr(0), n, valueSize);
+  Value kChunks = chunks(paddedK, n, features);
+  Value vChunks = chunks(paddedV, n, valueSize);
 
   // Per chunk: KVc (loops b, h, c, f, e, jj) and zc (b, h, c, f, jj).
   Value kv = contract(kChunks, map(6, {0, 1, 2, 5, 3}), vChunks,
@@ -423,43 +432,24 @@ Value LinearLowering::causal(Value phiQ, Value phiK, Value &den,
 
   // The queries in key-position chunks c0 .. c0 + nQc: row t holds query
   // i = c0 * C + t - (Sk - Sq), zero where that is not a query.
-  Value diff = arith::SubIOp::create(b, loc, sk, sq);
   Value queryRows = arith::MulIOp::create(b, loc, nq, c);
-  SmallVector<OpFoldResult> qSizes = tensor::getMixedSizes(b, loc, phiQ);
-  qSizes[2] = queryRows;
-  Value placed = generic(
-      {}, {identity(4)}, empty(qSizes), iterators(4, {}),
-      [&](OpBuilder &nb, Location l, ValueRange) {
-        SmallVector<Value> loops;
-        for (unsigned k = 0; k < 4; ++k)
-          loops.push_back(linalg::IndexOp::create(nb, l, k));
+  Value placed = gatherRows(
+      phiQ, queryRows, /*layout=*/false,
+      [&](OpBuilder &nb, Location l, Value t) {
         Value i = arith::SubIOp::create(
-            nb, l, arith::AddIOp::create(nb, l, firstRow, loops[2]), diff);
+            nb, l, arith::AddIOp::create(nb, l, firstRow, t), diff);
         Value valid = arith::AndIOp::create(
             nb, l,
             arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sge, i,
                                   arith::ConstantIndexOp::create(nb, l, 0)),
             arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, i, sq));
-        loops[2] = arith::SelectOp::create(
-            nb, l, valid, i, arith::ConstantIndexOp::create(nb, l, 0));
-        Value v = tensor::ExtractOp::create(nb, l, phiQ, loops);
-        return Value(
-            arith::SelectOp::create(nb, l, valid, v, f32Constant(nb, l, 0.0)));
+        return std::make_pair(i, valid);
       });
   Value grouped = expandHeads(placed, {nq, cc, r}, /*splitRows=*/true);
-  Value kOwn = chunks(paddedK, c0, nq, features);
-  Value vOwn = chunks(paddedV, c0, nq, valueSize);
-  auto prefixFrom = [&](Value x) {
-    SmallVector<OpFoldResult> offsets(
-        cast<RankedTensorType>(x.getType()).getRank(), b.getIndexAttr(0));
-    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, x);
-    SmallVector<OpFoldResult> strides(offsets.size(), b.getIndexAttr(1));
-    offsets[2] = c0;
-    sizes[2] = nq;
-    return tensor::ExtractSliceOp::create(b, loc, x, offsets, sizes, strides)
-        .getResult();
-  };
-  Value prefixOwn = prefixFrom(prefix), prefixZOwn = prefixFrom(prefixZ);
+  Value kOwn = chunks(sliceRows(paddedK, firstRow, queryRows), nq, features);
+  Value vOwn = chunks(sliceRows(paddedV, firstRow, queryRows), nq, valueSize);
+  Value prefixOwn = sliceRows(prefix, c0, nq),
+        prefixZOwn = sliceRows(prefixZ, c0, nq);
 
   // The earlier chunks: loops (b, hk, g, qc, ii, e, f) and (..., ii, f).
   Value num =
@@ -546,9 +536,9 @@ Value LinearLowering::lower() {
         });
     return result;
   }
-  Value sq = getValueOrCreateConstantIndexOp(b, loc, sizeOf(q, dims.seq));
-  Value sk = getValueOrCreateConstantIndexOp(b, loc, sizeOf(k, dims.seq));
-  Value diff = arith::SubIOp::create(b, loc, sk, sq);
+  sq = getValueOrCreateConstantIndexOp(b, loc, sizeOf(q, dims.seq));
+  sk = getValueOrCreateConstantIndexOp(b, loc, sizeOf(k, dims.seq));
+  diff = arith::SubIOp::create(b, loc, sk, sq);
   Value window = tensor::EmptyOp::create(
       b, loc,
       ArrayRef<OpFoldResult>{OpFoldResult(
