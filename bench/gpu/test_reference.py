@@ -1481,6 +1481,24 @@ class Tester:
             raise RuntimeError(f"attune-opt failed on {path}:\n{proc.stderr}")
         return proc.stdout
 
+    def custom_generic(self, label, filename, text, op, skip_missing=False):
+        """`text` (an op's custom form) in generic form through attune-opt,
+        or None after reporting: a SKIP when attune-opt does not know `op`
+        (or, with `skip_missing`, is not built), else a FAIL."""
+        p = self.tmp / filename
+        p.write_text(text)
+        try:
+            return self.generic(p)
+        except (OSError, RuntimeError) as e:
+            if skip_missing and isinstance(e, FileNotFoundError):
+                self.report(None, f"{label}: skipped: no {self.opt}")
+            elif f"'{op}' is unknown" in str(e):
+                self.report(None, f"{label}: skipped: this attune-opt does "
+                            "not know the op")
+            else:
+                self.report(False, f"{label}: {type(e).__name__}: {e}")
+            return None
+
     def check_spec(self, name, path, sizes_list, stress=False):
         try:
             text = self.generic(path)
@@ -2087,16 +2105,9 @@ class Tester:
         the op."""
         label = "unit: attn.topk_blocks custom form via attune-opt B=2 " \
             "Sq=17 Sk=113"
-        p = self.tmp / "topk_custom.mlir"
-        p.write_text(TOPK_CUSTOM)
-        try:
-            text = self.generic(p)
-        except (OSError, RuntimeError) as e:
-            if "'attn.topk_blocks' is unknown" in str(e):
-                self.report(None, f"{label}: skipped: this attune-opt does "
-                            "not know the op")
-            else:
-                self.report(False, f"{label}: {type(e).__name__}: {e}")
+        text = self.custom_generic(label, "topk_custom.mlir", TOPK_CUSTOM,
+                                   "attn.topk_blocks")
+        if text is None:
             return
         try:
             spec = reference.parse_spec(text)
@@ -2406,18 +2417,10 @@ class Tester:
         built or does not know the op."""
         label = "unit: attn.linear_attention custom form via attune-opt " \
             "B=2 Sq=17 Sk=29"
-        p = self.tmp / "linear_custom.mlir"
-        p.write_text(LINEAR_CUSTOM)
-        try:
-            text = self.generic(p)
-        except (OSError, RuntimeError) as e:
-            if isinstance(e, FileNotFoundError):
-                self.report(None, f"{label}: skipped: no {self.opt}")
-            elif "'attn.linear_attention' is unknown" in str(e):
-                self.report(None, f"{label}: skipped: this attune-opt does "
-                            "not know the op")
-            else:
-                self.report(False, f"{label}: {type(e).__name__}: {e}")
+        text = self.custom_generic(label, "linear_custom.mlir",
+                                   LINEAR_CUSTOM, "attn.linear_attention",
+                                   skip_missing=True)
+        if text is None:
             return
         try:
             spec = reference.parse_spec(text)
