@@ -44,7 +44,8 @@ static std::vector<double> featuresOf(attn::LinearAttentionOp op,
   std::vector<double> row(d);
   for (int64_t b = 0; b < batch; ++b)
     for (int64_t h = 0; h < heads; ++h) {
-      double *head = &phi[(b * heads + h) * seq * r];
+      // data() + offset: `&phi[i]` of an empty vector (S = 0) is undefined.
+      double *head = phi.data() + (b * heads + h) * seq * r;
       for (int64_t s = 0; s < seq; ++s) {
         for (int64_t f = 0; f < d; ++f)
           row[f] = x.data[layoutOffset(x.shape, dims, b, h, s, f)];

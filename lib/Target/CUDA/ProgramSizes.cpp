@@ -264,7 +264,11 @@ FailureOr<json::Value> ProgramSizes::dim(Value tensor, int64_t d) {
   auto result = cast<OpResult>(tensor);
   if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(op)) {
     json::Value product = 1;
-    for (int64_t s : collapse.getReassociationIndices()[d]) {
+    // The reassociation is a temporary: held here, not ranged over through
+    // a reference into it.
+    SmallVector<ReassociationIndices> groups =
+        collapse.getReassociationIndices();
+    for (int64_t s : groups[d]) {
       FailureOr<json::Value> part = dim(collapse.getSrc(), s);
       if (failed(part))
         return failure();
